@@ -1,0 +1,153 @@
+// Package postgres is the PostgreSQL adapter: it opens the database through
+// GORM, applies the embedded goose migrations, implements the domain stores,
+// and translates PostgreSQL errors into derrors codes at its edge.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	pgdriver "gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/whistle/whistle/backend/derrors"
+)
+
+//go:embed migrations/*.sql
+var embedded embed.FS
+
+// Migrations is the versioned schema, embedded in the binary.
+var Migrations, _ = fs.Sub(embedded, "migrations")
+
+// errNotFound stands for a lookup that cannot match any row.
+var errNotFound = gorm.ErrRecordNotFound
+
+// DB is an open database.
+type DB struct {
+	Gorm *gorm.DB
+	SQL  *sql.DB
+}
+
+// Open connects to the database at dsn, retrying until timeout passes, so
+// that the service can start alongside its database. It returns a
+// derrors.Unavailable error when the database is still unreachable.
+func Open(ctx context.Context, dsn string, timeout time.Duration) (*DB, error) {
+	g, err := gorm.Open(pgdriver.Open(dsn), &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true, // each store method owns its transaction explicitly
+		DisableAutomaticPing:   true, // Open pings itself, retrying until its timeout
+	})
+	if err != nil {
+		return nil, derrors.Wrap(err, derrors.Unavailable, "cannot configure the database connection")
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, derrors.Wrap(err, derrors.Unavailable, "cannot configure the database connection")
+	}
+	sqlDB.SetMaxOpenConns(20)
+	sqlDB.SetMaxIdleConns(10)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+
+	deadline := time.Now().Add(timeout)
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		err = sqlDB.PingContext(pctx)
+		cancel()
+		if err == nil {
+			return &DB{Gorm: g, SQL: sqlDB}, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			_ = sqlDB.Close()
+			return nil, derrors.Wrap(err, derrors.Unavailable, fmt.Sprintf("database %s unreachable after %s", Redact(dsn), timeout))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// Close closes the connection pool.
+func (db *DB) Close() error { return db.SQL.Close() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.SQL.PingContext(ctx); err != nil {
+		return derrors.Wrap(err, derrors.Unavailable, "database unreachable")
+	}
+	return nil
+}
+
+// Migrate applies every pending migration. It holds a PostgreSQL session
+// advisory lock while it runs, so several instances starting at once apply
+// each migration exactly once.
+func Migrate(ctx context.Context, db *sql.DB) ([]string, error) {
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 120))
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, Migrations, goose.WithSessionLocker(locker))
+	if err != nil {
+		return nil, err
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	applied := make([]string, 0, len(results))
+	for _, r := range results {
+		applied = append(applied, r.Source.Path)
+	}
+	return applied, nil
+}
+
+// Redact returns dsn with its password replaced, for logs and error messages.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// translate turns PostgreSQL and GORM errors into derrors codes; msg says what
+// was being done.
+func translate(err error, msg string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return derrors.Wrap(err, derrors.NotFound, msg+": not found")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return derrors.Wrap(err, derrors.Timeout, msg+": timed out")
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505": // unique_violation
+			return derrors.Wrap(err, derrors.Conflict, msg+": already exists")
+		case "23503", "23514", "22P02", "23502": // foreign key, check, invalid text, not null
+			return derrors.Wrap(err, derrors.Invalid, msg+": "+pgErr.Message)
+		case "40001", "40P01": // serialization failure, deadlock
+			return derrors.Wrap(err, derrors.Conflict, msg+": concurrent change, retry")
+		case "57014": // query_canceled (statement timeout or cancelled context)
+			return derrors.Wrap(err, derrors.Timeout, msg+": cancelled")
+		}
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return derrors.Wrap(err, derrors.Unavailable, msg+": database unreachable")
+	}
+	return fmt.Errorf("%s: %w", msg, err)
+}
