@@ -1,0 +1,391 @@
+package api_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/whistle/whistle/backend/api"
+	"github.com/whistle/whistle/backend/api/apitest"
+	"github.com/whistle/whistle/backend/argon2id"
+	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/backend/jwt"
+	"github.com/whistle/whistle/backend/postgres"
+	"github.com/whistle/whistle/backend/postgres/pgtest"
+	"github.com/whistle/whistle/media"
+	"github.com/whistle/whistle/media/mediatest"
+	"github.com/whistle/whistle/openapi"
+)
+
+// fixture is an API over its own database and bucket.
+type fixture struct {
+	app    *fiber.App
+	client *apitest.Client
+	db     *postgres.DB
+	users  *postgres.UserStore
+	hasher argon2id.Hasher
+}
+
+type options struct {
+	objects api.Pinger // overrides the object store checked by /readyz
+	timeout time.Duration
+}
+
+func newFixture(t *testing.T, opt options) *fixture {
+	t.Helper()
+	db, _ := pgtest.New(t)
+	var objects api.Pinger = mediatest.New(t)
+	if opt.objects != nil {
+		objects = opt.objects
+	}
+	if opt.timeout == 0 {
+		opt.timeout = 5 * time.Second
+	}
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	hasher := argon2id.Hasher{Params: argon2id.Params{Memory: 1024, Time: 1, Threads: 1}}
+	users := postgres.NewUserStore(db)
+	ids, err := identity.NewService(users, hasher, jwt.NewSigner(key, 15*time.Minute, time.Now), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewDBStatsCollector(db.SQL, "whistle"))
+	app, err := api.New(api.Config{
+		Logger:   slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))),
+		Identity: ids,
+		Dependencies: []api.Dependency{
+			{Name: "postgres", Check: db},
+			{Name: "object_store", Check: objects},
+		},
+		Registry:       reg,
+		RequestTimeout: opt.timeout,
+		BodyLimit:      64 << 10,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{app: app, client: apitest.New(t, app), db: db, users: users, hasher: hasher}
+}
+
+func (f *fixture) addUser(t *testing.T, username, password string, role identity.Role) identity.User {
+	t.Helper()
+	hash, err := f.hasher.Hash(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := f.users.PutUser(context.Background(), identity.User{Username: username, DisplayName: username, Role: role, PasswordHash: hash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func (f *fixture) login(t *testing.T, username, password string) string {
+	t.Helper()
+	res := f.client.PostJSON("/v1/auth/login", `{"username":"`+username+`","password":"`+password+`"}`, "")
+	if res.Status != http.StatusOK {
+		t.Fatalf("login %s: %d %s", username, res.Status, res.Body)
+	}
+	var s openapi.Session
+	res.JSON(t, &s)
+	return s.AccessToken
+}
+
+func TestHealthz(t *testing.T) {
+	f := newFixture(t, options{})
+	res := f.client.Get("/healthz", "")
+	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"ok"`) {
+		t.Fatalf("healthz: %d %s", res.Status, res.Body)
+	}
+}
+
+func TestReadyz(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		f := newFixture(t, options{})
+		res := f.client.Get("/readyz", "")
+		if res.Status != http.StatusOK {
+			t.Fatalf("readyz: %d %s", res.Status, res.Body)
+		}
+		var r openapi.Readiness
+		res.JSON(t, &r)
+		got := map[openapi.CheckName]bool{}
+		for _, c := range r.Checks {
+			got[c.Name] = c.Ok
+		}
+		if !got[openapi.Postgres] || !got[openapi.ObjectStore] || len(got) != 2 {
+			t.Fatalf("checks = %+v, want postgres and object_store both ok", r.Checks)
+		}
+	})
+	t.Run("ErrObjectStoreDown", func(t *testing.T) {
+		// A real client pointed at a port where nothing listens.
+		down, err := media.New(media.Config{Endpoint: "127.0.0.1:1", AccessKey: "x", SecretKey: "xxxxxxxx", Region: "us-east-1", Bucket: "nothing"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := newFixture(t, options{objects: down})
+		res := f.client.Get("/readyz", "")
+		res.Problem(t, http.StatusServiceUnavailable, "dependency_unavailable")
+		checks := readinessChecks(t, res)
+		if !checks["postgres"] || checks["object_store"] {
+			t.Fatalf("checks = %v, want postgres up and object_store down", checks)
+		}
+		// Liveness does not depend on the object store.
+		if res := f.client.Get("/healthz", ""); res.Status != http.StatusOK {
+			t.Fatalf("healthz while object store down: %d", res.Status)
+		}
+	})
+	t.Run("ErrPostgresDown", func(t *testing.T) {
+		f := newFixture(t, options{})
+		f.db.Close()
+		res := f.client.Get("/readyz", "")
+		res.Problem(t, http.StatusServiceUnavailable, "dependency_unavailable")
+		checks := readinessChecks(t, res)
+		if checks["postgres"] || !checks["object_store"] {
+			t.Fatalf("checks = %v, want postgres down and object_store up", checks)
+		}
+	})
+}
+
+func readinessChecks(t *testing.T, res *apitest.Response) map[string]bool {
+	t.Helper()
+	var body struct {
+		Checks []struct {
+			Name  string  `json:"name"`
+			OK    bool    `json:"ok"`
+			Error *string `json:"error"`
+		} `json:"checks"`
+	}
+	res.JSON(t, &body)
+	out := map[string]bool{}
+	for _, c := range body.Checks {
+		if !c.OK && (c.Error == nil || *c.Error == "") {
+			t.Fatalf("check %s is down without saying why", c.Name)
+		}
+		out[c.Name] = c.OK
+	}
+	return out
+}
+
+func TestMetrics(t *testing.T) {
+	f := newFixture(t, options{})
+	f.client.Get("/healthz", "")
+	f.client.Get("/healthz", "")
+	f.client.PostJSON("/v1/auth/login", `{`, "")
+	f.client.Get("/no/such/route/1", "")
+	f.client.Get("/no/such/route/2", "")
+	res := f.client.Get("/metrics", "")
+	if res.Status != http.StatusOK {
+		t.Fatalf("metrics: %d", res.Status)
+	}
+	body := string(res.Body)
+	for _, want := range []string{
+		`whistle_http_requests_total{method="GET",route="/healthz",status="200"} 2`,
+		`whistle_http_requests_total{method="POST",route="/v1/auth/login",status="400"} 1`,
+		`whistle_http_request_duration_seconds_bucket{method="GET",route="/healthz",status="200",le="+Inf"} 2`,
+		`go_sql_max_open_connections{db_name="whistle"}`,
+		// Unknown paths share one label, so scanners cannot blow up cardinality.
+		`whistle_http_requests_total{method="GET",route="unmatched",status="404"} 2`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func TestOpenAPIAndDocs(t *testing.T) {
+	f := newFixture(t, options{})
+	res := f.client.Get("/openapi.yaml", "")
+	if res.Status != http.StatusOK || string(res.Body) != string(openapi.Spec) {
+		t.Fatalf("openapi.yaml: %d, %d bytes, want the embedded spec", res.Status, len(res.Body))
+	}
+	res = f.client.Get("/docs", "")
+	page := string(res.Body)
+	if res.Status != http.StatusOK || !strings.Contains(page, "/v1/auth/login") || !strings.Contains(page, "LoginRequest") {
+		t.Fatalf("docs: %d, page lacks operations or schemas", res.Status)
+	}
+	// Closed networks: the page must not load anything from elsewhere.
+	for _, external := range []string{"<script", "src=\"http", "href=\"http", "@import"} {
+		if strings.Contains(page, external) {
+			t.Errorf("docs page contains %q", external)
+		}
+	}
+}
+
+func TestLogin(t *testing.T) {
+	f := newFixture(t, options{})
+	f.addUser(t, "li.ming", "s3cret-pass", identity.RoleOfficer)
+	tests := []struct {
+		name       string
+		body       string
+		wantStatus int
+		wantCode   string
+		wantField  string
+	}{
+		{"OK", `{"username":"li.ming","password":"s3cret-pass"}`, 200, "", ""},
+		{"ErrWrongPassword", `{"username":"li.ming","password":"nope"}`, 401, "unauthenticated", ""},
+		{"ErrUnknownUser", `{"username":"nobody","password":"s3cret-pass"}`, 401, "unauthenticated", ""},
+		{"ErrMalformedJSON", `{"username":"li.ming",`, 400, "bad_request", ""},
+		{"ErrMissingPassword", `{"username":"li.ming"}`, 400, "bad_request", "/password"},
+		{"ErrUnknownField", `{"username":"li.ming","password":"x","admin":true}`, 400, "bad_request", ""},
+		{"ErrWrongType", `{"username":42,"password":"x"}`, 400, "bad_request", "/username"},
+		{"ErrEmptyUsername", `{"username":"","password":"x"}`, 400, "bad_request", "/username"},
+		{"ErrNotAnObject", `[]`, 400, "bad_request", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := f.client.PostJSON("/v1/auth/login", tt.body, "")
+			if tt.wantStatus == http.StatusOK {
+				if res.Status != http.StatusOK {
+					t.Fatalf("status %d: %s", res.Status, res.Body)
+				}
+				var s openapi.Session
+				res.JSON(t, &s)
+				if s.AccessToken == "" || s.ExpiresIn != 900 {
+					t.Fatalf("session = %+v", s)
+				}
+				return
+			}
+			p := res.Problem(t, tt.wantStatus, tt.wantCode)
+			if tt.wantField != "" {
+				found := false
+				for _, e := range p.Errors {
+					found = found || e.Field == tt.wantField
+				}
+				if !found {
+					t.Fatalf("problem does not name field %s: %+v", tt.wantField, p.Errors)
+				}
+			}
+		})
+	}
+	t.Run("ErrSameAnswerForUnknownAndWrong", func(t *testing.T) {
+		a := f.client.PostJSON("/v1/auth/login", `{"username":"li.ming","password":"nope"}`, "").Problem(t, 401, "unauthenticated")
+		b := f.client.PostJSON("/v1/auth/login", `{"username":"nobody","password":"nope"}`, "").Problem(t, 401, "unauthenticated")
+		if a.Detail != b.Detail {
+			t.Fatalf("login failures differ (%q vs %q): they reveal which usernames exist", a.Detail, b.Detail)
+		}
+	})
+	t.Run("ErrDisabled", func(t *testing.T) {
+		u := f.addUser(t, "wang.fang", "pw-123456", identity.RoleOfficer)
+		now := time.Now()
+		u.DisabledAt = &now
+		if _, err := f.users.PutUser(context.Background(), u); err != nil {
+			t.Fatal(err)
+		}
+		f.client.PostJSON("/v1/auth/login", `{"username":"wang.fang","password":"pw-123456"}`, "").Problem(t, 401, "unauthenticated")
+	})
+}
+
+func TestGetMe(t *testing.T) {
+	f := newFixture(t, options{})
+	u := f.addUser(t, "zhao.lei", "pw-zhao-lei", identity.RoleTeamLeader)
+	token := f.login(t, "zhao.lei", "pw-zhao-lei")
+	t.Run("OK", func(t *testing.T) {
+		var me openapi.Me
+		res := f.client.Get("/v1/me", token)
+		if res.Status != http.StatusOK {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		res.JSON(t, &me)
+		if me.Id.String() != u.ID || me.Role != openapi.TeamLeader || me.Username != "zhao.lei" {
+			t.Fatalf("me = %+v", me)
+		}
+	})
+	t.Run("ErrNoToken", func(t *testing.T) {
+		res := f.client.Get("/v1/me", "")
+		res.Problem(t, http.StatusUnauthorized, "unauthenticated")
+		if res.Header.Get("WWW-Authenticate") == "" {
+			t.Fatal("401 without WWW-Authenticate")
+		}
+	})
+	t.Run("ErrGarbageToken", func(t *testing.T) {
+		f.client.Get("/v1/me", "not-a-token").Problem(t, http.StatusUnauthorized, "unauthenticated")
+	})
+	t.Run("ErrDisabledAfterLogin", func(t *testing.T) {
+		now := time.Now()
+		u.DisabledAt = &now
+		if _, err := f.users.PutUser(context.Background(), u); err != nil {
+			t.Fatal(err)
+		}
+		f.client.Get("/v1/me", token).Problem(t, http.StatusUnauthorized, "unauthenticated")
+	})
+}
+
+func TestErrors(t *testing.T) {
+	f := newFixture(t, options{})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		f.client.Get("/v1/no-such-thing", "").Problem(t, http.StatusNotFound, "not_found")
+		f.client.Get("/nothing-here", "").Problem(t, http.StatusNotFound, "not_found")
+	})
+	t.Run("ErrMethodNotAllowed", func(t *testing.T) {
+		f.client.Get("/v1/auth/login", "").Problem(t, http.StatusMethodNotAllowed, "method_not_allowed")
+	})
+	t.Run("ErrWrongContentType", func(t *testing.T) {
+		req := httptest.NewRequest(http.MethodPost, "/v1/auth/login", strings.NewReader(`username=a&password=b`))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		f.client.Do(req).Problem(t, http.StatusBadRequest, "bad_request")
+	})
+	t.Run("RequestID", func(t *testing.T) {
+		req := httptest.NewRequest(http.MethodGet, "/v1/me", nil)
+		req.Header.Set(api.HeaderRequestID, "phone-42.abc")
+		res := f.client.Do(req)
+		p := res.Problem(t, http.StatusUnauthorized, "unauthenticated")
+		if res.Header.Get(api.HeaderRequestID) != "phone-42.abc" || p.RequestID != "phone-42.abc" {
+			t.Fatalf("request id not carried: header %q, body %q", res.Header.Get(api.HeaderRequestID), p.RequestID)
+		}
+		req = httptest.NewRequest(http.MethodGet, "/healthz", nil)
+		req.Header.Set(api.HeaderRequestID, "bad id\nwith newline")
+		res = f.client.Do(req)
+		if id := res.Header.Get(api.HeaderRequestID); id == "" || strings.ContainsAny(id, " \n") {
+			t.Fatalf("unsafe request id not replaced: %q", id)
+		}
+	})
+}
+
+// TestLogLines checks that every log line of a request carries its request id.
+func TestLogLines(t *testing.T) {
+	var buf strings.Builder
+	db, _ := pgtest.New(t)
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	hasher := argon2id.Hasher{Params: argon2id.Params{Memory: 1024, Time: 1, Threads: 1}}
+	ids, _ := identity.NewService(postgres.NewUserStore(db), hasher, jwt.NewSigner(key, time.Minute, time.Now), time.Now)
+	down, _ := media.New(media.Config{Endpoint: "127.0.0.1:1", AccessKey: "x", SecretKey: "xxxxxxxx", Bucket: "none"})
+	app, err := api.New(api.Config{
+		Logger:         slog.New(api.NewLogHandler(slog.NewJSONHandler(&buf, nil))),
+		Identity:       ids,
+		Dependencies:   []api.Dependency{{Name: "object_store", Check: down}},
+		Registry:       prometheus.NewRegistry(),
+		RequestTimeout: 5 * time.Second,
+		BodyLimit:      1 << 20,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/readyz", nil)
+	req.Header.Set(api.HeaderRequestID, "req-log-1")
+	apitest.New(t, app).Do(req)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("want a warning and a request line, got %q", buf.String())
+	}
+	for _, l := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %q", l)
+		}
+		if rec["request_id"] != "req-log-1" {
+			t.Errorf("log line without the request id: %s", l)
+		}
+	}
+}

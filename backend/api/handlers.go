@@ -1,0 +1,121 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/openapi"
+)
+
+var _ openapi.StrictServerInterface = (*server)(nil)
+
+// server implements the operations of openapi.yaml.
+type server struct {
+	log      *slog.Logger
+	ids      *identity.Service
+	deps     []Dependency
+	gatherer prometheus.Gatherer
+	docs     []byte
+}
+
+// GetHealthz answers while the process runs.
+func (s *server) GetHealthz(context.Context, openapi.GetHealthzRequestObject) (openapi.GetHealthzResponseObject, error) {
+	return openapi.GetHealthz200JSONResponse{Status: openapi.Ok}, nil
+}
+
+// notReady is the 503 of /readyz: a problem that lists every check.
+type notReady struct {
+	err    *derrors.Error
+	checks []openapi.Check
+}
+
+func (e notReady) Error() string                  { return e.err.Error() }
+func (e notReady) Unwrap() error                  { return e.err }
+func (e notReady) extendProblem(p map[string]any) { p["checks"] = e.checks }
+
+// GetReadyz checks every dependency, each within a short timeout, and names
+// the ones that are down.
+func (s *server) GetReadyz(ctx context.Context, _ openapi.GetReadyzRequestObject) (openapi.GetReadyzResponseObject, error) {
+	checks := make([]openapi.Check, len(s.deps))
+	var down []string
+	for i, d := range s.deps {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := d.Check.Ping(cctx)
+		cancel()
+		checks[i] = openapi.Check{Name: openapi.CheckName(d.Name), Ok: err == nil}
+		if err != nil {
+			msg := err.Error()
+			checks[i].Error = &msg
+			down = append(down, d.Name)
+			s.log.WarnContext(ctx, "dependency down", "dependency", d.Name, "err", msg)
+		}
+	}
+	if len(down) > 0 {
+		return nil, notReady{
+			err:    derrors.New(derrors.Unavailable, "not ready: %v down", down),
+			checks: checks,
+		}
+	}
+	return openapi.GetReadyz200JSONResponse{Status: openapi.Ready, Checks: checks}, nil
+}
+
+// GetMetrics renders the Prometheus registry in the text format.
+func (s *server) GetMetrics(context.Context, openapi.GetMetricsRequestObject) (openapi.GetMetricsResponseObject, error) {
+	families, err := s.gatherer.Gather()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, f := range families {
+		if err := enc.Encode(f); err != nil {
+			return nil, err
+		}
+	}
+	return openapi.GetMetrics200TextResponse(buf.String()), nil
+}
+
+// GetOpenAPI serves the contract as written.
+func (s *server) GetOpenAPI(context.Context, openapi.GetOpenAPIRequestObject) (openapi.GetOpenAPIResponseObject, error) {
+	return openapi.GetOpenAPI200ApplicationyamlResponse{Body: bytes.NewReader(openapi.Spec), ContentLength: int64(len(openapi.Spec))}, nil
+}
+
+// GetDocs serves the reference page rendered from the contract at start.
+func (s *server) GetDocs(context.Context, openapi.GetDocsRequestObject) (openapi.GetDocsResponseObject, error) {
+	return openapi.GetDocs200TexthtmlResponse{Body: bytes.NewReader(s.docs), ContentLength: int64(len(s.docs))}, nil
+}
+
+// Login exchanges a username and password for an access token.
+func (s *server) Login(ctx context.Context, req openapi.LoginRequestObject) (openapi.LoginResponseObject, error) {
+	sess, err := s.ids.Login(ctx, req.Body.Username, req.Body.Password)
+	if err != nil {
+		return nil, err
+	}
+	return openapi.Login200JSONResponse{
+		AccessToken: sess.AccessToken,
+		TokenType:   openapi.Bearer,
+		ExpiresIn:   int(sess.ExpiresIn.Seconds()),
+	}, nil
+}
+
+// GetMe returns the caller's own account.
+func (s *server) GetMe(ctx context.Context, _ openapi.GetMeRequestObject) (openapi.GetMeResponseObject, error) {
+	u, ok := userFrom(ctx)
+	if !ok {
+		return nil, errors.New("GetMe reached without an authenticated user")
+	}
+	id, err := uuid.Parse(u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return openapi.GetMe200JSONResponse{Id: id, Username: u.Username, DisplayName: u.DisplayName, Role: openapi.Role(u.Role)}, nil
+}

@@ -1,0 +1,118 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// HeaderRequestID carries the request id in both directions.
+const HeaderRequestID = "X-Request-ID"
+
+// A client-supplied request id is kept only if it is short and plain, so that
+// logs cannot be forged through it.
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestID takes the caller's X-Request-ID or makes one, puts it in the
+// request's context (for logs and problem bodies) and echoes it back.
+func requestID(c *fiber.Ctx) error {
+	id := c.Get(HeaderRequestID)
+	if !validRequestID.MatchString(id) {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	} else {
+		id = string([]byte(id)) // copy out of Fiber's reused buffer
+	}
+	c.SetUserContext(withRequestID(c.UserContext(), id))
+	c.Set(HeaderRequestID, id)
+	return c.Next()
+}
+
+// recoverPanic turns a panic in a handler into an internal error (a 500
+// problem response) and logs its stack with the request id.
+func recoverPanic(log *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				log.ErrorContext(c.UserContext(), "panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return c.Next()
+	}
+}
+
+// deadline bounds each request, so that a hung query cannot hang it: handlers
+// pass c.UserContext() down and stop when it expires.
+func deadline(d time.Duration) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx, cancel := context.WithTimeout(c.UserContext(), d)
+		defer cancel()
+		c.SetUserContext(ctx)
+		return c.Next()
+	}
+}
+
+// Metrics are the request metrics of the API.
+type Metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// NewMetrics registers the request metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "whistle_http_requests_total",
+			Help: "HTTP requests answered, by route template, method and status.",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "whistle_http_request_duration_seconds",
+			Help:    "HTTP request latency, by route template, method and status.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route", "method", "status"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+// observe logs one line per request and records its metrics. It runs the
+// error handler itself so that the status it sees is the one sent.
+func observe(log *slog.Logger, m *Metrics, onError fiber.ErrorHandler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		if err := c.Next(); err != nil {
+			if herr := onError(c, err); herr != nil {
+				return herr
+			}
+		}
+		elapsed := time.Since(start)
+		status := c.Response().StatusCode()
+		route := c.Route().Path
+		if status == fiber.StatusNotFound && route == "/" && c.Path() != "/" {
+			route = "unmatched" // keep label cardinality bounded
+		}
+		method := string([]byte(c.Method()))
+		code := strconv.Itoa(status)
+		m.requests.WithLabelValues(route, method, code).Inc()
+		m.duration.WithLabelValues(route, method, code).Observe(elapsed.Seconds())
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		log.Log(c.UserContext(), level, "request",
+			"method", method, "path", c.Path(), "route", route,
+			"status", status, "duration_ms", elapsed.Milliseconds(), "bytes", len(c.Response().Body()))
+		return nil
+	}
+}

@@ -1,0 +1,157 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/openapi"
+)
+
+// validateRequest checks every request against the contract before its
+// operation's handler sees it: path, query, headers and body must match
+// openapi.yaml, and the operation's security requirement is enforced (default
+// deny: an operation without `security: []` needs a valid bearer token). The
+// authenticated user is put in the request's context. It runs inside each
+// route, so that metrics and logs carry the route template.
+func validateRequest(router routers.Router, ids *identity.Service) openapi.HandlerMiddlewareFunc {
+	return func(c *fiber.Ctx, next fiber.Handler) error {
+		var req http.Request
+		if err := fasthttpadaptor.ConvertRequest(c.Context(), &req, false); err != nil {
+			return derrors.Wrap(err, derrors.BadRequest, "malformed request")
+		}
+		ctx := c.UserContext()
+		req = *req.WithContext(ctx)
+		route, params, err := router.FindRoute(&req)
+		if err != nil {
+			var rerr *routers.RouteError
+			if errors.As(err, &rerr) && errors.Is(err, routers.ErrMethodNotAllowed) {
+				return derrors.New(derrors.MethodNotAllowed, "method %s is not allowed on %s", c.Method(), c.Path())
+			}
+			return derrors.New(derrors.NotFound, "no such route: %s %s", c.Method(), c.Path())
+		}
+		var user identity.User
+		in := &openapi3filter.RequestValidationInput{
+			Request:    &req,
+			PathParams: params,
+			Route:      route,
+			Options: &openapi3filter.Options{
+				MultiError: true,
+				AuthenticationFunc: func(ctx context.Context, ai *openapi3filter.AuthenticationInput) error {
+					u, err := authenticate(ctx, ids, ai)
+					if err == nil {
+						user = u
+					}
+					return err
+				},
+			},
+		}
+		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+			return requestProblem(err)
+		}
+		if user.ID != "" {
+			c.SetUserContext(context.WithValue(ctx, userKey, user))
+		}
+		return next(c)
+	}
+}
+
+// authenticate checks the bearer token of a request for a secured operation.
+func authenticate(ctx context.Context, ids *identity.Service, ai *openapi3filter.AuthenticationInput) (identity.User, error) {
+	if ai.SecurityScheme == nil || ai.SecurityScheme.Type != "http" || ai.SecurityScheme.Scheme != "bearer" {
+		return identity.User{}, derrors.New(derrors.Unauthenticated, "unsupported security scheme %q", ai.SecuritySchemeName)
+	}
+	h := ai.RequestValidationInput.Request.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return identity.User{}, derrors.New(derrors.Unauthenticated, "an Authorization: Bearer <access token> header is required")
+	}
+	return ids.Authenticate(ctx, strings.TrimSpace(token))
+}
+
+// userFrom returns the authenticated user of the request. Handlers of
+// secured operations can rely on it: validateRequest refused the request otherwise.
+func userFrom(ctx context.Context) (identity.User, bool) {
+	u, ok := ctx.Value(userKey).(identity.User)
+	return u, ok
+}
+
+// requestProblem turns kin-openapi's validation errors into one problem: the
+// security failure if there is one, otherwise a bad_request naming each field.
+func requestProblem(err error) error {
+	var errs []error
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) {
+		errs = multi
+	} else {
+		errs = []error{err}
+	}
+	var fields []derrors.FieldError
+	for _, e := range errs {
+		var sec *openapi3filter.SecurityRequirementsError
+		if errors.As(e, &sec) {
+			for _, se := range sec.Errors {
+				var de *derrors.Error
+				if errors.As(se, &de) {
+					return de
+				}
+			}
+			return derrors.Wrap(e, derrors.Unauthenticated, "authentication required")
+		}
+		fields = append(fields, fieldErrors(e)...)
+	}
+	p := derrors.New(derrors.BadRequest, "the request does not match the API contract")
+	p.Fields = fields
+	p.Err = err
+	return p
+}
+
+// fieldErrors names the fields of one validation error.
+func fieldErrors(err error) []derrors.FieldError {
+	var re *openapi3filter.RequestError
+	if !errors.As(err, &re) {
+		return []derrors.FieldError{{Field: "", Message: err.Error()}}
+	}
+	field := ""
+	if re.Parameter != nil {
+		field = re.Parameter.Name
+	}
+	var multi openapi3.MultiError
+	var out []derrors.FieldError
+	if errors.As(re.Err, &multi) {
+		for _, e := range multi {
+			out = append(out, schemaField(field, e))
+		}
+		return out
+	}
+	if re.Err == nil {
+		return []derrors.FieldError{{Field: field, Message: re.Reason}}
+	}
+	return []derrors.FieldError{schemaField(field, re.Err)}
+}
+
+func schemaField(param string, err error) derrors.FieldError {
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		ptr := se.JSONPointer()
+		field := param
+		if len(ptr) > 0 || param == "" {
+			field = "/" + strings.Join(ptr, "/")
+		}
+		return derrors.FieldError{Field: field, Message: se.Reason}
+	}
+	var pe *openapi3filter.ParseError
+	if errors.As(err, &pe) {
+		return derrors.FieldError{Field: param, Message: "cannot parse: " + pe.Error()}
+	}
+	return derrors.FieldError{Field: param, Message: err.Error()}
+}
