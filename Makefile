@@ -1,0 +1,22 @@
+# The two commands of the README, and a few helpers.
+.PHONY: run test reset generate build
+
+## run: the local stack (PostgreSQL, MinIO, API on 127.0.0.1:8080) with demo data; Ctrl-C stops it
+run:
+	@deploy/local/run.sh
+
+## test: the whole test suite against a throwaway PostgreSQL and MinIO
+test:
+	@deploy/local/test.sh
+
+## reset: delete the local stack's data (.data/); the next `make run` starts afresh
+reset:
+	rm -rf .data
+
+## generate: regenerate openapi/openapi.gen.go after editing openapi/openapi.yaml
+generate:
+	cd openapi && go tool oapi-codegen -config oapi-codegen.yaml openapi.yaml
+
+## build: the whistle binary in bin/
+build:
+	go build -o bin/whistle ./backend/cmd/whistle

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/whistle/whistle/media"
+)
+
+// Config is the whole configuration of the service, read from WHISTLE_*
+// environment variables. Every variable has a default that works with the
+// local stack of `make run`, except the secrets in production.
+type Config struct {
+	Env             string // development or production
+	Addr            string
+	DatabaseURL     string
+	StartupTimeout  time.Duration
+	MigrateOnStart  bool
+	S3              media.Config
+	RequestTimeout  time.Duration
+	ShutdownTimeout time.Duration
+	BodyLimit       int
+	LogLevel        slog.Level
+	SigningKey      ed25519.PrivateKey
+	AccessTokenTTL  time.Duration
+}
+
+// setting documents one variable; the README's configuration table is this list.
+type setting struct {
+	name, def, doc string
+	secret         bool // required explicitly when WHISTLE_ENV=production
+}
+
+var settings = []setting{
+	{"WHISTLE_ENV", "development", "`development` or `production`; production refuses default secrets and the demo data", false},
+	{"WHISTLE_ADDR", "127.0.0.1:8080", "host:port the API listens on", false},
+	{"WHISTLE_DATABASE_URL", "postgres://whistle:whistle@127.0.0.1:54329/whistle?sslmode=disable", "PostgreSQL URL", true},
+	{"WHISTLE_STARTUP_TIMEOUT", "30s", "how long start-up waits for PostgreSQL and the object store", false},
+	{"WHISTLE_MIGRATE_ON_START", "true", "apply pending migrations when `serve` starts (under an advisory lock)", false},
+	{"WHISTLE_S3_ENDPOINT", "127.0.0.1:59000", "object store host:port (MinIO or any S3 with Object Lock)", false},
+	{"WHISTLE_S3_ACCESS_KEY", "whistle", "object store access key", true},
+	{"WHISTLE_S3_SECRET_KEY", "whistle-dev-secret", "object store secret key", true},
+	{"WHISTLE_S3_USE_TLS", "false", "use HTTPS to reach the object store", false},
+	{"WHISTLE_S3_REGION", "us-east-1", "object store region", false},
+	{"WHISTLE_EVIDENCE_BUCKET", "whistle-evidence", "bucket for evidence; created with Object Lock if missing", false},
+	{"WHISTLE_REQUEST_TIMEOUT", "15s", "deadline of each API request", false},
+	{"WHISTLE_SHUTDOWN_TIMEOUT", "20s", "how long in-flight requests may finish after SIGINT/SIGTERM", false},
+	{"WHISTLE_BODY_LIMIT", "1048576", "largest accepted request body in bytes", false},
+	{"WHISTLE_LOG_LEVEL", "info", "debug, info, warn or error", false},
+	{"WHISTLE_SIGNING_KEY", "", "base64 of the server's 32-byte Ed25519 seed (signs tokens); development uses a fixed key", true},
+	{"WHISTLE_ACCESS_TOKEN_TTL", "15m", "lifetime of an access token", false},
+}
+
+// devSigningKey is the fixed development key: never valid in production.
+var devSigningKey = func() ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("whistle development signing key: not a secret"))
+	return ed25519.NewKeyFromSeed(seed[:])
+}()
+
+// LoadConfig reads and validates the configuration. Its error names the
+// variable at fault in one line.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, s := range settings {
+			if s.name == name {
+				return s.def
+			}
+		}
+		panic("unknown setting " + name)
+	}
+	var c Config
+	var err error
+	c.Env = get("WHISTLE_ENV")
+	if c.Env != "development" && c.Env != "production" {
+		return c, fmt.Errorf("WHISTLE_ENV: %q is neither development nor production", c.Env)
+	}
+	if c.Env == "production" {
+		for _, s := range settings {
+			if s.secret && strings.TrimSpace(getenv(s.name)) == "" {
+				return c, fmt.Errorf("%s: required when WHISTLE_ENV=production (%s)", s.name, s.doc)
+			}
+		}
+	}
+	c.Addr = get("WHISTLE_ADDR")
+	if err := checkAddr(c.Addr); err != nil {
+		return c, fmt.Errorf("WHISTLE_ADDR: %w", err)
+	}
+	c.DatabaseURL = get("WHISTLE_DATABASE_URL")
+	if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return c, fmt.Errorf("WHISTLE_DATABASE_URL: must be a postgres:// URL")
+	}
+	durations := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"WHISTLE_STARTUP_TIMEOUT", &c.StartupTimeout},
+		{"WHISTLE_REQUEST_TIMEOUT", &c.RequestTimeout},
+		{"WHISTLE_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
+		{"WHISTLE_ACCESS_TOKEN_TTL", &c.AccessTokenTTL},
+	}
+	for _, d := range durations {
+		v := get(d.name)
+		*d.dst, err = time.ParseDuration(v)
+		if err != nil || *d.dst <= 0 {
+			return c, fmt.Errorf("%s: %q is not a positive duration such as 30s or 5m", d.name, v)
+		}
+	}
+	bools := []struct {
+		name string
+		dst  *bool
+	}{
+		{"WHISTLE_MIGRATE_ON_START", &c.MigrateOnStart},
+		{"WHISTLE_S3_USE_TLS", &c.S3.UseTLS},
+	}
+	for _, b := range bools {
+		v := get(b.name)
+		*b.dst, err = strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("%s: %q is not true or false", b.name, v)
+		}
+	}
+	c.S3.Endpoint = get("WHISTLE_S3_ENDPOINT")
+	if err := checkAddr(c.S3.Endpoint); err != nil {
+		return c, fmt.Errorf("WHISTLE_S3_ENDPOINT: %w", err)
+	}
+	c.S3.AccessKey = get("WHISTLE_S3_ACCESS_KEY")
+	c.S3.SecretKey = get("WHISTLE_S3_SECRET_KEY")
+	c.S3.Region = get("WHISTLE_S3_REGION")
+	c.S3.Bucket = get("WHISTLE_EVIDENCE_BUCKET")
+	if n := len(c.S3.Bucket); n < 3 || n > 63 || strings.Trim(c.S3.Bucket, "abcdefghijklmnopqrstuvwxyz0123456789-.") != "" {
+		return c, fmt.Errorf("WHISTLE_EVIDENCE_BUCKET: %q is not a valid S3 bucket name (3-63 of a-z 0-9 . -)", c.S3.Bucket)
+	}
+	limit := get("WHISTLE_BODY_LIMIT")
+	c.BodyLimit, err = strconv.Atoi(limit)
+	if err != nil || c.BodyLimit < 1024 {
+		return c, fmt.Errorf("WHISTLE_BODY_LIMIT: %q is not a byte count of at least 1024", limit)
+	}
+	lvl := get("WHISTLE_LOG_LEVEL")
+	if err := c.LogLevel.UnmarshalText([]byte(lvl)); err != nil {
+		return c, fmt.Errorf("WHISTLE_LOG_LEVEL: %q is not debug, info, warn or error", lvl)
+	}
+	if k := get("WHISTLE_SIGNING_KEY"); k != "" {
+		seed, err := base64.StdEncoding.DecodeString(k)
+		if err != nil || len(seed) != ed25519.SeedSize {
+			return c, fmt.Errorf("WHISTLE_SIGNING_KEY: not the base64 of a %d-byte Ed25519 seed (make one with `whistle keygen`)", ed25519.SeedSize)
+		}
+		c.SigningKey = ed25519.NewKeyFromSeed(seed)
+	} else {
+		c.SigningKey = devSigningKey
+	}
+	return c, nil
+}
+
+// checkAddr accepts host:port with a numeric port in 0-65535.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (e.g. 127.0.0.1:8080)", addr)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q has no valid port number (0-65535)", addr)
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Run("OKDefaults", func(t *testing.T) {
+		c, err := LoadConfig(env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Addr != "127.0.0.1:8080" || c.Env != "development" || c.StartupTimeout != 30*time.Second || !c.MigrateOnStart {
+			t.Fatalf("defaults = %+v", c)
+		}
+		if !c.SigningKey.Equal(devSigningKey) {
+			t.Fatal("development without WHISTLE_SIGNING_KEY should use the development key")
+		}
+	})
+	t.Run("OKProduction", func(t *testing.T) {
+		_, err := LoadConfig(env(map[string]string{
+			"WHISTLE_ENV":           "production",
+			"WHISTLE_DATABASE_URL":  "postgres://u:p@db:5432/whistle",
+			"WHISTLE_S3_ACCESS_KEY": "ak",
+			"WHISTLE_S3_SECRET_KEY": "sk",
+			"WHISTLE_SIGNING_KEY":   "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	tests := []struct {
+		name    string
+		vars    map[string]string
+		wantVar string
+	}{
+		{"ErrAddrNotHostPort", map[string]string{"WHISTLE_ADDR": "notaport"}, "WHISTLE_ADDR"},
+		{"ErrAddrPortNotNumber", map[string]string{"WHISTLE_ADDR": "127.0.0.1:http"}, "WHISTLE_ADDR"},
+		{"ErrAddrPortTooBig", map[string]string{"WHISTLE_ADDR": "127.0.0.1:70000"}, "WHISTLE_ADDR"},
+		{"ErrEnv", map[string]string{"WHISTLE_ENV": "staging"}, "WHISTLE_ENV"},
+		{"ErrProductionWithoutSigningKey", map[string]string{"WHISTLE_ENV": "production", "WHISTLE_DATABASE_URL": "postgres://db/w", "WHISTLE_S3_ACCESS_KEY": "a", "WHISTLE_S3_SECRET_KEY": "s"}, "WHISTLE_SIGNING_KEY"},
+		{"ErrProductionWithoutDatabase", map[string]string{"WHISTLE_ENV": "production"}, "WHISTLE_DATABASE_URL"},
+		{"ErrDatabaseURL", map[string]string{"WHISTLE_DATABASE_URL": "mysql://x"}, "WHISTLE_DATABASE_URL"},
+		{"ErrDuration", map[string]string{"WHISTLE_REQUEST_TIMEOUT": "soon"}, "WHISTLE_REQUEST_TIMEOUT"},
+		{"ErrNegativeDuration", map[string]string{"WHISTLE_STARTUP_TIMEOUT": "-1s"}, "WHISTLE_STARTUP_TIMEOUT"},
+		{"ErrBool", map[string]string{"WHISTLE_MIGRATE_ON_START": "perhaps"}, "WHISTLE_MIGRATE_ON_START"},
+		{"ErrS3Endpoint", map[string]string{"WHISTLE_S3_ENDPOINT": "http://minio"}, "WHISTLE_S3_ENDPOINT"},
+		{"ErrBucket", map[string]string{"WHISTLE_EVIDENCE_BUCKET": "Evidence_Bucket"}, "WHISTLE_EVIDENCE_BUCKET"},
+		{"ErrBodyLimit", map[string]string{"WHISTLE_BODY_LIMIT": "12"}, "WHISTLE_BODY_LIMIT"},
+		{"ErrLogLevel", map[string]string{"WHISTLE_LOG_LEVEL": "loud"}, "WHISTLE_LOG_LEVEL"},
+		{"ErrSigningKey", map[string]string{"WHISTLE_SIGNING_KEY": "c2hvcnQ="}, "WHISTLE_SIGNING_KEY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig(env(tt.vars))
+			if err == nil {
+				t.Fatal("LoadConfig accepted a bad value")
+			}
+			if !strings.HasPrefix(err.Error(), tt.wantVar+":") || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %q should be one line starting with %s:", err, tt.wantVar)
+			}
+		})
+	}
+}

@@ -1,0 +1,108 @@
+// Command whistle is the Whistle backend: the API server and its
+// administration commands. This is the only place that knows the concrete
+// types; it reads the configuration and wires them together.
+//
+//	whistle serve          run the API
+//	whistle migrate        apply pending database migrations
+//	whistle seed demo      load the demo data set (development only)
+//	whistle keygen         print a new WHISTLE_SIGNING_KEY
+//	whistle healthcheck    exit 0 if the API at WHISTLE_ADDR is alive (for container HEALTHCHECK)
+//	whistle version        print the version
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage: whistle <command>
+
+commands:
+  serve       run the API (configuration: WHISTLE_* variables, see README)
+  migrate     apply pending database migrations
+  seed demo   load the demo data set (refused when WHISTLE_ENV=production)
+  keygen      print a new random WHISTLE_SIGNING_KEY
+  healthcheck exit 0 if GET /healthz of the API at WHISTLE_ADDR answers 200
+  version     print the version
+`
+
+// errUsage marks a command line that cannot be run; main exits 2.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "whistle:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	switch args[0] {
+	case "version":
+		fmt.Fprintln(stdout, "whistle", versionString())
+		return nil
+	case "keygen":
+		seed := make([]byte, ed25519.SeedSize)
+		if _, err := rand.Read(seed); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, base64.StdEncoding.EncodeToString(seed))
+		return nil
+	}
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(newLogHandler(stderr, cfg.LogLevel))
+	switch args[0] {
+	case "serve":
+		return serve(ctx, cfg, log)
+	case "migrate":
+		return migrate(ctx, cfg, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, cfg.Addr)
+	case "seed":
+		if len(args) != 2 || args[1] != "demo" {
+			return errUsage
+		}
+		return seedDemo(ctx, cfg, stdout)
+	}
+	return errUsage
+}
+
+// versionString is the build version and, when built from a checkout, its commit.
+func versionString() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+	}
+	return v
+}

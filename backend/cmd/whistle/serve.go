@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/whistle/whistle/backend/api"
+	"github.com/whistle/whistle/backend/argon2id"
+	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/backend/jwt"
+	"github.com/whistle/whistle/backend/postgres"
+	"github.com/whistle/whistle/media"
+)
+
+func newLogHandler(w io.Writer, level slog.Level) slog.Handler {
+	return api.NewLogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// serve runs the API until ctx is cancelled (SIGINT/SIGTERM), then lets
+// in-flight requests finish within the shutdown timeout and closes.
+func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if cfg.Env == "development" {
+		log.Warn("development mode: default credentials and the fixed development signing key are in use")
+	}
+	// Bind first, so that a taken port fails before minutes of waiting.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("WHISTLE_ADDR: cannot listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.StartupTimeout)
+	if err != nil {
+		return fmt.Errorf("WHISTLE_DATABASE_URL: %w", err)
+	}
+	defer db.Close()
+	if cfg.MigrateOnStart {
+		applied, err := postgres.Migrate(ctx, db.SQL)
+		if err != nil {
+			return err
+		}
+		log.Info("migrations applied", "count", len(applied), "applied", applied)
+	}
+	store, err := media.New(cfg.S3)
+	if err != nil {
+		return fmt.Errorf("WHISTLE_S3_ENDPOINT: %w", err)
+	}
+	if err := ensureBucket(ctx, store, cfg.StartupTimeout); err != nil {
+		return fmt.Errorf("WHISTLE_S3_ENDPOINT: %w", err)
+	}
+
+	ids, err := identity.NewService(postgres.NewUserStore(db), argon2id.Hasher{Params: argon2id.Default},
+		jwt.NewSigner(cfg.SigningKey, cfg.AccessTokenTTL, time.Now), time.Now)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db.SQL, "whistle"),
+	)
+	app, err := api.New(api.Config{
+		Logger:   log,
+		Identity: ids,
+		Dependencies: []api.Dependency{
+			{Name: "postgres", Check: db},
+			{Name: "object_store", Check: store},
+		},
+		Registry:       reg,
+		RequestTimeout: cfg.RequestTimeout,
+		BodyLimit:      cfg.BodyLimit,
+	})
+	if err != nil {
+		return err
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	log.Info("serving", "addr", ln.Addr().String(), "version", versionString())
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout.String())
+	if err := app.ShutdownWithTimeout(cfg.ShutdownTimeout); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// ensureBucket waits for the object store within timeout and makes sure the
+// evidence bucket exists with Object Lock.
+func ensureBucket(ctx context.Context, store *media.Store, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := store.EnsureBucket(cctx)
+		cancel()
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			if err != nil {
+				return fmt.Errorf("object store not ready after %s: %w", timeout, err)
+			}
+			return nil
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// migrate applies pending migrations and prints them.
+func migrate(ctx context.Context, cfg Config, out io.Writer) error {
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.StartupTimeout)
+	if err != nil {
+		return fmt.Errorf("WHISTLE_DATABASE_URL: %w", err)
+	}
+	defer db.Close()
+	applied, err := postgres.Migrate(ctx, db.SQL)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(out, "migrate: schema is up to date")
+	}
+	for _, a := range applied {
+		fmt.Fprintln(out, "migrate: applied", a)
+	}
+	return nil
+}
+
+// healthcheck asks the API listening on addr whether it is alive. It stands in
+// for curl in the container image, which has no shell or tools.
+func healthcheck(ctx context.Context, addr string) error {
+	host, port, _ := net.SplitHostPort(addr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %d", res.StatusCode)
+	}
+	return nil
+}
+
+var errProduction = errors.New("the demo data set is refused when WHISTLE_ENV=production")
