@@ -121,7 +121,7 @@ func fieldErrors(err error) []derrors.FieldError {
 	if !errors.As(err, &re) {
 		return []derrors.FieldError{{Field: "", Message: err.Error()}}
 	}
-	field := ""
+	field := "body" // the body as a whole (not JSON, wrong content type)
 	if re.Parameter != nil {
 		field = re.Parameter.Name
 	}
@@ -142,9 +142,8 @@ func fieldErrors(err error) []derrors.FieldError {
 func schemaField(param string, err error) derrors.FieldError {
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
-		ptr := se.JSONPointer()
 		field := param
-		if len(ptr) > 0 || param == "" {
+		if ptr := se.JSONPointer(); len(ptr) > 0 {
 			field = "/" + strings.Join(ptr, "/")
 		}
 		return derrors.FieldError{Field: field, Message: se.Reason}
