@@ -1,13 +1,21 @@
-// Package identity holds who a caller is: user accounts, their roles, and the
-// login that turns a username and password into an access token.
+// Package identity holds who a caller is: user accounts and their roles, the
+// phones (devices) they carry, login, refresh and token authentication.
 //
 // It is a domain package: it states the rules and the small interfaces it needs
-// (UserStore, PasswordHasher, TokenIssuer) and leaves storage, hashing and token
-// formats to adapters (backend/postgres, backend/argon2id, backend/jwt).
+// (UserStore, SessionStore, ThrottleStore, PasswordHasher, TokenIssuer) and
+// leaves storage, hashing and token formats to adapters (backend/postgres,
+// backend/argon2id, backend/jwt).
+//
+// A login opens a session (a refresh-token family). Every access token names
+// its session in Claims.SessionID, and Authenticate checks on every request
+// that the session, its device and its account are still live, so that a
+// logout, a revoked device or a disabled account ends access at once rather
+// than when the access token expires.
 package identity
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/whistle/whistle/backend/derrors"
@@ -71,11 +79,14 @@ type PasswordHasher interface {
 type Claims struct {
 	UserID    string
 	Role      Role
+	SessionID string // the session (refresh-token family) the token was issued in; always set
+	DeviceID  string // the registered phone of the session; "" for a browser session
 	ExpiresAt time.Time
 }
 
 // TokenIssuer signs and checks access tokens.
 type TokenIssuer interface {
+	// Issue signs a token for c; c.SessionID must be set.
 	Issue(c Claims) (token string, err error)
 	// Verify returns the claims of a valid token, or a derrors.Unauthenticated error.
 	Verify(token string) (Claims, error)
@@ -83,58 +94,194 @@ type TokenIssuer interface {
 	TTL() time.Duration
 }
 
-// Session is the result of a successful login.
+// Session is the result of a successful login or refresh: the tokens handed
+// to the client.
 type Session struct {
 	AccessToken string
 	ExpiresAt   time.Time
 	ExpiresIn   time.Duration
+	// RefreshToken is the opaque token that buys the next Session (see
+	// Service.Refresh). Only sessions on a registered device get one; it is ""
+	// for a browser login.
+	RefreshToken     string
+	RefreshExpiresAt time.Time
 }
 
-// Service logs users in and authenticates their tokens.
+// DefaultRefreshTTL is how long a refresh token stays valid: long enough for
+// a week of field days without a signal.
+const DefaultRefreshTTL = 7 * 24 * time.Hour
+
+// Options are what NewService needs. Users, Sessions, Throttles, Passwords
+// and Tokens are required; the rest have defaults.
+type Options struct {
+	Users     UserStore
+	Sessions  SessionStore
+	Throttles ThrottleStore
+	Passwords PasswordHasher
+	Tokens    TokenIssuer
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// RefreshTTL is the lifetime of each refresh token, counted from its
+	// issue (so every refresh extends the session); DefaultRefreshTTL when 0.
+	RefreshTTL time.Duration
+	// Throttle limits failed logins; zero fields take DefaultThrottle's values.
+	Throttle Throttle
+}
+
+// Service logs users in, refreshes and ends their sessions, registers their
+// devices and authenticates their tokens.
 type Service struct {
-	users     UserStore
-	passwords PasswordHasher
-	tokens    TokenIssuer
-	now       func() time.Time
-	dummyHash string // hash of no one's password, checked for unknown usernames
+	users      UserStore
+	sessions   SessionStore
+	throttles  ThrottleStore
+	passwords  PasswordHasher
+	tokens     TokenIssuer
+	now        func() time.Time
+	refreshTTL time.Duration
+	throttle   Throttle
+	dummyHash  string // hash of no one's password, checked for unknown usernames
 }
 
-// NewService returns a Service over the given store, hasher and token issuer.
-func NewService(users UserStore, passwords PasswordHasher, tokens TokenIssuer, now func() time.Time) (*Service, error) {
-	dummy, err := passwords.Hash("whistle-no-such-user")
+// NewService returns a Service over o. It fails when a required option is
+// missing or a limit is negative.
+func NewService(o Options) (*Service, error) {
+	switch {
+	case o.Users == nil, o.Sessions == nil, o.Throttles == nil, o.Passwords == nil, o.Tokens == nil:
+		return nil, errors.New("identity: Options.Users, Sessions, Throttles, Passwords and Tokens are required")
+	case o.RefreshTTL < 0:
+		return nil, errors.New("identity: Options.RefreshTTL is negative")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.RefreshTTL == 0 {
+		o.RefreshTTL = DefaultRefreshTTL
+	}
+	th, err := o.Throttle.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	return &Service{users: users, passwords: passwords, tokens: tokens, now: now, dummyHash: dummy}, nil
+	dummy, err := o.Passwords.Hash("whistle-no-such-user")
+	if err != nil {
+		return nil, err
+	}
+	return &Service{
+		users:      o.Users,
+		sessions:   o.Sessions,
+		throttles:  o.Throttles,
+		passwords:  o.Passwords,
+		tokens:     o.Tokens,
+		now:        o.Now,
+		refreshTTL: o.RefreshTTL,
+		throttle:   th,
+		dummyHash:  dummy,
+	}, nil
 }
 
 // errBadLogin is the one answer to every failed login, so that a caller cannot
 // learn which usernames exist.
 var errBadLogin = derrors.New(derrors.Unauthenticated, "wrong username or password")
 
-// Login checks username and password and issues an access token.
-// It returns derrors.Unauthenticated for an unknown user, a wrong password or
-// a disabled account, without saying which.
-func (s *Service) Login(ctx context.Context, username, password string) (Session, error) {
+// Login checks username and password and opens a session.
+//
+// addr is the caller's network address, for throttling ("" skips the
+// per-address limit, for callers that have none). deviceID is the registered
+// phone the session is for: the session then also gets a refresh token. With
+// deviceID "" (a browser) the session has only the access token.
+//
+// It returns derrors.TooManyRequests while the account or the address is
+// locked out by failed logins (see Throttle), even for the right password;
+// derrors.Unauthenticated for an unknown user, a wrong password or a disabled
+// account, without saying which; derrors.Forbidden when the device is
+// unknown, revoked or registered to another user.
+func (s *Service) Login(ctx context.Context, username, password, addr, deviceID string) (Session, error) {
+	now := s.now()
+	userKey, addrKey := accountKey(username), addressKey(addr)
+	if err := s.refuseLocked(ctx, now, userKey, addrKey); err != nil {
+		return Session{}, err
+	}
+	u, err := s.checkPassword(ctx, username, password)
+	if errors.Is(err, errBadLogin) {
+		if herr := s.recordFailure(ctx, now, userKey, addrKey); herr != nil {
+			return Session{}, herr
+		}
+		return Session{}, err
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	if err := s.throttles.Reset(ctx, userKey); err != nil {
+		return Session{}, err
+	}
+
+	var dev Device
+	if deviceID != "" {
+		dev, err = s.sessions.DeviceByID(ctx, deviceID)
+		if err != nil && derrors.CodeOf(err) != derrors.NotFound {
+			return Session{}, err
+		}
+		if err != nil || dev.UserID != u.ID || dev.Revoked() {
+			return Session{}, derrors.New(derrors.Forbidden, "device %q is not registered to this account or has been revoked", deviceID)
+		}
+	}
+	return s.open(ctx, u, dev, now)
+}
+
+// checkPassword returns the enabled user with this username and password, or
+// errBadLogin.
+func (s *Service) checkPassword(ctx context.Context, username, password string) (User, error) {
 	u, err := s.users.UserByUsername(ctx, username)
 	if derrors.CodeOf(err) == derrors.NotFound {
 		// Spend the same work as a real check so timing does not reveal
 		// whether the username exists.
 		_, _ = s.passwords.Verify(password, s.dummyHash)
-		return Session{}, errBadLogin
+		return User{}, errBadLogin
 	}
 	if err != nil {
-		return Session{}, err
+		return User{}, err
 	}
 	ok, err := s.passwords.Verify(password, u.PasswordHash)
 	if err != nil {
-		return Session{}, err
+		return User{}, err
 	}
 	if !ok || u.Disabled() {
-		return Session{}, errBadLogin
+		return User{}, errBadLogin
 	}
-	exp := s.now().Add(s.tokens.TTL())
-	tok, err := s.tokens.Issue(Claims{UserID: u.ID, Role: u.Role, ExpiresAt: exp})
+	return u, nil
+}
+
+// open starts a new session of u, on dev when dev.ID is set.
+func (s *Service) open(ctx context.Context, u User, dev Device, now time.Time) (Session, error) {
+	fam := Family{UserID: u.ID, DeviceID: dev.ID, CreatedAt: now}
+	var refresh string
+	var first *RefreshToken
+	if dev.ID != "" {
+		var hash []byte
+		var err error
+		refresh, hash, err = newRefreshToken()
+		if err != nil {
+			return Session{}, err
+		}
+		first = &RefreshToken{UserID: u.ID, DeviceID: dev.ID, Hash: hash, IssuedAt: now, ExpiresAt: now.Add(s.refreshTTL)}
+	}
+	fam, err := s.sessions.CreateFamily(ctx, fam, first)
+	if err != nil {
+		return Session{}, err
+	}
+	sess, err := s.issue(u, fam, now)
+	if err != nil {
+		return Session{}, err
+	}
+	if first != nil {
+		sess.RefreshToken, sess.RefreshExpiresAt = refresh, first.ExpiresAt
+	}
+	return sess, nil
+}
+
+// issue signs an access token for u in session fam.
+func (s *Service) issue(u User, fam Family, now time.Time) (Session, error) {
+	exp := now.Add(s.tokens.TTL())
+	tok, err := s.tokens.Issue(Claims{UserID: u.ID, Role: u.Role, SessionID: fam.ID, DeviceID: fam.DeviceID, ExpiresAt: exp})
 	if err != nil {
 		return Session{}, err
 	}
@@ -142,21 +289,42 @@ func (s *Service) Login(ctx context.Context, username, password string) (Session
 }
 
 // Authenticate returns the live user behind an access token. A token of a
-// disabled or deleted account is refused at once, not at its expiry.
+// disabled or deleted account, of a session that was logged out or revoked,
+// or of a revoked device is refused at once, not at its expiry. Every refusal
+// is derrors.Unauthenticated.
 func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
+	u, _, err := s.AuthenticateClaims(ctx, token)
+	return u, err
+}
+
+// AuthenticateClaims is Authenticate that also returns the token's claims,
+// for operations on the caller's own session such as Logout. It returns the
+// same errors as Authenticate.
+func (s *Service) AuthenticateClaims(ctx context.Context, token string) (User, Claims, error) {
 	c, err := s.tokens.Verify(token)
 	if err != nil {
-		return User{}, err
+		return User{}, Claims{}, err
 	}
 	u, err := s.users.UserByID(ctx, c.UserID)
 	if derrors.CodeOf(err) == derrors.NotFound {
-		return User{}, derrors.New(derrors.Unauthenticated, "the account of this token no longer exists")
+		return User{}, Claims{}, derrors.New(derrors.Unauthenticated, "the account of this token no longer exists")
 	}
 	if err != nil {
-		return User{}, err
+		return User{}, Claims{}, err
 	}
 	if u.Disabled() {
-		return User{}, derrors.New(derrors.Unauthenticated, "the account of this token is disabled")
+		return User{}, Claims{}, derrors.New(derrors.Unauthenticated, "the account of this token is disabled")
 	}
-	return u, nil
+	live, err := s.sessions.SessionActive(ctx, c.UserID, c.DeviceID, c.SessionID)
+	if err != nil {
+		return User{}, Claims{}, err
+	}
+	if !live {
+		return User{}, Claims{}, errSessionEnded
+	}
+	return u, c, nil
 }
+
+// errSessionEnded refuses the tokens of a session that was logged out or
+// revoked, or whose device was revoked.
+var errSessionEnded = derrors.New(derrors.Unauthenticated, "this session has ended (logged out, device revoked or account disabled); log in again")

@@ -3,11 +3,13 @@
 //
 // Verification is strict: only the EdDSA algorithm is accepted (so "none" and
 // HMAC-with-the-public-key tokens are refused), and exp, nbf, iss and aud are
-// all required and checked.
+// all required and checked. Every token names its session in the "sid" claim
+// (required) and its device, if any, in "did".
 package jwt
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"time"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
@@ -37,18 +39,25 @@ func NewSigner(key ed25519.PrivateKey, ttl time.Duration, now func() time.Time) 
 }
 
 type claims struct {
-	Role string `json:"role"`
+	Role      string `json:"role"`
+	SessionID string `json:"sid"`
+	DeviceID  string `json:"did,omitempty"`
 	gojwt.RegisteredClaims
 }
 
 // TTL is how long an issued token stays valid.
 func (i *Signer) TTL() time.Duration { return i.ttl }
 
-// Issue signs a token for c.
+// Issue signs a token for c. It fails when c names no user or no session.
 func (i *Signer) Issue(c identity.Claims) (string, error) {
+	if c.UserID == "" || c.SessionID == "" {
+		return "", errors.New("jwt: a token needs a user and a session")
+	}
 	now := i.now()
 	tok := gojwt.NewWithClaims(gojwt.SigningMethodEdDSA, claims{
-		Role: string(c.Role),
+		Role:      string(c.Role),
+		SessionID: c.SessionID,
+		DeviceID:  c.DeviceID,
 		RegisteredClaims: gojwt.RegisteredClaims{
 			Issuer:    Issuer,
 			Subject:   c.UserID,
@@ -61,8 +70,9 @@ func (i *Signer) Issue(c identity.Claims) (string, error) {
 	return tok.SignedString(i.key)
 }
 
-// Verify checks the token's signature, algorithm, issuer, audience and time
-// window and returns its claims. Every failure is derrors.Unauthenticated.
+// Verify checks the token's signature, algorithm, issuer, audience, time
+// window, subject and session and returns its claims. Every failure is
+// derrors.Unauthenticated.
 func (i *Signer) Verify(token string) (identity.Claims, error) {
 	var c claims
 	_, err := gojwt.ParseWithClaims(token, &c,
@@ -77,8 +87,14 @@ func (i *Signer) Verify(token string) (identity.Claims, error) {
 	if err != nil {
 		return identity.Claims{}, derrors.Wrap(err, derrors.Unauthenticated, "invalid access token")
 	}
-	if c.NotBefore == nil || c.Subject == "" {
-		return identity.Claims{}, derrors.New(derrors.Unauthenticated, "invalid access token: nbf and sub are required")
+	if c.NotBefore == nil || c.Subject == "" || c.SessionID == "" {
+		return identity.Claims{}, derrors.New(derrors.Unauthenticated, "invalid access token: nbf, sub and sid are required")
 	}
-	return identity.Claims{UserID: c.Subject, Role: identity.Role(c.Role), ExpiresAt: c.ExpiresAt.Time}, nil
+	return identity.Claims{
+		UserID:    c.Subject,
+		Role:      identity.Role(c.Role),
+		SessionID: c.SessionID,
+		DeviceID:  c.DeviceID,
+		ExpiresAt: c.ExpiresAt.Time,
+	}, nil
 }
