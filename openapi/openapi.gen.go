@@ -4,14 +4,60 @@
 package openapi
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"net/url"
+	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for CertificateStatusStatus.
+const (
+	CertificateStatusStatusActive    CertificateStatusStatus = "active"
+	CertificateStatusStatusRevoked   CertificateStatusStatus = "revoked"
+	CertificateStatusStatusSuspended CertificateStatusStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the CertificateStatusStatus enum.
+func (e CertificateStatusStatus) Valid() bool {
+	switch e {
+	case CertificateStatusStatusActive:
+		return true
+	case CertificateStatusStatusRevoked:
+		return true
+	case CertificateStatusStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CertificateStatusChangeStatus.
+const (
+	CertificateStatusChangeStatusActive    CertificateStatusChangeStatus = "active"
+	CertificateStatusChangeStatusRevoked   CertificateStatusChangeStatus = "revoked"
+	CertificateStatusChangeStatusSuspended CertificateStatusChangeStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the CertificateStatusChangeStatus enum.
+func (e CertificateStatusChangeStatus) Valid() bool {
+	switch e {
+	case CertificateStatusChangeStatusActive:
+		return true
+	case CertificateStatusChangeStatusRevoked:
+		return true
+	case CertificateStatusChangeStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for CheckName.
 const (
@@ -31,6 +77,45 @@ func (e CheckName) Valid() bool {
 	}
 }
 
+// Defines values for DepartmentKind.
+const (
+	Listed   DepartmentKind = "listed"
+	Resident DepartmentKind = "resident"
+	Squad    DepartmentKind = "squad"
+)
+
+// Valid indicates whether the value is a known member of the DepartmentKind enum.
+func (e DepartmentKind) Valid() bool {
+	switch e {
+	case Listed:
+		return true
+	case Resident:
+		return true
+	case Squad:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GridCenterLevel.
+const (
+	GridCenterLevelDistrict GridCenterLevel = "district"
+	GridCenterLevelStreet   GridCenterLevel = "street"
+)
+
+// Valid indicates whether the value is a known member of the GridCenterLevel enum.
+func (e GridCenterLevel) Valid() bool {
+	switch e {
+	case GridCenterLevelDistrict:
+		return true
+	case GridCenterLevelStreet:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok HealthStatus = "ok"
@@ -40,6 +125,99 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case Ok:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MatterDefaultWhistle.
+const (
+	MatterDefaultWhistleEmergency MatterDefaultWhistle = "emergency"
+	MatterDefaultWhistleKey       MatterDefaultWhistle = "key"
+	MatterDefaultWhistleRegular   MatterDefaultWhistle = "regular"
+)
+
+// Valid indicates whether the value is a known member of the MatterDefaultWhistle enum.
+func (e MatterDefaultWhistle) Valid() bool {
+	switch e {
+	case MatterDefaultWhistleEmergency:
+		return true
+	case MatterDefaultWhistleKey:
+		return true
+	case MatterDefaultWhistleRegular:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MatterInputDefaultWhistle.
+const (
+	MatterInputDefaultWhistleEmergency MatterInputDefaultWhistle = "emergency"
+	MatterInputDefaultWhistleKey       MatterInputDefaultWhistle = "key"
+	MatterInputDefaultWhistleRegular   MatterInputDefaultWhistle = "regular"
+)
+
+// Valid indicates whether the value is a known member of the MatterInputDefaultWhistle enum.
+func (e MatterInputDefaultWhistle) Valid() bool {
+	switch e {
+	case MatterInputDefaultWhistleEmergency:
+		return true
+	case MatterInputDefaultWhistleKey:
+		return true
+	case MatterInputDefaultWhistleRegular:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Measure.
+const (
+	MeasureEvidence   Measure = "evidence"
+	MeasureFineSimple Measure = "fine_simple"
+	MeasureRefer      Measure = "refer"
+	MeasureSeizure    Measure = "seizure"
+	MeasureSummons    Measure = "summons"
+	MeasureWarning    Measure = "warning"
+)
+
+// Valid indicates whether the value is a known member of the Measure enum.
+func (e Measure) Valid() bool {
+	switch e {
+	case MeasureEvidence:
+		return true
+	case MeasureFineSimple:
+		return true
+	case MeasureRefer:
+		return true
+	case MeasureSeizure:
+		return true
+	case MeasureSummons:
+		return true
+	case MeasureWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MembershipPosition.
+const (
+	MembershipPositionDeputyLeader MembershipPosition = "deputy_leader"
+	MembershipPositionLeader       MembershipPosition = "leader"
+	MembershipPositionMember       MembershipPosition = "member"
+)
+
+// Valid indicates whether the value is a known member of the MembershipPosition enum.
+func (e MembershipPosition) Valid() bool {
+	switch e {
+	case MembershipPositionDeputyLeader:
+		return true
+	case MembershipPositionLeader:
+		return true
+	case MembershipPositionMember:
 		return true
 	default:
 		return false
@@ -63,28 +241,49 @@ func (e ReadinessStatus) Valid() bool {
 
 // Defines values for Role.
 const (
-	Admin        Role = "admin"
-	Community    Role = "community"
-	DeptReviewer Role = "dept_reviewer"
-	GridOperator Role = "grid_operator"
-	Officer      Role = "officer"
-	TeamLeader   Role = "team_leader"
+	RoleAdmin        Role = "admin"
+	RoleCommunity    Role = "community"
+	RoleDeptReviewer Role = "dept_reviewer"
+	RoleGridOperator Role = "grid_operator"
+	RoleOfficer      Role = "officer"
+	RoleTeamLeader   Role = "team_leader"
 )
 
 // Valid indicates whether the value is a known member of the Role enum.
 func (e Role) Valid() bool {
 	switch e {
-	case Admin:
+	case RoleAdmin:
 		return true
-	case Community:
+	case RoleCommunity:
 		return true
-	case DeptReviewer:
+	case RoleDeptReviewer:
 		return true
-	case GridOperator:
+	case RoleGridOperator:
 		return true
-	case Officer:
+	case RoleOfficer:
 		return true
-	case TeamLeader:
+	case RoleTeamLeader:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RowErrorCode.
+const (
+	RowErrorCodeConflict         RowErrorCode = "conflict"
+	RowErrorCodeNotFound         RowErrorCode = "not_found"
+	RowErrorCodeValidationFailed RowErrorCode = "validation_failed"
+)
+
+// Valid indicates whether the value is a known member of the RowErrorCode enum.
+func (e RowErrorCode) Valid() bool {
+	switch e {
+	case RowErrorCodeConflict:
+		return true
+	case RowErrorCodeNotFound:
+		return true
+	case RowErrorCodeValidationFailed:
 		return true
 	default:
 		return false
@@ -106,6 +305,89 @@ func (e SessionTokenType) Valid() bool {
 	}
 }
 
+// Defines values for Tier.
+const (
+	TierEnforcement         Tier = "enforcement"
+	TierOnsiteInspection    Tier = "onsite_inspection"
+	TierOnsiteInvestigation Tier = "onsite_investigation"
+	TierRefer               Tier = "refer"
+)
+
+// Valid indicates whether the value is a known member of the Tier enum.
+func (e Tier) Valid() bool {
+	switch e {
+	case TierEnforcement:
+		return true
+	case TierOnsiteInspection:
+		return true
+	case TierOnsiteInvestigation:
+		return true
+	case TierRefer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportDatasetParamsSection.
+const (
+	Certificates ImportDatasetParamsSection = "certificates"
+	Matters      ImportDatasetParamsSection = "matters"
+	Officers     ImportDatasetParamsSection = "officers"
+)
+
+// Valid indicates whether the value is a known member of the ImportDatasetParamsSection enum.
+func (e ImportDatasetParamsSection) Valid() bool {
+	switch e {
+	case Certificates:
+		return true
+	case Matters:
+		return true
+	case Officers:
+		return true
+	default:
+		return false
+	}
+}
+
+// Certificate defines model for Certificate.
+type Certificate struct {
+	IssuingDepartmentCode string `json:"issuing_department_code"`
+
+	// Number One number is one officer.
+	Number      string `json:"number"`
+	OfficerCode string `json:"officer_code"`
+
+	// Status Status history; the status in force at t is the latest entry with since <= t (none means active).
+	Status    *[]CertificateStatus `json:"status,omitempty"`
+	ValidFrom time.Time            `json:"valid_from"`
+
+	// ValidTo Exclusive.
+	ValidTo time.Time `json:"valid_to"`
+}
+
+// CertificateStatus defines model for CertificateStatus.
+type CertificateStatus struct {
+	Reason *string                 `json:"reason,omitempty"`
+	Since  time.Time               `json:"since"`
+	Status CertificateStatusStatus `json:"status"`
+}
+
+// CertificateStatusStatus defines model for CertificateStatus.Status.
+type CertificateStatusStatus string
+
+// CertificateStatusChange defines model for CertificateStatusChange.
+type CertificateStatusChange struct {
+	Reason string `json:"reason"`
+
+	// Since From when; now when absent.
+	Since  *time.Time                    `json:"since,omitempty"`
+	Status CertificateStatusChangeStatus `json:"status"`
+}
+
+// CertificateStatusChangeStatus defines model for CertificateStatusChange.Status.
+type CertificateStatusChangeStatus string
+
 // Check defines model for Check.
 type Check struct {
 	// Error Why the dependency is considered down.
@@ -117,6 +399,109 @@ type Check struct {
 // CheckName defines model for Check.Name.
 type CheckName string
 
+// Community defines model for Community.
+type Community struct {
+	Code       string  `json:"code"`
+	NameEn     *string `json:"name_en,omitempty"`
+	NameZh     string  `json:"name_zh"`
+	StreetCode string  `json:"street_code"`
+}
+
+// CrewCheckIn defines model for CrewCheckIn.
+type CrewCheckIn struct {
+	CheckedInAt time.Time `json:"checked_in_at"`
+	OfficerCode string    `json:"officer_code"`
+}
+
+// Dataset Any subset of the organization; applied whole or not at all.
+type Dataset struct {
+	Certificates *[]Certificate `json:"certificates,omitempty"`
+	Communities  *[]Community   `json:"communities,omitempty"`
+	Departments  *[]Department  `json:"departments,omitempty"`
+	Districts    *[]District    `json:"districts,omitempty"`
+	GridCenters  *[]GridCenter  `json:"grid_centers,omitempty"`
+	Logins       *[]Login       `json:"logins,omitempty"`
+	Matters      *[]MatterRow   `json:"matters,omitempty"`
+	Officers     *[]Officer     `json:"officers,omitempty"`
+	Policies     *[]Policy      `json:"policies,omitempty"`
+	Streets      *[]Street      `json:"streets,omitempty"`
+	Teams        *[]Team        `json:"teams,omitempty"`
+}
+
+// Decision defines model for Decision.
+type Decision struct {
+	Allowed []Measure `json:"allowed"`
+	Holders []string  `json:"holders"`
+
+	// Lead Officer code of the lead officer.
+	Lead            *string          `json:"lead,omitempty"`
+	Matter          Matter           `json:"matter"`
+	Reasons         []DecisionReason `json:"reasons"`
+	SecondInspector *string          `json:"second_inspector,omitempty"`
+
+	// Tier enforcement (执法程序, 2+ holders), onsite_inspection (现场检查程序, 1 holder),
+	// onsite_investigation (现场调查程序, none; matter of the squad or a resident department),
+	// refer (none; matter of a listed department).
+	Tier Tier `json:"tier"`
+}
+
+// DecisionReason defines model for DecisionReason.
+type DecisionReason struct {
+	// Code Stable reason code, e.g. CERT_EXPIRED_AT_ACT, AUXILIARY_NOT_COUNTED, DUPLICATE_CERTIFICATE, MIXED_CREW_SEIZURE_REVIEW.
+	Code string `json:"code"`
+	En   string `json:"en"`
+
+	// Subject The person or certificate the reason is about.
+	Subject *string `json:"subject,omitempty"`
+	Zh      string  `json:"zh"`
+}
+
+// DecisionRequest defines model for DecisionRequest.
+type DecisionRequest struct {
+	// At The moment of the act.
+	At         time.Time     `json:"at"`
+	Crew       []CrewCheckIn `json:"crew"`
+	MatterCode string        `json:"matter_code"`
+}
+
+// Department defines model for Department.
+type Department struct {
+	Code string `json:"code"`
+
+	// Kind The street urban-management squad, one of the 5 resident departments, or one of the 20 listed departments.
+	Kind   DepartmentKind `json:"kind"`
+	NameEn *string        `json:"name_en,omitempty"`
+	NameZh string         `json:"name_zh"`
+}
+
+// DepartmentKind The street urban-management squad, one of the 5 resident departments, or one of the 20 listed departments.
+type DepartmentKind string
+
+// Device defines model for Device.
+type Device struct {
+	Id           openapi_types.UUID `json:"id"`
+	Name         string             `json:"name"`
+	PublicKey    []byte             `json:"public_key"`
+	RegisteredAt time.Time          `json:"registered_at"`
+	RevokedAt    *time.Time         `json:"revoked_at,omitempty"`
+	UserId       openapi_types.UUID `json:"user_id"`
+}
+
+// DeviceRegistration defines model for DeviceRegistration.
+type DeviceRegistration struct {
+	Name string `json:"name"`
+
+	// PublicKey The device's Ed25519 public key (32 bytes), base64.
+	PublicKey []byte `json:"public_key"`
+}
+
+// District defines model for District.
+type District struct {
+	Code   string  `json:"code"`
+	NameEn *string `json:"name_en,omitempty"`
+	NameZh string  `json:"name_zh"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field JSON pointer or parameter name of the offending input.
@@ -126,6 +511,18 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
+// GridCenter defines model for GridCenter.
+type GridCenter struct {
+	Code         string          `json:"code"`
+	DistrictCode string          `json:"district_code"`
+	Level        GridCenterLevel `json:"level"`
+	NameZh       string          `json:"name_zh"`
+	StreetCode   *string         `json:"street_code,omitempty"`
+}
+
+// GridCenterLevel defines model for GridCenter.Level.
+type GridCenterLevel string
+
 // Health defines model for Health.
 type Health struct {
 	Status HealthStatus `json:"status"`
@@ -134,18 +531,192 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// ImportProblem defines model for ImportProblem.
+type ImportProblem struct {
+	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
+	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
+	// `conflict`, `payload_too_large`, `unsupported_media_type`,
+	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`.
+	//
+	//
+	// Example: validation_failed
+	Code      string        `json:"code"`
+	Detail    *string       `json:"detail,omitempty"`
+	Errors    *[]FieldError `json:"errors,omitempty"`
+	Instance  *string       `json:"instance,omitempty"`
+	Report    ImportReport  `json:"report"`
+	RequestId *string       `json:"request_id,omitempty"`
+	Status    int           `json:"status"`
+	Title     string        `json:"title"`
+
+	// Type A URI naming the problem type (`urn:whistle:problem:<code>`).
+	Type string `json:"type"`
+}
+
+// ImportReport defines model for ImportReport.
+type ImportReport struct {
+	Applied  bool           `json:"applied"`
+	Counts   map[string]int `json:"counts"`
+	Rejected []RowError     `json:"rejected"`
+}
+
+// Login defines model for Login.
+type Login struct {
+	CommunityCode  *string `json:"community_code,omitempty"`
+	DepartmentCode *string `json:"department_code,omitempty"`
+	DisplayName    string  `json:"display_name"`
+	OfficerCode    *string `json:"officer_code,omitempty"`
+	Password       *string `json:"password,omitempty"`
+	Role           Role    `json:"role"`
+	StreetCode     *string `json:"street_code,omitempty"`
+	Username       string  `json:"username"`
+}
+
 // LoginRequest defines model for LoginRequest.
 type LoginRequest struct {
-	Password string `json:"password"`
-	Username string `json:"username"`
+	// DeviceId A device registered to this user; with it the session gets a refresh token.
+	DeviceId *openapi_types.UUID `json:"device_id,omitempty"`
+	Password string              `json:"password"`
+	Username string              `json:"username"`
+}
+
+// Matter defines model for Matter.
+type Matter struct {
+	Code           string               `json:"code"`
+	DefaultWhistle MatterDefaultWhistle `json:"default_whistle"`
+	DepartmentCode string               `json:"department_code"`
+
+	// DepartmentKind The street urban-management squad, one of the 5 resident departments, or one of the 20 listed departments.
+	DepartmentKind DepartmentKind `json:"department_kind"`
+
+	// FineMaxOrg Simple-procedure ceiling for an organisation, yuan.
+	FineMaxOrg *int `json:"fine_max_org,omitempty"`
+
+	// FineMaxPerson Simple-procedure ceiling for a person, yuan.
+	FineMaxPerson *int       `json:"fine_max_person,omitempty"`
+	LegalBasis    string     `json:"legal_basis"`
+	Measures      []Measure  `json:"measures"`
+	NameEn        *string    `json:"name_en,omitempty"`
+	NameZh        string     `json:"name_zh"`
+	ValidFrom     time.Time  `json:"valid_from"`
+	ValidTo       *time.Time `json:"valid_to,omitempty"`
+	Version       int        `json:"version"`
+}
+
+// MatterDefaultWhistle defines model for Matter.DefaultWhistle.
+type MatterDefaultWhistle string
+
+// MatterInput defines model for MatterInput.
+type MatterInput struct {
+	Code           string                    `json:"code"`
+	DefaultWhistle MatterInputDefaultWhistle `json:"default_whistle"`
+	DepartmentCode string                    `json:"department_code"`
+
+	// FineMaxOrg Simple-procedure ceiling for an organisation, yuan.
+	FineMaxOrg *int `json:"fine_max_org,omitempty"`
+
+	// FineMaxPerson Simple-procedure ceiling for a person, yuan.
+	FineMaxPerson *int      `json:"fine_max_person,omitempty"`
+	LegalBasis    string    `json:"legal_basis"`
+	Measures      []Measure `json:"measures"`
+	NameEn        *string   `json:"name_en,omitempty"`
+	NameZh        string    `json:"name_zh"`
+	ValidFrom     time.Time `json:"valid_from"`
+}
+
+// MatterInputDefaultWhistle defines model for MatterInput.DefaultWhistle.
+type MatterInputDefaultWhistle string
+
+// MatterRow defines model for MatterRow.
+type MatterRow struct {
+	Code           string     `json:"code"`
+	DefaultWhistle string     `json:"default_whistle"`
+	DepartmentCode string     `json:"department_code"`
+	FineMaxOrg     *int       `json:"fine_max_org,omitempty"`
+	FineMaxPerson  *int       `json:"fine_max_person,omitempty"`
+	LegalBasis     string     `json:"legal_basis"`
+	Measures       []Measure  `json:"measures"`
+	NameEn         *string    `json:"name_en,omitempty"`
+	NameZh         string     `json:"name_zh"`
+	ValidFrom      time.Time  `json:"valid_from"`
+	ValidTo        *time.Time `json:"valid_to,omitempty"`
+	Version        int        `json:"version"`
 }
 
 // Me defines model for Me.
 type Me struct {
-	DisplayName string             `json:"display_name"`
-	Id          openapi_types.UUID `json:"id"`
-	Role        Role               `json:"role"`
-	Username    string             `json:"username"`
+	CommunityCode  *string            `json:"community_code,omitempty"`
+	DepartmentCode *string            `json:"department_code,omitempty"`
+	DisplayName    string             `json:"display_name"`
+	Id             openapi_types.UUID `json:"id"`
+	OfficerCode    *string            `json:"officer_code,omitempty"`
+	Role           Role               `json:"role"`
+
+	// StreetCode The street the caller works in now (for an officer, the street of their team today).
+	StreetCode *string `json:"street_code,omitempty"`
+	Username   string  `json:"username"`
+}
+
+// Measure defines model for Measure.
+type Measure string
+
+// Member defines model for Member.
+type Member struct {
+	Certificates []Certificate `json:"certificates"`
+
+	// DepartmentKind The street urban-management squad, one of the 5 resident departments, or one of the 20 listed departments.
+	DepartmentKind DepartmentKind `json:"department_kind"`
+	Officer        Officer        `json:"officer"`
+	Position       *string        `json:"position,omitempty"`
+}
+
+// Membership defines model for Membership.
+type Membership struct {
+	From     time.Time          `json:"from"`
+	Position MembershipPosition `json:"position"`
+	TeamCode string             `json:"team_code"`
+
+	// To Exclusive; absent while open.
+	To *time.Time `json:"to,omitempty"`
+}
+
+// MembershipPosition defines model for Membership.Position.
+type MembershipPosition string
+
+// Officer defines model for Officer.
+type Officer struct {
+	// Auxiliary Auxiliary staff (协管员, guards, grid workers, volunteers) never hold enforcement authority.
+	Auxiliary     bool    `json:"auxiliary"`
+	AuxiliaryRole *string `json:"auxiliary_role,omitempty"`
+
+	// Code Staff number.
+	Code           string        `json:"code"`
+	DepartmentCode string        `json:"department_code"`
+	Memberships    *[]Membership `json:"memberships,omitempty"`
+	NameZh         string        `json:"name_zh"`
+
+	// Phone Masked (e.g. 138****0001) outside the officer's own street.
+	Phone *string `json:"phone,omitempty"`
+}
+
+// Policy defines model for Policy.
+type Policy struct {
+	// Department Same as department_code (as the engine sees it).
+	Department     *string `json:"department,omitempty"`
+	DepartmentCode string  `json:"department_code"`
+
+	// MixedCrewSeizureReview Seizures by mixed crews are flagged for legal review (only when a second inspector is allowed).
+	MixedCrewSeizureReview bool `json:"mixed_crew_seizure_review"`
+
+	// SecondInspectorFromOtherResident An officer of another resident department may act as second inspector (第二检查人).
+	SecondInspectorFromOtherResident bool `json:"second_inspector_from_other_resident"`
+
+	// SecondInspectorLegalBasis Required when second_inspector_from_other_resident is true.
+	SecondInspectorLegalBasis *string `json:"second_inspector_legal_basis,omitempty"`
+
+	// SingleOfficerSimpleProcedure One officer may decide a simple-procedure warning or fine (police may).
+	SingleOfficerSimpleProcedure bool      `json:"single_officer_simple_procedure"`
+	ValidFrom                    time.Time `json:"valid_from"`
 }
 
 // Problem RFC 9457 problem details with Whistle's stable `code`.
@@ -201,29 +772,165 @@ type ReadinessProblem struct {
 	Type string `json:"type"`
 }
 
+// Reason defines model for Reason.
+type Reason struct {
+	Reason string `json:"reason"`
+}
+
+// RefreshRequest defines model for RefreshRequest.
+type RefreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
 // Role defines model for Role.
 type Role string
+
+// Roster defines model for Roster.
+type Roster struct {
+	At      time.Time `json:"at"`
+	Members []Member  `json:"members"`
+	Team    Team      `json:"team"`
+}
+
+// RowError defines model for RowError.
+type RowError struct {
+	Code   RowErrorCode `json:"code"`
+	Field  string       `json:"field"`
+	Key    string       `json:"key"`
+	Reason string       `json:"reason"`
+
+	// Row 1-based row within its section (for CSV, the data line).
+	Row     int    `json:"row"`
+	Section string `json:"section"`
+}
+
+// RowErrorCode defines model for RowError.Code.
+type RowErrorCode string
 
 // Session defines model for Session.
 type Session struct {
 	AccessToken string `json:"access_token"`
 
 	// ExpiresIn Seconds until the access token expires.
-	ExpiresIn int              `json:"expires_in"`
-	TokenType SessionTokenType `json:"token_type"`
+	ExpiresIn int `json:"expires_in"`
+
+	// RefreshExpiresIn Seconds until the refresh token expires (long enough for a field day offline).
+	RefreshExpiresIn *int `json:"refresh_expires_in,omitempty"`
+
+	// RefreshToken Only for logins from a registered device. Works once; keep the newest.
+	RefreshToken *string          `json:"refresh_token,omitempty"`
+	TokenType    SessionTokenType `json:"token_type"`
 }
 
 // SessionTokenType defines model for Session.TokenType.
 type SessionTokenType string
 
+// Street defines model for Street.
+type Street struct {
+	Code         string  `json:"code"`
+	DistrictCode string  `json:"district_code"`
+	NameEn       *string `json:"name_en,omitempty"`
+	NameZh       string  `json:"name_zh"`
+}
+
+// Team defines model for Team.
+type Team struct {
+	Code       string `json:"code"`
+	NameZh     string `json:"name_zh"`
+	StreetCode string `json:"street_code"`
+}
+
+// Tier enforcement (执法程序, 2+ holders), onsite_inspection (现场检查程序, 1 holder),
+// onsite_investigation (现场调查程序, none; matter of the squad or a resident department),
+// refer (none; matter of a listed department).
+type Tier string
+
+// At defines model for At.
+type At = time.Time
+
+// DeviceID defines model for DeviceID.
+type DeviceID = openapi_types.UUID
+
 // BadRequest RFC 9457 problem details with Whistle's stable `code`.
 type BadRequest = Problem
+
+// Conflict RFC 9457 problem details with Whistle's stable `code`.
+type Conflict = Problem
+
+// Forbidden RFC 9457 problem details with Whistle's stable `code`.
+type Forbidden = Problem
+
+// NotFound RFC 9457 problem details with Whistle's stable `code`.
+type NotFound = Problem
 
 // Unauthorized RFC 9457 problem details with Whistle's stable `code`.
 type Unauthorized = Problem
 
+// Unprocessable RFC 9457 problem details with Whistle's stable `code`.
+type Unprocessable = Problem
+
+// ImportDatasetParams defines parameters for ImportDataset.
+type ImportDatasetParams struct {
+	// Section The section of a CSV body.
+	Section *ImportDatasetParamsSection `form:"section,omitempty" json:"section,omitempty"`
+}
+
+// ImportDatasetParamsSection defines parameters for ImportDataset.
+type ImportDatasetParamsSection string
+
+// ListMattersParams defines parameters for ListMatters.
+type ListMattersParams struct {
+	// At The moment to judge at (RFC 3339); now when absent.
+	At *At `form:"at,omitempty" json:"at,omitempty"`
+
+	// Department Only the matters of this department code.
+	Department *string `form:"department,omitempty" json:"department,omitempty"`
+}
+
+// ListPoliciesParams defines parameters for ListPolicies.
+type ListPoliciesParams struct {
+	// At The moment to judge at (RFC 3339); now when absent.
+	At *At `form:"at,omitempty" json:"at,omitempty"`
+}
+
+// GetRosterParams defines parameters for GetRoster.
+type GetRosterParams struct {
+	// At The moment to judge at (RFC 3339); now when absent.
+	At *At `form:"at,omitempty" json:"at,omitempty"`
+}
+
+// CreateCertificateJSONRequestBody defines body for CreateCertificate for application/json ContentType.
+type CreateCertificateJSONRequestBody = Certificate
+
+// SetCertificateStatusJSONRequestBody defines body for SetCertificateStatus for application/json ContentType.
+type SetCertificateStatusJSONRequestBody = CertificateStatusChange
+
+// ImportDatasetJSONRequestBody defines body for ImportDataset for application/json ContentType.
+type ImportDatasetJSONRequestBody = Dataset
+
+// AddMatterVersionJSONRequestBody defines body for AddMatterVersion for application/json ContentType.
+type AddMatterVersionJSONRequestBody = MatterInput
+
+// SetPolicyJSONRequestBody defines body for SetPolicy for application/json ContentType.
+type SetPolicyJSONRequestBody = Policy
+
+// DisableUserJSONRequestBody defines body for DisableUser for application/json ContentType.
+type DisableUserJSONRequestBody = Reason
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
+
+// RefreshJSONRequestBody defines body for Refresh for application/json ContentType.
+type RefreshJSONRequestBody = RefreshRequest
+
+// DecideAuthorityJSONRequestBody defines body for DecideAuthority for application/json ContentType.
+type DecideAuthorityJSONRequestBody = DecisionRequest
+
+// RegisterDeviceJSONRequestBody defines body for RegisterDevice for application/json ContentType.
+type RegisterDeviceJSONRequestBody = DeviceRegistration
+
+// RevokeDeviceJSONRequestBody defines body for RevokeDevice for application/json ContentType.
+type RevokeDeviceJSONRequestBody = Reason
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -242,12 +949,66 @@ type ServerInterface interface {
 	// GetReadyz PostgreSQL and the object store are reachable.
 	// (GET /readyz)
 	GetReadyz(c *fiber.Ctx) error
-	// Login Exchange a username and password for an access token.
+	// CreateCertificate Record an enforcement certificate (执法证).
+	// (POST /v1/admin/certificates)
+	CreateCertificate(c *fiber.Ctx) error
+	// SetCertificateStatus Suspend, revoke or reinstate a certificate from a moment on.
+	// (POST /v1/admin/certificates/{number}/status)
+	SetCertificateStatus(c *fiber.Ctx, number string) error
+	// ImportDataset Import organization data, whole or not at all.
+	// (POST /v1/admin/imports)
+	ImportDataset(c *fiber.Ctx, params ImportDatasetParams) error
+	// AddMatterVersion Add a matter, or a new version of one, in force from `valid_from`.
+	// (POST /v1/admin/matters)
+	AddMatterVersion(c *fiber.Ctx) error
+	// SetPolicy Set a department's procedure policy from `valid_from` on.
+	// (POST /v1/admin/policies)
+	SetPolicy(c *fiber.Ctx) error
+	// DisableUser Disable an account; its sessions end at once.
+	// (POST /v1/admin/users/{username}/disable)
+	DisableUser(c *fiber.Ctx, username string) error
+	// Login Exchange a username and password for an access token (and, from a registered device, a refresh token).
 	// (POST /v1/auth/login)
 	Login(c *fiber.Ctx) error
-	// GetMe The caller's own account.
+	// Logout End the caller's session (its refresh token family).
+	// (POST /v1/auth/logout)
+	Logout(c *fiber.Ctx) error
+	// Refresh Rotate a refresh token for a new access token and a new refresh token.
+	// (POST /v1/auth/refresh)
+	Refresh(c *fiber.Ctx) error
+	// DecideAuthority Explain which procedure a crew may use for a matter at a moment, and why.
+	// (POST /v1/authority/decisions)
+	DecideAuthority(c *fiber.Ctx) error
+	// ListDepartments The 26 enforcement departments with their kind.
+	// (GET /v1/departments)
+	ListDepartments(c *fiber.Ctx) error
+	// RegisterDevice Register the caller's phone by its Ed25519 public key.
+	// (POST /v1/devices)
+	RegisterDevice(c *fiber.Ctx) error
+	// RevokeDevice Revoke a device (lost phone); its sessions end at once.
+	// (POST /v1/devices/{device_id}/revoke)
+	RevokeDevice(c *fiber.Ctx, deviceId DeviceID) error
+	// ListMatters The matter catalogue (权责清单) as in force at a moment.
+	// (GET /v1/matters)
+	ListMatters(c *fiber.Ctx, params ListMattersParams) error
+	// GetMatter Every version of one matter, oldest first.
+	// (GET /v1/matters/{code})
+	GetMatter(c *fiber.Ctx, code string) error
+	// GetMe The caller's own account and scope.
 	// (GET /v1/me)
 	GetMe(c *fiber.Ctx) error
+	// GetOfficer One officer with memberships and certificates.
+	// (GET /v1/officers/{code})
+	GetOfficer(c *fiber.Ctx, code string) error
+	// ListPolicies The procedure policy of each department in force at a moment.
+	// (GET /v1/policies)
+	ListPolicies(c *fiber.Ctx, params ListPoliciesParams) error
+	// ListStreets The streets of the district.
+	// (GET /v1/streets)
+	ListStreets(c *fiber.Ctx) error
+	// GetRoster A street team's members at a moment, with their certificates.
+	// (GET /v1/teams/{code}/roster)
+	GetRoster(c *fiber.Ctx, code string, params GetRosterParams) error
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -349,6 +1110,155 @@ func (siw *ServerInterfaceWrapper) GetReadyz(c *fiber.Ctx) error {
 	return handler(c)
 }
 
+// CreateCertificate operation middleware
+func (siw *ServerInterfaceWrapper) CreateCertificate(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.CreateCertificate(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// SetCertificateStatus operation middleware
+func (siw *ServerInterfaceWrapper) SetCertificateStatus(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "number" -------------
+	var number string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "number", c.Params("number"), &number, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter number: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.SetCertificateStatus(c, number)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ImportDataset operation middleware
+func (siw *ServerInterfaceWrapper) ImportDataset(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportDatasetParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "section" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "section", query, &params.Section, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter section: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ImportDataset(c, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// AddMatterVersion operation middleware
+func (siw *ServerInterfaceWrapper) AddMatterVersion(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.AddMatterVersion(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// SetPolicy operation middleware
+func (siw *ServerInterfaceWrapper) SetPolicy(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.SetPolicy(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// DisableUser operation middleware
+func (siw *ServerInterfaceWrapper) DisableUser(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "username" -------------
+	var username string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "username", c.Params("username"), &username, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter username: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.DisableUser(c, username)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
 // Login operation middleware
 func (siw *ServerInterfaceWrapper) Login(c *fiber.Ctx) error {
 
@@ -367,11 +1277,332 @@ func (siw *ServerInterfaceWrapper) Login(c *fiber.Ctx) error {
 	return handler(c)
 }
 
+// Logout operation middleware
+func (siw *ServerInterfaceWrapper) Logout(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.Logout(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// Refresh operation middleware
+func (siw *ServerInterfaceWrapper) Refresh(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.Refresh(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// DecideAuthority operation middleware
+func (siw *ServerInterfaceWrapper) DecideAuthority(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.DecideAuthority(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ListDepartments operation middleware
+func (siw *ServerInterfaceWrapper) ListDepartments(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListDepartments(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// RegisterDevice operation middleware
+func (siw *ServerInterfaceWrapper) RegisterDevice(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.RegisterDevice(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// RevokeDevice operation middleware
+func (siw *ServerInterfaceWrapper) RevokeDevice(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "device_id" -------------
+	var deviceId DeviceID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "device_id", c.Params("device_id"), &deviceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter device_id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.RevokeDevice(c, deviceId)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ListMatters operation middleware
+func (siw *ServerInterfaceWrapper) ListMatters(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMattersParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "at" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "at", query, &params.At, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter at: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "department" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "department", query, &params.Department, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter department: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListMatters(c, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetMatter operation middleware
+func (siw *ServerInterfaceWrapper) GetMatter(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Params("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter code: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetMatter(c, code)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
 // GetMe operation middleware
 func (siw *ServerInterfaceWrapper) GetMe(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.GetMe(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetOfficer operation middleware
+func (siw *ServerInterfaceWrapper) GetOfficer(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Params("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter code: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetOfficer(c, code)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ListPolicies operation middleware
+func (siw *ServerInterfaceWrapper) ListPolicies(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPoliciesParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "at" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "at", query, &params.At, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter at: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListPolicies(c, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ListStreets operation middleware
+func (siw *ServerInterfaceWrapper) ListStreets(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListStreets(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetRoster operation middleware
+func (siw *ServerInterfaceWrapper) GetRoster(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Params("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter code: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRosterParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "at" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "at", query, &params.At, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter at: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetRoster(c, code, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -420,15 +1651,59 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 
 	router.Post(options.BaseURL+"/v1/auth/login", wrapper.Login)
 
+	router.Post(options.BaseURL+"/v1/auth/refresh", wrapper.Refresh)
+
+	router.Post(options.BaseURL+"/v1/auth/logout", wrapper.Logout)
+
 	router.Get(options.BaseURL+"/v1/me", wrapper.GetMe)
+
+	router.Post(options.BaseURL+"/v1/devices", wrapper.RegisterDevice)
+
+	router.Post(options.BaseURL+"/v1/devices/:device_id/revoke", wrapper.RevokeDevice)
+
+	router.Get(options.BaseURL+"/v1/streets", wrapper.ListStreets)
+
+	router.Get(options.BaseURL+"/v1/departments", wrapper.ListDepartments)
+
+	router.Get(options.BaseURL+"/v1/matters", wrapper.ListMatters)
+
+	router.Get(options.BaseURL+"/v1/matters/:code", wrapper.GetMatter)
+
+	router.Get(options.BaseURL+"/v1/policies", wrapper.ListPolicies)
+
+	router.Get(options.BaseURL+"/v1/teams/:code/roster", wrapper.GetRoster)
+
+	router.Get(options.BaseURL+"/v1/officers/:code", wrapper.GetOfficer)
+
+	router.Post(options.BaseURL+"/v1/authority/decisions", wrapper.DecideAuthority)
+
+	router.Post(options.BaseURL+"/v1/admin/imports", wrapper.ImportDataset)
+
+	router.Post(options.BaseURL+"/v1/admin/certificates", wrapper.CreateCertificate)
+
+	router.Post(options.BaseURL+"/v1/admin/certificates/:number/status", wrapper.SetCertificateStatus)
+
+	router.Post(options.BaseURL+"/v1/admin/matters", wrapper.AddMatterVersion)
+
+	router.Post(options.BaseURL+"/v1/admin/policies", wrapper.SetPolicy)
+
+	router.Post(options.BaseURL+"/v1/admin/users/:username/disable", wrapper.DisableUser)
 
 }
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
 
+type ConflictApplicationProblemPlusJSONResponse Problem
+
+type ForbiddenApplicationProblemPlusJSONResponse Problem
+
+type NotFoundApplicationProblemPlusJSONResponse Problem
+
 type ProblemApplicationProblemPlusJSONResponse Problem
 
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
+
+type UnprocessableApplicationProblemPlusJSONResponse Problem
 
 type GetDocsRequestObject struct {
 }
@@ -540,6 +1815,456 @@ func (response GetReadyz503ApplicationProblemPlusJSONResponse) VisitGetReadyzRes
 	return ctx.JSON(&response)
 }
 
+type CreateCertificateRequestObject struct {
+	Body *CreateCertificateJSONRequestBody
+}
+
+type CreateCertificateResponseObject interface {
+	VisitCreateCertificateResponse(ctx *fiber.Ctx) error
+}
+
+type CreateCertificate201JSONResponse Certificate
+
+func (response CreateCertificate201JSONResponse) VisitCreateCertificateResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response)
+}
+
+type CreateCertificate400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCertificate400ApplicationProblemPlusJSONResponse) VisitCreateCertificateResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type CreateCertificate401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCertificate401ApplicationProblemPlusJSONResponse) VisitCreateCertificateResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type CreateCertificate403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCertificate403ApplicationProblemPlusJSONResponse) VisitCreateCertificateResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type CreateCertificate409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCertificate409ApplicationProblemPlusJSONResponse) VisitCreateCertificateResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type CreateCertificate422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCertificate422ApplicationProblemPlusJSONResponse) VisitCreateCertificateResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type CreateCertificatedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateCertificatedefaultApplicationProblemPlusJSONResponse) VisitCreateCertificateResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type SetCertificateStatusRequestObject struct {
+	Number string `json:"number"`
+	Body   *SetCertificateStatusJSONRequestBody
+}
+
+type SetCertificateStatusResponseObject interface {
+	VisitSetCertificateStatusResponse(ctx *fiber.Ctx) error
+}
+
+type SetCertificateStatus200JSONResponse Certificate
+
+func (response SetCertificateStatus200JSONResponse) VisitSetCertificateStatusResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type SetCertificateStatus400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SetCertificateStatus400ApplicationProblemPlusJSONResponse) VisitSetCertificateStatusResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type SetCertificateStatus401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SetCertificateStatus401ApplicationProblemPlusJSONResponse) VisitSetCertificateStatusResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type SetCertificateStatus403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SetCertificateStatus403ApplicationProblemPlusJSONResponse) VisitSetCertificateStatusResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type SetCertificateStatus404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SetCertificateStatus404ApplicationProblemPlusJSONResponse) VisitSetCertificateStatusResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type SetCertificateStatusdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SetCertificateStatusdefaultApplicationProblemPlusJSONResponse) VisitSetCertificateStatusResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ImportDatasetRequestObject struct {
+	Params   ImportDatasetParams
+	JSONBody *ImportDatasetJSONRequestBody
+	Body     io.Reader
+}
+
+type ImportDatasetResponseObject interface {
+	VisitImportDatasetResponse(ctx *fiber.Ctx) error
+}
+
+type ImportDataset200JSONResponse ImportReport
+
+func (response ImportDataset200JSONResponse) VisitImportDatasetResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type ImportDataset400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ImportDataset400ApplicationProblemPlusJSONResponse) VisitImportDatasetResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ImportDataset401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ImportDataset401ApplicationProblemPlusJSONResponse) VisitImportDatasetResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ImportDataset403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ImportDataset403ApplicationProblemPlusJSONResponse) VisitImportDatasetResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ImportDataset422ApplicationProblemPlusJSONResponse ImportProblem
+
+func (response ImportDataset422ApplicationProblemPlusJSONResponse) VisitImportDatasetResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type ImportDatasetdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ImportDatasetdefaultApplicationProblemPlusJSONResponse) VisitImportDatasetResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type AddMatterVersionRequestObject struct {
+	Body *AddMatterVersionJSONRequestBody
+}
+
+type AddMatterVersionResponseObject interface {
+	VisitAddMatterVersionResponse(ctx *fiber.Ctx) error
+}
+
+type AddMatterVersion201JSONResponse Matter
+
+func (response AddMatterVersion201JSONResponse) VisitAddMatterVersionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response)
+}
+
+type AddMatterVersion400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AddMatterVersion400ApplicationProblemPlusJSONResponse) VisitAddMatterVersionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type AddMatterVersion401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AddMatterVersion401ApplicationProblemPlusJSONResponse) VisitAddMatterVersionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type AddMatterVersion403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AddMatterVersion403ApplicationProblemPlusJSONResponse) VisitAddMatterVersionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type AddMatterVersion422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response AddMatterVersion422ApplicationProblemPlusJSONResponse) VisitAddMatterVersionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type AddMatterVersiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AddMatterVersiondefaultApplicationProblemPlusJSONResponse) VisitAddMatterVersionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type SetPolicyRequestObject struct {
+	Body *SetPolicyJSONRequestBody
+}
+
+type SetPolicyResponseObject interface {
+	VisitSetPolicyResponse(ctx *fiber.Ctx) error
+}
+
+type SetPolicy201JSONResponse Policy
+
+func (response SetPolicy201JSONResponse) VisitSetPolicyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response)
+}
+
+type SetPolicy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SetPolicy400ApplicationProblemPlusJSONResponse) VisitSetPolicyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type SetPolicy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SetPolicy401ApplicationProblemPlusJSONResponse) VisitSetPolicyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type SetPolicy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SetPolicy403ApplicationProblemPlusJSONResponse) VisitSetPolicyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type SetPolicy422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response SetPolicy422ApplicationProblemPlusJSONResponse) VisitSetPolicyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type SetPolicydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SetPolicydefaultApplicationProblemPlusJSONResponse) VisitSetPolicyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type DisableUserRequestObject struct {
+	Username string `json:"username"`
+	Body     *DisableUserJSONRequestBody
+}
+
+type DisableUserResponseObject interface {
+	VisitDisableUserResponse(ctx *fiber.Ctx) error
+}
+
+type DisableUser204Response struct {
+}
+
+func (response DisableUser204Response) VisitDisableUserResponse(ctx *fiber.Ctx) error {
+	ctx.Status(204)
+	return nil
+}
+
+type DisableUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser400ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type DisableUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser401ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type DisableUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser403ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type DisableUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser404ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type DisableUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DisableUserdefaultApplicationProblemPlusJSONResponse) VisitDisableUserResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
 type LoginRequestObject struct {
 	Body *LoginJSONRequestBody
 }
@@ -579,12 +2304,473 @@ func (response Login401ApplicationProblemPlusJSONResponse) VisitLoginResponse(ct
 	return ctx.JSON(&response)
 }
 
+type Login403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response Login403ApplicationProblemPlusJSONResponse) VisitLoginResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type Login429ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response Login429ApplicationProblemPlusJSONResponse) VisitLoginResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(429)
+
+	return ctx.JSON(&response)
+}
+
 type LogindefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
 }
 
 func (response LogindefaultApplicationProblemPlusJSONResponse) VisitLoginResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type LogoutRequestObject struct {
+}
+
+type LogoutResponseObject interface {
+	VisitLogoutResponse(ctx *fiber.Ctx) error
+}
+
+type Logout204Response struct {
+}
+
+func (response Logout204Response) VisitLogoutResponse(ctx *fiber.Ctx) error {
+	ctx.Status(204)
+	return nil
+}
+
+type Logout401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response Logout401ApplicationProblemPlusJSONResponse) VisitLogoutResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type LogoutdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response LogoutdefaultApplicationProblemPlusJSONResponse) VisitLogoutResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type RefreshRequestObject struct {
+	Body *RefreshJSONRequestBody
+}
+
+type RefreshResponseObject interface {
+	VisitRefreshResponse(ctx *fiber.Ctx) error
+}
+
+type Refresh200JSONResponse Session
+
+func (response Refresh200JSONResponse) VisitRefreshResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type Refresh400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response Refresh400ApplicationProblemPlusJSONResponse) VisitRefreshResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type Refresh401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response Refresh401ApplicationProblemPlusJSONResponse) VisitRefreshResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type RefreshdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RefreshdefaultApplicationProblemPlusJSONResponse) VisitRefreshResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type DecideAuthorityRequestObject struct {
+	Body *DecideAuthorityJSONRequestBody
+}
+
+type DecideAuthorityResponseObject interface {
+	VisitDecideAuthorityResponse(ctx *fiber.Ctx) error
+}
+
+type DecideAuthority200JSONResponse Decision
+
+func (response DecideAuthority200JSONResponse) VisitDecideAuthorityResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type DecideAuthority400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DecideAuthority400ApplicationProblemPlusJSONResponse) VisitDecideAuthorityResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type DecideAuthority401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DecideAuthority401ApplicationProblemPlusJSONResponse) VisitDecideAuthorityResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type DecideAuthority403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DecideAuthority403ApplicationProblemPlusJSONResponse) VisitDecideAuthorityResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type DecideAuthority422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response DecideAuthority422ApplicationProblemPlusJSONResponse) VisitDecideAuthorityResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type DecideAuthoritydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DecideAuthoritydefaultApplicationProblemPlusJSONResponse) VisitDecideAuthorityResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListDepartmentsRequestObject struct {
+}
+
+type ListDepartmentsResponseObject interface {
+	VisitListDepartmentsResponse(ctx *fiber.Ctx) error
+}
+
+type ListDepartments200JSONResponse []Department
+
+func (response ListDepartments200JSONResponse) VisitListDepartmentsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type ListDepartments401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListDepartments401ApplicationProblemPlusJSONResponse) VisitListDepartmentsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListDepartmentsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListDepartmentsdefaultApplicationProblemPlusJSONResponse) VisitListDepartmentsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type RegisterDeviceRequestObject struct {
+	Body *RegisterDeviceJSONRequestBody
+}
+
+type RegisterDeviceResponseObject interface {
+	VisitRegisterDeviceResponse(ctx *fiber.Ctx) error
+}
+
+type RegisterDevice201JSONResponse Device
+
+func (response RegisterDevice201JSONResponse) VisitRegisterDeviceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response)
+}
+
+type RegisterDevice400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterDevice400ApplicationProblemPlusJSONResponse) VisitRegisterDeviceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type RegisterDevice401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterDevice401ApplicationProblemPlusJSONResponse) VisitRegisterDeviceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type RegisterDevice409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterDevice409ApplicationProblemPlusJSONResponse) VisitRegisterDeviceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type RegisterDevice422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterDevice422ApplicationProblemPlusJSONResponse) VisitRegisterDeviceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type RegisterDevicedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RegisterDevicedefaultApplicationProblemPlusJSONResponse) VisitRegisterDeviceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type RevokeDeviceRequestObject struct {
+	DeviceId DeviceID `json:"device_id"`
+	Body     *RevokeDeviceJSONRequestBody
+}
+
+type RevokeDeviceResponseObject interface {
+	VisitRevokeDeviceResponse(ctx *fiber.Ctx) error
+}
+
+type RevokeDevice200JSONResponse Device
+
+func (response RevokeDevice200JSONResponse) VisitRevokeDeviceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type RevokeDevice400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeDevice400ApplicationProblemPlusJSONResponse) VisitRevokeDeviceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type RevokeDevice401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeDevice401ApplicationProblemPlusJSONResponse) VisitRevokeDeviceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type RevokeDevice404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeDevice404ApplicationProblemPlusJSONResponse) VisitRevokeDeviceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type RevokeDevicedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RevokeDevicedefaultApplicationProblemPlusJSONResponse) VisitRevokeDeviceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListMattersRequestObject struct {
+	Params ListMattersParams
+}
+
+type ListMattersResponseObject interface {
+	VisitListMattersResponse(ctx *fiber.Ctx) error
+}
+
+type ListMatters200JSONResponse []Matter
+
+func (response ListMatters200JSONResponse) VisitListMattersResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type ListMatters400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListMatters400ApplicationProblemPlusJSONResponse) VisitListMattersResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ListMatters401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListMatters401ApplicationProblemPlusJSONResponse) VisitListMattersResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListMattersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListMattersdefaultApplicationProblemPlusJSONResponse) VisitListMattersResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetMatterRequestObject struct {
+	Code string `json:"code"`
+}
+
+type GetMatterResponseObject interface {
+	VisitGetMatterResponse(ctx *fiber.Ctx) error
+}
+
+type GetMatter200JSONResponse []Matter
+
+func (response GetMatter200JSONResponse) VisitGetMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type GetMatter401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetMatter401ApplicationProblemPlusJSONResponse) VisitGetMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetMatter404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetMatter404ApplicationProblemPlusJSONResponse) VisitGetMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetMatterdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetMatterdefaultApplicationProblemPlusJSONResponse) VisitGetMatterResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(response.StatusCode)
 
@@ -630,6 +2816,210 @@ func (response GetMedefaultApplicationProblemPlusJSONResponse) VisitGetMeRespons
 	return ctx.JSON(&response.Body)
 }
 
+type GetOfficerRequestObject struct {
+	Code string `json:"code"`
+}
+
+type GetOfficerResponseObject interface {
+	VisitGetOfficerResponse(ctx *fiber.Ctx) error
+}
+
+type GetOfficer200JSONResponse Member
+
+func (response GetOfficer200JSONResponse) VisitGetOfficerResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type GetOfficer401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetOfficer401ApplicationProblemPlusJSONResponse) VisitGetOfficerResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetOfficer404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetOfficer404ApplicationProblemPlusJSONResponse) VisitGetOfficerResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetOfficerdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetOfficerdefaultApplicationProblemPlusJSONResponse) VisitGetOfficerResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListPoliciesRequestObject struct {
+	Params ListPoliciesParams
+}
+
+type ListPoliciesResponseObject interface {
+	VisitListPoliciesResponse(ctx *fiber.Ctx) error
+}
+
+type ListPolicies200JSONResponse []Policy
+
+func (response ListPolicies200JSONResponse) VisitListPoliciesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type ListPolicies400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListPolicies400ApplicationProblemPlusJSONResponse) VisitListPoliciesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ListPolicies401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListPolicies401ApplicationProblemPlusJSONResponse) VisitListPoliciesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListPoliciesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListPoliciesdefaultApplicationProblemPlusJSONResponse) VisitListPoliciesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListStreetsRequestObject struct {
+}
+
+type ListStreetsResponseObject interface {
+	VisitListStreetsResponse(ctx *fiber.Ctx) error
+}
+
+type ListStreets200JSONResponse []Street
+
+func (response ListStreets200JSONResponse) VisitListStreetsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type ListStreets401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListStreets401ApplicationProblemPlusJSONResponse) VisitListStreetsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListStreetsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListStreetsdefaultApplicationProblemPlusJSONResponse) VisitListStreetsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetRosterRequestObject struct {
+	Code   string `json:"code"`
+	Params GetRosterParams
+}
+
+type GetRosterResponseObject interface {
+	VisitGetRosterResponse(ctx *fiber.Ctx) error
+}
+
+type GetRoster200JSONResponse Roster
+
+func (response GetRoster200JSONResponse) VisitGetRosterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type GetRoster400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetRoster400ApplicationProblemPlusJSONResponse) VisitGetRosterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type GetRoster401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetRoster401ApplicationProblemPlusJSONResponse) VisitGetRosterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetRoster404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetRoster404ApplicationProblemPlusJSONResponse) VisitGetRosterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetRosterdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetRosterdefaultApplicationProblemPlusJSONResponse) VisitGetRosterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetDocs A human-readable reference of this contract.
@@ -647,12 +3037,66 @@ type StrictServerInterface interface {
 	// GetReadyz PostgreSQL and the object store are reachable.
 	// (GET /readyz)
 	GetReadyz(ctx context.Context, request GetReadyzRequestObject) (GetReadyzResponseObject, error)
-	// Login Exchange a username and password for an access token.
+	// CreateCertificate Record an enforcement certificate (执法证).
+	// (POST /v1/admin/certificates)
+	CreateCertificate(ctx context.Context, request CreateCertificateRequestObject) (CreateCertificateResponseObject, error)
+	// SetCertificateStatus Suspend, revoke or reinstate a certificate from a moment on.
+	// (POST /v1/admin/certificates/{number}/status)
+	SetCertificateStatus(ctx context.Context, request SetCertificateStatusRequestObject) (SetCertificateStatusResponseObject, error)
+	// ImportDataset Import organization data, whole or not at all.
+	// (POST /v1/admin/imports)
+	ImportDataset(ctx context.Context, request ImportDatasetRequestObject) (ImportDatasetResponseObject, error)
+	// AddMatterVersion Add a matter, or a new version of one, in force from `valid_from`.
+	// (POST /v1/admin/matters)
+	AddMatterVersion(ctx context.Context, request AddMatterVersionRequestObject) (AddMatterVersionResponseObject, error)
+	// SetPolicy Set a department's procedure policy from `valid_from` on.
+	// (POST /v1/admin/policies)
+	SetPolicy(ctx context.Context, request SetPolicyRequestObject) (SetPolicyResponseObject, error)
+	// DisableUser Disable an account; its sessions end at once.
+	// (POST /v1/admin/users/{username}/disable)
+	DisableUser(ctx context.Context, request DisableUserRequestObject) (DisableUserResponseObject, error)
+	// Login Exchange a username and password for an access token (and, from a registered device, a refresh token).
 	// (POST /v1/auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
-	// GetMe The caller's own account.
+	// Logout End the caller's session (its refresh token family).
+	// (POST /v1/auth/logout)
+	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// Refresh Rotate a refresh token for a new access token and a new refresh token.
+	// (POST /v1/auth/refresh)
+	Refresh(ctx context.Context, request RefreshRequestObject) (RefreshResponseObject, error)
+	// DecideAuthority Explain which procedure a crew may use for a matter at a moment, and why.
+	// (POST /v1/authority/decisions)
+	DecideAuthority(ctx context.Context, request DecideAuthorityRequestObject) (DecideAuthorityResponseObject, error)
+	// ListDepartments The 26 enforcement departments with their kind.
+	// (GET /v1/departments)
+	ListDepartments(ctx context.Context, request ListDepartmentsRequestObject) (ListDepartmentsResponseObject, error)
+	// RegisterDevice Register the caller's phone by its Ed25519 public key.
+	// (POST /v1/devices)
+	RegisterDevice(ctx context.Context, request RegisterDeviceRequestObject) (RegisterDeviceResponseObject, error)
+	// RevokeDevice Revoke a device (lost phone); its sessions end at once.
+	// (POST /v1/devices/{device_id}/revoke)
+	RevokeDevice(ctx context.Context, request RevokeDeviceRequestObject) (RevokeDeviceResponseObject, error)
+	// ListMatters The matter catalogue (权责清单) as in force at a moment.
+	// (GET /v1/matters)
+	ListMatters(ctx context.Context, request ListMattersRequestObject) (ListMattersResponseObject, error)
+	// GetMatter Every version of one matter, oldest first.
+	// (GET /v1/matters/{code})
+	GetMatter(ctx context.Context, request GetMatterRequestObject) (GetMatterResponseObject, error)
+	// GetMe The caller's own account and scope.
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// GetOfficer One officer with memberships and certificates.
+	// (GET /v1/officers/{code})
+	GetOfficer(ctx context.Context, request GetOfficerRequestObject) (GetOfficerResponseObject, error)
+	// ListPolicies The procedure policy of each department in force at a moment.
+	// (GET /v1/policies)
+	ListPolicies(ctx context.Context, request ListPoliciesRequestObject) (ListPoliciesResponseObject, error)
+	// ListStreets The streets of the district.
+	// (GET /v1/streets)
+	ListStreets(ctx context.Context, request ListStreetsRequestObject) (ListStreetsResponseObject, error)
+	// GetRoster A street team's members at a moment, with their certificates.
+	// (GET /v1/teams/{code}/roster)
+	GetRoster(ctx context.Context, request GetRosterRequestObject) (GetRosterResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *fiber.Ctx, args any) (any, error)
@@ -798,6 +3242,252 @@ func (sh *strictHandler) GetReadyz(ctx *fiber.Ctx) error {
 	return nil
 }
 
+// CreateCertificate operation middleware
+func (sh *strictHandler) CreateCertificate(ctx *fiber.Ctx) error {
+	var request CreateCertificateRequestObject
+
+	var body CreateCertificateJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCertificate(ctx.UserContext(), request.(CreateCertificateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCertificate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCertificateResponseObject); ok {
+		if err := validResponse.VisitCreateCertificateResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetCertificateStatus operation middleware
+func (sh *strictHandler) SetCertificateStatus(ctx *fiber.Ctx, number string) error {
+	var request SetCertificateStatusRequestObject
+
+	request.Number = number
+
+	var body SetCertificateStatusJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.SetCertificateStatus(ctx.UserContext(), request.(SetCertificateStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetCertificateStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetCertificateStatusResponseObject); ok {
+		if err := validResponse.VisitSetCertificateStatusResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ImportDataset operation middleware
+func (sh *strictHandler) ImportDataset(ctx *fiber.Ctx, params ImportDatasetParams) error {
+	var request ImportDatasetRequestObject
+
+	request.Params = params
+	if strings.HasPrefix(string(ctx.Request().Header.ContentType()), "application/json") {
+
+		var body ImportDatasetJSONRequestBody
+		var err error
+		// The validation middleware stores the value a kin-openapi validator
+		// validated in the Fiber context. Bind that value, matching member
+		// names exactly, so the handler receives what was validated instead
+		// of a second, case-insensitive decode.
+		if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+			err = ctx.BodyParser(&body)
+		}
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, err.Error())
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(string(ctx.Request().Header.ContentType()), "text/csv") {
+		request.Body = bytes.NewReader(ctx.Request().Body())
+	}
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportDataset(ctx.UserContext(), request.(ImportDatasetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportDataset")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ImportDatasetResponseObject); ok {
+		if err := validResponse.VisitImportDatasetResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddMatterVersion operation middleware
+func (sh *strictHandler) AddMatterVersion(ctx *fiber.Ctx) error {
+	var request AddMatterVersionRequestObject
+
+	var body AddMatterVersionJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.AddMatterVersion(ctx.UserContext(), request.(AddMatterVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddMatterVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddMatterVersionResponseObject); ok {
+		if err := validResponse.VisitAddMatterVersionResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetPolicy operation middleware
+func (sh *strictHandler) SetPolicy(ctx *fiber.Ctx) error {
+	var request SetPolicyRequestObject
+
+	var body SetPolicyJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.SetPolicy(ctx.UserContext(), request.(SetPolicyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetPolicy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetPolicyResponseObject); ok {
+		if err := validResponse.VisitSetPolicyResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DisableUser operation middleware
+func (sh *strictHandler) DisableUser(ctx *fiber.Ctx, username string) error {
+	var request DisableUserRequestObject
+
+	request.Username = username
+
+	var body DisableUserJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.DisableUser(ctx.UserContext(), request.(DisableUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DisableUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DisableUserResponseObject); ok {
+		if err := validResponse.VisitDisableUserResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Login operation middleware
 func (sh *strictHandler) Login(ctx *fiber.Ctx) error {
 	var request LoginRequestObject
@@ -837,6 +3527,268 @@ func (sh *strictHandler) Login(ctx *fiber.Ctx) error {
 	return nil
 }
 
+// Logout operation middleware
+func (sh *strictHandler) Logout(ctx *fiber.Ctx) error {
+	var request LogoutRequestObject
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.Logout(ctx.UserContext(), request.(LogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Logout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LogoutResponseObject); ok {
+		if err := validResponse.VisitLogoutResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// Refresh operation middleware
+func (sh *strictHandler) Refresh(ctx *fiber.Ctx) error {
+	var request RefreshRequestObject
+
+	var body RefreshJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.Refresh(ctx.UserContext(), request.(RefreshRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Refresh")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RefreshResponseObject); ok {
+		if err := validResponse.VisitRefreshResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DecideAuthority operation middleware
+func (sh *strictHandler) DecideAuthority(ctx *fiber.Ctx) error {
+	var request DecideAuthorityRequestObject
+
+	var body DecideAuthorityJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.DecideAuthority(ctx.UserContext(), request.(DecideAuthorityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DecideAuthority")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DecideAuthorityResponseObject); ok {
+		if err := validResponse.VisitDecideAuthorityResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListDepartments operation middleware
+func (sh *strictHandler) ListDepartments(ctx *fiber.Ctx) error {
+	var request ListDepartmentsRequestObject
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDepartments(ctx.UserContext(), request.(ListDepartmentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDepartments")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDepartmentsResponseObject); ok {
+		if err := validResponse.VisitListDepartmentsResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RegisterDevice operation middleware
+func (sh *strictHandler) RegisterDevice(ctx *fiber.Ctx) error {
+	var request RegisterDeviceRequestObject
+
+	var body RegisterDeviceJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.RegisterDevice(ctx.UserContext(), request.(RegisterDeviceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegisterDevice")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RegisterDeviceResponseObject); ok {
+		if err := validResponse.VisitRegisterDeviceResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeDevice operation middleware
+func (sh *strictHandler) RevokeDevice(ctx *fiber.Ctx, deviceId DeviceID) error {
+	var request RevokeDeviceRequestObject
+
+	request.DeviceId = deviceId
+
+	var body RevokeDeviceJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeDevice(ctx.UserContext(), request.(RevokeDeviceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeDevice")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeDeviceResponseObject); ok {
+		if err := validResponse.VisitRevokeDeviceResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMatters operation middleware
+func (sh *strictHandler) ListMatters(ctx *fiber.Ctx, params ListMattersParams) error {
+	var request ListMattersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMatters(ctx.UserContext(), request.(ListMattersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMatters")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMattersResponseObject); ok {
+		if err := validResponse.VisitListMattersResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMatter operation middleware
+func (sh *strictHandler) GetMatter(ctx *fiber.Ctx, code string) error {
+	var request GetMatterRequestObject
+
+	request.Code = code
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMatter(ctx.UserContext(), request.(GetMatterRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMatter")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMatterResponseObject); ok {
+		if err := validResponse.VisitGetMatterResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetMe operation middleware
 func (sh *strictHandler) GetMe(ctx *fiber.Ctx) error {
 	var request GetMeRequestObject
@@ -854,6 +3806,113 @@ func (sh *strictHandler) GetMe(ctx *fiber.Ctx) error {
 		return err
 	} else if validResponse, ok := response.(GetMeResponseObject); ok {
 		if err := validResponse.VisitGetMeResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOfficer operation middleware
+func (sh *strictHandler) GetOfficer(ctx *fiber.Ctx, code string) error {
+	var request GetOfficerRequestObject
+
+	request.Code = code
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOfficer(ctx.UserContext(), request.(GetOfficerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOfficer")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOfficerResponseObject); ok {
+		if err := validResponse.VisitGetOfficerResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPolicies operation middleware
+func (sh *strictHandler) ListPolicies(ctx *fiber.Ctx, params ListPoliciesParams) error {
+	var request ListPoliciesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPolicies(ctx.UserContext(), request.(ListPoliciesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPolicies")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPoliciesResponseObject); ok {
+		if err := validResponse.VisitListPoliciesResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListStreets operation middleware
+func (sh *strictHandler) ListStreets(ctx *fiber.Ctx) error {
+	var request ListStreetsRequestObject
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListStreets(ctx.UserContext(), request.(ListStreetsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListStreets")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListStreetsResponseObject); ok {
+		if err := validResponse.VisitListStreetsResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRoster operation middleware
+func (sh *strictHandler) GetRoster(ctx *fiber.Ctx, code string, params GetRosterParams) error {
+	var request GetRosterRequestObject
+
+	request.Code = code
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRoster(ctx.UserContext(), request.(GetRosterRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRoster")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRosterResponseObject); ok {
+		if err := validResponse.VisitGetRosterResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

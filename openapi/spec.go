@@ -47,8 +47,8 @@ var registerDecoders sync.Once
 // contract, for openapi3filter validation.
 func NewRouter(doc *openapi3.T) (routers.Router, error) {
 	registerDecoders.Do(func() {
-		// Non-JSON bodies in the contract are plain strings (HTML, YAML).
-		for _, ct := range []string{"text/html", "application/yaml"} {
+		// Non-JSON bodies in the contract are plain strings (HTML, YAML, CSV).
+		for _, ct := range []string{"text/html", "application/yaml", "text/csv"} {
 			openapi3filter.RegisterBodyDecoder(ct, stringDecoder)
 		}
 	})

@@ -36,6 +36,10 @@ type Dependency struct {
 type Config struct {
 	Logger         *slog.Logger
 	Identity       *identity.Service
+	Users          identity.UserStore      // to find accounts by username (admin acts)
+	Passwords      identity.PasswordHasher // hashes passwords of imported logins
+	Org            OrgStore
+	Now            func() time.Time // the clock; time.Now when nil
 	Dependencies   []Dependency
 	Registry       *prometheus.Registry // request metrics are registered here and /metrics serves it
 	RequestTimeout time.Duration        // deadline of every request
@@ -71,7 +75,11 @@ func New(cfg Config) (*fiber.App, error) {
 	app.Use(recoverPanic(cfg.Logger))
 	app.Use(deadline(cfg.RequestTimeout))
 
-	srv := &server{log: cfg.Logger, ids: cfg.Identity, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, users: cfg.Users, passwords: cfg.Passwords,
+		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs}
 	openapi.RegisterHandlersWithOptions(app, openapi.NewStrictHandler(srv, nil), openapi.FiberServerOptions{
 		HandlerMiddlewares: []openapi.HandlerMiddlewareFunc{validateRequest(router, cfg.Identity)},
 	})

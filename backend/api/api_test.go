@@ -22,6 +22,8 @@ import (
 	"github.com/whistle/whistle/backend/argon2id"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/jwt"
+	"github.com/whistle/whistle/backend/org"
+	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 	"github.com/whistle/whistle/media"
@@ -35,12 +37,33 @@ type fixture struct {
 	client *apitest.Client
 	db     *postgres.DB
 	users  *postgres.UserStore
+	org    *postgres.OrgStore
 	hasher argon2id.Hasher
 }
 
 type options struct {
 	objects api.Pinger // overrides the object store checked by /readyz
 	timeout time.Duration
+	demo    bool // load the demo data set
+}
+
+// testHasher is argon2id with small parameters: tests log in often.
+var testHasher = argon2id.Hasher{Params: argon2id.Params{Memory: 1024, Time: 1, Threads: 1}}
+
+func newIdentity(t *testing.T, db *postgres.DB) *identity.Service {
+	t.Helper()
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	ids, err := identity.NewService(identity.Options{
+		Users:     postgres.NewUserStore(db),
+		Sessions:  postgres.NewSessionStore(db),
+		Throttles: postgres.NewThrottleStore(db),
+		Passwords: testHasher,
+		Tokens:    jwt.NewSigner(key, 15*time.Minute, time.Now),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
 
 func newFixture(t *testing.T, opt options) *fixture {
@@ -53,18 +76,26 @@ func newFixture(t *testing.T, opt options) *fixture {
 	if opt.timeout == 0 {
 		opt.timeout = 5 * time.Second
 	}
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	hasher := argon2id.Hasher{Params: argon2id.Params{Memory: 1024, Time: 1, Threads: 1}}
 	users := postgres.NewUserStore(db)
-	ids, err := identity.NewService(users, hasher, jwt.NewSigner(key, 15*time.Minute, time.Now), time.Now)
-	if err != nil {
-		t.Fatal(err)
+	orgs := postgres.NewOrgStore(db)
+	if opt.demo {
+		ds, err := demo.Dataset()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := org.Import(context.Background(), orgs, testHasher, ds)
+		if err != nil || !rep.Applied {
+			t.Fatalf("import demo data: %v %+v", err, rep.Rejected)
+		}
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewDBStatsCollector(db.SQL, "whistle"))
 	app, err := api.New(api.Config{
-		Logger:   slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))),
-		Identity: ids,
+		Logger:    slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))),
+		Identity:  newIdentity(t, db),
+		Users:     users,
+		Passwords: testHasher,
+		Org:       orgs,
 		Dependencies: []api.Dependency{
 			{Name: "postgres", Check: db},
 			{Name: "object_store", Check: objects},
@@ -76,7 +107,7 @@ func newFixture(t *testing.T, opt options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{app: app, client: apitest.New(t, app), db: db, users: users, hasher: hasher}
+	return &fixture{app: app, client: apitest.New(t, app), db: db, users: users, org: orgs, hasher: testHasher}
 }
 
 func (f *fixture) addUser(t *testing.T, username, password string, role identity.Role) identity.User {
@@ -298,7 +329,7 @@ func TestGetMe(t *testing.T) {
 			t.Fatalf("status %d: %s", res.Status, res.Body)
 		}
 		res.JSON(t, &me)
-		if me.Id.String() != u.ID || me.Role != openapi.TeamLeader || me.Username != "zhao.lei" {
+		if me.Id.String() != u.ID || me.Role != openapi.RoleTeamLeader || me.Username != "zhao.lei" {
 			t.Fatalf("me = %+v", me)
 		}
 	})
@@ -357,13 +388,14 @@ func TestErrors(t *testing.T) {
 func TestLogLines(t *testing.T) {
 	var buf strings.Builder
 	db, _ := pgtest.New(t)
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	hasher := argon2id.Hasher{Params: argon2id.Params{Memory: 1024, Time: 1, Threads: 1}}
-	ids, _ := identity.NewService(postgres.NewUserStore(db), hasher, jwt.NewSigner(key, time.Minute, time.Now), time.Now)
+	ids := newIdentity(t, db)
 	down, _ := media.New(media.Config{Endpoint: "127.0.0.1:1", AccessKey: "x", SecretKey: "xxxxxxxx", Bucket: "none"})
 	app, err := api.New(api.Config{
 		Logger:         slog.New(api.NewLogHandler(slog.NewJSONHandler(&buf, nil))),
 		Identity:       ids,
+		Users:          postgres.NewUserStore(db),
+		Passwords:      testHasher,
+		Org:            postgres.NewOrgStore(db),
 		Dependencies:   []api.Dependency{{Name: "object_store", Check: down}},
 		Registry:       prometheus.NewRegistry(),
 		RequestTimeout: 5 * time.Second,

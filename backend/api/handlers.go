@@ -3,11 +3,9 @@ package api
 import (
 	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
@@ -20,11 +18,15 @@ var _ openapi.StrictServerInterface = (*server)(nil)
 
 // server implements the operations of openapi.yaml.
 type server struct {
-	log      *slog.Logger
-	ids      *identity.Service
-	deps     []Dependency
-	gatherer prometheus.Gatherer
-	docs     []byte
+	log       *slog.Logger
+	ids       *identity.Service
+	org       OrgStore
+	users     identity.UserStore
+	passwords identity.PasswordHasher
+	now       func() time.Time
+	deps      []Dependency
+	gatherer  prometheus.Gatherer
+	docs      []byte
 }
 
 // GetHealthz answers while the process runs.
@@ -92,30 +94,4 @@ func (s *server) GetOpenAPI(context.Context, openapi.GetOpenAPIRequestObject) (o
 // GetDocs serves the reference page rendered from the contract at start.
 func (s *server) GetDocs(context.Context, openapi.GetDocsRequestObject) (openapi.GetDocsResponseObject, error) {
 	return openapi.GetDocs200TexthtmlResponse{Body: bytes.NewReader(s.docs), ContentLength: int64(len(s.docs))}, nil
-}
-
-// Login exchanges a username and password for an access token.
-func (s *server) Login(ctx context.Context, req openapi.LoginRequestObject) (openapi.LoginResponseObject, error) {
-	sess, err := s.ids.Login(ctx, req.Body.Username, req.Body.Password)
-	if err != nil {
-		return nil, err
-	}
-	return openapi.Login200JSONResponse{
-		AccessToken: sess.AccessToken,
-		TokenType:   openapi.Bearer,
-		ExpiresIn:   int(sess.ExpiresIn.Seconds()),
-	}, nil
-}
-
-// GetMe returns the caller's own account.
-func (s *server) GetMe(ctx context.Context, _ openapi.GetMeRequestObject) (openapi.GetMeResponseObject, error) {
-	u, ok := userFrom(ctx)
-	if !ok {
-		return nil, errors.New("GetMe reached without an authenticated user")
-	}
-	id, err := uuid.Parse(u.ID)
-	if err != nil {
-		return nil, err
-	}
-	return openapi.GetMe200JSONResponse{Id: id, Username: u.Username, DisplayName: u.DisplayName, Role: openapi.Role(u.Role)}, nil
 }

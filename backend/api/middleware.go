@@ -33,7 +33,8 @@ func requestID(c *fiber.Ctx) error {
 	} else {
 		id = string([]byte(id)) // copy out of Fiber's reused buffer
 	}
-	c.SetUserContext(withRequestID(c.UserContext(), id))
+	ctx := withRequestID(c.UserContext(), id)
+	c.SetUserContext(context.WithValue(ctx, addrKey, c.IP()))
 	c.Set(HeaderRequestID, id)
 	return c.Next()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
+	"github.com/whistle/whistle/backend/audit"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/openapi"
@@ -39,7 +40,10 @@ func validateRequest(router routers.Router, ids *identity.Service) openapi.Handl
 			}
 			return derrors.New(derrors.NotFound, "no such route: %s %s", c.Method(), c.Path())
 		}
-		var user identity.User
+		var (
+			user   identity.User
+			claims identity.Claims
+		)
 		in := &openapi3filter.RequestValidationInput{
 			Request:    &req,
 			PathParams: params,
@@ -47,9 +51,9 @@ func validateRequest(router routers.Router, ids *identity.Service) openapi.Handl
 			Options: &openapi3filter.Options{
 				MultiError: true,
 				AuthenticationFunc: func(ctx context.Context, ai *openapi3filter.AuthenticationInput) error {
-					u, err := authenticate(ctx, ids, ai)
+					u, c, err := authenticate(ctx, ids, ai)
 					if err == nil {
-						user = u
+						user, claims = u, c
 					}
 					return err
 				},
@@ -59,30 +63,41 @@ func validateRequest(router routers.Router, ids *identity.Service) openapi.Handl
 			return requestProblem(err)
 		}
 		if user.ID != "" {
-			c.SetUserContext(context.WithValue(ctx, userKey, user))
+			ctx = context.WithValue(ctx, userKey, caller{user: user, claims: claims})
+			c.SetUserContext(audit.WithActor(ctx, audit.Actor{UserID: user.ID, DeviceID: claims.DeviceID, RequestID: requestIDFrom(ctx)}))
 		}
 		return next(c)
 	}
 }
 
 // authenticate checks the bearer token of a request for a secured operation.
-func authenticate(ctx context.Context, ids *identity.Service, ai *openapi3filter.AuthenticationInput) (identity.User, error) {
+func authenticate(ctx context.Context, ids *identity.Service, ai *openapi3filter.AuthenticationInput) (identity.User, identity.Claims, error) {
 	if ai.SecurityScheme == nil || ai.SecurityScheme.Type != "http" || ai.SecurityScheme.Scheme != "bearer" {
-		return identity.User{}, derrors.New(derrors.Unauthenticated, "unsupported security scheme %q", ai.SecuritySchemeName)
+		return identity.User{}, identity.Claims{}, derrors.New(derrors.Unauthenticated, "unsupported security scheme %q", ai.SecuritySchemeName)
 	}
 	h := ai.RequestValidationInput.Request.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return identity.User{}, derrors.New(derrors.Unauthenticated, "an Authorization: Bearer <access token> header is required")
+		return identity.User{}, identity.Claims{}, derrors.New(derrors.Unauthenticated, "an Authorization: Bearer <access token> header is required")
 	}
-	return ids.Authenticate(ctx, strings.TrimSpace(token))
+	return ids.AuthenticateClaims(ctx, strings.TrimSpace(token))
 }
 
-// userFrom returns the authenticated user of the request. Handlers of
-// secured operations can rely on it: validateRequest refused the request otherwise.
-func userFrom(ctx context.Context) (identity.User, bool) {
-	u, ok := ctx.Value(userKey).(identity.User)
-	return u, ok
+// caller is the authenticated user of a request and the claims of its token.
+type caller struct {
+	user   identity.User
+	claims identity.Claims
+}
+
+// callerFrom returns the authenticated caller of the request. Handlers of
+// secured operations can rely on it: validateRequest refused the request
+// otherwise; its absence is a bug, reported as an internal error.
+func callerFrom(ctx context.Context) (caller, error) {
+	c, ok := ctx.Value(userKey).(caller)
+	if !ok {
+		return caller{}, errors.New("secured operation reached without an authenticated caller")
+	}
+	return c, nil
 }
 
 // requestProblem turns kin-openapi's validation errors into one problem: the

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 	"github.com/whistle/whistle/media/mediatest"
 )
@@ -144,7 +145,7 @@ func TestServe(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("readyz = %d", res.StatusCode)
 	}
-	res, err = http.Post(base+"/v1/auth/login", "application/json", strings.NewReader(`{"username":"admin","password":"`+DemoPassword+`"}`))
+	res, err = http.Post(base+"/v1/auth/login", "application/json", strings.NewReader(`{"username":"admin","password":"`+demo.Password+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

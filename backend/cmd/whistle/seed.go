@@ -6,42 +6,50 @@ import (
 	"io"
 
 	"github.com/whistle/whistle/backend/argon2id"
-	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/backend/org"
+	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
 )
 
-// DemoPassword is the password of every demo login. The demo data set is
-// refused in production, so it can be printed.
-const DemoPassword = "whistle-demo"
-
-// demoUsers are the logins of the demo data set.
-var demoUsers = []identity.User{
-	{Username: "admin", DisplayName: "区管理员 District administrator", Role: identity.RoleAdmin},
-}
-
-// seedDemo loads the demo data set. It can run again: existing demo logins
-// are reset to their demo values, nothing else is touched.
+// seedDemo loads the demo data set through the same import as admins use.
+// It can run again: rows are updated by their codes, and demo logins get
+// their demo password back.
 func seedDemo(ctx context.Context, cfg Config, out io.Writer) error {
 	if cfg.Env == "production" {
 		return errProduction
+	}
+	ds, err := demo.Dataset()
+	if err != nil {
+		return err
 	}
 	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.StartupTimeout)
 	if err != nil {
 		return fmt.Errorf("WHISTLE_DATABASE_URL: %w", err)
 	}
 	defer db.Close()
-	users := postgres.NewUserStore(db)
-	hasher := argon2id.Hasher{Params: argon2id.Default}
-	fmt.Fprintln(out, "demo logins (password for all: "+DemoPassword+"):")
-	for _, u := range demoUsers {
-		u.PasswordHash, err = hasher.Hash(DemoPassword)
-		if err != nil {
-			return err
+	rep, err := org.Import(ctx, postgres.NewOrgStore(db), argon2id.Hasher{Params: argon2id.Default}, ds)
+	if err != nil {
+		return err
+	}
+	if !rep.Applied {
+		for _, r := range rep.Rejected {
+			fmt.Fprintln(out, "rejected:", r)
 		}
-		if _, err := users.PutUser(ctx, u); err != nil {
-			return fmt.Errorf("seed %s: %w", u.Username, err)
+		return fmt.Errorf("the demo data set was rejected (%d rows)", len(rep.Rejected))
+	}
+	fmt.Fprintf(out, "demo data: %d departments, %d streets, %d officers, %d certificates, %d matters\n",
+		rep.Counts[org.SectionDepartments], rep.Counts[org.SectionStreets], rep.Counts[org.SectionOfficers],
+		rep.Counts[org.SectionCertificates], rep.Counts[org.SectionMatters])
+	fmt.Fprintf(out, "demo logins (password for all: %s):\n", demo.Password)
+	for _, l := range ds.Logins {
+		scope := l.StreetCode + l.DepartmentCode + l.CommunityCode
+		if l.OfficerCode != "" {
+			scope = "officer " + l.OfficerCode
+			if l.StreetCode != "" {
+				scope += ", street " + l.StreetCode
+			}
 		}
-		fmt.Fprintf(out, "  %-14s %s\n", u.Username, u.Role)
+		fmt.Fprintf(out, "  %-14s %-14s %s\n", l.Username, l.Role, scope)
 	}
 	return nil
 }

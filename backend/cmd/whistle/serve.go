@@ -58,8 +58,15 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("WHISTLE_S3_ENDPOINT: %w", err)
 	}
 
-	ids, err := identity.NewService(postgres.NewUserStore(db), argon2id.Hasher{Params: argon2id.Default},
-		jwt.NewSigner(cfg.SigningKey, cfg.AccessTokenTTL, time.Now), time.Now)
+	users := postgres.NewUserStore(db)
+	passwords := argon2id.Hasher{Params: argon2id.Default}
+	ids, err := identity.NewService(identity.Options{
+		Users:     users,
+		Sessions:  postgres.NewSessionStore(db),
+		Throttles: postgres.NewThrottleStore(db),
+		Passwords: passwords,
+		Tokens:    jwt.NewSigner(cfg.SigningKey, cfg.AccessTokenTTL, time.Now),
+	})
 	if err != nil {
 		return err
 	}
@@ -70,8 +77,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		collectors.NewDBStatsCollector(db.SQL, "whistle"),
 	)
 	app, err := api.New(api.Config{
-		Logger:   log,
-		Identity: ids,
+		Logger:    log,
+		Identity:  ids,
+		Users:     users,
+		Passwords: passwords,
+		Org:       postgres.NewOrgStore(db),
 		Dependencies: []api.Dependency{
 			{Name: "postgres", Check: db},
 			{Name: "object_store", Check: store},

@@ -1,0 +1,155 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"io"
+
+	"github.com/whistle/whistle/backend/access"
+	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/org"
+	"github.com/whistle/whistle/openapi"
+)
+
+// admin returns an error unless the caller is an administrator.
+func (s *server) admin(ctx context.Context) error {
+	sc, _, err := s.scope(ctx)
+	if err != nil {
+		return err
+	}
+	if !access.Admin(sc) {
+		return errAdminOnly
+	}
+	return nil
+}
+
+// importRejected is the 422 of a rejected import: a problem carrying the report.
+type importRejected struct {
+	err    *derrors.Error
+	report org.Report
+}
+
+func (e importRejected) Error() string                  { return e.err.Error() }
+func (e importRejected) Unwrap() error                  { return e.err }
+func (e importRejected) extendProblem(p map[string]any) { p["report"] = e.report }
+
+// ImportDataset imports organization data from JSON or CSV, whole or not at all.
+func (s *server) ImportDataset(ctx context.Context, req openapi.ImportDatasetRequestObject) (openapi.ImportDatasetResponseObject, error) {
+	if err := s.admin(ctx); err != nil {
+		return nil, err
+	}
+	var ds org.Dataset
+	switch {
+	case req.JSONBody != nil:
+		var err error
+		if ds, err = recode[org.Dataset](req.JSONBody); err != nil {
+			return nil, err
+		}
+	case req.Body != nil:
+		if req.Params.Section == nil {
+			return nil, derrors.Invalidf("section", "a CSV import names its section: officers, certificates or matters")
+		}
+		b, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		var rep org.Report
+		ds, rep = org.ParseCSV(org.Section(*req.Params.Section), bytes.NewReader(b))
+		if len(rep.Rejected) > 0 {
+			return nil, rejected(rep)
+		}
+	default:
+		return nil, derrors.New(derrors.BadRequest, "no body")
+	}
+	rep, err := org.Import(ctx, s.org, s.passwords, ds)
+	if err != nil {
+		return nil, err
+	}
+	if !rep.Applied {
+		return nil, rejected(rep)
+	}
+	out, err := recode[openapi.ImportReport](rep)
+	return openapi.ImportDataset200JSONResponse(out), err
+}
+
+func rejected(rep org.Report) error {
+	if rep.Rejected == nil {
+		rep.Rejected = []org.RowError{}
+	}
+	return importRejected{
+		err:    derrors.New(derrors.Invalid, "import rejected: %d row(s) at fault, nothing was written", len(rep.Rejected)),
+		report: rep,
+	}
+}
+
+// CreateCertificate records one certificate.
+func (s *server) CreateCertificate(ctx context.Context, req openapi.CreateCertificateRequestObject) (openapi.CreateCertificateResponseObject, error) {
+	if err := s.admin(ctx); err != nil {
+		return nil, err
+	}
+	c, err := recode[org.Certificate](req.Body)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := org.Import(ctx, s.org, s.passwords, org.Dataset{Certificates: []org.Certificate{c}})
+	if err != nil {
+		return nil, err
+	}
+	if err := rep.Err(); err != nil {
+		return nil, err
+	}
+	out, err := recode[openapi.Certificate](c)
+	return openapi.CreateCertificate201JSONResponse(out), err
+}
+
+// SetCertificateStatus suspends, revokes or reinstates a certificate.
+func (s *server) SetCertificateStatus(ctx context.Context, req openapi.SetCertificateStatusRequestObject) (openapi.SetCertificateStatusResponseObject, error) {
+	if err := s.admin(ctx); err != nil {
+		return nil, err
+	}
+	since := s.atOrNow(req.Body.Since)
+	c, err := s.org.SetCertificateStatus(ctx, req.Number, string(req.Body.Status), since, req.Body.Reason)
+	if err != nil {
+		return nil, err
+	}
+	out, err := recode[openapi.Certificate](c)
+	return openapi.SetCertificateStatus200JSONResponse(out), err
+}
+
+// AddMatterVersion adds a matter or its next version.
+func (s *server) AddMatterVersion(ctx context.Context, req openapi.AddMatterVersionRequestObject) (openapi.AddMatterVersionResponseObject, error) {
+	if err := s.admin(ctx); err != nil {
+		return nil, err
+	}
+	m, err := recode[org.Matter](req.Body)
+	if err != nil {
+		return nil, err
+	}
+	got, err := s.org.AddMatterVersion(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	out, err := recode[openapi.Matter](got)
+	return openapi.AddMatterVersion201JSONResponse(out), err
+}
+
+// SetPolicy sets a department's procedure policy from a moment on.
+func (s *server) SetPolicy(ctx context.Context, req openapi.SetPolicyRequestObject) (openapi.SetPolicyResponseObject, error) {
+	if err := s.admin(ctx); err != nil {
+		return nil, err
+	}
+	p, err := recode[org.Policy](req.Body)
+	if err != nil {
+		return nil, err
+	}
+	p.Policy.Department = p.DepartmentCode
+	rep, err := org.Import(ctx, s.org, s.passwords, org.Dataset{Policies: []org.Policy{p}})
+	if err != nil {
+		return nil, err
+	}
+	if err := rep.Err(); err != nil {
+		return nil, err
+	}
+	out, err := recode[openapi.Policy](p)
+	return openapi.SetPolicy201JSONResponse(out), err
+}

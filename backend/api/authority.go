@@ -1,0 +1,103 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/whistle/whistle/backend/access"
+	"github.com/whistle/whistle/backend/authority"
+	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/org"
+	"github.com/whistle/whistle/openapi"
+)
+
+// DecideAuthority runs the authority engine for a matter, a crew and a moment,
+// on the data as it stood at that moment.
+func (s *server) DecideAuthority(ctx context.Context, req openapi.DecideAuthorityRequestObject) (openapi.DecideAuthorityResponseObject, error) {
+	sc, _, err := s.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sc.Role != access.RoleAdmin && sc.Role != access.RoleOfficer && sc.Role != access.RoleTeamLeader {
+		return nil, derrors.New(derrors.Forbidden, "only officers, team leaders and administrators may ask the authority engine")
+	}
+	at := req.Body.At.UTC()
+	matter, err := s.org.MatterAt(ctx, req.Body.MatterCode, at)
+	if derrors.CodeOf(err) == derrors.NotFound {
+		return nil, derrors.Invalidf("/matter_code", "no matter %q in force at %s", req.Body.MatterCode, at.Format(time.RFC3339))
+	}
+	if err != nil {
+		return nil, err
+	}
+	codes := make([]string, len(req.Body.Crew))
+	for i, c := range req.Body.Crew {
+		codes[i] = c.OfficerCode
+	}
+	members, err := s.org.Officers(ctx, codes)
+	if err != nil {
+		return nil, err
+	}
+	byCode := make(map[string]org.Member, len(members))
+	for _, m := range members {
+		byCode[m.Officer.Code] = m
+	}
+	in := authority.Input{Matter: matter.AuthorityMatter(), At: at, Policies: map[string]authority.Policy{}}
+	var fields []derrors.FieldError
+	var crewStreets []string
+	for i, c := range req.Body.Crew {
+		m, ok := byCode[c.OfficerCode]
+		if !ok {
+			fields = append(fields, derrors.FieldError{Field: fmt.Sprintf("/crew/%d/officer_code", i), Message: fmt.Sprintf("no officer %q", c.OfficerCode)})
+			continue
+		}
+		streets, err := s.streetsAt(ctx, m, at)
+		if err != nil {
+			return nil, err
+		}
+		if len(streets) == 0 {
+			streets = []string{""} // in no team at that moment: only an administrator may ask
+		}
+		crewStreets = append(crewStreets, streets...)
+		in.Crew = append(in.Crew, crewMember(m, c.CheckedInAt.UTC(), at))
+	}
+	if len(fields) > 0 {
+		return nil, &derrors.Error{Code: derrors.Invalid, Message: fields[0].Message, Fields: fields}
+	}
+	if !access.AskAuthority(sc, crewStreets) {
+		return nil, derrors.New(derrors.Forbidden, "the crew includes officers outside your street")
+	}
+	policies, err := s.org.PoliciesAt(ctx, at)
+	if err != nil {
+		return nil, err
+	}
+	for code, p := range policies {
+		in.Policies[code] = p.Policy
+	}
+	d := authority.Decide(in)
+	out, err := recode[openapi.Decision](d)
+	if err != nil {
+		return nil, err
+	}
+	out.Matter, err = recode[openapi.Matter](matter)
+	return openapi.DecideAuthority200JSONResponse(out), err
+}
+
+// crewMember is m as the engine sees it at the act's moment: of its
+// certificates, the one valid at the act, else the one that ended last (so
+// the engine can say why it does not count).
+func crewMember(m org.Member, checkedIn, at time.Time) authority.CrewMember {
+	cm := authority.CrewMember{PersonID: m.Officer.Code, Auxiliary: m.Officer.Auxiliary, Department: m.Officer.DepartmentCode,
+		DepartmentKind: m.DepartmentKind, CheckedInAt: checkedIn}
+	for _, c := range m.Certificates {
+		ac := c.AuthorityCertificate()
+		if ac.ValidAt(at) {
+			cm.Certificate = ac
+			return cm
+		}
+		if cm.Certificate == nil || ac.ValidTo.After(cm.Certificate.ValidTo) {
+			cm.Certificate = ac
+		}
+	}
+	return cm
+}
