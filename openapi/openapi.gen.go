@@ -4,6 +4,7 @@
 package openapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -350,6 +351,73 @@ func (e ImportDatasetParamsSection) Valid() bool {
 	}
 }
 
+// AuditAnchor defines model for AuditAnchor.
+type AuditAnchor struct {
+	At    time.Time `json:"at"`
+	Chain string    `json:"chain"`
+	Hash  string    `json:"hash"`
+
+	// Key Object key in the evidence bucket.
+	Key       string `json:"key"`
+	PublicKey []byte `json:"public_key"`
+	Seq       int64  `json:"seq"`
+	Signature []byte `json:"signature"`
+	VersionId string `json:"version_id"`
+}
+
+// AuditBreak defines model for AuditBreak.
+type AuditBreak struct {
+	Chain  string  `json:"chain"`
+	Detail *string `json:"detail,omitempty"`
+	Reason string  `json:"reason"`
+
+	// Seq The first entry where the chain is wrong.
+	Seq int64 `json:"seq"`
+}
+
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	Action      string    `json:"action"`
+	ActorUserId *string   `json:"actor_user_id,omitempty"`
+	AfterDigest *string   `json:"after_digest,omitempty"`
+	At          time.Time `json:"at"`
+
+	// BeforeDigest Hex SHA-256 of the entity before the change; empty when created.
+	BeforeDigest *string `json:"before_digest,omitempty"`
+	Chain        string  `json:"chain"`
+	DeviceId     *string `json:"device_id,omitempty"`
+	EntityId     string  `json:"entity_id"`
+	EntityType   string  `json:"entity_type"`
+	Hash         string  `json:"hash"`
+	Id           int64   `json:"id"`
+	PrevHash     string  `json:"prev_hash"`
+	RequestId    *string `json:"request_id,omitempty"`
+	Seq          int64   `json:"seq"`
+}
+
+// AuditHead defines model for AuditHead.
+type AuditHead struct {
+	At    time.Time `json:"at"`
+	Chain string    `json:"chain"`
+	Hash  string    `json:"hash"`
+	Seq   int64     `json:"seq"`
+}
+
+// AuditPage defines model for AuditPage.
+type AuditPage struct {
+	Entries []AuditEntry `json:"entries"`
+
+	// Next Cursor for the next page (`after`); absent on the last page.
+	Next *int64 `json:"next,omitempty"`
+}
+
+// AuditVerification defines model for AuditVerification.
+type AuditVerification struct {
+	Break *AuditBreak `json:"break,omitempty"`
+	Heads []AuditHead `json:"heads"`
+	Ok    bool        `json:"ok"`
+}
+
 // Certificate defines model for Certificate.
 type Certificate struct {
 	IssuingDepartmentCode string `json:"issuing_department_code"`
@@ -434,7 +502,9 @@ type Decision struct {
 	Holders []string  `json:"holders"`
 
 	// Lead Officer code of the lead officer.
-	Lead            *string          `json:"lead,omitempty"`
+	Lead *string `json:"lead,omitempty"`
+
+	// Matter One version of a matter of the catalogue, with the kind of its competent department.
 	Matter          Matter           `json:"matter"`
 	Reasons         []DecisionReason `json:"reasons"`
 	SecondInspector *string          `json:"second_inspector,omitempty"`
@@ -580,7 +650,7 @@ type LoginRequest struct {
 	Username string              `json:"username"`
 }
 
-// Matter defines model for Matter.
+// Matter One version of a matter of the catalogue, with the kind of its competent department.
 type Matter struct {
 	Code           string               `json:"code"`
 	DefaultWhistle MatterDefaultWhistle `json:"default_whistle"`
@@ -593,14 +663,16 @@ type Matter struct {
 	FineMaxOrg *int `json:"fine_max_org,omitempty"`
 
 	// FineMaxPerson Simple-procedure ceiling for a person, yuan.
-	FineMaxPerson *int       `json:"fine_max_person,omitempty"`
-	LegalBasis    string     `json:"legal_basis"`
-	Measures      []Measure  `json:"measures"`
-	NameEn        *string    `json:"name_en,omitempty"`
-	NameZh        string     `json:"name_zh"`
-	ValidFrom     time.Time  `json:"valid_from"`
-	ValidTo       *time.Time `json:"valid_to,omitempty"`
-	Version       int        `json:"version"`
+	FineMaxPerson *int      `json:"fine_max_person,omitempty"`
+	LegalBasis    string    `json:"legal_basis"`
+	Measures      []Measure `json:"measures"`
+	NameEn        *string   `json:"name_en,omitempty"`
+	NameZh        string    `json:"name_zh"`
+	ValidFrom     time.Time `json:"valid_from"`
+
+	// ValidTo Exclusive; absent while in force.
+	ValidTo *time.Time `json:"valid_to,omitempty"`
+	Version int        `json:"version"`
 }
 
 // MatterDefaultWhistle defines model for Matter.DefaultWhistle.
@@ -869,6 +941,45 @@ type Unauthorized = Problem
 // Unprocessable RFC 9457 problem details with Whistle's stable `code`.
 type Unprocessable = Problem
 
+// QueryAuditParams defines parameters for QueryAudit.
+type QueryAuditParams struct {
+	// Chain A street id, or `district`.
+	Chain      *string `form:"chain,omitempty" json:"chain,omitempty"`
+	EntityType *string `form:"entity_type,omitempty" json:"entity_type,omitempty"`
+	EntityId   *string `form:"entity_id,omitempty" json:"entity_id,omitempty"`
+
+	// Actor The acting user's id.
+	Actor  *openapi_types.UUID `form:"actor,omitempty" json:"actor,omitempty"`
+	Action *string             `form:"action,omitempty" json:"action,omitempty"`
+
+	// From Entries at or after this moment.
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Entries before this moment.
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// After The `next` cursor of the previous page.
+	After *int64 `form:"after,omitempty" json:"after,omitempty"`
+	Limit *int   `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ExportAuditParams defines parameters for ExportAudit.
+type ExportAuditParams struct {
+	Chain      *string             `form:"chain,omitempty" json:"chain,omitempty"`
+	EntityType *string             `form:"entity_type,omitempty" json:"entity_type,omitempty"`
+	EntityId   *string             `form:"entity_id,omitempty" json:"entity_id,omitempty"`
+	Actor      *openapi_types.UUID `form:"actor,omitempty" json:"actor,omitempty"`
+	Action     *string             `form:"action,omitempty" json:"action,omitempty"`
+	From       *time.Time          `form:"from,omitempty" json:"from,omitempty"`
+	To         *time.Time          `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// VerifyAuditParams defines parameters for VerifyAudit.
+type VerifyAuditParams struct {
+	// Chain One chain; all when absent.
+	Chain *string `form:"chain,omitempty" json:"chain,omitempty"`
+}
+
 // ImportDatasetParams defines parameters for ImportDataset.
 type ImportDatasetParams struct {
 	// Section The section of a CSV body.
@@ -949,6 +1060,18 @@ type ServerInterface interface {
 	// GetReadyz PostgreSQL and the object store are reachable.
 	// (GET /readyz)
 	GetReadyz(c *fiber.Ctx) error
+	// QueryAudit Query the audit trail (全过程留痕), oldest first, in pages.
+	// (GET /v1/admin/audit)
+	QueryAudit(c *fiber.Ctx, params QueryAuditParams) error
+	// AnchorAudit Sign every verified chain head and store it in the evidence bucket under Object Lock, now.
+	// (POST /v1/admin/audit/anchors)
+	AnchorAudit(c *fiber.Ctx) error
+	// ExportAudit Export the audit trail as JSON lines (one entry per line), with the same filters as the query.
+	// (GET /v1/admin/audit/export)
+	ExportAudit(c *fiber.Ctx, params ExportAuditParams) error
+	// VerifyAudit Recompute the hash chains and report the first broken link, if any.
+	// (GET /v1/admin/audit/verification)
+	VerifyAudit(c *fiber.Ctx, params VerifyAuditParams) error
 	// CreateCertificate Record an enforcement certificate (执法证).
 	// (POST /v1/admin/certificates)
 	CreateCertificate(c *fiber.Ctx) error
@@ -1097,6 +1220,233 @@ func (siw *ServerInterfaceWrapper) GetReadyz(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.GetReadyz(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// QueryAudit operation middleware
+func (siw *ServerInterfaceWrapper) QueryAudit(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params QueryAuditParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "chain" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "chain", query, &params.Chain, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter chain: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "entity_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "entity_type", query, &params.EntityType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter entity_type: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "entity_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "entity_id", query, &params.EntityId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter entity_id: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "actor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor", query, &params.Actor, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter actor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", query, &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter action: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", query, &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter from: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", query, &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter to: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", query, &params.After, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter after: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.QueryAudit(c, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// AnchorAudit operation middleware
+func (siw *ServerInterfaceWrapper) AnchorAudit(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.AnchorAudit(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ExportAudit operation middleware
+func (siw *ServerInterfaceWrapper) ExportAudit(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportAuditParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "chain" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "chain", query, &params.Chain, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter chain: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "entity_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "entity_type", query, &params.EntityType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter entity_type: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "entity_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "entity_id", query, &params.EntityId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter entity_id: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "actor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor", query, &params.Actor, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter actor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", query, &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter action: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", query, &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter from: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", query, &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter to: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ExportAudit(c, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// VerifyAudit operation middleware
+func (siw *ServerInterfaceWrapper) VerifyAudit(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params VerifyAuditParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "chain" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "chain", query, &params.Chain, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter chain: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.VerifyAudit(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -1677,6 +2027,14 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 
 	router.Post(options.BaseURL+"/v1/authority/decisions", wrapper.DecideAuthority)
 
+	router.Get(options.BaseURL+"/v1/admin/audit", wrapper.QueryAudit)
+
+	router.Get(options.BaseURL+"/v1/admin/audit/export", wrapper.ExportAudit)
+
+	router.Get(options.BaseURL+"/v1/admin/audit/verification", wrapper.VerifyAudit)
+
+	router.Post(options.BaseURL+"/v1/admin/audit/anchors", wrapper.AnchorAudit)
+
 	router.Post(options.BaseURL+"/v1/admin/imports", wrapper.ImportDataset)
 
 	router.Post(options.BaseURL+"/v1/admin/certificates", wrapper.CreateCertificate)
@@ -1813,6 +2171,282 @@ func (response GetReadyz503ApplicationProblemPlusJSONResponse) VisitGetReadyzRes
 	ctx.Status(503)
 
 	return ctx.JSON(&response)
+}
+
+type QueryAuditRequestObject struct {
+	Params QueryAuditParams
+}
+
+type QueryAuditResponseObject interface {
+	VisitQueryAuditResponse(ctx *fiber.Ctx) error
+}
+
+type QueryAudit200JSONResponse AuditPage
+
+func (response QueryAudit200JSONResponse) VisitQueryAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type QueryAudit400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response QueryAudit400ApplicationProblemPlusJSONResponse) VisitQueryAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type QueryAudit401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response QueryAudit401ApplicationProblemPlusJSONResponse) VisitQueryAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type QueryAudit403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response QueryAudit403ApplicationProblemPlusJSONResponse) VisitQueryAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type QueryAudit422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response QueryAudit422ApplicationProblemPlusJSONResponse) VisitQueryAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type QueryAuditdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response QueryAuditdefaultApplicationProblemPlusJSONResponse) VisitQueryAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type AnchorAuditRequestObject struct {
+}
+
+type AnchorAuditResponseObject interface {
+	VisitAnchorAuditResponse(ctx *fiber.Ctx) error
+}
+
+type AnchorAudit201JSONResponse []AuditAnchor
+
+func (response AnchorAudit201JSONResponse) VisitAnchorAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response)
+}
+
+type AnchorAudit401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AnchorAudit401ApplicationProblemPlusJSONResponse) VisitAnchorAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type AnchorAudit403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AnchorAudit403ApplicationProblemPlusJSONResponse) VisitAnchorAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type AnchorAudit409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AnchorAudit409ApplicationProblemPlusJSONResponse) VisitAnchorAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type AnchorAuditdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AnchorAuditdefaultApplicationProblemPlusJSONResponse) VisitAnchorAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ExportAuditRequestObject struct {
+	Params ExportAuditParams
+}
+
+type ExportAuditResponseObject interface {
+	VisitExportAuditResponse(ctx *fiber.Ctx) error
+}
+
+type ExportAudit200ApplicationxNdjsonResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ExportAudit200ApplicationxNdjsonResponse) VisitExportAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/x-ndjson")
+	if response.ContentLength != 0 {
+		ctx.Response().Header.Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	ctx.Status(200)
+
+	// Fiber/fasthttp streams through a callback: fasthttp emits
+	// a chunk each time we call w.Flush(), so clients see
+	// streaming data immediately instead of waiting on buffering.
+	ctx.Response().SetBodyStreamWriter(func(w *bufio.Writer) {
+		if closer, ok := response.Body.(io.ReadCloser); ok {
+			defer closer.Close()
+		}
+		buf := make([]byte, 4096)
+		for {
+			n, err := response.Body.Read(buf)
+			if n > 0 {
+				if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+					return
+				}
+				if flushErr := w.Flush(); flushErr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+	return nil
+}
+
+type ExportAudit400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ExportAudit400ApplicationProblemPlusJSONResponse) VisitExportAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ExportAudit401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExportAudit401ApplicationProblemPlusJSONResponse) VisitExportAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ExportAudit403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ExportAudit403ApplicationProblemPlusJSONResponse) VisitExportAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ExportAuditdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ExportAuditdefaultApplicationProblemPlusJSONResponse) VisitExportAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type VerifyAuditRequestObject struct {
+	Params VerifyAuditParams
+}
+
+type VerifyAuditResponseObject interface {
+	VisitVerifyAuditResponse(ctx *fiber.Ctx) error
+}
+
+type VerifyAudit200JSONResponse AuditVerification
+
+func (response VerifyAudit200JSONResponse) VisitVerifyAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type VerifyAudit401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyAudit401ApplicationProblemPlusJSONResponse) VisitVerifyAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type VerifyAudit403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyAudit403ApplicationProblemPlusJSONResponse) VisitVerifyAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type VerifyAuditdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response VerifyAuditdefaultApplicationProblemPlusJSONResponse) VisitVerifyAuditResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
 }
 
 type CreateCertificateRequestObject struct {
@@ -3037,6 +3671,18 @@ type StrictServerInterface interface {
 	// GetReadyz PostgreSQL and the object store are reachable.
 	// (GET /readyz)
 	GetReadyz(ctx context.Context, request GetReadyzRequestObject) (GetReadyzResponseObject, error)
+	// QueryAudit Query the audit trail (全过程留痕), oldest first, in pages.
+	// (GET /v1/admin/audit)
+	QueryAudit(ctx context.Context, request QueryAuditRequestObject) (QueryAuditResponseObject, error)
+	// AnchorAudit Sign every verified chain head and store it in the evidence bucket under Object Lock, now.
+	// (POST /v1/admin/audit/anchors)
+	AnchorAudit(ctx context.Context, request AnchorAuditRequestObject) (AnchorAuditResponseObject, error)
+	// ExportAudit Export the audit trail as JSON lines (one entry per line), with the same filters as the query.
+	// (GET /v1/admin/audit/export)
+	ExportAudit(ctx context.Context, request ExportAuditRequestObject) (ExportAuditResponseObject, error)
+	// VerifyAudit Recompute the hash chains and report the first broken link, if any.
+	// (GET /v1/admin/audit/verification)
+	VerifyAudit(ctx context.Context, request VerifyAuditRequestObject) (VerifyAuditResponseObject, error)
 	// CreateCertificate Record an enforcement certificate (执法证).
 	// (POST /v1/admin/certificates)
 	CreateCertificate(ctx context.Context, request CreateCertificateRequestObject) (CreateCertificateResponseObject, error)
@@ -3234,6 +3880,112 @@ func (sh *strictHandler) GetReadyz(ctx *fiber.Ctx) error {
 		return err
 	} else if validResponse, ok := response.(GetReadyzResponseObject); ok {
 		if err := validResponse.VisitGetReadyzResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// QueryAudit operation middleware
+func (sh *strictHandler) QueryAudit(ctx *fiber.Ctx, params QueryAuditParams) error {
+	var request QueryAuditRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.QueryAudit(ctx.UserContext(), request.(QueryAuditRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "QueryAudit")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(QueryAuditResponseObject); ok {
+		if err := validResponse.VisitQueryAuditResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AnchorAudit operation middleware
+func (sh *strictHandler) AnchorAudit(ctx *fiber.Ctx) error {
+	var request AnchorAuditRequestObject
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.AnchorAudit(ctx.UserContext(), request.(AnchorAuditRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AnchorAudit")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AnchorAuditResponseObject); ok {
+		if err := validResponse.VisitAnchorAuditResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportAudit operation middleware
+func (sh *strictHandler) ExportAudit(ctx *fiber.Ctx, params ExportAuditParams) error {
+	var request ExportAuditRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportAudit(ctx.UserContext(), request.(ExportAuditRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportAudit")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportAuditResponseObject); ok {
+		if err := validResponse.VisitExportAuditResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// VerifyAudit operation middleware
+func (sh *strictHandler) VerifyAudit(ctx *fiber.Ctx, params VerifyAuditParams) error {
+	var request VerifyAuditRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyAudit(ctx.UserContext(), request.(VerifyAuditRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyAudit")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(VerifyAuditResponseObject); ok {
+		if err := validResponse.VisitVerifyAuditResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

@@ -47,8 +47,8 @@ var registerDecoders sync.Once
 // contract, for openapi3filter validation.
 func NewRouter(doc *openapi3.T) (routers.Router, error) {
 	registerDecoders.Do(func() {
-		// Non-JSON bodies in the contract are plain strings (HTML, YAML, CSV).
-		for _, ct := range []string{"text/html", "application/yaml", "text/csv"} {
+		// Non-JSON bodies in the contract are plain strings (HTML, YAML, CSV, JSON lines).
+		for _, ct := range []string{"text/html", "application/yaml", "text/csv", "application/x-ndjson"} {
 			openapi3filter.RegisterBodyDecoder(ct, stringDecoder)
 		}
 	})

@@ -39,6 +39,7 @@ type Config struct {
 	Users          identity.UserStore      // to find accounts by username (admin acts)
 	Passwords      identity.PasswordHasher // hashes passwords of imported logins
 	Org            OrgStore
+	Trail          Trail
 	Now            func() time.Time // the clock; time.Now when nil
 	Dependencies   []Dependency
 	Registry       *prometheus.Registry // request metrics are registered here and /metrics serves it
@@ -78,7 +79,7 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, users: cfg.Users, passwords: cfg.Passwords,
+	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, users: cfg.Users, passwords: cfg.Passwords,
 		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs}
 	openapi.RegisterHandlersWithOptions(app, openapi.NewStrictHandler(srv, nil), openapi.FiberServerOptions{
 		HandlerMiddlewares: []openapi.HandlerMiddlewareFunc{validateRequest(router, cfg.Identity)},

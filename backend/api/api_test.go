@@ -47,6 +47,9 @@ type options struct {
 	demo    bool // load the demo data set
 }
 
+// trailKey signs anchored audit heads in tests.
+var _, trailKey, _ = ed25519.GenerateKey(rand.Reader)
+
 // testHasher is argon2id with small parameters: tests log in often.
 var testHasher = argon2id.Hasher{Params: argon2id.Params{Memory: 1024, Time: 1, Threads: 1}}
 
@@ -69,7 +72,8 @@ func newIdentity(t *testing.T, db *postgres.DB) *identity.Service {
 func newFixture(t *testing.T, opt options) *fixture {
 	t.Helper()
 	db, _ := pgtest.New(t)
-	var objects api.Pinger = mediatest.New(t)
+	bucket := mediatest.New(t)
+	var objects api.Pinger = bucket
 	if opt.objects != nil {
 		objects = opt.objects
 	}
@@ -96,6 +100,8 @@ func newFixture(t *testing.T, opt options) *fixture {
 		Users:     users,
 		Passwords: testHasher,
 		Org:       orgs,
+		Trail: api.Trail{Store: postgres.NewAuditStore(db), Sink: bucket, Key: trailKey,
+			LockMode: media.Governance, Retention: time.Hour},
 		Dependencies: []api.Dependency{
 			{Name: "postgres", Check: db},
 			{Name: "object_store", Check: objects},

@@ -23,6 +23,7 @@ type server struct {
 	org       OrgStore
 	users     identity.UserStore
 	passwords identity.PasswordHasher
+	trail     Trail
 	now       func() time.Time
 	deps      []Dependency
 	gatherer  prometheus.Gatherer

@@ -13,6 +13,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/whistle/whistle/backend/audit"
 )
 
 // HeaderRequestID carries the request id in both directions.
@@ -34,6 +36,8 @@ func requestID(c *fiber.Ctx) error {
 		id = string([]byte(id)) // copy out of Fiber's reused buffer
 	}
 	ctx := withRequestID(c.UserContext(), id)
+	// Until authentication names the caller, trail entries carry the request id alone.
+	ctx = audit.WithActor(ctx, audit.Actor{RequestID: id})
 	c.SetUserContext(context.WithValue(ctx, addrKey, c.IP()))
 	c.Set(HeaderRequestID, id)
 	return c.Next()

@@ -29,7 +29,7 @@ var CSVColumns = map[Section][]string{
 // status history. Cells that cannot be parsed are reported per line; the
 // dataset is only good when the report has no rejections.
 func ParseCSV(section Section, r io.Reader) (Dataset, Report) {
-	rep := Report{Counts: map[Section]int{}}
+	rep := Report{Counts: map[Section]int{}, Rejected: []RowError{}}
 	var ds Dataset
 	cols, ok := CSVColumns[section]
 	if !ok {

@@ -67,7 +67,7 @@ var (
 // policies). References to stored data are checked by the store. The
 // returned report has Counts filled and Rejected listing every fault.
 func Check(ds Dataset) Report {
-	r := Report{Counts: map[Section]int{}}
+	r := Report{Counts: map[Section]int{}, Rejected: []RowError{}}
 	required := func(s Section, row int, key string, fields map[string]string) {
 		for _, f := range []string{"code", "number", "name_zh", "username", "display_name", "legal_basis", "officer_code", "department_code", "street_code", "district_code", "team_code"} {
 			if v, ok := fields[f]; ok && v == "" {

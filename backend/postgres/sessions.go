@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/whistle/whistle/backend/audit"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
 )
@@ -135,7 +136,13 @@ func (s *SessionStore) RegisterDevice(ctx context.Context, d identity.Device) (i
 		Name:         d.Name,
 		RegisteredAt: d.RegisteredAt,
 	}
-	if err := s.db.Gorm.WithContext(ctx).Create(&r).Error; err != nil {
+	err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		return auditChange(ctx, tx, audit.DistrictChain, "device.register", "device", r.ID.String(), nil, deviceFromRow(r))
+	})
+	if err != nil {
 		return identity.Device{}, translate(err, "register device")
 	}
 	return deviceFromRow(r), nil
@@ -176,7 +183,10 @@ func (s *SessionStore) RevokeDevice(ctx context.Context, id, reason string, now 
 		if res.RowsAffected == 0 {
 			return errNotFound
 		}
-		return revokeFamilies(tx, "device_id = ?", ids[0], identity.ReasonDeviceRevoked, now)
+		if err := revokeFamilies(tx, "device_id = ?", ids[0], identity.ReasonDeviceRevoked, now); err != nil {
+			return err
+		}
+		return auditChange(ctx, tx, audit.DistrictChain, "device.revoke", "device", r.ID.String(), nil, deviceFromRow(r))
 	})
 	if err != nil {
 		return identity.Device{}, translate(err, "revoke device")
@@ -213,6 +223,15 @@ func (s *SessionStore) CreateFamily(ctx context.Context, f identity.Family, firs
 	r := familyRow{ID: uuid.New(), UserID: ids[0], DeviceID: dev, CreatedAt: f.CreatedAt}
 	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		// The one logging in is the actor, even before any token exists.
+		devID := ""
+		if dev != nil {
+			devID = dev.String()
+		}
+		if _, err := appendAudit(ctx, tx, audit.Entry{Chain: audit.DistrictChain, Action: "session.open", EntityType: "session",
+			EntityID: r.ID.String(), ActorUserID: r.UserID.String(), DeviceID: devID, AfterDigest: mustDigest(familyFromRow(r))}); err != nil {
 			return err
 		}
 		if first == nil {
@@ -296,7 +315,10 @@ func (s *SessionStore) RotateRefresh(ctx context.Context, oldHash []byte, next i
 			if fam.RevokedAt == nil {
 				rot.Family.RevokedAt, rot.Family.RevokedReason = &now, identity.ReasonRefreshReused
 			}
-			return revokeFamilies(tx, "id = ?", familyID, identity.ReasonRefreshReused, now)
+			if err := revokeFamilies(tx, "id = ?", familyID, identity.ReasonRefreshReused, now); err != nil {
+				return err
+			}
+			return s.auditSession(ctx, tx, fam, "session.revoke."+identity.ReasonRefreshReused, rot.Family)
 		case old.RevokedAt != nil || fam.RevokedAt != nil || fam.DeviceRevokedAt != nil || fam.UserDisabledAt != nil:
 			rot.Outcome = identity.Ended
 			return nil
@@ -308,7 +330,7 @@ func (s *SessionStore) RotateRefresh(ctx context.Context, oldHash []byte, next i
 			return err
 		}
 		rot.Outcome = identity.Rotated
-		return tx.Create(&refreshRow{
+		if err := tx.Create(&refreshRow{
 			ID:        uuid.New(),
 			FamilyID:  old.FamilyID,
 			DeviceID:  old.DeviceID,
@@ -316,7 +338,10 @@ func (s *SessionStore) RotateRefresh(ctx context.Context, oldHash []byte, next i
 			TokenHash: next.Hash,
 			IssuedAt:  next.IssuedAt,
 			ExpiresAt: next.ExpiresAt,
-		}).Error
+		}).Error; err != nil {
+			return err
+		}
+		return s.auditSession(ctx, tx, fam, "session.refresh", rot.Family)
 	})
 	if err != nil {
 		return identity.Rotation{}, translate(err, "rotate refresh token")
@@ -340,7 +365,10 @@ func (s *SessionStore) RevokeFamily(ctx context.Context, id, reason string, now 
 		if n == 0 {
 			return errNotFound
 		}
-		return revokeFamilies(tx, "id = ?", ids[0], reason, now)
+		if err := revokeFamilies(tx, "id = ?", ids[0], reason, now); err != nil {
+			return err
+		}
+		return auditChange(ctx, tx, audit.DistrictChain, "session.revoke."+reason, "session", ids[0].String(), nil, map[string]any{"revoked_at": now.UTC(), "reason": reason})
 	})
 	return translate(err, "revoke session")
 }
@@ -362,7 +390,12 @@ func (s *SessionStore) DisableUser(ctx context.Context, userID string, now time.
 		if res.RowsAffected == 0 {
 			return errNotFound
 		}
-		return revokeFamilies(tx, "user_id = ?", ids[0], identity.ReasonUserDisabled, now)
+		if err := revokeFamilies(tx, "user_id = ?", ids[0], identity.ReasonUserDisabled, now); err != nil {
+			return err
+		}
+		after := userFromRow(r)
+		after.PasswordHash = "" // the trail never carries a password hash, not even in a digest
+		return auditChange(ctx, tx, audit.DistrictChain, "user.disable", "user", r.ID.String(), nil, after)
 	})
 	if err != nil {
 		return identity.User{}, translate(err, "disable user")
@@ -391,4 +424,25 @@ func (s *SessionStore) SessionActive(ctx context.Context, userID, deviceID, fami
 		return false, translate(err, "check session")
 	}
 	return live, nil
+}
+
+// auditSession appends the trail entry of a change to session fam, made by
+// its own user on its own device (refreshes happen before any access token).
+func (s *SessionStore) auditSession(ctx context.Context, tx *gorm.DB, fam familyState, action string, after identity.Family) error {
+	dev := ""
+	if fam.DeviceID != nil {
+		dev = fam.DeviceID.String()
+	}
+	_, err := appendAudit(ctx, tx, audit.Entry{Chain: audit.DistrictChain, Action: action, EntityType: "session",
+		EntityID: fam.ID.String(), ActorUserID: fam.UserID.String(), DeviceID: dev, AfterDigest: mustDigest(after)})
+	return err
+}
+
+// mustDigest is audit.Digest of a value that always encodes (plain structs).
+func mustDigest(v any) string {
+	d, err := audit.Digest(v)
+	if err != nil {
+		panic(err)
+	}
+	return d
 }

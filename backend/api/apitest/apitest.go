@@ -42,6 +42,12 @@ func New(t testing.TB, app *fiber.App) *Client {
 	return &Client{t: t, app: app, router: r}
 }
 
+// For returns the client reporting to t, for use inside subtests (a
+// failure must be reported on the test that is running).
+func (c *Client) For(t testing.TB) *Client {
+	return &Client{t: t, app: c.app, router: c.router}
+}
+
 // Response is a response already checked against the contract.
 type Response struct {
 	Status int

@@ -30,6 +30,9 @@ type Config struct {
 	LogLevel        slog.Level
 	SigningKey      ed25519.PrivateKey
 	AccessTokenTTL  time.Duration
+	LockMode        string        // Object Lock mode of anchors (and evidence): GOVERNANCE or COMPLIANCE
+	LockRetention   time.Duration // how long they stay locked
+	AnchorInterval  time.Duration // how often serve anchors the audit heads; 0: never
 }
 
 // setting documents one variable; the README's configuration table is this list.
@@ -56,6 +59,9 @@ var settings = []setting{
 	{"WHISTLE_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"WHISTLE_SIGNING_KEY", "", "base64 of the server's 32-byte Ed25519 seed (signs tokens); development uses a fixed key", true},
 	{"WHISTLE_ACCESS_TOKEN_TTL", "15m", "lifetime of an access token", false},
+	{"WHISTLE_LOCK_MODE", "GOVERNANCE", "Object Lock mode of anchored audit heads: GOVERNANCE (local stack) or COMPLIANCE (recommended in production: not even the root account can delete)", false},
+	{"WHISTLE_LOCK_RETENTION", "87600h", "how long anchored audit heads stay locked (default 10 years)", false},
+	{"WHISTLE_AUDIT_ANCHOR_INTERVAL", "1h", "how often `serve` signs the audit chain heads into the evidence bucket; 0 turns it off", false},
 }
 
 // devSigningKey is the fixed development key: never valid in production.
@@ -107,6 +113,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"WHISTLE_REQUEST_TIMEOUT", &c.RequestTimeout},
 		{"WHISTLE_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
 		{"WHISTLE_ACCESS_TOKEN_TTL", &c.AccessTokenTTL},
+		{"WHISTLE_LOCK_RETENTION", &c.LockRetention},
 	}
 	for _, d := range durations {
 		v := get(d.name)
@@ -114,6 +121,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if err != nil || *d.dst <= 0 {
 			return c, fmt.Errorf("%s: %q is not a positive duration such as 30s or 5m", d.name, v)
 		}
+	}
+	c.LockMode = strings.ToUpper(get("WHISTLE_LOCK_MODE"))
+	if c.LockMode != "GOVERNANCE" && c.LockMode != "COMPLIANCE" {
+		return c, fmt.Errorf("WHISTLE_LOCK_MODE: %q is neither GOVERNANCE nor COMPLIANCE", c.LockMode)
+	}
+	v := get("WHISTLE_AUDIT_ANCHOR_INTERVAL")
+	if c.AnchorInterval, err = time.ParseDuration(v); err != nil || c.AnchorInterval < 0 {
+		return c, fmt.Errorf("WHISTLE_AUDIT_ANCHOR_INTERVAL: %q is not a duration such as 1h (0 turns anchoring off)", v)
 	}
 	bools := []struct {
 		name string

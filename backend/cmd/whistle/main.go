@@ -5,6 +5,10 @@
 //	whistle serve          run the API
 //	whistle migrate        apply pending database migrations
 //	whistle seed demo      load the demo data set (development only)
+//	whistle import FILE    import organization data (JSON dataset, or CSV of one section)
+//	whistle audit verify   recompute the audit hash chains; exit 1 at a broken link
+//	whistle audit anchor   sign the chain heads into the evidence bucket under Object Lock
+//	whistle audit export   write the audit trail as JSON lines
 //	whistle keygen         print a new WHISTLE_SIGNING_KEY
 //	whistle healthcheck    exit 0 if the API at WHISTLE_ADDR is alive (for container HEALTHCHECK)
 //	whistle version        print the version
@@ -34,6 +38,15 @@ commands:
   serve       run the API (configuration: WHISTLE_* variables, see README)
   migrate     apply pending database migrations
   seed demo   load the demo data set (refused when WHISTLE_ENV=production)
+  import FILE [SECTION]
+              import organization data: a JSON dataset, or a CSV file of one
+              section (officers, certificates, matters); whole or not at all
+  audit verify [CHAIN]
+              recompute the audit hash chains; exit 1 at the first broken link
+  audit anchor
+              sign the chain heads into the evidence bucket under Object Lock
+  audit export
+              write the whole audit trail as JSON lines
   keygen      print a new random WHISTLE_SIGNING_KEY
   healthcheck exit 0 if GET /healthz of the API at WHISTLE_ADDR answers 200
   version     print the version
@@ -85,6 +98,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, cfg.Addr)
+	case "import":
+		return importCommand(ctx, cfg, args[1:], stdout)
+	case "audit":
+		return auditCommand(ctx, cfg, args[1:], stdout)
 	case "seed":
 		if len(args) != 2 || args[1] != "demo" {
 			return errUsage

@@ -70,6 +70,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	trail := newTrail(cfg, db, store)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -82,6 +83,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Users:     users,
 		Passwords: passwords,
 		Org:       postgres.NewOrgStore(db),
+		Trail:     trail,
 		Dependencies: []api.Dependency{
 			{Name: "postgres", Check: db},
 			{Name: "object_store", Check: store},
@@ -94,6 +96,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 
+	if cfg.AnchorInterval > 0 {
+		go anchorPeriodically(ctx, log, trail, cfg.AnchorInterval)
+	}
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "version", versionString())
@@ -108,6 +113,38 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newTrail wires the audit trail and its anchoring in the evidence bucket.
+func newTrail(cfg Config, db *postgres.DB, store *media.Store) api.Trail {
+	return api.Trail{Store: postgres.NewAuditStore(db), Sink: store, Key: cfg.SigningKey,
+		LockMode: cfg.LockMode, Retention: cfg.LockRetention}
+}
+
+// anchorPeriodically signs the audit chain heads into the evidence bucket
+// every interval until ctx ends. Several instances may do it at once: the
+// objects are named by head, so a double anchor is only a second version.
+func anchorPeriodically(ctx context.Context, log *slog.Logger, trail api.Trail, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		actx, cancel := context.WithTimeout(ctx, every)
+		anchors, brk, err := trail.Anchor(actx, time.Now())
+		cancel()
+		switch {
+		case err != nil:
+			log.Error("audit anchoring failed", "err", err.Error())
+		case brk != nil:
+			log.Error("audit chain broken: not anchored", "chain", brk.Chain, "seq", brk.Seq, "reason", brk.Reason)
+		default:
+			log.Info("audit heads anchored", "count", len(anchors))
+		}
+	}
 }
 
 // ensureBucket waits for the object store within timeout and makes sure the

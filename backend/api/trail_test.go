@@ -1,0 +1,286 @@
+package api_test
+
+import (
+	"bufio"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/whistle/whistle/backend/api"
+	"github.com/whistle/whistle/backend/audit"
+	"github.com/whistle/whistle/openapi"
+)
+
+// notMutating are the POST operations that change nothing, with why.
+var notMutating = map[string]string{
+	"decideAuthority": "explains a decision for given inputs; stores nothing",
+}
+
+// TestTrail_EveryMutatingRoute enumerates the mutating operations of the
+// contract and checks that each, when it succeeds, appends at least one
+// trail entry carrying its request id. An operation added later without a
+// case here, or without a trail, fails this test.
+func TestTrail_EveryMutatingRoute(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	admin := f.login(t, "admin", "whistle-demo")
+
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	deviceBody := func() string {
+		pub, _, _ := ed25519.GenerateKey(rand.Reader)
+		return `{"public_key":"` + base64.StdEncoding.EncodeToString(pub) + `","name":"华为 Mate 60"}`
+	}
+	// A device and a refresh token for leader.a, for the session operations.
+	leader := f.login(t, "leader.a", "whistle-demo")
+	var dev openapi.Device
+	res := f.client.PostJSON("/v1/devices", `{"public_key":"`+base64.StdEncoding.EncodeToString(pub)+`","name":"phone"}`, leader)
+	res.JSON(t, &dev)
+	var sess openapi.Session
+	f.client.PostJSON("/v1/auth/login", `{"username":"leader.a","password":"whistle-demo","device_id":"`+dev.Id.String()+`"}`, "").JSON(t, &sess)
+
+	type call struct {
+		method, path, contentType, body, token string
+	}
+	cases := map[string]func() call{
+		"login": func() call {
+			return call{"POST", "/v1/auth/login", "application/json", `{"username":"officer.a","password":"whistle-demo"}`, ""}
+		},
+		"refresh": func() call {
+			return call{"POST", "/v1/auth/refresh", "application/json", `{"refresh_token":"` + *sess.RefreshToken + `"}`, ""}
+		},
+		"logout": func() call {
+			return call{"POST", "/v1/auth/logout", "", "", f.login(t, "grid.a", "whistle-demo")}
+		},
+		"registerDevice": func() call {
+			return call{"POST", "/v1/devices", "application/json", deviceBody(), f.login(t, "officer.b", "whistle-demo")}
+		},
+		"revokeDevice": func() call {
+			var lost openapi.Device
+			f.client.PostJSON("/v1/devices", deviceBody(), leader).JSON(t, &lost)
+			return call{"POST", "/v1/devices/" + lost.Id.String() + "/revoke", "application/json", `{"reason":"phone lost on patrol"}`, admin}
+		},
+		"importDataset": func() call {
+			return call{"POST", "/v1/admin/imports", "application/json", `{"districts":[{"code":"xc","name_zh":"西城区"}]}`, admin}
+		},
+		"createCertificate": func() call {
+			return call{"POST", "/v1/admin/certificates", "application/json",
+				`{"number":"京执字110101-9001","officer_code":"a-cg-03","issuing_department_code":"cg","valid_from":"2026-01-01T00:00:00Z","valid_to":"2030-01-01T00:00:00Z"}`, admin}
+		},
+		"setCertificateStatus": func() call {
+			return call{"POST", "/v1/admin/certificates/" + "京执字110101-0001" + "/status", "application/json", `{"status":"suspended","reason":"training"}`, admin}
+		},
+		"addMatterVersion": func() call {
+			return call{"POST", "/v1/admin/matters", "application/json",
+				`{"code":"CG-900","name_zh":"测试事项","legal_basis":"测试依据","department_code":"cg","measures":["warning"],"default_whistle":"regular","valid_from":"2026-01-01T00:00:00Z"}`, admin}
+		},
+		"setPolicy": func() call {
+			return call{"POST", "/v1/admin/policies", "application/json",
+				`{"department_code":"sy","valid_from":"2026-12-01T00:00:00Z","single_officer_simple_procedure":false,"second_inspector_from_other_resident":false,"mixed_crew_seizure_review":false}`, admin}
+		},
+		"disableUser": func() call {
+			return call{"POST", "/v1/admin/users/community.b1/disable", "application/json", `{"reason":"left the community office"}`, admin}
+		},
+		"anchorAudit": func() call { return call{"POST", "/v1/admin/audit/anchors", "", "", admin} },
+	}
+
+	doc, err := openapi.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	covered := 0
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if method == http.MethodGet || method == http.MethodHead {
+				continue
+			}
+			if why, ok := notMutating[op.OperationID]; ok {
+				t.Logf("%s %s (%s): not mutating: %s", method, path, op.OperationID, why)
+				continue
+			}
+			build, ok := cases[op.OperationID]
+			if !ok {
+				t.Errorf("%s %s (%s) changes state but has no trail case here: add one", method, path, op.OperationID)
+				continue
+			}
+			t.Run(op.OperationID, func(t *testing.T) {
+				c := build()
+				var req *http.Request
+				if c.body != "" {
+					req = httptest.NewRequest(c.method, encodePath(c.path), strings.NewReader(c.body))
+					req.Header.Set("Content-Type", c.contentType)
+				} else {
+					req = httptest.NewRequest(c.method, encodePath(c.path), nil)
+				}
+				if c.token != "" {
+					req.Header.Set("Authorization", "Bearer "+c.token)
+				}
+				id := "trail-" + op.OperationID
+				req.Header.Set(api.HeaderRequestID, id)
+				res := f.client.For(t).Do(req)
+				if res.Status >= 300 {
+					t.Fatalf("%s failed: %d %s", op.OperationID, res.Status, res.Body)
+				}
+				var n int
+				if err := f.db.SQL.QueryRow(`SELECT count(*) FROM audit_entries WHERE request_id = $1`, id).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n == 0 {
+					t.Fatalf("%s succeeded but left no trail entry with its request id", op.OperationID)
+				}
+			})
+			covered++
+		}
+	}
+	if covered != len(cases) {
+		t.Errorf("%d mutating operations covered, %d cases written: a case names an operation the contract lacks", covered, len(cases))
+	}
+	// All of that left an intact history.
+	var v openapi.AuditVerification
+	f.client.Get("/v1/admin/audit/verification", admin).JSON(t, &v)
+	if !v.Ok || len(v.Heads) == 0 {
+		t.Fatalf("verification after the run: %+v", v)
+	}
+}
+
+// encodePath escapes the non-ASCII of a path (certificate numbers are Chinese).
+func encodePath(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if r < 128 {
+			b.WriteRune(r)
+			continue
+		}
+		for _, c := range []byte(string(r)) {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+func TestAudit_QueryExportVerify(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	admin := f.login(t, "admin", "whistle-demo")
+	officer := f.login(t, "officer.a", "whistle-demo")
+	f.client.PostJSON("/v1/admin/certificates/"+encodePath("京执字110101-0002")+"/status", `{"status":"revoked","reason":"left"}`, admin)
+
+	t.Run("Query", func(t *testing.T) {
+		var page openapi.AuditPage
+		res := f.client.Get("/v1/admin/audit?action=certificate.status.revoked", admin)
+		res.JSON(t, &page)
+		if res.Status != 200 || len(page.Entries) != 1 || page.Entries[0].EntityId != "京执字110101-0002" || page.Entries[0].BeforeDigest == nil && page.Entries[0].AfterDigest == nil {
+			t.Fatalf("query by action = %d %s", res.Status, res.Body)
+		}
+		// Paging: pages of 2 cover every entry exactly once.
+		seen := map[int64]bool{}
+		after := int64(0)
+		for pages := 0; ; pages++ {
+			var p openapi.AuditPage
+			f.client.Get(fmt.Sprintf("/v1/admin/audit?limit=2&after=%d", after), admin).JSON(t, &p)
+			for _, e := range p.Entries {
+				if seen[e.Id] {
+					t.Fatalf("entry %d on two pages", e.Id)
+				}
+				seen[e.Id] = true
+			}
+			if p.Next == nil {
+				break
+			}
+			after = *p.Next
+		}
+		var all int
+		f.db.SQL.QueryRow(`SELECT count(*) FROM audit_entries`).Scan(&all)
+		if len(seen) != all {
+			t.Fatalf("paging saw %d of %d entries", len(seen), all)
+		}
+	})
+	t.Run("Export", func(t *testing.T) {
+		res := f.client.Get("/v1/admin/audit/export", admin)
+		if res.Status != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/x-ndjson") {
+			t.Fatalf("export = %d %s", res.Status, res.Header.Get("Content-Type"))
+		}
+		var entries []audit.Entry
+		sc := bufio.NewScanner(strings.NewReader(string(res.Body)))
+		for sc.Scan() {
+			var e audit.Entry
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+				t.Fatalf("line is not an entry: %q", sc.Text())
+			}
+			entries = append(entries, e)
+		}
+		if len(entries) < 2 {
+			t.Fatalf("export has %d lines", len(entries))
+		}
+		// The export alone proves its chain, without the database.
+		byChain := map[string][]audit.Entry{}
+		for _, e := range entries {
+			byChain[e.Chain] = append(byChain[e.Chain], e)
+		}
+		for chain, es := range byChain {
+			if brk := audit.Verify(es); brk != nil {
+				t.Fatalf("exported chain %s does not verify: %+v", chain, brk)
+			}
+		}
+	})
+	t.Run("ErrTampered", func(t *testing.T) {
+		// As a superuser bypassing the trigger, rewrite the action of one entry.
+		var id, seq int64
+		if err := f.db.SQL.QueryRow(`SELECT id, seq FROM audit_entries WHERE action = 'certificate.status.revoked'`).Scan(&id, &seq); err != nil {
+			t.Fatal(err)
+		}
+		tx, err := f.db.SQL.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(`SET LOCAL session_replication_role = replica`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(`UPDATE audit_entries SET action = 'certificate.status.active' WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		var v openapi.AuditVerification
+		f.client.Get("/v1/admin/audit/verification", admin).JSON(t, &v)
+		if v.Ok || v.Break == nil || v.Break.Seq != seq || v.Break.Chain != audit.DistrictChain {
+			t.Fatalf("verification after tampering = %+v, want a break at %s seq %d", v, audit.DistrictChain, seq)
+		}
+		// A broken history is never certified.
+		f.client.Do(withToken(httptest.NewRequest(http.MethodPost, "/v1/admin/audit/anchors", nil), admin)).Problem(t, http.StatusConflict, "conflict")
+	})
+	t.Run("ErrNotAdmin", func(t *testing.T) {
+		for _, path := range []string{"/v1/admin/audit", "/v1/admin/audit/export", "/v1/admin/audit/verification"} {
+			f.client.Get(path, officer).Problem(t, http.StatusForbidden, "forbidden")
+		}
+	})
+}
+
+func TestAudit_Anchor(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	admin := f.login(t, "admin", "whistle-demo")
+	var anchors []openapi.AuditAnchor
+	res := f.client.Do(withToken(httptest.NewRequest(http.MethodPost, "/v1/admin/audit/anchors", nil), admin))
+	res.JSON(t, &anchors)
+	if res.Status != http.StatusCreated || len(anchors) == 0 {
+		t.Fatalf("anchor = %d %s", res.Status, res.Body)
+	}
+	for _, a := range anchors {
+		sh := audit.SignedHead{Head: audit.Head{Chain: a.Chain, Seq: a.Seq, Hash: a.Hash, At: a.At}, PublicKey: a.PublicKey, Signature: a.Signature}
+		if !sh.Verify() || !ed25519.PublicKey(a.PublicKey).Equal(trailKey.Public()) {
+			t.Fatalf("anchor %s is not signed by the server key", a.Key)
+		}
+		if a.VersionId == "" || !strings.HasPrefix(a.Key, "audit/heads/") {
+			t.Fatalf("anchor = %+v", a)
+		}
+	}
+}
+
+func withToken(r *http.Request, token string) *http.Request {
+	r.Header.Set("Authorization", "Bearer "+token)
+	return r
+}
