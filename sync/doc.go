@@ -1,6 +1,24 @@
 // Package sync is the offline-sync protocol of Whistle: devices push the acts
-// they recorded offline and pull what changed in their scopes, exactly once,
-// in any order, after any crash (issue "Offline sync"). Nothing of it is
-// built yet; the package exists so that the layout of the repository is the
-// one the product owner fixed.
+// they recorded offline and pull what changed in their scopes.
+//
+// Push. A device numbers its mutations 1, 2, 3, ... and signs each with its
+// Ed25519 key over a canonical encoding (SigningMessage), so an act stays
+// attributable even when the login expired while offline. The server applies
+// them in order, each in its own transaction that also records the outcome
+// and the device's last applied number: a number already applied returns the
+// stored outcome and changes nothing (exactly once, after any crash); the
+// same number with another payload is a conflict, never applied; a gap stops
+// the batch. Every mutation gets a verdict (applied, duplicate,
+// accepted_with_exceptions, rejected, retry); nothing is dropped silently.
+// Mutations are applied by the same command handlers as the online API.
+//
+// Pull. Every change is published to a scope (a team, the district's
+// reference data, an officer's cases) with a per-scope version taken inside
+// the writing transaction from a row that stays locked until commit, so
+// versions of a scope become visible in commit order: a reader that has seen
+// version n has seen every version below it, and a cursor never skips a
+// change. A scope keeps the latest state of each entity (not a replay of
+// operations) and tombstones for deletions until their retention ends; a
+// cursor older than that gets 410 and re-bootstraps the scope. A bootstrap
+// is a pull from cursor 0.
 package sync

@@ -1,0 +1,272 @@
+package sync
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/whistle/whistle/backend/derrors"
+)
+
+// Act is a pushed mutation as a command handler sees it.
+type Act struct {
+	DeviceID   string
+	UserID     string
+	Seq        int64
+	EntityID   string
+	Args       json.RawMessage
+	Clock      Clock
+	ReceivedAt time.Time
+}
+
+// Outcome is what a command handler made of an act: the entity's state now,
+// and the rules the act broke if it was accepted with exceptions.
+type Outcome struct {
+	State      any
+	Exceptions []Exception
+}
+
+// Handler applies one kind of mutation inside the transaction carried by
+// ctx. It returns derrors errors: Unavailable and Timeout mean "try again
+// later"; any other code means the mutation is permanently invalid.
+type Handler func(ctx context.Context, act Act) (Outcome, error)
+
+// Device is the pushing device, as authenticated by the API.
+type Device struct {
+	ID        string
+	UserID    string
+	PublicKey ed25519.PublicKey
+}
+
+// Store is what the protocol needs of storage.
+type Store interface {
+	// InTx runs fn in a transaction carried by the ctx it passes; called
+	// inside one, it makes a savepoint.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+	// LockDevice locks the device's sync state for the transaction and
+	// returns its last applied sequence number (0 for none).
+	LockDevice(ctx context.Context, deviceID string) (int64, error)
+	// Recorded returns the stored payload hash and result of a sequence number.
+	Recorded(ctx context.Context, deviceID string, seq int64) (hash []byte, res Result, found bool, err error)
+	// Record stores the outcome of m and makes m.Seq the device's last applied number.
+	Record(ctx context.Context, deviceID string, m Mutation, hash []byte, res Result, at time.Time) error
+	// Pull reads, in one snapshot, the changes of each scope after its
+	// cursor (at most limit in all), the device's last applied number, and
+	// each scope's purge horizon.
+	Pull(ctx context.Context, deviceID string, cursors map[string]int64, limit int) (Snapshot, error)
+}
+
+// Service runs the protocol.
+type Service struct {
+	store    Store
+	handlers map[string]Handler
+	now      func() time.Time
+	validate func(name string, args json.RawMessage) error
+}
+
+// NewService returns a Service applying mutations with handlers, by name@version.
+func NewService(store Store, handlers map[string]Handler, now func() time.Time) *Service {
+	return &Service{store: store, handlers: handlers, now: now}
+}
+
+// ValidateArgs makes the service check each mutation's args with validate
+// (the API contract's schema of the mutation) before its handler runs; a
+// mutation whose args fail is rejected with the error, like one its handler
+// refuses.
+func (s *Service) ValidateArgs(validate func(name string, args json.RawMessage) error) {
+	s.validate = validate
+}
+
+// PushResponse is the answer to a push: a result per mutation processed, in
+// order, and the device's last applied sequence number.
+type PushResponse struct {
+	Results        []Result `json:"results"`
+	LastAppliedSeq int64    `json:"last_applied_seq"`
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// Check validates a batch before anything is applied: its size, each
+// mutation's shape, increasing sequence numbers, and every signature. It
+// returns derrors.PayloadTooLarge or derrors.Invalid naming the field.
+func Check(dev Device, batch []Mutation) error {
+	if len(batch) == 0 {
+		return derrors.Invalidf("/mutations", "a push carries at least one mutation")
+	}
+	if len(batch) > MaxBatch {
+		return derrors.New(derrors.PayloadTooLarge, "a push carries at most %d mutations, this one %d", MaxBatch, len(batch))
+	}
+	for i, m := range batch {
+		at := fmt.Sprintf("/mutations/%d", i)
+		switch {
+		case m.Seq < 1:
+			return derrors.Invalidf(at+"/seq", "sequence numbers start at 1")
+		case i > 0 && m.Seq <= batch[i-1].Seq:
+			return derrors.Invalidf(at+"/seq", "sequence numbers must increase within a push (%d after %d)", m.Seq, batch[i-1].Seq)
+		case !uuidPattern.MatchString(m.EntityID):
+			return derrors.Invalidf(at+"/entity_id", "entity_id must be a UUID")
+		case !ValidName(m.Name):
+			return derrors.Invalidf(at+"/name", "%q is not a versioned mutation name such as inspection.record@1", m.Name)
+		case len(m.Args) == 0 || !json.Valid(m.Args):
+			return derrors.Invalidf(at+"/args", "args must be JSON")
+		case m.Clock.Wall.IsZero():
+			return derrors.Invalidf(at+"/clock/wall", "the device's wall time is required")
+		case !Verify(dev.PublicKey, dev.ID, m):
+			return &derrors.Error{Code: derrors.Invalid, Message: fmt.Sprintf("mutation %d: the signature does not verify with the device's key", m.Seq),
+				Fields: []derrors.FieldError{{Field: at + "/signature", Message: "bad_signature"}}}
+		}
+	}
+	return nil
+}
+
+// errRetry rolls back a mutation's transaction whose failure is transient.
+var errRetry = errors.New("retry")
+
+// Push applies batch in order, each mutation in its own transaction, and
+// returns a result for every mutation processed. It stops at a gap in the
+// sequence or at a transient failure (verdict retry); the mutations after
+// that are not processed and are not in the results. It returns an error
+// only for a batch refused whole (see Check) or when storage fails.
+func (s *Service) Push(ctx context.Context, dev Device, batch []Mutation) (PushResponse, error) {
+	if err := Check(dev, batch); err != nil {
+		return PushResponse{}, err
+	}
+	var out PushResponse
+	for _, m := range batch {
+		res, last, err := s.pushOne(ctx, dev, m)
+		if err != nil {
+			return out, err
+		}
+		out.Results = append(out.Results, res)
+		out.LastAppliedSeq = last
+		if res.Verdict == Retry {
+			break
+		}
+	}
+	return out, nil
+}
+
+// pushOne processes one mutation in its own transaction.
+func (s *Service) pushOne(ctx context.Context, dev Device, m Mutation) (Result, int64, error) {
+	hash := PayloadHash(dev.ID, m)
+	var (
+		res  Result
+		last int64
+	)
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if last, err = s.store.LockDevice(ctx, dev.ID); err != nil {
+			return err
+		}
+		switch {
+		case m.Seq <= last:
+			res, err = s.replay(ctx, dev, m, hash)
+			return err
+		case m.Seq > last+1:
+			res = Result{Seq: m.Seq, EntityID: m.EntityID, Verdict: Retry, Problem: &Problem{Code: "sequence_gap",
+				Message: fmt.Sprintf("the server has applied up to %d; push %d first", last, last+1)}}
+			return nil
+		}
+		res = Result{Seq: m.Seq, EntityID: m.EntityID}
+		handler, ok := s.handlers[m.Name]
+		if !ok {
+			res.Verdict, res.Problem = Rejected, &Problem{Code: "unknown_mutation",
+				Message: fmt.Sprintf("this server has no handler for %q: update the server, or the app if the version was withdrawn", m.Name)}
+		} else {
+			act := Act{DeviceID: dev.ID, UserID: dev.UserID, Seq: m.Seq, EntityID: m.EntityID, Args: m.Args, Clock: m.Clock, ReceivedAt: s.now().UTC()}
+			var out Outcome
+			herr := s.store.InTx(WithOrigin(ctx, Origin{DeviceID: dev.ID, Seq: m.Seq}), func(ctx context.Context) error {
+				if s.validate != nil {
+					if err := s.validate(m.Name, m.Args); err != nil {
+						return err
+					}
+				}
+				var err error
+				out, err = handler(ctx, act)
+				return err
+			})
+			switch code := derrors.CodeOf(herr); {
+			case herr == nil:
+				res.Verdict, res.Exceptions = Applied, out.Exceptions
+				if len(out.Exceptions) > 0 {
+					res.Verdict = AcceptedWithExceptions
+				}
+				if res.State, err = json.Marshal(out.State); err != nil {
+					return err
+				}
+			case code == derrors.Unavailable || code == derrors.Timeout || code == derrors.Internal:
+				res.Verdict, res.Problem = Retry, problemOf(herr)
+				return errRetry
+			default:
+				res.Verdict, res.Problem = Rejected, problemOf(herr)
+			}
+		}
+		last = m.Seq
+		return s.store.Record(ctx, dev.ID, m, hash, res, s.now().UTC())
+	})
+	if errors.Is(err, errRetry) {
+		return res, m.Seq - 1, nil
+	}
+	if err != nil {
+		if c := derrors.CodeOf(err); c == derrors.Unavailable || c == derrors.Timeout {
+			return Result{Seq: m.Seq, EntityID: m.EntityID, Verdict: Retry, Problem: problemOf(err)}, m.Seq - 1, nil
+		}
+		return Result{}, 0, err
+	}
+	return res, last, nil
+}
+
+// replay answers a sequence number already applied: the stored result if
+// the payload is the same, a conflict otherwise. Nothing changes.
+func (s *Service) replay(ctx context.Context, dev Device, m Mutation, hash []byte) (Result, error) {
+	stored, res, found, err := s.store.Recorded(ctx, dev.ID, m.Seq)
+	if err != nil {
+		return Result{}, err
+	}
+	if !found || !slices.Equal(stored, hash) {
+		return Result{Seq: m.Seq, EntityID: m.EntityID, Verdict: Rejected, Problem: &Problem{Code: "sequence_conflict",
+			Message: fmt.Sprintf("sequence number %d was already used by another mutation of this device; the first one is kept", m.Seq)}}, nil
+	}
+	res.Verdict = Duplicate
+	return res, nil
+}
+
+// problemOf turns a handler error into a stored problem.
+func problemOf(err error) *Problem {
+	var de *derrors.Error
+	if !errors.As(err, &de) {
+		return &Problem{Code: string(derrors.Internal), Message: "internal error; the device will retry"}
+	}
+	p := &Problem{Code: string(de.Code), Message: de.Message}
+	if de.Code == derrors.Internal {
+		p.Message = "internal error; the device will retry"
+	}
+	for _, f := range de.Fields {
+		p.Fields = append(p.Fields, ProblemField{Field: f.Field, Message: f.Message})
+	}
+	return p
+}
+
+type originKey struct{}
+
+// Origin is the device mutation a change comes from.
+type Origin struct {
+	DeviceID string
+	Seq      int64
+}
+
+// WithOrigin returns ctx carrying the origin of the changes made under it.
+func WithOrigin(ctx context.Context, o Origin) context.Context {
+	return context.WithValue(ctx, originKey{}, o)
+}
+
+// OriginFrom returns the origin carried by ctx (zero for online acts).
+func OriginFrom(ctx context.Context) Origin {
+	o, _ := ctx.Value(originKey{}).(Origin)
+	return o
+}
