@@ -1,0 +1,378 @@
+package api_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/openapi"
+	wsync "github.com/whistle/whistle/sync"
+)
+
+// phone is a registered device of a demo officer, logged in with it.
+type phone struct {
+	t     *testing.T
+	f     *fixture
+	id    string
+	key   ed25519.PrivateKey
+	token string
+	seq   int64
+}
+
+func newPhone(t *testing.T, f *fixture, username string) *phone {
+	t.Helper()
+	pub, key, _ := ed25519.GenerateKey(rand.Reader)
+	tok := f.login(t, username, "whistle-demo")
+	var dev openapi.Device
+	res := f.client.PostJSON("/v1/devices", `{"public_key":"`+base64.StdEncoding.EncodeToString(pub)+`","name":"`+username+` phone"}`, tok)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("register device: %d %s", res.Status, res.Body)
+	}
+	res.JSON(t, &dev)
+	var sess openapi.Session
+	res = f.client.PostJSON("/v1/auth/login", `{"username":"`+username+`","password":"whistle-demo","device_id":"`+dev.Id.String()+`"}`, "")
+	res.JSON(t, &sess)
+	return &phone{t: t, f: f, id: dev.Id.String(), key: key, token: sess.AccessToken}
+}
+
+// mutation records an act offline: numbered and signed, not yet pushed.
+func (p *phone) mutation(name, entity string, args any) wsync.Mutation {
+	p.t.Helper()
+	b, err := json.Marshal(args)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.seq++
+	m := wsync.Mutation{Seq: p.seq, EntityID: entity, Name: name, Args: b,
+		Clock: wsync.Clock{Wall: time.Now().UTC(), SinceBootMS: 3600_000 + p.seq}}
+	return wsync.Sign(p.key, p.id, m)
+}
+
+func (p *phone) push(ms ...wsync.Mutation) openapi.PushResponse {
+	p.t.Helper()
+	body, _ := json.Marshal(map[string]any{"mutations": ms, "report": map[string]any{"queue_depth": 0, "app_version": "1.0.0"}})
+	res := p.f.client.For(p.t).PostJSON("/v1/sync/push", string(body), p.token)
+	if res.Status != http.StatusOK {
+		p.t.Fatalf("push: %d %s", res.Status, res.Body)
+	}
+	var out openapi.PushResponse
+	res.JSON(p.t, &out)
+	return out
+}
+
+func (p *phone) pull(cursors map[string]int64) openapi.PullResponse {
+	p.t.Helper()
+	body, _ := json.Marshal(map[string]any{"cursors": cursors})
+	res := p.f.client.For(p.t).PostJSON("/v1/sync/pull", string(body), p.token)
+	if res.Status != http.StatusOK {
+		p.t.Fatalf("pull: %d %s", res.Status, res.Body)
+	}
+	var out openapi.PullResponse
+	res.JSON(p.t, &out)
+	return out
+}
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// marketInspection is officer.a (a-cg-03) with market-regulation officers
+// at a shop that does not mark its prices (SJ-004), fining it.
+func marketInspection(act time.Time, crew []string, formNumber string) inspection.Record {
+	r := inspection.Record{
+		ID: uuid.NewString(), TeamCode: "team-st-a", MatterCodes: []string{"SJ-004"},
+		Location:  inspection.Location{Lat: 39.9390, Lon: 116.4030, AccuracyM: 8, Address: "东城区南锣鼓巷 88 号"},
+		StartedAt: inspection.DeviceTime{Wall: act, SinceBootMS: 5_000_000},
+		Party: &inspection.Party{Kind: inspection.PartyOrganisation, Name: "南锣小吃店", IDType: "uscc", IDNumber: "91110101MA01ABCD2X",
+			Phone: "13912345678", Address: "东城区南锣鼓巷 88 号", BusinessLicence: "110101000123456"},
+		Findings: "商品未明码标价", PhoneTier: "enforcement", RecordText: "现场检查发现该店铺商品未标价。",
+		Measures:   []inspection.Measure{{Kind: "fine_simple", MatterCode: "SJ-004", Fine: &inspection.Fine{AmountYuan: 500, FormNumber: formNumber}}},
+		Evidence:   []inspection.ExpectedEvidence{},
+		Signatures: inspection.Signatures{Officers: []inspection.OfficerSignature{}},
+	}
+	for _, c := range crew {
+		r.Crew = append(r.Crew, inspection.CrewCheckIn{OfficerCode: c, CheckedInAt: act.Add(-5 * time.Minute)})
+	}
+	return r
+}
+
+func exceptionCodes(es []openapi.SyncException) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Code)
+	}
+	return out
+}
+
+// TestInspection_OfflineReviewLoop is the issue's story: an act recorded
+// offline, synced, flagged for a measure beyond its tier, returned by the
+// team leader, amended, approved, with its version history.
+func TestInspection_OfflineReviewLoop(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	officer := newPhone(t, f, "officer.a")
+	leader := f.login(t, "leader.a", "whistle-demo")
+
+	// Online first: a block of penalty decision form numbers for the day.
+	var block openapi.NumberBlock
+	f.client.PostJSON("/v1/number-blocks", `{"doc_type":"penalty_decision","count":10}`, officer.token).JSON(t, &block)
+	form := fmt.Sprintf("%s%d", block.Prefix, block.First)
+
+	// Offline on 2026-11-10: only a-sj-02 of market regulation is there, whose
+	// certificate was valid then and has expired since (2026-11-20).
+	rec := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-02"}, form)
+	res := officer.push(officer.mutation(inspection.MutationRecord, rec.ID, rec))
+	if len(res.Results) != 1 || res.Results[0].Verdict != "accepted_with_exceptions" {
+		t.Fatalf("push = %+v", res)
+	}
+	got := exceptionCodes(*res.Results[0].Exceptions)
+	if strings.Join(got, ",") != "TIER_DIFFERS_FROM_PHONE,MEASURE_BEYOND_TIER" {
+		t.Fatalf("exceptions = %v, want the tier differing from the phone's and the fine beyond it", got)
+	}
+	var st openapi.Inspection
+	f.client.Get("/v1/inspections/"+rec.ID, leader).JSON(t, &st)
+	if st.Assessment.Tier != "onsite_inspection" || st.Review != "pending" || st.Version != 1 {
+		t.Fatalf("server view = tier %s review %s version %d; a-sj-02's certificate was valid at the act", st.Assessment.Tier, st.Review, st.Version)
+	}
+
+	// The team leader returns it.
+	var queue []openapi.Inspection
+	f.client.Get("/v1/inspections/review-queue", leader).JSON(t, &queue)
+	if len(queue) != 1 {
+		t.Fatalf("review queue has %d records", len(queue))
+	}
+	res2 := f.client.PostJSON("/v1/inspections/"+rec.ID+"/review", `{"version":1,"decision":"return","reasons":["罚款须由两名市场监管执法人员作出"]}`, leader)
+	res2.JSON(t, &st)
+	if st.Review != "returned" {
+		t.Fatalf("after return: %s", res2.Body)
+	}
+
+	// The officer sees the returned record through sync, in full (case team).
+	page := officer.pull(map[string]int64{})
+	var returned *openapi.Change
+	for _, sc := range page.Scopes {
+		for i, c := range sc.Changes {
+			if sc.Scope == "officer:a-cg-03" && c.EntityId == rec.ID {
+				returned = &sc.Changes[i]
+			}
+		}
+	}
+	if returned == nil || returned.State == nil || (*returned.State)["review"] != "returned" {
+		t.Fatalf("the returned record is not in the officer's scope: %+v", page.Scopes)
+	}
+	if party := (*returned.State)["record"].(map[string]any)["party"].(map[string]any); party["id_number"] != "91110101MA01ABCD2X" {
+		t.Fatalf("the case team sees the party masked: %v", party)
+	}
+
+	// Amended offline: a second market-regulation officer was there.
+	fixed := rec
+	fixed.Crew = append(fixed.Crew, inspection.CrewCheckIn{OfficerCode: "a-sj-01", CheckedInAt: rec.StartedAt.Wall.Add(-5 * time.Minute)})
+	res = officer.push(officer.mutation(inspection.MutationAmend, rec.ID, inspection.AmendArgs{BaseVersion: 1, Reason: "补录在场的第二名市场监管执法人员", Record: fixed}))
+	if res.Results[0].Verdict != "applied" {
+		t.Fatalf("amend = %+v", res.Results[0])
+	}
+	f.client.Get("/v1/inspections/"+rec.ID, leader).JSON(t, &st)
+	if st.Version != 2 || st.Review != "pending" || st.Assessment.Tier != "enforcement" || len(st.Assessment.Exceptions) != 0 {
+		t.Fatalf("after amendment: version %d review %s tier %s exceptions %v", st.Version, st.Review, st.Assessment.Tier, st.Assessment.Exceptions)
+	}
+	// Approving an old version is refused; the current one is approved.
+	f.client.PostJSON("/v1/inspections/"+rec.ID+"/review", `{"version":1,"decision":"approve"}`, leader).Problem(t, http.StatusConflict, "conflict")
+	f.client.PostJSON("/v1/inspections/"+rec.ID+"/review", `{"version":2,"decision":"approve"}`, leader).JSON(t, &st)
+	if st.Review != "approved" {
+		t.Fatalf("not approved: %+v", st)
+	}
+	// An approved record is closed.
+	res = officer.push(officer.mutation(inspection.MutationAmend, rec.ID, inspection.AmendArgs{BaseVersion: 2, Reason: "again", Record: fixed}))
+	if res.Results[0].Verdict != "rejected" || res.Results[0].Problem.Code != "conflict" {
+		t.Fatalf("amending an approved record = %+v", res.Results[0])
+	}
+
+	// The history keeps both versions and the loop.
+	var h openapi.InspectionHistory
+	f.client.Get("/v1/inspections/"+rec.ID+"/versions", leader).JSON(t, &h)
+	if len(h.Versions) != 2 || len(h.Reviews) != 2 || h.Reviews[0].Decision != "return" || h.Reviews[1].Decision != "approve" ||
+		h.Versions[1].Reason != "补录在场的第二名市场监管执法人员" || h.Versions[0].Author != "officer.a" {
+		t.Fatalf("history = %+v", h)
+	}
+	var diff []openapi.FieldChange
+	f.client.Get("/v1/inspections/"+rec.ID+"/diff?from=1&to=2", leader).JSON(t, &diff)
+	fields := []string{}
+	for _, d := range diff {
+		fields = append(fields, d.Field)
+	}
+	if strings.Join(fields, ",") != "/crew/2/checked_in_at,/crew/2/officer_code" {
+		t.Fatalf("diff fields = %v", fields)
+	}
+}
+
+func TestInspection_Checks(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	officer := newPhone(t, f, "officer.a")
+	var block openapi.NumberBlock
+	f.client.PostJSON("/v1/number-blocks", `{"doc_type":"penalty_decision","count":5}`, officer.token).JSON(t, &block)
+	form := func(i int64) string { return fmt.Sprintf("%s%d", block.Prefix, block.First+i) }
+
+	tests := []struct {
+		name      string
+		record    inspection.Record
+		verdict   string
+		wantCodes string
+		wantTier  string
+	}{
+		{"OKTwoHolders", marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, form(0)),
+			"applied", "", "enforcement"},
+		{"ErrExpiredAtTheAct", marketInspection(at("2026-11-25T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, form(1)),
+			"accepted_with_exceptions", "TIER_DIFFERS_FROM_PHONE,MEASURE_BEYOND_TIER", "onsite_inspection"},
+		{"ErrFormNumberOutsideBlock", marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-2026-99999"),
+			"accepted_with_exceptions", "FORM_NUMBER_OUTSIDE_BLOCK", "enforcement"},
+		{"ErrFormNumberReused", marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, form(0)),
+			"accepted_with_exceptions", "FORM_NUMBER_REUSED", "enforcement"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			officer.t = t
+			res := officer.push(officer.mutation(inspection.MutationRecord, tt.record.ID, tt.record))
+			r := res.Results[0]
+			codes := ""
+			if r.Exceptions != nil {
+				codes = strings.Join(exceptionCodes(*r.Exceptions), ",")
+			}
+			if r.Verdict != openapi.MutationResultVerdict(tt.verdict) || codes != tt.wantCodes {
+				t.Fatalf("verdict %s exceptions %q, want %s %q (problem %+v)", r.Verdict, codes, tt.verdict, tt.wantCodes, r.Problem)
+			}
+			if tier := (*r.State)["assessment"].(map[string]any)["tier"]; tier != tt.wantTier {
+				t.Fatalf("tier = %v, want %s", tier, tt.wantTier)
+			}
+		})
+	}
+	officer.t = t
+
+	t.Run("ErrRejectedStructure", func(t *testing.T) {
+		officer.t = t
+		bad := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03"}, form(2))
+		bad.MatterCodes = []string{"NOPE-1"}
+		bad.Measures = nil
+		bad.Location.Lat = 95
+		res := officer.push(officer.mutation(inspection.MutationRecord, bad.ID, bad))
+		r := res.Results[0]
+		if r.Verdict != "rejected" || r.Problem == nil || r.Problem.Code != "validation_failed" {
+			t.Fatalf("result = %+v", r)
+		}
+		// A rejected act never blocks the queue: the next one applies.
+		next := marketInspection(at("2026-11-10T11:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, form(3))
+		if v := officer.push(officer.mutation(inspection.MutationRecord, next.ID, next)).Results[0].Verdict; v != "applied" {
+			t.Fatalf("the act after a rejected one: %s", v)
+		}
+	})
+	t.Run("ErrForAnotherStreet", func(t *testing.T) {
+		other := newPhone(t, f, "officer.b")
+		r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01"}, form(4))
+		res := other.push(other.mutation(inspection.MutationRecord, r.ID, r))
+		if res.Results[0].Verdict != "rejected" || res.Results[0].Problem.Code != "forbidden" {
+			t.Fatalf("a device pushing for another team's officers = %+v", res.Results[0])
+		}
+	})
+	t.Run("OnlineRecordAndMasking", func(t *testing.T) {
+		r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-ONLINE-1")
+		body, _ := json.Marshal(r)
+		var st openapi.Inspection
+		res := f.client.PostJSON("/v1/inspections", string(body), officer.token)
+		res.JSON(t, &st)
+		if res.Status != http.StatusCreated {
+			t.Fatalf("online record: %d %s", res.Status, res.Body)
+		}
+		f.client.PostJSON("/v1/inspections", string(body), officer.token).Problem(t, http.StatusConflict, "conflict")
+		cases := []struct {
+			user   string
+			status int
+			masked bool
+		}{
+			{"officer.a", 200, false}, {"leader.a", 200, false}, {"grid.a", 200, true}, {"admin", 200, true},
+			{"officer.b", 404, false}, {"leader.b", 404, false}, {"reviewer.sj", 404, false}, {"community.a1", 404, false},
+		}
+		for _, c := range cases {
+			tok := f.login(t, c.user, "whistle-demo")
+			res := f.client.Get("/v1/inspections/"+r.ID, tok)
+			if res.Status != c.status {
+				t.Fatalf("%s gets %d, want %d", c.user, res.Status, c.status)
+			}
+			if res.Status != 200 {
+				continue
+			}
+			full := strings.Contains(string(res.Body), "91110101MA01ABCD2X") || strings.Contains(string(res.Body), "13912345678")
+			if full == c.masked {
+				t.Fatalf("%s: personal data shown in full = %v, want masked = %v", c.user, full, c.masked)
+			}
+			// Lists are always masked.
+			list := f.client.Get("/v1/inspections", tok)
+			if strings.Contains(string(list.Body), "91110101MA01ABCD2X") {
+				t.Fatalf("%s: a list shows the party's id number", c.user)
+			}
+		}
+	})
+}
+
+// TestInspection_EvidenceLinking: evidence before its record and a record
+// before its evidence both end linked, and the record complete once every
+// expected file is verified.
+func TestInspection_EvidenceLinking(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	officer := newPhone(t, f, "officer.a")
+	token := f.login(t, "officer.a", "whistle-demo")
+	photo1 := newItem(testJPEG(t, 64, 48, 1, nil), "image/jpeg", "photo")
+	photo2 := newItem(testJPEG(t, 64, 48, 2, nil), "image/jpeg", "photo")
+	r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-LINK-1")
+	photo1.recordID, photo2.recordID = r.ID, r.ID
+	for _, p := range []item{photo1, photo2} {
+		r.Evidence = append(r.Evidence, inspection.ExpectedEvidence{ClientID: p.clientID, SHA256: p.sha, Size: int64(len(p.data)),
+			ContentType: p.contentType, Kind: p.kind})
+	}
+
+	// Photo 1 arrives before the record: held, an orphan until the record comes.
+	id1 := upload(t, f.client, token, photo1)
+	if ev := getEvidence(t, f.client, token, id1); ev.LinkedAt != nil {
+		t.Fatalf("evidence linked before its record arrived: %+v", ev)
+	}
+	res := officer.push(officer.mutation(inspection.MutationRecord, r.ID, r))
+	st := (*res.Results[0].State)
+	if st["status"] != "evidence_pending" || len(st["evidence_verified"].([]any)) != 1 {
+		t.Fatalf("record with one of two files = status %v, verified %v", st["status"], st["evidence_verified"])
+	}
+	if ev := getEvidence(t, f.client, token, id1); ev.LinkedAt == nil {
+		t.Fatal("evidence uploaded before its record is not linked when the record arrives")
+	}
+
+	// Photo 2 arrives after the record: linked at once, and the record is complete.
+	id2 := upload(t, f.client, token, photo2)
+	if ev := getEvidence(t, f.client, token, id2); ev.LinkedAt == nil {
+		t.Fatal("evidence uploaded after its record is not linked")
+	}
+	var got openapi.Inspection
+	f.client.Get("/v1/inspections/"+r.ID, token).JSON(t, &got)
+	if got.Status != "complete" || len(got.EvidenceVerified) != 2 {
+		t.Fatalf("record after both files = status %s, verified %v", got.Status, got.EvidenceVerified)
+	}
+	// The officer's devices learn it through sync.
+	page := officer.pull(map[string]int64{})
+	found := false
+	for _, sc := range page.Scopes {
+		for _, c := range sc.Changes {
+			found = found || c.EntityId == r.ID && c.State != nil && (*c.State)["status"] == "complete"
+		}
+	}
+	if !found {
+		t.Fatal("the completed record is not in the pull")
+	}
+}

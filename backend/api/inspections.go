@@ -1,0 +1,251 @@
+package api
+
+import (
+	"context"
+
+	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/openapi"
+)
+
+// Inspections is what the API needs of inspection records.
+type Inspections struct {
+	Service *inspection.Service
+	Blocks  inspection.BlockLedger
+}
+
+func (s *server) actor(ctx context.Context) (inspection.Actor, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return inspection.Actor{}, err
+	}
+	return inspection.Actor{UserID: c.user.ID, DeviceID: c.claims.DeviceID}, nil
+}
+
+func inspectionToAPI(st inspection.State) (openapi.Inspection, error) {
+	return recode[openapi.Inspection](st)
+}
+
+func inspectionsToAPI(list []inspection.State) ([]openapi.Inspection, error) {
+	out := make([]openapi.Inspection, len(list))
+	for i, st := range list {
+		var err error
+		if out[i], err = inspectionToAPI(st); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// RecordInspection records an inspection online.
+func (s *server) RecordInspection(ctx context.Context, req openapi.RecordInspectionRequestObject) (openapi.RecordInspectionResponseObject, error) {
+	who, err := s.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := recode[inspection.Record](req.Body)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.inspections.Service.Record(ctx, who, r)
+	if err != nil {
+		return nil, err
+	}
+	out, err := inspectionToAPI(st)
+	return openapi.RecordInspection201JSONResponse(out), err
+}
+
+// ListInspections lists the inspections of the caller's street.
+func (s *server) ListInspections(ctx context.Context, req openapi.ListInspectionsRequestObject) (openapi.ListInspectionsResponseObject, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := req.Params
+	f := inspection.Filter{TeamCode: deref(p.Team), MatterCode: deref(p.Matter), OfficerCode: deref(p.Officer)}
+	if p.Status != nil {
+		f.Status = inspection.Status(*p.Status)
+	}
+	if p.Review != nil {
+		f.Review = inspection.Review(*p.Review)
+	}
+	if p.From != nil {
+		f.From = *p.From
+	}
+	if p.To != nil {
+		f.To = *p.To
+	}
+	if p.Limit != nil {
+		f.Limit = *p.Limit
+	}
+	list, err := s.inspections.Service.List(ctx, c.user.ID, f)
+	if err != nil {
+		return nil, err
+	}
+	out, err := inspectionsToAPI(list)
+	return openapi.ListInspections200JSONResponse(out), err
+}
+
+// ReviewQueue lists the records of the team leader's street awaiting review.
+func (s *server) ReviewQueue(ctx context.Context, _ openapi.ReviewQueueRequestObject) (openapi.ReviewQueueResponseObject, error) {
+	sc, c, err := s.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sc.Role != "team_leader" && sc.Role != "admin" {
+		return nil, derrors.New(derrors.Forbidden, "the review queue is the team leader's")
+	}
+	list, err := s.inspections.Service.List(ctx, c.user.ID, inspection.Filter{Review: inspection.ReviewPending, Limit: 500})
+	if err != nil {
+		return nil, err
+	}
+	// Oldest act first: the longest waiting on top.
+	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
+		list[i], list[j] = list[j], list[i]
+	}
+	out, err := inspectionsToAPI(list)
+	return openapi.ReviewQueue200JSONResponse(out), err
+}
+
+// GetInspection returns one record as the caller may see it.
+func (s *server) GetInspection(ctx context.Context, req openapi.GetInspectionRequestObject) (openapi.GetInspectionResponseObject, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.inspections.Service.Get(ctx, c.user.ID, req.Id.String())
+	if err != nil {
+		return nil, err
+	}
+	out, err := inspectionToAPI(st)
+	return openapi.GetInspection200JSONResponse(out), err
+}
+
+// AmendInspection corrects a record: a new version.
+func (s *server) AmendInspection(ctx context.Context, req openapi.AmendInspectionRequestObject) (openapi.AmendInspectionResponseObject, error) {
+	who, err := s.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, err := recode[inspection.AmendArgs](req.Body)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.inspections.Service.Amend(ctx, who, req.Id.String(), a.BaseVersion, a.Reason, a.Record)
+	if err != nil {
+		return nil, err
+	}
+	out, err := inspectionToAPI(st)
+	return openapi.AmendInspection200JSONResponse(out), err
+}
+
+// ReviewInspection approves or returns a record.
+func (s *server) ReviewInspection(ctx context.Context, req openapi.ReviewInspectionRequestObject) (openapi.ReviewInspectionResponseObject, error) {
+	who, err := s.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var reasons []string
+	if req.Body.Reasons != nil {
+		reasons = *req.Body.Reasons
+	}
+	st, err := s.inspections.Service.Decide(ctx, who, req.Id.String(), req.Body.Version, string(req.Body.Decision), reasons)
+	if err != nil {
+		return nil, err
+	}
+	out, err := inspectionToAPI(st)
+	return openapi.ReviewInspection200JSONResponse(out), err
+}
+
+// InspectionHistory returns every version and the review loop.
+func (s *server) InspectionHistory(ctx context.Context, req openapi.InspectionHistoryRequestObject) (openapi.InspectionHistoryResponseObject, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	versions, reviews, err := s.inspections.Service.History(ctx, c.user.ID, req.Id.String())
+	if err != nil {
+		return nil, err
+	}
+	out, err := recode[openapi.InspectionHistory](struct {
+		Versions []inspection.Version   `json:"versions"`
+		Reviews  []inspection.ReviewAct `json:"reviews"`
+	}{versions, reviews})
+	return openapi.InspectionHistory200JSONResponse(out), err
+}
+
+// InspectionDiff lists the fields that differ between two versions.
+func (s *server) InspectionDiff(ctx context.Context, req openapi.InspectionDiffRequestObject) (openapi.InspectionDiffResponseObject, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	versions, _, err := s.inspections.Service.History(ctx, c.user.ID, req.Id.String())
+	if err != nil {
+		return nil, err
+	}
+	find := func(n int, field string) (inspection.Record, error) {
+		for _, v := range versions {
+			if v.Version == n {
+				return v.Record, nil
+			}
+		}
+		return inspection.Record{}, derrors.Invalidf(field, "the record has no version %d", n)
+	}
+	a, err := find(req.Params.From, "from")
+	if err != nil {
+		return nil, err
+	}
+	b, err := find(req.Params.To, "to")
+	if err != nil {
+		return nil, err
+	}
+	changes, err := inspection.Diff(a, b)
+	if err != nil {
+		return nil, err
+	}
+	out, err := recode[[]openapi.FieldChange](changes)
+	return openapi.InspectionDiff200JSONResponse(out), err
+}
+
+// IssueNumberBlock gives the caller's device a block of document numbers.
+func (s *server) IssueNumberBlock(ctx context.Context, req openapi.IssueNumberBlockRequestObject) (openapi.IssueNumberBlockResponseObject, error) {
+	who, err := s.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.inspections.Service.IssueBlock(ctx, s.inspections.Blocks, who, string(req.Body.DocType), req.Body.Count)
+	if err != nil {
+		return nil, err
+	}
+	out, err := recode[openapi.NumberBlock](b)
+	return openapi.IssueNumberBlock201JSONResponse(out), err
+}
+
+// NumberBlockReport reconciles a number block.
+func (s *server) NumberBlockReport(ctx context.Context, req openapi.NumberBlockReportRequestObject) (openapi.NumberBlockReportResponseObject, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := s.inspections.Service.Report(ctx, s.inspections.Blocks, c.user.ID, req.Id.String())
+	if err != nil {
+		return nil, err
+	}
+	out, err := recode[openapi.NumberBlockReport](rep)
+	return openapi.NumberBlockReport200JSONResponse(out), err
+}
+
+// VoidNumbers voids unused numbers of the caller's block.
+func (s *server) VoidNumbers(ctx context.Context, req openapi.VoidNumbersRequestObject) (openapi.VoidNumbersResponseObject, error) {
+	who, err := s.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := s.inspections.Service.Void(ctx, s.inspections.Blocks, who, req.Id.String(), req.Body.Numbers, req.Body.Reason)
+	if err != nil {
+		return nil, err
+	}
+	out, err := recode[openapi.NumberBlockReport](rep)
+	return openapi.VoidNumbers200JSONResponse(out), err
+}

@@ -1,0 +1,668 @@
+package inspection
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/whistle/whistle/backend/access"
+	"github.com/whistle/whistle/backend/authority"
+	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/org"
+)
+
+// Status is how far a record's evidence has arrived.
+type Status string
+
+// The statuses.
+const (
+	EvidencePending Status = "evidence_pending" // some expected evidence is not verified yet
+	Complete        Status = "complete"         // every expected file arrived and its hash matched
+)
+
+// Review is where a record stands with the team leader.
+type Review string
+
+// The review states.
+const (
+	ReviewNone     Review = "none"     // nothing to review
+	ReviewPending  Review = "pending"  // flagged (exceptions) or resubmitted: in the review queue
+	ReviewReturned Review = "returned" // returned to the officers for correction
+	ReviewApproved Review = "approved" // approved by the team leader
+)
+
+// State is a record as the server holds it: the current version and what
+// the server made of it.
+type State struct {
+	Record     Record     `json:"record"`
+	Version    int        `json:"version"`
+	StreetCode string     `json:"street_code"`
+	ActAt      time.Time  `json:"act_at"`
+	ReceivedAt time.Time  `json:"received_at"`
+	RecordedBy string     `json:"recorded_by"` // officer code of the recording officer
+	DeviceID   string     `json:"device_id,omitempty"`
+	Assessment Assessment `json:"assessment"`
+	Status     Status     `json:"status"`
+	Review     Review     `json:"review"`
+	// ReturnReasons are the team leader's reasons of the last return.
+	ReturnReasons []string `json:"return_reasons,omitempty"`
+	// EvidenceVerified are the client ids of the expected files verified so far.
+	EvidenceVerified []string `json:"evidence_verified"`
+	Masked           bool     `json:"masked"` // personal data hidden for this viewer
+}
+
+// Version is one version of a record with who made it and why.
+type Version struct {
+	Version  int       `json:"version"`
+	Author   string    `json:"author"` // username
+	Reason   string    `json:"reason"`
+	At       time.Time `json:"at"`
+	Record   Record    `json:"record"`
+	Review   Review    `json:"review"`
+	Excepted int       `json:"exceptions"`
+}
+
+// ReviewAct is one step of the review loop.
+type ReviewAct struct {
+	Version  int       `json:"version"`
+	Decision string    `json:"decision"` // approve or return
+	Reasons  []string  `json:"reasons,omitempty"`
+	Reviewer string    `json:"reviewer"`
+	At       time.Time `json:"at"`
+}
+
+// Filter selects records for a list.
+type Filter struct {
+	StreetCode  string
+	TeamCode    string
+	Status      Status
+	Review      Review
+	MatterCode  string
+	OfficerCode string
+	From, To    time.Time
+	Limit       int
+}
+
+// Store persists records. Save and AddVersion also publish the record to
+// the sync feed (feed maps a scope to the state devices of that scope get).
+type Store interface {
+	Create(ctx context.Context, st State, author, reason string, feed map[string]State) error
+	AddVersion(ctx context.Context, st State, base int, author, reason string, feed map[string]State) error
+	SetReview(ctx context.Context, st State, act ReviewAct, feed map[string]State) error
+	Get(ctx context.Context, id string) (State, error)
+	Versions(ctx context.Context, id string) ([]Version, []ReviewAct, error)
+	List(ctx context.Context, f Filter) ([]State, error)
+	// VerifiedEvidence returns which of the client ids have verified evidence.
+	VerifiedEvidence(ctx context.Context, clientIDs []string) ([]string, error)
+	// UsedFormNumber reports whether a decision form number is used by another record.
+	UsedFormNumber(ctx context.Context, number, recordID string) (bool, error)
+	// FormNumberInBlock reports whether number is in a block issued to device.
+	FormNumberInBlock(ctx context.Context, number, deviceID string) (bool, error)
+	// UpdateEvidence stores which expected files of version are verified.
+	UpdateEvidence(ctx context.Context, st State, version int, feed map[string]State) error
+	// RecordArrived reports whether the record with this id is stored.
+	RecordArrived(ctx context.Context, id string) (bool, error)
+}
+
+// Org is what the service reads of the organization.
+type Org interface {
+	Scope(ctx context.Context, userID string, at time.Time) (org.Scope, error)
+	MatterAt(ctx context.Context, code string, at time.Time) (org.MatterInForce, error)
+	Officers(ctx context.Context, codes []string) ([]org.Member, error)
+	PoliciesAt(ctx context.Context, at time.Time) (map[string]org.Policy, error)
+	TeamStreets(ctx context.Context) (map[string]string, error)
+}
+
+// Service records, amends, reviews and reads inspection records.
+type Service struct {
+	store    Store
+	org      Org
+	calendar Calendar
+	now      func() time.Time
+}
+
+// NewService returns a Service.
+func NewService(store Store, o Org, cal Calendar, now func() time.Time) *Service {
+	return &Service{store: store, org: o, calendar: cal, now: now}
+}
+
+// Actor is who records: the user, and the device for acts synced from a phone.
+type Actor struct {
+	UserID   string
+	DeviceID string
+}
+
+// Record stores a new record and judges it as of its act's moment. It
+// returns the state; a record with exceptions is kept and queued for review.
+// Errors: derrors.Invalid (shape, unknown matter/officer/team, naming the
+// field), derrors.Forbidden (the recorder may not record for this team),
+// derrors.Conflict (the id is taken).
+func (s *Service) Record(ctx context.Context, who Actor, r Record) (State, error) {
+	if err := Validate(r); err != nil {
+		return State{}, err
+	}
+	sc, err := s.org.Scope(ctx, who.UserID, s.now())
+	if err != nil {
+		return State{}, err
+	}
+	if sc.Role != access.RoleOfficer && sc.Role != access.RoleTeamLeader || sc.OfficerCode == "" {
+		return State{}, derrors.New(derrors.Forbidden, "only officers and team leaders record inspections")
+	}
+	st, err := s.judge(ctx, r, sc, who)
+	if err != nil {
+		return State{}, err
+	}
+	st.Version = 1
+	if err := s.store.Create(ctx, st, sc.UserID, "recorded", s.feed(st)); err != nil {
+		return State{}, err
+	}
+	return st, nil
+}
+
+// judge resolves r's references as of the act and assesses it.
+func (s *Service) judge(ctx context.Context, r Record, sc org.Scope, who Actor) (State, error) {
+	at := r.ActAt()
+	teams, err := s.org.TeamStreets(ctx)
+	if err != nil {
+		return State{}, err
+	}
+	street, ok := teams[r.TeamCode]
+	if !ok {
+		return State{}, derrors.Invalidf("/team_code", "no team %q", r.TeamCode)
+	}
+	f := Facts{Matters: map[string]org.MatterInForce{}, Members: map[string]org.Member{}, Calendar: s.calendar}
+	var fields []derrors.FieldError
+	for i, code := range r.MatterCodes {
+		m, err := s.org.MatterAt(ctx, code, at)
+		if derrors.CodeOf(err) == derrors.NotFound {
+			fields = append(fields, derrors.FieldError{Field: fmt.Sprintf("/matter_codes/%d", i), Message: fmt.Sprintf("no matter %q in force at %s", code, at.Format(time.RFC3339))})
+			continue
+		}
+		if err != nil {
+			return State{}, err
+		}
+		f.Matters[code] = m
+	}
+	codes := make([]string, len(r.Crew))
+	for i, c := range r.Crew {
+		codes[i] = c.OfficerCode
+	}
+	members, err := s.org.Officers(ctx, codes)
+	if err != nil {
+		return State{}, err
+	}
+	for _, m := range members {
+		f.Members[m.Officer.Code] = m
+	}
+	recorderInTeam := false
+	for i, c := range r.Crew {
+		m, ok := f.Members[c.OfficerCode]
+		if !ok {
+			fields = append(fields, derrors.FieldError{Field: fmt.Sprintf("/crew/%d/officer_code", i), Message: fmt.Sprintf("no officer %q", c.OfficerCode)})
+			continue
+		}
+		if c.OfficerCode == sc.OfficerCode {
+			for _, ms := range m.Officer.Memberships {
+				recorderInTeam = recorderInTeam || ms.TeamCode == r.TeamCode && ms.ActiveAt(at)
+			}
+		}
+	}
+	if len(fields) > 0 {
+		return State{}, &derrors.Error{Code: derrors.Invalid, Message: fields[0].Message, Fields: fields}
+	}
+	if !recorderInTeam {
+		// A device pushing for another officer, or for another team.
+		return State{}, derrors.New(derrors.Forbidden, "the recording officer %s must be in the crew and in team %s at the act", sc.OfficerCode, r.TeamCode)
+	}
+	policies, err := s.org.PoliciesAt(ctx, at)
+	if err != nil {
+		return State{}, err
+	}
+	f.Policies = map[string]authority.Policy{}
+	for code, p := range policies {
+		f.Policies[code] = p.Policy
+	}
+	a := Assess(&r, f)
+	for _, m := range r.Measures {
+		if m.Kind != authority.MeasureFineSimple || m.Fine == nil {
+			continue
+		}
+		used, err := s.store.UsedFormNumber(ctx, m.Fine.FormNumber, r.ID)
+		if err != nil {
+			return State{}, err
+		}
+		if used {
+			a.Exceptions = append(a.Exceptions, exception(ExFormNumberReused, m.Fine.FormNumber))
+		}
+		inBlock, err := s.store.FormNumberInBlock(ctx, m.Fine.FormNumber, who.DeviceID)
+		if err != nil {
+			return State{}, err
+		}
+		if !inBlock {
+			a.Exceptions = append(a.Exceptions, exception(ExFormNumberOutsideBlock, m.Fine.FormNumber))
+		}
+	}
+	verified, err := s.store.VerifiedEvidence(ctx, evidenceIDs(r))
+	if err != nil {
+		return State{}, err
+	}
+	st := State{Record: r, StreetCode: street, ActAt: at, ReceivedAt: s.now().UTC(), RecordedBy: sc.OfficerCode,
+		DeviceID: who.DeviceID, Assessment: a, Review: ReviewNone, EvidenceVerified: verified}
+	if st.EvidenceVerified == nil {
+		st.EvidenceVerified = []string{}
+	}
+	if len(a.Exceptions) > 0 {
+		st.Review = ReviewPending
+	}
+	st.Status = statusOf(st)
+	return st, nil
+}
+
+func evidenceIDs(r Record) []string {
+	ids := make([]string, len(r.Evidence))
+	for i, e := range r.Evidence {
+		ids[i] = e.ClientID
+	}
+	return ids
+}
+
+func statusOf(st State) Status {
+	for _, id := range evidenceIDs(st.Record) {
+		if !slices.Contains(st.EvidenceVerified, id) {
+			return EvidencePending
+		}
+	}
+	return Complete
+}
+
+// feed is what each sync scope gets of st: the team sees it masked, the
+// crew's officers in full (they are the case team).
+func (s *Service) feed(st State) map[string]State {
+	out := map[string]State{"team:" + st.Record.TeamCode: Mask(st)}
+	for _, c := range st.Record.Crew {
+		out["officer:"+c.OfficerCode] = st
+	}
+	return out
+}
+
+// Amend makes a correction: a new version of the record with its reason,
+// judged again. Only the crew's officers may amend, and not an approved
+// record. Errors: derrors.NotFound, derrors.Forbidden, derrors.Conflict
+// (base is not the current version, or the record is approved),
+// derrors.Invalid.
+func (s *Service) Amend(ctx context.Context, who Actor, id string, base int, reason string, r Record) (State, error) {
+	if reason == "" {
+		return State{}, derrors.Invalidf("/reason", "a correction says why")
+	}
+	r.ID = id
+	if err := Validate(r); err != nil {
+		return State{}, err
+	}
+	cur, err := s.store.Get(ctx, id)
+	if err != nil {
+		return State{}, err
+	}
+	sc, err := s.org.Scope(ctx, who.UserID, s.now())
+	if err != nil {
+		return State{}, err
+	}
+	if !inCrew(cur.Record, sc.OfficerCode) {
+		return State{}, notFoundOrForbidden(sc, cur)
+	}
+	if cur.Review == ReviewApproved {
+		return State{}, derrors.New(derrors.Conflict, "version %d was approved: the record is closed", cur.Version)
+	}
+	if base != cur.Version {
+		return State{}, derrors.New(derrors.Conflict, "the correction is based on version %d, but the record is at version %d", base, cur.Version)
+	}
+	if r.TeamCode != cur.Record.TeamCode {
+		return State{}, derrors.Invalidf("/team_code", "a correction cannot move the record to another team")
+	}
+	st, err := s.judge(ctx, r, sc, who)
+	if err != nil {
+		return State{}, err
+	}
+	st.Version = cur.Version + 1
+	st.ReceivedAt, st.RecordedBy, st.DeviceID = cur.ReceivedAt, cur.RecordedBy, cur.DeviceID
+	// A corrected record goes back to the team leader when it was flagged or returned.
+	if cur.Review != ReviewNone || len(st.Assessment.Exceptions) > 0 {
+		st.Review = ReviewPending
+	}
+	if err := s.store.AddVersion(ctx, st, base, sc.UserID, reason, s.feed(st)); err != nil {
+		return State{}, err
+	}
+	return st, nil
+}
+
+func inCrew(r Record, officer string) bool {
+	if officer == "" {
+		return false
+	}
+	for _, c := range r.Crew {
+		if c.OfficerCode == officer {
+			return true
+		}
+	}
+	return false
+}
+
+// notFoundOrForbidden hides records of other streets entirely.
+func notFoundOrForbidden(sc org.Scope, st State) error {
+	if sc.StreetCode == st.StreetCode || access.Admin(sc) {
+		return derrors.New(derrors.Forbidden, "only the record's crew may correct it")
+	}
+	return derrors.New(derrors.NotFound, "no inspection %s", st.Record.ID)
+}
+
+// Decide is the team leader's review: approve the current version, or
+// return it for correction with reasons. Errors: derrors.NotFound,
+// derrors.Forbidden (not the record's street's team leader), derrors.Conflict
+// (not pending, or version is not the current one), derrors.Invalid.
+func (s *Service) Decide(ctx context.Context, who Actor, id string, version int, decision string, reasons []string) (State, error) {
+	if decision != "approve" && decision != "return" {
+		return State{}, derrors.Invalidf("/decision", "decision is approve or return")
+	}
+	if decision == "return" && len(reasons) == 0 {
+		return State{}, derrors.Invalidf("/reasons", "a return says what to correct")
+	}
+	cur, err := s.store.Get(ctx, id)
+	if err != nil {
+		return State{}, err
+	}
+	sc, err := s.org.Scope(ctx, who.UserID, s.now())
+	if err != nil {
+		return State{}, err
+	}
+	if sc.StreetCode != cur.StreetCode && !access.Admin(sc) {
+		return State{}, derrors.New(derrors.NotFound, "no inspection %s", id)
+	}
+	if sc.Role != access.RoleTeamLeader {
+		return State{}, derrors.New(derrors.Forbidden, "only the team leader reviews inspections")
+	}
+	if cur.Review != ReviewPending {
+		return State{}, derrors.New(derrors.Conflict, "the record is %s, not awaiting review", cur.Review)
+	}
+	if version != cur.Version {
+		return State{}, derrors.New(derrors.Conflict, "version %d was reviewed, but the record is at version %d", version, cur.Version)
+	}
+	act := ReviewAct{Version: version, Decision: decision, Reasons: reasons, Reviewer: sc.UserID, At: s.now().UTC()}
+	cur.Review, cur.ReturnReasons = ReviewApproved, nil
+	if decision == "return" {
+		cur.Review, cur.ReturnReasons = ReviewReturned, reasons
+	}
+	if err := s.store.SetReview(ctx, cur, act, s.feed(cur)); err != nil {
+		return State{}, err
+	}
+	return cur, nil
+}
+
+// visible returns st as viewer sc may see it, or NotFound.
+func visible(sc org.Scope, st State) (State, error) {
+	switch {
+	case access.Admin(sc):
+		return Mask(st), nil
+	case sc.Role == access.RoleOfficer || sc.Role == access.RoleTeamLeader || sc.Role == access.RoleGridOperator:
+		if sc.StreetCode != st.StreetCode {
+			break
+		}
+		if inCrew(st.Record, sc.OfficerCode) || sc.Role == access.RoleTeamLeader {
+			return st, nil // the case team sees personal data in full
+		}
+		return Mask(st), nil
+	}
+	// Department reviewers see records routed to their department; routing
+	// arrives with case handling. Until then: nothing.
+	return State{}, derrors.New(derrors.NotFound, "no inspection %s", st.Record.ID)
+}
+
+// Get returns a record as the viewer may see it, with its evidence status
+// up to date. Errors: derrors.NotFound.
+func (s *Service) Get(ctx context.Context, viewer string, id string) (State, error) {
+	st, err := s.refresh(ctx, id)
+	if err != nil {
+		return State{}, err
+	}
+	sc, err := s.org.Scope(ctx, viewer, s.now())
+	if err != nil {
+		return State{}, err
+	}
+	return visible(sc, st)
+}
+
+// History returns every version of a record and the review loop, if the
+// viewer may see the record.
+func (s *Service) History(ctx context.Context, viewer string, id string) ([]Version, []ReviewAct, error) {
+	st, err := s.Get(ctx, viewer, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	vs, acts, err := s.store.Versions(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.Masked {
+		for i := range vs {
+			vs[i].Record = maskRecord(vs[i].Record)
+		}
+	}
+	return vs, acts, nil
+}
+
+// List returns the records of the viewer's street matching f, personal data
+// always masked (lists leave the case team's screen).
+func (s *Service) List(ctx context.Context, viewer string, f Filter) ([]State, error) {
+	sc, err := s.org.Scope(ctx, viewer, s.now())
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case access.Admin(sc):
+	case (sc.Role == access.RoleOfficer || sc.Role == access.RoleTeamLeader || sc.Role == access.RoleGridOperator) && sc.StreetCode != "":
+		f.StreetCode = sc.StreetCode
+	default:
+		return nil, derrors.New(derrors.Forbidden, "this account does not list inspections")
+	}
+	list, err := s.store.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		list[i] = Mask(list[i])
+	}
+	return list, nil
+}
+
+// Mask hides the party's personal data.
+func Mask(st State) State {
+	st.Record = maskRecord(st.Record)
+	st.Masked = true
+	return st
+}
+
+func maskRecord(r Record) Record {
+	if r.Party == nil {
+		return r
+	}
+	p := *r.Party
+	if p.IDNumber != "" {
+		p.IDNumber = MaskedID(p.IDNumber)
+	}
+	if p.Phone != "" {
+		p.Phone = access.MaskPhone(p.Phone)
+	}
+	if p.Kind == PartyPerson && p.Address != "" {
+		p.Address = "***"
+	}
+	r.Party = &p
+	return r
+}
+
+// NumberBlock is a block of document numbers issued to a device, to be used
+// offline: prefix + a number from First to Last.
+type NumberBlock struct {
+	ID       string    `json:"id"`
+	DocType  string    `json:"doc_type"`
+	Prefix   string    `json:"prefix"`
+	First    int64     `json:"first"`
+	Last     int64     `json:"last"`
+	IssuedAt time.Time `json:"issued_at"`
+}
+
+// BlockStore issues number blocks.
+type BlockStore interface {
+	// IssueBlock reserves the next count numbers of prefix for device.
+	IssueBlock(ctx context.Context, deviceID, docType, prefix string, count int, at time.Time) (NumberBlock, error)
+}
+
+// IssueBlock gives the caller's device a block of count numbers of docType.
+// Numbers are never issued twice. Errors: derrors.Forbidden (no device
+// session, or not an officer), derrors.Invalid.
+func (s *Service) IssueBlock(ctx context.Context, blocks BlockStore, who Actor, docType string, count int) (NumberBlock, error) {
+	if who.DeviceID == "" {
+		return NumberBlock{}, derrors.New(derrors.Forbidden, "number blocks are issued to devices: log in with device_id")
+	}
+	if docType != "penalty_decision" {
+		return NumberBlock{}, derrors.Invalidf("/doc_type", "unknown document type %q", docType)
+	}
+	if count < 1 || count > 200 {
+		return NumberBlock{}, derrors.Invalidf("/count", "a block has 1 to 200 numbers")
+	}
+	sc, err := s.org.Scope(ctx, who.UserID, s.now())
+	if err != nil {
+		return NumberBlock{}, err
+	}
+	if sc.Role != access.RoleOfficer && sc.Role != access.RoleTeamLeader {
+		return NumberBlock{}, derrors.New(derrors.Forbidden, "only officers and team leaders take number blocks")
+	}
+	now := s.now().UTC()
+	// 简易程序处罚决定书: one series per year.
+	prefix := fmt.Sprintf("JYCF-%d-", now.In(s.calendar.loc()).Year())
+	return blocks.IssueBlock(ctx, who.DeviceID, docType, prefix, count, now)
+}
+
+// BlockReport is the reconciliation of a number block: which numbers acts
+// used, which were voided and why, and which are still unused (the gaps the
+// team leader follows up).
+type BlockReport struct {
+	Block  NumberBlock    `json:"block"`
+	Owner  string         `json:"owner"` // username of the device's user
+	Used   []UsedNumber   `json:"used"`
+	Voided []VoidedNumber `json:"voided"`
+	Unused []int64        `json:"unused"`
+}
+
+// UsedNumber is a number used by an inspection record.
+type UsedNumber struct {
+	Number       int64  `json:"number"`
+	InspectionID string `json:"inspection_id"`
+}
+
+// VoidedNumber is a number voided (a spoiled or lost form) with its reason.
+type VoidedNumber struct {
+	Number int64  `json:"number"`
+	Reason string `json:"reason"`
+}
+
+// BlockLedger reads and voids the numbers of blocks.
+type BlockLedger interface {
+	BlockStore
+	// Block returns a block, the user id and street code of its device's
+	// user, and what became of its numbers.
+	Block(ctx context.Context, id string) (BlockReport, string, string, error)
+	// Void marks unused numbers of a block voided with reason; it returns
+	// derrors.Conflict for a number already used or voided.
+	Void(ctx context.Context, block NumberBlock, numbers []int64, reason string) error
+}
+
+// Report reconciles a block for its device's user or their team leader.
+// Errors: derrors.NotFound (no such block, or not the caller's to see).
+func (s *Service) Report(ctx context.Context, ledger BlockLedger, viewer, id string) (BlockReport, error) {
+	rep, owner, street, err := ledger.Block(ctx, id)
+	if err != nil {
+		return BlockReport{}, err
+	}
+	sc, err := s.org.Scope(ctx, viewer, s.now())
+	if err != nil {
+		return BlockReport{}, err
+	}
+	if viewer != owner && !(sc.Role == access.RoleTeamLeader && sc.StreetCode == street) && !access.Admin(sc) {
+		return BlockReport{}, derrors.New(derrors.NotFound, "no number block %s", id)
+	}
+	return rep, nil
+}
+
+// Void voids unused numbers of a block, with the reason (e.g. a form spoiled
+// in the rain). Only the block's user may. Errors: derrors.NotFound,
+// derrors.Invalid (a number outside the block, no reason), derrors.Conflict.
+func (s *Service) Void(ctx context.Context, ledger BlockLedger, who Actor, id string, numbers []int64, reason string) (BlockReport, error) {
+	if reason == "" {
+		return BlockReport{}, derrors.Invalidf("/reason", "a voided number says why")
+	}
+	rep, owner, _, err := ledger.Block(ctx, id)
+	if err != nil {
+		return BlockReport{}, err
+	}
+	if owner != who.UserID {
+		return BlockReport{}, derrors.New(derrors.NotFound, "no number block %s", id)
+	}
+	for i, n := range numbers {
+		if n < rep.Block.First || n > rep.Block.Last {
+			return BlockReport{}, derrors.Invalidf(fmt.Sprintf("/numbers/%d", i), "%d is outside the block (%d-%d)", n, rep.Block.First, rep.Block.Last)
+		}
+	}
+	if err := ledger.Void(ctx, rep.Block, numbers, reason); err != nil {
+		return BlockReport{}, err
+	}
+	rep, _, _, err = ledger.Block(ctx, id)
+	return rep, err
+}
+
+// Refresh returns st with the expected files that are verified now and
+// its status recomputed, and whether anything changed.
+func Refresh(st State, verified []string) (State, bool) {
+	slices.Sort(verified)
+	old := slices.Clone(st.EvidenceVerified)
+	slices.Sort(old)
+	st.EvidenceVerified = verified
+	st.Status = statusOf(st)
+	return st, !slices.Equal(old, verified)
+}
+
+// RecordArrived reports whether a record has arrived, so that evidence
+// uploaded after it is linked at once (the evidence side asks).
+func (s *Service) RecordArrived(ctx context.Context, id string) (bool, error) {
+	return s.store.RecordArrived(ctx, id)
+}
+
+// EvidenceVerified brings a record up to date after one of its expected
+// files was verified: when all are, the record is complete. Errors:
+// derrors.NotFound for an unknown record.
+func (s *Service) EvidenceVerified(ctx context.Context, recordID string) error {
+	_, err := s.refresh(ctx, recordID)
+	return err
+}
+
+// refresh recomputes which expected files of a record are verified, and
+// stores the record if that changed.
+func (s *Service) refresh(ctx context.Context, recordID string) (State, error) {
+	st, err := s.store.Get(ctx, recordID)
+	if err != nil {
+		return State{}, err
+	}
+	if st.Status == Complete {
+		return st, nil
+	}
+	verified, err := s.store.VerifiedEvidence(ctx, evidenceIDs(st.Record))
+	if err != nil {
+		return State{}, err
+	}
+	next, changed := Refresh(st, verified)
+	if !changed {
+		return st, nil
+	}
+	if err := s.store.UpdateEvidence(ctx, next, st.Version, s.feed(next)); err != nil {
+		return State{}, err
+	}
+	return next, nil
+}
