@@ -1,0 +1,750 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/whistle/whistle/backend/audit"
+	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/media"
+)
+
+var _ media.Records = (*EvidenceStore)(nil)
+
+// EvidenceStore keeps evidence (media.Evidence), the progress of its
+// uploads and its custody log. Every change appends its custody events and
+// audit trail entries (chained on the street of the uploader's team, or the
+// district chain) in the transaction that makes it.
+type EvidenceStore struct{ db *DB }
+
+// NewEvidenceStore returns an EvidenceStore over db.
+func NewEvidenceStore(db *DB) *EvidenceStore { return &EvidenceStore{db: db} }
+
+type evidenceRow struct {
+	ID                  uuid.UUID  `gorm:"column:id"`
+	ClientID            uuid.UUID  `gorm:"column:client_id"`
+	RecordClientID      *uuid.UUID `gorm:"column:record_client_id"`
+	UploaderID          uuid.UUID  `gorm:"column:uploader_id"`
+	DeviceID            *uuid.UUID `gorm:"column:device_id"`
+	StreetCode          string     `gorm:"column:street_code"`
+	Kind                string     `gorm:"column:kind"`
+	DeclaredContentType string     `gorm:"column:declared_content_type"`
+	ContentType         string     `gorm:"column:content_type"`
+	Length              int64      `gorm:"column:length"`
+	DeclaredSHA256      string     `gorm:"column:declared_sha256"`
+	SHA256              string     `gorm:"column:sha256"`
+	CapturedAt          time.Time  `gorm:"column:captured_at"`
+	Lat                 *float64   `gorm:"column:lat"`
+	Lon                 *float64   `gorm:"column:lon"`
+	UploadMetadata      string     `gorm:"column:upload_metadata"`
+	Status              string     `gorm:"column:status"`
+	ProblemCode         string     `gorm:"column:problem_code"`
+	ProblemDetail       string     `gorm:"column:problem_detail"`
+	ObjectKey           string     `gorm:"column:object_key"`
+	VersionID           string     `gorm:"column:version_id"`
+	LockMode            string     `gorm:"column:lock_mode"`
+	RetainUntil         *time.Time `gorm:"column:retain_until"`
+	EXIF                *string    `gorm:"column:exif"`
+	Discrepancies       string     `gorm:"column:discrepancies"`
+	Thumbnail           string     `gorm:"column:thumbnail"`
+	ThumbnailKey        string     `gorm:"column:thumbnail_key"`
+	CreatedAt           time.Time  `gorm:"column:created_at"`
+	CompletedAt         *time.Time `gorm:"column:completed_at"`
+	LinkedAt            *time.Time `gorm:"column:linked_at"`
+}
+
+type uploadRow struct {
+	EvidenceID  uuid.UUID `gorm:"column:evidence_id"`
+	Offset      int64     `gorm:"column:upload_offset"`
+	ExpiresAt   time.Time `gorm:"column:expires_at"`
+	HashState   []byte    `gorm:"column:hash_state"`
+	S3Key       string    `gorm:"column:s3_key"`
+	S3UploadID  string    `gorm:"column:s3_upload_id"`
+	Parts       string    `gorm:"column:parts"`
+	NextPart    int       `gorm:"column:next_part"`
+	TailKey     string    `gorm:"column:tail_key"`
+	TailVersion string    `gorm:"column:tail_version"`
+	TailSize    int64     `gorm:"column:tail_size"`
+	Head        *string   `gorm:"column:head"`
+}
+
+func evidenceFromRow(r evidenceRow) media.Evidence {
+	e := media.Evidence{
+		ID: r.ID.String(), ClientID: r.ClientID.String(), RecordClientID: uuidString(r.RecordClientID),
+		UploaderID: r.UploaderID.String(), DeviceID: uuidString(r.DeviceID), StreetCode: r.StreetCode,
+		Kind: media.Kind(r.Kind), DeclaredContentType: r.DeclaredContentType, ContentType: r.ContentType, Length: r.Length,
+		DeclaredSHA256: r.DeclaredSHA256, SHA256: r.SHA256, CapturedAt: r.CapturedAt.UTC(), Lat: r.Lat, Lon: r.Lon,
+		UploadMetadata: r.UploadMetadata, Status: media.Status(r.Status), ProblemCode: r.ProblemCode,
+		ProblemDetail: r.ProblemDetail, ObjectKey: r.ObjectKey, VersionID: r.VersionID, LockMode: r.LockMode,
+		RetainUntil: utcPtr(r.RetainUntil), Thumbnail: r.Thumbnail, ThumbnailKey: r.ThumbnailKey,
+		CreatedAt: r.CreatedAt.UTC(), CompletedAt: utcPtr(r.CompletedAt), LinkedAt: utcPtr(r.LinkedAt),
+	}
+	if r.EXIF != nil {
+		var x media.EXIF
+		if json.Unmarshal([]byte(*r.EXIF), &x) == nil {
+			e.EXIF = &x
+		}
+	}
+	_ = json.Unmarshal([]byte(r.Discrepancies), &e.Discrepancies)
+	return e
+}
+
+func uploadFromRow(r uploadRow) media.Upload {
+	u := media.Upload{EvidenceID: r.EvidenceID.String(), Offset: r.Offset, ExpiresAt: r.ExpiresAt.UTC(), HashState: r.HashState,
+		S3Key: r.S3Key, S3UploadID: r.S3UploadID, NextPart: r.NextPart, TailKey: r.TailKey, TailVersion: r.TailVersion, TailSize: r.TailSize}
+	_ = json.Unmarshal([]byte(r.Parts), &u.Parts)
+	if r.Head != nil {
+		var h media.Head
+		if json.Unmarshal([]byte(*r.Head), &h) == nil {
+			u.Head = &h
+		}
+	}
+	return u
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// parseID parses an evidence id; a malformed one is simply not found.
+func parseID(id string) (uuid.UUID, error) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return uuid.Nil, derrors.New(derrors.NotFound, "no evidence %q", id)
+	}
+	return u, nil
+}
+
+// chainOf is the audit chain of an item: its street's, or the district's.
+func chainOf(e media.Evidence) string {
+	if e.StreetCode != "" {
+		return e.StreetCode
+	}
+	return audit.DistrictChain
+}
+
+// jsonText encodes v for a jsonb parameter.
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", derrors.Wrap(err, derrors.Internal, "encode json")
+	}
+	return string(b), nil
+}
+
+// custodyRecord is a custody entry as digested into the audit trail.
+type custodyRecord struct {
+	EvidenceID string         `json:"evidence_id"`
+	Event      string         `json:"event"`
+	At         time.Time      `json:"at"`
+	Detail     map[string]any `json:"detail"`
+}
+
+// custodyEvent is one event to append to a custody log.
+type custodyEvent struct {
+	event  string
+	detail map[string]any
+}
+
+// appendCustody appends one custody event of e inside tx, with its audit
+// trail entry (action evidence.<event>) whose after-digest covers the
+// custody entry, so the trail vouches for the custody log too.
+func appendCustody(ctx context.Context, tx *gorm.DB, e media.Evidence, event string, detail map[string]any) error {
+	return appendCustodyEvents(ctx, tx, e, "evidence."+event, []custodyEvent{{event, detail}})
+}
+
+// appendCustodyEvents appends the custody events of one change of e inside
+// tx, in one statement, and one audit trail entry (action) whose
+// after-digest covers them all.
+func appendCustodyEvents(ctx context.Context, tx *gorm.DB, e media.Evidence, action string, events []custodyEvent) error {
+	actor := audit.ActorFrom(ctx)
+	at := audit.Truncate(time.Now())
+	var (
+		values  []string
+		args    []any
+		records = make([]custodyRecord, len(events))
+	)
+	for i, ev := range events {
+		if ev.detail == nil {
+			ev.detail = map[string]any{}
+		}
+		dj, err := jsonText(ev.detail)
+		if err != nil {
+			return err
+		}
+		values = append(values, "(?, ?, ?, ?, ?, ?, ?::jsonb)")
+		args = append(args, e.ID, at, ev.event, uuidPtr(actor.UserID), uuidPtr(actor.DeviceID), actor.RequestID, dj)
+		records[i] = custodyRecord{EvidenceID: e.ID, Event: ev.event, At: at, Detail: ev.detail}
+	}
+	err := tx.Exec(`INSERT INTO evidence_custody (evidence_id, at, event, actor_user_id, device_id, request_id, detail) VALUES `+
+		strings.Join(values, ", "), args...).Error
+	if err != nil {
+		return translate(err, "append custody events")
+	}
+	digest, err := audit.Digest(records)
+	if err != nil {
+		return err
+	}
+	_, err = appendAudit(ctx, tx, audit.Entry{Chain: chainOf(e), Action: action, EntityType: "evidence",
+		EntityID: e.ID, AfterDigest: digest})
+	return err
+}
+
+// CreateUpload stores a new item in media.StatusUploading with its upload,
+// and appends its declared_capture and upload_started custody events. It
+// returns derrors.Invalid for fields the schema refuses.
+func (s *EvidenceStore) CreateUpload(ctx context.Context, e media.Evidence, u media.Upload) (media.Evidence, error) {
+	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var rec, dev any
+		if e.RecordClientID != "" {
+			rec = e.RecordClientID
+		}
+		if e.DeviceID != "" {
+			dev = e.DeviceID
+		}
+		err := tx.Exec(`INSERT INTO evidence (id, client_id, record_client_id, uploader_id, device_id, street_code, kind,
+				declared_content_type, length, declared_sha256, captured_at, lat, lon, upload_metadata, status, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'uploading', ?)`,
+			e.ID, e.ClientID, rec, e.UploaderID, dev, e.StreetCode, string(e.Kind), e.DeclaredContentType, e.Length,
+			e.DeclaredSHA256, e.CapturedAt, e.Lat, e.Lon, e.UploadMetadata, e.CreatedAt).Error
+		if err != nil {
+			return translate(err, "create evidence")
+		}
+		err = tx.Exec(`INSERT INTO evidence_uploads (evidence_id, expires_at, s3_key, updated_at) VALUES (?, ?, ?, now())`,
+			e.ID, u.ExpiresAt, u.S3Key).Error
+		if err != nil {
+			return translate(err, "create upload")
+		}
+		declared := map[string]any{"captured_at": e.CapturedAt.Format(time.RFC3339Nano), "sha256": e.DeclaredSHA256,
+			"content_type": e.DeclaredContentType, "kind": e.Kind, "length": e.Length, "client_id": e.ClientID,
+			"record_client_id": e.RecordClientID}
+		if e.Lat != nil && e.Lon != nil {
+			declared["lat"], declared["lon"] = *e.Lat, *e.Lon
+		}
+		return appendCustodyEvents(ctx, tx, e, "evidence.upload_started", []custodyEvent{
+			{media.EventDeclaredCapture, declared},
+			{media.EventUploadStarted, map[string]any{"upload_id": e.ID, "expires_at": u.ExpiresAt.UTC().Format(time.RFC3339)}},
+		})
+	})
+	if err != nil {
+		return media.Evidence{}, translateOnce(err, "create evidence")
+	}
+	e.Status, e.CreatedAt, e.CapturedAt = media.StatusUploading, e.CreatedAt.UTC(), e.CapturedAt.UTC()
+	return e, nil
+}
+
+// Evidence returns an item, or derrors.NotFound.
+func (s *EvidenceStore) Evidence(ctx context.Context, id string) (media.Evidence, error) {
+	uid, err := parseID(id)
+	if err != nil {
+		return media.Evidence{}, err
+	}
+	return s.evidence(s.db.Gorm.WithContext(ctx), uid)
+}
+
+func (s *EvidenceStore) evidence(tx *gorm.DB, id uuid.UUID) (media.Evidence, error) {
+	var rows []evidenceRow
+	if err := tx.Raw(`SELECT * FROM evidence WHERE id = ?`, id).Scan(&rows).Error; err != nil {
+		return media.Evidence{}, translate(err, "read evidence")
+	}
+	if len(rows) == 0 {
+		return media.Evidence{}, derrors.New(derrors.NotFound, "no evidence %s", id)
+	}
+	return evidenceFromRow(rows[0]), nil
+}
+
+// VerifiedByClientID returns the verified item of a phone's client id, or
+// derrors.NotFound.
+func (s *EvidenceStore) VerifiedByClientID(ctx context.Context, clientID string) (media.Evidence, error) {
+	cid, err := uuid.Parse(clientID)
+	if err != nil {
+		return media.Evidence{}, derrors.New(derrors.NotFound, "no evidence %q", clientID)
+	}
+	var rows []evidenceRow
+	err = s.db.Gorm.WithContext(ctx).Raw(`SELECT * FROM evidence WHERE client_id = ? AND status = 'verified'`, cid).Scan(&rows).Error
+	if err != nil {
+		return media.Evidence{}, translate(err, "read evidence")
+	}
+	if len(rows) == 0 {
+		return media.Evidence{}, derrors.New(derrors.NotFound, "no verified evidence %s", clientID)
+	}
+	return evidenceFromRow(rows[0]), nil
+}
+
+// Upload returns an item with its upload progress, or derrors.NotFound.
+func (s *EvidenceStore) Upload(ctx context.Context, id string) (media.Evidence, media.Upload, error) {
+	uid, err := parseID(id)
+	if err != nil {
+		return media.Evidence{}, media.Upload{}, err
+	}
+	return s.upload(s.db.Gorm.WithContext(ctx), uid)
+}
+
+func (s *EvidenceStore) upload(tx *gorm.DB, id uuid.UUID) (media.Evidence, media.Upload, error) {
+	e, err := s.evidence(tx, id)
+	if err != nil {
+		return e, media.Upload{}, err
+	}
+	var rows []uploadRow
+	if err := tx.Raw(`SELECT * FROM evidence_uploads WHERE evidence_id = ?`, id).Scan(&rows).Error; err != nil {
+		return e, media.Upload{}, translate(err, "read upload")
+	}
+	if len(rows) == 0 {
+		return e, media.Upload{}, derrors.New(derrors.NotFound, "no upload %s", id)
+	}
+	return e, uploadFromRow(rows[0]), nil
+}
+
+// seconds is a lease duration as SQL takes it.
+func seconds(d time.Duration) float64 { return d.Seconds() }
+
+// AcquireUpload takes the write lease of an upload for token until ttl
+// from now and returns the item with its progress. It returns
+// derrors.NotFound for no such upload, and derrors.Locked while another
+// request holds an unexpired lease.
+func (s *EvidenceStore) AcquireUpload(ctx context.Context, id, token string, ttl time.Duration) (media.Evidence, media.Upload, error) {
+	uid, err := parseID(id)
+	if err != nil {
+		return media.Evidence{}, media.Upload{}, err
+	}
+	db := s.db.Gorm.WithContext(ctx)
+	var rows []uploadRow
+	err = db.Raw(`UPDATE evidence_uploads SET lease_token = ?, lease_until = clock_timestamp() + make_interval(secs => ?)
+		WHERE evidence_id = ? AND (lease_token IS NULL OR lease_until < clock_timestamp()) RETURNING *`, token, seconds(ttl), uid).Scan(&rows).Error
+	if err != nil {
+		return media.Evidence{}, media.Upload{}, translate(err, "lease upload")
+	}
+	if len(rows) == 0 {
+		e, u, err := s.upload(db, uid)
+		if err != nil {
+			return e, u, err
+		}
+		return e, u, derrors.New(derrors.Locked, "another request is writing to upload %s; retry shortly", id)
+	}
+	e, err := s.evidence(db, uid)
+	return e, uploadFromRow(rows[0]), err
+}
+
+// ReleaseUpload gives up token's lease; a lease taken over since is left alone.
+func (s *EvidenceStore) ReleaseUpload(ctx context.Context, id, token string) error {
+	err := s.db.Gorm.WithContext(ctx).Exec(`UPDATE evidence_uploads SET lease_token = NULL, lease_until = NULL
+		WHERE evidence_id = ? AND lease_token = ?`, id, token).Error
+	return translate(err, "release upload")
+}
+
+// RenewLease extends token's lease for ttl, or returns derrors.Locked if
+// token no longer holds it.
+func (s *EvidenceStore) RenewLease(ctx context.Context, id, token string, ttl time.Duration) error {
+	res := s.db.Gorm.WithContext(ctx).Exec(`UPDATE evidence_uploads SET lease_until = clock_timestamp() + make_interval(secs => ?)
+		WHERE evidence_id = ? AND lease_token = ?`, seconds(ttl), id, token)
+	if res.Error != nil {
+		return translate(res.Error, "renew upload lease")
+	}
+	if res.RowsAffected == 0 {
+		return lostLease(id)
+	}
+	return nil
+}
+
+func lostLease(id string) error {
+	return derrors.New(derrors.Locked, "upload %s was taken over by another request", id)
+}
+
+// AllocatePart returns the next S3 part number of the upload, renewing the
+// lease for ttl and recording s3UploadID if the upload had none. Part
+// numbers are never reused, so a request that lost its lease cannot
+// overwrite a part of the one that took it. It returns derrors.Locked if
+// token no longer holds the lease.
+func (s *EvidenceStore) AllocatePart(ctx context.Context, id, token, s3UploadID string, ttl time.Duration) (int, error) {
+	var n []int
+	err := s.db.Gorm.WithContext(ctx).Raw(`UPDATE evidence_uploads
+		SET next_part = next_part + 1, lease_until = clock_timestamp() + make_interval(secs => ?),
+		    s3_upload_id = CASE WHEN s3_upload_id = '' THEN ? ELSE s3_upload_id END
+		WHERE evidence_id = ? AND lease_token = ?
+		RETURNING next_part - 1`, seconds(ttl), s3UploadID, id, token).Scan(&n).Error
+	if err != nil {
+		return 0, translate(err, "allocate part")
+	}
+	if len(n) == 0 {
+		return 0, lostLease(id)
+	}
+	return n[0], nil
+}
+
+// progressRecord is the upload progress as digested into the audit trail.
+type progressRecord struct {
+	Offset   int64  `json:"offset"`
+	Parts    int    `json:"parts"`
+	TailSize int64  `json:"tail_size"`
+	State    []byte `json:"hash_state"`
+}
+
+// SaveProgress stores p if token still holds the lease (else
+// derrors.Locked), renewing it for ttl, with an evidence.upload.append
+// audit entry.
+func (s *EvidenceStore) SaveProgress(ctx context.Context, id, token string, p media.Progress, ttl time.Duration) error {
+	uid, err := parseID(id)
+	if err != nil {
+		return err
+	}
+	parts, err := jsonText(nonNil(p.Parts))
+	if err != nil {
+		return err
+	}
+	var head any
+	if p.Head != nil {
+		h, err := jsonText(p.Head)
+		if err != nil {
+			return err
+		}
+		head = h
+	}
+	err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec(`UPDATE evidence_uploads SET upload_offset = ?, hash_state = ?, s3_upload_id = ?, parts = ?::jsonb,
+				tail_key = ?, tail_version = ?, tail_size = ?, head = COALESCE(?::jsonb, head),
+				lease_until = clock_timestamp() + make_interval(secs => ?), updated_at = clock_timestamp()
+			WHERE evidence_id = ? AND lease_token = ?`,
+			p.Offset, p.HashState, p.S3UploadID, parts, p.TailKey, p.TailVersion, p.TailSize, head, seconds(ttl), uid, token)
+		if res.Error != nil {
+			return translate(res.Error, "save upload progress")
+		}
+		if res.RowsAffected == 0 {
+			return lostLease(id)
+		}
+		if p.ContentType != "" {
+			if err := tx.Exec(`UPDATE evidence SET content_type = ? WHERE id = ? AND content_type = ''`, p.ContentType, uid).Error; err != nil {
+				return translate(err, "save content type")
+			}
+		}
+		e, err := s.evidence(tx, uid)
+		if err != nil {
+			return err
+		}
+		digest, err := audit.Digest(progressRecord{Offset: p.Offset, Parts: len(p.Parts), TailSize: p.TailSize, State: p.HashState})
+		if err != nil {
+			return err
+		}
+		_, err = appendAudit(ctx, tx, audit.Entry{Chain: chainOf(e), Action: "evidence.upload.append", EntityType: "evidence",
+			EntityID: e.ID, AfterDigest: digest})
+		return err
+	})
+	return translateOnce(err, "save upload progress")
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// Finish records how an upload ended (verified, quarantined or rejected)
+// with its custody events, if token still holds the lease (else
+// derrors.Locked), and returns the item.
+func (s *EvidenceStore) Finish(ctx context.Context, id, token string, o media.Outcome) (media.Evidence, error) {
+	uid, err := parseID(id)
+	if err != nil {
+		return media.Evidence{}, err
+	}
+	var exifJSON any
+	if o.EXIF != nil {
+		if exifJSON, err = jsonText(o.EXIF); err != nil {
+			return media.Evidence{}, err
+		}
+	}
+	disc, err := jsonText(nonNil(o.Discrepancies))
+	if err != nil {
+		return media.Evidence{}, err
+	}
+	var out media.Evidence
+	err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		offset := "upload_offset"
+		if o.Status != media.StatusRejected {
+			offset = "(SELECT length FROM evidence WHERE id = evidence_id)"
+		}
+		res := tx.Exec(`UPDATE evidence_uploads SET upload_offset = `+offset+`, tail_key = '', tail_version = '', tail_size = 0,
+				lease_token = NULL, lease_until = NULL, updated_at = clock_timestamp() WHERE evidence_id = ? AND lease_token = ?`, uid, token)
+		if res.Error != nil {
+			return translate(res.Error, "finish upload")
+		}
+		if res.RowsAffected == 0 {
+			return lostLease(id)
+		}
+		now := time.Now().UTC()
+		var linked any
+		if o.Linked {
+			linked = now
+		}
+		var rows []evidenceRow
+		err := tx.Raw(`UPDATE evidence SET status = ?, sha256 = ?, content_type = COALESCE(NULLIF(?, ''), content_type),
+				object_key = ?, version_id = ?, lock_mode = ?, retain_until = ?, exif = ?::jsonb, discrepancies = ?::jsonb,
+				thumbnail = ?, problem_code = ?, problem_detail = ?, completed_at = ?, linked_at = ?
+			WHERE id = ? AND status = 'uploading' RETURNING *`,
+			string(o.Status), o.SHA256, o.ContentType, o.ObjectKey, o.VersionID, lockModeOf(o), o.RetainUntil, exifJSON, disc,
+			o.Thumbnail, o.ProblemCode, o.ProblemDetail, now, linked, uid).Scan(&rows).Error
+		if err != nil {
+			return translate(err, "finish evidence")
+		}
+		if len(rows) == 0 {
+			return derrors.New(derrors.Conflict, "upload %s is no longer uploading", id)
+		}
+		out = evidenceFromRow(rows[0])
+		return finishCustody(ctx, tx, out, o)
+	})
+	if err != nil {
+		return media.Evidence{}, translateOnce(err, "finish upload")
+	}
+	return out, nil
+}
+
+func lockModeOf(o media.Outcome) string {
+	if o.Status == media.StatusRejected {
+		return ""
+	}
+	return o.LockMode
+}
+
+// finishCustody appends the custody events of a finished upload.
+func finishCustody(ctx context.Context, tx *gorm.DB, e media.Evidence, o media.Outcome) error {
+	type ev = custodyEvent
+	var events []ev
+	lock := ev{media.EventLocked, map[string]any{"object_key": o.ObjectKey, "version_id": o.VersionID, "mode": o.LockMode,
+		"retain_until": timeText(o.RetainUntil)}}
+	switch o.Status {
+	case media.StatusVerified:
+		events = []ev{
+			{media.EventCompleted, map[string]any{"length": e.Length, "sha256": o.SHA256}},
+			{media.EventVerified, map[string]any{"sha256": o.SHA256, "content_type": o.ContentType, "object_key": o.ObjectKey,
+				"version_id": o.VersionID, "deduplicated": o.Deduplicated, "exif_discrepancies": nonNil(o.Discrepancies)}},
+			lock,
+		}
+		if o.Linked {
+			events = append(events, ev{media.EventLinked, map[string]any{"record_client_id": e.RecordClientID}})
+		}
+	case media.StatusQuarantined:
+		events = []ev{
+			{media.EventCompleted, map[string]any{"length": e.Length, "sha256": o.SHA256}},
+			{media.EventQuarantined, map[string]any{"sha256": o.SHA256, "declared_sha256": e.DeclaredSHA256, "object_key": o.ObjectKey,
+				"version_id": o.VersionID}},
+			lock,
+		}
+	default:
+		events = []ev{{media.EventRejected, map[string]any{"code": o.ProblemCode, "detail": o.ProblemDetail}}}
+	}
+	return appendCustodyEvents(ctx, tx, e, "evidence."+string(o.Status), events)
+}
+
+func timeText(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// Terminate ends an uploading item with a terminated custody event. It
+// returns derrors.NotFound for no such item and derrors.Conflict if it is
+// no longer uploading.
+func (s *EvidenceStore) Terminate(ctx context.Context, id string) (media.Evidence, error) {
+	uid, err := parseID(id)
+	if err != nil {
+		return media.Evidence{}, err
+	}
+	var out media.Evidence
+	err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec(`UPDATE evidence SET status = 'terminated' WHERE id = ? AND status = 'uploading'`, uid)
+		if res.Error != nil {
+			return translate(res.Error, "terminate upload")
+		}
+		e, err := s.evidence(tx, uid)
+		if err != nil {
+			return err
+		}
+		if res.RowsAffected == 0 {
+			return derrors.New(derrors.Conflict, "upload %s is %s, not uploading", id, e.Status)
+		}
+		if err := tx.Exec(`UPDATE evidence_uploads SET tail_key = '', tail_version = '', tail_size = 0, s3_upload_id = '',
+				parts = '[]', updated_at = clock_timestamp() WHERE evidence_id = ?`, uid).Error; err != nil {
+			return translate(err, "terminate upload")
+		}
+		out = e
+		return appendCustody(ctx, tx, e, media.EventTerminated, nil)
+	})
+	if err != nil {
+		return media.Evidence{}, translateOnce(err, "terminate upload")
+	}
+	return out, nil
+}
+
+// RecordAccess appends an access (view, download, export) to the custody
+// log and the audit trail. It returns derrors.NotFound for no such item and
+// derrors.Invalid for an event that is not an access.
+func (s *EvidenceStore) RecordAccess(ctx context.Context, id string, a media.Access) error {
+	switch a.Event {
+	case media.EventViewed, media.EventDownloaded, media.EventExported:
+	default:
+		return derrors.Invalidf("event", "%q is not an access", a.Event)
+	}
+	uid, err := parseID(id)
+	if err != nil {
+		return err
+	}
+	err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		e, err := s.evidence(tx, uid)
+		if err != nil {
+			return err
+		}
+		return appendCustody(ctx, tx, e, a.Event, a.Detail)
+	})
+	return translateOnce(err, "record evidence access")
+}
+
+type custodyRow struct {
+	ID          int64      `gorm:"column:id"`
+	EvidenceID  uuid.UUID  `gorm:"column:evidence_id"`
+	At          time.Time  `gorm:"column:at"`
+	Event       string     `gorm:"column:event"`
+	ActorUserID *uuid.UUID `gorm:"column:actor_user_id"`
+	DeviceID    *uuid.UUID `gorm:"column:device_id"`
+	RequestID   string     `gorm:"column:request_id"`
+	Detail      string     `gorm:"column:detail"`
+}
+
+// Custody returns the custody log of an item, oldest first, or
+// derrors.NotFound for no such item.
+func (s *EvidenceStore) Custody(ctx context.Context, id string) ([]media.CustodyEntry, error) {
+	uid, err := parseID(id)
+	if err != nil {
+		return nil, err
+	}
+	db := s.db.Gorm.WithContext(ctx)
+	if _, err := s.evidence(db, uid); err != nil {
+		return nil, err
+	}
+	var rows []custodyRow
+	if err := db.Raw(`SELECT * FROM evidence_custody WHERE evidence_id = ? ORDER BY id`, uid).Scan(&rows).Error; err != nil {
+		return nil, translate(err, "read custody log")
+	}
+	out := make([]media.CustodyEntry, len(rows))
+	for i, r := range rows {
+		out[i] = media.CustodyEntry{ID: r.ID, EvidenceID: r.EvidenceID.String(), At: r.At.UTC(), Event: r.Event,
+			ActorUserID: uuidString(r.ActorUserID), DeviceID: uuidString(r.DeviceID), RequestID: r.RequestID}
+		_ = json.Unmarshal([]byte(r.Detail), &out[i].Detail)
+	}
+	return out, nil
+}
+
+// SetThumbnail records the thumbnail state of an item whose thumbnail is
+// pending, with a derived custody event. Another state than pending is
+// left alone (another instance got there first).
+func (s *EvidenceStore) SetThumbnail(ctx context.Context, id, state, key string) error {
+	uid, err := parseID(id)
+	if err != nil {
+		return err
+	}
+	err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec(`UPDATE evidence SET thumbnail = ?, thumbnail_key = ? WHERE id = ? AND thumbnail = 'pending'`, state, key, uid)
+		if res.Error != nil {
+			return translate(res.Error, "set thumbnail")
+		}
+		if res.RowsAffected == 0 {
+			return nil
+		}
+		e, err := s.evidence(tx, uid)
+		if err != nil {
+			return err
+		}
+		return appendCustody(ctx, tx, e, media.EventDerived, map[string]any{"thumbnail": state, "key": key})
+	})
+	return translateOnce(err, "set thumbnail")
+}
+
+// PendingThumbnails lists up to limit verified items whose thumbnail is
+// pending, oldest first.
+func (s *EvidenceStore) PendingThumbnails(ctx context.Context, limit int) ([]media.Evidence, error) {
+	return s.list(ctx, `SELECT * FROM evidence WHERE thumbnail = 'pending' AND status = 'verified' ORDER BY completed_at LIMIT ?`, limit)
+}
+
+func (s *EvidenceStore) list(ctx context.Context, q string, args ...any) ([]media.Evidence, error) {
+	var rows []evidenceRow
+	if err := s.db.Gorm.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, translate(err, "list evidence")
+	}
+	out := make([]media.Evidence, len(rows))
+	for i, r := range rows {
+		out[i] = evidenceFromRow(r)
+	}
+	return out, nil
+}
+
+// EvidenceOfRecord lists every item (any status, oldest first) the phone
+// declared as belonging to the record with client UUID recordClientID. The
+// inspection side computes evidence_pending / complete from it: a record is
+// complete when each evidence client id it expects has a verified item. It
+// returns derrors.Invalid for an id that is not a UUID.
+func (s *EvidenceStore) EvidenceOfRecord(ctx context.Context, recordClientID string) ([]media.Evidence, error) {
+	rid, err := uuid.Parse(recordClientID)
+	if err != nil {
+		return nil, derrors.Invalidf("record_client_id", "record client id %q is not a UUID", recordClientID)
+	}
+	return s.list(ctx, `SELECT * FROM evidence WHERE record_client_id = ? ORDER BY created_at, id`, rid)
+}
+
+// LinkRecord marks every finished, unlinked item of a record as linked
+// (its record has arrived), each with a linked custody event, and returns
+// how many it linked. The inspection side calls it when a record syncs;
+// calling it again links only what arrived since. It returns
+// derrors.Invalid for an id that is not a UUID.
+func (s *EvidenceStore) LinkRecord(ctx context.Context, recordClientID string) (int, error) {
+	rid, err := uuid.Parse(recordClientID)
+	if err != nil {
+		return 0, derrors.Invalidf("record_client_id", "record client id %q is not a UUID", recordClientID)
+	}
+	n := 0
+	err = s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
+		var rows []evidenceRow
+		err := tx.Raw(`UPDATE evidence SET linked_at = clock_timestamp()
+			WHERE record_client_id = ? AND linked_at IS NULL AND status IN ('verified', 'quarantined')
+			RETURNING *`, rid).Scan(&rows).Error
+		if err != nil {
+			return translate(err, "link evidence")
+		}
+		// One chain per street, appended in chain order (see appendAudit).
+		es := make([]media.Evidence, len(rows))
+		for i, r := range rows {
+			es[i] = evidenceFromRow(r)
+		}
+		slices.SortStableFunc(es, func(a, b media.Evidence) int { return strings.Compare(chainOf(a), chainOf(b)) })
+		for _, e := range es {
+			if err := appendCustody(ctx, tx, e, media.EventLinked, map[string]any{"record_client_id": recordClientID}); err != nil {
+				return err
+			}
+		}
+		n = len(es)
+		return nil
+	})
+	return n, translateOnce(err, "link evidence")
+}
+
+// Orphans lists the finished items whose record has not arrived and that
+// completed before olderThan, oldest first: of street, or of every street
+// when street is "". Orphans are listed for the team leader, never deleted.
+func (s *EvidenceStore) Orphans(ctx context.Context, street string, olderThan time.Time) ([]media.Evidence, error) {
+	q := `SELECT * FROM evidence WHERE linked_at IS NULL AND completed_at IS NOT NULL AND completed_at < ?
+		AND status IN ('verified', 'quarantined')`
+	args := []any{olderThan}
+	if street != "" {
+		q += ` AND street_code = ?`
+		args = append(args, street)
+	}
+	return s.list(ctx, q+` ORDER BY completed_at, id LIMIT 1000`, args...)
+}

@@ -1,0 +1,322 @@
+package media
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// EXIF is what the camera wrote into a JPEG original: read into metadata,
+// never changed in the original.
+type EXIF struct {
+	Make  string `json:"make,omitempty"`
+	Model string `json:"model,omitempty"`
+	// DateTimeOriginal is the capture time as written ("2006:01:02 15:04:05"),
+	// OffsetTimeOriginal its UTC offset if the camera wrote one ("+08:00").
+	DateTimeOriginal   string `json:"date_time_original,omitempty"`
+	OffsetTimeOriginal string `json:"offset_time_original,omitempty"`
+	// Lat and Lon are the GPS position in decimal degrees, if written.
+	Lat *float64 `json:"lat,omitempty"`
+	Lon *float64 `json:"lon,omitempty"`
+}
+
+// The TIFF tags read.
+const (
+	tagMake               = 0x010F
+	tagModel              = 0x0110
+	tagDateTime           = 0x0132
+	tagExifIFD            = 0x8769
+	tagGPSIFD             = 0x8825
+	tagDateTimeOriginal   = 0x9003
+	tagOffsetTimeOriginal = 0x9011
+	tagGPSLatitudeRef     = 0x0001
+	tagGPSLatitude        = 0x0002
+	tagGPSLongitudeRef    = 0x0003
+	tagGPSLongitude       = 0x0004
+)
+
+// ReadEXIF returns the EXIF of a JPEG whose first bytes are head (the APP1
+// segment comes before the image data, within the first 64 KiB or so), or
+// nil if it has none or it cannot be read: a broken EXIF is not a reason to
+// refuse evidence.
+func ReadEXIF(head []byte) *EXIF {
+	tiff := jpegEXIF(head)
+	if tiff == nil {
+		return nil
+	}
+	t, ok := newTIFF(tiff)
+	if !ok {
+		return nil
+	}
+	ifd0, ok := t.u32(4)
+	if !ok {
+		return nil
+	}
+	var x EXIF
+	found := false
+	t.walk(ifd0, func(tag uint16, e entry) {
+		switch tag {
+		case tagMake:
+			x.Make, found = t.ascii(e), true
+		case tagModel:
+			x.Model, found = t.ascii(e), true
+		case tagDateTime:
+			if x.DateTimeOriginal == "" {
+				x.DateTimeOriginal, found = t.ascii(e), true
+			}
+		case tagExifIFD:
+			if off, ok := t.long(e); ok {
+				t.walk(off, func(tag uint16, e entry) {
+					switch tag {
+					case tagDateTimeOriginal:
+						x.DateTimeOriginal, found = t.ascii(e), true
+					case tagOffsetTimeOriginal:
+						x.OffsetTimeOriginal = t.ascii(e)
+					}
+				})
+			}
+		case tagGPSIFD:
+			if off, ok := t.long(e); ok {
+				var latRef, lonRef string
+				var lat, lon []float64
+				t.walk(off, func(tag uint16, e entry) {
+					switch tag {
+					case tagGPSLatitudeRef:
+						latRef = t.ascii(e)
+					case tagGPSLongitudeRef:
+						lonRef = t.ascii(e)
+					case tagGPSLatitude:
+						lat = t.rationals(e)
+					case tagGPSLongitude:
+						lon = t.rationals(e)
+					}
+				})
+				if la, ok := degrees(lat, latRef, "S", 90); ok {
+					if lo, ok := degrees(lon, lonRef, "W", 180); ok {
+						x.Lat, x.Lon, found = &la, &lo, true
+					}
+				}
+			}
+		}
+	})
+	if !found {
+		return nil
+	}
+	return &x
+}
+
+// CapturedAt interprets DateTimeOriginal, in its own offset if the camera
+// wrote one and otherwise in the zone of declared (the phone's clock), and
+// reports whether there was one to interpret.
+func (x *EXIF) CapturedAt(declared time.Time) (time.Time, bool) {
+	if x == nil || x.DateTimeOriginal == "" {
+		return time.Time{}, false
+	}
+	loc := declared.Location()
+	if o := x.OffsetTimeOriginal; len(o) == 6 && (o[0] == '+' || o[0] == '-') {
+		if t, err := time.Parse("-07:00", o); err == nil {
+			_, secs := t.Zone()
+			loc = time.FixedZone(o, secs)
+		}
+	}
+	t, err := time.ParseInLocation("2006:01:02 15:04:05", strings.TrimSpace(x.DateTimeOriginal), loc)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// How far the EXIF may stray from the declaration before it is noted.
+const (
+	captureTolerance = 5 * time.Minute
+	placeTolerance   = 200.0 // metres
+)
+
+// Discrepancies compares the EXIF with what the phone declared and says,
+// in words, where they disagree. A disagreement is noted with the evidence,
+// never a reason to refuse it: clocks drift and GPS wanders.
+func (x *EXIF) Discrepancies(capturedAt time.Time, lat, lon *float64) []string {
+	if x == nil {
+		return nil
+	}
+	var out []string
+	if t, ok := x.CapturedAt(capturedAt); ok {
+		if d := t.Sub(capturedAt).Abs(); d > captureTolerance {
+			out = append(out, fmt.Sprintf("EXIF capture time %s differs from the declared %s by %s",
+				t.Format(time.RFC3339), capturedAt.Format(time.RFC3339), d.Round(time.Second)))
+		}
+	}
+	if x.Lat != nil && x.Lon != nil && lat != nil && lon != nil {
+		if d := distance(*x.Lat, *x.Lon, *lat, *lon); d > placeTolerance {
+			out = append(out, fmt.Sprintf("EXIF position %.6f,%.6f is %.0f m from the declared %.6f,%.6f",
+				*x.Lat, *x.Lon, d, *lat, *lon))
+		}
+	}
+	return out
+}
+
+// distance is the great-circle distance in metres.
+func distance(lat1, lon1, lat2, lon2 float64) float64 {
+	const r = 6371000.0
+	rad := math.Pi / 180
+	dlat, dlon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	a := math.Sin(dlat/2)*math.Sin(dlat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dlon/2)*math.Sin(dlon/2)
+	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
+}
+
+func degrees(dms []float64, ref, negative string, limit float64) (float64, bool) {
+	if len(dms) != 3 {
+		return 0, false
+	}
+	v := dms[0] + dms[1]/60 + dms[2]/3600
+	if strings.EqualFold(strings.TrimSpace(ref), negative) {
+		v = -v
+	}
+	if math.IsNaN(v) || math.Abs(v) > limit {
+		return 0, false
+	}
+	return v, true
+}
+
+// jpegEXIF returns the TIFF structure of the first Exif APP1 segment of a
+// JPEG, or nil.
+func jpegEXIF(b []byte) []byte {
+	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
+		return nil
+	}
+	for i := 2; i+4 <= len(b); {
+		if b[i] != 0xFF {
+			return nil
+		}
+		marker := b[i+1]
+		if marker == 0xFF { // fill byte
+			i++
+			continue
+		}
+		if marker == 0xDA || marker == 0xD9 { // start of scan, end of image
+			return nil
+		}
+		n := int(binary.BigEndian.Uint16(b[i+2:]))
+		if n < 2 || i+2+n > len(b) {
+			return nil
+		}
+		seg := b[i+4 : i+2+n]
+		if marker == 0xE1 && len(seg) > 6 && string(seg[:6]) == "Exif\x00\x00" {
+			return seg[6:]
+		}
+		i += 2 + n
+	}
+	return nil
+}
+
+// tiff reads a TIFF structure with bounds checks everywhere: EXIF comes from
+// the phone and may be anything.
+type tiff struct {
+	b     []byte
+	order binary.ByteOrder
+}
+
+type entry struct {
+	typ   uint16
+	count uint32
+	value uint32 // the value itself if it fits in 4 bytes, else its offset
+	raw   []byte // the 4 value bytes
+}
+
+func newTIFF(b []byte) (tiff, bool) {
+	if len(b) < 8 {
+		return tiff{}, false
+	}
+	var t tiff
+	switch string(b[:2]) {
+	case "II":
+		t.order = binary.LittleEndian
+	case "MM":
+		t.order = binary.BigEndian
+	default:
+		return tiff{}, false
+	}
+	t.b = b
+	return t, t.order.Uint16(b[2:]) == 42
+}
+
+func (t tiff) u32(off int) (uint32, bool) {
+	if off < 0 || off+4 > len(t.b) {
+		return 0, false
+	}
+	return t.order.Uint32(t.b[off:]), true
+}
+
+// walk calls fn for each entry of the IFD at off.
+func (t tiff) walk(off uint32, fn func(tag uint16, e entry)) {
+	o := int(off)
+	if o < 0 || o+2 > len(t.b) {
+		return
+	}
+	n := int(t.order.Uint16(t.b[o:]))
+	for i := range min(n, 512) {
+		p := o + 2 + 12*i
+		if p+12 > len(t.b) {
+			return
+		}
+		fn(t.order.Uint16(t.b[p:]), entry{
+			typ:   t.order.Uint16(t.b[p+2:]),
+			count: t.order.Uint32(t.b[p+4:]),
+			value: t.order.Uint32(t.b[p+8:]),
+			raw:   t.b[p+8 : p+12],
+		})
+	}
+}
+
+// data returns the bytes of an entry's value of size bytes per item.
+func (t tiff) data(e entry, size int) []byte {
+	if e.count > 1<<16 {
+		return nil
+	}
+	n := int(e.count) * size
+	if n <= 4 {
+		return e.raw[:n]
+	}
+	o := int(e.value)
+	if o < 0 || o+n > len(t.b) {
+		return nil
+	}
+	return t.b[o : o+n]
+}
+
+func (t tiff) ascii(e entry) string {
+	if e.typ != 2 {
+		return ""
+	}
+	s := string(t.data(e, 1))
+	s, _, _ = strings.Cut(s, "\x00")
+	return strings.TrimSpace(strings.ToValidUTF8(s, ""))
+}
+
+func (t tiff) long(e entry) (uint32, bool) {
+	if e.count != 1 || (e.typ != 4 && e.typ != 13) {
+		return 0, false
+	}
+	return e.value, true
+}
+
+func (t tiff) rationals(e entry) []float64 {
+	if e.typ != 5 {
+		return nil
+	}
+	d := t.data(e, 8)
+	if d == nil {
+		return nil
+	}
+	out := make([]float64, 0, e.count)
+	for i := 0; i+8 <= len(d); i += 8 {
+		num, den := t.order.Uint32(d[i:]), t.order.Uint32(d[i+4:])
+		if den == 0 {
+			return nil
+		}
+		out = append(out, float64(num)/float64(den))
+	}
+	return out
+}

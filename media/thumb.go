@@ -1,0 +1,124 @@
+package media
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/jpeg"
+	"io"
+	"time"
+
+	"golang.org/x/image/draw"
+
+	"github.com/whistle/whistle/backend/derrors"
+)
+
+// ThumbnailSize is the longest side of a thumbnail, in pixels.
+const ThumbnailSize = 320
+
+// MakeThumbnail decodes an image and returns a JPEG of it scaled to fit
+// ThumbnailSize. Re-encoding writes pixels only: the thumbnail carries no
+// EXIF (no position, no device) whatever the original had. The original is
+// not touched. It returns derrors.UnsupportedMediaType if r is not an image
+// of a known format or is larger than MaxThumbnailPixels.
+func MakeThumbnail(r io.Reader) ([]byte, error) {
+	var head bytes.Buffer
+	cfg, _, err := image.DecodeConfig(io.TeeReader(r, &head))
+	if err != nil {
+		return nil, derrors.Wrap(err, derrors.UnsupportedMediaType, "not a decodable image")
+	}
+	if cfg.Width*cfg.Height > MaxThumbnailPixels {
+		return nil, derrors.New(derrors.UnsupportedMediaType, "image of %d×%d is over the thumbnail limit", cfg.Width, cfg.Height)
+	}
+	src, _, err := image.Decode(io.MultiReader(&head, r))
+	if err != nil {
+		return nil, derrors.Wrap(err, derrors.UnsupportedMediaType, "not a decodable image")
+	}
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w > h {
+		w, h = ThumbnailSize, max(1, h*ThumbnailSize/w)
+	} else {
+		w, h = max(1, w*ThumbnailSize/h), ThumbnailSize
+	}
+	if b.Dx() <= ThumbnailSize && b.Dy() <= ThumbnailSize {
+		w, h = b.Dx(), b.Dy()
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), src, b, draw.Src, nil)
+	var out bytes.Buffer
+	if err := jpeg.Encode(&out, dst, &jpeg.Options{Quality: 80}); err != nil {
+		return nil, derrors.Wrap(err, derrors.Internal, "encode thumbnail")
+	}
+	return out.Bytes(), nil
+}
+
+// ProcessThumbnails makes the thumbnails of every verified image still
+// pending, one at a time (decoding is the largest allocation the service
+// makes, so it is never done in parallel), and returns how many it made.
+// An image that cannot be thumbnailed is marked unavailable, not retried.
+func (s *Service) ProcessThumbnails(ctx context.Context) (int, error) {
+	made := 0
+	for {
+		pending, err := s.rec.PendingThumbnails(ctx, 20)
+		if err != nil || len(pending) == 0 {
+			return made, err
+		}
+		for _, e := range pending {
+			state, key, err := s.thumbnail(ctx, e)
+			if err != nil {
+				return made, err // the store is failing: try again later
+			}
+			if err := s.rec.SetThumbnail(ctx, e.ID, state, key); err != nil {
+				return made, err
+			}
+			if state == ThumbnailAvailable {
+				made++
+			}
+		}
+	}
+}
+
+// thumbnail makes and stores one thumbnail, or says why it is unavailable;
+// an error means the store failed and the item stays pending.
+func (s *Service) thumbnail(ctx context.Context, e Evidence) (state, key string, err error) {
+	key = ThumbnailKey(e.SHA256)
+	if _, err := s.store.stat(ctx, key); err == nil {
+		return ThumbnailAvailable, key, nil // same bytes, thumbnail already derived
+	}
+	rc, err := s.store.open(ctx, e.ObjectKey, e.VersionID)
+	if err != nil {
+		return "", "", err
+	}
+	defer rc.Close()
+	jpg, err := MakeThumbnail(rc)
+	if err != nil {
+		if derrors.CodeOf(err) == derrors.UnsupportedMediaType {
+			s.log.WarnContext(ctx, "thumbnail", "evidence", e.ID, "err", err.Error())
+			return "unavailable (not decodable)", "", nil
+		}
+		return "", "", err
+	}
+	if _, err := s.store.putSmall(ctx, key, jpg, TypeJPEG); err != nil {
+		return "", "", err
+	}
+	return ThumbnailAvailable, key, nil
+}
+
+// RunThumbnails makes pending thumbnails whenever an upload completes
+// (KickThumbnails) and every interval, until ctx ends. serve runs it.
+func (s *Service) RunThumbnails(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.ProcessThumbnails(ctx); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "thumbnails", "err", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.thumbs:
+		case <-t.C:
+		}
+	}
+}
