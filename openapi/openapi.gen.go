@@ -60,6 +60,24 @@ func (e CertificateStatusChangeStatus) Valid() bool {
 	}
 }
 
+// Defines values for ChangeOp.
+const (
+	Delete ChangeOp = "delete"
+	Upsert ChangeOp = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the ChangeOp enum.
+func (e ChangeOp) Valid() bool {
+	switch e {
+	case Delete:
+		return true
+	case Upsert:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CheckName.
 const (
 	ObjectStore CheckName = "object_store"
@@ -72,6 +90,57 @@ func (e CheckName) Valid() bool {
 	case ObjectStore:
 		return true
 	case Postgres:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustodyEntryEvent.
+const (
+	CustodyEntryEventCompleted       CustodyEntryEvent = "completed"
+	CustodyEntryEventDeclaredCapture CustodyEntryEvent = "declared_capture"
+	CustodyEntryEventDerived         CustodyEntryEvent = "derived"
+	CustodyEntryEventDownloaded      CustodyEntryEvent = "downloaded"
+	CustodyEntryEventExported        CustodyEntryEvent = "exported"
+	CustodyEntryEventLinked          CustodyEntryEvent = "linked"
+	CustodyEntryEventLocked          CustodyEntryEvent = "locked"
+	CustodyEntryEventQuarantined     CustodyEntryEvent = "quarantined"
+	CustodyEntryEventRejected        CustodyEntryEvent = "rejected"
+	CustodyEntryEventTerminated      CustodyEntryEvent = "terminated"
+	CustodyEntryEventUploadStarted   CustodyEntryEvent = "upload_started"
+	CustodyEntryEventVerified        CustodyEntryEvent = "verified"
+	CustodyEntryEventViewed          CustodyEntryEvent = "viewed"
+)
+
+// Valid indicates whether the value is a known member of the CustodyEntryEvent enum.
+func (e CustodyEntryEvent) Valid() bool {
+	switch e {
+	case CustodyEntryEventCompleted:
+		return true
+	case CustodyEntryEventDeclaredCapture:
+		return true
+	case CustodyEntryEventDerived:
+		return true
+	case CustodyEntryEventDownloaded:
+		return true
+	case CustodyEntryEventExported:
+		return true
+	case CustodyEntryEventLinked:
+		return true
+	case CustodyEntryEventLocked:
+		return true
+	case CustodyEntryEventQuarantined:
+		return true
+	case CustodyEntryEventRejected:
+		return true
+	case CustodyEntryEventTerminated:
+		return true
+	case CustodyEntryEventUploadStarted:
+		return true
+	case CustodyEntryEventVerified:
+		return true
+	case CustodyEntryEventViewed:
 		return true
 	default:
 		return false
@@ -93,6 +162,105 @@ func (e DepartmentKind) Valid() bool {
 	case Resident:
 		return true
 	case Squad:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvidenceKind.
+const (
+	EvidenceKindAudio     EvidenceKind = "audio"
+	EvidenceKindDocument  EvidenceKind = "document"
+	EvidenceKindPhoto     EvidenceKind = "photo"
+	EvidenceKindSignature EvidenceKind = "signature"
+	EvidenceKindVideo     EvidenceKind = "video"
+)
+
+// Valid indicates whether the value is a known member of the EvidenceKind enum.
+func (e EvidenceKind) Valid() bool {
+	switch e {
+	case EvidenceKindAudio:
+		return true
+	case EvidenceKindDocument:
+		return true
+	case EvidenceKindPhoto:
+		return true
+	case EvidenceKindSignature:
+		return true
+	case EvidenceKindVideo:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvidenceLockMode.
+const (
+	COMPLIANCE EvidenceLockMode = "COMPLIANCE"
+	GOVERNANCE EvidenceLockMode = "GOVERNANCE"
+)
+
+// Valid indicates whether the value is a known member of the EvidenceLockMode enum.
+func (e EvidenceLockMode) Valid() bool {
+	switch e {
+	case COMPLIANCE:
+		return true
+	case GOVERNANCE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvidenceStatus.
+const (
+	EvidenceStatusQuarantined EvidenceStatus = "quarantined"
+	EvidenceStatusRejected    EvidenceStatus = "rejected"
+	EvidenceStatusTerminated  EvidenceStatus = "terminated"
+	EvidenceStatusUploading   EvidenceStatus = "uploading"
+	EvidenceStatusVerified    EvidenceStatus = "verified"
+)
+
+// Valid indicates whether the value is a known member of the EvidenceStatus enum.
+func (e EvidenceStatus) Valid() bool {
+	switch e {
+	case EvidenceStatusQuarantined:
+		return true
+	case EvidenceStatusRejected:
+		return true
+	case EvidenceStatusTerminated:
+		return true
+	case EvidenceStatusUploading:
+		return true
+	case EvidenceStatusVerified:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExpectedEvidenceKind.
+const (
+	ExpectedEvidenceKindAudio     ExpectedEvidenceKind = "audio"
+	ExpectedEvidenceKindDocument  ExpectedEvidenceKind = "document"
+	ExpectedEvidenceKindPhoto     ExpectedEvidenceKind = "photo"
+	ExpectedEvidenceKindSignature ExpectedEvidenceKind = "signature"
+	ExpectedEvidenceKindVideo     ExpectedEvidenceKind = "video"
+)
+
+// Valid indicates whether the value is a known member of the ExpectedEvidenceKind enum.
+func (e ExpectedEvidenceKind) Valid() bool {
+	switch e {
+	case ExpectedEvidenceKindAudio:
+		return true
+	case ExpectedEvidenceKindDocument:
+		return true
+	case ExpectedEvidenceKindPhoto:
+		return true
+	case ExpectedEvidenceKindSignature:
+		return true
+	case ExpectedEvidenceKindVideo:
 		return true
 	default:
 		return false
@@ -126,6 +294,48 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case Ok:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InspectionReview.
+const (
+	InspectionReviewApproved InspectionReview = "approved"
+	InspectionReviewNone     InspectionReview = "none"
+	InspectionReviewPending  InspectionReview = "pending"
+	InspectionReviewReturned InspectionReview = "returned"
+)
+
+// Valid indicates whether the value is a known member of the InspectionReview enum.
+func (e InspectionReview) Valid() bool {
+	switch e {
+	case InspectionReviewApproved:
+		return true
+	case InspectionReviewNone:
+		return true
+	case InspectionReviewPending:
+		return true
+	case InspectionReviewReturned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InspectionStatus.
+const (
+	InspectionStatusComplete        InspectionStatus = "complete"
+	InspectionStatusEvidencePending InspectionStatus = "evidence_pending"
+)
+
+// Valid indicates whether the value is a known member of the InspectionStatus enum.
+func (e InspectionStatus) Valid() bool {
+	switch e {
+	case InspectionStatusComplete:
+		return true
+	case InspectionStatusEvidencePending:
 		return true
 	default:
 		return false
@@ -225,6 +435,66 @@ func (e MembershipPosition) Valid() bool {
 	}
 }
 
+// Defines values for MutationResultVerdict.
+const (
+	MutationResultVerdictAcceptedWithExceptions MutationResultVerdict = "accepted_with_exceptions"
+	MutationResultVerdictApplied                MutationResultVerdict = "applied"
+	MutationResultVerdictDuplicate              MutationResultVerdict = "duplicate"
+	MutationResultVerdictRejected               MutationResultVerdict = "rejected"
+	MutationResultVerdictRetry                  MutationResultVerdict = "retry"
+)
+
+// Valid indicates whether the value is a known member of the MutationResultVerdict enum.
+func (e MutationResultVerdict) Valid() bool {
+	switch e {
+	case MutationResultVerdictAcceptedWithExceptions:
+		return true
+	case MutationResultVerdictApplied:
+		return true
+	case MutationResultVerdictDuplicate:
+		return true
+	case MutationResultVerdictRejected:
+		return true
+	case MutationResultVerdictRetry:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NumberBlockRequestDocType.
+const (
+	PenaltyDecision NumberBlockRequestDocType = "penalty_decision"
+)
+
+// Valid indicates whether the value is a known member of the NumberBlockRequestDocType enum.
+func (e NumberBlockRequestDocType) Valid() bool {
+	switch e {
+	case PenaltyDecision:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PartyKind.
+const (
+	Organisation PartyKind = "organisation"
+	Person       PartyKind = "person"
+)
+
+// Valid indicates whether the value is a known member of the PartyKind enum.
+func (e PartyKind) Valid() bool {
+	switch e {
+	case Organisation:
+		return true
+	case Person:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReadinessStatus.
 const (
 	Ready ReadinessStatus = "ready"
@@ -234,6 +504,24 @@ const (
 func (e ReadinessStatus) Valid() bool {
 	switch e {
 	case Ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewDecisionDecision.
+const (
+	Approve ReviewDecisionDecision = "approve"
+	Return  ReviewDecisionDecision = "return"
+)
+
+// Valid indicates whether the value is a known member of the ReviewDecisionDecision enum.
+func (e ReviewDecisionDecision) Valid() bool {
+	switch e {
+	case Approve:
+		return true
+	case Return:
 		return true
 	default:
 		return false
@@ -351,6 +639,58 @@ func (e ImportDatasetParamsSection) Valid() bool {
 	}
 }
 
+// Defines values for ListInspectionsParamsStatus.
+const (
+	ListInspectionsParamsStatusComplete        ListInspectionsParamsStatus = "complete"
+	ListInspectionsParamsStatusEvidencePending ListInspectionsParamsStatus = "evidence_pending"
+)
+
+// Valid indicates whether the value is a known member of the ListInspectionsParamsStatus enum.
+func (e ListInspectionsParamsStatus) Valid() bool {
+	switch e {
+	case ListInspectionsParamsStatusComplete:
+		return true
+	case ListInspectionsParamsStatusEvidencePending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListInspectionsParamsReview.
+const (
+	ListInspectionsParamsReviewApproved ListInspectionsParamsReview = "approved"
+	ListInspectionsParamsReviewNone     ListInspectionsParamsReview = "none"
+	ListInspectionsParamsReviewPending  ListInspectionsParamsReview = "pending"
+	ListInspectionsParamsReviewReturned ListInspectionsParamsReview = "returned"
+)
+
+// Valid indicates whether the value is a known member of the ListInspectionsParamsReview enum.
+func (e ListInspectionsParamsReview) Valid() bool {
+	switch e {
+	case ListInspectionsParamsReviewApproved:
+		return true
+	case ListInspectionsParamsReviewNone:
+		return true
+	case ListInspectionsParamsReviewPending:
+		return true
+	case ListInspectionsParamsReviewReturned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Amendment defines model for Amendment.
+type Amendment struct {
+	// BaseVersion The version corrected; 409 if the record moved on.
+	BaseVersion int    `json:"base_version"`
+	Reason      string `json:"reason"`
+
+	// Record What the officer records at the scene; also the args of inspection.record@1.
+	Record InspectionRecord `json:"record"`
+}
+
 // AuditAnchor defines model for AuditAnchor.
 type AuditAnchor struct {
 	At    time.Time `json:"at"`
@@ -456,6 +796,22 @@ type CertificateStatusChange struct {
 // CertificateStatusChangeStatus defines model for CertificateStatusChange.Status.
 type CertificateStatusChangeStatus string
 
+// Change defines model for Change.
+type Change struct {
+	ChangedAt    time.Time               `json:"changed_at"`
+	EntityId     string                  `json:"entity_id"`
+	EntityType   string                  `json:"entity_type"`
+	Op           ChangeOp                `json:"op"`
+	OriginDevice *string                 `json:"origin_device,omitempty"`
+	OriginSeq    *int64                  `json:"origin_seq,omitempty"`
+	Scope        string                  `json:"scope"`
+	State        *map[string]interface{} `json:"state,omitempty"`
+	Version      int64                   `json:"version"`
+}
+
+// ChangeOp defines model for Change.Op.
+type ChangeOp string
+
 // Check defines model for Check.
 type Check struct {
 	// Error Why the dependency is considered down.
@@ -480,6 +836,26 @@ type CrewCheckIn struct {
 	CheckedInAt time.Time `json:"checked_in_at"`
 	OfficerCode string    `json:"officer_code"`
 }
+
+// Custody defines model for Custody.
+type Custody struct {
+	Entries    []CustodyEntry     `json:"entries"`
+	EvidenceId openapi_types.UUID `json:"evidence_id"`
+}
+
+// CustodyEntry defines model for CustodyEntry.
+type CustodyEntry struct {
+	ActorUserId *string                `json:"actor_user_id,omitempty"`
+	At          time.Time              `json:"at"`
+	Detail      map[string]interface{} `json:"detail"`
+	DeviceId    *string                `json:"device_id,omitempty"`
+	Event       CustodyEntryEvent      `json:"event"`
+	Id          int64                  `json:"id"`
+	RequestId   *string                `json:"request_id,omitempty"`
+}
+
+// CustodyEntryEvent defines model for CustodyEntry.Event.
+type CustodyEntryEvent string
 
 // Dataset Any subset of the organization; applied whole or not at all.
 type Dataset struct {
@@ -557,6 +933,15 @@ type Device struct {
 	UserId       openapi_types.UUID `json:"user_id"`
 }
 
+// DeviceClock defines model for DeviceClock.
+type DeviceClock struct {
+	// SinceBootMs Milliseconds since the device booted.
+	SinceBootMs int64 `json:"since_boot_ms"`
+
+	// Wall The device's wall time when it recorded the act.
+	Wall time.Time `json:"wall"`
+}
+
 // DeviceRegistration defines model for DeviceRegistration.
 type DeviceRegistration struct {
 	Name string `json:"name"`
@@ -565,11 +950,162 @@ type DeviceRegistration struct {
 	PublicKey []byte `json:"public_key"`
 }
 
+// DeviceReport defines model for DeviceReport.
+type DeviceReport struct {
+	AppVersion     *string    `json:"app_version,omitempty"`
+	OldestUnsentAt *time.Time `json:"oldest_unsent_at,omitempty"`
+
+	// QueueDepth Acts recorded on the device and not yet pushed.
+	QueueDepth *int `json:"queue_depth,omitempty"`
+
+	// Wall The device's wall time now (clock skew is measured from it).
+	Wall *time.Time `json:"wall,omitempty"`
+}
+
+// DeviceStatus defines model for DeviceStatus.
+type DeviceStatus struct {
+	AppVersion *string `json:"app_version,omitempty"`
+
+	// ClockSkewMs Device wall time minus server time at its last sync.
+	ClockSkewMs *int64             `json:"clock_skew_ms,omitempty"`
+	DeviceId    openapi_types.UUID `json:"device_id"`
+
+	// Flagged Acts of this device awaiting the team leader's review.
+	Flagged        int                `json:"flagged"`
+	LastAppliedSeq int64              `json:"last_applied_seq"`
+	LastPullAt     *time.Time         `json:"last_pull_at,omitempty"`
+	LastPushAt     *time.Time         `json:"last_push_at,omitempty"`
+	Name           string             `json:"name"`
+	OldestUnsentAt *time.Time         `json:"oldest_unsent_at,omitempty"`
+	QueueDepth     *int               `json:"queue_depth,omitempty"`
+	RevokedAt      *time.Time         `json:"revoked_at,omitempty"`
+	UserId         openapi_types.UUID `json:"user_id"`
+	Username       string             `json:"username"`
+}
+
+// DeviceTime defines model for DeviceTime.
+type DeviceTime struct {
+	SinceBootMs int64     `json:"since_boot_ms"`
+	Wall        time.Time `json:"wall"`
+}
+
 // District defines model for District.
 type District struct {
 	Code   string  `json:"code"`
 	NameEn *string `json:"name_en,omitempty"`
 	NameZh string  `json:"name_zh"`
+}
+
+// DownloadURL defines model for DownloadURL.
+type DownloadURL struct {
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// Url GET it within its validity; it names the exact locked version.
+	Url string `json:"url"`
+}
+
+// Evidence defines model for Evidence.
+type Evidence struct {
+	// CapturedAt Declared by the phone.
+	CapturedAt time.Time `json:"captured_at"`
+
+	// ClientId The phone's UUID of the item.
+	ClientId    openapi_types.UUID `json:"client_id"`
+	CompletedAt *time.Time         `json:"completed_at,omitempty"`
+
+	// ContentType Detected from the bytes.
+	ContentType         *string   `json:"content_type,omitempty"`
+	CreatedAt           time.Time `json:"created_at"`
+	DeclaredContentType string    `json:"declared_content_type"`
+
+	// DeclaredSha256 Hex, computed on the phone at capture.
+	DeclaredSha256 string              `json:"declared_sha256"`
+	DeviceId       *openapi_types.UUID `json:"device_id,omitempty"`
+
+	// Discrepancies Where the EXIF disagrees with the declared capture time or place (noted, not fatal).
+	Discrepancies []string `json:"discrepancies"`
+
+	// Exif What the camera wrote in a JPEG original (the original keeps it; thumbnails do not).
+	Exif *EvidenceEXIF `json:"exif,omitempty"`
+
+	// Id Also the id of its tus upload.
+	Id     openapi_types.UUID `json:"id"`
+	Kind   EvidenceKind       `json:"kind"`
+	Lat    *float64           `json:"lat,omitempty"`
+	Length int64              `json:"length"`
+
+	// LinkedAt When its record was known to have arrived.
+	LinkedAt *time.Time        `json:"linked_at,omitempty"`
+	LockMode *EvidenceLockMode `json:"lock_mode,omitempty"`
+	Lon      *float64          `json:"lon,omitempty"`
+
+	// ObjectKey evidence/sha256/<hex> (shared by items with the same bytes) or quarantine/<id>.
+	ObjectKey *string `json:"object_key,omitempty"`
+
+	// ProblemCode Why rejected or quarantined.
+	ProblemCode   *string `json:"problem_code,omitempty"`
+	ProblemDetail *string `json:"problem_detail,omitempty"`
+
+	// RecordClientId The phone's UUID of the record it belongs to.
+	RecordClientId *openapi_types.UUID `json:"record_client_id,omitempty"`
+	RetainUntil    *time.Time          `json:"retain_until,omitempty"`
+
+	// Sha256 Hex, computed by the server as the bytes arrived.
+	Sha256 *string `json:"sha256,omitempty"`
+
+	// Status verified: the server's SHA-256 equals the phone's and the original is stored under Object Lock;
+	// quarantined: the hashes differ, the bytes are kept apart and never served;
+	// rejected: the bytes are not the declared type (nothing kept); terminated: ended by the phone.
+	Status EvidenceStatus `json:"status"`
+
+	// StreetCode The street of the uploader's team when the upload began.
+	StreetCode *string `json:"street_code,omitempty"`
+
+	// Thumbnail pending, available, none, or unavailable (<why>), e.g. unavailable (heic).
+	Thumbnail  string             `json:"thumbnail"`
+	UploaderId openapi_types.UUID `json:"uploader_id"`
+	VersionId  *string            `json:"version_id,omitempty"`
+}
+
+// EvidenceKind defines model for Evidence.Kind.
+type EvidenceKind string
+
+// EvidenceLockMode defines model for Evidence.LockMode.
+type EvidenceLockMode string
+
+// EvidenceStatus verified: the server's SHA-256 equals the phone's and the original is stored under Object Lock;
+// quarantined: the hashes differ, the bytes are kept apart and never served;
+// rejected: the bytes are not the declared type (nothing kept); terminated: ended by the phone.
+type EvidenceStatus string
+
+// EvidenceEXIF What the camera wrote in a JPEG original (the original keeps it; thumbnails do not).
+type EvidenceEXIF struct {
+	// DateTimeOriginal As written, e.g. 2026:03:01 10:15:00.
+	DateTimeOriginal   *string  `json:"date_time_original,omitempty"`
+	Lat                *float64 `json:"lat,omitempty"`
+	Lon                *float64 `json:"lon,omitempty"`
+	Make               *string  `json:"make,omitempty"`
+	Model              *string  `json:"model,omitempty"`
+	OffsetTimeOriginal *string  `json:"offset_time_original,omitempty"`
+}
+
+// ExpectedEvidence defines model for ExpectedEvidence.
+type ExpectedEvidence struct {
+	ClientId    openapi_types.UUID   `json:"client_id"`
+	ContentType string               `json:"content_type"`
+	Kind        ExpectedEvidenceKind `json:"kind"`
+	Sha256      string               `json:"sha256"`
+	Size        int64                `json:"size"`
+}
+
+// ExpectedEvidenceKind defines model for ExpectedEvidence.Kind.
+type ExpectedEvidenceKind string
+
+// FieldChange defines model for FieldChange.
+type FieldChange struct {
+	Field string      `json:"field"`
+	From  interface{} `json:"from,omitempty"`
+	To    interface{} `json:"to,omitempty"`
 }
 
 // FieldError defines model for FieldError.
@@ -606,7 +1142,10 @@ type ImportProblem struct {
 	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
 	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
 	// `conflict`, `payload_too_large`, `unsupported_media_type`,
-	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`.
+	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`;
+	// for resumable uploads also `gone` (410), `locked` (423, retry),
+	// `precondition_failed` (412), `checksum_mismatch` (460) and
+	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
 	//
 	//
 	// Example: validation_failed
@@ -628,6 +1167,110 @@ type ImportReport struct {
 	Applied  bool           `json:"applied"`
 	Counts   map[string]int `json:"counts"`
 	Rejected []RowError     `json:"rejected"`
+}
+
+// Inspection defines model for Inspection.
+type Inspection struct {
+	ActAt      time.Time `json:"act_at"`
+	Assessment struct {
+		Decisions  []map[string]interface{} `json:"decisions"`
+		Exceptions []InspectionException    `json:"exceptions"`
+		Lead       *string                  `json:"lead,omitempty"`
+		Tier       string                   `json:"tier"`
+	} `json:"assessment"`
+	DeviceId         *string   `json:"device_id,omitempty"`
+	EvidenceVerified []string  `json:"evidence_verified"`
+	Masked           bool      `json:"masked"`
+	ReceivedAt       time.Time `json:"received_at"`
+
+	// Record The InspectionRecord of the current version (party data masked when `masked`).
+	Record        map[string]interface{} `json:"record"`
+	RecordedBy    string                 `json:"recorded_by"`
+	ReturnReasons *[]string              `json:"return_reasons,omitempty"`
+	Review        InspectionReview       `json:"review"`
+	Status        InspectionStatus       `json:"status"`
+	StreetCode    string                 `json:"street_code"`
+	Version       int                    `json:"version"`
+}
+
+// InspectionReview defines model for Inspection.Review.
+type InspectionReview string
+
+// InspectionStatus defines model for Inspection.Status.
+type InspectionStatus string
+
+// InspectionException defines model for InspectionException.
+type InspectionException struct {
+	// Code MEASURE_BEYOND_TIER, MEASURE_NOT_IN_MATTER, FINE_ABOVE_SIMPLE_CEILING, SEIZURE_WITHOUT_SECOND_INSPECTOR, MIXED_CREW_SEIZURE_REVIEW, SEIZURE_RECORD_UNSIGNED, TIER_DIFFERS_FROM_PHONE, FORM_NUMBER_OUTSIDE_BLOCK, FORM_NUMBER_REUSED
+	Code    string  `json:"code"`
+	En      string  `json:"en"`
+	Subject *string `json:"subject,omitempty"`
+	Zh      string  `json:"zh"`
+}
+
+// InspectionHistory defines model for InspectionHistory.
+type InspectionHistory struct {
+	Reviews []struct {
+		At       time.Time `json:"at"`
+		Decision string    `json:"decision"`
+		Reasons  *[]string `json:"reasons,omitempty"`
+		Reviewer string    `json:"reviewer"`
+		Version  int       `json:"version"`
+	} `json:"reviews"`
+	Versions []struct {
+		At         time.Time              `json:"at"`
+		Author     string                 `json:"author"`
+		Exceptions int                    `json:"exceptions"`
+		Reason     string                 `json:"reason"`
+		Record     map[string]interface{} `json:"record"`
+		Review     string                 `json:"review"`
+		Version    int                    `json:"version"`
+	} `json:"versions"`
+}
+
+// InspectionRecord What the officer records at the scene; also the args of inspection.record@1.
+type InspectionRecord struct {
+	Crew     []CrewCheckIn      `json:"crew"`
+	EndedAt  *DeviceTime        `json:"ended_at,omitempty"`
+	Evidence []ExpectedEvidence `json:"evidence"`
+	Findings string             `json:"findings"`
+
+	// Id Client-generated UUID.
+	Id       openapi_types.UUID `json:"id"`
+	Location struct {
+		AccuracyM float32 `json:"accuracy_m"`
+		Address   string  `json:"address"`
+		Lat       float32 `json:"lat"`
+		Lon       float32 `json:"lon"`
+	} `json:"location"`
+	MatterCodes []string       `json:"matter_codes"`
+	Measures    []MeasureTaken `json:"measures"`
+	Party       *Party         `json:"party,omitempty"`
+
+	// PhoneTier enforcement (执法程序, 2+ holders), onsite_inspection (现场检查程序, 1 holder),
+	// onsite_investigation (现场调查程序, none; matter of the squad or a resident department),
+	// refer (none; matter of a listed department).
+	PhoneTier *Tier `json:"phone_tier,omitempty"`
+
+	// RecordText The on-site record (现场笔录).
+	RecordText string `json:"record_text"`
+	Signatures struct {
+		Officers []struct {
+			OfficerCode string `json:"officer_code"`
+			Signature   []byte `json:"signature"`
+		} `json:"officers"`
+		Party *struct {
+			// EvidenceId The signature image (evidence).
+			EvidenceId *openapi_types.UUID `json:"evidence_id,omitempty"`
+			Refused    bool                `json:"refused"`
+		} `json:"party,omitempty"`
+		Witness *struct {
+			EvidenceId *openapi_types.UUID `json:"evidence_id,omitempty"`
+			Name       string              `json:"name"`
+		} `json:"witness,omitempty"`
+	} `json:"signatures"`
+	StartedAt DeviceTime `json:"started_at"`
+	TeamCode  string     `json:"team_code"`
 }
 
 // Login defines model for Login.
@@ -732,6 +1375,39 @@ type Me struct {
 // Measure defines model for Measure.
 type Measure string
 
+// MeasureTaken defines model for MeasureTaken.
+type MeasureTaken struct {
+	Fine *struct {
+		AmountYuan int `json:"amount_yuan"`
+
+		// FormNumber From the device's number block.
+		FormNumber string `json:"form_number"`
+	} `json:"fine,omitempty"`
+	Kind       Measure `json:"kind"`
+	MatterCode string  `json:"matter_code"`
+	Seizure    *struct {
+		CustodyPlace string `json:"custody_place"`
+
+		// Deadline Set by the server: 30 days (60 with an extension), moved to the next working day.
+		Deadline        *time.Time `json:"deadline,omitempty"`
+		ExtensionReason *string    `json:"extension_reason,omitempty"`
+		Items           []struct {
+			Condition string                `json:"condition"`
+			Name      string                `json:"name"`
+			PhotoIds  *[]openapi_types.UUID `json:"photo_ids,omitempty"`
+			Quantity  float32               `json:"quantity"`
+			Unit      string                `json:"unit"`
+		} `json:"items"`
+
+		// Urgent An emergency measure: report to the agency head within 24 hours.
+		Urgent bool `json:"urgent"`
+	} `json:"seizure,omitempty"`
+	Summons *struct {
+		At    time.Time `json:"at"`
+		Place string    `json:"place"`
+	} `json:"summons,omitempty"`
+}
+
 // Member defines model for Member.
 type Member struct {
 	Certificates []Certificate `json:"certificates"`
@@ -755,6 +1431,76 @@ type Membership struct {
 // MembershipPosition defines model for Membership.Position.
 type MembershipPosition string
 
+// Mutation defines model for Mutation.
+type Mutation struct {
+	// Args The arguments of the named mutation (e.g. an InspectionRecord).
+	Args  map[string]interface{} `json:"args"`
+	Clock DeviceClock            `json:"clock"`
+
+	// EntityId Client-generated UUID of the entity created or changed.
+	EntityId openapi_types.UUID `json:"entity_id"`
+
+	// Name Example: inspection.record@1
+	Name string `json:"name"`
+
+	// Seq Per device: 1, 2, 3, ... never reused.
+	Seq int64 `json:"seq"`
+
+	// Signature Ed25519 signature by the device key over the canonical encoding.
+	Signature []byte `json:"signature"`
+}
+
+// MutationResult defines model for MutationResult.
+type MutationResult struct {
+	EntityId   string           `json:"entity_id"`
+	Exceptions *[]SyncException `json:"exceptions,omitempty"`
+	Problem    *SyncProblem     `json:"problem,omitempty"`
+	Seq        int64            `json:"seq"`
+
+	// State The entity as the server now holds it.
+	State   *map[string]interface{} `json:"state,omitempty"`
+	Verdict MutationResultVerdict   `json:"verdict"`
+}
+
+// MutationResultVerdict defines model for MutationResult.Verdict.
+type MutationResultVerdict string
+
+// NumberBlock defines model for NumberBlock.
+type NumberBlock struct {
+	DocType  string             `json:"doc_type"`
+	First    int64              `json:"first"`
+	Id       openapi_types.UUID `json:"id"`
+	IssuedAt time.Time          `json:"issued_at"`
+	Last     int64              `json:"last"`
+	Prefix   string             `json:"prefix"`
+}
+
+// NumberBlockReport defines model for NumberBlockReport.
+type NumberBlockReport struct {
+	Block NumberBlock `json:"block"`
+
+	// Owner Username of the device's user.
+	Owner  string  `json:"owner"`
+	Unused []int64 `json:"unused"`
+	Used   []struct {
+		InspectionId openapi_types.UUID `json:"inspection_id"`
+		Number       int64              `json:"number"`
+	} `json:"used"`
+	Voided []struct {
+		Number int64  `json:"number"`
+		Reason string `json:"reason"`
+	} `json:"voided"`
+}
+
+// NumberBlockRequest defines model for NumberBlockRequest.
+type NumberBlockRequest struct {
+	Count   int                       `json:"count"`
+	DocType NumberBlockRequestDocType `json:"doc_type"`
+}
+
+// NumberBlockRequestDocType defines model for NumberBlockRequest.DocType.
+type NumberBlockRequestDocType string
+
 // Officer defines model for Officer.
 type Officer struct {
 	// Auxiliary Auxiliary staff (协管员, guards, grid workers, volunteers) never hold enforcement authority.
@@ -770,6 +1516,25 @@ type Officer struct {
 	// Phone Masked (e.g. 138****0001) outside the officer's own street.
 	Phone *string `json:"phone,omitempty"`
 }
+
+// Party defines model for Party.
+type Party struct {
+	// Address A person's address is masked outside the case team.
+	Address         *string `json:"address,omitempty"`
+	BusinessLicence *string `json:"business_licence,omitempty"`
+
+	// IdNumber Masked outside the case team.
+	IdNumber *string   `json:"id_number,omitempty"`
+	IdType   *string   `json:"id_type,omitempty"`
+	Kind     PartyKind `json:"kind"`
+	Name     string    `json:"name"`
+
+	// Phone Masked outside the case team.
+	Phone *string `json:"phone,omitempty"`
+}
+
+// PartyKind defines model for Party.Kind.
+type PartyKind string
 
 // Policy defines model for Policy.
 type Policy struct {
@@ -796,7 +1561,10 @@ type Problem struct {
 	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
 	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
 	// `conflict`, `payload_too_large`, `unsupported_media_type`,
-	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`.
+	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`;
+	// for resumable uploads also `gone` (410), `locked` (423, retry),
+	// `precondition_failed` (412), `checksum_mismatch` (460) and
+	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
 	//
 	//
 	// Example: validation_failed
@@ -810,6 +1578,34 @@ type Problem struct {
 
 	// Type A URI naming the problem type (`urn:whistle:problem:<code>`).
 	Type string `json:"type"`
+}
+
+// PullRequest defines model for PullRequest.
+type PullRequest struct {
+	// Cursors The device's cursor per scope it holds data of; {} for a first bootstrap.
+	Cursors map[string]int64 `json:"cursors"`
+	Limit   *int             `json:"limit,omitempty"`
+	Report  *DeviceReport    `json:"report,omitempty"`
+}
+
+// PullResponse defines model for PullResponse.
+type PullResponse struct {
+	Complete       bool        `json:"complete"`
+	Evicted        []string    `json:"evicted"`
+	LastAppliedSeq int64       `json:"last_applied_seq"`
+	Scopes         []ScopePage `json:"scopes"`
+}
+
+// PushRequest defines model for PushRequest.
+type PushRequest struct {
+	Mutations []Mutation    `json:"mutations"`
+	Report    *DeviceReport `json:"report,omitempty"`
+}
+
+// PushResponse defines model for PushResponse.
+type PushResponse struct {
+	LastAppliedSeq int64            `json:"last_applied_seq"`
+	Results        []MutationResult `json:"results"`
 }
 
 // Readiness defines model for Readiness.
@@ -828,7 +1624,10 @@ type ReadinessProblem struct {
 	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
 	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
 	// `conflict`, `payload_too_large`, `unsupported_media_type`,
-	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`.
+	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`;
+	// for resumable uploads also `gone` (410), `locked` (423, retry),
+	// `precondition_failed` (412), `checksum_mismatch` (460) and
+	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
 	//
 	//
 	// Example: validation_failed
@@ -854,6 +1653,41 @@ type RefreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
+// ResyncProblem defines model for ResyncProblem.
+type ResyncProblem struct {
+	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
+	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
+	// `conflict`, `payload_too_large`, `unsupported_media_type`,
+	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`;
+	// for resumable uploads also `gone` (410), `locked` (423, retry),
+	// `precondition_failed` (412), `checksum_mismatch` (460) and
+	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
+	//
+	//
+	// Example: validation_failed
+	Code      string        `json:"code"`
+	Detail    *string       `json:"detail,omitempty"`
+	Errors    *[]FieldError `json:"errors,omitempty"`
+	Instance  *string       `json:"instance,omitempty"`
+	RequestId *string       `json:"request_id,omitempty"`
+	Scopes    []string      `json:"scopes"`
+	Status    int           `json:"status"`
+	Title     string        `json:"title"`
+
+	// Type A URI naming the problem type (`urn:whistle:problem:<code>`).
+	Type string `json:"type"`
+}
+
+// ReviewDecision defines model for ReviewDecision.
+type ReviewDecision struct {
+	Decision ReviewDecisionDecision `json:"decision"`
+	Reasons  *[]string              `json:"reasons,omitempty"`
+	Version  int                    `json:"version"`
+}
+
+// ReviewDecisionDecision defines model for ReviewDecision.Decision.
+type ReviewDecisionDecision string
+
 // Role defines model for Role.
 type Role string
 
@@ -878,6 +1712,14 @@ type RowError struct {
 
 // RowErrorCode defines model for RowError.Code.
 type RowErrorCode string
+
+// ScopePage defines model for ScopePage.
+type ScopePage struct {
+	Changes  []Change `json:"changes"`
+	Complete bool     `json:"complete"`
+	Cursor   int64    `json:"cursor"`
+	Scope    string   `json:"scope"`
+}
 
 // Session defines model for Session.
 type Session struct {
@@ -905,6 +1747,24 @@ type Street struct {
 	NameZh       string  `json:"name_zh"`
 }
 
+// SyncException defines model for SyncException.
+type SyncException struct {
+	Code    string  `json:"code"`
+	En      string  `json:"en"`
+	Subject *string `json:"subject,omitempty"`
+	Zh      string  `json:"zh"`
+}
+
+// SyncProblem defines model for SyncProblem.
+type SyncProblem struct {
+	Code   string `json:"code"`
+	Fields *[]struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"fields,omitempty"`
+	Message string `json:"message"`
+}
+
 // Team defines model for Team.
 type Team struct {
 	Code       string `json:"code"`
@@ -923,6 +1783,18 @@ type At = time.Time
 // DeviceID defines model for DeviceID.
 type DeviceID = openapi_types.UUID
 
+// EvidenceID defines model for EvidenceID.
+type EvidenceID = openapi_types.UUID
+
+// InspectionID defines model for InspectionID.
+type InspectionID = openapi_types.UUID
+
+// TusResumable defines model for TusResumable.
+type TusResumable = string
+
+// UploadID defines model for UploadID.
+type UploadID = openapi_types.UUID
+
 // BadRequest RFC 9457 problem details with Whistle's stable `code`.
 type BadRequest = Problem
 
@@ -934,6 +1806,9 @@ type Forbidden = Problem
 
 // NotFound RFC 9457 problem details with Whistle's stable `code`.
 type NotFound = Problem
+
+// TusProblem RFC 9457 problem details with Whistle's stable `code`.
+type TusProblem = Problem
 
 // Unauthorized RFC 9457 problem details with Whistle's stable `code`.
 type Unauthorized = Problem
@@ -989,6 +1864,30 @@ type ImportDatasetParams struct {
 // ImportDatasetParamsSection defines parameters for ImportDataset.
 type ImportDatasetParamsSection string
 
+// ListInspectionsParams defines parameters for ListInspections.
+type ListInspectionsParams struct {
+	Team    *string                      `form:"team,omitempty" json:"team,omitempty"`
+	Status  *ListInspectionsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Review  *ListInspectionsParamsReview `form:"review,omitempty" json:"review,omitempty"`
+	Matter  *string                      `form:"matter,omitempty" json:"matter,omitempty"`
+	Officer *string                      `form:"officer,omitempty" json:"officer,omitempty"`
+	From    *time.Time                   `form:"from,omitempty" json:"from,omitempty"`
+	To      *time.Time                   `form:"to,omitempty" json:"to,omitempty"`
+	Limit   *int                         `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListInspectionsParamsStatus defines parameters for ListInspections.
+type ListInspectionsParamsStatus string
+
+// ListInspectionsParamsReview defines parameters for ListInspections.
+type ListInspectionsParamsReview string
+
+// InspectionDiffParams defines parameters for InspectionDiff.
+type InspectionDiffParams struct {
+	From int `form:"from" json:"from"`
+	To   int `form:"to" json:"to"`
+}
+
 // ListMattersParams defines parameters for ListMatters.
 type ListMattersParams struct {
 	// At The moment to judge at (RFC 3339); now when absent.
@@ -996,6 +1895,12 @@ type ListMattersParams struct {
 
 	// Department Only the matters of this department code.
 	Department *string `form:"department,omitempty" json:"department,omitempty"`
+}
+
+// VoidNumbersJSONBody defines parameters for VoidNumbers.
+type VoidNumbersJSONBody struct {
+	Numbers []int64 `json:"numbers"`
+	Reason  string  `json:"reason"`
 }
 
 // ListPoliciesParams defines parameters for ListPolicies.
@@ -1042,6 +1947,27 @@ type RegisterDeviceJSONRequestBody = DeviceRegistration
 
 // RevokeDeviceJSONRequestBody defines body for RevokeDevice for application/json ContentType.
 type RevokeDeviceJSONRequestBody = Reason
+
+// RecordInspectionJSONRequestBody defines body for RecordInspection for application/json ContentType.
+type RecordInspectionJSONRequestBody = InspectionRecord
+
+// AmendInspectionJSONRequestBody defines body for AmendInspection for application/json ContentType.
+type AmendInspectionJSONRequestBody = Amendment
+
+// ReviewInspectionJSONRequestBody defines body for ReviewInspection for application/json ContentType.
+type ReviewInspectionJSONRequestBody = ReviewDecision
+
+// IssueNumberBlockJSONRequestBody defines body for IssueNumberBlock for application/json ContentType.
+type IssueNumberBlockJSONRequestBody = NumberBlockRequest
+
+// VoidNumbersJSONRequestBody defines body for VoidNumbers for application/json ContentType.
+type VoidNumbersJSONRequestBody VoidNumbersJSONBody
+
+// SyncPullJSONRequestBody defines body for SyncPull for application/json ContentType.
+type SyncPullJSONRequestBody = PullRequest
+
+// SyncPushJSONRequestBody defines body for SyncPush for application/json ContentType.
+type SyncPushJSONRequestBody = PushRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1111,6 +2037,48 @@ type ServerInterface interface {
 	// RevokeDevice Revoke a device (lost phone); its sessions end at once.
 	// (POST /v1/devices/{device_id}/revoke)
 	RevokeDevice(c *fiber.Ctx, deviceId DeviceID) error
+	// ListEvidenceOrphans Evidence whose record has not arrived, completed longer ago than the configured age (WHISTLE_EVIDENCE_ORPHAN_AGE).
+	// (GET /v1/evidence/orphans)
+	ListEvidenceOrphans(c *fiber.Ctx) error
+	// GetEvidence One evidence item's metadata (logged as viewed).
+	// (GET /v1/evidence/{evidence_id})
+	GetEvidence(c *fiber.Ctx, evidenceId EvidenceID) error
+	// GetEvidenceContent The original, streamed through the API (logged as downloaded).
+	// (GET /v1/evidence/{evidence_id}/content)
+	GetEvidenceContent(c *fiber.Ctx, evidenceId EvidenceID) error
+	// GetEvidenceCustody The chain of custody of an item, oldest first (the reading is logged too).
+	// (GET /v1/evidence/{evidence_id}/custody)
+	GetEvidenceCustody(c *fiber.Ctx, evidenceId EvidenceID) error
+	// CreateEvidenceDownloadURL A presigned URL that downloads the original straight from the object store, valid at most 5 minutes.
+	// (POST /v1/evidence/{evidence_id}/download-url)
+	CreateEvidenceDownloadURL(c *fiber.Ctx, evidenceId EvidenceID) error
+	// GetEvidenceThumbnail The derived thumbnail (JPEG, at most 320 px, no EXIF) of a verified image (logged as viewed).
+	// (GET /v1/evidence/{evidence_id}/thumbnail)
+	GetEvidenceThumbnail(c *fiber.Ctx, evidenceId EvidenceID) error
+	// ListInspections The inspections of the caller's street (administrators all), newest first; personal data masked.
+	// (GET /v1/inspections)
+	ListInspections(c *fiber.Ctx, params ListInspectionsParams) error
+	// RecordInspection Record an on-site inspection (online; offline phones push inspection.record@1).
+	// (POST /v1/inspections)
+	RecordInspection(c *fiber.Ctx) error
+	// ReviewQueue The team leader's review queue: records of the street awaiting review.
+	// (GET /v1/inspections/review-queue)
+	ReviewQueue(c *fiber.Ctx) error
+	// GetInspection One inspection; personal data in full only for the case team.
+	// (GET /v1/inspections/{id})
+	GetInspection(c *fiber.Ctx, id InspectionID) error
+	// AmendInspection Correct a record; the correction is a new version with its reason (offline: inspection.amend@1).
+	// (POST /v1/inspections/{id}/amendments)
+	AmendInspection(c *fiber.Ctx, id InspectionID) error
+	// InspectionDiff The fields that differ between two versions.
+	// (GET /v1/inspections/{id}/diff)
+	InspectionDiff(c *fiber.Ctx, id InspectionID, params InspectionDiffParams) error
+	// ReviewInspection The team leader approves the current version or returns it for correction.
+	// (POST /v1/inspections/{id}/review)
+	ReviewInspection(c *fiber.Ctx, id InspectionID) error
+	// InspectionHistory Every version of a record, and the review loop.
+	// (GET /v1/inspections/{id}/versions)
+	InspectionHistory(c *fiber.Ctx, id InspectionID) error
 	// ListMatters The matter catalogue (权责清单) as in force at a moment.
 	// (GET /v1/matters)
 	ListMatters(c *fiber.Ctx, params ListMattersParams) error
@@ -1120,6 +2088,15 @@ type ServerInterface interface {
 	// GetMe The caller's own account and scope.
 	// (GET /v1/me)
 	GetMe(c *fiber.Ctx) error
+	// IssueNumberBlock Issue this device a block of document numbers to use offline (e.g. penalty decision forms).
+	// (POST /v1/number-blocks)
+	IssueNumberBlock(c *fiber.Ctx) error
+	// NumberBlockReport Reconcile a number block: used, voided and unused numbers (the gaps to follow up).
+	// (GET /v1/number-blocks/{id}/report)
+	NumberBlockReport(c *fiber.Ctx, id openapi_types.UUID) error
+	// VoidNumbers Void unused numbers of the caller's block, with the reason (a spoiled or lost form).
+	// (POST /v1/number-blocks/{id}/voids)
+	VoidNumbers(c *fiber.Ctx, id openapi_types.UUID) error
 	// GetOfficer One officer with memberships and certificates.
 	// (GET /v1/officers/{code})
 	GetOfficer(c *fiber.Ctx, code string) error
@@ -1129,6 +2106,15 @@ type ServerInterface interface {
 	// ListStreets The streets of the district.
 	// (GET /v1/streets)
 	ListStreets(c *fiber.Ctx) error
+	// ListDeviceStatus Sync status of the devices of the caller's street (team leaders) or of all (administrators).
+	// (GET /v1/sync/devices)
+	ListDeviceStatus(c *fiber.Ctx) error
+	// SyncPull Pull the changes of this device's scopes since its cursors, one page at a time.
+	// (POST /v1/sync/pull)
+	SyncPull(c *fiber.Ctx) error
+	// SyncPush Push mutations recorded on this device, in sequence order.
+	// (POST /v1/sync/push)
+	SyncPush(c *fiber.Ctx) error
 	// GetRoster A street team's members at a moment, with their certificates.
 	// (GET /v1/teams/{code}/roster)
 	GetRoster(c *fiber.Ctx, code string, params GetRosterParams) error
@@ -1746,6 +2732,459 @@ func (siw *ServerInterfaceWrapper) RevokeDevice(c *fiber.Ctx) error {
 	return handler(c)
 }
 
+// ListEvidenceOrphans operation middleware
+func (siw *ServerInterfaceWrapper) ListEvidenceOrphans(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListEvidenceOrphans(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetEvidence operation middleware
+func (siw *ServerInterfaceWrapper) GetEvidence(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "evidence_id" -------------
+	var evidenceId EvidenceID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "evidence_id", c.Params("evidence_id"), &evidenceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter evidence_id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetEvidence(c, evidenceId)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetEvidenceContent operation middleware
+func (siw *ServerInterfaceWrapper) GetEvidenceContent(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "evidence_id" -------------
+	var evidenceId EvidenceID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "evidence_id", c.Params("evidence_id"), &evidenceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter evidence_id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetEvidenceContent(c, evidenceId)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetEvidenceCustody operation middleware
+func (siw *ServerInterfaceWrapper) GetEvidenceCustody(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "evidence_id" -------------
+	var evidenceId EvidenceID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "evidence_id", c.Params("evidence_id"), &evidenceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter evidence_id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetEvidenceCustody(c, evidenceId)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// CreateEvidenceDownloadURL operation middleware
+func (siw *ServerInterfaceWrapper) CreateEvidenceDownloadURL(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "evidence_id" -------------
+	var evidenceId EvidenceID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "evidence_id", c.Params("evidence_id"), &evidenceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter evidence_id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.CreateEvidenceDownloadURL(c, evidenceId)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetEvidenceThumbnail operation middleware
+func (siw *ServerInterfaceWrapper) GetEvidenceThumbnail(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "evidence_id" -------------
+	var evidenceId EvidenceID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "evidence_id", c.Params("evidence_id"), &evidenceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter evidence_id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetEvidenceThumbnail(c, evidenceId)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ListInspections operation middleware
+func (siw *ServerInterfaceWrapper) ListInspections(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListInspectionsParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "team" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "team", query, &params.Team, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter team: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", query, &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter status: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "review" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "review", query, &params.Review, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter review: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "matter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "matter", query, &params.Matter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter matter: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "officer" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "officer", query, &params.Officer, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter officer: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", query, &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter from: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", query, &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter to: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListInspections(c, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// RecordInspection operation middleware
+func (siw *ServerInterfaceWrapper) RecordInspection(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.RecordInspection(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ReviewQueue operation middleware
+func (siw *ServerInterfaceWrapper) ReviewQueue(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ReviewQueue(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetInspection operation middleware
+func (siw *ServerInterfaceWrapper) GetInspection(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id InspectionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetInspection(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// AmendInspection operation middleware
+func (siw *ServerInterfaceWrapper) AmendInspection(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id InspectionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.AmendInspection(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// InspectionDiff operation middleware
+func (siw *ServerInterfaceWrapper) InspectionDiff(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id InspectionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params InspectionDiffParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Required query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "from", query, &params.From, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter from: %w", err).Error())
+	}
+
+	// ------------- Required query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "to", query, &params.To, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter to: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.InspectionDiff(c, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ReviewInspection operation middleware
+func (siw *ServerInterfaceWrapper) ReviewInspection(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id InspectionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ReviewInspection(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// InspectionHistory operation middleware
+func (siw *ServerInterfaceWrapper) InspectionHistory(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id InspectionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.InspectionHistory(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
 // ListMatters operation middleware
 func (siw *ServerInterfaceWrapper) ListMatters(c *fiber.Ctx) error {
 
@@ -1837,6 +3276,82 @@ func (siw *ServerInterfaceWrapper) GetMe(c *fiber.Ctx) error {
 	return handler(c)
 }
 
+// IssueNumberBlock operation middleware
+func (siw *ServerInterfaceWrapper) IssueNumberBlock(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.IssueNumberBlock(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// NumberBlockReport operation middleware
+func (siw *ServerInterfaceWrapper) NumberBlockReport(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.NumberBlockReport(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// VoidNumbers operation middleware
+func (siw *ServerInterfaceWrapper) VoidNumbers(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.VoidNumbers(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
 // GetOfficer operation middleware
 func (siw *ServerInterfaceWrapper) GetOfficer(c *fiber.Ctx) error {
 
@@ -1908,6 +3423,60 @@ func (siw *ServerInterfaceWrapper) ListStreets(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.ListStreets(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ListDeviceStatus operation middleware
+func (siw *ServerInterfaceWrapper) ListDeviceStatus(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListDeviceStatus(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// SyncPull operation middleware
+func (siw *ServerInterfaceWrapper) SyncPull(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.SyncPull(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// SyncPush operation middleware
+func (siw *ServerInterfaceWrapper) SyncPush(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.SyncPush(c)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -2027,6 +3596,46 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 
 	router.Post(options.BaseURL+"/v1/authority/decisions", wrapper.DecideAuthority)
 
+	router.Get(options.BaseURL+"/v1/inspections", wrapper.ListInspections)
+
+	router.Post(options.BaseURL+"/v1/inspections", wrapper.RecordInspection)
+
+	router.Get(options.BaseURL+"/v1/inspections/review-queue", wrapper.ReviewQueue)
+
+	router.Get(options.BaseURL+"/v1/inspections/:id", wrapper.GetInspection)
+
+	router.Post(options.BaseURL+"/v1/inspections/:id/amendments", wrapper.AmendInspection)
+
+	router.Post(options.BaseURL+"/v1/inspections/:id/review", wrapper.ReviewInspection)
+
+	router.Get(options.BaseURL+"/v1/inspections/:id/versions", wrapper.InspectionHistory)
+
+	router.Get(options.BaseURL+"/v1/inspections/:id/diff", wrapper.InspectionDiff)
+
+	router.Post(options.BaseURL+"/v1/number-blocks", wrapper.IssueNumberBlock)
+
+	router.Get(options.BaseURL+"/v1/number-blocks/:id/report", wrapper.NumberBlockReport)
+
+	router.Post(options.BaseURL+"/v1/number-blocks/:id/voids", wrapper.VoidNumbers)
+
+	router.Post(options.BaseURL+"/v1/sync/push", wrapper.SyncPush)
+
+	router.Post(options.BaseURL+"/v1/sync/pull", wrapper.SyncPull)
+
+	router.Get(options.BaseURL+"/v1/sync/devices", wrapper.ListDeviceStatus)
+
+	router.Get(options.BaseURL+"/v1/evidence/orphans", wrapper.ListEvidenceOrphans)
+
+	router.Get(options.BaseURL+"/v1/evidence/:evidence_id", wrapper.GetEvidence)
+
+	router.Get(options.BaseURL+"/v1/evidence/:evidence_id/content", wrapper.GetEvidenceContent)
+
+	router.Get(options.BaseURL+"/v1/evidence/:evidence_id/thumbnail", wrapper.GetEvidenceThumbnail)
+
+	router.Post(options.BaseURL+"/v1/evidence/:evidence_id/download-url", wrapper.CreateEvidenceDownloadURL)
+
+	router.Get(options.BaseURL+"/v1/evidence/:evidence_id/custody", wrapper.GetEvidenceCustody)
+
 	router.Get(options.BaseURL+"/v1/admin/audit", wrapper.QueryAudit)
 
 	router.Get(options.BaseURL+"/v1/admin/audit/export", wrapper.ExportAudit)
@@ -2058,6 +3667,24 @@ type ForbiddenApplicationProblemPlusJSONResponse Problem
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type TusHeadProblemResponseHeaders struct {
+	CacheControl string
+	TusProblem   string
+	TusResumable string
+}
+type TusHeadProblemResponse struct {
+	Headers TusHeadProblemResponseHeaders
+}
+
+type TusProblemResponseHeaders struct {
+	TusResumable string
+}
+type TusProblemApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TusProblemResponseHeaders
+}
 
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
 
@@ -3309,6 +4936,959 @@ func (response RevokeDevicedefaultApplicationProblemPlusJSONResponse) VisitRevok
 	return ctx.JSON(&response.Body)
 }
 
+type ListEvidenceOrphansRequestObject struct {
+}
+
+type ListEvidenceOrphansResponseObject interface {
+	VisitListEvidenceOrphansResponse(ctx *fiber.Ctx) error
+}
+
+type ListEvidenceOrphans200JSONResponse []Evidence
+
+func (response ListEvidenceOrphans200JSONResponse) VisitListEvidenceOrphansResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type ListEvidenceOrphans401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvidenceOrphans401ApplicationProblemPlusJSONResponse) VisitListEvidenceOrphansResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListEvidenceOrphans403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvidenceOrphans403ApplicationProblemPlusJSONResponse) VisitListEvidenceOrphansResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ListEvidenceOrphansdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListEvidenceOrphansdefaultApplicationProblemPlusJSONResponse) VisitListEvidenceOrphansResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetEvidenceRequestObject struct {
+	EvidenceId EvidenceID `json:"evidence_id"`
+}
+
+type GetEvidenceResponseObject interface {
+	VisitGetEvidenceResponse(ctx *fiber.Ctx) error
+}
+
+type GetEvidence200JSONResponse Evidence
+
+func (response GetEvidence200JSONResponse) VisitGetEvidenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidence401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidence401ApplicationProblemPlusJSONResponse) VisitGetEvidenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidence404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidence404ApplicationProblemPlusJSONResponse) VisitGetEvidenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidencedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetEvidencedefaultApplicationProblemPlusJSONResponse) VisitGetEvidenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetEvidenceContentRequestObject struct {
+	EvidenceId EvidenceID `json:"evidence_id"`
+}
+
+type GetEvidenceContentResponseObject interface {
+	VisitGetEvidenceContentResponse(ctx *fiber.Ctx) error
+}
+
+type GetEvidenceContent200ResponseHeaders struct {
+	Digest *string
+}
+
+type GetEvidenceContent200AsteriskResponse struct {
+	Body          io.Reader
+	Headers       GetEvidenceContent200ResponseHeaders
+	ContentType   string
+	ContentLength int64
+}
+
+func (response GetEvidenceContent200AsteriskResponse) VisitGetEvidenceContentResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Digest != nil {
+		ctx.Response().Header.Set("Digest", fmt.Sprint(*response.Headers.Digest))
+	}
+	ctx.Response().Header.Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		ctx.Response().Header.Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	ctx.Status(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(ctx.Response().BodyWriter(), response.Body)
+	return err
+}
+
+type GetEvidenceContent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceContent401ApplicationProblemPlusJSONResponse) VisitGetEvidenceContentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceContent404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceContent404ApplicationProblemPlusJSONResponse) VisitGetEvidenceContentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceContent409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceContent409ApplicationProblemPlusJSONResponse) VisitGetEvidenceContentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceContent422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceContent422ApplicationProblemPlusJSONResponse) VisitGetEvidenceContentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceContentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetEvidenceContentdefaultApplicationProblemPlusJSONResponse) VisitGetEvidenceContentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetEvidenceCustodyRequestObject struct {
+	EvidenceId EvidenceID `json:"evidence_id"`
+}
+
+type GetEvidenceCustodyResponseObject interface {
+	VisitGetEvidenceCustodyResponse(ctx *fiber.Ctx) error
+}
+
+type GetEvidenceCustody200JSONResponse Custody
+
+func (response GetEvidenceCustody200JSONResponse) VisitGetEvidenceCustodyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceCustody401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceCustody401ApplicationProblemPlusJSONResponse) VisitGetEvidenceCustodyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceCustody404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceCustody404ApplicationProblemPlusJSONResponse) VisitGetEvidenceCustodyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceCustodydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetEvidenceCustodydefaultApplicationProblemPlusJSONResponse) VisitGetEvidenceCustodyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type CreateEvidenceDownloadURLRequestObject struct {
+	EvidenceId EvidenceID `json:"evidence_id"`
+}
+
+type CreateEvidenceDownloadURLResponseObject interface {
+	VisitCreateEvidenceDownloadURLResponse(ctx *fiber.Ctx) error
+}
+
+type CreateEvidenceDownloadURL201JSONResponse DownloadURL
+
+func (response CreateEvidenceDownloadURL201JSONResponse) VisitCreateEvidenceDownloadURLResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceDownloadURL401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceDownloadURL401ApplicationProblemPlusJSONResponse) VisitCreateEvidenceDownloadURLResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceDownloadURL404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceDownloadURL404ApplicationProblemPlusJSONResponse) VisitCreateEvidenceDownloadURLResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceDownloadURL409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceDownloadURL409ApplicationProblemPlusJSONResponse) VisitCreateEvidenceDownloadURLResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceDownloadURL422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceDownloadURL422ApplicationProblemPlusJSONResponse) VisitCreateEvidenceDownloadURLResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceDownloadURLdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateEvidenceDownloadURLdefaultApplicationProblemPlusJSONResponse) VisitCreateEvidenceDownloadURLResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetEvidenceThumbnailRequestObject struct {
+	EvidenceId EvidenceID `json:"evidence_id"`
+}
+
+type GetEvidenceThumbnailResponseObject interface {
+	VisitGetEvidenceThumbnailResponse(ctx *fiber.Ctx) error
+}
+
+type GetEvidenceThumbnail200ImagejpegResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetEvidenceThumbnail200ImagejpegResponse) VisitGetEvidenceThumbnailResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		ctx.Response().Header.Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	ctx.Status(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(ctx.Response().BodyWriter(), response.Body)
+	return err
+}
+
+type GetEvidenceThumbnail401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceThumbnail401ApplicationProblemPlusJSONResponse) VisitGetEvidenceThumbnailResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceThumbnail404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceThumbnail404ApplicationProblemPlusJSONResponse) VisitGetEvidenceThumbnailResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceThumbnail409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceThumbnail409ApplicationProblemPlusJSONResponse) VisitGetEvidenceThumbnailResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceThumbnail422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceThumbnail422ApplicationProblemPlusJSONResponse) VisitGetEvidenceThumbnailResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceThumbnaildefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetEvidenceThumbnaildefaultApplicationProblemPlusJSONResponse) VisitGetEvidenceThumbnailResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListInspectionsRequestObject struct {
+	Params ListInspectionsParams
+}
+
+type ListInspectionsResponseObject interface {
+	VisitListInspectionsResponse(ctx *fiber.Ctx) error
+}
+
+type ListInspections200JSONResponse []Inspection
+
+func (response ListInspections200JSONResponse) VisitListInspectionsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type ListInspections400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListInspections400ApplicationProblemPlusJSONResponse) VisitListInspectionsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ListInspections401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListInspections401ApplicationProblemPlusJSONResponse) VisitListInspectionsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListInspections403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListInspections403ApplicationProblemPlusJSONResponse) VisitListInspectionsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ListInspectionsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListInspectionsdefaultApplicationProblemPlusJSONResponse) VisitListInspectionsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type RecordInspectionRequestObject struct {
+	Body *RecordInspectionJSONRequestBody
+}
+
+type RecordInspectionResponseObject interface {
+	VisitRecordInspectionResponse(ctx *fiber.Ctx) error
+}
+
+type RecordInspection201JSONResponse Inspection
+
+func (response RecordInspection201JSONResponse) VisitRecordInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response)
+}
+
+type RecordInspection400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RecordInspection400ApplicationProblemPlusJSONResponse) VisitRecordInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type RecordInspection401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordInspection401ApplicationProblemPlusJSONResponse) VisitRecordInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type RecordInspection403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordInspection403ApplicationProblemPlusJSONResponse) VisitRecordInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type RecordInspection409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordInspection409ApplicationProblemPlusJSONResponse) VisitRecordInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type RecordInspection422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordInspection422ApplicationProblemPlusJSONResponse) VisitRecordInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type RecordInspectiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RecordInspectiondefaultApplicationProblemPlusJSONResponse) VisitRecordInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ReviewQueueRequestObject struct {
+}
+
+type ReviewQueueResponseObject interface {
+	VisitReviewQueueResponse(ctx *fiber.Ctx) error
+}
+
+type ReviewQueue200JSONResponse []Inspection
+
+func (response ReviewQueue200JSONResponse) VisitReviewQueueResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type ReviewQueue401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ReviewQueue401ApplicationProblemPlusJSONResponse) VisitReviewQueueResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ReviewQueue403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ReviewQueue403ApplicationProblemPlusJSONResponse) VisitReviewQueueResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ReviewQueuedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ReviewQueuedefaultApplicationProblemPlusJSONResponse) VisitReviewQueueResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetInspectionRequestObject struct {
+	Id InspectionID `json:"id"`
+}
+
+type GetInspectionResponseObject interface {
+	VisitGetInspectionResponse(ctx *fiber.Ctx) error
+}
+
+type GetInspection200JSONResponse Inspection
+
+func (response GetInspection200JSONResponse) VisitGetInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type GetInspection401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetInspection401ApplicationProblemPlusJSONResponse) VisitGetInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetInspection404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetInspection404ApplicationProblemPlusJSONResponse) VisitGetInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetInspectiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetInspectiondefaultApplicationProblemPlusJSONResponse) VisitGetInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type AmendInspectionRequestObject struct {
+	Id   InspectionID `json:"id"`
+	Body *AmendInspectionJSONRequestBody
+}
+
+type AmendInspectionResponseObject interface {
+	VisitAmendInspectionResponse(ctx *fiber.Ctx) error
+}
+
+type AmendInspection200JSONResponse Inspection
+
+func (response AmendInspection200JSONResponse) VisitAmendInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type AmendInspection400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AmendInspection400ApplicationProblemPlusJSONResponse) VisitAmendInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type AmendInspection401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AmendInspection401ApplicationProblemPlusJSONResponse) VisitAmendInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type AmendInspection403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AmendInspection403ApplicationProblemPlusJSONResponse) VisitAmendInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type AmendInspection404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AmendInspection404ApplicationProblemPlusJSONResponse) VisitAmendInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type AmendInspection409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AmendInspection409ApplicationProblemPlusJSONResponse) VisitAmendInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type AmendInspection422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response AmendInspection422ApplicationProblemPlusJSONResponse) VisitAmendInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type AmendInspectiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AmendInspectiondefaultApplicationProblemPlusJSONResponse) VisitAmendInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type InspectionDiffRequestObject struct {
+	Id     InspectionID `json:"id"`
+	Params InspectionDiffParams
+}
+
+type InspectionDiffResponseObject interface {
+	VisitInspectionDiffResponse(ctx *fiber.Ctx) error
+}
+
+type InspectionDiff200JSONResponse []FieldChange
+
+func (response InspectionDiff200JSONResponse) VisitInspectionDiffResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type InspectionDiff400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response InspectionDiff400ApplicationProblemPlusJSONResponse) VisitInspectionDiffResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type InspectionDiff401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response InspectionDiff401ApplicationProblemPlusJSONResponse) VisitInspectionDiffResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type InspectionDiff404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response InspectionDiff404ApplicationProblemPlusJSONResponse) VisitInspectionDiffResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type InspectionDiffdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response InspectionDiffdefaultApplicationProblemPlusJSONResponse) VisitInspectionDiffResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ReviewInspectionRequestObject struct {
+	Id   InspectionID `json:"id"`
+	Body *ReviewInspectionJSONRequestBody
+}
+
+type ReviewInspectionResponseObject interface {
+	VisitReviewInspectionResponse(ctx *fiber.Ctx) error
+}
+
+type ReviewInspection200JSONResponse Inspection
+
+func (response ReviewInspection200JSONResponse) VisitReviewInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type ReviewInspection400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReviewInspection400ApplicationProblemPlusJSONResponse) VisitReviewInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ReviewInspection401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ReviewInspection401ApplicationProblemPlusJSONResponse) VisitReviewInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ReviewInspection403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ReviewInspection403ApplicationProblemPlusJSONResponse) VisitReviewInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ReviewInspection404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ReviewInspection404ApplicationProblemPlusJSONResponse) VisitReviewInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ReviewInspection409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ReviewInspection409ApplicationProblemPlusJSONResponse) VisitReviewInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type ReviewInspection422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ReviewInspection422ApplicationProblemPlusJSONResponse) VisitReviewInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type ReviewInspectiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ReviewInspectiondefaultApplicationProblemPlusJSONResponse) VisitReviewInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type InspectionHistoryRequestObject struct {
+	Id InspectionID `json:"id"`
+}
+
+type InspectionHistoryResponseObject interface {
+	VisitInspectionHistoryResponse(ctx *fiber.Ctx) error
+}
+
+type InspectionHistory200JSONResponse InspectionHistory
+
+func (response InspectionHistory200JSONResponse) VisitInspectionHistoryResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type InspectionHistory401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response InspectionHistory401ApplicationProblemPlusJSONResponse) VisitInspectionHistoryResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type InspectionHistory404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response InspectionHistory404ApplicationProblemPlusJSONResponse) VisitInspectionHistoryResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type InspectionHistorydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response InspectionHistorydefaultApplicationProblemPlusJSONResponse) VisitInspectionHistoryResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
 type ListMattersRequestObject struct {
 	Params ListMattersParams
 }
@@ -3444,6 +6024,204 @@ type GetMedefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetMedefaultApplicationProblemPlusJSONResponse) VisitGetMeResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type IssueNumberBlockRequestObject struct {
+	Body *IssueNumberBlockJSONRequestBody
+}
+
+type IssueNumberBlockResponseObject interface {
+	VisitIssueNumberBlockResponse(ctx *fiber.Ctx) error
+}
+
+type IssueNumberBlock201JSONResponse NumberBlock
+
+func (response IssueNumberBlock201JSONResponse) VisitIssueNumberBlockResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response)
+}
+
+type IssueNumberBlock400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response IssueNumberBlock400ApplicationProblemPlusJSONResponse) VisitIssueNumberBlockResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type IssueNumberBlock401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response IssueNumberBlock401ApplicationProblemPlusJSONResponse) VisitIssueNumberBlockResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type IssueNumberBlock403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response IssueNumberBlock403ApplicationProblemPlusJSONResponse) VisitIssueNumberBlockResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type IssueNumberBlockdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response IssueNumberBlockdefaultApplicationProblemPlusJSONResponse) VisitIssueNumberBlockResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type NumberBlockReportRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type NumberBlockReportResponseObject interface {
+	VisitNumberBlockReportResponse(ctx *fiber.Ctx) error
+}
+
+type NumberBlockReport200JSONResponse NumberBlockReport
+
+func (response NumberBlockReport200JSONResponse) VisitNumberBlockReportResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type NumberBlockReport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response NumberBlockReport401ApplicationProblemPlusJSONResponse) VisitNumberBlockReportResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type NumberBlockReport404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response NumberBlockReport404ApplicationProblemPlusJSONResponse) VisitNumberBlockReportResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type NumberBlockReportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response NumberBlockReportdefaultApplicationProblemPlusJSONResponse) VisitNumberBlockReportResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type VoidNumbersRequestObject struct {
+	Id   openapi_types.UUID `json:"id"`
+	Body *VoidNumbersJSONRequestBody
+}
+
+type VoidNumbersResponseObject interface {
+	VisitVoidNumbersResponse(ctx *fiber.Ctx) error
+}
+
+type VoidNumbers200JSONResponse NumberBlockReport
+
+func (response VoidNumbers200JSONResponse) VisitVoidNumbersResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type VoidNumbers400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response VoidNumbers400ApplicationProblemPlusJSONResponse) VisitVoidNumbersResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type VoidNumbers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response VoidNumbers401ApplicationProblemPlusJSONResponse) VisitVoidNumbersResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type VoidNumbers404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response VoidNumbers404ApplicationProblemPlusJSONResponse) VisitVoidNumbersResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type VoidNumbers409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response VoidNumbers409ApplicationProblemPlusJSONResponse) VisitVoidNumbersResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type VoidNumbers422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response VoidNumbers422ApplicationProblemPlusJSONResponse) VisitVoidNumbersResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type VoidNumbersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response VoidNumbersdefaultApplicationProblemPlusJSONResponse) VisitVoidNumbersResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(response.StatusCode)
 
@@ -3591,6 +6369,233 @@ func (response ListStreetsdefaultApplicationProblemPlusJSONResponse) VisitListSt
 	return ctx.JSON(&response.Body)
 }
 
+type ListDeviceStatusRequestObject struct {
+}
+
+type ListDeviceStatusResponseObject interface {
+	VisitListDeviceStatusResponse(ctx *fiber.Ctx) error
+}
+
+type ListDeviceStatus200JSONResponse []DeviceStatus
+
+func (response ListDeviceStatus200JSONResponse) VisitListDeviceStatusResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type ListDeviceStatus401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeviceStatus401ApplicationProblemPlusJSONResponse) VisitListDeviceStatusResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListDeviceStatus403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeviceStatus403ApplicationProblemPlusJSONResponse) VisitListDeviceStatusResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ListDeviceStatusdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListDeviceStatusdefaultApplicationProblemPlusJSONResponse) VisitListDeviceStatusResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type SyncPullRequestObject struct {
+	Body *SyncPullJSONRequestBody
+}
+
+type SyncPullResponseObject interface {
+	VisitSyncPullResponse(ctx *fiber.Ctx) error
+}
+
+type SyncPull200JSONResponse PullResponse
+
+func (response SyncPull200JSONResponse) VisitSyncPullResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type SyncPull400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SyncPull400ApplicationProblemPlusJSONResponse) VisitSyncPullResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type SyncPull401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SyncPull401ApplicationProblemPlusJSONResponse) VisitSyncPullResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type SyncPull403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SyncPull403ApplicationProblemPlusJSONResponse) VisitSyncPullResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type SyncPull410ApplicationProblemPlusJSONResponse ResyncProblem
+
+func (response SyncPull410ApplicationProblemPlusJSONResponse) VisitSyncPullResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(410)
+
+	return ctx.JSON(&response)
+}
+
+type SyncPull422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response SyncPull422ApplicationProblemPlusJSONResponse) VisitSyncPullResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type SyncPull426ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response SyncPull426ApplicationProblemPlusJSONResponse) VisitSyncPullResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(426)
+
+	return ctx.JSON(&response)
+}
+
+type SyncPulldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SyncPulldefaultApplicationProblemPlusJSONResponse) VisitSyncPullResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type SyncPushRequestObject struct {
+	Body *SyncPushJSONRequestBody
+}
+
+type SyncPushResponseObject interface {
+	VisitSyncPushResponse(ctx *fiber.Ctx) error
+}
+
+type SyncPush200JSONResponse PushResponse
+
+func (response SyncPush200JSONResponse) VisitSyncPushResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type SyncPush400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SyncPush400ApplicationProblemPlusJSONResponse) VisitSyncPushResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type SyncPush401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SyncPush401ApplicationProblemPlusJSONResponse) VisitSyncPushResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type SyncPush403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SyncPush403ApplicationProblemPlusJSONResponse) VisitSyncPushResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type SyncPush413ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response SyncPush413ApplicationProblemPlusJSONResponse) VisitSyncPushResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type SyncPush422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response SyncPush422ApplicationProblemPlusJSONResponse) VisitSyncPushResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type SyncPushdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SyncPushdefaultApplicationProblemPlusJSONResponse) VisitSyncPushResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
 type GetRosterRequestObject struct {
 	Code   string `json:"code"`
 	Params GetRosterParams
@@ -3722,6 +6727,48 @@ type StrictServerInterface interface {
 	// RevokeDevice Revoke a device (lost phone); its sessions end at once.
 	// (POST /v1/devices/{device_id}/revoke)
 	RevokeDevice(ctx context.Context, request RevokeDeviceRequestObject) (RevokeDeviceResponseObject, error)
+	// ListEvidenceOrphans Evidence whose record has not arrived, completed longer ago than the configured age (WHISTLE_EVIDENCE_ORPHAN_AGE).
+	// (GET /v1/evidence/orphans)
+	ListEvidenceOrphans(ctx context.Context, request ListEvidenceOrphansRequestObject) (ListEvidenceOrphansResponseObject, error)
+	// GetEvidence One evidence item's metadata (logged as viewed).
+	// (GET /v1/evidence/{evidence_id})
+	GetEvidence(ctx context.Context, request GetEvidenceRequestObject) (GetEvidenceResponseObject, error)
+	// GetEvidenceContent The original, streamed through the API (logged as downloaded).
+	// (GET /v1/evidence/{evidence_id}/content)
+	GetEvidenceContent(ctx context.Context, request GetEvidenceContentRequestObject) (GetEvidenceContentResponseObject, error)
+	// GetEvidenceCustody The chain of custody of an item, oldest first (the reading is logged too).
+	// (GET /v1/evidence/{evidence_id}/custody)
+	GetEvidenceCustody(ctx context.Context, request GetEvidenceCustodyRequestObject) (GetEvidenceCustodyResponseObject, error)
+	// CreateEvidenceDownloadURL A presigned URL that downloads the original straight from the object store, valid at most 5 minutes.
+	// (POST /v1/evidence/{evidence_id}/download-url)
+	CreateEvidenceDownloadURL(ctx context.Context, request CreateEvidenceDownloadURLRequestObject) (CreateEvidenceDownloadURLResponseObject, error)
+	// GetEvidenceThumbnail The derived thumbnail (JPEG, at most 320 px, no EXIF) of a verified image (logged as viewed).
+	// (GET /v1/evidence/{evidence_id}/thumbnail)
+	GetEvidenceThumbnail(ctx context.Context, request GetEvidenceThumbnailRequestObject) (GetEvidenceThumbnailResponseObject, error)
+	// ListInspections The inspections of the caller's street (administrators all), newest first; personal data masked.
+	// (GET /v1/inspections)
+	ListInspections(ctx context.Context, request ListInspectionsRequestObject) (ListInspectionsResponseObject, error)
+	// RecordInspection Record an on-site inspection (online; offline phones push inspection.record@1).
+	// (POST /v1/inspections)
+	RecordInspection(ctx context.Context, request RecordInspectionRequestObject) (RecordInspectionResponseObject, error)
+	// ReviewQueue The team leader's review queue: records of the street awaiting review.
+	// (GET /v1/inspections/review-queue)
+	ReviewQueue(ctx context.Context, request ReviewQueueRequestObject) (ReviewQueueResponseObject, error)
+	// GetInspection One inspection; personal data in full only for the case team.
+	// (GET /v1/inspections/{id})
+	GetInspection(ctx context.Context, request GetInspectionRequestObject) (GetInspectionResponseObject, error)
+	// AmendInspection Correct a record; the correction is a new version with its reason (offline: inspection.amend@1).
+	// (POST /v1/inspections/{id}/amendments)
+	AmendInspection(ctx context.Context, request AmendInspectionRequestObject) (AmendInspectionResponseObject, error)
+	// InspectionDiff The fields that differ between two versions.
+	// (GET /v1/inspections/{id}/diff)
+	InspectionDiff(ctx context.Context, request InspectionDiffRequestObject) (InspectionDiffResponseObject, error)
+	// ReviewInspection The team leader approves the current version or returns it for correction.
+	// (POST /v1/inspections/{id}/review)
+	ReviewInspection(ctx context.Context, request ReviewInspectionRequestObject) (ReviewInspectionResponseObject, error)
+	// InspectionHistory Every version of a record, and the review loop.
+	// (GET /v1/inspections/{id}/versions)
+	InspectionHistory(ctx context.Context, request InspectionHistoryRequestObject) (InspectionHistoryResponseObject, error)
 	// ListMatters The matter catalogue (权责清单) as in force at a moment.
 	// (GET /v1/matters)
 	ListMatters(ctx context.Context, request ListMattersRequestObject) (ListMattersResponseObject, error)
@@ -3731,6 +6778,15 @@ type StrictServerInterface interface {
 	// GetMe The caller's own account and scope.
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// IssueNumberBlock Issue this device a block of document numbers to use offline (e.g. penalty decision forms).
+	// (POST /v1/number-blocks)
+	IssueNumberBlock(ctx context.Context, request IssueNumberBlockRequestObject) (IssueNumberBlockResponseObject, error)
+	// NumberBlockReport Reconcile a number block: used, voided and unused numbers (the gaps to follow up).
+	// (GET /v1/number-blocks/{id}/report)
+	NumberBlockReport(ctx context.Context, request NumberBlockReportRequestObject) (NumberBlockReportResponseObject, error)
+	// VoidNumbers Void unused numbers of the caller's block, with the reason (a spoiled or lost form).
+	// (POST /v1/number-blocks/{id}/voids)
+	VoidNumbers(ctx context.Context, request VoidNumbersRequestObject) (VoidNumbersResponseObject, error)
 	// GetOfficer One officer with memberships and certificates.
 	// (GET /v1/officers/{code})
 	GetOfficer(ctx context.Context, request GetOfficerRequestObject) (GetOfficerResponseObject, error)
@@ -3740,6 +6796,15 @@ type StrictServerInterface interface {
 	// ListStreets The streets of the district.
 	// (GET /v1/streets)
 	ListStreets(ctx context.Context, request ListStreetsRequestObject) (ListStreetsResponseObject, error)
+	// ListDeviceStatus Sync status of the devices of the caller's street (team leaders) or of all (administrators).
+	// (GET /v1/sync/devices)
+	ListDeviceStatus(ctx context.Context, request ListDeviceStatusRequestObject) (ListDeviceStatusResponseObject, error)
+	// SyncPull Pull the changes of this device's scopes since its cursors, one page at a time.
+	// (POST /v1/sync/pull)
+	SyncPull(ctx context.Context, request SyncPullRequestObject) (SyncPullResponseObject, error)
+	// SyncPush Push mutations recorded on this device, in sequence order.
+	// (POST /v1/sync/push)
+	SyncPush(ctx context.Context, request SyncPushRequestObject) (SyncPushResponseObject, error)
 	// GetRoster A street team's members at a moment, with their certificates.
 	// (GET /v1/teams/{code}/roster)
 	GetRoster(ctx context.Context, request GetRosterRequestObject) (GetRosterResponseObject, error)
@@ -4487,6 +7552,421 @@ func (sh *strictHandler) RevokeDevice(ctx *fiber.Ctx, deviceId DeviceID) error {
 	return nil
 }
 
+// ListEvidenceOrphans operation middleware
+func (sh *strictHandler) ListEvidenceOrphans(ctx *fiber.Ctx) error {
+	var request ListEvidenceOrphansRequestObject
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEvidenceOrphans(ctx.UserContext(), request.(ListEvidenceOrphansRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEvidenceOrphans")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListEvidenceOrphansResponseObject); ok {
+		if err := validResponse.VisitListEvidenceOrphansResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvidence operation middleware
+func (sh *strictHandler) GetEvidence(ctx *fiber.Ctx, evidenceId EvidenceID) error {
+	var request GetEvidenceRequestObject
+
+	request.EvidenceId = evidenceId
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvidence(ctx.UserContext(), request.(GetEvidenceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvidence")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEvidenceResponseObject); ok {
+		if err := validResponse.VisitGetEvidenceResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvidenceContent operation middleware
+func (sh *strictHandler) GetEvidenceContent(ctx *fiber.Ctx, evidenceId EvidenceID) error {
+	var request GetEvidenceContentRequestObject
+
+	request.EvidenceId = evidenceId
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvidenceContent(ctx.UserContext(), request.(GetEvidenceContentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvidenceContent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEvidenceContentResponseObject); ok {
+		if err := validResponse.VisitGetEvidenceContentResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvidenceCustody operation middleware
+func (sh *strictHandler) GetEvidenceCustody(ctx *fiber.Ctx, evidenceId EvidenceID) error {
+	var request GetEvidenceCustodyRequestObject
+
+	request.EvidenceId = evidenceId
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvidenceCustody(ctx.UserContext(), request.(GetEvidenceCustodyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvidenceCustody")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEvidenceCustodyResponseObject); ok {
+		if err := validResponse.VisitGetEvidenceCustodyResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateEvidenceDownloadURL operation middleware
+func (sh *strictHandler) CreateEvidenceDownloadURL(ctx *fiber.Ctx, evidenceId EvidenceID) error {
+	var request CreateEvidenceDownloadURLRequestObject
+
+	request.EvidenceId = evidenceId
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateEvidenceDownloadURL(ctx.UserContext(), request.(CreateEvidenceDownloadURLRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateEvidenceDownloadURL")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateEvidenceDownloadURLResponseObject); ok {
+		if err := validResponse.VisitCreateEvidenceDownloadURLResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvidenceThumbnail operation middleware
+func (sh *strictHandler) GetEvidenceThumbnail(ctx *fiber.Ctx, evidenceId EvidenceID) error {
+	var request GetEvidenceThumbnailRequestObject
+
+	request.EvidenceId = evidenceId
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvidenceThumbnail(ctx.UserContext(), request.(GetEvidenceThumbnailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvidenceThumbnail")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEvidenceThumbnailResponseObject); ok {
+		if err := validResponse.VisitGetEvidenceThumbnailResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListInspections operation middleware
+func (sh *strictHandler) ListInspections(ctx *fiber.Ctx, params ListInspectionsParams) error {
+	var request ListInspectionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListInspections(ctx.UserContext(), request.(ListInspectionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListInspections")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListInspectionsResponseObject); ok {
+		if err := validResponse.VisitListInspectionsResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordInspection operation middleware
+func (sh *strictHandler) RecordInspection(ctx *fiber.Ctx) error {
+	var request RecordInspectionRequestObject
+
+	var body RecordInspectionJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordInspection(ctx.UserContext(), request.(RecordInspectionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordInspection")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordInspectionResponseObject); ok {
+		if err := validResponse.VisitRecordInspectionResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReviewQueue operation middleware
+func (sh *strictHandler) ReviewQueue(ctx *fiber.Ctx) error {
+	var request ReviewQueueRequestObject
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ReviewQueue(ctx.UserContext(), request.(ReviewQueueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReviewQueue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReviewQueueResponseObject); ok {
+		if err := validResponse.VisitReviewQueueResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetInspection operation middleware
+func (sh *strictHandler) GetInspection(ctx *fiber.Ctx, id InspectionID) error {
+	var request GetInspectionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInspection(ctx.UserContext(), request.(GetInspectionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInspection")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetInspectionResponseObject); ok {
+		if err := validResponse.VisitGetInspectionResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AmendInspection operation middleware
+func (sh *strictHandler) AmendInspection(ctx *fiber.Ctx, id InspectionID) error {
+	var request AmendInspectionRequestObject
+
+	request.Id = id
+
+	var body AmendInspectionJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.AmendInspection(ctx.UserContext(), request.(AmendInspectionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AmendInspection")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AmendInspectionResponseObject); ok {
+		if err := validResponse.VisitAmendInspectionResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// InspectionDiff operation middleware
+func (sh *strictHandler) InspectionDiff(ctx *fiber.Ctx, id InspectionID, params InspectionDiffParams) error {
+	var request InspectionDiffRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.InspectionDiff(ctx.UserContext(), request.(InspectionDiffRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InspectionDiff")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InspectionDiffResponseObject); ok {
+		if err := validResponse.VisitInspectionDiffResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReviewInspection operation middleware
+func (sh *strictHandler) ReviewInspection(ctx *fiber.Ctx, id InspectionID) error {
+	var request ReviewInspectionRequestObject
+
+	request.Id = id
+
+	var body ReviewInspectionJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ReviewInspection(ctx.UserContext(), request.(ReviewInspectionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReviewInspection")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReviewInspectionResponseObject); ok {
+		if err := validResponse.VisitReviewInspectionResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// InspectionHistory operation middleware
+func (sh *strictHandler) InspectionHistory(ctx *fiber.Ctx, id InspectionID) error {
+	var request InspectionHistoryRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.InspectionHistory(ctx.UserContext(), request.(InspectionHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InspectionHistory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InspectionHistoryResponseObject); ok {
+		if err := validResponse.VisitInspectionHistoryResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListMatters operation middleware
 func (sh *strictHandler) ListMatters(ctx *fiber.Ctx, params ListMattersParams) error {
 	var request ListMattersRequestObject
@@ -4566,6 +8046,113 @@ func (sh *strictHandler) GetMe(ctx *fiber.Ctx) error {
 	return nil
 }
 
+// IssueNumberBlock operation middleware
+func (sh *strictHandler) IssueNumberBlock(ctx *fiber.Ctx) error {
+	var request IssueNumberBlockRequestObject
+
+	var body IssueNumberBlockJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.IssueNumberBlock(ctx.UserContext(), request.(IssueNumberBlockRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IssueNumberBlock")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(IssueNumberBlockResponseObject); ok {
+		if err := validResponse.VisitIssueNumberBlockResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// NumberBlockReport operation middleware
+func (sh *strictHandler) NumberBlockReport(ctx *fiber.Ctx, id openapi_types.UUID) error {
+	var request NumberBlockReportRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.NumberBlockReport(ctx.UserContext(), request.(NumberBlockReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "NumberBlockReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(NumberBlockReportResponseObject); ok {
+		if err := validResponse.VisitNumberBlockReportResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// VoidNumbers operation middleware
+func (sh *strictHandler) VoidNumbers(ctx *fiber.Ctx, id openapi_types.UUID) error {
+	var request VoidNumbersRequestObject
+
+	request.Id = id
+
+	var body VoidNumbersJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.VoidNumbers(ctx.UserContext(), request.(VoidNumbersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VoidNumbers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(VoidNumbersResponseObject); ok {
+		if err := validResponse.VisitVoidNumbersResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetOfficer operation middleware
 func (sh *strictHandler) GetOfficer(ctx *fiber.Ctx, code string) error {
 	var request GetOfficerRequestObject
@@ -4637,6 +8224,109 @@ func (sh *strictHandler) ListStreets(ctx *fiber.Ctx) error {
 		return err
 	} else if validResponse, ok := response.(ListStreetsResponseObject); ok {
 		if err := validResponse.VisitListStreetsResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListDeviceStatus operation middleware
+func (sh *strictHandler) ListDeviceStatus(ctx *fiber.Ctx) error {
+	var request ListDeviceStatusRequestObject
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDeviceStatus(ctx.UserContext(), request.(ListDeviceStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDeviceStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDeviceStatusResponseObject); ok {
+		if err := validResponse.VisitListDeviceStatusResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SyncPull operation middleware
+func (sh *strictHandler) SyncPull(ctx *fiber.Ctx) error {
+	var request SyncPullRequestObject
+
+	var body SyncPullJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.SyncPull(ctx.UserContext(), request.(SyncPullRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SyncPull")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SyncPullResponseObject); ok {
+		if err := validResponse.VisitSyncPullResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SyncPush operation middleware
+func (sh *strictHandler) SyncPush(ctx *fiber.Ctx) error {
+	var request SyncPushRequestObject
+
+	var body SyncPushJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.SyncPush(ctx.UserContext(), request.(SyncPushRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SyncPush")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SyncPushResponseObject); ok {
+		if err := validResponse.VisitSyncPushResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

@@ -9,6 +9,8 @@
 package access
 
 import (
+	"strings"
+
 	"github.com/whistle/whistle/backend/org"
 )
 
@@ -86,18 +88,16 @@ func AskAuthority(sc org.Scope, crewStreets []string) bool {
 }
 
 // MaskPhone hides the middle of a phone number: 13800001234 -> 138****1234.
+// At least four characters are always hidden, so a short number is never
+// shown whole: 12345678 -> ****5678, 12345 -> ****5.
 func MaskPhone(p string) string {
 	r := []rune(p)
 	if len(r) <= 4 {
 		return "****"
 	}
-	keep := 3
-	if len(r) < 8 {
-		keep = 1
-	}
-	out := string(r[:keep])
-	for range len(r) - keep - 4 {
-		out += "*"
-	}
-	return out + string(r[len(r)-4:])
+	hide := max(4, len(r)-7)
+	shown := len(r) - hide
+	suffix := min(4, shown)
+	prefix := shown - suffix
+	return string(r[:prefix]) + strings.Repeat("*", hide) + string(r[len(r)-suffix:])
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"time"
 
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/derrors"
@@ -47,7 +48,13 @@ func (s *server) ImportDataset(ctx context.Context, req openapi.ImportDatasetReq
 		}
 	case req.Body != nil:
 		if req.Params.Section == nil {
-			return nil, derrors.Invalidf("section", "a CSV import names its section: officers, certificates or matters")
+			// The contract's 422 of an import is an ImportProblem: it carries the report.
+			const msg = "a CSV import names its section: officers, certificates or matters"
+			rep := org.Report{Counts: map[org.Section]int{}}
+			rep.Reject("", 0, "", "section", string(derrors.Invalid), msg)
+			e := rejected(rep).(importRejected)
+			e.err.Fields = []derrors.FieldError{{Field: "section", Message: msg}}
+			return nil, e
 		}
 		b, err := io.ReadAll(req.Body)
 		if err != nil {
@@ -98,7 +105,11 @@ func (s *server) CreateCertificate(ctx context.Context, req openapi.CreateCertif
 	if err := rep.Err(); err != nil {
 		return nil, err
 	}
-	out, err := recode[openapi.Certificate](c)
+	stored, err := s.org.Certificate(ctx, c.OfficerCode, c.Number)
+	if err != nil {
+		return nil, err
+	}
+	out, err := recode[openapi.Certificate](stored)
 	return openapi.CreateCertificate201JSONResponse(out), err
 }
 
@@ -143,6 +154,11 @@ func (s *server) SetPolicy(ctx context.Context, req openapi.SetPolicyRequestObje
 		return nil, err
 	}
 	p.Policy.Department = p.DepartmentCode
+	// Acts already judged keep the policy they were judged under: a change
+	// takes effect from now on, never in the past.
+	if p.ValidFrom.Before(s.now().Add(-time.Minute)) {
+		return nil, derrors.Invalidf("/valid_from", "a policy change takes effect from now on; valid_from %s is in the past", p.ValidFrom.Format(time.RFC3339))
+	}
 	rep, err := org.Import(ctx, s.org, s.passwords, org.Dataset{Policies: []org.Policy{p}})
 	if err != nil {
 		return nil, err

@@ -2,10 +2,9 @@
 // openapi/openapi.yaml through the generated strict-server interface.
 //
 // Every request passes, in order: request id, logging and metrics, panic
-// recovery, a deadline, and then, inside its operation's route, validation
-// against the contract with the operation's security requirement. Handlers
-// return errors; the one error handler renders them as RFC 9457
-// problem+json with a stable code.
+// recovery, a deadline, and validation against the contract (authentication
+// first, then parameters and body). Handlers return errors; the one error
+// handler renders them as RFC 9457 problem+json with a stable code.
 package api
 
 import (
@@ -40,6 +39,9 @@ type Config struct {
 	Passwords      identity.PasswordHasher // hashes passwords of imported logins
 	Org            OrgStore
 	Trail          Trail
+	Sync           Sync
+	Inspections    Inspections
+	Evidence       Evidence
 	Now            func() time.Time // the clock; time.Now when nil
 	Dependencies   []Dependency
 	Registry       *prometheus.Registry // request metrics are registered here and /metrics serves it
@@ -70,19 +72,31 @@ func New(cfg Config) (*fiber.App, error) {
 		WriteTimeout:          cfg.RequestTimeout + 5*time.Second,
 		IdleTimeout:           2 * time.Minute,
 		DisableStartupMessage: true,
+		// Evidence uploads stream their bodies (registerTus); every other
+		// route is held to BodyLimit by limitBody.
+		StreamRequestBody: true,
 	})
 	app.Use(requestID)
 	app.Use(observe(cfg.Logger, NewMetrics(cfg.Registry), onError))
 	app.Use(recoverPanic(cfg.Logger))
 	app.Use(deadline(cfg.RequestTimeout))
+	app.Use(limitBody(cfg.BodyLimit))
 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, users: cfg.Users, passwords: cfg.Passwords,
+	if cfg.Sync.Service != nil {
+		// Offline acts are validated against the contract like online ones.
+		validate, err := MutationArgsValidator()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Sync.Service.ValidateArgs(validate)
+	}
+	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, evidence: cfg.Evidence, users: cfg.Users, passwords: cfg.Passwords,
 		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs}
-	openapi.RegisterHandlersWithOptions(app, openapi.NewStrictHandler(srv, nil), openapi.FiberServerOptions{
-		HandlerMiddlewares: []openapi.HandlerMiddlewareFunc{validateRequest(router, cfg.Identity)},
-	})
+	app.Use(validateRequest(router, cfg.Identity))
+	srv.registerTus(app)
+	openapi.RegisterHandlers(app, openapi.NewStrictHandler(srv, []openapi.StrictMiddlewareFunc{keepRawBody}))
 	return app, nil
 }

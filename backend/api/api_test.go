@@ -21,6 +21,7 @@ import (
 	"github.com/whistle/whistle/backend/api/apitest"
 	"github.com/whistle/whistle/backend/argon2id"
 	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/jwt"
 	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/org/demo"
@@ -29,6 +30,7 @@ import (
 	"github.com/whistle/whistle/media"
 	"github.com/whistle/whistle/media/mediatest"
 	"github.com/whistle/whistle/openapi"
+	wsync "github.com/whistle/whistle/sync"
 )
 
 // fixture is an API over its own database and bucket.
@@ -39,6 +41,10 @@ type fixture struct {
 	users  *postgres.UserStore
 	org    *postgres.OrgStore
 	hasher argon2id.Hasher
+	bucket *media.Store
+	// evidence is the evidence service (see evidence_test.go).
+	evidence      *media.Service
+	evidenceStore *postgres.EvidenceStore
 }
 
 type options struct {
@@ -92,28 +98,46 @@ func newFixture(t *testing.T, opt options) *fixture {
 			t.Fatalf("import demo data: %v %+v", err, rep.Rejected)
 		}
 	}
+	f := &fixture{db: db, users: users, org: orgs, hasher: testHasher, bucket: bucket}
+	f.build(t, media.ServiceConfig{}, time.Hour, opt.timeout, objects)
+	return f
+}
+
+// build makes the fixture's API over its database and bucket: at first, and
+// again to act as a restarted instance or another machine.
+func (f *fixture) build(t *testing.T, evidenceCfg media.ServiceConfig, orphanAge, timeout time.Duration, objects api.Pinger) {
+	t.Helper()
+	syncStore := postgres.NewSyncStore(f.db)
+	inspectionStore := postgres.NewInspectionStore(f.db)
+	inspections := inspection.NewService(inspectionStore, f.org, inspection.DefaultCalendar(), time.Now)
+	evidenceCfg.Index = inspections
+	evidence, evidenceStore := newEvidenceWith(t, f.db, f.bucket, evidenceCfg)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewDBStatsCollector(db.SQL, "whistle"))
+	reg.MustRegister(collectors.NewDBStatsCollector(f.db.SQL, "whistle"))
 	app, err := api.New(api.Config{
 		Logger:    slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))),
-		Identity:  newIdentity(t, db),
-		Users:     users,
+		Identity:  newIdentity(t, f.db),
+		Users:     f.users,
 		Passwords: testHasher,
-		Org:       orgs,
-		Trail: api.Trail{Store: postgres.NewAuditStore(db), Sink: bucket, Key: trailKey,
+		Org:       f.org,
+		Trail: api.Trail{Store: postgres.NewAuditStore(f.db), Sink: f.bucket, Key: trailKey,
 			LockMode: media.Governance, Retention: time.Hour},
+		Sync: api.Sync{Service: wsync.NewService(syncStore, inspection.SyncHandlers(inspections), time.Now),
+			Devices: postgres.NewSessionStore(f.db), Reports: syncStore},
+		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
+		Evidence:    api.Evidence{Service: evidence, Orphans: evidenceStore, OrphanAge: orphanAge},
 		Dependencies: []api.Dependency{
-			{Name: "postgres", Check: db},
+			{Name: "postgres", Check: f.db},
 			{Name: "object_store", Check: objects},
 		},
 		Registry:       reg,
-		RequestTimeout: opt.timeout,
+		RequestTimeout: timeout,
 		BodyLimit:      64 << 10,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{app: app, client: apitest.New(t, app), db: db, users: users, org: orgs, hasher: testHasher}
+	f.app, f.client, f.evidence, f.evidenceStore = app, apitest.New(t, app), evidence, evidenceStore
 }
 
 func (f *fixture) addUser(t *testing.T, username, password string, role identity.Role) identity.User {

@@ -59,7 +59,7 @@ func (s *server) DecideAuthority(ctx context.Context, req openapi.DecideAuthorit
 			streets = []string{""} // in no team at that moment: only an administrator may ask
 		}
 		crewStreets = append(crewStreets, streets...)
-		in.Crew = append(in.Crew, crewMember(m, c.CheckedInAt.UTC(), at))
+		in.Crew = append(in.Crew, m.CrewMember(c.CheckedInAt, at))
 	}
 	if len(fields) > 0 {
 		return nil, &derrors.Error{Code: derrors.Invalid, Message: fields[0].Message, Fields: fields}
@@ -81,23 +81,4 @@ func (s *server) DecideAuthority(ctx context.Context, req openapi.DecideAuthorit
 	}
 	out.Matter, err = recode[openapi.Matter](matter)
 	return openapi.DecideAuthority200JSONResponse(out), err
-}
-
-// crewMember is m as the engine sees it at the act's moment: of its
-// certificates, the one valid at the act, else the one that ended last (so
-// the engine can say why it does not count).
-func crewMember(m org.Member, checkedIn, at time.Time) authority.CrewMember {
-	cm := authority.CrewMember{PersonID: m.Officer.Code, Auxiliary: m.Officer.Auxiliary, Department: m.Officer.DepartmentCode,
-		DepartmentKind: m.DepartmentKind, CheckedInAt: checkedIn}
-	for _, c := range m.Certificates {
-		ac := c.AuthorityCertificate()
-		if ac.ValidAt(at) {
-			cm.Certificate = ac
-			return cm
-		}
-		if cm.Certificate == nil || ac.ValidTo.After(cm.Certificate.ValidTo) {
-			cm.Certificate = ac
-		}
-	}
-	return cm
 }

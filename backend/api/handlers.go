@@ -18,16 +18,19 @@ var _ openapi.StrictServerInterface = (*server)(nil)
 
 // server implements the operations of openapi.yaml.
 type server struct {
-	log       *slog.Logger
-	ids       *identity.Service
-	org       OrgStore
-	users     identity.UserStore
-	passwords identity.PasswordHasher
-	trail     Trail
-	now       func() time.Time
-	deps      []Dependency
-	gatherer  prometheus.Gatherer
-	docs      []byte
+	log         *slog.Logger
+	ids         *identity.Service
+	org         OrgStore
+	users       identity.UserStore
+	passwords   identity.PasswordHasher
+	trail       Trail
+	sync        Sync
+	inspections Inspections
+	evidence    Evidence
+	now         func() time.Time
+	deps        []Dependency
+	gatherer    prometheus.Gatherer
+	docs        []byte
 }
 
 // GetHealthz answers while the process runs.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"regexp"
 	"runtime/debug"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/whistle/whistle/backend/audit"
+	"github.com/whistle/whistle/backend/derrors"
 )
 
 // HeaderRequestID carries the request id in both directions.
@@ -103,9 +105,11 @@ func observe(log *slog.Logger, m *Metrics, onError fiber.ErrorHandler) fiber.Han
 		}
 		elapsed := time.Since(start)
 		status := c.Response().StatusCode()
-		route := c.Route().Path
-		if status == fiber.StatusNotFound && route == "/" && c.Path() != "/" {
-			route = "unmatched" // keep label cardinality bounded
+		// The contract's path template keeps label cardinality bounded;
+		// requests matching no operation share the label "unmatched".
+		route, _ := c.Locals(routeKey).(string)
+		if route == "" {
+			route = "unmatched"
 		}
 		method := string([]byte(c.Method()))
 		code := strconv.Itoa(status)
@@ -117,7 +121,47 @@ func observe(log *slog.Logger, m *Metrics, onError fiber.ErrorHandler) fiber.Han
 		}
 		log.Log(c.UserContext(), level, "request",
 			"method", method, "path", c.Path(), "route", route,
-			"status", status, "duration_ms", elapsed.Milliseconds(), "bytes", len(c.Response().Body()))
+			"status", status, "duration_ms", elapsed.Milliseconds(), "bytes", responseSize(c))
 		return nil
+	}
+}
+
+// responseSize is the size of the response body, without reading a
+// streamed body into memory (Body() would) to count it.
+func responseSize(c *fiber.Ctx) int {
+	if c.Response().IsBodyStream() {
+		return c.Response().Header.ContentLength()
+	}
+	return len(c.Response().Body())
+}
+
+// limitBody refuses request bodies over limit bytes (413) before any
+// handler reads them. The server streams request bodies (so that evidence
+// uploads need not fit in memory); every route but the streaming ones is
+// held to the limit here, chunked bodies included.
+func limitBody(limit int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if streamsBody(c.Path()) {
+			return c.Next()
+		}
+		n := c.Request().Header.ContentLength()
+		if n > limit {
+			c.Context().SetConnectionClose()
+			return derrors.New(derrors.PayloadTooLarge, "the body of %d bytes is over the limit of %d", n, limit)
+		}
+		if n == -1 { // chunked: read at most one byte past the limit
+			if stream := c.Context().RequestBodyStream(); stream != nil {
+				b, err := io.ReadAll(io.LimitReader(stream, int64(limit)+1))
+				if err != nil {
+					return derrors.Wrap(err, derrors.BadRequest, "the body could not be read")
+				}
+				if len(b) > limit {
+					c.Context().SetConnectionClose()
+					return derrors.New(derrors.PayloadTooLarge, "the body is over the limit of %d bytes", limit)
+				}
+				c.Request().SetBodyRaw(b)
+			}
+		}
+		return c.Next()
 	}
 }

@@ -23,8 +23,10 @@ type OrgStore interface {
 	Roster(ctx context.Context, team string, at time.Time) (org.Roster, error)
 	Officers(ctx context.Context, codes []string) ([]org.Member, error)
 	TeamStreets(ctx context.Context) (map[string]string, error)
+	TeamOfStreet(ctx context.Context, street string) (string, error)
 	Import(ctx context.Context, ds org.Dataset, hashes map[string]string) (org.Report, error)
 	SetCertificateStatus(ctx context.Context, number, status string, since time.Time, reason string) (org.Certificate, error)
+	Certificate(ctx context.Context, officerCode, number string) (org.Certificate, error)
 	AddMatterVersion(ctx context.Context, m org.Matter) (org.MatterInForce, error)
 }
 
@@ -144,6 +146,14 @@ func (s *server) GetRoster(ctx context.Context, req openapi.GetRosterRequestObje
 	if err != nil {
 		return nil, err
 	}
+	// A roster of the past names members who have left the street since:
+	// their phone number is masked, as it is to anyone outside their street now.
+	now := s.now()
+	for i, m := range r.Members {
+		if visible, masked := access.Officer(sc, m, streetsOf(m, streets, now)); (!visible || masked) && m.Officer.Phone != "" {
+			r.Members[i].Officer.Phone = access.MaskPhone(m.Officer.Phone)
+		}
+	}
 	out, err := recode[openapi.Roster](r)
 	return openapi.GetRoster200JSONResponse(out), err
 }
@@ -190,11 +200,17 @@ func (s *server) streetsAt(ctx context.Context, m org.Member, t time.Time) ([]st
 	if err != nil {
 		return nil, err
 	}
+	return streetsOf(m, teams, t), nil
+}
+
+// streetsOf returns the streets of m's memberships in force at t; teams maps
+// team codes to street codes.
+func streetsOf(m org.Member, teams map[string]string, t time.Time) []string {
 	var out []string
 	for _, ms := range m.Officer.Memberships {
 		if ms.ActiveAt(t) {
 			out = append(out, teams[ms.TeamCode])
 		}
 	}
-	return out, nil
+	return out
 }

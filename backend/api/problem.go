@@ -25,8 +25,26 @@ var statusOf = map[derrors.Code]int{
 	derrors.UnsupportedMediaType: http.StatusUnsupportedMediaType,
 	derrors.TooManyRequests:      http.StatusTooManyRequests,
 	derrors.Timeout:              http.StatusGatewayTimeout,
+	derrors.ResyncRequired:       http.StatusGone,
+	derrors.UpgradeRequired:      http.StatusUpgradeRequired,
 	derrors.Unavailable:          http.StatusServiceUnavailable,
 	derrors.Internal:             http.StatusInternalServerError,
+	derrors.Gone:                 http.StatusGone,
+	derrors.Locked:               http.StatusLocked,
+	derrors.PreconditionFailed:   http.StatusPreconditionFailed,
+	derrors.ChecksumMismatch:     StatusChecksumMismatch,
+	derrors.EvidenceHashMismatch: http.StatusUnprocessableEntity,
+}
+
+// StatusChecksumMismatch is tus's 460 Checksum Mismatch.
+const StatusChecksumMismatch = 460
+
+// statusText is http.StatusText, with tus's own status.
+func statusText(status int) string {
+	if status == StatusChecksumMismatch {
+		return "Checksum Mismatch"
+	}
+	return http.StatusText(status)
 }
 
 // codeOfFiberStatus translates Fiber's own errors (no route, body too large...).
@@ -86,7 +104,7 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 
 		p := map[string]any{
 			"type":       "urn:whistle:problem:" + string(de.Code),
-			"title":      http.StatusText(status),
+			"title":      statusText(status),
 			"status":     status,
 			"code":       string(de.Code),
 			"detail":     detail,

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/audit"
 	"github.com/whistle/whistle/openapi"
@@ -19,7 +21,9 @@ import (
 
 // notMutating are the POST operations that change nothing, with why.
 var notMutating = map[string]string{
-	"decideAuthority": "explains a decision for given inputs; stores nothing",
+	"discoverEvidenceUploads": "tus discovery (OPTIONS); stores nothing",
+	"decideAuthority":         "explains a decision for given inputs; stores nothing",
+	"syncPull":                "reads; stores only the device's own sync telemetry (last pull, clock skew, queue depth)",
 }
 
 // TestTrail_EveryMutatingRoute enumerates the mutating operations of the
@@ -86,6 +90,55 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 			return call{"POST", "/v1/admin/users/community.b1/disable", "application/json", `{"reason":"left the community office"}`, admin}
 		},
 		"anchorAudit": func() call { return call{"POST", "/v1/admin/audit/anchors", "", "", admin} },
+		// Evidence (see trailEvidence in evidence_test.go).
+		"createEvidenceUpload": func() call {
+			m, p, ct, b, tok := trailEvidence(t, f, "createEvidenceUpload")
+			return call{m, p, ct, b, tok}
+		},
+		"appendEvidenceUpload": func() call {
+			m, p, ct, b, tok := trailEvidence(t, f, "appendEvidenceUpload")
+			return call{m, p, ct, b, tok}
+		},
+		"terminateEvidenceUpload": func() call {
+			m, p, ct, b, tok := trailEvidence(t, f, "terminateEvidenceUpload")
+			return call{m, p, ct, b, tok}
+		},
+		"overrideEvidenceUpload": func() call {
+			m, p, ct, b, tok := trailEvidence(t, f, "overrideEvidenceUpload")
+			return call{m, p, ct, b, tok}
+		},
+		"createEvidenceDownloadURL": func() call {
+			m, p, ct, b, tok := trailEvidence(t, f, "createEvidenceDownloadURL")
+			return call{m, p, ct, b, tok}
+		},
+		"recordInspection": func() call {
+			r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-TRAIL-1")
+			body, _ := json.Marshal(r)
+			return call{"POST", "/v1/inspections", "application/json", string(body), f.login(t, "officer.a", "whistle-demo")}
+		},
+		"amendInspection": func() call {
+			id, r := trailInspection(t, f)
+			body, _ := json.Marshal(map[string]any{"base_version": 1, "reason": "更正地址", "record": r})
+			return call{"POST", "/v1/inspections/" + id + "/amendments", "application/json", string(body), f.login(t, "officer.a", "whistle-demo")}
+		},
+		"reviewInspection": func() call {
+			id, _ := trailInspection(t, f)
+			return call{"POST", "/v1/inspections/" + id + "/review", "application/json", `{"version":1,"decision":"return","reasons":["补充证据"]}`, leader}
+		},
+		"issueNumberBlock": func() call {
+			return call{"POST", "/v1/number-blocks", "application/json", `{"doc_type":"penalty_decision","count":5}`, sess.AccessToken}
+		},
+		"voidNumbers": func() call {
+			var b openapi.NumberBlock
+			f.client.PostJSON("/v1/number-blocks", `{"doc_type":"penalty_decision","count":2}`, sess.AccessToken).JSON(t, &b)
+			return call{"POST", "/v1/number-blocks/" + b.Id.String() + "/voids", "application/json", fmt.Sprintf(`{"numbers":[%d],"reason":"表单被雨水浸湿作废"}`, b.First), sess.AccessToken}
+		},
+		"syncPush": func() call {
+			p := newPhone(t, f, "officer.a")
+			r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01"}, "JYCF-TRAIL-3")
+			body, _ := json.Marshal(map[string]any{"mutations": []any{p.mutation("inspection.record@1", r.ID, r)}})
+			return call{"POST", "/v1/sync/push", "application/json", string(body), p.token}
+		},
 	}
 
 	doc, err := openapi.Load()
@@ -119,6 +172,9 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 				if c.token != "" {
 					req.Header.Set("Authorization", "Bearer "+c.token)
 				}
+				for k, v := range trailHeaders[op.OperationID] {
+					req.Header[k] = v
+				}
 				id := "trail-" + op.OperationID
 				req.Header.Set(api.HeaderRequestID, id)
 				res := f.client.For(t).Do(req)
@@ -145,6 +201,20 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 	if !v.Ok || len(v.Heads) == 0 {
 		t.Fatalf("verification after the run: %+v", v)
 	}
+}
+
+// trailInspection records a flagged inspection of street A online and
+// returns its id and record.
+func trailInspection(t *testing.T, f *fixture) (string, any) {
+	t.Helper()
+	r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01"}, "JYCF-TRAIL-"+uuid.NewString()[:8])
+	body, _ := json.Marshal(r)
+	res := f.client.For(t).PostJSON("/v1/inspections", string(body), f.login(t, "officer.a", "whistle-demo"))
+	if res.Status != http.StatusCreated {
+		t.Fatalf("record: %d %s", res.Status, res.Body)
+	}
+	r.Location.Address = "东城区南锣鼓巷 90 号"
+	return r.ID, r
 }
 
 // encodePath escapes the non-ASCII of a path (certificate numbers are Chinese).

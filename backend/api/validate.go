@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -15,17 +16,31 @@ import (
 	"github.com/whistle/whistle/backend/audit"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
-	"github.com/whistle/whistle/openapi"
 )
 
-// validateRequest checks every request against the contract before its
-// operation's handler sees it: path, query, headers and body must match
-// openapi.yaml, and the operation's security requirement is enforced (default
-// deny: an operation without `security: []` needs a valid bearer token). The
-// authenticated user is put in the request's context. It runs inside each
-// route, so that metrics and logs carry the route template.
-func validateRequest(router routers.Router, ids *identity.Service) openapi.HandlerMiddlewareFunc {
-	return func(c *fiber.Ctx, next fiber.Handler) error {
+// routeKey is the c.Locals key of the contract's path template of a request,
+// for metrics and logs.
+const routeKey = "whistle.route"
+
+// streamedTag marks operations whose handlers read a streamed body and check
+// their protocol themselves (tus uploads); they authenticate with the same
+// identity service.
+const streamedTag = "evidence-upload"
+
+// validateRequest checks every request against the contract before any
+// handler sees it: the operation must exist, its security requirement is
+// enforced (default deny: an operation without `security: []` needs a valid
+// bearer token) and then path, query, headers and body must match
+// openapi.yaml. Authentication comes first, so that a caller without a
+// token learns nothing about parameters. The authenticated user is put in
+// the request's context.
+func validateRequest(router routers.Router, ids *identity.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if streamsBody(c.Path()) {
+			// Converting the request would read its whole body: the tus
+			// handlers stream it and check it themselves (registerTus).
+			return c.Next()
+		}
 		var req http.Request
 		if err := fasthttpadaptor.ConvertRequest(c.Context(), &req, false); err != nil {
 			return derrors.Wrap(err, derrors.BadRequest, "malformed request")
@@ -34,11 +49,16 @@ func validateRequest(router routers.Router, ids *identity.Service) openapi.Handl
 		req = *req.WithContext(ctx)
 		route, params, err := router.FindRoute(&req)
 		if err != nil {
+			c.Locals(routeKey, "unmatched")
 			var rerr *routers.RouteError
 			if errors.As(err, &rerr) && errors.Is(err, routers.ErrMethodNotAllowed) {
 				return derrors.New(derrors.MethodNotAllowed, "method %s is not allowed on %s", c.Method(), c.Path())
 			}
 			return derrors.New(derrors.NotFound, "no such route: %s %s", c.Method(), c.Path())
+		}
+		c.Locals(routeKey, route.Path)
+		if slices.Contains(route.Operation.Tags, streamedTag) {
+			return c.Next()
 		}
 		var (
 			user   identity.User
@@ -59,6 +79,16 @@ func validateRequest(router routers.Router, ids *identity.Service) openapi.Handl
 				},
 			},
 		}
+		// Security first: nothing about the request is judged for a caller
+		// who is not allowed to make it.
+		security := route.Spec.Security
+		if route.Operation.Security != nil {
+			security = *route.Operation.Security
+		}
+		if err := openapi3filter.ValidateSecurityRequirements(ctx, in, security); err != nil {
+			return requestProblem(err)
+		}
+		in.Options.AuthenticationFunc = openapi3filter.NoopAuthenticationFunc // done above
 		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
 			return requestProblem(err)
 		}
@@ -66,7 +96,7 @@ func validateRequest(router routers.Router, ids *identity.Service) openapi.Handl
 			ctx = context.WithValue(ctx, userKey, caller{user: user, claims: claims})
 			c.SetUserContext(audit.WithActor(ctx, audit.Actor{UserID: user.ID, DeviceID: claims.DeviceID, RequestID: requestIDFrom(ctx)}))
 		}
-		return next(c)
+		return c.Next()
 	}
 }
 

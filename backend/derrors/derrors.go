@@ -29,8 +29,17 @@ const (
 	UnsupportedMediaType Code = "unsupported_media_type" // the body's content type is not accepted
 	TooManyRequests      Code = "too_many_requests"      // throttled
 	Timeout              Code = "timeout"                // the request ran past its deadline
+	ResyncRequired       Code = "resync_required"        // a sync cursor is older than the retention of deletions
+	UpgradeRequired      Code = "app_update_required"    // the app is too old for this operation
 	Unavailable          Code = "dependency_unavailable" // PostgreSQL or the object store is down
 	Internal             Code = "internal"               // a bug or an unexpected failure; details only in the log
+
+	// Codes of resumable uploads (tus, /v1/evidence/uploads).
+	Gone                 Code = "gone"                   // the object existed but expired or was ended
+	Locked               Code = "locked"                 // another request is writing to the object now; retry
+	PreconditionFailed   Code = "precondition_failed"    // a protocol version or precondition header is not supported
+	ChecksumMismatch     Code = "checksum_mismatch"      // a chunk does not match its Upload-Checksum; it was discarded
+	EvidenceHashMismatch Code = "evidence_hash_mismatch" // the evidence's bytes do not have the SHA-256 declared at capture
 )
 
 // FieldError names one offending input field.

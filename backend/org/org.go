@@ -227,3 +227,22 @@ func (c Certificate) AuthorityCertificate() *authority.Certificate {
 	return &authority.Certificate{Number: c.Number, HolderID: c.OfficerCode, IssuingDepartment: c.IssuingDepartmentCode,
 		ValidFrom: c.ValidFrom, ValidTo: c.ValidTo, Status: c.Status}
 }
+
+// CrewMember is m as the authority engine sees them at an act at moment at,
+// checked in at checkedIn: of their certificates, the one valid at the act,
+// else the one that ended last (so the engine can say why it does not count).
+func (m Member) CrewMember(checkedIn, at time.Time) authority.CrewMember {
+	cm := authority.CrewMember{PersonID: m.Officer.Code, Auxiliary: m.Officer.Auxiliary, Department: m.Officer.DepartmentCode,
+		DepartmentKind: m.DepartmentKind, CheckedInAt: checkedIn.UTC()}
+	for _, c := range m.Certificates {
+		ac := c.AuthorityCertificate()
+		if ac.ValidAt(at) {
+			cm.Certificate = ac
+			return cm
+		}
+		if cm.Certificate == nil || ac.ValidTo.After(cm.Certificate.ValidTo) {
+			cm.Certificate = ac
+		}
+	}
+	return cm
+}

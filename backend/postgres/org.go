@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/whistle/whistle/backend/authority"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/org"
+	wsync "github.com/whistle/whistle/sync"
 )
 
 // OrgStore stores the organization: districts to certificates, matters and policies.
@@ -36,13 +38,16 @@ func (s *OrgStore) Import(ctx context.Context, ds org.Dataset, hashes map[string
 	if len(rep.Rejected) > 0 {
 		return rep, nil
 	}
-	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		im := importer{tx: tx, rep: &rep, ids: map[string]map[string]uuid.UUID{}}
 		if err := im.run(ds, hashes); err != nil {
 			return err
 		}
 		if len(rep.Rejected) > 0 {
 			return errRejected
+		}
+		if err := s.publishDataset(ctx, tx, ds); err != nil {
+			return err
 		}
 		// The trail keeps the digest of exactly what was applied, by whom.
 		digest, err := audit.Digest(ds)
@@ -429,7 +434,7 @@ func (s *OrgStore) SetCertificateStatus(ctx context.Context, number, status stri
 		return org.Certificate{}, derrors.Invalidf("/status", "status must be active, suspended or revoked")
 	}
 	var officerCode string
-	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		var rows []struct {
 			ID          uuid.UUID
 			OfficerCode string
@@ -452,7 +457,10 @@ func (s *OrgStore) SetCertificateStatus(ctx context.Context, number, status stri
 			return err
 		}
 		after := append(certStatuses(before), authority.CertificateStatus{Status: status, Since: since.UTC(), Reason: reason})
-		return auditChange(ctx, tx, audit.DistrictChain, "certificate.status."+status, "certificate", number, certStatuses(before), after)
+		if err := auditChange(ctx, tx, audit.DistrictChain, "certificate.status."+status, "certificate", number, certStatuses(before), after); err != nil {
+			return err
+		}
+		return s.publishOfficers(ctx, tx, []string{officerCode})
 	})
 	if err != nil {
 		return org.Certificate{}, translate(err, "set certificate status")
@@ -481,7 +489,7 @@ func (s *OrgStore) Certificate(ctx context.Context, officerCode, number string) 
 // at version 1. It returns derrors.Invalid when m.ValidFrom is not after the
 // start of the current version or the department is unknown.
 func (s *OrgStore) AddMatterVersion(ctx context.Context, m org.Matter) (org.MatterInForce, error) {
-	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		var latest []struct {
 			ID        uuid.UUID
 			Version   int
@@ -514,7 +522,10 @@ func (s *OrgStore) AddMatterVersion(ctx context.Context, m org.Matter) (org.Matt
 		if err := rep.Err(); err != nil {
 			return err
 		}
-		return auditChange(ctx, tx, audit.DistrictChain, "matter.version", "matter", fmt.Sprintf("%s@%d", m.Code, m.Version), before, m)
+		if err := auditChange(ctx, tx, audit.DistrictChain, "matter.version", "matter", fmt.Sprintf("%s@%d", m.Code, m.Version), before, m); err != nil {
+			return err
+		}
+		return s.publishDataset(ctx, tx, org.Dataset{Matters: []org.Matter{m}})
 	})
 	if err != nil {
 		return org.MatterInForce{}, translate(err, "add matter version")
@@ -565,4 +576,96 @@ func importSummary(rep org.Report) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// publishDataset publishes to the sync feed what devices hold of ds:
+// departments, matter versions and policies to the district scope, and the
+// officers (with their certificates) to the scopes of their teams.
+func (s *OrgStore) publishDataset(ctx context.Context, tx *gorm.DB, ds org.Dataset) error {
+	var pubs []Publication
+	for _, d := range ds.Departments {
+		pubs = append(pubs, Publication{Scope: wsync.DistrictScope, EntityType: "department", EntityID: d.Code, State: d})
+	}
+	codes := map[string]bool{}
+	for _, m := range ds.Matters {
+		codes[m.Code] = true
+	}
+	for code := range codes {
+		versions, err := s.MatterVersions(ctx, code)
+		if err != nil {
+			return err
+		}
+		for _, v := range versions {
+			pubs = append(pubs, Publication{Scope: wsync.DistrictScope, EntityType: "matter", EntityID: fmt.Sprintf("%s@%d", v.Code, v.Version), State: v})
+		}
+	}
+	for _, p := range ds.Policies {
+		p.Policy.Department = p.DepartmentCode
+		pubs = append(pubs, Publication{Scope: wsync.DistrictScope, EntityType: "policy",
+			EntityID: p.DepartmentCode + "@" + p.ValidFrom.UTC().Format(time.RFC3339), State: p})
+	}
+	if err := publish(ctx, tx, pubs); err != nil {
+		return err
+	}
+	officers := map[string]bool{}
+	for _, o := range ds.Officers {
+		officers[o.Code] = true
+	}
+	for _, c := range ds.Certificates {
+		officers[c.OfficerCode] = true
+	}
+	list := make([]string, 0, len(officers))
+	for code := range officers {
+		list = append(list, code)
+	}
+	slices.Sort(list)
+	return s.publishOfficers(ctx, tx, list)
+}
+
+// publishOfficers publishes each officer, with certificates, to the scope of
+// every team they belong to now, and a deletion to the scopes of teams they
+// have left (a moved officer leaves the old team's devices).
+func (s *OrgStore) publishOfficers(ctx context.Context, tx *gorm.DB, codes []string) error {
+	if len(codes) == 0 {
+		return nil
+	}
+	members, err := s.Officers(ctx, codes)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	var pubs []Publication
+	for _, m := range members {
+		current := map[string]bool{}
+		for _, ms := range m.Officer.Memberships {
+			if ms.ActiveAt(now) {
+				current[ms.TeamCode] = true
+			}
+		}
+		for _, ms := range m.Officer.Memberships {
+			scope := wsync.TeamScope(ms.TeamCode)
+			if current[ms.TeamCode] {
+				pubs = append(pubs, Publication{Scope: scope, EntityType: "member", EntityID: m.Officer.Code, State: m})
+			} else if ms.To != nil && !ms.To.After(now) {
+				pubs = append(pubs, Publication{Scope: scope, EntityType: "member", EntityID: m.Officer.Code})
+			}
+		}
+	}
+	return publish(ctx, tx, dedupe(pubs))
+}
+
+// dedupe keeps one publication per scope and entity (the last).
+func dedupe(pubs []Publication) []Publication {
+	seen := map[string]int{}
+	var out []Publication
+	for _, p := range pubs {
+		key := p.Scope + "\x00" + p.EntityType + "\x00" + p.EntityID
+		if i, ok := seen[key]; ok {
+			out[i] = p
+			continue
+		}
+		seen[key] = len(out)
+		out = append(out, p)
+	}
+	return out
 }

@@ -24,7 +24,7 @@ func (s *OrgStore) Scope(ctx context.Context, userID string, at time.Time) (org.
 	var row struct {
 		Role, OfficerCode, StreetCode, TeamStreetCode, DepartmentCode, CommunityCode *string
 	}
-	err = s.db.Gorm.WithContext(ctx).Raw(`
+	err = s.db.conn(ctx).Raw(`
 		SELECT u.role, o.code AS officer_code, st.code AS street_code, d.code AS department_code, c.code AS community_code,
 		       (SELECT ts.code FROM team_memberships m JOIN teams t ON t.id = m.team_id JOIN streets ts ON ts.id = t.street_id
 		         WHERE m.officer_id = o.id AND m.valid_from <= ? AND (m.valid_to IS NULL OR m.valid_to > ?)
@@ -50,7 +50,7 @@ func (s *OrgStore) Scope(ctx context.Context, userID string, at time.Time) (org.
 		sc.StreetCode = deref(row.TeamStreetCode)
 	}
 	if sc.CommunityCode != "" && sc.StreetCode == "" {
-		if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT s.code FROM communities c JOIN streets s ON s.id = c.street_id WHERE c.code = ?`,
+		if err := s.db.conn(ctx).Raw(`SELECT s.code FROM communities c JOIN streets s ON s.id = c.street_id WHERE c.code = ?`,
 			sc.CommunityCode).Scan(&sc.StreetCode).Error; err != nil {
 			return org.Scope{}, translate(err, "load scope")
 		}
@@ -68,7 +68,7 @@ func deref(s *string) string {
 // Streets lists all streets.
 func (s *OrgStore) Streets(ctx context.Context) ([]org.Street, error) {
 	var out []org.Street
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT s.code, d.code AS district_code, s.name_zh, s.name_en
+	err := s.db.conn(ctx).Raw(`SELECT s.code, d.code AS district_code, s.name_zh, s.name_en
 		FROM streets s JOIN districts d ON d.id = s.district_id ORDER BY s.code`).Scan(&out).Error
 	return out, translate(err, "list streets")
 }
@@ -76,7 +76,7 @@ func (s *OrgStore) Streets(ctx context.Context) ([]org.Street, error) {
 // Departments lists all departments.
 func (s *OrgStore) Departments(ctx context.Context) ([]org.Department, error) {
 	var out []org.Department
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT code, name_zh, name_en, kind FROM departments ORDER BY kind, code`).Scan(&out).Error
+	err := s.db.conn(ctx).Raw(`SELECT code, name_zh, name_en, kind FROM departments ORDER BY kind, code`).Scan(&out).Error
 	return out, translate(err, "list departments")
 }
 
@@ -117,7 +117,7 @@ func matterFromRow(r matterRow) org.MatterInForce {
 func (s *OrgStore) MattersAt(ctx context.Context, t time.Time, department string) ([]org.MatterInForce, error) {
 	var rows []matterRow
 	q := matterSelect + ` WHERE m.valid_from <= ? AND (m.valid_to IS NULL OR m.valid_to > ?) AND (? = '' OR d.code = ?) ORDER BY m.code`
-	if err := s.db.Gorm.WithContext(ctx).Raw(q, t, t, department, department).Scan(&rows).Error; err != nil {
+	if err := s.db.conn(ctx).Raw(q, t, t, department, department).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "list matters")
 	}
 	out := make([]org.MatterInForce, len(rows))
@@ -131,7 +131,7 @@ func (s *OrgStore) MattersAt(ctx context.Context, t time.Time, department string
 func (s *OrgStore) MatterAt(ctx context.Context, code string, t time.Time) (org.MatterInForce, error) {
 	var rows []matterRow
 	q := matterSelect + ` WHERE m.code = ? AND m.valid_from <= ? AND (m.valid_to IS NULL OR m.valid_to > ?)`
-	if err := s.db.Gorm.WithContext(ctx).Raw(q, code, t, t).Scan(&rows).Error; err != nil {
+	if err := s.db.conn(ctx).Raw(q, code, t, t).Scan(&rows).Error; err != nil {
 		return org.MatterInForce{}, translate(err, "load matter")
 	}
 	if len(rows) == 0 {
@@ -143,7 +143,7 @@ func (s *OrgStore) MatterAt(ctx context.Context, code string, t time.Time) (org.
 // MatterVersions returns every version of matter code, oldest first, or derrors.NotFound.
 func (s *OrgStore) MatterVersions(ctx context.Context, code string) ([]org.MatterInForce, error) {
 	var rows []matterRow
-	if err := s.db.Gorm.WithContext(ctx).Raw(matterSelect+` WHERE m.code = ? ORDER BY m.version`, code).Scan(&rows).Error; err != nil {
+	if err := s.db.conn(ctx).Raw(matterSelect+` WHERE m.code = ? ORDER BY m.version`, code).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "load matter")
 	}
 	if len(rows) == 0 {
@@ -166,7 +166,7 @@ func (s *OrgStore) PoliciesAt(ctx context.Context, t time.Time) (map[string]org.
 		SecondInspectorLegalBasis        string
 		MixedCrewSeizureReview           bool
 	}
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT DISTINCT ON (p.department_id) d.code AS department_code, p.valid_from,
+	err := s.db.conn(ctx).Raw(`SELECT DISTINCT ON (p.department_id) d.code AS department_code, p.valid_from,
 			p.single_officer_simple_procedure, p.second_inspector_from_other_resident, p.second_inspector_legal_basis,
 			p.mixed_crew_seizure_review
 		FROM procedure_policies p JOIN departments d ON d.id = p.department_id
@@ -198,7 +198,7 @@ type officerRow struct {
 // are absent from the result.
 func (s *OrgStore) Officers(ctx context.Context, codes []string) ([]org.Member, error) {
 	var rows []officerRow
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT o.id, o.code, o.name_zh, d.code AS department_code, d.kind AS department_kind,
+	err := s.db.conn(ctx).Raw(`SELECT o.id, o.code, o.name_zh, d.code AS department_code, d.kind AS department_kind,
 			o.auxiliary_role AS aux_role, o.phone, o.auxiliary
 		FROM officers o JOIN departments d ON d.id = o.department_id WHERE o.code IN ? ORDER BY o.code`, nonEmpty(codes)).Scan(&rows).Error
 	if err != nil {
@@ -229,7 +229,7 @@ func (s *OrgStore) members(ctx context.Context, rows []officerRow, positions map
 		ValidFrom          time.Time
 		ValidTo            *time.Time
 	}
-	g := s.db.Gorm.WithContext(ctx)
+	g := s.db.conn(ctx)
 	if err := g.Raw(`SELECT m.officer_id, t.code AS team_code, m.position, m.valid_from, m.valid_to
 		FROM team_memberships m JOIN teams t ON t.id = m.team_id WHERE m.officer_id IN ? ORDER BY m.valid_from`, ids).Scan(&ms).Error; err != nil {
 		return nil, translate(err, "load memberships")
@@ -292,7 +292,7 @@ func (s *OrgStore) members(ctx context.Context, rows []officerRow, positions map
 // Roster returns team code with the members active at t, or derrors.NotFound.
 func (s *OrgStore) Roster(ctx context.Context, teamCode string, t time.Time) (org.Roster, error) {
 	var team []org.Team
-	g := s.db.Gorm.WithContext(ctx)
+	g := s.db.conn(ctx)
 	if err := g.Raw(`SELECT t.code, s.code AS street_code, t.name_zh FROM teams t JOIN streets s ON s.id = t.street_id WHERE t.code = ?`,
 		teamCode).Scan(&team).Error; err != nil {
 		return org.Roster{}, translate(err, "load team")
@@ -324,7 +324,7 @@ func (s *OrgStore) Roster(ctx context.Context, teamCode string, t time.Time) (or
 // TeamOfStreet returns the code of street's team, or derrors.NotFound.
 func (s *OrgStore) TeamOfStreet(ctx context.Context, street string) (string, error) {
 	var codes []string
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT t.code FROM teams t JOIN streets s ON s.id = t.street_id WHERE s.code = ?`, street).Scan(&codes).Error
+	err := s.db.conn(ctx).Raw(`SELECT t.code FROM teams t JOIN streets s ON s.id = t.street_id WHERE s.code = ?`, street).Scan(&codes).Error
 	if err != nil {
 		return "", translate(err, "load team")
 	}
@@ -337,7 +337,7 @@ func (s *OrgStore) TeamOfStreet(ctx context.Context, street string) (string, err
 // TeamStreets maps every team code to its street code.
 func (s *OrgStore) TeamStreets(ctx context.Context) (map[string]string, error) {
 	var rows []struct{ TeamCode, StreetCode string }
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT t.code AS team_code, s.code AS street_code FROM teams t JOIN streets s ON s.id = t.street_id`).Scan(&rows).Error
+	err := s.db.conn(ctx).Raw(`SELECT t.code AS team_code, s.code AS street_code FROM teams t JOIN streets s ON s.id = t.street_id`).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "load teams")
 	}

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/media"
 )
 
@@ -18,21 +20,27 @@ import (
 // environment variables. Every variable has a default that works with the
 // local stack of `make run`, except the secrets in production.
 type Config struct {
-	Env             string // development or production
-	Addr            string
-	DatabaseURL     string
-	StartupTimeout  time.Duration
-	MigrateOnStart  bool
-	S3              media.Config
-	RequestTimeout  time.Duration
-	ShutdownTimeout time.Duration
-	BodyLimit       int
-	LogLevel        slog.Level
-	SigningKey      ed25519.PrivateKey
-	AccessTokenTTL  time.Duration
-	LockMode        string        // Object Lock mode of anchors (and evidence): GOVERNANCE or COMPLIANCE
-	LockRetention   time.Duration // how long they stay locked
-	AnchorInterval  time.Duration // how often serve anchors the audit heads; 0: never
+	Env                string // development or production
+	Addr               string
+	DatabaseURL        string
+	StartupTimeout     time.Duration
+	MigrateOnStart     bool
+	S3                 media.Config
+	RequestTimeout     time.Duration
+	ShutdownTimeout    time.Duration
+	BodyLimit          int
+	LogLevel           slog.Level
+	SigningKey         ed25519.PrivateKey
+	AccessTokenTTL     time.Duration
+	LockMode           string              // Object Lock mode of anchors (and evidence): GOVERNANCE or COMPLIANCE
+	LockRetention      time.Duration       // how long they stay locked
+	AnchorInterval     time.Duration       // how often serve anchors the audit heads; 0: never
+	MinPullAppVersion  string              // apps older than this may push but not pull
+	TombstoneRetention time.Duration       // how long sync keeps deletions for devices to pull
+	Calendar           inspection.Calendar // working days, for legal periods
+	EvidenceExpiry     time.Duration       // how long an unfinished evidence upload may be resumed
+	EvidenceOrphanAge  time.Duration       // how long evidence waits for its record before it is listed as an orphan
+	EvidenceIdle       time.Duration       // how long an upload body may stall before the request ends
 }
 
 // setting documents one variable; the README's configuration table is this list.
@@ -55,13 +63,19 @@ var settings = []setting{
 	{"WHISTLE_EVIDENCE_BUCKET", "whistle-evidence", "bucket for evidence; created with Object Lock if missing", false},
 	{"WHISTLE_REQUEST_TIMEOUT", "15s", "deadline of each API request", false},
 	{"WHISTLE_SHUTDOWN_TIMEOUT", "20s", "how long in-flight requests may finish after SIGINT/SIGTERM", false},
-	{"WHISTLE_BODY_LIMIT", "1048576", "largest accepted request body in bytes", false},
+	{"WHISTLE_BODY_LIMIT", "4194304", "largest accepted request body in bytes (a sync push may carry 4 MiB)", false},
 	{"WHISTLE_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"WHISTLE_SIGNING_KEY", "", "base64 of the server's 32-byte Ed25519 seed (signs tokens); development uses a fixed key", true},
 	{"WHISTLE_ACCESS_TOKEN_TTL", "15m", "lifetime of an access token", false},
-	{"WHISTLE_LOCK_MODE", "GOVERNANCE", "Object Lock mode of anchored audit heads: GOVERNANCE (local stack) or COMPLIANCE (recommended in production: not even the root account can delete)", false},
-	{"WHISTLE_LOCK_RETENTION", "87600h", "how long anchored audit heads stay locked (default 10 years)", false},
+	{"WHISTLE_LOCK_MODE", "GOVERNANCE", "Object Lock mode of evidence originals and anchored audit heads: GOVERNANCE (local stack) or COMPLIANCE (recommended in production: not even the root account can delete)", false},
+	{"WHISTLE_LOCK_RETENTION", "87600h", "how long evidence originals (from verification) and anchored audit heads stay locked (default 10 years)", false},
+	{"WHISTLE_EVIDENCE_UPLOAD_EXPIRY", "24h", "how long an unfinished evidence upload may be resumed (tus Upload-Expires)", false},
+	{"WHISTLE_EVIDENCE_ORPHAN_AGE", "72h", "how long evidence may wait for its record before team leaders see it listed as an orphan", false},
+	{"WHISTLE_EVIDENCE_IDLE_TIMEOUT", "30s", "how long an evidence upload body may stall before the request ends (what arrived is kept; the phone resumes)", false},
 	{"WHISTLE_AUDIT_ANCHOR_INTERVAL", "1h", "how often `serve` signs the audit chain heads into the evidence bucket; 0 turns it off", false},
+	{"WHISTLE_MIN_PULL_APP_VERSION", "", "apps older than this version may still push but must update before they pull (empty: any)", false},
+	{"WHISTLE_SYNC_TOMBSTONE_RETENTION", "720h", "how long sync keeps deletions for devices to pull; older cursors re-bootstrap", false},
+	{"WHISTLE_CALENDAR_FILE", "", "JSON file of public holidays and weekend working days for legal periods (`{\"holidays\":[...],\"workdays\":[...]}`); empty: the built-in calendar of mainland China", false},
 }
 
 // devSigningKey is the fixed development key: never valid in production.
@@ -114,12 +128,27 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"WHISTLE_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
 		{"WHISTLE_ACCESS_TOKEN_TTL", &c.AccessTokenTTL},
 		{"WHISTLE_LOCK_RETENTION", &c.LockRetention},
+		{"WHISTLE_SYNC_TOMBSTONE_RETENTION", &c.TombstoneRetention},
+		{"WHISTLE_EVIDENCE_UPLOAD_EXPIRY", &c.EvidenceExpiry},
+		{"WHISTLE_EVIDENCE_ORPHAN_AGE", &c.EvidenceOrphanAge},
+		{"WHISTLE_EVIDENCE_IDLE_TIMEOUT", &c.EvidenceIdle},
 	}
 	for _, d := range durations {
 		v := get(d.name)
 		*d.dst, err = time.ParseDuration(v)
 		if err != nil || *d.dst <= 0 {
 			return c, fmt.Errorf("%s: %q is not a positive duration such as 30s or 5m", d.name, v)
+		}
+	}
+	c.MinPullAppVersion = get("WHISTLE_MIN_PULL_APP_VERSION")
+	c.Calendar = inspection.DefaultCalendar()
+	if f := get("WHISTLE_CALENDAR_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return c, fmt.Errorf("WHISTLE_CALENDAR_FILE: %w", err)
+		}
+		if c.Calendar, err = inspection.ParseCalendar(b); err != nil {
+			return c, fmt.Errorf("WHISTLE_CALENDAR_FILE: %w", err)
 		}
 	}
 	c.LockMode = strings.ToUpper(get("WHISTLE_LOCK_MODE"))

@@ -9,6 +9,8 @@
 //	whistle audit verify   recompute the audit hash chains; exit 1 at a broken link
 //	whistle audit anchor   sign the chain heads into the evidence bucket under Object Lock
 //	whistle audit export   write the audit trail as JSON lines
+//	whistle sync purge     delete sync tombstones older than their retention
+//	whistle device ...     a command-line phone: record offline, push, pull
 //	whistle keygen         print a new WHISTLE_SIGNING_KEY
 //	whistle healthcheck    exit 0 if the API at WHISTLE_ADDR is alive (for container HEALTHCHECK)
 //	whistle version        print the version
@@ -47,6 +49,11 @@ commands:
               sign the chain heads into the evidence bucket under Object Lock
   audit export
               write the whole audit trail as JSON lines
+  sync purge  delete sync tombstones older than WHISTLE_SYNC_TOMBSTONE_RETENTION
+              (serve does it hourly); older device cursors re-bootstrap
+  device [-dir DIR] init|login|record|push|pull|sync|status
+              a command-line phone that records acts offline and syncs them
+              later (whistle device for its usage)
   keygen      print a new random WHISTLE_SIGNING_KEY
   healthcheck exit 0 if GET /healthz of the API at WHISTLE_ADDR answers 200
   version     print the version
@@ -61,6 +68,8 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	switch {
 	case err == nil:
+	case errors.Is(err, errDeviceUsage):
+		os.Exit(2)
 	case errors.Is(err, errUsage):
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
@@ -85,6 +94,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		fmt.Fprintln(stdout, base64.StdEncoding.EncodeToString(seed))
 		return nil
+	case "device":
+		// A device needs no server configuration, only its directory.
+		return deviceCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	}
 	cfg, err := LoadConfig(getenv)
 	if err != nil {
@@ -102,6 +114,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return importCommand(ctx, cfg, args[1:], stdout)
 	case "audit":
 		return auditCommand(ctx, cfg, args[1:], stdout)
+	case "sync":
+		return syncCommand(ctx, cfg, args[1:], stdout)
 	case "seed":
 		if len(args) != 2 || args[1] != "demo" {
 			return errUsage

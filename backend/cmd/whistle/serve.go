@@ -16,9 +16,11 @@ import (
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/argon2id"
 	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/jwt"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/media"
+	wsync "github.com/whistle/whistle/sync"
 )
 
 func newLogHandler(w io.Writer, level slog.Level) slog.Handler {
@@ -71,6 +73,16 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	trail := newTrail(cfg, db, store)
+	syncStore := postgres.NewSyncStore(db)
+	orgStore := postgres.NewOrgStore(db)
+	inspectionStore := postgres.NewInspectionStore(db)
+	inspections := inspection.NewService(inspectionStore, orgStore, cfg.Calendar, time.Now)
+	evidenceStore := postgres.NewEvidenceStore(db)
+	evidence, err := media.NewService(media.ServiceConfig{Store: store, Records: evidenceStore, Index: inspections,
+		LockMode: cfg.LockMode, Retention: cfg.LockRetention, UploadExpiry: cfg.EvidenceExpiry, Log: log})
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -78,12 +90,21 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		collectors.NewDBStatsCollector(db.SQL, "whistle"),
 	)
 	app, err := api.New(api.Config{
-		Logger:    log,
-		Identity:  ids,
-		Users:     users,
-		Passwords: passwords,
-		Org:       postgres.NewOrgStore(db),
-		Trail:     trail,
+		Logger:      log,
+		Identity:    ids,
+		Users:       users,
+		Passwords:   passwords,
+		Org:         orgStore,
+		Trail:       trail,
+		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
+		Evidence: api.Evidence{Service: evidence, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
+			IdleTimeout: cfg.EvidenceIdle},
+		Sync: api.Sync{
+			Service:           wsync.NewService(syncStore, mutationHandlers(inspections), time.Now),
+			Devices:           postgres.NewSessionStore(db),
+			Reports:           syncStore,
+			MinPullAppVersion: cfg.MinPullAppVersion,
+		},
 		Dependencies: []api.Dependency{
 			{Name: "postgres", Check: db},
 			{Name: "object_store", Check: store},
@@ -99,6 +120,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if cfg.AnchorInterval > 0 {
 		go anchorPeriodically(ctx, log, trail, cfg.AnchorInterval)
 	}
+	// Thumbnails are derived one at a time, off the upload path.
+	go evidence.RunThumbnails(ctx, time.Minute)
+	go purgeTombstonesPeriodically(ctx, log, syncStore, cfg.TombstoneRetention, time.Hour)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "version", versionString())
@@ -113,6 +137,16 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// mutationHandlers are the sync mutations this server applies, by
+// name@version: keep every version still in the field.
+func mutationHandlers(inspections *inspection.Service) map[string]wsync.Handler {
+	handlers := map[string]wsync.Handler{}
+	for name, h := range inspection.SyncHandlers(inspections) {
+		handlers[name] = h
+	}
+	return handlers
 }
 
 // newTrail wires the audit trail and its anchoring in the evidence bucket.
