@@ -98,7 +98,7 @@ func marketInspection(act time.Time, crew []string, formNumber string) inspectio
 		StartedAt: inspection.DeviceTime{Wall: act, SinceBootMS: 5_000_000},
 		Party: &inspection.Party{Kind: inspection.PartyOrganisation, Name: "南锣小吃店", IDType: "uscc", IDNumber: "91110101MA01ABCD2X",
 			Phone: "13912345678", Address: "东城区南锣鼓巷 88 号", BusinessLicence: "110101000123456"},
-		Findings: "商品未明码标价", PhoneTier: "enforcement", RecordText: "现场检查发现该店铺商品未标价。",
+		Findings: "商品未明码标价", PhoneTier: "enforcement", RecordText: "现场检查发现该店铺商品未标价。\n当事人称\"忘记了\"，路径 C:\\temp。",
 		Measures:   []inspection.Measure{{Kind: "fine_simple", MatterCode: "SJ-004", Fine: &inspection.Fine{AmountYuan: 500, FormNumber: formNumber}}},
 		Evidence:   []inspection.ExpectedEvidence{},
 		Signatures: inspection.Signatures{Officers: []inspection.OfficerSignature{}},

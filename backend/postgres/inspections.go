@@ -182,7 +182,7 @@ func (s *InspectionStore) SetReview(ctx context.Context, st inspection.State, ac
 // lock reads and locks the current state of a record.
 func (s *InspectionStore) lock(tx *gorm.DB, id string) (inspection.State, error) {
 	var rows []struct{ State []byte }
-	if err := tx.Raw(`SELECT state::text::bytea AS state FROM inspections WHERE id = ? FOR UPDATE`, id).Scan(&rows).Error; err != nil {
+	if err := tx.Raw(`SELECT convert_to(state::text, 'UTF8') AS state FROM inspections WHERE id = ? FOR UPDATE`, id).Scan(&rows).Error; err != nil {
 		return inspection.State{}, err
 	}
 	if len(rows) == 0 {
@@ -198,7 +198,7 @@ func (s *InspectionStore) Get(ctx context.Context, id string) (inspection.State,
 		return inspection.State{}, derrors.New(derrors.NotFound, "no inspection %s", id)
 	}
 	var rows []struct{ State []byte }
-	if err := s.db.conn(ctx).Raw(`SELECT state::text::bytea AS state FROM inspections WHERE id = ?`, id).Scan(&rows).Error; err != nil {
+	if err := s.db.conn(ctx).Raw(`SELECT convert_to(state::text, 'UTF8') AS state FROM inspections WHERE id = ?`, id).Scan(&rows).Error; err != nil {
 		return inspection.State{}, translate(err, "load inspection")
 	}
 	if len(rows) == 0 {
@@ -220,7 +220,7 @@ func (s *InspectionStore) Versions(ctx context.Context, id string) ([]inspection
 		Exceptions int
 	}
 	g := s.db.conn(ctx)
-	err := g.Raw(`SELECT v.version, u.username, v.reason, v.at, v.record::text::bytea AS record, v.review, v.exceptions
+	err := g.Raw(`SELECT v.version, u.username, v.reason, v.at, convert_to(v.record::text, 'UTF8') AS record, v.review, v.exceptions
 		FROM inspection_versions v JOIN users u ON u.id = v.author_user_id WHERE v.inspection_id = ? ORDER BY v.version`, id).Scan(&rows).Error
 	if err != nil {
 		return nil, nil, translate(err, "load versions")
@@ -240,7 +240,7 @@ func (s *InspectionStore) Versions(ctx context.Context, id string) ([]inspection
 		Username string
 		At       time.Time
 	}
-	err = g.Raw(`SELECT r.version, r.decision, r.reasons::text::bytea AS reasons, u.username, r.at
+	err = g.Raw(`SELECT r.version, r.decision, convert_to(r.reasons::text, 'UTF8') AS reasons, u.username, r.at
 		FROM inspection_reviews r JOIN users u ON u.id = r.reviewer_user_id WHERE r.inspection_id = ? ORDER BY r.id`, id).Scan(&acts).Error
 	if err != nil {
 		return nil, nil, translate(err, "load reviews")
@@ -255,7 +255,7 @@ func (s *InspectionStore) Versions(ctx context.Context, id string) ([]inspection
 
 // List returns the current states matching f, newest act first.
 func (s *InspectionStore) List(ctx context.Context, f inspection.Filter) ([]inspection.State, error) {
-	q := s.db.conn(ctx).Table("inspections").Select("state::text::bytea AS state")
+	q := s.db.conn(ctx).Table("inspections").Select("convert_to(state::text, 'UTF8') AS state")
 	if f.StreetCode != "" {
 		q = q.Where("street_code = ?", f.StreetCode)
 	}

@@ -302,12 +302,13 @@ type Status struct {
 	LastResults    []LoggedResult   `json:"last_results"`
 }
 
-// Status reports the queue, the last syncs and the last n results of the
-// results log (n <= 0: 20).
-func (c *Client) Status(n int) (Status, error) {
-	if n <= 0 {
-		n = 20
-	}
+// statusResults is how many of the last results Status returns.
+const statusResults = 20
+
+// Status reports the queue (depth, oldest unsent act, next sequence
+// number), the last push and pull, the cursors, and the last 20 lines of
+// the results log (Results has them all).
+func (c *Client) Status() (Status, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := Status{Server: c.id.Server, Username: c.id.Username, DeviceID: c.id.DeviceID, QueueDepth: len(c.outbox),
@@ -322,7 +323,7 @@ func (c *Client) Status(n int) (Status, error) {
 		st.Entities[scope] = len(s.Entities)
 	}
 	var err error
-	st.LastResults, err = readResults(c.path(resultsFile), n)
+	st.LastResults, err = readResults(c.path(resultsFile), statusResults)
 	return st, err
 }
 

@@ -56,7 +56,7 @@ func pull(t *testing.T, c *client.Client) client.PullReport {
 
 func status(t *testing.T, c *client.Client) client.Status {
 	t.Helper()
-	st, err := c.Status(0)
+	st, err := c.Status()
 	if err != nil {
 		t.Fatal(err)
 	}

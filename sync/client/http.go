@@ -26,6 +26,7 @@ type ProblemError struct {
 	} `json:"errors,omitempty"`
 }
 
+// Error says the status, the code and the server's detail.
 func (e *ProblemError) Error() string {
 	msg := fmt.Sprintf("server answered %d %s", e.Status, e.Code)
 	if e.Detail != "" {
@@ -60,6 +61,7 @@ var (
 // unreadable one): it may or may not have been processed.
 type transportError struct{ err error }
 
+// Error says that no answer came, and why.
 func (e *transportError) Error() string { return "no answer from the server: " + e.err.Error() }
 func (e *transportError) Unwrap() error { return e.err }
 

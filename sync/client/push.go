@@ -128,6 +128,7 @@ type RetryError struct {
 	Result wsync.Result
 }
 
+// Error names the mutation the server asks to push again, and its problem.
 func (e *RetryError) Error() string {
 	msg := fmt.Sprintf("the server asks to push mutation %d again later", e.Result.Seq)
 	if p := e.Result.Problem; p != nil {

@@ -184,7 +184,7 @@ func deviceRecord(c *client.Client, kind, file string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := c.Status(1)
+	st, err := c.Status()
 	if err != nil {
 		return err
 	}
@@ -249,7 +249,7 @@ func devicePull(ctx context.Context, c *client.Client, out io.Writer) error {
 }
 
 func deviceStatus(c *client.Client, asJSON bool, out io.Writer) error {
-	st, err := c.Status(10)
+	st, err := c.Status()
 	if err != nil {
 		return err
 	}
@@ -272,7 +272,7 @@ func deviceStatus(c *client.Client, asJSON bool, out io.Writer) error {
 	for _, s := range scopes {
 		fmt.Fprintf(out, "  %-28s cursor %-8d %d entities\n", s, st.Cursors[s], st.Entities[s])
 	}
-	for _, r := range st.LastResults {
+	for _, r := range st.LastResults[max(0, len(st.LastResults)-10):] {
 		fmt.Fprintf(out, "seq %-6d %-25s %s %s%s\n", r.Seq, r.Verdict, r.Name, r.EntityID, resultNote(r.Result))
 	}
 	return nil

@@ -153,7 +153,7 @@ func TestDevice_KillServerMidPush(t *testing.T) {
 			t.Fatalf("committed mutations %v are not a prefix 1..%d", len(acked), len(acked))
 		}
 	}
-	if st, _ := c.Status(1); st.QueueDepth != n {
+	if st, _ := c.Status(); st.QueueDepth != n {
 		t.Fatalf("the device's queue is %d after a push without answer, want %d", st.QueueDepth, n)
 	}
 
