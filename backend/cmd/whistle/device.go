@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -36,6 +37,9 @@ commands:
               "id", else a new UUID written into the args)
   record NAME@VERSION FILE.json
               record any mutation offline, the same way
+  amend RECORD-ID BASE-VERSION REASON FILE.json
+              record a correction (inspection.amend@1) of an inspection offline:
+              FILE.json is the corrected record
   push        push the outbox; print each verdict
   pull        pull every scope until complete
   sync        push, then pull
@@ -109,6 +113,11 @@ func deviceCommand(ctx context.Context, args []string, getenv func(string) strin
 			return deviceUsageError(stderr)
 		}
 		return deviceRecord(c, rest[0], rest[1], stdout)
+	case "amend":
+		if len(rest) != 4 {
+			return deviceUsageError(stderr)
+		}
+		return deviceAmend(c, rest[0], rest[1], rest[2], rest[3], stdout)
 	case "push":
 		return devicePush(ctx, c, stdout)
 	case "pull":
@@ -181,6 +190,38 @@ func deviceRecord(c *client.Client, kind, file string, out io.Writer) error {
 		}
 	}
 	m, err := c.Record(name, id, json.RawMessage(b))
+	if err != nil {
+		return err
+	}
+	st, err := c.Status()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "recorded seq %d %s entity %s (queue: %d)\n", m.Seq, m.Name, m.EntityID, st.QueueDepth)
+	return nil
+}
+
+// deviceAmend records an inspection.amend@1 of record id, based on version
+// base, with the corrected record in file.
+func deviceAmend(c *client.Client, id, base, reason, file string, out io.Writer) error {
+	version, err := strconv.Atoi(base)
+	if err != nil || version < 1 {
+		return fmt.Errorf("BASE-VERSION %q is not a version number", base)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var record map[string]json.RawMessage
+	if err := json.Unmarshal(b, &record); err != nil {
+		return fmt.Errorf("%s: the record must be a JSON object: %w", file, err)
+	}
+	record["id"], _ = json.Marshal(id)
+	m, err := c.Record(inspection.MutationAmend, id, struct {
+		BaseVersion int                        `json:"base_version"`
+		Reason      string                     `json:"reason"`
+		Record      map[string]json.RawMessage `json:"record"`
+	}{version, reason, record})
 	if err != nil {
 		return err
 	}
