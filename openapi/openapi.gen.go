@@ -1143,6 +1143,8 @@ type ImportProblem struct {
 	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
 	// `conflict`, `payload_too_large`, `unsupported_media_type`,
 	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`;
+	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap) and
+	// `app_update_required` (426: update the app before pulling; pushing still works);
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
 	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
@@ -1562,6 +1564,8 @@ type Problem struct {
 	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
 	// `conflict`, `payload_too_large`, `unsupported_media_type`,
 	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`;
+	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap) and
+	// `app_update_required` (426: update the app before pulling; pushing still works);
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
 	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
@@ -1625,6 +1629,8 @@ type ReadinessProblem struct {
 	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
 	// `conflict`, `payload_too_large`, `unsupported_media_type`,
 	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`;
+	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap) and
+	// `app_update_required` (426: update the app before pulling; pushing still works);
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
 	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
@@ -1659,6 +1665,8 @@ type ResyncProblem struct {
 	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
 	// `conflict`, `payload_too_large`, `unsupported_media_type`,
 	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`;
+	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap) and
+	// `app_update_required` (426: update the app before pulling; pushing still works);
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
 	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).

@@ -45,12 +45,15 @@ type fixture struct {
 	// evidence is the evidence service (see evidence_test.go).
 	evidence      *media.Service
 	evidenceStore *postgres.EvidenceStore
+	minPullApp    string
 }
 
 type options struct {
 	objects api.Pinger // overrides the object store checked by /readyz
 	timeout time.Duration
 	demo    bool // load the demo data set
+	// minPullApp: apps older than this may push but not pull.
+	minPullApp string
 }
 
 // trailKey signs anchored audit heads in tests.
@@ -99,6 +102,7 @@ func newFixture(t *testing.T, opt options) *fixture {
 		}
 	}
 	f := &fixture{db: db, users: users, org: orgs, hasher: testHasher, bucket: bucket}
+	f.minPullApp = opt.minPullApp
 	f.build(t, media.ServiceConfig{}, time.Hour, opt.timeout, objects)
 	return f
 }
@@ -123,7 +127,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg media.ServiceConfig, orphanAge
 		Trail: api.Trail{Store: postgres.NewAuditStore(f.db), Sink: f.bucket, Key: trailKey,
 			LockMode: media.Governance, Retention: time.Hour},
 		Sync: api.Sync{Service: wsync.NewService(syncStore, inspection.SyncHandlers(inspections), time.Now),
-			Devices: postgres.NewSessionStore(f.db), Reports: syncStore},
+			Devices: postgres.NewSessionStore(f.db), Reports: syncStore, MinPullAppVersion: f.minPullApp},
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Evidence:    api.Evidence{Service: evidence, Orphans: evidenceStore, OrphanAge: orphanAge},
 		Dependencies: []api.Dependency{

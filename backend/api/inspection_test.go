@@ -376,3 +376,28 @@ func TestInspection_EvidenceLinking(t *testing.T) {
 		t.Fatal("the completed record is not in the pull")
 	}
 }
+
+// TestSync_OldAppMayPushNotPull: a phone on an old app version can always
+// push what it recorded, but must update before it may pull.
+func TestSync_OldAppMayPushNotPull(t *testing.T) {
+	f := newFixture(t, options{demo: true, minPullApp: "1.2.0"})
+	p := newPhone(t, f, "officer.a")
+	r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-OLD-1")
+	body, _ := json.Marshal(map[string]any{"mutations": []any{p.mutation(inspection.MutationRecord, r.ID, r)},
+		"report": map[string]any{"app_version": "1.0.3"}})
+	res := f.client.PostJSON("/v1/sync/push", string(body), p.token)
+	var pushed openapi.PushResponse
+	res.JSON(t, &pushed)
+	if res.Status != http.StatusOK || len(pushed.Results) != 1 || pushed.Results[0].Verdict == "retry" || pushed.Results[0].Verdict == "rejected" {
+		t.Fatalf("push from an old app: %d %s", res.Status, res.Body)
+	}
+	for _, v := range []string{"1.0.3", "1.1.9"} {
+		f.client.PostJSON("/v1/sync/pull", `{"cursors":{},"report":{"app_version":"`+v+`"}}`, p.token).Problem(t, 426, "app_update_required")
+	}
+	f.client.PostJSON("/v1/sync/pull", `{"cursors":{}}`, p.token).Problem(t, 426, "app_update_required")
+	for _, v := range []string{"1.2.0", "1.10.0", "2.0"} {
+		if res := f.client.PostJSON("/v1/sync/pull", `{"cursors":{},"report":{"app_version":"`+v+`"}}`, p.token); res.Status != http.StatusOK {
+			t.Fatalf("pull from app %s: %d %s", v, res.Status, res.Body)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/whistle/whistle/backend/authority"
@@ -47,6 +48,21 @@ type Report struct {
 	Applied  bool            `json:"applied"`
 	Counts   map[Section]int `json:"counts"`
 	Rejected []RowError      `json:"rejected"`
+}
+
+// sections is every section, in the order they are applied.
+var sections = []Section{SectionDistricts, SectionStreets, SectionCommunities, SectionGridCenters, SectionDepartments,
+	SectionTeams, SectionOfficers, SectionCertificates, SectionMatters, SectionPolicies, SectionLogins}
+
+// Summary names the rows of the report by section, e.g. "2 streets, 30 officers".
+func (r Report) Summary() string {
+	var parts []string
+	for _, s := range sections {
+		if n := r.Counts[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Reject adds a row error.

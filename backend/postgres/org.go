@@ -55,7 +55,7 @@ func (s *OrgStore) Import(ctx context.Context, ds org.Dataset, hashes map[string
 			return err
 		}
 		_, err = appendAudit(ctx, tx, audit.Entry{Chain: audit.DistrictChain, Action: "org.import",
-			EntityType: "dataset", EntityID: importSummary(rep), AfterDigest: digest})
+			EntityType: "dataset", EntityID: rep.Summary(), AfterDigest: digest})
 		return err
 	})
 	if errors.Is(err, errRejected) {
@@ -563,19 +563,6 @@ func auditChange(ctx context.Context, tx *gorm.DB, chain, action, entityType, en
 	_, err = appendAudit(ctx, tx, audit.Entry{Chain: chain, Action: action, EntityType: entityType, EntityID: entityID,
 		BeforeDigest: bd, AfterDigest: ad})
 	return err
-}
-
-// importSummary names an import in the trail by its row counts.
-func importSummary(rep org.Report) string {
-	var parts []string
-	for _, s := range []org.Section{org.SectionDistricts, org.SectionStreets, org.SectionCommunities, org.SectionGridCenters,
-		org.SectionDepartments, org.SectionTeams, org.SectionOfficers, org.SectionCertificates, org.SectionMatters,
-		org.SectionPolicies, org.SectionLogins} {
-		if n := rep.Counts[s]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s=%d", s, n))
-		}
-	}
-	return strings.Join(parts, ",")
 }
 
 // publishDataset publishes to the sync feed what devices hold of ds:

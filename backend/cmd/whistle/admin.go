@@ -107,20 +107,30 @@ func importCommand(ctx context.Context, cfg Config, args []string, out io.Writer
 			return fmt.Errorf("%s: %w", args[0], err)
 		}
 	}
+	rep, err := importDataset(ctx, cfg, ds, out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "imported: %s\n", rep.Summary())
+	return nil
+}
+
+// importDataset applies ds through the same import as the API, whole or not
+// at all; a rejected import prints every row at fault and fails.
+func importDataset(ctx context.Context, cfg Config, ds org.Dataset, out io.Writer) (org.Report, error) {
 	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.StartupTimeout)
 	if err != nil {
-		return fmt.Errorf("WHISTLE_DATABASE_URL: %w", err)
+		return org.Report{}, fmt.Errorf("WHISTLE_DATABASE_URL: %w", err)
 	}
 	defer db.Close()
 	rep, err := org.Import(ctx, postgres.NewOrgStore(db), argon2id.Hasher{Params: argon2id.Default}, ds)
 	if err != nil {
-		return err
+		return rep, err
 	}
 	if !rep.Applied {
-		return printRejected(out, rep)
+		return rep, printRejected(out, rep)
 	}
-	fmt.Fprintf(out, "imported: %s\n", formatCounts(rep))
-	return nil
+	return rep, nil
 }
 
 func printRejected(out io.Writer, rep org.Report) error {
@@ -128,16 +138,4 @@ func printRejected(out io.Writer, rep org.Report) error {
 		fmt.Fprintln(out, "rejected:", r)
 	}
 	return fmt.Errorf("import rejected: %d row(s) at fault, nothing was written", len(rep.Rejected))
-}
-
-func formatCounts(rep org.Report) string {
-	var parts []string
-	for _, s := range []org.Section{org.SectionDistricts, org.SectionStreets, org.SectionCommunities, org.SectionGridCenters,
-		org.SectionDepartments, org.SectionTeams, org.SectionOfficers, org.SectionCertificates, org.SectionMatters,
-		org.SectionPolicies, org.SectionLogins} {
-		if n := rep.Counts[s]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, s))
-		}
-	}
-	return strings.Join(parts, ", ")
 }

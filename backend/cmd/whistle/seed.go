@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/whistle/whistle/backend/argon2id"
-	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/org/demo"
-	"github.com/whistle/whistle/backend/postgres"
 )
 
 // seedDemo loads the demo data set through the same import as admins use.
@@ -22,24 +19,11 @@ func seedDemo(ctx context.Context, cfg Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.StartupTimeout)
-	if err != nil {
-		return fmt.Errorf("WHISTLE_DATABASE_URL: %w", err)
-	}
-	defer db.Close()
-	rep, err := org.Import(ctx, postgres.NewOrgStore(db), argon2id.Hasher{Params: argon2id.Default}, ds)
+	rep, err := importDataset(ctx, cfg, ds, out)
 	if err != nil {
 		return err
 	}
-	if !rep.Applied {
-		for _, r := range rep.Rejected {
-			fmt.Fprintln(out, "rejected:", r)
-		}
-		return fmt.Errorf("the demo data set was rejected (%d rows)", len(rep.Rejected))
-	}
-	fmt.Fprintf(out, "demo data: %d departments, %d streets, %d officers, %d certificates, %d matters\n",
-		rep.Counts[org.SectionDepartments], rep.Counts[org.SectionStreets], rep.Counts[org.SectionOfficers],
-		rep.Counts[org.SectionCertificates], rep.Counts[org.SectionMatters])
+	fmt.Fprintf(out, "demo data: %s\n", rep.Summary())
 	fmt.Fprintf(out, "demo logins (password for all: %s):\n", demo.Password)
 	for _, l := range ds.Logins {
 		scope := l.StreetCode + l.DepartmentCode + l.CommunityCode

@@ -118,11 +118,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 
 	if cfg.AnchorInterval > 0 {
-		go anchorPeriodically(ctx, log, trail, cfg.AnchorInterval)
+		go every(ctx, cfg.AnchorInterval, anchorHeads(log, trail))
 	}
 	// Thumbnails are derived one at a time, off the upload path.
 	go evidence.RunThumbnails(ctx, time.Minute)
-	go purgeTombstonesPeriodically(ctx, log, syncStore, cfg.TombstoneRetention, time.Hour)
+	go every(ctx, time.Hour, purgeTombstones(log, syncStore, cfg.TombstoneRetention))
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "version", versionString())
@@ -155,11 +155,11 @@ func newTrail(cfg Config, db *postgres.DB, store *media.Store) api.Trail {
 		LockMode: cfg.LockMode, Retention: cfg.LockRetention}
 }
 
-// anchorPeriodically signs the audit chain heads into the evidence bucket
-// every interval until ctx ends. Several instances may do it at once: the
-// objects are named by head, so a double anchor is only a second version.
-func anchorPeriodically(ctx context.Context, log *slog.Logger, trail api.Trail, every time.Duration) {
-	t := time.NewTicker(every)
+// every runs job every interval until ctx ends, each run with the interval
+// as its deadline. Several instances may run the same jobs: each job is safe
+// to run twice.
+func every(ctx context.Context, interval time.Duration, job func(ctx context.Context)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -167,9 +167,17 @@ func anchorPeriodically(ctx context.Context, log *slog.Logger, trail api.Trail, 
 			return
 		case <-t.C:
 		}
-		actx, cancel := context.WithTimeout(ctx, every)
-		anchors, brk, err := trail.Anchor(actx, time.Now())
+		jctx, cancel := context.WithTimeout(ctx, interval)
+		job(jctx)
 		cancel()
+	}
+}
+
+// anchorHeads signs the audit chain heads into the evidence bucket. A
+// double anchor is only a second version: objects are named by head.
+func anchorHeads(log *slog.Logger, trail api.Trail) func(ctx context.Context) {
+	return func(ctx context.Context) {
+		anchors, brk, err := trail.Anchor(ctx, time.Now())
 		switch {
 		case err != nil:
 			log.Error("audit anchoring failed", "err", err.Error())

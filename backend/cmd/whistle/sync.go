@@ -32,24 +32,14 @@ func syncCommand(ctx context.Context, cfg Config, args []string, out io.Writer) 
 	return nil
 }
 
-// purgeTombstonesPeriodically runs the purge of `whistle sync purge` every
-// interval until ctx ends. Several instances may do it at once: each purge
-// is one transaction, and a second one finds nothing left.
-func purgeTombstonesPeriodically(ctx context.Context, log *slog.Logger, store *postgres.SyncStore, retention, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		pctx, cancel := context.WithTimeout(ctx, every)
-		n, err := store.PurgeTombstones(pctx, time.Now().Add(-retention))
-		cancel()
+// purgeTombstones is the purge of `whistle sync purge`, for `every`. A
+// second instance purging at once finds nothing left.
+func purgeTombstones(log *slog.Logger, store *postgres.SyncStore, retention time.Duration) func(ctx context.Context) {
+	return func(ctx context.Context) {
+		n, err := store.PurgeTombstones(ctx, time.Now().Add(-retention))
 		if err != nil {
 			log.Error("sync tombstone purge failed", "err", err.Error())
-			continue
+			return
 		}
 		log.Info("sync tombstones purged", "count", n, "retention", retention.String())
 	}
