@@ -156,16 +156,13 @@ func appendAudit(ctx context.Context, tx *gorm.DB, e audit.Entry) (audit.Entry, 
 	}
 
 	tx = tx.WithContext(ctx)
-	// The head row must exist before it can be locked. A concurrent
-	// transaction inserting the same new chain makes this one wait for it,
-	// then do nothing.
-	err = tx.Exec(`INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (?, 0, ?) ON CONFLICT (chain) DO NOTHING`,
-		e.Chain, audit.GenesisHash).Error
-	if err != nil {
-		return audit.Entry{}, translate(err, "append audit entry")
-	}
+	// Create the chain's head row if needed and lock it, in one statement
+	// (DO UPDATE locks the row like FOR UPDATE): concurrent writers of one
+	// chain queue here until this transaction ends, so the chain never forks.
 	var head chainHeadRow
-	err = tx.Raw(`SELECT chain, seq, hash FROM audit_chain_heads WHERE chain = ? FOR UPDATE`, e.Chain).Scan(&head).Error
+	err = tx.Raw(`INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (?, 0, ?)
+		ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_heads.seq RETURNING chain, seq, hash`,
+		e.Chain, audit.GenesisHash).Scan(&head).Error
 	if err != nil {
 		return audit.Entry{}, translate(err, "append audit entry: lock chain")
 	}
@@ -176,15 +173,23 @@ func appendAudit(ctx context.Context, tx *gorm.DB, e audit.Entry) (audit.Entry, 
 	e.PrevHash = head.Hash
 	e.Hash = e.ComputeHash()
 
+	// The entry and the head's advance, in one statement.
 	r := auditRowFromEntry(e)
-	if err := tx.Create(&r).Error; err != nil {
+	var ids []int64
+	err = tx.Raw(`WITH entry AS (
+			INSERT INTO audit_entries (chain, seq, at, actor_user_id, device_id, request_id, action, entity_type, entity_id,
+				before_digest, after_digest, prev_hash, hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id)
+		UPDATE audit_chain_heads SET seq = ?, hash = ? WHERE chain = ? RETURNING (SELECT id FROM entry)`,
+		r.Chain, r.Seq, r.At, r.ActorUserID, r.DeviceID, r.RequestID, r.Action, r.EntityType, r.EntityID,
+		r.BeforeDigest, r.AfterDigest, r.PrevHash, r.Hash, e.Seq, e.Hash, e.Chain).Scan(&ids).Error
+	if err != nil {
 		return audit.Entry{}, translate(err, "append audit entry")
 	}
-	e.ID = r.ID
-	err = tx.Exec(`UPDATE audit_chain_heads SET seq = ?, hash = ? WHERE chain = ?`, e.Seq, e.Hash, e.Chain).Error
-	if err != nil {
-		return audit.Entry{}, translate(err, "append audit entry: advance head")
+	if len(ids) != 1 {
+		return audit.Entry{}, derrors.New(derrors.Internal, "append audit entry: the chain head of %q did not advance", e.Chain)
 	}
+	e.ID = ids[0]
 	return e, nil
 }
 

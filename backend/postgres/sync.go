@@ -36,12 +36,12 @@ func (s *SyncStore) LockDevice(ctx context.Context, deviceID string) (int64, err
 	if err != nil {
 		return 0, derrors.New(derrors.NotFound, "no device %q", deviceID)
 	}
-	tx := s.db.conn(ctx)
-	if err := tx.Exec(`INSERT INTO device_sync (device_id) VALUES (?) ON CONFLICT (device_id) DO NOTHING`, id).Error; err != nil {
-		return 0, translate(err, "lock device")
-	}
+	// One statement: create the row if needed and lock it (DO UPDATE locks
+	// like FOR UPDATE), returning the last applied number.
 	var last []int64
-	if err := tx.Raw(`SELECT last_seq FROM device_sync WHERE device_id = ? FOR UPDATE`, id).Scan(&last).Error; err != nil {
+	err = s.db.conn(ctx).Raw(`INSERT INTO device_sync (device_id) VALUES (?)
+		ON CONFLICT (device_id) DO UPDATE SET last_seq = device_sync.last_seq RETURNING last_seq`, id).Scan(&last).Error
+	if err != nil {
 		return 0, translate(err, "lock device")
 	}
 	if len(last) == 0 {
@@ -207,12 +207,6 @@ func publish(ctx context.Context, tx *gorm.DB, pubs []Publication) error {
 		device, seq = &origin.DeviceID, &origin.Seq
 	}
 	for _, p := range pubs {
-		var version int64
-		err := tx.Raw(`INSERT INTO sync_scopes (scope, version) VALUES (?, 1)
-			ON CONFLICT (scope) DO UPDATE SET version = sync_scopes.version + 1 RETURNING version`, p.Scope).Scan(&version).Error
-		if err != nil {
-			return err
-		}
 		op, state := "delete", (*string)(nil)
 		if p.State != nil {
 			b, err := json.Marshal(p.State)
@@ -222,12 +216,17 @@ func publish(ctx context.Context, tx *gorm.DB, pubs []Publication) error {
 			op, state = "upsert", new(string)
 			*state = string(b)
 		}
-		err = tx.Exec(`INSERT INTO sync_changes (scope, entity_type, entity_id, version, op, state, origin_device, origin_seq, changed_at)
-			VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?, now())
+		// The scope's next version and the change, in one statement: the
+		// scope's row stays locked until the transaction commits.
+		err := tx.Exec(`WITH v AS (
+				INSERT INTO sync_scopes (scope, version) VALUES (?, 1)
+				ON CONFLICT (scope) DO UPDATE SET version = sync_scopes.version + 1 RETURNING version)
+			INSERT INTO sync_changes (scope, entity_type, entity_id, version, op, state, origin_device, origin_seq, changed_at)
+			SELECT ?, ?, ?, v.version, ?, ?::jsonb, ?::uuid, ?::bigint, now() FROM v
 			ON CONFLICT (scope, entity_type, entity_id) DO UPDATE SET version = EXCLUDED.version, op = EXCLUDED.op,
 				state = EXCLUDED.state, origin_device = EXCLUDED.origin_device, origin_seq = EXCLUDED.origin_seq,
 				changed_at = EXCLUDED.changed_at`,
-			p.Scope, p.EntityType, p.EntityID, version, op, state, device, seq).Error
+			p.Scope, p.Scope, p.EntityType, p.EntityID, op, state, device, seq).Error
 		if err != nil {
 			return err
 		}

@@ -19,12 +19,12 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 	return db.transact(ctx, func(ctx context.Context, _ *gorm.DB) error { return fn(ctx) })
 }
 
-// transact is InTx for store methods, which also need the transaction itself.
+// transact runs a store method's writes in one transaction: the one ctx
+// carries, if any (without a savepoint: the caller that opened it decides
+// what a failure undoes, as a sync push does with InTx), or its own.
 func (db *DB) transact(ctx context.Context, fn func(ctx context.Context, tx *gorm.DB) error) error {
 	if outer, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		return outer.Transaction(func(tx *gorm.DB) error {
-			return fn(context.WithValue(ctx, txKey{}, tx), tx)
-		})
+		return fn(ctx, outer)
 	}
 	return db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return fn(context.WithValue(ctx, txKey{}, tx), tx)
