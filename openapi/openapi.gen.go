@@ -1185,14 +1185,14 @@ type Inspection struct {
 	Masked           bool      `json:"masked"`
 	ReceivedAt       time.Time `json:"received_at"`
 
-	// Record The InspectionRecord of the current version (party data masked when `masked`).
-	Record        map[string]interface{} `json:"record"`
-	RecordedBy    string                 `json:"recorded_by"`
-	ReturnReasons *[]string              `json:"return_reasons,omitempty"`
-	Review        InspectionReview       `json:"review"`
-	Status        InspectionStatus       `json:"status"`
-	StreetCode    string                 `json:"street_code"`
-	Version       int                    `json:"version"`
+	// Record What the officer records at the scene; also the args of inspection.record@1.
+	Record        InspectionRecord `json:"record"`
+	RecordedBy    string           `json:"recorded_by"`
+	ReturnReasons *[]string        `json:"return_reasons,omitempty"`
+	Review        InspectionReview `json:"review"`
+	Status        InspectionStatus `json:"status"`
+	StreetCode    string           `json:"street_code"`
+	Version       int              `json:"version"`
 }
 
 // InspectionReview defines model for Inspection.Review.
@@ -1220,13 +1220,15 @@ type InspectionHistory struct {
 		Version  int       `json:"version"`
 	} `json:"reviews"`
 	Versions []struct {
-		At         time.Time              `json:"at"`
-		Author     string                 `json:"author"`
-		Exceptions int                    `json:"exceptions"`
-		Reason     string                 `json:"reason"`
-		Record     map[string]interface{} `json:"record"`
-		Review     string                 `json:"review"`
-		Version    int                    `json:"version"`
+		At         time.Time `json:"at"`
+		Author     string    `json:"author"`
+		Exceptions int       `json:"exceptions"`
+		Reason     string    `json:"reason"`
+
+		// Record What the officer records at the scene; also the args of inspection.record@1.
+		Record  InspectionRecord `json:"record"`
+		Review  string           `json:"review"`
+		Version int              `json:"version"`
 	} `json:"versions"`
 }
 
