@@ -419,12 +419,18 @@ func visible(sc org.Scope, st State) (State, error) {
 // Get returns a record as the viewer may see it, with its evidence status
 // up to date. Errors: derrors.NotFound.
 func (s *Service) Get(ctx context.Context, viewer string, id string) (State, error) {
-	st, err := s.refresh(ctx, id)
+	st, err := s.store.Get(ctx, id)
 	if err != nil {
 		return State{}, err
 	}
 	sc, err := s.org.Scope(ctx, viewer, s.now())
 	if err != nil {
+		return State{}, err
+	}
+	if _, err := visible(sc, st); err != nil {
+		return State{}, err // nothing is touched for a caller who may not see it
+	}
+	if st, err = s.refresh(ctx, id); err != nil {
 		return State{}, err
 	}
 	return visible(sc, st)
