@@ -22,9 +22,6 @@ import (
 	"github.com/whistle/whistle/backend/argon2id"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
-	"github.com/whistle/whistle/backend/jwt"
-	"github.com/whistle/whistle/backend/org"
-	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 	"github.com/whistle/whistle/media"
@@ -59,24 +56,8 @@ type options struct {
 // trailKey signs anchored audit heads in tests.
 var _, trailKey, _ = ed25519.GenerateKey(rand.Reader)
 
-// testHasher is argon2id with small parameters: tests log in often.
-var testHasher = argon2id.Hasher{Params: argon2id.Params{Memory: 1024, Time: 1, Threads: 1}}
-
-func newIdentity(t *testing.T, db *postgres.DB) *identity.Service {
-	t.Helper()
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	ids, err := identity.NewService(identity.Options{
-		Users:     postgres.NewUserStore(db),
-		Sessions:  postgres.NewSessionStore(db),
-		Throttles: postgres.NewThrottleStore(db),
-		Passwords: testHasher,
-		Tokens:    jwt.NewSigner(key, 15*time.Minute, time.Now),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ids
-}
+// testHasher is the cheap password hasher of the tests.
+var testHasher = pgtest.Hasher
 
 func newFixture(t *testing.T, opt options) *fixture {
 	t.Helper()
@@ -92,14 +73,7 @@ func newFixture(t *testing.T, opt options) *fixture {
 	users := postgres.NewUserStore(db)
 	orgs := postgres.NewOrgStore(db)
 	if opt.demo {
-		ds, err := demo.Dataset()
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := org.Import(context.Background(), orgs, testHasher, ds)
-		if err != nil || !rep.Applied {
-			t.Fatalf("import demo data: %v %+v", err, rep.Rejected)
-		}
+		pgtest.LoadDemo(t, db)
 	}
 	f := &fixture{db: db, users: users, org: orgs, hasher: testHasher, bucket: bucket}
 	f.minPullApp = opt.minPullApp
@@ -120,7 +94,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg media.ServiceConfig, orphanAge
 	reg.MustRegister(collectors.NewDBStatsCollector(f.db.SQL, "whistle"))
 	app, err := api.New(api.Config{
 		Logger:    slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))),
-		Identity:  newIdentity(t, f.db),
+		Identity:  pgtest.Identity(t, f.db),
 		Users:     f.users,
 		Passwords: testHasher,
 		Org:       f.org,
@@ -422,7 +396,7 @@ func TestErrors(t *testing.T) {
 func TestLogLines(t *testing.T) {
 	var buf strings.Builder
 	db, _ := pgtest.New(t)
-	ids := newIdentity(t, db)
+	ids := pgtest.Identity(t, db)
 	down, _ := media.New(media.Config{Endpoint: "127.0.0.1:1", AccessKey: "x", SecretKey: "xxxxxxxx", Bucket: "none"})
 	app, err := api.New(api.Config{
 		Logger:         slog.New(api.NewLogHandler(slog.NewJSONHandler(&buf, nil))),

@@ -3,8 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -26,10 +24,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/whistle/whistle/backend/api"
-	"github.com/whistle/whistle/backend/identity"
-	"github.com/whistle/whistle/backend/jwt"
-	"github.com/whistle/whistle/backend/org"
-	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 	"github.com/whistle/whistle/media"
@@ -47,23 +41,11 @@ type benchStack struct {
 
 func newBenchStack(b *testing.B) *benchStack {
 	b.Helper()
-	ctx := context.Background()
 	db, _ := pgtest.New(b)
 	bucket := mediatest.New(b)
 	orgs := postgres.NewOrgStore(db)
-	ds, err := demo.Dataset()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if rep, err := org.Import(ctx, orgs, testHasher, ds); err != nil || !rep.Applied {
-		b.Fatalf("demo data: %v", err)
-	}
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	ids, err := identity.NewService(identity.Options{Users: postgres.NewUserStore(db), Sessions: postgres.NewSessionStore(db),
-		Throttles: postgres.NewThrottleStore(db), Passwords: testHasher, Tokens: jwt.NewSigner(key, time.Hour, time.Now)})
-	if err != nil {
-		b.Fatal(err)
-	}
+	pgtest.LoadDemo(b, db)
+	ids := pgtest.Identity(b, db)
 	svc, store := newEvidence(b, db, bucket)
 	app, err := api.New(api.Config{
 		Logger: slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))), Identity: ids,

@@ -15,10 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
-	"github.com/whistle/whistle/backend/argon2id"
 	"github.com/whistle/whistle/backend/inspection"
-	"github.com/whistle/whistle/backend/org"
-	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 	wsync "github.com/whistle/whistle/sync"
@@ -41,9 +38,6 @@ import (
 //     the same rows, encoded as JSON.
 
 const benchBatch = 500
-
-// benchHasher keeps the demo import cheap.
-var benchHasher = argon2id.Hasher{Params: argon2id.Params{Memory: 1024, Time: 1, Threads: 1}}
 
 // syncBench is a device with a signed batch of inspections, and what
 // builds identical databases for it.
@@ -104,14 +98,7 @@ func (s *syncBench) database(b *testing.B) (*postgres.DB, string, wsync.Device) 
 	b.Helper()
 	ctx := context.Background()
 	db, dsn := pgtest.New(b)
-	ds, err := demo.Dataset()
-	if err != nil {
-		b.Fatal(err)
-	}
-	orgs := postgres.NewOrgStore(db)
-	if rep, err := org.Import(ctx, orgs, benchHasher, ds); err != nil || !rep.Applied {
-		b.Fatalf("import demo data: %v %+v", err, rep.Rejected)
-	}
+	pgtest.LoadDemo(b, db)
 	u, err := postgres.NewUserStore(db).UserByUsername(ctx, "officer.a")
 	if err != nil {
 		b.Fatal(err)

@@ -3,7 +3,6 @@ package client_test
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,11 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/whistle/whistle/backend/api"
-	"github.com/whistle/whistle/backend/argon2id"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
-	"github.com/whistle/whistle/backend/jwt"
-	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
@@ -44,30 +40,14 @@ type server struct {
 	fails sync.Map // entity id -> remaining transient failures of note.put@1
 }
 
-var testHasher = argon2id.Hasher{Params: argon2id.Params{Memory: 1024, Time: 1, Threads: 1}}
+var testHasher = pgtest.Hasher
 
 func newServer(t *testing.T) *server {
 	t.Helper()
 	db, _ := pgtest.New(t)
 	s := &server{t: t, db: db, orgs: postgres.NewOrgStore(db), sync: postgres.NewSyncStore(db), store: mediatest.New(t)}
-	ds, err := demo.Dataset()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep, err := org.Import(context.Background(), s.orgs, testHasher, ds); err != nil || !rep.Applied {
-		t.Fatalf("import demo data: %v %+v", err, rep.Rejected)
-	}
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	s.ids, err = identity.NewService(identity.Options{
-		Users:     postgres.NewUserStore(db),
-		Sessions:  postgres.NewSessionStore(db),
-		Throttles: postgres.NewThrottleStore(db),
-		Passwords: testHasher,
-		Tokens:    jwt.NewSigner(key, 15*time.Minute, time.Now),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pgtest.LoadDemo(t, db)
+	s.ids = pgtest.Identity(t, db)
 	s.start("127.0.0.1:0")
 	t.Cleanup(s.stop)
 	return s
