@@ -86,15 +86,16 @@ type matrixEnv struct {
 	inspection    map[string]string // street -> id of an inspection recorded there (with party data)
 	block         map[string]string // street -> id of a number block of an officer's device there
 	evidence      map[string]string // street -> id of evidence its officer uploaded (see evidence_test.go)
+	story         demo.Story        // dates of the demo's story as loaded
 }
 
-func newMatrixEnv(t *testing.T) *matrixEnv {
+func newMatrixEnv(t *testing.T, f *fixture) *matrixEnv {
 	t.Helper()
-	ds, err := demo.Dataset()
+	ds, err := demo.Dataset(f.now.Today())
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &matrixEnv{ds: ds, now: time.Now().UTC(), officerStreet: map[string]string{}, teamStreet: map[string]string{},
+	e := &matrixEnv{ds: ds, now: f.now().UTC(), story: f.story, officerStreet: map[string]string{}, teamStreet: map[string]string{},
 		loginOfficer: map[string]string{}, inspection: map[string]string{}, block: map[string]string{}}
 	for _, l := range ds.Logins {
 		e.loginOfficer[l.Username] = l.OfficerCode
@@ -384,9 +385,9 @@ var readMatrix = map[string]func(*testing.T, *matrixEnv) []matrixObject{
 			{name: "other", url: "/v1/teams/team-st-b/roster", want: e.expectRoster("team-st-b"), check: checkRoster("team-st-b")},
 			// Before 2026-09-01 a-cg-07 was in street A: the roster of then
 			// names him, but he is street B's now and his phone is masked.
-			{name: "own-past", url: "/v1/teams/team-st-a/roster?at=2026-06-01T00:00:00Z", want: e.expectRoster("team-st-a"),
+			{name: "own-past", url: e.story.Text("/v1/teams/team-st-a/roster?at=2026-06-01T00:00:00Z"), want: e.expectRoster("team-st-a"),
 				check: checkRoster("team-st-a"), formerly: []string{"a-cg-07"}},
-			{name: "other-past", url: "/v1/teams/team-st-b/roster?at=2025-06-01T00:00:00Z", want: e.expectRoster("team-st-b"), check: checkRoster("team-st-b")},
+			{name: "other-past", url: e.story.Text("/v1/teams/team-st-b/roster?at=2025-06-01T00:00:00Z"), want: e.expectRoster("team-st-b"), check: checkRoster("team-st-b")},
 			{name: "unknown", url: "/v1/teams/team-nowhere/roster", want: sameForAll(hidden)},
 		}
 	},
@@ -541,7 +542,7 @@ func checkInspectionList(e *matrixEnv, t *testing.T, c matrixCaller, res *apites
 func recordMatrixInspections(t *testing.T, f *fixture, e *matrixEnv) {
 	t.Helper()
 	for street, who := range map[string][]string{"st-a": {"officer.a", "team-st-a", "a-cg-03", "a-sj-01"}, "st-b": {"officer.b", "team-st-b", "b-cg-03", "b-sj-01"}} {
-		r := marketInspection(at("2026-11-10T10:00:00+08:00"), who[2:], "JYCF-MATRIX-"+street)
+		r := marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), who[2:], "JYCF-MATRIX-"+street)
 		r.TeamCode = who[1]
 		r.Party = &inspection.Party{Kind: inspection.PartyPerson, Name: "王某", IDType: "resident_id", IDNumber: partyIDNumber, Phone: "13700001111"}
 		body, _ := json.Marshal(r)
@@ -579,7 +580,7 @@ func readRoutes(t *testing.T) []string {
 
 func TestAccess_ReadMatrix(t *testing.T) {
 	f := newFixture(t, options{demo: true})
-	e := newMatrixEnv(t)
+	e := newMatrixEnv(t, f)
 	tokens := map[string]string{}
 	for _, c := range matrixCallers {
 		tokens[c.login] = f.login(t, c.login, demo.Password)
@@ -648,7 +649,7 @@ func TestAccess_ReadMatrix(t *testing.T) {
 // contract middleware checks the token).
 func TestAccess_Unauthenticated(t *testing.T) {
 	f := newFixture(t, options{demo: true})
-	e := newMatrixEnv(t)
+	e := newMatrixEnv(t, f)
 	doc, err := openapi.Load()
 	if err != nil {
 		t.Fatal(err)

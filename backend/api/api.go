@@ -9,6 +9,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -42,7 +43,7 @@ type Config struct {
 	Sync           Sync
 	Inspections    Inspections
 	Evidence       Evidence
-	Now            func() time.Time // the clock; time.Now when nil
+	Now            func() time.Time // the clock (required)
 	Dependencies   []Dependency
 	Registry       *prometheus.Registry // request metrics are registered here and /metrics serves it
 	RequestTimeout time.Duration        // deadline of every request
@@ -83,7 +84,7 @@ func New(cfg Config) (*fiber.App, error) {
 	app.Use(limitBody(cfg.BodyLimit))
 
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		return nil, errors.New("api: Config.Now (the clock) is required")
 	}
 	if cfg.Sync.Service != nil {
 		// Offline acts are validated against the contract like online ones.

@@ -20,8 +20,10 @@ import (
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/api/apitest"
 	"github.com/whistle/whistle/backend/argon2id"
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 	"github.com/whistle/whistle/media"
@@ -43,6 +45,10 @@ type fixture struct {
 	evidence      *media.Service
 	evidenceStore *postgres.EvidenceStore
 	minPullApp    string
+	// now is the clock of every service of the fixture (the suite's, from
+	// pgtest); story reads dates of the demo's story as loaded on its day.
+	now   clock.Clock
+	story demo.Story
 }
 
 type options struct {
@@ -75,7 +81,8 @@ func newFixture(t *testing.T, opt options) *fixture {
 	if opt.demo {
 		pgtest.LoadDemo(t, db)
 	}
-	f := &fixture{db: db, users: users, org: orgs, hasher: testHasher, bucket: bucket}
+	f := &fixture{db: db, users: users, org: orgs, hasher: testHasher, bucket: bucket,
+		now: db.Clock, story: demo.StoryOn(db.Clock.Today())}
 	f.minPullApp = opt.minPullApp
 	f.build(t, media.ServiceConfig{}, time.Hour, opt.timeout, objects)
 	return f
@@ -87,20 +94,21 @@ func (f *fixture) build(t *testing.T, evidenceCfg media.ServiceConfig, orphanAge
 	t.Helper()
 	syncStore := postgres.NewSyncStore(f.db)
 	inspectionStore := postgres.NewInspectionStore(f.db)
-	inspections := inspection.NewService(inspectionStore, f.org, inspection.DefaultCalendar(), time.Now)
+	inspections := inspection.NewService(inspectionStore, f.org, inspection.DefaultCalendar(), f.now)
 	evidenceCfg.Index = inspections
 	evidence, evidenceStore := newEvidenceWith(t, f.db, f.bucket, evidenceCfg)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewDBStatsCollector(f.db.SQL, "whistle"))
 	app, err := api.New(api.Config{
 		Logger:    slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))),
+		Now:       f.now,
 		Identity:  pgtest.Identity(t, f.db),
 		Users:     f.users,
 		Passwords: testHasher,
 		Org:       f.org,
 		Trail: api.Trail{Store: postgres.NewAuditStore(f.db), Sink: f.bucket, Key: trailKey,
 			LockMode: media.Governance, Retention: time.Hour},
-		Sync: api.Sync{Service: wsync.NewService(syncStore, inspection.SyncHandlers(inspections), time.Now),
+		Sync: api.Sync{Service: wsync.NewService(syncStore, inspection.SyncHandlers(inspections), f.now),
 			Devices: postgres.NewSessionStore(f.db), Reports: syncStore, MinPullAppVersion: f.minPullApp},
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Evidence:    api.Evidence{Service: evidence, Orphans: evidenceStore, OrphanAge: orphanAge},
@@ -317,7 +325,7 @@ func TestLogin(t *testing.T) {
 	})
 	t.Run("ErrDisabled", func(t *testing.T) {
 		u := f.addUser(t, "wang.fang", "pw-123456", identity.RoleOfficer)
-		now := time.Now()
+		now := f.now()
 		u.DisabledAt = &now
 		if _, err := f.users.PutUser(context.Background(), u); err != nil {
 			t.Fatal(err)
@@ -352,7 +360,7 @@ func TestGetMe(t *testing.T) {
 		f.client.Get("/v1/me", "not-a-token").Problem(t, http.StatusUnauthorized, "unauthenticated")
 	})
 	t.Run("ErrDisabledAfterLogin", func(t *testing.T) {
-		now := time.Now()
+		now := f.now()
 		u.DisabledAt = &now
 		if _, err := f.users.PutUser(context.Background(), u); err != nil {
 			t.Fatal(err)
@@ -400,6 +408,7 @@ func TestLogLines(t *testing.T) {
 	down, _ := media.New(media.Config{Endpoint: "127.0.0.1:1", AccessKey: "x", SecretKey: "xxxxxxxx", Bucket: "none"})
 	app, err := api.New(api.Config{
 		Logger:         slog.New(api.NewLogHandler(slog.NewJSONHandler(&buf, nil))),
+		Now:            db.Clock,
 		Identity:       ids,
 		Users:          postgres.NewUserStore(db),
 		Passwords:      testHasher,

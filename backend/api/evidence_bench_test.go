@@ -48,7 +48,7 @@ func newBenchStack(b *testing.B) *benchStack {
 	ids := pgtest.Identity(b, db)
 	svc, store := newEvidence(b, db, bucket)
 	app, err := api.New(api.Config{
-		Logger: slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))), Identity: ids,
+		Logger: slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))), Now: db.Clock, Identity: ids,
 		Users: postgres.NewUserStore(db), Passwords: testHasher, Org: orgs,
 		Trail:    api.Trail{Store: postgres.NewAuditStore(db), Sink: bucket, Key: trailKey, LockMode: media.Governance, Retention: time.Hour},
 		Evidence: api.Evidence{Service: svc, Orphans: store, OrphanAge: time.Hour},

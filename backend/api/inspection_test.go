@@ -53,7 +53,7 @@ func (p *phone) mutation(name, entity string, args any) wsync.Mutation {
 	}
 	p.seq++
 	m := wsync.Mutation{Seq: p.seq, EntityID: entity, Name: name, Args: b,
-		Clock: wsync.Clock{Wall: time.Now().UTC(), SinceBootMS: 3600_000 + p.seq}}
+		Clock: wsync.Clock{Wall: p.f.now().UTC(), SinceBootMS: 3600_000 + p.seq}}
 	return wsync.Sign(p.key, p.id, m)
 }
 
@@ -79,14 +79,6 @@ func (p *phone) pull(cursors map[string]int64) openapi.PullResponse {
 	var out openapi.PullResponse
 	res.JSON(p.t, &out)
 	return out
-}
-
-func at(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
 }
 
 // marketInspection is officer.a (a-cg-03) with market-regulation officers
@@ -132,7 +124,7 @@ func TestInspection_OfflineReviewLoop(t *testing.T) {
 
 	// Offline on 2026-11-10: only a-sj-02 of market regulation is there, whose
 	// certificate was valid then and has expired since (2026-11-20).
-	rec := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-02"}, form)
+	rec := marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-02"}, form)
 	res := officer.push(officer.mutation(inspection.MutationRecord, rec.ID, rec))
 	if len(res.Results) != 1 || res.Results[0].Verdict != "accepted_with_exceptions" {
 		t.Fatalf("push = %+v", res)
@@ -231,13 +223,13 @@ func TestInspection_Checks(t *testing.T) {
 		wantCodes string
 		wantTier  string
 	}{
-		{"OKTwoHolders", marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, form(0)),
+		{"OKTwoHolders", marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, form(0)),
 			"applied", "", "enforcement"},
-		{"ErrExpiredAtTheAct", marketInspection(at("2026-11-25T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, form(1)),
+		{"ErrExpiredAtTheAct", marketInspection(f.story.At("2026-11-25T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, form(1)),
 			"accepted_with_exceptions", "TIER_DIFFERS_FROM_PHONE,MEASURE_BEYOND_TIER", "onsite_inspection"},
-		{"ErrFormNumberOutsideBlock", marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-2026-99999"),
+		{"ErrFormNumberOutsideBlock", marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-2026-99999"),
 			"accepted_with_exceptions", "FORM_NUMBER_OUTSIDE_BLOCK", "enforcement"},
-		{"ErrFormNumberReused", marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, form(0)),
+		{"ErrFormNumberReused", marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, form(0)),
 			"accepted_with_exceptions", "FORM_NUMBER_REUSED", "enforcement"},
 	}
 	for _, tt := range tests {
@@ -261,7 +253,7 @@ func TestInspection_Checks(t *testing.T) {
 
 	t.Run("ErrRejectedStructure", func(t *testing.T) {
 		officer.t = t
-		bad := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03"}, form(2))
+		bad := marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03"}, form(2))
 		bad.MatterCodes = []string{"NOPE-1"}
 		bad.Measures = nil
 		bad.Location.Lat = 95
@@ -271,21 +263,21 @@ func TestInspection_Checks(t *testing.T) {
 			t.Fatalf("result = %+v", r)
 		}
 		// A rejected act never blocks the queue: the next one applies.
-		next := marketInspection(at("2026-11-10T11:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, form(3))
+		next := marketInspection(f.story.At("2026-11-10T11:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, form(3))
 		if v := officer.push(officer.mutation(inspection.MutationRecord, next.ID, next)).Results[0].Verdict; v != "applied" {
 			t.Fatalf("the act after a rejected one: %s", v)
 		}
 	})
 	t.Run("ErrForAnotherStreet", func(t *testing.T) {
 		other := newPhone(t, f, "officer.b")
-		r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01"}, form(4))
+		r := marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01"}, form(4))
 		res := other.push(other.mutation(inspection.MutationRecord, r.ID, r))
 		if res.Results[0].Verdict != "rejected" || res.Results[0].Problem.Code != "forbidden" {
 			t.Fatalf("a device pushing for another team's officers = %+v", res.Results[0])
 		}
 	})
 	t.Run("OnlineRecordAndMasking", func(t *testing.T) {
-		r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-ONLINE-1")
+		r := marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-ONLINE-1")
 		body, _ := json.Marshal(r)
 		var st openapi.Inspection
 		res := f.client.PostJSON("/v1/inspections", string(body), officer.token)
@@ -333,7 +325,7 @@ func TestInspection_EvidenceLinking(t *testing.T) {
 	token := f.login(t, "officer.a", "whistle-demo")
 	photo1 := newItem(testJPEG(t, 64, 48, 1, nil), "image/jpeg", "photo")
 	photo2 := newItem(testJPEG(t, 64, 48, 2, nil), "image/jpeg", "photo")
-	r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-LINK-1")
+	r := marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-LINK-1")
 	photo1.recordID, photo2.recordID = r.ID, r.ID
 	for _, p := range []item{photo1, photo2} {
 		r.Evidence = append(r.Evidence, inspection.ExpectedEvidence{ClientID: p.clientID, SHA256: p.sha, Size: int64(len(p.data)),
@@ -382,7 +374,7 @@ func TestInspection_EvidenceLinking(t *testing.T) {
 func TestSync_OldAppMayPushNotPull(t *testing.T) {
 	f := newFixture(t, options{demo: true, minPullApp: "1.2.0"})
 	p := newPhone(t, f, "officer.a")
-	r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-OLD-1")
+	r := marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-OLD-1")
 	body, _ := json.Marshal(map[string]any{"mutations": []any{p.mutation(inspection.MutationRecord, r.ID, r)},
 		"report": map[string]any{"app_version": "1.0.3"}})
 	res := f.client.PostJSON("/v1/sync/push", string(body), p.token)

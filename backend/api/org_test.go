@@ -72,8 +72,9 @@ func getJSON(t *testing.T, c *apitest.Client, path, token string, v any) {
 
 // decisionBody is a DecisionRequest: the crew checks in, in the order
 // given, one minute apart, ending ten minutes before the act at at.
-func decisionBody(t *testing.T, matter, at string, crew ...string) string {
+func (f *fixture) decisionBody(t *testing.T, matter, at string, crew ...string) string {
 	t.Helper()
+	at = f.story.Text(at)
 	act, err := time.Parse(time.RFC3339, at)
 	if err != nil {
 		t.Fatal(err)
@@ -175,52 +176,52 @@ func TestAuthority_Decide(t *testing.T) {
 		wantField  string
 		want       decision
 	}{
-		{name: "OK", login: "leader.a", body: decisionBody(t, "CG-001", day, "a-cg-04", "a-cg-03"), wantStatus: 200,
+		{name: "OK", login: "leader.a", body: f.decisionBody(t, "CG-001", day, "a-cg-04", "a-cg-03"), wantStatus: 200,
 			want: decision{tier: openapi.TierEnforcement, lead: "a-cg-04", second: "a-cg-03", holders: []string{"a-cg-04", "a-cg-03"},
 				allowed: measures(evidence, seizure, summons), reasons: []string{"TIER_ENFORCEMENT"}, version: 1}},
-		{name: "OKOneHolderWithSecondInspector", login: "officer.a", body: decisionBody(t, "SY-001", day, "a-sy-01", "a-cg-03"), wantStatus: 200,
+		{name: "OKOneHolderWithSecondInspector", login: "officer.a", body: f.decisionBody(t, "SY-001", day, "a-sy-01", "a-cg-03"), wantStatus: 200,
 			want: decision{tier: openapi.TierOnsiteInspection, lead: "a-sy-01", second: "a-cg-03", holders: []string{"a-sy-01"},
 				allowed: measures(evidence, seizure, summons),
 				reasons: []string{"OTHER_DEPARTMENT:a-cg-03", "TIER_ONSITE_INSPECTION", "MIXED_CREW_SEIZURE_REVIEW:a-cg-03"}}},
-		{name: "OKNoHolderResidentMatter", login: "officer.a", body: decisionBody(t, "SJ-002", day, "a-cg-03", "a-cg-04"), wantStatus: 200,
+		{name: "OKNoHolderResidentMatter", login: "officer.a", body: f.decisionBody(t, "SJ-002", day, "a-cg-03", "a-cg-04"), wantStatus: 200,
 			want: decision{tier: openapi.TierOnsiteInvestigation, holders: nil, allowed: measures(evidence, summons),
 				reasons: []string{"NO_HOLDER_PRESENT", "OTHER_DEPARTMENT:a-cg-03"}}},
-		{name: "OKListedMatterRefer", login: "officer.a", body: decisionBody(t, "HB-001", day, "a-cg-03", "a-ga-01"), wantStatus: 200,
+		{name: "OKListedMatterRefer", login: "officer.a", body: f.decisionBody(t, "HB-001", day, "a-cg-03", "a-ga-01"), wantStatus: 200,
 			want: decision{tier: openapi.TierRefer, holders: nil, allowed: measures(evidence, refer), reasons: []string{"MATTER_OF_LISTED_DEPARTMENT"}}},
-		{name: "OKAuxiliaryNotCounted", login: "officer.a", body: decisionBody(t, "CG-002", day, "a-aux-01", "a-cg-03"), wantStatus: 200,
+		{name: "OKAuxiliaryNotCounted", login: "officer.a", body: f.decisionBody(t, "CG-002", day, "a-aux-01", "a-cg-03"), wantStatus: 200,
 			want: decision{tier: openapi.TierOnsiteInspection, lead: "a-cg-03", holders: []string{"a-cg-03"},
 				reasons: []string{"AUXILIARY_NOT_COUNTED:a-aux-01", "PENALTY_NEEDS_TWO_HOLDERS"}}},
-		{name: "OKCertExpiredBeforeAct", login: "officer.a", body: decisionBody(t, "CG-001", day, "a-cg-05", "a-cg-03"), wantStatus: 200,
+		{name: "OKCertExpiredBeforeAct", login: "officer.a", body: f.decisionBody(t, "CG-001", day, "a-cg-05", "a-cg-03"), wantStatus: 200,
 			want: decision{tier: openapi.TierOnsiteInspection, lead: "a-cg-03", holders: []string{"a-cg-03"}, allowed: measures(evidence, summons),
 				reasons: []string{"CERT_EXPIRED_AT_ACT:a-cg-05", "SEIZURE_NEEDS_SECOND_INSPECTOR"}}},
 		// a-sj-02's certificate ended 2026-11-20: valid at the act, expired now.
-		{name: "OKValidAtActExpiredNow", login: "officer.a", body: decisionBody(t, "SJ-002", "2026-11-10T15:00:00Z", "a-sj-01", "a-sj-02"), wantStatus: 200,
+		{name: "OKValidAtActExpiredNow", login: "officer.a", body: f.decisionBody(t, "SJ-002", "2026-11-10T15:00:00Z", "a-sj-01", "a-sj-02"), wantStatus: 200,
 			want: decision{tier: openapi.TierEnforcement, lead: "a-sj-01", second: "a-sj-02", holders: []string{"a-sj-01", "a-sj-02"},
 				allowed: measures(evidence, fine, summons), absent: []string{"CERT_EXPIRED_AT_ACT"}}},
-		{name: "OKExpiredAtLaterAct", login: "officer.a", body: decisionBody(t, "SJ-002", "2026-11-21T09:00:00Z", "a-sj-01", "a-sj-02"), wantStatus: 200,
+		{name: "OKExpiredAtLaterAct", login: "officer.a", body: f.decisionBody(t, "SJ-002", "2026-11-21T09:00:00Z", "a-sj-01", "a-sj-02"), wantStatus: 200,
 			want: decision{tier: openapi.TierOnsiteInspection, lead: "a-sj-01", holders: []string{"a-sj-01"}, reasons: []string{"CERT_EXPIRED_AT_ACT:a-sj-02"}}},
 		// The catalogue as it stood: SJ-001 allowed simple fines until its version 2 of 2025-01-01.
-		{name: "OKMatterVersionAtAct", login: "officer.a", body: decisionBody(t, "SJ-001", "2024-06-01T10:00:00Z", "a-sj-01", "a-sj-02"), wantStatus: 200,
+		{name: "OKMatterVersionAtAct", login: "officer.a", body: f.decisionBody(t, "SJ-001", "2024-06-01T10:00:00Z", "a-sj-01", "a-sj-02"), wantStatus: 200,
 			want: decision{tier: openapi.TierEnforcement, lead: "a-sj-01", second: "a-sj-02", holders: []string{"a-sj-01", "a-sj-02"},
 				allowed: measures(evidence, fine, seizure, summons), version: 1}},
 		// a-cg-07 was in street A until 2026-09-01: street A may ask about its acts before.
-		{name: "OKMovedOfficerBeforeMove", login: "officer.a", body: decisionBody(t, "CG-005", "2026-06-01T10:00:00Z", "a-cg-07", "a-cg-03"), wantStatus: 200,
+		{name: "OKMovedOfficerBeforeMove", login: "officer.a", body: f.decisionBody(t, "CG-005", "2026-06-01T10:00:00Z", "a-cg-07", "a-cg-03"), wantStatus: 200,
 			want: decision{tier: openapi.TierEnforcement, lead: "a-cg-07", second: "a-cg-03", holders: []string{"a-cg-07", "a-cg-03"}}},
-		{name: "OKAdminAnyStreet", login: "admin", body: decisionBody(t, "CG-001", day, "b-cg-03", "a-cg-03"), wantStatus: 200,
+		{name: "OKAdminAnyStreet", login: "admin", body: f.decisionBody(t, "CG-001", day, "b-cg-03", "a-cg-03"), wantStatus: 200,
 			want: decision{tier: openapi.TierEnforcement, lead: "b-cg-03", second: "a-cg-03", holders: []string{"b-cg-03", "a-cg-03"}}},
-		{name: "ErrUnknownMatter", login: "officer.a", body: decisionBody(t, "XX-999", day, "a-cg-03"),
+		{name: "ErrUnknownMatter", login: "officer.a", body: f.decisionBody(t, "XX-999", day, "a-cg-03"),
 			wantStatus: 422, wantCode: "validation_failed", wantField: "/matter_code"},
-		{name: "ErrMatterNotYetInForce", login: "officer.a", body: decisionBody(t, "CG-001", "2020-01-01T10:00:00Z", "a-cg-03"),
+		{name: "ErrMatterNotYetInForce", login: "officer.a", body: f.decisionBody(t, "CG-001", "2020-01-01T10:00:00Z", "a-cg-03"),
 			wantStatus: 422, wantCode: "validation_failed", wantField: "/matter_code"},
-		{name: "ErrUnknownOfficer", login: "officer.a", body: decisionBody(t, "CG-001", day, "zz-nobody", "a-cg-03"),
+		{name: "ErrUnknownOfficer", login: "officer.a", body: f.decisionBody(t, "CG-001", day, "zz-nobody", "a-cg-03"),
 			wantStatus: 422, wantCode: "validation_failed", wantField: "/crew/0/officer_code"},
-		{name: "ErrOtherStreetCrew", login: "officer.a", body: decisionBody(t, "CG-001", day, "a-cg-03", "b-cg-03"),
+		{name: "ErrOtherStreetCrew", login: "officer.a", body: f.decisionBody(t, "CG-001", day, "a-cg-03", "b-cg-03"),
 			wantStatus: 403, wantCode: "forbidden"},
-		{name: "ErrMovedOfficerAfterMove", login: "leader.a", body: decisionBody(t, "CG-001", day, "a-cg-07", "a-cg-03"),
+		{name: "ErrMovedOfficerAfterMove", login: "leader.a", body: f.decisionBody(t, "CG-001", day, "a-cg-07", "a-cg-03"),
 			wantStatus: 403, wantCode: "forbidden"},
-		{name: "ErrCommunity", login: "community.a1", body: decisionBody(t, "CG-001", day, "a-cg-03"), wantStatus: 403, wantCode: "forbidden"},
-		{name: "ErrGridOperator", login: "grid.a", body: decisionBody(t, "CG-001", day, "a-cg-03"), wantStatus: 403, wantCode: "forbidden"},
-		{name: "ErrReviewer", login: "reviewer.sj", body: decisionBody(t, "SJ-002", day, "a-sj-01"), wantStatus: 403, wantCode: "forbidden"},
+		{name: "ErrCommunity", login: "community.a1", body: f.decisionBody(t, "CG-001", day, "a-cg-03"), wantStatus: 403, wantCode: "forbidden"},
+		{name: "ErrGridOperator", login: "grid.a", body: f.decisionBody(t, "CG-001", day, "a-cg-03"), wantStatus: 403, wantCode: "forbidden"},
+		{name: "ErrReviewer", login: "reviewer.sj", body: f.decisionBody(t, "SJ-002", day, "a-sj-01"), wantStatus: 403, wantCode: "forbidden"},
 		{name: "ErrMalformedBody", login: "officer.a", body: `{"matter_code":"CG-001",`, wantStatus: 400, wantCode: "bad_request", wantField: "body"},
 		{name: "ErrEmptyCrew", login: "officer.a", body: `{"matter_code":"CG-001","at":"2026-10-01T10:00:00Z","crew":[]}`,
 			wantStatus: 400, wantCode: "bad_request", wantField: "/crew"},
@@ -229,7 +230,7 @@ func TestAuthority_Decide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := f.client.For(t).PostJSON("/v1/authority/decisions", tt.body, tok[tt.login])
+			res := f.client.For(t).PostJSON("/v1/authority/decisions", tt.body, tok[tt.login]) // dates moved by decisionBody
 			if tt.wantStatus == http.StatusOK {
 				checkDecision(t, res, tt.want)
 				return
@@ -241,7 +242,7 @@ func TestAuthority_Decide(t *testing.T) {
 		})
 	}
 	t.Run("ErrNoToken", func(t *testing.T) {
-		f.client.For(t).PostJSON("/v1/authority/decisions", decisionBody(t, "CG-001", day, "a-cg-03"), "").Problem(t, 401, "unauthenticated")
+		f.client.For(t).PostJSON("/v1/authority/decisions", f.decisionBody(t, "CG-001", day, "a-cg-03"), "").Problem(t, 401, "unauthenticated")
 	})
 }
 
@@ -328,7 +329,7 @@ func TestAdmin_ImportDataset(t *testing.T) {
 				getJSON(t, f.client.For(t), "/v1/officers/b-cg-99", tok["admin"], &m)
 				ms := *m.Officer.Memberships
 				if m.Officer.NameZh != "新队员" || str(m.Officer.Phone) != "13900009999" || len(ms) != 1 ||
-					ms[0].TeamCode != "team-st-b" || !ms[0].From.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) || ms[0].To != nil {
+					ms[0].TeamCode != "team-st-b" || !ms[0].From.Equal(f.story.At("2026-01-01")) || ms[0].To != nil {
 					t.Errorf("imported officer = %+v memberships %+v", m.Officer, ms)
 				}
 				// Street B sees its new member; street A does not.
@@ -404,9 +405,9 @@ func TestAdmin_ImportDataset(t *testing.T) {
 			c := f.client.For(t)
 			var res *apitest.Response
 			if tt.contentType == "text/csv" {
-				res = postCSV(t, c, "/v1/admin/imports"+tt.query, tt.body, tok[tt.login])
+				res = postCSV(t, c, "/v1/admin/imports"+tt.query, f.story.Text(tt.body), tok[tt.login])
 			} else {
-				res = c.PostJSON("/v1/admin/imports"+tt.query, tt.body, tok[tt.login])
+				res = c.PostJSON("/v1/admin/imports"+tt.query, f.story.Text(tt.body), tok[tt.login])
 			}
 			switch {
 			case tt.wantStatus == http.StatusOK:
@@ -486,14 +487,14 @@ func TestAdmin_CreateCertificate(t *testing.T) {
 				if got := certificates(t, "a-cg-05"); !slices.Equal(got, []string{"京执字110101-0005", "京执字110101-0105"}) {
 					t.Errorf("a-cg-05 certificates = %v", got)
 				}
-				res := f.client.For(t).PostJSON("/v1/authority/decisions", decisionBody(t, "CG-001", "2026-10-01T10:00:00Z", "a-cg-05", "a-cg-03"), tok["leader.a"])
+				res := f.client.For(t).PostJSON("/v1/authority/decisions", f.decisionBody(t, "CG-001", "2026-10-01T10:00:00Z", "a-cg-05", "a-cg-03"), tok["leader.a"])
 				checkDecision(t, res, decision{tier: openapi.TierEnforcement, lead: "a-cg-05", second: "a-cg-03", holders: []string{"a-cg-05", "a-cg-03"}})
 				// Before the renewal his old certificate is the one that counts.
-				res = f.client.For(t).PostJSON("/v1/authority/decisions", decisionBody(t, "CG-001", "2026-05-01T10:00:00Z", "a-cg-05", "a-cg-03"), tok["leader.a"])
+				res = f.client.For(t).PostJSON("/v1/authority/decisions", f.decisionBody(t, "CG-001", "2026-05-01T10:00:00Z", "a-cg-05", "a-cg-03"), tok["leader.a"])
 				checkDecision(t, res, decision{tier: openapi.TierEnforcement, lead: "a-cg-05", second: "a-cg-03", holders: []string{"a-cg-05", "a-cg-03"},
 					absent: []string{"CERT_NOT_YET_VALID"}})
 				// Between the two certificates he counts for nothing.
-				res = f.client.For(t).PostJSON("/v1/authority/decisions", decisionBody(t, "CG-001", "2026-06-30T12:00:00Z", "a-cg-05", "a-cg-03"), tok["leader.a"])
+				res = f.client.For(t).PostJSON("/v1/authority/decisions", f.decisionBody(t, "CG-001", "2026-06-30T12:00:00Z", "a-cg-05", "a-cg-03"), tok["leader.a"])
 				checkDecision(t, res, decision{tier: openapi.TierOnsiteInspection, lead: "a-cg-03", holders: []string{"a-cg-03"}})
 			},
 		},
@@ -547,14 +548,14 @@ func TestAdmin_CreateCertificate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := f.client.For(t).PostJSON("/v1/admin/certificates", tt.body, tok[tt.login])
+			res := f.client.For(t).PostJSON("/v1/admin/certificates", f.story.Text(tt.body), tok[tt.login])
 			if tt.wantStatus == http.StatusCreated {
 				if res.Status != http.StatusCreated {
 					t.Fatalf("status %d: %s", res.Status, res.Body)
 				}
 				var got, sent openapi.Certificate
 				res.JSON(t, &got)
-				if err := json.Unmarshal([]byte(tt.body), &sent); err != nil {
+				if err := json.Unmarshal([]byte(f.story.Text(tt.body)), &sent); err != nil {
 					t.Fatal(err)
 				}
 				if got.Number != sent.Number || got.OfficerCode != sent.OfficerCode || !got.ValidFrom.Equal(sent.ValidFrom) || !got.ValidTo.Equal(sent.ValidTo) {
@@ -579,7 +580,7 @@ func TestAdmin_SetCertificateStatus(t *testing.T) {
 	const number = "京执字110101-0010" // a-sj-01's
 	statusPath := func(n string) string { return "/v1/admin/certificates/" + url.PathEscape(n) + "/status" }
 	decide := func(t *testing.T, at string) *apitest.Response {
-		return f.client.For(t).PostJSON("/v1/authority/decisions", decisionBody(t, "SJ-002", at, "a-sj-01", "a-sj-02"), tok["leader.a"])
+		return f.client.For(t).PostJSON("/v1/authority/decisions", f.decisionBody(t, "SJ-002", at, "a-sj-01", "a-sj-02"), tok["leader.a"])
 	}
 	suspendedAt := decision{tier: openapi.TierOnsiteInspection, lead: "a-sj-02", holders: []string{"a-sj-02"}, reasons: []string{"CERT_SUSPENDED_AT_ACT:a-sj-01"}}
 	bothCount := decision{tier: openapi.TierEnforcement, lead: "a-sj-01", second: "a-sj-02", holders: []string{"a-sj-01", "a-sj-02"},
@@ -636,7 +637,7 @@ func TestAdmin_SetCertificateStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := f.client.For(t).PostJSON(statusPath(tt.number), tt.body, tok[tt.login])
+			res := f.client.For(t).PostJSON(statusPath(tt.number), f.story.Text(tt.body), tok[tt.login])
 			if tt.wantStatus == http.StatusOK {
 				if res.Status != http.StatusOK {
 					t.Fatalf("status %d: %s", res.Status, res.Body)
@@ -673,7 +674,7 @@ func TestAdmin_AddMatterVersion(t *testing.T) {
 	}
 	inForce := func(t *testing.T, code, at string) openapi.Matter {
 		var ms []openapi.Matter
-		getJSON(t, f.client.For(t), "/v1/matters?department=cg&at="+url.QueryEscape(at), tok["officer.a"], &ms)
+		getJSON(t, f.client.For(t), "/v1/matters?department=cg&at="+url.QueryEscape(f.story.Text(at)), tok["officer.a"], &ms)
 		for _, m := range ms {
 			if m.Code == code {
 				return m
@@ -715,7 +716,7 @@ func TestAdmin_AddMatterVersion(t *testing.T) {
 					t.Errorf("from 2026-12-01: %+v, want version 2 without seizure", cur)
 				}
 				// Decisions follow the version in force at the act.
-				res := f.client.For(t).PostJSON("/v1/authority/decisions", decisionBody(t, "CG-001", "2026-12-02T10:00:00Z", "a-cg-03", "a-cg-04"), tok["leader.a"])
+				res := f.client.For(t).PostJSON("/v1/authority/decisions", f.decisionBody(t, "CG-001", "2026-12-02T10:00:00Z", "a-cg-03", "a-cg-04"), tok["leader.a"])
 				checkDecision(t, res, decision{tier: openapi.TierEnforcement, lead: "a-cg-03", second: "a-cg-04", holders: []string{"a-cg-03", "a-cg-04"},
 					allowed: measures(evidence, summons, warning), version: 2})
 			},
@@ -757,14 +758,14 @@ func TestAdmin_AddMatterVersion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := f.client.For(t).PostJSON("/v1/admin/matters", tt.body, tok[tt.login])
+			res := f.client.For(t).PostJSON("/v1/admin/matters", f.story.Text(tt.body), tok[tt.login])
 			if tt.wantStatus == http.StatusCreated {
 				if res.Status != http.StatusCreated {
 					t.Fatalf("status %d: %s", res.Status, res.Body)
 				}
 				var m, sent openapi.Matter
 				res.JSON(t, &m)
-				if err := json.Unmarshal([]byte(tt.body), &sent); err != nil {
+				if err := json.Unmarshal([]byte(f.story.Text(tt.body)), &sent); err != nil {
 					t.Fatal(err)
 				}
 				if m.Code != sent.Code || m.Version != tt.wantVersion || !m.ValidFrom.Equal(sent.ValidFrom) || m.ValidTo != nil ||
@@ -794,7 +795,7 @@ func TestAdmin_SetPolicy(t *testing.T) {
 	}
 	policyAt := func(t *testing.T, dept, at string) openapi.Policy {
 		var ps []openapi.Policy
-		getJSON(t, f.client.For(t), "/v1/policies?at="+url.QueryEscape(at), tok["officer.a"], &ps)
+		getJSON(t, f.client.For(t), "/v1/policies?at="+url.QueryEscape(f.story.Text(at)), tok["officer.a"], &ps)
 		for _, p := range ps {
 			if p.DepartmentCode == dept {
 				return p
@@ -805,7 +806,7 @@ func TestAdmin_SetPolicy(t *testing.T) {
 	}
 	// jt's demo policy lets one traffic officer decide a simple-procedure fine.
 	jtAlone := func(t *testing.T, at string) *apitest.Response {
-		return f.client.For(t).PostJSON("/v1/authority/decisions", decisionBody(t, "JT-001", at, "a-jt-01"), tok["leader.a"])
+		return f.client.For(t).PostJSON("/v1/authority/decisions", f.decisionBody(t, "JT-001", at, "a-jt-01"), tok["leader.a"])
 	}
 	unchangedJT := func(t *testing.T) {
 		if p := policyAt(t, "jt", "2027-01-01T00:00:00Z"); !p.SingleOfficerSimpleProcedure || p.SecondInspectorFromOtherResident {
@@ -850,10 +851,10 @@ func TestAdmin_SetPolicy(t *testing.T) {
 			name: "OK", login: "admin", body: policy("jt", "2026-12-01T00:00:00Z", false, false, "", false),
 			wantStatus: 201,
 			verify: func(t *testing.T) {
-				if p := policyAt(t, "jt", "2026-11-30T23:59:59Z"); !p.SingleOfficerSimpleProcedure || p.ValidFrom.Year() != 2021 {
+				if p := policyAt(t, "jt", "2026-11-30T23:59:59Z"); !p.SingleOfficerSimpleProcedure || !p.ValidFrom.Equal(f.story.At("2021-07-15")) {
 					t.Errorf("jt policy before 2026-12-01 = %+v, want the demo one", p)
 				}
-				if p := policyAt(t, "jt", "2026-12-01T00:00:00Z"); p.SingleOfficerSimpleProcedure || !p.ValidFrom.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) {
+				if p := policyAt(t, "jt", "2026-12-01T00:00:00Z"); p.SingleOfficerSimpleProcedure || !p.ValidFrom.Equal(f.story.At("2026-12-01T00:00:00Z")) {
 					t.Errorf("jt policy from 2026-12-01 = %+v, want the new one", p)
 				}
 				checkDecision(t, jtAlone(t, "2026-11-30T10:00:00Z"), decision{tier: openapi.TierOnsiteInspection, lead: "a-jt-01", holders: []string{"a-jt-01"},
@@ -865,14 +866,14 @@ func TestAdmin_SetPolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := f.client.For(t).PostJSON("/v1/admin/policies", tt.body, tok[tt.login])
+			res := f.client.For(t).PostJSON("/v1/admin/policies", f.story.Text(tt.body), tok[tt.login])
 			if tt.wantStatus == http.StatusCreated {
 				if res.Status != http.StatusCreated {
 					t.Fatalf("status %d: %s", res.Status, res.Body)
 				}
 				var got, sent openapi.Policy
 				res.JSON(t, &got)
-				if err := json.Unmarshal([]byte(tt.body), &sent); err != nil {
+				if err := json.Unmarshal([]byte(f.story.Text(tt.body)), &sent); err != nil {
 					t.Fatal(err)
 				}
 				got.Department = nil

@@ -73,18 +73,18 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 		},
 		"createCertificate": func() call {
 			return call{"POST", "/v1/admin/certificates", "application/json",
-				`{"number":"京执字110101-9001","officer_code":"a-cg-03","issuing_department_code":"cg","valid_from":"2026-01-01T00:00:00Z","valid_to":"2030-01-01T00:00:00Z"}`, admin}
+				f.story.Text(`{"number":"京执字110101-9001","officer_code":"a-cg-03","issuing_department_code":"cg","valid_from":"2026-01-01T00:00:00Z","valid_to":"2030-01-01T00:00:00Z"}`), admin}
 		},
 		"setCertificateStatus": func() call {
 			return call{"POST", "/v1/admin/certificates/" + "京执字110101-0001" + "/status", "application/json", `{"status":"suspended","reason":"training"}`, admin}
 		},
 		"addMatterVersion": func() call {
 			return call{"POST", "/v1/admin/matters", "application/json",
-				`{"code":"CG-900","name_zh":"测试事项","legal_basis":"测试依据","department_code":"cg","measures":["warning"],"default_whistle":"regular","valid_from":"2026-01-01T00:00:00Z"}`, admin}
+				f.story.Text(`{"code":"CG-900","name_zh":"测试事项","legal_basis":"测试依据","department_code":"cg","measures":["warning"],"default_whistle":"regular","valid_from":"2026-01-01T00:00:00Z"}`), admin}
 		},
 		"setPolicy": func() call {
 			return call{"POST", "/v1/admin/policies", "application/json",
-				`{"department_code":"sy","valid_from":"2026-12-01T00:00:00Z","single_officer_simple_procedure":false,"second_inspector_from_other_resident":false,"mixed_crew_seizure_review":false}`, admin}
+				f.story.Text(`{"department_code":"sy","valid_from":"2026-12-01T00:00:00Z","single_officer_simple_procedure":false,"second_inspector_from_other_resident":false,"mixed_crew_seizure_review":false}`), admin}
 		},
 		"disableUser": func() call {
 			return call{"POST", "/v1/admin/users/community.b1/disable", "application/json", `{"reason":"left the community office"}`, admin}
@@ -112,7 +112,7 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 			return call{m, p, ct, b, tok}
 		},
 		"recordInspection": func() call {
-			r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-TRAIL-1")
+			r := marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-TRAIL-1")
 			body, _ := json.Marshal(r)
 			return call{"POST", "/v1/inspections", "application/json", string(body), f.login(t, "officer.a", "whistle-demo")}
 		},
@@ -135,7 +135,7 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 		},
 		"syncPush": func() call {
 			p := newPhone(t, f, "officer.a")
-			r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01"}, "JYCF-TRAIL-3")
+			r := marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01"}, "JYCF-TRAIL-3")
 			body, _ := json.Marshal(map[string]any{"mutations": []any{p.mutation("inspection.record@1", r.ID, r)}})
 			return call{"POST", "/v1/sync/push", "application/json", string(body), p.token}
 		},
@@ -207,7 +207,7 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 // returns its id and record.
 func trailInspection(t *testing.T, f *fixture) (string, any) {
 	t.Helper()
-	r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01"}, "JYCF-TRAIL-"+uuid.NewString()[:8])
+	r := marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01"}, "JYCF-TRAIL-"+uuid.NewString()[:8])
 	body, _ := json.Marshal(r)
 	res := f.client.For(t).PostJSON("/v1/inspections", string(body), f.login(t, "officer.a", "whistle-demo"))
 	if res.Status != http.StatusCreated {

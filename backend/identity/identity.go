@@ -119,7 +119,7 @@ type Options struct {
 	Throttles ThrottleStore
 	Passwords PasswordHasher
 	Tokens    TokenIssuer
-	// Now is the clock; time.Now when nil.
+	// Now is the clock (required).
 	Now func() time.Time
 	// RefreshTTL is the lifetime of each refresh token, counted from its
 	// issue (so every refresh extends the session); DefaultRefreshTTL when 0.
@@ -146,13 +146,10 @@ type Service struct {
 // missing or a limit is negative.
 func NewService(o Options) (*Service, error) {
 	switch {
-	case o.Users == nil, o.Sessions == nil, o.Throttles == nil, o.Passwords == nil, o.Tokens == nil:
-		return nil, errors.New("identity: Options.Users, Sessions, Throttles, Passwords and Tokens are required")
+	case o.Users == nil, o.Sessions == nil, o.Throttles == nil, o.Passwords == nil, o.Tokens == nil, o.Now == nil:
+		return nil, errors.New("identity: Options.Users, Sessions, Throttles, Passwords, Tokens and Now are required")
 	case o.RefreshTTL < 0:
 		return nil, errors.New("identity: Options.RefreshTTL is negative")
-	}
-	if o.Now == nil {
-		o.Now = time.Now
 	}
 	if o.RefreshTTL == 0 {
 		o.RefreshTTL = DefaultRefreshTTL

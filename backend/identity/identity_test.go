@@ -53,7 +53,10 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	db, _ := pgtest.New(t)
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	clk := &clock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	// A clock the tests advance, starting at the suite's time; the stores
+	// read the same one.
+	clk := &clock{now: db.Clock().UTC().Truncate(time.Second)}
+	db.Clock = clk.Now
 	hasher := argon2id.Hasher{Params: argon2id.Params{Memory: 1024, Time: 1, Threads: 1}}
 	users := postgres.NewUserStore(db)
 	signer := jwt.NewSigner(key, 15*time.Minute, clk.Now)
@@ -618,7 +621,7 @@ func TestService_LoginThrottle(t *testing.T) {
 		users := postgres.NewUserStore(db)
 		svc, err := identity.NewService(identity.Options{
 			Users: users, Sessions: postgres.NewSessionStore(db), Throttles: postgres.NewThrottleStore(db),
-			Passwords: hasher, Tokens: jwt.NewSigner(key, time.Minute, time.Now),
+			Passwords: hasher, Tokens: jwt.NewSigner(key, time.Minute, db.Clock), Now: db.Clock,
 			Throttle: identity.Throttle{AccountFailures: 2},
 		})
 		if err != nil {

@@ -133,7 +133,7 @@ type chainHeadRow struct {
 // READ COMMITTED transaction (the default): under REPEATABLE READ or
 // SERIALIZABLE a concurrent append fails with derrors.Conflict instead of
 // waiting.
-func appendAudit(ctx context.Context, tx *gorm.DB, e audit.Entry) (audit.Entry, error) {
+func (db *DB) appendAudit(ctx context.Context, tx *gorm.DB, e audit.Entry) (audit.Entry, error) {
 	actor := audit.ActorFrom(ctx)
 	if e.ActorUserID == "" {
 		e.ActorUserID = actor.UserID
@@ -168,7 +168,7 @@ func appendAudit(ctx context.Context, tx *gorm.DB, e audit.Entry) (audit.Entry, 
 	}
 	// Stamped after the lock, so times never go backwards within a chain
 	// written by one server.
-	e.At = audit.Truncate(time.Now())
+	e.At = audit.Truncate(db.now())
 	e.Seq = head.Seq + 1
 	e.PrevHash = head.Hash
 	e.Hash = e.ComputeHash()
@@ -203,7 +203,7 @@ func (s *AuditStore) Append(ctx context.Context, e audit.Entry) (audit.Entry, er
 	var out audit.Entry
 	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
-		out, err = appendAudit(ctx, tx, e)
+		out, err = s.db.appendAudit(ctx, tx, e)
 		return err
 	})
 	if err != nil {

@@ -50,7 +50,7 @@ func seedAudit(t *testing.T, db *postgres.DB) []audit.Entry {
 			e.AfterDigest, _ = audit.Digest(map[string]int{"version": i + 1})
 			ctx := audit.WithActor(context.Background(), actor)
 			err = db.Gorm.Transaction(func(tx *gorm.DB) error {
-				e, err = postgres.AppendAudit(ctx, tx, e)
+				e, err = postgres.AppendAudit(db, ctx, tx, e)
 				return err
 			})
 			if err != nil {
@@ -212,7 +212,7 @@ func TestAppendAudit_Concurrent(t *testing.T) {
 					if err := tx.Exec(`SELECT pg_sleep(0.001)`).Error; err != nil {
 						return err
 					}
-					_, err := postgres.AppendAudit(ctx, tx, audit.Entry{
+					_, err := postgres.AppendAudit(db, ctx, tx, audit.Entry{
 						Chain: streetA, Action: "inspection.record", EntityType: "inspection",
 						EntityID: fmt.Sprintf("w%d-%d", w, i),
 					})
@@ -265,7 +265,7 @@ func TestAppendAudit_Rollback(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		errChange := errors.New("the change failed")
 		err := db.Gorm.Transaction(func(tx *gorm.DB) error {
-			if _, err := postgres.AppendAudit(ctx, tx, audit.Entry{Chain: streetA, Action: "matter.create", EntityType: "matter"}); err != nil {
+			if _, err := postgres.AppendAudit(db, ctx, tx, audit.Entry{Chain: streetA, Action: "matter.create", EntityType: "matter"}); err != nil {
 				return err
 			}
 			return errChange

@@ -159,16 +159,16 @@ type custodyEvent struct {
 // appendCustody appends one custody event of e inside tx, with its audit
 // trail entry (action evidence.<event>) whose after-digest covers the
 // custody entry, so the trail vouches for the custody log too.
-func appendCustody(ctx context.Context, tx *gorm.DB, e media.Evidence, event string, detail map[string]any) error {
-	return appendCustodyEvents(ctx, tx, e, "evidence."+event, []custodyEvent{{event, detail}})
+func (db *DB) appendCustody(ctx context.Context, tx *gorm.DB, e media.Evidence, event string, detail map[string]any) error {
+	return db.appendCustodyEvents(ctx, tx, e, "evidence."+event, []custodyEvent{{event, detail}})
 }
 
 // appendCustodyEvents appends the custody events of one change of e inside
 // tx, in one statement, and one audit trail entry (action) whose
 // after-digest covers them all.
-func appendCustodyEvents(ctx context.Context, tx *gorm.DB, e media.Evidence, action string, events []custodyEvent) error {
+func (db *DB) appendCustodyEvents(ctx context.Context, tx *gorm.DB, e media.Evidence, action string, events []custodyEvent) error {
 	actor := audit.ActorFrom(ctx)
-	at := audit.Truncate(time.Now())
+	at := audit.Truncate(db.now())
 	var (
 		values  []string
 		args    []any
@@ -195,7 +195,7 @@ func appendCustodyEvents(ctx context.Context, tx *gorm.DB, e media.Evidence, act
 	if err != nil {
 		return err
 	}
-	_, err = appendAudit(ctx, tx, audit.Entry{Chain: chainOf(e), Action: action, EntityType: "evidence",
+	_, err = db.appendAudit(ctx, tx, audit.Entry{Chain: chainOf(e), Action: action, EntityType: "evidence",
 		EntityID: e.ID, AfterDigest: digest})
 	return err
 }
@@ -220,8 +220,8 @@ func (s *EvidenceStore) CreateUpload(ctx context.Context, e media.Evidence, u me
 		if err != nil {
 			return translate(err, "create evidence")
 		}
-		err = tx.Exec(`INSERT INTO evidence_uploads (evidence_id, expires_at, s3_key, updated_at) VALUES (?, ?, ?, now())`,
-			e.ID, u.ExpiresAt, u.S3Key).Error
+		err = tx.Exec(`INSERT INTO evidence_uploads (evidence_id, expires_at, s3_key, updated_at) VALUES (?, ?, ?, ?)`,
+			e.ID, u.ExpiresAt, u.S3Key, s.db.now()).Error
 		if err != nil {
 			return translate(err, "create upload")
 		}
@@ -231,7 +231,7 @@ func (s *EvidenceStore) CreateUpload(ctx context.Context, e media.Evidence, u me
 		if e.Lat != nil && e.Lon != nil {
 			declared["lat"], declared["lon"] = *e.Lat, *e.Lon
 		}
-		return appendCustodyEvents(ctx, tx, e, "evidence.upload_started", []custodyEvent{
+		return s.db.appendCustodyEvents(ctx, tx, e, "evidence.upload_started", []custodyEvent{
 			{media.EventDeclaredCapture, declared},
 			{media.EventUploadStarted, map[string]any{"upload_id": e.ID, "expires_at": u.ExpiresAt.UTC().Format(time.RFC3339)}},
 		})
@@ -434,7 +434,7 @@ func (s *EvidenceStore) SaveProgress(ctx context.Context, id, token string, p me
 		if err != nil {
 			return err
 		}
-		_, err = appendAudit(ctx, tx, audit.Entry{Chain: chainOf(e), Action: "evidence.upload.append", EntityType: "evidence",
+		_, err = s.db.appendAudit(ctx, tx, audit.Entry{Chain: chainOf(e), Action: "evidence.upload.append", EntityType: "evidence",
 			EntityID: e.ID, AfterDigest: digest})
 		return err
 	})
@@ -480,7 +480,7 @@ func (s *EvidenceStore) Finish(ctx context.Context, id, token string, o media.Ou
 		if res.RowsAffected == 0 {
 			return lostLease(id)
 		}
-		now := time.Now().UTC()
+		now := s.db.now()
 		var linked any
 		if o.Linked {
 			linked = now
@@ -499,7 +499,7 @@ func (s *EvidenceStore) Finish(ctx context.Context, id, token string, o media.Ou
 			return derrors.New(derrors.Conflict, "upload %s is no longer uploading", id)
 		}
 		out = evidenceFromRow(rows[0])
-		return finishCustody(ctx, tx, out, o)
+		return s.db.finishCustody(ctx, tx, out, o)
 	})
 	if err != nil {
 		return media.Evidence{}, translateOnce(err, "finish upload")
@@ -515,7 +515,7 @@ func lockModeOf(o media.Outcome) string {
 }
 
 // finishCustody appends the custody events of a finished upload.
-func finishCustody(ctx context.Context, tx *gorm.DB, e media.Evidence, o media.Outcome) error {
+func (db *DB) finishCustody(ctx context.Context, tx *gorm.DB, e media.Evidence, o media.Outcome) error {
 	type ev = custodyEvent
 	var events []ev
 	lock := ev{media.EventLocked, map[string]any{"object_key": o.ObjectKey, "version_id": o.VersionID, "mode": o.LockMode,
@@ -541,7 +541,7 @@ func finishCustody(ctx context.Context, tx *gorm.DB, e media.Evidence, o media.O
 	default:
 		events = []ev{{media.EventRejected, map[string]any{"code": o.ProblemCode, "detail": o.ProblemDetail}}}
 	}
-	return appendCustodyEvents(ctx, tx, e, "evidence."+string(o.Status), events)
+	return db.appendCustodyEvents(ctx, tx, e, "evidence."+string(o.Status), events)
 }
 
 func timeText(t *time.Time) string {
@@ -577,7 +577,7 @@ func (s *EvidenceStore) Terminate(ctx context.Context, id string) (media.Evidenc
 			return translate(err, "terminate upload")
 		}
 		out = e
-		return appendCustody(ctx, tx, e, media.EventTerminated, nil)
+		return s.db.appendCustody(ctx, tx, e, media.EventTerminated, nil)
 	})
 	if err != nil {
 		return media.Evidence{}, translateOnce(err, "terminate upload")
@@ -603,7 +603,7 @@ func (s *EvidenceStore) RecordAccess(ctx context.Context, id string, a media.Acc
 		if err != nil {
 			return err
 		}
-		return appendCustody(ctx, tx, e, a.Event, a.Detail)
+		return s.db.appendCustody(ctx, tx, e, a.Event, a.Detail)
 	})
 	return translateOnce(err, "record evidence access")
 }
@@ -663,7 +663,7 @@ func (s *EvidenceStore) SetThumbnail(ctx context.Context, id, state, key string)
 		if err != nil {
 			return err
 		}
-		return appendCustody(ctx, tx, e, media.EventDerived, map[string]any{"thumbnail": state, "key": key})
+		return s.db.appendCustody(ctx, tx, e, media.EventDerived, map[string]any{"thumbnail": state, "key": key})
 	})
 	return translateOnce(err, "set thumbnail")
 }
@@ -725,7 +725,7 @@ func (s *EvidenceStore) LinkRecord(ctx context.Context, recordClientID string) (
 		}
 		slices.SortStableFunc(es, func(a, b media.Evidence) int { return strings.Compare(chainOf(a), chainOf(b)) })
 		for _, e := range es {
-			if err := appendCustody(ctx, tx, e, media.EventLinked, map[string]any{"record_client_id": recordClientID}); err != nil {
+			if err := s.db.appendCustody(ctx, tx, e, media.EventLinked, map[string]any{"record_client_id": recordClientID}); err != nil {
 				return err
 			}
 		}

@@ -26,8 +26,8 @@ func newUpload(t *testing.T, db *postgres.DB, store *postgres.EvidenceStore, rec
 	id := uuid.NewString()
 	e, err := store.CreateUpload(context.Background(), media.Evidence{ID: id, ClientID: uuid.NewString(), RecordClientID: record,
 		UploaderID: u.ID, StreetCode: "st-a", Kind: media.KindPhoto, DeclaredContentType: media.TypeJPEG, Length: 10,
-		DeclaredSHA256: strings.Repeat("ab", 32), CapturedAt: time.Now(), CreatedAt: time.Now()},
-		media.Upload{EvidenceID: id, ExpiresAt: time.Now().Add(time.Hour), S3Key: "uploads/" + id})
+		DeclaredSHA256: strings.Repeat("ab", 32), CapturedAt: db.Clock(), CreatedAt: db.Clock()},
+		media.Upload{EvidenceID: id, ExpiresAt: db.Clock().Add(time.Hour), S3Key: "uploads/" + id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,13 +132,13 @@ func TestEvidenceStore_LinkRecord(t *testing.T) {
 	if _, _, err := store.AcquireUpload(ctx, e.ID, token, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	until := time.Now().Add(time.Hour)
+	until := db.Clock().Add(time.Hour)
 	_, err := store.Finish(ctx, e.ID, token, media.Outcome{Status: media.StatusVerified, SHA256: e.DeclaredSHA256,
 		ObjectKey: media.EvidenceKey(e.DeclaredSHA256), VersionID: "v1", LockMode: media.Governance, RetainUntil: &until, Thumbnail: media.ThumbnailNone})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o, err := store.Orphans(ctx, "st-a", time.Now().Add(time.Minute)); err != nil || len(o) != 1 {
+	if o, err := store.Orphans(ctx, "st-a", db.Clock().Add(time.Minute)); err != nil || len(o) != 1 {
 		t.Fatalf("orphans before the record: %d %v", len(o), err)
 	}
 	if n, err := store.LinkRecord(ctx, record); err != nil || n != 1 {
@@ -151,7 +151,7 @@ func TestEvidenceStore_LinkRecord(t *testing.T) {
 	if err != nil || len(es) != 1 || es[0].Status != media.StatusVerified || es[0].LinkedAt == nil {
 		t.Fatalf("evidence of record: %+v %v", es, err)
 	}
-	if o, _ := store.Orphans(ctx, "", time.Now().Add(time.Minute)); len(o) != 0 {
+	if o, _ := store.Orphans(ctx, "", db.Clock().Add(time.Minute)); len(o) != 0 {
 		t.Fatalf("linked evidence listed as orphan: %+v", o)
 	}
 	if _, err := store.EvidenceOfRecord(ctx, "nope"); derrors.CodeOf(err) != derrors.Invalid {

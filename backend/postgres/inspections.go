@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -59,7 +60,7 @@ func (s *InspectionStore) write(ctx context.Context, tx *gorm.DB, st inspection.
 	}
 	args := []any{st.Record.ID, st.Record.TeamCode, st.StreetCode, st.Version, st.ActAt, st.ReceivedAt, st.RecordedBy, device,
 		string(st.Assessment.Tier), string(st.Status), string(st.Review), textArray(st.Record.MatterCodes),
-		textArray(officerCodes(st.Record)), string(state), time.Now().UTC()}
+		textArray(officerCodes(st.Record)), string(state), s.db.now()}
 	if create {
 		err = tx.Exec(`INSERT INTO inspections (id, team_code, street_code, version, act_at, received_at, recorded_by, device_id,
 				tier, status, review, matter_codes, officer_codes, state, updated_at)
@@ -77,7 +78,7 @@ func (s *InspectionStore) write(ctx context.Context, tx *gorm.DB, st inspection.
 		return derrors.Wrap(err, derrors.Internal, "author is not a user id")
 	}
 	err = tx.Exec(`INSERT INTO inspection_versions (inspection_id, version, author_user_id, reason, at, record, review, exceptions)
-		VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?)`, st.Record.ID, st.Version, uid, reason, time.Now().UTC(), string(record),
+		VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?)`, st.Record.ID, st.Version, uid, reason, s.db.now(), string(record),
 		string(st.Review), len(st.Assessment.Exceptions)).Error
 	if err != nil {
 		return err
@@ -114,14 +115,14 @@ func (s *InspectionStore) Create(ctx context.Context, st inspection.State, autho
 		if err := s.write(ctx, tx, st, author, reason, true); err != nil {
 			return err
 		}
-		if err := auditChange(ctx, tx, st.StreetCode, "inspection.record", "inspection", st.Record.ID, nil, st); err != nil {
+		if err := s.db.auditChange(ctx, tx, st.StreetCode, "inspection.record", "inspection", st.Record.ID, nil, st); err != nil {
 			return err
 		}
 		// Evidence that arrived before its record is linked now.
 		if _, err := NewEvidenceStore(s.db).LinkRecord(ctx, st.Record.ID); err != nil {
 			return err
 		}
-		return publish(ctx, tx, feedPublications(st.Record.ID, feed))
+		return s.db.publish(ctx, tx, feedPublications(st.Record.ID, feed))
 	})
 	return translate(err, "record inspection")
 }
@@ -140,10 +141,10 @@ func (s *InspectionStore) AddVersion(ctx context.Context, st inspection.State, b
 		if err := s.write(ctx, tx, st, author, reason, false); err != nil {
 			return err
 		}
-		if err := auditChange(ctx, tx, st.StreetCode, "inspection.amend", "inspection", st.Record.ID, before, st); err != nil {
+		if err := s.db.auditChange(ctx, tx, st.StreetCode, "inspection.amend", "inspection", st.Record.ID, before, st); err != nil {
 			return err
 		}
-		return publish(ctx, tx, feedPublications(st.Record.ID, feed))
+		return s.db.publish(ctx, tx, feedPublications(st.Record.ID, feed))
 	})
 	return translate(err, "amend inspection")
 }
@@ -171,10 +172,10 @@ func (s *InspectionStore) SetReview(ctx context.Context, st inspection.State, ac
 			VALUES (?, ?, ?, ?::jsonb, ?, ?)`, st.Record.ID, act.Version, act.Decision, string(reasons), act.Reviewer, act.At).Error; err != nil {
 			return err
 		}
-		if err := auditChange(ctx, tx, st.StreetCode, "inspection.review."+act.Decision, "inspection", st.Record.ID, before, st); err != nil {
+		if err := s.db.auditChange(ctx, tx, st.StreetCode, "inspection.review."+act.Decision, "inspection", st.Record.ID, before, st); err != nil {
 			return err
 		}
-		return publish(ctx, tx, feedPublications(st.Record.ID, feed))
+		return s.db.publish(ctx, tx, feedPublications(st.Record.ID, feed))
 	})
 	return translate(err, "review inspection")
 }
@@ -346,10 +347,10 @@ func (s *InspectionStore) IssueBlock(ctx context.Context, deviceID, docType, pre
 			b.ID, deviceID, docType, prefix, b.First, b.Last, at).Error; err != nil {
 			return err
 		}
-		if err := auditChange(ctx, tx, audit.DistrictChain, "number_block.issue", "number_block", b.ID, nil, b); err != nil {
+		if err := s.db.auditChange(ctx, tx, audit.DistrictChain, "number_block.issue", "number_block", b.ID, nil, b); err != nil {
 			return err
 		}
-		return publish(ctx, tx, []Publication{{Scope: wsync.DeviceScope(deviceID), EntityType: "number_block", EntityID: b.ID, State: b}})
+		return s.db.publish(ctx, tx, []Publication{{Scope: wsync.DeviceScope(deviceID), EntityType: "number_block", EntityID: b.ID, State: b}})
 	})
 	return b, translate(err, "issue number block")
 }
@@ -372,8 +373,8 @@ func (s *InspectionStore) Block(ctx context.Context, id string) (inspection.Bloc
 	err := g.Raw(`SELECT b.id::text AS id, b.doc_type, b.prefix, b.first, b.last, b.issued_at, u.id::text AS user_id, u.username,
 			(SELECT st.code FROM user_scopes sc JOIN team_memberships m ON m.officer_id = sc.officer_id
 			   JOIN teams t ON t.id = m.team_id JOIN streets st ON st.id = t.street_id
-			  WHERE sc.user_id = u.id AND m.valid_from <= now() AND (m.valid_to IS NULL OR m.valid_to > now()) LIMIT 1) AS street
-		FROM number_blocks b JOIN devices d ON d.id = b.device_id JOIN users u ON u.id = d.user_id WHERE b.id = ?`, id).Scan(&rows).Error
+			  WHERE sc.user_id = u.id AND m.valid_from <= @now AND (m.valid_to IS NULL OR m.valid_to > @now) LIMIT 1) AS street
+		FROM number_blocks b JOIN devices d ON d.id = b.device_id JOIN users u ON u.id = d.user_id WHERE b.id = @id`, sql.Named("now", s.db.now()), sql.Named("id", id)).Scan(&rows).Error
 	if err != nil {
 		return inspection.BlockReport{}, "", "", translate(err, "load number block")
 	}
@@ -421,7 +422,7 @@ func (s *InspectionStore) Void(ctx context.Context, block inspection.NumberBlock
 	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		for _, n := range numbers {
 			number := fmt.Sprintf("%s%d", block.Prefix, n)
-			res := tx.Exec(`INSERT INTO form_numbers (number, voided_reason, used_at) VALUES (?, ?, now()) ON CONFLICT (number) DO NOTHING`, number, reason)
+			res := tx.Exec(`INSERT INTO form_numbers (number, voided_reason, used_at) VALUES (?, ?, ?) ON CONFLICT (number) DO NOTHING`, number, reason, s.db.now())
 			if res.Error != nil {
 				return res.Error
 			}
@@ -429,7 +430,7 @@ func (s *InspectionStore) Void(ctx context.Context, block inspection.NumberBlock
 				return derrors.New(derrors.Conflict, "number %s is already used or voided", number)
 			}
 		}
-		return auditChange(ctx, tx, audit.DistrictChain, "number_block.void", "number_block", block.ID, nil,
+		return s.db.auditChange(ctx, tx, audit.DistrictChain, "number_block.void", "number_block", block.ID, nil,
 			map[string]any{"numbers": numbers, "reason": reason})
 	})
 	return translate(err, "void numbers")
@@ -451,13 +452,13 @@ func (s *InspectionStore) UpdateEvidence(ctx context.Context, st inspection.Stat
 			return err
 		}
 		if err := tx.Exec(`UPDATE inspections SET status = ?, state = ?::jsonb, updated_at = ? WHERE id = ?`,
-			string(st.Status), string(state), time.Now().UTC(), st.Record.ID).Error; err != nil {
+			string(st.Status), string(state), s.db.now(), st.Record.ID).Error; err != nil {
 			return err
 		}
-		if err := auditChange(ctx, tx, st.StreetCode, "inspection.evidence", "inspection", st.Record.ID, before, st); err != nil {
+		if err := s.db.auditChange(ctx, tx, st.StreetCode, "inspection.evidence", "inspection", st.Record.ID, before, st); err != nil {
 			return err
 		}
-		return publish(ctx, tx, feedPublications(st.Record.ID, feed))
+		return s.db.publish(ctx, tx, feedPublications(st.Record.ID, feed))
 	})
 	return translate(err, "update inspection evidence")
 }

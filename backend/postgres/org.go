@@ -54,7 +54,7 @@ func (s *OrgStore) Import(ctx context.Context, ds org.Dataset, hashes map[string
 		if err != nil {
 			return err
 		}
-		_, err = appendAudit(ctx, tx, audit.Entry{Chain: audit.DistrictChain, Action: "org.import",
+		_, err = s.db.appendAudit(ctx, tx, audit.Entry{Chain: audit.DistrictChain, Action: "org.import",
 			EntityType: "dataset", EntityID: rep.Summary(), AfterDigest: digest})
 		return err
 	})
@@ -457,7 +457,7 @@ func (s *OrgStore) SetCertificateStatus(ctx context.Context, number, status stri
 			return err
 		}
 		after := append(certStatuses(before), authority.CertificateStatus{Status: status, Since: since.UTC(), Reason: reason})
-		if err := auditChange(ctx, tx, audit.DistrictChain, "certificate.status."+status, "certificate", number, certStatuses(before), after); err != nil {
+		if err := s.db.auditChange(ctx, tx, audit.DistrictChain, "certificate.status."+status, "certificate", number, certStatuses(before), after); err != nil {
 			return err
 		}
 		return s.publishOfficers(ctx, tx, []string{officerCode})
@@ -522,7 +522,7 @@ func (s *OrgStore) AddMatterVersion(ctx context.Context, m org.Matter) (org.Matt
 		if err := rep.Err(); err != nil {
 			return err
 		}
-		if err := auditChange(ctx, tx, audit.DistrictChain, "matter.version", "matter", fmt.Sprintf("%s@%d", m.Code, m.Version), before, m); err != nil {
+		if err := s.db.auditChange(ctx, tx, audit.DistrictChain, "matter.version", "matter", fmt.Sprintf("%s@%d", m.Code, m.Version), before, m); err != nil {
 			return err
 		}
 		return s.publishDataset(ctx, tx, org.Dataset{Matters: []org.Matter{m}})
@@ -548,7 +548,7 @@ func returningID(q *gorm.DB) (uuid.UUID, error) {
 
 // auditChange appends the trail entry of a change of entity inside tx:
 // digests of its state before (nil: created) and after.
-func auditChange(ctx context.Context, tx *gorm.DB, chain, action, entityType, entityID string, before, after any) error {
+func (db *DB) auditChange(ctx context.Context, tx *gorm.DB, chain, action, entityType, entityID string, before, after any) error {
 	var bd string
 	if before != nil {
 		var err error
@@ -560,7 +560,7 @@ func auditChange(ctx context.Context, tx *gorm.DB, chain, action, entityType, en
 	if err != nil {
 		return err
 	}
-	_, err = appendAudit(ctx, tx, audit.Entry{Chain: chain, Action: action, EntityType: entityType, EntityID: entityID,
+	_, err = db.appendAudit(ctx, tx, audit.Entry{Chain: chain, Action: action, EntityType: entityType, EntityID: entityID,
 		BeforeDigest: bd, AfterDigest: ad})
 	return err
 }
@@ -591,7 +591,7 @@ func (s *OrgStore) publishDataset(ctx context.Context, tx *gorm.DB, ds org.Datas
 		pubs = append(pubs, Publication{Scope: wsync.DistrictScope, EntityType: "policy",
 			EntityID: p.DepartmentCode + "@" + p.ValidFrom.UTC().Format(time.RFC3339), State: p})
 	}
-	if err := publish(ctx, tx, pubs); err != nil {
+	if err := s.db.publish(ctx, tx, pubs); err != nil {
 		return err
 	}
 	officers := map[string]bool{}
@@ -620,7 +620,7 @@ func (s *OrgStore) publishOfficers(ctx context.Context, tx *gorm.DB, codes []str
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := s.db.now()
 	var pubs []Publication
 	for _, m := range members {
 		current := map[string]bool{}
@@ -638,7 +638,7 @@ func (s *OrgStore) publishOfficers(ctx context.Context, tx *gorm.DB, codes []str
 			}
 		}
 	}
-	return publish(ctx, tx, dedupe(pubs))
+	return s.db.publish(ctx, tx, dedupe(pubs))
 }
 
 // dedupe keeps one publication per scope and entity (the last).

@@ -20,6 +20,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/derrors"
 )
 
@@ -36,7 +37,14 @@ var errNotFound = gorm.ErrRecordNotFound
 type DB struct {
 	Gorm *gorm.DB
 	SQL  *sql.DB
+	// Clock stamps the times the stores write and is the "now" of every
+	// date rule they evaluate in SQL (never PostgreSQL's now()). Open sets
+	// the machine's clock; main and tests may replace it before use.
+	Clock clock.Clock
 }
+
+// now reads the database's clock, in UTC.
+func (db *DB) now() time.Time { return db.Clock().UTC() }
 
 // Open connects to the database at dsn, retrying until timeout passes, so
 // that the service can start alongside its database. It returns a
@@ -64,7 +72,7 @@ func Open(ctx context.Context, dsn string, timeout time.Duration) (*DB, error) {
 		err = sqlDB.PingContext(pctx)
 		cancel()
 		if err == nil {
-			return &DB{Gorm: g, SQL: sqlDB}, nil
+			return &DB{Gorm: g, SQL: sqlDB, Clock: clock.System()}, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			_ = sqlDB.Close()

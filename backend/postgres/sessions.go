@@ -140,7 +140,7 @@ func (s *SessionStore) RegisterDevice(ctx context.Context, d identity.Device) (i
 		if err := tx.Create(&r).Error; err != nil {
 			return err
 		}
-		return auditChange(ctx, tx, audit.DistrictChain, "device.register", "device", r.ID.String(), nil, deviceFromRow(r))
+		return s.db.auditChange(ctx, tx, audit.DistrictChain, "device.register", "device", r.ID.String(), nil, deviceFromRow(r))
 	})
 	if err != nil {
 		return identity.Device{}, translate(err, "register device")
@@ -186,7 +186,7 @@ func (s *SessionStore) RevokeDevice(ctx context.Context, id, reason string, now 
 		if err := revokeFamilies(tx, "device_id = ?", ids[0], identity.ReasonDeviceRevoked, now); err != nil {
 			return err
 		}
-		return auditChange(ctx, tx, audit.DistrictChain, "device.revoke", "device", r.ID.String(), nil, deviceFromRow(r))
+		return s.db.auditChange(ctx, tx, audit.DistrictChain, "device.revoke", "device", r.ID.String(), nil, deviceFromRow(r))
 	})
 	if err != nil {
 		return identity.Device{}, translate(err, "revoke device")
@@ -230,7 +230,7 @@ func (s *SessionStore) CreateFamily(ctx context.Context, f identity.Family, firs
 		if dev != nil {
 			devID = dev.String()
 		}
-		if _, err := appendAudit(ctx, tx, audit.Entry{Chain: audit.DistrictChain, Action: "session.open", EntityType: "session",
+		if _, err := s.db.appendAudit(ctx, tx, audit.Entry{Chain: audit.DistrictChain, Action: "session.open", EntityType: "session",
 			EntityID: r.ID.String(), ActorUserID: r.UserID.String(), DeviceID: devID, AfterDigest: mustDigest(familyFromRow(r))}); err != nil {
 			return err
 		}
@@ -368,7 +368,7 @@ func (s *SessionStore) RevokeFamily(ctx context.Context, id, reason string, now 
 		if err := revokeFamilies(tx, "id = ?", ids[0], reason, now); err != nil {
 			return err
 		}
-		return auditChange(ctx, tx, audit.DistrictChain, "session.revoke."+reason, "session", ids[0].String(), nil, map[string]any{"revoked_at": now.UTC(), "reason": reason})
+		return s.db.auditChange(ctx, tx, audit.DistrictChain, "session.revoke."+reason, "session", ids[0].String(), nil, map[string]any{"revoked_at": now.UTC(), "reason": reason})
 	})
 	return translate(err, "revoke session")
 }
@@ -395,7 +395,7 @@ func (s *SessionStore) DisableUser(ctx context.Context, userID string, now time.
 		}
 		after := userFromRow(r)
 		after.PasswordHash = "" // the trail never carries a password hash, not even in a digest
-		return auditChange(ctx, tx, audit.DistrictChain, "user.disable", "user", r.ID.String(), nil, after)
+		return s.db.auditChange(ctx, tx, audit.DistrictChain, "user.disable", "user", r.ID.String(), nil, after)
 	})
 	if err != nil {
 		return identity.User{}, translate(err, "disable user")
@@ -433,7 +433,7 @@ func (s *SessionStore) auditSession(ctx context.Context, tx *gorm.DB, fam family
 	if fam.DeviceID != nil {
 		dev = fam.DeviceID.String()
 	}
-	_, err := appendAudit(ctx, tx, audit.Entry{Chain: audit.DistrictChain, Action: action, EntityType: "session",
+	_, err := s.db.appendAudit(ctx, tx, audit.Entry{Chain: audit.DistrictChain, Action: action, EntityType: "session",
 		EntityID: fam.ID.String(), ActorUserID: fam.UserID.String(), DeviceID: dev, AfterDigest: mustDigest(after)})
 	return err
 }

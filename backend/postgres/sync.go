@@ -189,7 +189,7 @@ type Publication struct {
 // of its scope. Scopes are locked in sorted order, so that two transactions
 // publishing to the same scopes cannot deadlock; call it last in the
 // transaction, since a scope stays locked until commit.
-func publish(ctx context.Context, tx *gorm.DB, pubs []Publication) error {
+func (db *DB) publish(ctx context.Context, tx *gorm.DB, pubs []Publication) error {
 	pubs = slices.Clone(pubs)
 	slices.SortStableFunc(pubs, func(a, b Publication) int {
 		switch {
@@ -222,11 +222,11 @@ func publish(ctx context.Context, tx *gorm.DB, pubs []Publication) error {
 				INSERT INTO sync_scopes (scope, version) VALUES (?, 1)
 				ON CONFLICT (scope) DO UPDATE SET version = sync_scopes.version + 1 RETURNING version)
 			INSERT INTO sync_changes (scope, entity_type, entity_id, version, op, state, origin_device, origin_seq, changed_at)
-			SELECT ?, ?, ?, v.version, ?, ?::jsonb, ?::uuid, ?::bigint, now() FROM v
+			SELECT ?, ?, ?, v.version, ?, ?::jsonb, ?::uuid, ?::bigint, ?::timestamptz FROM v
 			ON CONFLICT (scope, entity_type, entity_id) DO UPDATE SET version = EXCLUDED.version, op = EXCLUDED.op,
 				state = EXCLUDED.state, origin_device = EXCLUDED.origin_device, origin_seq = EXCLUDED.origin_seq,
 				changed_at = EXCLUDED.changed_at`,
-			p.Scope, p.Scope, p.EntityType, p.EntityID, op, state, device, seq).Error
+			p.Scope, p.Scope, p.EntityType, p.EntityID, op, state, device, seq, db.now()).Error
 		if err != nil {
 			return err
 		}
@@ -236,7 +236,7 @@ func publish(ctx context.Context, tx *gorm.DB, pubs []Publication) error {
 
 // Publish writes changes to the feed in the transaction of ctx (or its own).
 func (s *SyncStore) Publish(ctx context.Context, pubs ...Publication) error {
-	return translate(s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error { return publish(ctx, tx, pubs) }), "publish")
+	return translate(s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error { return s.db.publish(ctx, tx, pubs) }), "publish")
 }
 
 // PurgeTombstones deletes tombstones older than before and raises each
@@ -308,10 +308,10 @@ func (s *SyncStore) DeviceStatuses(ctx context.Context, street string) ([]wsync.
 		FROM devices d JOIN users u ON u.id = d.user_id
 		LEFT JOIN device_sync ds ON ds.device_id = d.id
 		LEFT JOIN user_scopes sc ON sc.user_id = u.id
-		WHERE ? = '' OR EXISTS (
+		WHERE @street = '' OR EXISTS (
 			SELECT 1 FROM team_memberships m JOIN teams t ON t.id = m.team_id JOIN streets st ON st.id = t.street_id
-			WHERE m.officer_id = sc.officer_id AND st.code = ? AND m.valid_from <= now() AND (m.valid_to IS NULL OR m.valid_to > now()))
-		ORDER BY u.username, d.registered_at`, street, street).Scan(&rows).Error
+			WHERE m.officer_id = sc.officer_id AND st.code = @street AND m.valid_from <= @now AND (m.valid_to IS NULL OR m.valid_to > @now))
+		ORDER BY u.username, d.registered_at`, sql.Named("street", street), sql.Named("now", s.db.now())).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "list device status")
 	}

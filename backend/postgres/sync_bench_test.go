@@ -114,8 +114,8 @@ func (s *syncBench) database(b *testing.B) (*postgres.DB, string, wsync.Device) 
 
 // service is the sync service with the server's inspection handlers.
 func benchService(db *postgres.DB) *wsync.Service {
-	insp := inspection.NewService(postgres.NewInspectionStore(db), postgres.NewOrgStore(db), inspection.DefaultCalendar(), time.Now)
-	return wsync.NewService(postgres.NewSyncStore(db), inspection.SyncHandlers(insp), time.Now)
+	insp := inspection.NewService(postgres.NewInspectionStore(db), postgres.NewOrgStore(db), inspection.DefaultCalendar(), db.Clock)
+	return wsync.NewService(postgres.NewSyncStore(db), inspection.SyncHandlers(insp), db.Clock)
 }
 
 // pushAll pushes batch and fails unless every mutation got want (applied

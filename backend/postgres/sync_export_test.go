@@ -2,4 +2,4 @@ package postgres
 
 // PublishInTx exposes publish to the external tests, which call it inside
 // transactions of their own as the domain stores do.
-var PublishInTx = publish
+var PublishInTx = (*DB).publish

@@ -73,7 +73,7 @@ func TestSyncStore_PullConcurrentWriters(t *testing.T) {
 						pubs, entity, rollback := writerTx(rng, w, i, tt.scopes, own)
 						var got []feedEvent
 						err := db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-							if err := postgres.PublishInTx(ctx, tx, pubs); err != nil {
+							if err := postgres.PublishInTx(db, ctx, tx, pubs); err != nil {
 								return err
 							}
 							for _, p := range pubs {

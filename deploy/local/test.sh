@@ -3,6 +3,11 @@
 # a temporary directory, run the whole test suite against them, and tear
 # everything down, even when the tests fail or the run is interrupted.
 # Extra arguments go to `go test` (default: -race -count=1 ./...).
+#
+# With no arguments, the suite runs twice: once on today's clock (with the
+# race detector), and once more with the whole suite's clock moved forward
+# by WHISTLE_TEST_CLOCK_SHIFT_AGAIN (default 548d, about 18 months), which
+# proves that no test is pinned to the calendar (backend/clock/clocktest).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . deploy/local/stack.sh
@@ -38,6 +43,13 @@ export WHISTLE_TEST_S3_ENDPOINT="127.0.0.1:$s3_port"
 export WHISTLE_TEST_S3_ACCESS_KEY=whistle-test
 export WHISTLE_TEST_S3_SECRET_KEY=whistle-test-secret
 
-if [ $# -eq 0 ]; then set -- -race -count=1 ./...; fi
-say "go test $*"
-go test "$@"
+if [ $# -gt 0 ]; then
+  say "go test $*"
+  go test "$@"
+  exit
+fi
+say "go test -race -count=1 ./..."
+go test -race -count=1 ./...
+shift_again=${WHISTLE_TEST_CLOCK_SHIFT_AGAIN:-548d}
+say "go test -count=1 ./... with the suite's clock moved $shift_again forward"
+WHISTLE_TEST_CLOCK_SHIFT=$shift_again go test -count=1 ./...

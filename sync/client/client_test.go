@@ -440,11 +440,11 @@ func TestClient_PullEviction(t *testing.T) {
 	queued := record(t, c, note(teamA, "recorded before the move, not pushed"))
 
 	// The officer moves to team B an hour ago: re-import their memberships.
-	ds, err := demo.Dataset()
+	ds, err := demo.Dataset(s.db.Clock.Today())
 	if err != nil {
 		t.Fatal(err)
 	}
-	moved := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	moved := s.db.Clock().Add(-time.Hour).UTC().Truncate(time.Second)
 	var officer org.Officer
 	for _, o := range ds.Officers {
 		if o.Code == "a-cg-03" {
@@ -485,7 +485,7 @@ func TestClient_PullResync(t *testing.T) {
 		t.Fatal(err)
 	}
 	push(t, writer)
-	if n, err := s.sync.PurgeTombstones(ctx, time.Now().Add(time.Hour)); err != nil || n < 1 {
+	if n, err := s.sync.PurgeTombstones(ctx, s.db.Clock().Add(time.Hour)); err != nil || n < 1 {
 		t.Fatalf("purge: %d, %v", n, err)
 	}
 	queued := record(t, reader, note(teamA, "the reader's own, unsent"))

@@ -61,6 +61,7 @@ func (s *server) start(addr string) {
 	s.t.Helper()
 	app, err := api.New(api.Config{
 		Logger:    slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))),
+		Now:       s.db.Clock,
 		Identity:  s.ids,
 		Users:     postgres.NewUserStore(s.db),
 		Passwords: testHasher,
@@ -68,7 +69,7 @@ func (s *server) start(addr string) {
 		Trail: api.Trail{Store: postgres.NewAuditStore(s.db), Sink: s.store, Key: ed25519.NewKeyFromSeed(make([]byte, 32)),
 			LockMode: media.Governance, Retention: time.Hour},
 		Sync: api.Sync{
-			Service: wsync.NewService(s.sync, map[string]wsync.Handler{"note.put@1": s.putNote}, time.Now),
+			Service: wsync.NewService(s.sync, map[string]wsync.Handler{"note.put@1": s.putNote}, s.db.Clock),
 			Devices: postgres.NewSessionStore(s.db),
 			Reports: s.sync,
 		},

@@ -27,9 +27,9 @@ func auditCommand(ctx context.Context, cfg Config, args []string, out io.Writer)
 	if len(args) == 0 {
 		return errUsage
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.StartupTimeout)
+	db, err := openDB(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("WHISTLE_DATABASE_URL: %w", err)
+		return err
 	}
 	defer db.Close()
 	store := postgres.NewAuditStore(db)
@@ -60,7 +60,7 @@ func auditCommand(ctx context.Context, cfg Config, args []string, out io.Writer)
 		if err := ensureBucket(ctx, objects, cfg.StartupTimeout); err != nil {
 			return fmt.Errorf("WHISTLE_S3_ENDPOINT: %w", err)
 		}
-		anchors, brk, err := newTrail(cfg, db, objects).Anchor(ctx, time.Now())
+		anchors, brk, err := newTrail(cfg, db, objects).Anchor(ctx, cfg.Clock())
 		if err != nil {
 			return err
 		}
@@ -70,7 +70,7 @@ func auditCommand(ctx context.Context, cfg Config, args []string, out io.Writer)
 		}
 		for _, a := range anchors {
 			fmt.Fprintf(out, "anchored chain %s seq %d at %s/%s (version %s, %s until %s)\n", a.Chain, a.Seq,
-				cfg.S3.Bucket, a.Key, a.VersionID, cfg.LockMode, time.Now().Add(cfg.LockRetention).UTC().Format(time.DateOnly))
+				cfg.S3.Bucket, a.Key, a.VersionID, cfg.LockMode, cfg.Clock().Add(cfg.LockRetention).UTC().Format(time.DateOnly))
 		}
 		return nil
 	case "export":
@@ -118,9 +118,9 @@ func importCommand(ctx context.Context, cfg Config, args []string, out io.Writer
 // importDataset applies ds through the same import as the API, whole or not
 // at all; a rejected import prints every row at fault and fails.
 func importDataset(ctx context.Context, cfg Config, ds org.Dataset, out io.Writer) (org.Report, error) {
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.StartupTimeout)
+	db, err := openDB(ctx, cfg)
 	if err != nil {
-		return org.Report{}, fmt.Errorf("WHISTLE_DATABASE_URL: %w", err)
+		return org.Report{}, err
 	}
 	defer db.Close()
 	rep, err := org.Import(ctx, postgres.NewOrgStore(db), argon2id.Hasher{Params: argon2id.Default}, ds)

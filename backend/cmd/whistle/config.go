@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/media"
 )
@@ -41,6 +42,7 @@ type Config struct {
 	EvidenceExpiry     time.Duration       // how long an unfinished evidence upload may be resumed
 	EvidenceOrphanAge  time.Duration       // how long evidence waits for its record before it is listed as an orphan
 	EvidenceIdle       time.Duration       // how long an upload body may stall before the request ends
+	Clock              clock.Clock         // the one clock of every date rule: the machine's
 }
 
 // setting documents one variable; the README's configuration table is this list.
@@ -140,6 +142,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s: %q is not a positive duration such as 30s or 5m", d.name, v)
 		}
 	}
+	c.Clock = clock.System()
 	c.MinPullAppVersion = get("WHISTLE_MIN_PULL_APP_VERSION")
 	c.Calendar = inspection.DefaultCalendar()
 	if f := get("WHISTLE_CALENDAR_FILE"); f != "" {

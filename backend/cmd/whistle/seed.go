@@ -10,12 +10,13 @@ import (
 
 // seedDemo loads the demo data set through the same import as admins use.
 // It can run again: rows are updated by their codes, and demo logins get
-// their demo password back.
+// their demo password back. Its dates are those of the day it runs (see
+// demo.Dataset).
 func seedDemo(ctx context.Context, cfg Config, out io.Writer) error {
 	if cfg.Env == "production" {
 		return errProduction
 	}
-	ds, err := demo.Dataset()
+	ds, err := demo.Dataset(cfg.Clock.Today())
 	if err != nil {
 		return err
 	}

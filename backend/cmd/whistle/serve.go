@@ -15,6 +15,7 @@ import (
 
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/argon2id"
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/jwt"
@@ -40,9 +41,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer ln.Close()
 
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.StartupTimeout)
+	db, err := openDB(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("WHISTLE_DATABASE_URL: %w", err)
+		return err
 	}
 	defer db.Close()
 	if cfg.MigrateOnStart {
@@ -67,7 +68,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Sessions:  postgres.NewSessionStore(db),
 		Throttles: postgres.NewThrottleStore(db),
 		Passwords: passwords,
-		Tokens:    jwt.NewSigner(cfg.SigningKey, cfg.AccessTokenTTL, time.Now),
+		Tokens:    jwt.NewSigner(cfg.SigningKey, cfg.AccessTokenTTL, cfg.Clock),
+		Now:       cfg.Clock,
 	})
 	if err != nil {
 		return err
@@ -76,10 +78,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	syncStore := postgres.NewSyncStore(db)
 	orgStore := postgres.NewOrgStore(db)
 	inspectionStore := postgres.NewInspectionStore(db)
-	inspections := inspection.NewService(inspectionStore, orgStore, cfg.Calendar, time.Now)
+	inspections := inspection.NewService(inspectionStore, orgStore, cfg.Calendar, cfg.Clock)
 	evidenceStore := postgres.NewEvidenceStore(db)
 	evidence, err := media.NewService(media.ServiceConfig{Store: store, Records: evidenceStore, Index: inspections,
-		LockMode: cfg.LockMode, Retention: cfg.LockRetention, UploadExpiry: cfg.EvidenceExpiry, Log: log})
+		LockMode: cfg.LockMode, Retention: cfg.LockRetention, UploadExpiry: cfg.EvidenceExpiry, Log: log, Now: cfg.Clock})
 	if err != nil {
 		return err
 	}
@@ -91,6 +93,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	)
 	app, err := api.New(api.Config{
 		Logger:      log,
+		Now:         cfg.Clock,
 		Identity:    ids,
 		Users:       users,
 		Passwords:   passwords,
@@ -100,7 +103,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Evidence: api.Evidence{Service: evidence, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
 			IdleTimeout: cfg.EvidenceIdle},
 		Sync: api.Sync{
-			Service:           wsync.NewService(syncStore, mutationHandlers(inspections), time.Now),
+			Service:           wsync.NewService(syncStore, mutationHandlers(inspections), cfg.Clock),
 			Devices:           postgres.NewSessionStore(db),
 			Reports:           syncStore,
 			MinPullAppVersion: cfg.MinPullAppVersion,
@@ -118,11 +121,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 
 	if cfg.AnchorInterval > 0 {
-		go every(ctx, cfg.AnchorInterval, anchorHeads(log, trail))
+		go every(ctx, cfg.AnchorInterval, anchorHeads(log, trail, cfg.Clock))
 	}
 	// Thumbnails are derived one at a time, off the upload path.
 	go evidence.RunThumbnails(ctx, time.Minute)
-	go every(ctx, time.Hour, purgeTombstones(log, syncStore, cfg.TombstoneRetention))
+	go every(ctx, time.Hour, purgeTombstones(log, syncStore, cfg.TombstoneRetention, cfg.Clock))
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "version", versionString())
@@ -175,9 +178,9 @@ func every(ctx context.Context, interval time.Duration, job func(ctx context.Con
 
 // anchorHeads signs the audit chain heads into the evidence bucket. A
 // double anchor is only a second version: objects are named by head.
-func anchorHeads(log *slog.Logger, trail api.Trail) func(ctx context.Context) {
+func anchorHeads(log *slog.Logger, trail api.Trail, now clock.Clock) func(ctx context.Context) {
 	return func(ctx context.Context) {
-		anchors, brk, err := trail.Anchor(ctx, time.Now())
+		anchors, brk, err := trail.Anchor(ctx, now())
 		switch {
 		case err != nil:
 			log.Error("audit anchoring failed", "err", err.Error())
@@ -207,11 +210,21 @@ func ensureBucket(ctx context.Context, store *media.Store, timeout time.Duration
 	}
 }
 
-// migrate applies pending migrations and prints them.
-func migrate(ctx context.Context, cfg Config, out io.Writer) error {
+// openDB opens the database of cfg with cfg's clock.
+func openDB(ctx context.Context, cfg Config) (*postgres.DB, error) {
 	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.StartupTimeout)
 	if err != nil {
-		return fmt.Errorf("WHISTLE_DATABASE_URL: %w", err)
+		return nil, fmt.Errorf("WHISTLE_DATABASE_URL: %w", err)
+	}
+	db.Clock = cfg.Clock
+	return db, nil
+}
+
+// migrate applies pending migrations and prints them.
+func migrate(ctx context.Context, cfg Config, out io.Writer) error {
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
 	}
 	defer db.Close()
 	applied, err := postgres.Migrate(ctx, db.SQL)

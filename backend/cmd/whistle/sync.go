@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/postgres"
 )
 
@@ -18,12 +19,12 @@ func syncCommand(ctx context.Context, cfg Config, args []string, out io.Writer) 
 	if len(args) != 1 || args[0] != "purge" {
 		return errUsage
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.StartupTimeout)
+	db, err := openDB(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("WHISTLE_DATABASE_URL: %w", err)
+		return err
 	}
 	defer db.Close()
-	before := time.Now().Add(-cfg.TombstoneRetention).UTC()
+	before := cfg.Clock().Add(-cfg.TombstoneRetention).UTC()
 	n, err := postgres.NewSyncStore(db).PurgeTombstones(ctx, before)
 	if err != nil {
 		return err
@@ -34,9 +35,9 @@ func syncCommand(ctx context.Context, cfg Config, args []string, out io.Writer) 
 
 // purgeTombstones is the purge of `whistle sync purge`, for `every`. A
 // second instance purging at once finds nothing left.
-func purgeTombstones(log *slog.Logger, store *postgres.SyncStore, retention time.Duration) func(ctx context.Context) {
+func purgeTombstones(log *slog.Logger, store *postgres.SyncStore, retention time.Duration, now clock.Clock) func(ctx context.Context) {
 	return func(ctx context.Context) {
-		n, err := store.PurgeTombstones(ctx, time.Now().Add(-retention))
+		n, err := store.PurgeTombstones(ctx, now().Add(-retention))
 		if err != nil {
 			log.Error("sync tombstone purge failed", "err", err.Error())
 			return

@@ -1,26 +1,91 @@
 package demo
 
 import (
+	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/whistle/whistle/backend/authority"
+	"github.com/whistle/whistle/backend/clock/clocktest"
 	"github.com/whistle/whistle/backend/org"
 )
 
-// at is the "now" of the demo: late November 2026, after the suspension of
-// 2026-10-15 and the expiry of 2026-11-20.
-var at = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+// today is the day the tests load the demo, from the suite's clock.
+func today(t *testing.T) time.Time { return clocktest.Clock(t).Today() }
 
-func load(t *testing.T) org.Dataset {
+// asOf returns the moment that a date of demo.json's story (written as of
+// Anchor) is when the demo is loaded today.
+func asOf(t *testing.T, date string) time.Time {
 	t.Helper()
-	ds, err := Dataset()
+	d, err := time.Parse(time.DateOnly, date)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ds
+	return d.Add(Shift(today(t)))
+}
+
+func load(t *testing.T) (org.Dataset, time.Time) {
+	t.Helper()
+	ds, err := Dataset(today(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The "now" of the checks: three days after the anchor, after the
+	// suspension of 2026-10-15 and the expiry of 2026-11-20.
+	return ds, asOf(t, "2026-11-27")
+}
+
+// TestDataset_MovesEveryDate checks that Dataset moves every date of the data
+// set (found by walking its types, so a new date field cannot be missed) by
+// the days from Anchor to the day it is loaded, and only dates.
+func TestDataset_MovesEveryDate(t *testing.T) {
+	base, err := decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, days := range []int{0, 1, 548, -30} {
+		moved, err := Dataset(Anchor.AddDate(0, 0, days).Add(15 * time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := time.Duration(days) * 24 * time.Hour
+		n := 0
+		var walk func(path string, a, b reflect.Value)
+		walk = func(path string, a, b reflect.Value) {
+			if a.Type() == reflect.TypeFor[time.Time]() {
+				n++
+				if got := b.Interface().(time.Time).Sub(a.Interface().(time.Time)); got != want {
+					t.Errorf("%+dd: %s moved by %s, want %s", days, path, got, want)
+				}
+				return
+			}
+			switch a.Kind() {
+			case reflect.Pointer:
+				if !a.IsNil() {
+					walk(path, a.Elem(), b.Elem())
+				}
+			case reflect.Slice:
+				for i := range a.Len() {
+					walk(fmt.Sprintf("%s[%d]", path, i), a.Index(i), b.Index(i))
+				}
+			case reflect.Struct:
+				for i := range a.NumField() {
+					walk(path+"."+a.Type().Field(i).Name, a.Field(i), b.Field(i))
+				}
+			default:
+				if !reflect.DeepEqual(a.Interface(), b.Interface()) {
+					t.Errorf("%+dd: %s changed from %v to %v", days, path, a, b)
+				}
+			}
+		}
+		walk("Dataset", reflect.ValueOf(base), reflect.ValueOf(moved))
+		if n < 100 {
+			t.Errorf("found %d dates in the data set, want over 100", n)
+		}
+	}
 }
 
 // authCert converts a stored certificate for the authority engine.
@@ -46,20 +111,20 @@ func activeTeam(o org.Officer, t time.Time) (org.Membership, bool) {
 }
 
 func TestDecodesAndPassesCheck(t *testing.T) {
-	ds := load(t)
+	ds, _ := load(t)
 	rep := org.Check(ds)
 	for _, re := range rep.Rejected {
 		t.Errorf("org.Check rejects %s row %d (%s) %s: %s", re.Section, re.Row, re.Key, re.Field, re.Reason)
 	}
 	// A second call gives an independent copy.
 	ds.Departments[0].Code = "changed"
-	if again := load(t); again.Departments[0].Code == "changed" {
+	if again, _ := load(t); again.Departments[0].Code == "changed" {
 		t.Error("Dataset shares state between calls")
 	}
 }
 
 func TestPlaces(t *testing.T) {
-	ds := load(t)
+	ds, _ := load(t)
 	if len(ds.Districts) != 1 {
 		t.Fatalf("districts = %d, want 1", len(ds.Districts))
 	}
@@ -123,7 +188,7 @@ func TestPlaces(t *testing.T) {
 }
 
 func TestDepartments(t *testing.T) {
-	ds := load(t)
+	ds, _ := load(t)
 	if len(ds.Departments) != 26 {
 		t.Errorf("departments = %d, want 26", len(ds.Departments))
 	}
@@ -156,7 +221,7 @@ func TestDepartments(t *testing.T) {
 }
 
 func TestTeams(t *testing.T) {
-	ds := load(t)
+	ds, at := load(t)
 	deps := map[string]bool{}
 	for _, d := range ds.Departments {
 		deps[d.Code] = true
@@ -267,7 +332,7 @@ func TestTeams(t *testing.T) {
 }
 
 func TestCertificates(t *testing.T) {
-	ds := load(t)
+	ds, at := load(t)
 	officers := map[string]org.Officer{}
 	for _, o := range ds.Officers {
 		officers[o.Code] = o
@@ -330,7 +395,7 @@ func TestCertificates(t *testing.T) {
 }
 
 func TestMatters(t *testing.T) {
-	ds := load(t)
+	ds, _ := load(t)
 	deps := map[string]authority.DepartmentKind{}
 	for _, d := range ds.Departments {
 		deps[d.Code] = d.Kind
@@ -376,7 +441,7 @@ func TestMatters(t *testing.T) {
 			len(kinds[authority.KindSquad]), len(kinds[authority.KindResident]), len(kinds[authority.KindListed]))
 	}
 
-	law2021 := time.Date(2021, 7, 15, 0, 0, 0, 0, time.UTC)
+	law2021 := asOf(t, "2021-07-15")
 	versioned := 0
 	for code, vs := range byCode {
 		slices.SortFunc(vs, func(a, b org.Matter) int { return a.Version - b.Version })
@@ -407,7 +472,7 @@ func TestMatters(t *testing.T) {
 }
 
 func TestPolicies(t *testing.T) {
-	ds := load(t)
+	ds, _ := load(t)
 	deps := map[string]authority.DepartmentKind{}
 	for _, d := range ds.Departments {
 		deps[d.Code] = d.Kind
@@ -445,7 +510,7 @@ func TestPolicies(t *testing.T) {
 // without the competent department gives the on-site investigation procedure;
 // a listed department's matter gives record-and-refer.
 func TestEveryTier(t *testing.T) {
-	ds := load(t)
+	ds, at := load(t)
 	kinds := map[string]authority.DepartmentKind{}
 	for _, d := range ds.Departments {
 		kinds[d.Code] = d.Kind
@@ -508,7 +573,7 @@ func TestEveryTier(t *testing.T) {
 }
 
 func TestLogins(t *testing.T) {
-	ds := load(t)
+	ds, at := load(t)
 	officers := map[string]org.Officer{}
 	for _, o := range ds.Officers {
 		officers[o.Code] = o
@@ -599,12 +664,30 @@ func TestStrictDecoding(t *testing.T) {
 		"wrong type":    `{"streets": [{"code": 7}]}`,
 	} {
 		demoJSON = []byte(data)
-		if _, err := Dataset(); err == nil {
-			t.Errorf("%s: Dataset() accepted %s", name, data)
+		if _, err := decode(); err == nil {
+			t.Errorf("%s: decode() accepted %s", name, data)
 		}
 	}
 	demoJSON = []byte(`{"districts": []}`)
-	if _, err := Dataset(); err != nil {
+	if _, err := decode(); err != nil {
 		t.Errorf("a well-formed data set: %v", err)
+	}
+}
+
+func TestStory_Text(t *testing.T) {
+	s := StoryOn(Anchor.AddDate(0, 0, 10).Add(23 * time.Hour))
+	for _, tt := range []struct{ in, want string }{
+		{`{"from":"2026-01-01T00:00:00Z"}`, `{"from":"2026-01-11T00:00:00Z"}`},
+		{"b-cg-99,新队员,cg,false,,13900009999,team-st-b,member,2026-12-25,\n", "b-cg-99,新队员,cg,false,,13900009999,team-st-b,member,2027-01-04,\n"},
+		{"2026-11-10T15:00:00.120+08:00", "2026-11-20T15:00:00.120+08:00"},
+		{"2026-02-30", "2026-02-30"},
+		{"京执字110101-0200", "京执字110101-0200"},
+	} {
+		if got := s.Text(tt.in); got != tt.want {
+			t.Errorf("Text(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got, want := s.At("2026-11-20"), time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("At = %s, want %s", got, want)
 	}
 }

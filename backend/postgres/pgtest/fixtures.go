@@ -23,7 +23,7 @@ var Hasher = argon2id.Hasher{Params: argon2id.Params{Memory: 1024, Time: 1, Thre
 // failing t if it is rejected.
 func LoadDemo(t testing.TB, db *postgres.DB) {
 	t.Helper()
-	ds, err := demo.Dataset()
+	ds, err := demo.Dataset(db.Clock.Today())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,8 @@ func Identity(t testing.TB, db *postgres.DB) *identity.Service {
 		Sessions:  postgres.NewSessionStore(db),
 		Throttles: postgres.NewThrottleStore(db),
 		Passwords: Hasher,
-		Tokens:    jwt.NewSigner(key, 15*time.Minute, time.Now),
+		Tokens:    jwt.NewSigner(key, 15*time.Minute, db.Clock),
+		Now:       db.Clock,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@
 // migration run, and which is dropped when the test ends.
 //
 // A test that calls New without WHISTLE_TEST_DATABASE_URL fails; it never skips.
+// The database's Clock is the suite's (clocktest.Clock): tests build every
+// service over the same one, so moving the suite's clock moves them all.
 package pgtest
 
 import (
@@ -26,6 +28,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
+	"github.com/whistle/whistle/backend/clock/clocktest"
 	"github.com/whistle/whistle/backend/postgres"
 )
 
@@ -68,6 +71,7 @@ func New(t testing.TB) (*postgres.DB, string) {
 	if err != nil {
 		t.Fatalf("pgtest: open %s: %v", name, err)
 	}
+	db.Clock = clocktest.Clock(t)
 	t.Cleanup(func() {
 		_ = db.Close()
 		if err := execAdmin(context.Background(), admin, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
