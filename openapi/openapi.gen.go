@@ -1203,7 +1203,7 @@ type InspectionStatus string
 
 // InspectionException defines model for InspectionException.
 type InspectionException struct {
-	// Code MEASURE_BEYOND_TIER, MEASURE_NOT_IN_MATTER, FINE_ABOVE_SIMPLE_CEILING, SEIZURE_WITHOUT_SECOND_INSPECTOR, MIXED_CREW_SEIZURE_REVIEW, SEIZURE_RECORD_UNSIGNED, TIER_DIFFERS_FROM_PHONE, FORM_NUMBER_OUTSIDE_BLOCK, FORM_NUMBER_REUSED
+	// Code MEASURE_BEYOND_TIER, MEASURE_NOT_IN_MATTER, FINE_ABOVE_SIMPLE_CEILING, SEIZURE_WITHOUT_SECOND_INSPECTOR, MIXED_CREW_SEIZURE_REVIEW, SEIZURE_RECORD_UNSIGNED, TIER_DIFFERS_FROM_PHONE, FORM_NUMBER_OUTSIDE_BLOCK, FORM_NUMBER_REUSED, RECORDER_NOT_IN_CREW, CALENDAR_NOT_COVERED (a seizure deadline after the holiday calendar's coverage end: computed on weekends and fixed-date statutory holidays only; subject is the deadline's day, to confirm by hand)
 	Code    string  `json:"code"`
 	En      string  `json:"en"`
 	Subject *string `json:"subject,omitempty"`
@@ -1392,7 +1392,7 @@ type MeasureTaken struct {
 	Seizure    *struct {
 		CustodyPlace string `json:"custody_place"`
 
-		// Deadline Set by the server: 30 days (60 with an extension), moved to the next working day.
+		// Deadline Set by the server: 30 days (60 with an extension), moved to the next working day. When it falls after the holiday calendar's coverage end, the record carries the exception CALENDAR_NOT_COVERED.
 		Deadline        *time.Time `json:"deadline,omitempty"`
 		ExtensionReason *string    `json:"extension_reason,omitempty"`
 		Items           []struct {

@@ -75,7 +75,7 @@ var settings = []setting{
 	{"WHISTLE_AUDIT_ANCHOR_INTERVAL", "1h", "how often `serve` signs the audit chain heads into the evidence bucket; 0 turns it off", false},
 	{"WHISTLE_MIN_PULL_APP_VERSION", "", "apps older than this version may still push but must update before they pull (empty: any)", false},
 	{"WHISTLE_SYNC_TOMBSTONE_RETENTION", "720h", "how long sync keeps deletions for devices to pull; older cursors re-bootstrap", false},
-	{"WHISTLE_CALENDAR_FILE", "", "JSON file of public holidays and weekend working days for legal periods (`{\"holidays\":[...],\"workdays\":[...]}`); empty: the built-in calendar of mainland China", false},
+	{"WHISTLE_CALENDAR_FILE", "", "JSON file of public holidays and weekend working days for legal periods (`{\"covered_until\":\"YYYY-MM-DD\",\"holidays\":[...],\"workdays\":[...]}`; `covered_until`, the last day the file knows every holiday and working day of, is required: periods ending after it are flagged `CALENDAR_NOT_COVERED`); empty: the built-in calendar of mainland China", false},
 }
 
 // devSigningKey is the fixed development key: never valid in production.
