@@ -64,6 +64,7 @@ func TestLoadConfig(t *testing.T) {
 		{"ErrBodyLimit", map[string]string{"WHISTLE_BODY_LIMIT": "12"}, "WHISTLE_BODY_LIMIT"},
 		{"ErrLogLevel", map[string]string{"WHISTLE_LOG_LEVEL": "loud"}, "WHISTLE_LOG_LEVEL"},
 		{"ErrSigningKey", map[string]string{"WHISTLE_SIGNING_KEY": "c2hvcnQ="}, "WHISTLE_SIGNING_KEY"},
+		{"ErrMinPullAppVersion", map[string]string{"WHISTLE_MIN_PULL_APP_VERSION": "1.2.x"}, "WHISTLE_MIN_PULL_APP_VERSION"},
 		{"ErrCalendarFileMissing", map[string]string{"WHISTLE_CALENDAR_FILE": "testdata/no-such-calendar.json"}, "WHISTLE_CALENDAR_FILE"},
 		{"ErrCalendarWithoutCoverage", map[string]string{"WHISTLE_CALENDAR_FILE": "testdata/calendar-without-coverage.json"}, "WHISTLE_CALENDAR_FILE"},
 	}
