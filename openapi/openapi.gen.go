@@ -1817,6 +1817,9 @@ type Forbidden = Problem
 // NotFound RFC 9457 problem details with Whistle's stable `code`.
 type NotFound = Problem
 
+// TooManyRequests RFC 9457 problem details with Whistle's stable `code`.
+type TooManyRequests = Problem
+
 // TusProblem RFC 9457 problem details with Whistle's stable `code`.
 type TusProblem = Problem
 
@@ -3678,6 +3681,15 @@ type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type ProblemApplicationProblemPlusJSONResponse Problem
 
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
+
 type TusHeadProblemResponseHeaders struct {
 	CacheControl string
 	TusProblem   string
@@ -4587,14 +4599,15 @@ func (response Login403ApplicationProblemPlusJSONResponse) VisitLoginResponse(ct
 }
 
 type Login429ApplicationProblemPlusJSONResponse struct {
-	ProblemApplicationProblemPlusJSONResponse
+	TooManyRequestsApplicationProblemPlusJSONResponse
 }
 
 func (response Login429ApplicationProblemPlusJSONResponse) VisitLoginResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(429)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type LogindefaultApplicationProblemPlusJSONResponse struct {
@@ -4684,6 +4697,18 @@ func (response Refresh401ApplicationProblemPlusJSONResponse) VisitRefreshRespons
 	ctx.Status(401)
 
 	return ctx.JSON(&response)
+}
+
+type Refresh429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Refresh429ApplicationProblemPlusJSONResponse) VisitRefreshResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(429)
+
+	return ctx.JSON(&response.Body)
 }
 
 type RefreshdefaultApplicationProblemPlusJSONResponse struct {

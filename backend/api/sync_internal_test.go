@@ -2,6 +2,7 @@ package api
 
 import (
 	"testing"
+	"time"
 
 	"github.com/whistle/whistle/backend/derrors"
 )
@@ -45,5 +46,22 @@ func TestOlderVersion(t *testing.T) {
 	}
 	if _, err := ParseAppVersion("1.2.x"); err == nil || err.Error() != `"1.2.x" is not a semantic version such as 1.2.0 or 1.2.0-rc.1` {
 		t.Fatalf("ParseAppVersion error %v", err)
+	}
+}
+
+func TestRetryAfterSeconds(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{15 * time.Minute, "900"},
+		{1500 * time.Millisecond, "2"}, // rounded up: never ask to come back early
+		{time.Millisecond, "1"},
+		{0, "60"}, // a refusal that did not say
+	}
+	for _, tt := range tests {
+		if got := retryAfterSeconds(tt.d); got != tt.want {
+			t.Errorf("retryAfterSeconds(%s) = %s, want %s", tt.d, got, tt.want)
+		}
 	}
 }
