@@ -78,6 +78,24 @@ func (e ChangeOp) Valid() bool {
 	}
 }
 
+// Defines values for CheckError.
+const (
+	Timeout     CheckError = "timeout"
+	Unreachable CheckError = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the CheckError enum.
+func (e CheckError) Valid() bool {
+	switch e {
+	case Timeout:
+		return true
+	case Unreachable:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CheckName.
 const (
 	ObjectStore CheckName = "object_store"
@@ -814,11 +832,18 @@ type ChangeOp string
 
 // Check defines model for Check.
 type Check struct {
-	// Error Why the dependency is considered down.
-	Error *string   `json:"error,omitempty"`
-	Name  CheckName `json:"name"`
-	Ok    bool      `json:"ok"`
+	// Error Why the dependency is considered down: `timeout` when it did not answer within the
+	// check's 2 seconds, `unreachable` for any other failure. The driver's own error is only
+	// logged (this endpoint is unauthenticated).
+	Error *CheckError `json:"error,omitempty"`
+	Name  CheckName   `json:"name"`
+	Ok    bool        `json:"ok"`
 }
+
+// CheckError Why the dependency is considered down: `timeout` when it did not answer within the
+// check's 2 seconds, `unreachable` for any other failure. The driver's own error is only
+// logged (this endpoint is unauthenticated).
+type CheckError string
 
 // CheckName defines model for Check.Name.
 type CheckName string
