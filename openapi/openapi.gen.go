@@ -78,6 +78,24 @@ func (e ChangeOp) Valid() bool {
 	}
 }
 
+// Defines values for CheckError.
+const (
+	Timeout     CheckError = "timeout"
+	Unreachable CheckError = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the CheckError enum.
+func (e CheckError) Valid() bool {
+	switch e {
+	case Timeout:
+		return true
+	case Unreachable:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CheckName.
 const (
 	ObjectStore CheckName = "object_store"
@@ -814,11 +832,18 @@ type ChangeOp string
 
 // Check defines model for Check.
 type Check struct {
-	// Error Why the dependency is considered down.
-	Error *string   `json:"error,omitempty"`
-	Name  CheckName `json:"name"`
-	Ok    bool      `json:"ok"`
+	// Error Why the dependency is considered down: `timeout` when it did not answer within the
+	// check's 2 seconds, `unreachable` for any other failure. The driver's own error is only
+	// logged (this endpoint is unauthenticated).
+	Error *CheckError `json:"error,omitempty"`
+	Name  CheckName   `json:"name"`
+	Ok    bool        `json:"ok"`
 }
+
+// CheckError Why the dependency is considered down: `timeout` when it did not answer within the
+// check's 2 seconds, `unreachable` for any other failure. The driver's own error is only
+// logged (this endpoint is unauthenticated).
+type CheckError string
 
 // CheckName defines model for Check.Name.
 type CheckName string
@@ -1203,7 +1228,7 @@ type InspectionStatus string
 
 // InspectionException defines model for InspectionException.
 type InspectionException struct {
-	// Code MEASURE_BEYOND_TIER, MEASURE_NOT_IN_MATTER, FINE_ABOVE_SIMPLE_CEILING, SEIZURE_WITHOUT_SECOND_INSPECTOR, MIXED_CREW_SEIZURE_REVIEW, SEIZURE_RECORD_UNSIGNED, TIER_DIFFERS_FROM_PHONE, FORM_NUMBER_OUTSIDE_BLOCK, FORM_NUMBER_REUSED
+	// Code MEASURE_BEYOND_TIER, MEASURE_NOT_IN_MATTER, FINE_ABOVE_SIMPLE_CEILING, SEIZURE_WITHOUT_SECOND_INSPECTOR, MIXED_CREW_SEIZURE_REVIEW, SEIZURE_RECORD_UNSIGNED, TIER_DIFFERS_FROM_PHONE, FORM_NUMBER_OUTSIDE_BLOCK, FORM_NUMBER_REUSED, RECORDER_NOT_IN_CREW, CALENDAR_NOT_COVERED (a seizure deadline after the holiday calendar's coverage end: computed on weekends and fixed-date statutory holidays only; subject is the deadline's day, to confirm by hand)
 	Code    string  `json:"code"`
 	En      string  `json:"en"`
 	Subject *string `json:"subject,omitempty"`
@@ -1392,7 +1417,7 @@ type MeasureTaken struct {
 	Seizure    *struct {
 		CustodyPlace string `json:"custody_place"`
 
-		// Deadline Set by the server: 30 days (60 with an extension), moved to the next working day.
+		// Deadline Set by the server: 30 days (60 with an extension), moved to the next working day. When it falls after the holiday calendar's coverage end, the record carries the exception CALENDAR_NOT_COVERED.
 		Deadline        *time.Time `json:"deadline,omitempty"`
 		ExtensionReason *string    `json:"extension_reason,omitempty"`
 		Items           []struct {
@@ -1816,6 +1841,9 @@ type Forbidden = Problem
 
 // NotFound RFC 9457 problem details with Whistle's stable `code`.
 type NotFound = Problem
+
+// TooManyRequests RFC 9457 problem details with Whistle's stable `code`.
+type TooManyRequests = Problem
 
 // TusProblem RFC 9457 problem details with Whistle's stable `code`.
 type TusProblem = Problem
@@ -3678,6 +3706,15 @@ type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type ProblemApplicationProblemPlusJSONResponse Problem
 
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
+
 type TusHeadProblemResponseHeaders struct {
 	CacheControl string
 	TusProblem   string
@@ -4587,14 +4624,15 @@ func (response Login403ApplicationProblemPlusJSONResponse) VisitLoginResponse(ct
 }
 
 type Login429ApplicationProblemPlusJSONResponse struct {
-	ProblemApplicationProblemPlusJSONResponse
+	TooManyRequestsApplicationProblemPlusJSONResponse
 }
 
 func (response Login429ApplicationProblemPlusJSONResponse) VisitLoginResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(429)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type LogindefaultApplicationProblemPlusJSONResponse struct {
@@ -4684,6 +4722,18 @@ func (response Refresh401ApplicationProblemPlusJSONResponse) VisitRefreshRespons
 	ctx.Status(401)
 
 	return ctx.JSON(&response)
+}
+
+type Refresh429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Refresh429ApplicationProblemPlusJSONResponse) VisitRefreshResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(429)
+
+	return ctx.JSON(&response.Body)
 }
 
 type RefreshdefaultApplicationProblemPlusJSONResponse struct {

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -59,10 +60,15 @@ func (s *server) GetReadyz(ctx context.Context, _ openapi.GetReadyzRequestObject
 		cancel()
 		checks[i] = openapi.Check{Name: openapi.CheckName(d.Name), Ok: err == nil}
 		if err != nil {
-			msg := err.Error()
-			checks[i].Error = &msg
+			// The driver's error (addresses, user names, server messages) is
+			// for the log; the unauthenticated caller gets one generic word.
+			why := openapi.Unreachable
+			if errors.Is(err, context.DeadlineExceeded) {
+				why = openapi.Timeout
+			}
+			checks[i].Error = &why
 			down = append(down, d.Name)
-			s.log.WarnContext(ctx, "dependency down", "dependency", d.Name, "err", msg)
+			s.log.WarnContext(ctx, "dependency down", "dependency", d.Name, "err", err.Error())
 		}
 	}
 	if len(down) > 0 {

@@ -383,11 +383,12 @@ func TestSync_OldAppMayPushNotPull(t *testing.T) {
 	if res.Status != http.StatusOK || len(pushed.Results) != 1 || pushed.Results[0].Verdict == "retry" || pushed.Results[0].Verdict == "rejected" {
 		t.Fatalf("push from an old app: %d %s", res.Status, res.Body)
 	}
-	for _, v := range []string{"1.0.3", "1.1.9"} {
+	for _, v := range []string{"1.0.3", "1.1.9", "1.2.0-rc10"} {
 		f.client.PostJSON("/v1/sync/pull", `{"cursors":{},"report":{"app_version":"`+v+`"}}`, p.token).Problem(t, 426, "app_update_required")
 	}
+	f.client.PostJSON("/v1/sync/pull", `{"cursors":{},"report":{"app_version":"1.2.x"}}`, p.token).Problem(t, 422, "validation_failed")
 	f.client.PostJSON("/v1/sync/pull", `{"cursors":{}}`, p.token).Problem(t, 426, "app_update_required")
-	for _, v := range []string{"1.2.0", "1.10.0", "2.0"} {
+	for _, v := range []string{"1.2.0", "1.2.10", "1.10.0", "2.0"} {
 		if res := f.client.PostJSON("/v1/sync/pull", `{"cursors":{},"report":{"app_version":"`+v+`"}}`, p.token); res.Status != http.StatusOK {
 			t.Fatalf("pull from app %s: %d %s", v, res.Status, res.Body)
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -1206,6 +1207,11 @@ func TestLogin_Throttle(t *testing.T) {
 				return
 			}
 			res.Problem(t, tt.wantStatus, tt.wantCode)
+			// The lock lasts the throttle's 15-minute window from the last failure.
+			secs, err := strconv.Atoi(res.Header.Get("Retry-After"))
+			if err != nil || secs < 1 || secs > 15*60 {
+				t.Fatalf("Retry-After %q, want whole seconds up to the 15-minute window", res.Header.Get("Retry-After"))
+			}
 		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -62,6 +64,18 @@ var codeOfFiberStatus = map[int]derrors.Code{
 // the readiness checks).
 type problemExtender interface {
 	extendProblem(p map[string]any)
+}
+
+// defaultRetryAfter is what a 429 asks for when the refusal did not say.
+const defaultRetryAfter = time.Minute
+
+// retryAfterSeconds is the Retry-After value (RFC 9110 section 10.2.3) for a
+// wait of d: whole seconds, rounded up, at least 1.
+func retryAfterSeconds(d time.Duration) string {
+	if d <= 0 {
+		d = defaultRetryAfter
+	}
+	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10)
 }
 
 // errorHandler is the one place errors become responses: RFC 9457
@@ -124,6 +138,9 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		}
 		if de.Code == derrors.Unauthenticated {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="whistle"`)
+		}
+		if status == http.StatusTooManyRequests {
+			c.Set(fiber.HeaderRetryAfter, retryAfterSeconds(de.RetryAfter))
 		}
 		return c.Status(status).JSON(p, "application/problem+json")
 	}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/mod/semver"
 
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/derrors"
@@ -127,8 +130,16 @@ func (s *server) SyncPull(ctx context.Context, req openapi.SyncPullRequestObject
 		return nil, err
 	}
 	r := req.Body.Report
-	if min := s.sync.MinPullAppVersion; min != "" && (r == nil || r.AppVersion == nil || olderVersion(*r.AppVersion, min)) {
-		return nil, derrors.New(derrors.UpgradeRequired, "pulling needs app version %s or later; pushing still works", min)
+	if min := s.sync.MinPullAppVersion; min != "" {
+		older := r == nil || r.AppVersion == nil
+		if !older {
+			if older, err = olderVersion(*r.AppVersion, min); err != nil {
+				return nil, err
+			}
+		}
+		if older {
+			return nil, derrors.New(derrors.UpgradeRequired, "pulling needs app version %s or later; pushing still works", min)
+		}
 	}
 	sc, err := s.org.Scope(ctx, c.user.ID, s.now())
 	if err != nil {
@@ -176,39 +187,35 @@ func (s *server) syncScopes(ctx context.Context, sc org.Scope) ([]string, error)
 	return scopes, nil
 }
 
-// olderVersion compares dotted version numbers ("1.10.0" > "1.9.2").
-func olderVersion(v, min string) bool {
-	a, b := splitVersion(v), splitVersion(min)
-	for i := range max(len(a), len(b)) {
-		x, y := at(a, i), at(b, i)
-		if x != y {
-			return x < y
-		}
+// ParseAppVersion reads an app version as a semantic version (semver.org):
+// MAJOR.MINOR.PATCH with an optional pre-release and build ("1.2.0",
+// "1.2.0-rc.10", "v2.0.1+42"); MAJOR or MAJOR.MINOR alone stand for .0. It
+// returns the canonical form golang.org/x/mod/semver compares, or an error
+// saying what is wrong.
+func ParseAppVersion(v string) (string, error) {
+	s := v
+	if !strings.HasPrefix(s, "v") {
+		s = "v" + s
 	}
-	return false
+	if !semver.IsValid(s) {
+		return "", fmt.Errorf("%q is not a semantic version such as 1.2.0 or 1.2.0-rc.1", v)
+	}
+	return semver.Canonical(s), nil
 }
 
-func splitVersion(v string) []int {
-	var out []int
-	n := 0
-	for _, r := range v + "." {
-		if r == '.' {
-			out = append(out, n)
-			n = 0
-			continue
-		}
-		if r >= '0' && r <= '9' {
-			n = n*10 + int(r-'0')
-		}
+// olderVersion reports whether the app version v is older than min, by
+// semantic-version precedence: 1.2.0-rc10 < 1.2.0 < 1.2.10 < 1.10.0. An
+// unreadable v is answered validation_failed naming /report/app_version.
+func olderVersion(v, min string) (bool, error) {
+	a, err := ParseAppVersion(v)
+	if err != nil {
+		return false, derrors.Invalidf("/report/app_version", "app_version: %v", err)
 	}
-	return out
-}
-
-func at(v []int, i int) int {
-	if i < len(v) {
-		return v[i]
+	b, err := ParseAppVersion(min)
+	if err != nil { // checked when the configuration is loaded
+		return false, fmt.Errorf("minimum app version: %w", err)
 	}
-	return 0
+	return semver.Compare(a, b) < 0, nil
 }
 
 // ListDeviceStatus shows supervisors the sync state of devices.

@@ -10,6 +10,7 @@ package derrors
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, machine-readable error code. Codes are part of the API
@@ -55,6 +56,9 @@ type Error struct {
 	Message string
 	Fields  []FieldError
 	Err     error
+	// RetryAfter, for TooManyRequests, is how long the caller should wait
+	// before trying again (the API answers it as Retry-After).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -114,6 +114,15 @@ func wantCode(t *testing.T, what string, err error, want derrors.Code) {
 	}
 }
 
+// wantRetryAfter checks that a refusal says how long is left of the lock.
+func wantRetryAfter(t *testing.T, err error, want time.Duration) {
+	t.Helper()
+	var e *derrors.Error
+	if !errors.As(err, &e) || e.RetryAfter != want {
+		t.Fatalf("err = %#v, want RetryAfter %s", err, want)
+	}
+}
+
 // wantAuth checks that the access token is accepted (want "") or refused with want.
 func (f *fixture) wantAuth(t *testing.T, what, token string, want derrors.Code) {
 	t.Helper()
@@ -559,6 +568,7 @@ func TestService_LoginThrottle(t *testing.T) {
 		}
 		_, err := f.svc.Login(f.ctx, "li.ming", "pw-li.ming", "10.2.0.1", "")
 		wantCode(t, "6th attempt, right password", err, derrors.TooManyRequests)
+		wantRetryAfter(t, err, 10*time.Minute)
 		// Another account from the same addresses is not affected.
 		f.login(t, wang, "")
 		if _, err := f.svc.Login(f.ctx, "wang.fang", "pw-wang.fang", "10.1.0.1", ""); err != nil {
@@ -568,6 +578,7 @@ func TestService_LoginThrottle(t *testing.T) {
 		f.clock.Advance(10*time.Minute - time.Second)
 		_, err = f.svc.Login(f.ctx, "li.ming", "pw-li.ming", "10.2.0.1", "")
 		wantCode(t, "just before the window ends", err, derrors.TooManyRequests)
+		wantRetryAfter(t, err, time.Second)
 		f.clock.Advance(time.Second)
 		f.login(t, li, "")
 	})

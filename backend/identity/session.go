@@ -183,7 +183,7 @@ func addressKey(addr string) string {
 }
 
 // refuseLocked returns derrors.TooManyRequests when any of keys ("" ignored)
-// is locked at now.
+// is locked at now, with RetryAfter the time left until the lock ends.
 func (s *Service) refuseLocked(ctx context.Context, now time.Time, keys ...string) error {
 	var ks []string
 	for _, k := range keys {
@@ -196,7 +196,9 @@ func (s *Service) refuseLocked(ctx context.Context, now time.Time, keys ...strin
 		return err
 	}
 	if locked {
-		return derrors.New(derrors.TooManyRequests, "too many failed logins; try again after %s", until.UTC().Format(time.RFC3339))
+		e := derrors.New(derrors.TooManyRequests, "too many failed logins; try again after %s", until.UTC().Format(time.RFC3339))
+		e.RetryAfter = until.Sub(now)
+		return e
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/whistle/whistle/backend/authority"
 	"github.com/whistle/whistle/backend/derrors"
@@ -150,6 +151,7 @@ const (
 	ExFormNumberOutsideBlock = "FORM_NUMBER_OUTSIDE_BLOCK"
 	ExFormNumberReused       = "FORM_NUMBER_REUSED"
 	ExRecorderNotInCrew      = "RECORDER_NOT_IN_CREW"
+	ExCalendarNotCovered     = "CALENDAR_NOT_COVERED"
 )
 
 var exceptionText = map[string][2]string{
@@ -168,6 +170,17 @@ var exceptionText = map[string][2]string{
 func exception(code, subject string) Exception {
 	t := exceptionText[code]
 	return Exception{Code: code, Subject: subject, ZH: t[0], EN: t[1]}
+}
+
+// calendarNotCovered flags a legal period whose deadline falls after the
+// calendar's coverage end: the days past it were counted on weekends and the
+// fixed-date statutory holidays only, so the deadline may move once the
+// year's holiday notice is known. The subject is the computed deadline's day.
+func calendarNotCovered(cal Calendar, deadline time.Time) Exception {
+	day := deadline.In(cal.loc()).Format(time.DateOnly)
+	return Exception{Code: ExCalendarNotCovered, Subject: day,
+		ZH: fmt.Sprintf("期限 %s 超出节假日日历覆盖范围（至 %s）：其后只按周末和法定固定假日计算，请人工核对期限", day, cal.Until),
+		EN: fmt.Sprintf("The deadline %s is past the holiday calendar's coverage (to %s): days after it were counted on weekends and fixed-date statutory holidays only; confirm the deadline by hand", day, cal.Until)}
 }
 
 // MatterDecision is the authority engine's decision for one matter of a record.
@@ -254,6 +267,9 @@ func Assess(r *Record, f Facts) Assessment {
 				days = 60
 			}
 			m.Seizure.Deadline = f.Calendar.Deadline(at, days)
+			if !f.Calendar.Covers(m.Seizure.Deadline) {
+				a.Exceptions = append(a.Exceptions, calendarNotCovered(f.Calendar, m.Seizure.Deadline))
+			}
 		}
 	}
 	return a

@@ -13,7 +13,6 @@ import (
 
 func TestCalendar_Deadline(t *testing.T) {
 	cal := DefaultCalendar()
-	cst := time.FixedZone("CST", 8*3600)
 	tests := []struct {
 		name string
 		act  time.Time

@@ -35,6 +35,15 @@ func TestLoadConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("OKCalendarFile", func(t *testing.T) {
+		c, err := LoadConfig(env(map[string]string{"WHISTLE_CALENDAR_FILE": "testdata/calendar.json"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Calendar.Until != "2026-12-31" || !c.Calendar.Holidays["2026-10-01"] || !c.Calendar.Workdays["2026-10-10"] {
+			t.Fatalf("calendar = %+v", c.Calendar)
+		}
+	})
 	tests := []struct {
 		name    string
 		vars    map[string]string
@@ -55,6 +64,9 @@ func TestLoadConfig(t *testing.T) {
 		{"ErrBodyLimit", map[string]string{"WHISTLE_BODY_LIMIT": "12"}, "WHISTLE_BODY_LIMIT"},
 		{"ErrLogLevel", map[string]string{"WHISTLE_LOG_LEVEL": "loud"}, "WHISTLE_LOG_LEVEL"},
 		{"ErrSigningKey", map[string]string{"WHISTLE_SIGNING_KEY": "c2hvcnQ="}, "WHISTLE_SIGNING_KEY"},
+		{"ErrMinPullAppVersion", map[string]string{"WHISTLE_MIN_PULL_APP_VERSION": "1.2.x"}, "WHISTLE_MIN_PULL_APP_VERSION"},
+		{"ErrCalendarFileMissing", map[string]string{"WHISTLE_CALENDAR_FILE": "testdata/no-such-calendar.json"}, "WHISTLE_CALENDAR_FILE"},
+		{"ErrCalendarWithoutCoverage", map[string]string{"WHISTLE_CALENDAR_FILE": "testdata/calendar-without-coverage.json"}, "WHISTLE_CALENDAR_FILE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
