@@ -12,6 +12,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/evidence"
 )
 
 // The key spaces of the evidence bucket.
@@ -198,7 +199,7 @@ func (s *Store) putPart(ctx context.Context, key, uploadID string, n int, data [
 }
 
 // completeMultipart assembles the parts and returns the object's version.
-func (s *Store) completeMultipart(ctx context.Context, key, uploadID string, parts []Part) (string, error) {
+func (s *Store) completeMultipart(ctx context.Context, key, uploadID string, parts []evidence.Part) (string, error) {
 	cp := make([]minio.CompletePart, len(parts))
 	for i, p := range parts {
 		cp[i] = minio.CompletePart{PartNumber: p.Number, ETag: p.ETag}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/evidence"
 	"github.com/whistle/whistle/media"
 )
 
@@ -17,15 +18,15 @@ func TestSniff(t *testing.T) {
 		head string
 		want string
 	}{
-		{"JPEG", "\xff\xd8\xff\xe0\x00\x10JFIF\x00", media.TypeJPEG},
-		{"PNG", "\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", media.TypePNG},
-		{"PDF", "%PDF-1.7\n%\xe2\xe3\xcf\xd3", media.TypePDF},
-		{"HEIC", "\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", media.TypeHEIC},
-		{"HEIF", "\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00", media.TypeHEIF},
-		{"MP4", "\x00\x00\x00\x20ftypisom\x00\x00\x02\x00", media.TypeMP4},
-		{"MOV", "\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00", media.TypeMOV},
-		{"M4A", "\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00", media.TypeM4A},
-		{"AAC", "\xff\xf1\x50\x80\x02\x1f\xfc", media.TypeAAC},
+		{"JPEG", "\xff\xd8\xff\xe0\x00\x10JFIF\x00", evidence.TypeJPEG},
+		{"PNG", "\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", evidence.TypePNG},
+		{"PDF", "%PDF-1.7\n%\xe2\xe3\xcf\xd3", evidence.TypePDF},
+		{"HEIC", "\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", evidence.TypeHEIC},
+		{"HEIF", "\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00", evidence.TypeHEIF},
+		{"MP4", "\x00\x00\x00\x20ftypisom\x00\x00\x02\x00", evidence.TypeMP4},
+		{"MOV", "\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00", evidence.TypeMOV},
+		{"M4A", "\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00", evidence.TypeM4A},
+		{"AAC", "\xff\xf1\x50\x80\x02\x1f\xfc", evidence.TypeAAC},
 		{"ErrEXE", "MZ\x90\x00\x03\x00\x00\x00\x04\x00", ""},
 		{"ErrGIF", "GIF89a\x01\x00\x01\x00", ""},
 		{"ErrMP3", "\xff\xfb\x90\x64\x00\x00", ""},
@@ -44,10 +45,10 @@ func TestCheckContent(t *testing.T) {
 	if _, err := media.CheckContent("application/pdf", []byte(png)); derrors.CodeOf(err) != derrors.UnsupportedMediaType {
 		t.Fatalf("PNG declared PDF: %v", err)
 	}
-	if ct, err := media.CheckContent("image/heif", []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00")); err != nil || ct != media.TypeHEIC {
+	if ct, err := media.CheckContent("image/heif", []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00")); err != nil || ct != evidence.TypeHEIC {
 		t.Fatalf("HEIC declared HEIF: %q %v (one family)", ct, err)
 	}
-	if ct, err := media.CheckContent("image/jpg", []byte("\xff\xd8\xff\xe1")); err != nil || ct != media.TypeJPEG {
+	if ct, err := media.CheckContent("image/jpg", []byte("\xff\xd8\xff\xe1")); err != nil || ct != evidence.TypeJPEG {
 		t.Fatalf("image/jpg: %q %v", ct, err)
 	}
 }
@@ -55,20 +56,20 @@ func TestCheckContent(t *testing.T) {
 func TestCheckDeclaration(t *testing.T) {
 	tests := []struct {
 		name   string
-		kind   media.Kind
+		kind   evidence.Kind
 		ctype  string
 		length int64
 		want   derrors.Code
 	}{
-		{"OK", media.KindPhoto, "image/jpeg", 3 << 20, ""},
-		{"OKVideo", media.KindVideo, "video/quicktime", 1 << 30, ""},
+		{"OK", evidence.KindPhoto, "image/jpeg", 3 << 20, ""},
+		{"OKVideo", evidence.KindVideo, "video/quicktime", 1 << 30, ""},
 		{"ErrKind", "sketch", "image/jpeg", 1, derrors.Invalid},
-		{"ErrTypeForKind", media.KindSignature, "application/pdf", 1, derrors.UnsupportedMediaType},
-		{"ErrTooLarge", media.KindSignature, "image/png", 6 << 20, derrors.PayloadTooLarge},
+		{"ErrTypeForKind", evidence.KindSignature, "application/pdf", 1, derrors.UnsupportedMediaType},
+		{"ErrTooLarge", evidence.KindSignature, "image/png", 6 << 20, derrors.PayloadTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := derrors.CodeOf(media.CheckDeclaration(tt.kind, tt.ctype, tt.length)); got != tt.want {
+			if got := derrors.CodeOf(evidence.CheckDeclaration(tt.kind, tt.ctype, tt.length)); got != tt.want {
 				t.Fatalf("code %q, want %q", got, tt.want)
 			}
 		})
@@ -94,16 +95,16 @@ func TestReadEXIF(t *testing.T) {
 func TestEXIF_Discrepancies(t *testing.T) {
 	lat, lon := 39.9042, 116.4074
 	declared := time.Date(2026, 3, 1, 10, 15, 0, 0, time.FixedZone("CST", 8*3600))
-	x := &media.EXIF{DateTimeOriginal: "2026:03:01 10:14:00", Lat: &lat, Lon: &lon}
+	x := &evidence.EXIF{DateTimeOriginal: "2026:03:01 10:14:00", Lat: &lat, Lon: &lon}
 	if d := x.Discrepancies(declared, &lat, &lon); len(d) != 0 {
 		t.Fatalf("within tolerance: %q", d)
 	}
 	far := lat + 0.01 // about 1.1 km north
-	x = &media.EXIF{DateTimeOriginal: "2026:03:01 02:15:00", OffsetTimeOriginal: "+00:00", Lat: &far, Lon: &lon}
+	x = &evidence.EXIF{DateTimeOriginal: "2026:03:01 02:15:00", OffsetTimeOriginal: "+00:00", Lat: &far, Lon: &lon}
 	if d := x.Discrepancies(declared, &lat, &lon); len(d) != 1 {
 		t.Fatalf("same instant in UTC, 1.1 km away: %q, want only the place noted", d)
 	}
-	x = &media.EXIF{DateTimeOriginal: "2026:03:01 09:00:00"}
+	x = &evidence.EXIF{DateTimeOriginal: "2026:03:01 09:00:00"}
 	if d := x.Discrepancies(declared, &lat, &lon); len(d) != 1 {
 		t.Fatalf("75 minutes off: %q", d)
 	}
@@ -115,13 +116,13 @@ func TestCheckImageHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := buf.Bytes()
-	if w, h, err := media.CheckImageHeader(media.TypeJPEG, b, true); err != nil || w != 30 || h != 20 {
+	if w, h, err := media.CheckImageHeader(evidence.TypeJPEG, b, true); err != nil || w != 30 || h != 20 {
 		t.Fatalf("%d×%d %v", w, h, err)
 	}
-	if _, _, err := media.CheckImageHeader(media.TypeJPEG, b[:10], false); err == nil || derrors.CodeOf(err) == derrors.UnsupportedMediaType {
+	if _, _, err := media.CheckImageHeader(evidence.TypeJPEG, b[:10], false); err == nil || derrors.CodeOf(err) == derrors.UnsupportedMediaType {
 		t.Fatalf("a short header is not yet an error: %v", err)
 	}
-	if _, _, err := media.CheckImageHeader(media.TypeJPEG, b[:10], true); derrors.CodeOf(err) != derrors.UnsupportedMediaType {
+	if _, _, err := media.CheckImageHeader(evidence.TypeJPEG, b[:10], true); derrors.CodeOf(err) != derrors.UnsupportedMediaType {
 		t.Fatalf("a truncated file: %v", err)
 	}
 }

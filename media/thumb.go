@@ -11,6 +11,7 @@ import (
 	"golang.org/x/image/draw"
 
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/evidence"
 )
 
 // ThumbnailSize is the longest side of a thumbnail, in pixels.
@@ -27,7 +28,7 @@ func MakeThumbnail(r io.Reader) ([]byte, error) {
 	if err != nil {
 		return nil, derrors.Wrap(err, derrors.UnsupportedMediaType, "not a decodable image")
 	}
-	if cfg.Width*cfg.Height > MaxThumbnailPixels {
+	if cfg.Width*cfg.Height > evidence.MaxThumbnailPixels {
 		return nil, derrors.New(derrors.UnsupportedMediaType, "image of %d×%d is over the thumbnail limit", cfg.Width, cfg.Height)
 	}
 	src, _, err := image.Decode(io.MultiReader(&head, r))
@@ -60,7 +61,7 @@ func MakeThumbnail(r io.Reader) ([]byte, error) {
 func (s *Service) ProcessThumbnails(ctx context.Context) (int, error) {
 	made := 0
 	for {
-		pending, err := s.rec.PendingThumbnails(ctx, 20)
+		pending, err := s.ev.PendingThumbnails(ctx, 20)
 		if err != nil || len(pending) == 0 {
 			return made, err
 		}
@@ -69,10 +70,10 @@ func (s *Service) ProcessThumbnails(ctx context.Context) (int, error) {
 			if err != nil {
 				return made, err // the store is failing: try again later
 			}
-			if err := s.rec.SetThumbnail(ctx, e.ID, state, key); err != nil {
+			if err := s.ev.SetThumbnail(ctx, e.ID, state, key); err != nil {
 				return made, err
 			}
-			if state == ThumbnailAvailable {
+			if state == evidence.ThumbnailAvailable {
 				made++
 			}
 		}
@@ -81,10 +82,10 @@ func (s *Service) ProcessThumbnails(ctx context.Context) (int, error) {
 
 // thumbnail makes and stores one thumbnail, or says why it is unavailable;
 // an error means the store failed and the item stays pending.
-func (s *Service) thumbnail(ctx context.Context, e Evidence) (state, key string, err error) {
+func (s *Service) thumbnail(ctx context.Context, e evidence.Evidence) (state, key string, err error) {
 	key = ThumbnailKey(e.SHA256)
 	if _, err := s.store.stat(ctx, key); err == nil {
-		return ThumbnailAvailable, key, nil // same bytes, thumbnail already derived
+		return evidence.ThumbnailAvailable, key, nil // same bytes, thumbnail already derived
 	}
 	rc, err := s.store.open(ctx, e.ObjectKey, e.VersionID)
 	if err != nil {
@@ -99,10 +100,10 @@ func (s *Service) thumbnail(ctx context.Context, e Evidence) (state, key string,
 		}
 		return "", "", err
 	}
-	if _, err := s.store.putSmall(ctx, key, jpg, TypeJPEG); err != nil {
+	if _, err := s.store.putSmall(ctx, key, jpg, evidence.TypeJPEG); err != nil {
 		return "", "", err
 	}
-	return ThumbnailAvailable, key, nil
+	return evidence.ThumbnailAvailable, key, nil
 }
 
 // RunThumbnails makes pending thumbnails whenever an upload completes

@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/evidence"
 )
 
 // PartSize is the size of the S3 multipart parts an upload is cut into, and
@@ -28,59 +29,45 @@ import (
 // connection's and the S3 client's own buffers, under 8 MiB.
 const PartSize = 7 << 20
 
-// Defaults of ServiceConfig.
-const (
-	DefaultUploadExpiry = 24 * time.Hour
-	DefaultLeaseTTL     = 30 * time.Second
-	// MaxPresignTTL is the longest a presigned download URL may live.
-	MaxPresignTTL = 5 * time.Minute
-)
+// MaxPresignTTL is the longest a presigned download URL may live.
+const MaxPresignTTL = 5 * time.Minute
 
-// ServiceConfig is what the evidence service needs.
+// UploadKey is the key of the multipart object an upload is assembled in
+// (evidence.Config.UploadKey).
+func UploadKey(id string) string { return UploadPrefix + id }
+
+// ServiceConfig is what the upload service needs.
 type ServiceConfig struct {
-	Store   *Store
-	Records Records
-	// Index tells whether an item's record has arrived, so that it is
-	// linked on completion; nil leaves linking to the record side.
-	Index RecordIndex
+	Store *Store
+	// Evidence decides what each step of an upload means.
+	Evidence *evidence.Service
 	// LockMode and Retention are the Object Lock of originals (Governance
 	// or Compliance, and how long from verification).
 	LockMode  string
 	Retention time.Duration
-	// UploadExpiry is how long an unfinished upload may be resumed
-	// (DefaultUploadExpiry when 0).
-	UploadExpiry time.Duration
-	// LeaseTTL is how long a write holds an upload without renewing
-	// (DefaultLeaseTTL when 0): after a crash, the upload can be resumed
-	// once it passes.
-	LeaseTTL time.Duration
-	Now      func() time.Time // time.Now when nil
-	Log      *slog.Logger     // slog.Default() when nil
+	Log       *slog.Logger // slog.Default() when nil
 }
 
-// Service receives evidence: tus uploads stored as S3 multipart uploads
-// with their progress in PostgreSQL, hashed as they stream, verified
-// against the phone's hash, stored content-addressed under Object Lock,
-// with a custody log of every event.
+// Service moves the bytes of evidence: tus uploads stored as S3 multipart
+// uploads, hashed as they stream, verified against the phone's hash,
+// stored content-addressed under Object Lock; and verified originals
+// served back. What each step means (leases, outcomes, custody, linking)
+// the evidence service decides.
 type Service struct {
 	store     *Store
-	rec       Records
-	index     RecordIndex
+	ev        *evidence.Service
 	lockMode  string
 	retention time.Duration
-	expiry    time.Duration
-	leaseTTL  time.Duration
-	now       func() time.Time
 	log       *slog.Logger
 	parts     sync.Pool // []byte of PartSize
 	thumbs    chan struct{}
 }
 
-// NewService returns a Service over cfg. It fails when Store or Records is
-// missing or the lock settings are invalid.
+// NewService returns a Service over cfg. It fails when Store or Evidence
+// is missing or the lock settings are invalid.
 func NewService(cfg ServiceConfig) (*Service, error) {
-	if cfg.Store == nil || cfg.Records == nil {
-		return nil, errors.New("media: ServiceConfig.Store and Records are required")
+	if cfg.Store == nil || cfg.Evidence == nil {
+		return nil, errors.New("media: ServiceConfig.Store and Evidence are required")
 	}
 	if cfg.LockMode != Governance && cfg.LockMode != Compliance {
 		return nil, fmt.Errorf("media: lock mode %q is neither %s nor %s", cfg.LockMode, Governance, Compliance)
@@ -88,126 +75,15 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if cfg.Retention <= 0 {
 		return nil, errors.New("media: retention must be positive")
 	}
-	s := &Service{store: cfg.Store, rec: cfg.Records, index: cfg.Index, lockMode: cfg.LockMode, retention: cfg.Retention,
-		expiry: cfg.UploadExpiry, leaseTTL: cfg.LeaseTTL, now: cfg.Now, log: cfg.Log, thumbs: make(chan struct{}, 1)}
-	if s.expiry <= 0 {
-		s.expiry = DefaultUploadExpiry
-	}
-	if s.leaseTTL <= 0 {
-		s.leaseTTL = DefaultLeaseTTL
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
+	s := &Service{store: cfg.Store, ev: cfg.Evidence, lockMode: cfg.LockMode, retention: cfg.Retention,
+		log: cfg.Log, thumbs: make(chan struct{}, 1)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	return s, nil
 }
 
-// Metadata is the tus Upload-Metadata of an evidence upload, decoded.
-type Metadata struct {
-	ClientID       string
-	SHA256         string // hex, lower case
-	ContentType    string
-	Kind           Kind
-	CapturedAt     time.Time
-	Lat, Lon       *float64
-	RecordClientID string
-}
-
-// CreateInput is a new upload.
-type CreateInput struct {
-	Metadata   Metadata
-	Raw        string // the Upload-Metadata header as sent
-	Length     int64
-	UploaderID string
-	DeviceID   string
-	StreetCode string
-}
-
-// Create starts the upload of an evidence item and returns it. If the
-// phone's client id already has verified evidence with the same hash, that
-// item is returned with existing set, and nothing is created: a phone that
-// lost the answer to its last request may ask again. It returns
-// derrors.Invalid, UnsupportedMediaType or PayloadTooLarge for a bad
-// declaration (see CheckDeclaration).
-func (s *Service) Create(ctx context.Context, in CreateInput) (e Evidence, existing bool, err error) {
-	md := in.Metadata
-	if err := CheckDeclaration(md.Kind, md.ContentType, in.Length); err != nil {
-		return Evidence{}, false, err
-	}
-	if in.Length < 1 {
-		return Evidence{}, false, derrors.Invalidf("Upload-Length", "evidence cannot be empty")
-	}
-	if prev, err := s.rec.VerifiedByClientID(ctx, md.ClientID); err == nil {
-		if prev.SHA256 == md.SHA256 && prev.Length == in.Length {
-			return prev, true, nil
-		}
-		return Evidence{}, false, derrors.New(derrors.Conflict, "evidence %s is already verified with other bytes (SHA-256 %s)", md.ClientID, prev.SHA256)
-	} else if derrors.CodeOf(err) != derrors.NotFound {
-		return Evidence{}, false, err
-	}
-	now := s.now().UTC()
-	id := uuid.NewString()
-	e = Evidence{
-		ID: id, ClientID: md.ClientID, RecordClientID: md.RecordClientID, UploaderID: in.UploaderID, DeviceID: in.DeviceID,
-		StreetCode: in.StreetCode, Kind: md.Kind, DeclaredContentType: CanonicalType(md.ContentType), Length: in.Length,
-		DeclaredSHA256: md.SHA256, CapturedAt: md.CapturedAt, Lat: md.Lat, Lon: md.Lon, UploadMetadata: in.Raw,
-		Status: StatusUploading, CreatedAt: now,
-	}
-	u := Upload{EvidenceID: id, ExpiresAt: now.Add(s.expiry), S3Key: UploadPrefix + id, NextPart: 1}
-	e, err = s.rec.CreateUpload(ctx, e, u)
-	return e, false, err
-}
-
-// State returns an upload's item and progress for its uploader (HEAD). It
-// returns derrors.NotFound for no such upload or another user's,
-// derrors.Gone for an expired or terminated one, the problem of a rejected
-// one, and derrors.EvidenceHashMismatch for a quarantined one. A verified
-// upload is complete: its offset is its length.
-func (s *Service) State(ctx context.Context, id, userID string) (Evidence, Upload, error) {
-	e, u, err := s.rec.Upload(ctx, id)
-	if err != nil {
-		return e, u, err
-	}
-	if e.UploaderID != userID {
-		return Evidence{}, Upload{}, notFound(id)
-	}
-	if err := s.usable(e, u); err != nil {
-		return e, u, err
-	}
-	if e.Status == StatusVerified {
-		u.Offset = e.Length
-	}
-	return e, u, nil
-}
-
-func notFound(id string) error { return derrors.New(derrors.NotFound, "no upload %s", id) }
-
-// usable says why an upload cannot be written to or resumed, if it cannot.
-func (s *Service) usable(e Evidence, u Upload) error {
-	switch e.Status {
-	case StatusUploading:
-		if !s.now().Before(u.ExpiresAt) {
-			return derrors.New(derrors.Gone, "upload %s expired at %s; start a new upload", e.ID, u.ExpiresAt.UTC().Format(time.RFC3339))
-		}
-	case StatusTerminated:
-		return derrors.New(derrors.Gone, "upload %s was terminated", e.ID)
-	case StatusQuarantined:
-		return HashMismatch(e)
-	case StatusRejected:
-		return derrors.New(derrors.Code(e.ProblemCode), "evidence %s was refused: %s", e.ClientID, e.ProblemDetail)
-	}
-	return nil
-}
-
-// HashMismatch is the problem of quarantined evidence, naming it.
-func HashMismatch(e Evidence) *derrors.Error {
-	return derrors.New(derrors.EvidenceHashMismatch,
-		"evidence %s failed its integrity check: the server computed SHA-256 %s over the %d bytes received, the phone declared %s; it is quarantined and will not be served",
-		e.ClientID, e.SHA256, e.Length, e.DeclaredSHA256)
-}
+func (s *Service) now() time.Time { return s.ev.Now() }
 
 // Checksum is a tus Upload-Checksum of one chunk.
 type Checksum struct {
@@ -240,24 +116,24 @@ type WriteInput struct {
 type WriteResult struct {
 	Offset    int64
 	ExpiresAt time.Time
-	Evidence  Evidence // as it stands after the write
+	Evidence  evidence.Evidence // as it stands after the write
 }
 
 // writer is the state of one write.
 type writer struct {
 	s        *Service
 	ctx      context.Context
-	token    string
-	e        Evidence
-	u        Upload
+	lease    *evidence.Lease
+	e        evidence.Evidence
+	u        evidence.Upload
 	buf      []byte // bytes after the last part; starts at offset 0 while fromStart
 	h        hash.Hash
 	chunk    hash.Hash
 	received int64 // bytes of this write
-	parts    []Part
+	parts    []evidence.Part
 	uploadID string
 	renewed  time.Time
-	head     *Head
+	head     *evidence.Head
 	ctype    string
 	dirty    bool // a part was stored but not yet recorded (checksummed write)
 }
@@ -279,30 +155,17 @@ func (w *writer) fromStart() bool { return len(w.parts) == 0 }
 // type; the upload is refused), or EvidenceHashMismatch (complete, but
 // quarantined).
 func (s *Service) Write(ctx context.Context, in WriteInput) (WriteResult, error) {
-	token := uuid.NewString()
-	e, u, err := s.rec.AcquireUpload(ctx, in.ID, token, s.leaseTTL)
+	lease, err := s.ev.Acquire(ctx, in.ID, in.UserID)
 	if err != nil {
 		return WriteResult{}, err
 	}
-	var finished bool // Finish releases the lease itself
-	defer func() {
-		if finished {
-			return
-		}
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := s.rec.ReleaseUpload(rctx, in.ID, token); err != nil {
-			s.log.WarnContext(ctx, "release upload lease", "upload", in.ID, "err", err.Error())
-		}
-	}()
-	if e.UploaderID != in.UserID {
-		return WriteResult{}, notFound(in.ID)
-	}
-	if err := s.usable(e, u); err != nil {
+	defer lease.Release(ctx) // unless Finish took it
+	e, u := lease.Evidence, lease.Upload
+	if err := lease.Usable(); err != nil {
 		return WriteResult{}, err
 	}
 	res := WriteResult{Offset: u.Offset, ExpiresAt: u.ExpiresAt, Evidence: e}
-	if e.Status == StatusVerified {
+	if e.Status == evidence.StatusVerified {
 		// Complete already: only a replay of the end is not a conflict.
 		if in.Offset != e.Length || in.ContentLength > 0 {
 			return res, derrors.New(derrors.Conflict, "upload %s is complete (%d bytes); Upload-Offset %d does not continue it", e.ID, e.Length, in.Offset)
@@ -318,7 +181,7 @@ func (s *Service) Write(ctx context.Context, in WriteInput) (WriteResult, error)
 		return res, derrors.New(derrors.PayloadTooLarge, "the body of %d bytes goes past the declared Upload-Length %d (offset %d)", in.ContentLength, e.Length, u.Offset)
 	}
 
-	w := &writer{s: s, ctx: ctx, token: token, e: e, u: u, parts: append([]Part(nil), u.Parts...), uploadID: u.S3UploadID,
+	w := &writer{s: s, ctx: ctx, lease: lease, e: e, u: u, parts: append([]evidence.Part(nil), u.Parts...), uploadID: u.S3UploadID,
 		head: u.Head, ctype: e.ContentType, renewed: s.now(), h: sha256.New()}
 	if u.HashState != nil {
 		if err := w.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(u.HashState); err != nil {
@@ -362,7 +225,6 @@ func (s *Service) Write(ctx context.Context, in WriteInput) (WriteResult, error)
 	}
 	if w.offset() == e.Length {
 		done, err := w.complete()
-		finished = done.Status != StatusUploading
 		res.Offset, res.Evidence = e.Length, done
 		return res, err
 	}
@@ -424,10 +286,10 @@ func (w *writer) stream(body io.Reader, remaining int64) error {
 // renew extends the lease during a long read, so that a slow phone keeps
 // its upload.
 func (w *writer) renew() error {
-	if w.s.now().Sub(w.renewed) < w.s.leaseTTL/3 {
+	if w.s.now().Sub(w.renewed) < w.s.ev.LeaseTTL()/3 {
 		return nil
 	}
-	if err := w.s.rec.RenewLease(w.ctx, w.e.ID, w.token, w.s.leaseTTL); err != nil {
+	if err := w.lease.Renew(w.ctx); err != nil {
 		return err
 	}
 	w.renewed = w.s.now()
@@ -462,7 +324,7 @@ func (w *writer) sniff(complete bool) error {
 		if err != nil {
 			return err
 		}
-		w.head = &Head{Width: wd, Height: ht}
+		w.head = &evidence.Head{Width: wd, Height: ht}
 	}
 	return nil
 }
@@ -470,7 +332,7 @@ func (w *writer) sniff(complete bool) error {
 // analyseHead reads what only the first bytes tell (EXIF), before they
 // leave memory.
 func (w *writer) analyseHead() {
-	if !w.fromStart() || w.head == nil || w.head.EXIF != nil || w.ctype != TypeJPEG {
+	if !w.fromStart() || w.head == nil || w.head.EXIF != nil || w.ctype != evidence.TypeJPEG {
 		return
 	}
 	w.head.EXIF = ReadEXIF(w.buf)
@@ -497,7 +359,7 @@ func (w *writer) flushPart() error {
 		}
 		w.uploadID, newUpload = id, id
 	}
-	n, err := w.s.rec.AllocatePart(ctx, w.e.ID, w.token, newUpload, w.s.leaseTTL)
+	n, err := w.lease.AllocatePart(ctx, newUpload)
 	if err != nil {
 		return err
 	}
@@ -506,7 +368,7 @@ func (w *writer) flushPart() error {
 	if err != nil {
 		return err
 	}
-	w.parts = append(w.parts, Part{Number: n, ETag: etag, Size: int64(len(w.buf))})
+	w.parts = append(w.parts, evidence.Part{Number: n, ETag: etag, Size: int64(len(w.buf))})
 	w.buf = w.buf[:0]
 	if w.chunk != nil {
 		w.dirty = true // recorded once the whole chunk checks out
@@ -528,7 +390,7 @@ func (w *writer) save() error {
 			return err
 		}
 	}
-	p := Progress{Offset: w.offset(), HashState: state, S3UploadID: w.uploadID, Parts: w.parts, ContentType: w.ctype, Head: w.head}
+	p := evidence.Progress{Offset: w.offset(), HashState: state, S3UploadID: w.uploadID, Parts: w.parts, ContentType: w.ctype, Head: w.head}
 	if len(w.buf) > 0 {
 		key := fmt.Sprintf("%s%s/tail/%s", UploadPrefix, w.e.ID, uuid.NewString())
 		v, err := w.s.store.putSmall(ctx, key, w.buf, "application/octet-stream")
@@ -537,7 +399,7 @@ func (w *writer) save() error {
 		}
 		p.TailKey, p.TailVersion, p.TailSize = key, v, int64(len(w.buf))
 	}
-	if err := w.s.rec.SaveProgress(ctx, w.e.ID, w.token, p, w.s.leaseTTL); err != nil {
+	if err := w.lease.Save(ctx, p); err != nil {
 		if p.TailKey != "" {
 			_ = w.s.store.removeVersion(context.WithoutCancel(ctx), p.TailKey, p.TailVersion)
 		}
@@ -568,7 +430,7 @@ func (w *writer) reject(cause error) error {
 	errors.As(cause, &de)
 	ctx := context.WithoutCancel(w.ctx)
 	w.cleanup(ctx)
-	_, err := w.s.rec.Finish(ctx, w.e.ID, w.token, Outcome{Status: StatusRejected, ProblemCode: string(de.Code), ProblemDetail: de.Message, ContentType: w.ctype})
+	_, err := w.lease.Finish(ctx, evidence.Outcome{Status: evidence.StatusRejected, ProblemCode: string(de.Code), ProblemDetail: de.Message, ContentType: w.ctype})
 	if err != nil {
 		return err
 	}
@@ -587,7 +449,7 @@ func (w *writer) cleanup(ctx context.Context) {
 
 // complete verifies the whole file and stores it: under its SHA-256 with
 // Object Lock if it matches the phone's hash, in quarantine if not.
-func (w *writer) complete() (Evidence, error) {
+func (w *writer) complete() (evidence.Evidence, error) {
 	// The last requests of an upload must finish even if the phone leaves.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 10*time.Minute)
 	defer cancel()
@@ -597,7 +459,7 @@ func (w *writer) complete() (Evidence, error) {
 	w.analyseHead()
 	sum := hex.EncodeToString(w.h.Sum(nil))
 	until := w.s.now().Add(w.s.retention).UTC().Truncate(time.Second)
-	o := Outcome{SHA256: sum, ContentType: w.ctype, LockMode: w.s.lockMode, RetainUntil: &until}
+	o := evidence.Outcome{SHA256: sum, ContentType: w.ctype, LockMode: w.s.lockMode, RetainUntil: &until}
 	if w.head != nil && w.head.EXIF != nil {
 		o.EXIF = w.head.EXIF
 		o.Discrepancies = w.head.EXIF.Discrepancies(w.e.CapturedAt, w.e.Lat, w.e.Lon)
@@ -608,14 +470,14 @@ func (w *writer) complete() (Evidence, error) {
 	if w.fromStart() && w.uploadID == "" {
 		// The whole file is in the buffer: one conditional, checked PUT.
 		if match {
-			o.Status, o.ObjectKey = StatusVerified, EvidenceKey(sum)
+			o.Status, o.ObjectKey = evidence.StatusVerified, EvidenceKey(sum)
 			var existed bool
 			o.VersionID, existed, err = w.s.store.putVerified(ctx, o.ObjectKey, w.buf, sum, w.ctype, w.s.lockMode, until)
 			if err == nil && existed {
 				err = w.dedup(ctx, &o)
 			}
 		} else {
-			o.Status, o.ObjectKey = StatusQuarantined, QuarantinePrefix+w.e.ID
+			o.Status, o.ObjectKey = evidence.StatusQuarantined, QuarantinePrefix+w.e.ID
 			o.VersionID, _, err = w.s.store.putVerified(ctx, o.ObjectKey, w.buf, sum, "application/octet-stream", w.s.lockMode, until)
 		}
 		if err != nil {
@@ -627,27 +489,15 @@ func (w *writer) complete() (Evidence, error) {
 			return w.e, err
 		}
 	}
-	o.Thumbnail = thumbnailState(o.Status, w.ctype, w.head)
-	if o.Status == StatusVerified && w.e.RecordClientID != "" && w.s.index != nil {
-		if ok, err := w.s.index.RecordArrived(ctx, w.e.RecordClientID); err == nil && ok {
-			o.Linked = true
-		}
-	}
-	e, err := w.s.rec.Finish(ctx, w.e.ID, w.token, o)
+	o.Thumbnail = evidence.ThumbnailState(o.Status, w.ctype, w.head)
+	e, err := w.lease.Finish(ctx, o)
 	if err != nil {
 		return w.e, err
 	}
-	if e.Status == StatusQuarantined {
-		return e, HashMismatch(e)
+	if e.Status == evidence.StatusQuarantined {
+		return e, evidence.HashMismatch(e)
 	}
-	if o.Linked {
-		// The evidence is stored and verified whatever happens next; a record
-		// not updated here is brought up to date at its next change or read.
-		if err := w.s.index.EvidenceVerified(ctx, w.e.RecordClientID); err != nil {
-			w.s.log.WarnContext(ctx, "record not updated after its evidence was verified", "record", w.e.RecordClientID, "err", err.Error())
-		}
-	}
-	if e.Thumbnail == ThumbnailPending {
+	if e.Thumbnail == evidence.ThumbnailPending {
 		w.s.KickThumbnails()
 	}
 	return e, nil
@@ -656,7 +506,7 @@ func (w *writer) complete() (Evidence, error) {
 // completeMultipart stores the last part, assembles the upload and moves
 // it to its place: a server-side copy under Object Lock, then the working
 // object is dropped.
-func (w *writer) completeMultipart(ctx context.Context, match bool, o *Outcome) error {
+func (w *writer) completeMultipart(ctx context.Context, match bool, o *evidence.Outcome) error {
 	w.ctx = ctx
 	if len(w.buf) > 0 {
 		if err := w.flushLast(); err != nil {
@@ -668,7 +518,7 @@ func (w *writer) completeMultipart(ctx context.Context, match bool, o *Outcome) 
 		return err
 	}
 	if match {
-		o.Status, o.ObjectKey = StatusVerified, EvidenceKey(o.SHA256)
+		o.Status, o.ObjectKey = evidence.StatusVerified, EvidenceKey(o.SHA256)
 		info, err := w.s.store.stat(ctx, o.ObjectKey)
 		switch {
 		case err == nil:
@@ -681,7 +531,7 @@ func (w *writer) completeMultipart(ctx context.Context, match bool, o *Outcome) 
 			return err
 		}
 	} else {
-		o.Status, o.ObjectKey = StatusQuarantined, QuarantinePrefix+w.e.ID
+		o.Status, o.ObjectKey = evidence.StatusQuarantined, QuarantinePrefix+w.e.ID
 		if o.VersionID, err = w.s.store.copyLocked(ctx, w.u.S3Key, version, o.ObjectKey, "application/octet-stream", w.s.lockMode, *o.RetainUntil); err != nil {
 			return err
 		}
@@ -695,7 +545,7 @@ func (w *writer) completeMultipart(ctx context.Context, match bool, o *Outcome) 
 
 // flushLast stores the buffer as the final (possibly short) part.
 func (w *writer) flushLast() error {
-	n, err := w.s.rec.AllocatePart(w.ctx, w.e.ID, w.token, "", w.s.leaseTTL)
+	n, err := w.lease.AllocatePart(w.ctx, "")
 	if err != nil {
 		return err
 	}
@@ -703,7 +553,7 @@ func (w *writer) flushLast() error {
 	if err != nil {
 		return err
 	}
-	w.parts = append(w.parts, Part{Number: n, ETag: etag, Size: int64(len(w.buf))})
+	w.parts = append(w.parts, evidence.Part{Number: n, ETag: etag, Size: int64(len(w.buf))})
 	w.buf = w.buf[:0]
 	return nil
 }
@@ -711,7 +561,7 @@ func (w *writer) flushLast() error {
 // dedup makes an existing original back this evidence too: the object is
 // not written again, its retention is extended to this evidence's if that
 // is later.
-func (w *writer) dedup(ctx context.Context, o *Outcome) error {
+func (w *writer) dedup(ctx context.Context, o *evidence.Outcome) error {
 	info, err := w.s.store.stat(ctx, o.ObjectKey)
 	if err != nil {
 		return err
@@ -724,60 +574,22 @@ func (w *writer) dedup(ctx context.Context, o *Outcome) error {
 	return nil
 }
 
-// MaxThumbnailPixels bounds the images thumbnailed: decoding allocates
-// about 1.5-6 bytes a pixel, and thumbnails are made one at a time within
-// the fixed memory budget.
-const MaxThumbnailPixels = 13_000_000
-
-// thumbnailState is the thumbnail an item gets on completion.
-func thumbnailState(st Status, ctype string, head *Head) string {
-	if st != StatusVerified {
-		return ""
-	}
-	switch ctype {
-	case TypeJPEG, TypePNG:
-		if head != nil && head.Width*head.Height > MaxThumbnailPixels {
-			return fmt.Sprintf("unavailable (over %d megapixels)", MaxThumbnailPixels/1_000_000)
-		}
-		return ThumbnailPending
-	case TypeHEIC, TypeHEIF:
-		return "unavailable (heic)"
-	}
-	return ThumbnailNone
-}
-
 // Terminate ends an unfinished upload for its uploader (tus termination):
 // its parts and staged bytes are dropped. It returns derrors.NotFound for
 // no such upload or another user's, Locked while a write is running, and
 // Conflict for a completed one.
 func (s *Service) Terminate(ctx context.Context, id, userID string) error {
-	token := uuid.NewString()
-	e, u, err := s.rec.AcquireUpload(ctx, id, token, s.leaseTTL)
-	if err != nil {
-		return err
-	}
-	defer s.rec.ReleaseUpload(context.WithoutCancel(ctx), id, token)
-	if e.UploaderID != userID {
-		return notFound(id)
-	}
-	switch e.Status {
-	case StatusTerminated:
-		return derrors.New(derrors.Gone, "upload %s was terminated", id)
-	case StatusUploading:
-	default:
-		return derrors.New(derrors.Conflict, "upload %s has ended (%s); evidence is never deleted", id, e.Status)
-	}
-	w := &writer{s: s, ctx: ctx, e: e, u: u, uploadID: u.S3UploadID}
-	w.cleanup(context.WithoutCancel(ctx))
-	_, err = s.rec.Terminate(ctx, id)
-	return err
+	return s.ev.Terminate(ctx, id, userID, func(ctx context.Context, u evidence.Upload) {
+		w := &writer{s: s, ctx: ctx, u: u, uploadID: u.S3UploadID}
+		w.cleanup(ctx)
+	})
 }
 
 // Content opens the verified original of e, for streaming. It returns
 // derrors.EvidenceHashMismatch for quarantined evidence and
 // derrors.Conflict for evidence not yet verified: nothing else is served.
-func (s *Service) Content(ctx context.Context, e Evidence) (io.ReadCloser, error) {
-	if err := servable(e); err != nil {
+func (s *Service) Content(ctx context.Context, e evidence.Evidence) (io.ReadCloser, error) {
+	if err := evidence.Servable(e); err != nil {
 		return nil, err
 	}
 	return s.store.open(ctx, e.ObjectKey, e.VersionID)
@@ -785,11 +597,11 @@ func (s *Service) Content(ctx context.Context, e Evidence) (io.ReadCloser, error
 
 // Thumbnail opens the thumbnail of e, or returns derrors.NotFound when it
 // has none (yet).
-func (s *Service) Thumbnail(ctx context.Context, e Evidence) (io.ReadCloser, error) {
-	if err := servable(e); err != nil {
+func (s *Service) Thumbnail(ctx context.Context, e evidence.Evidence) (io.ReadCloser, error) {
+	if err := evidence.Servable(e); err != nil {
 		return nil, err
 	}
-	if e.Thumbnail != ThumbnailAvailable {
+	if e.Thumbnail != evidence.ThumbnailAvailable {
 		return nil, derrors.New(derrors.NotFound, "evidence %s has no thumbnail: %s", e.ID, e.Thumbnail)
 	}
 	return s.store.open(ctx, e.ThumbnailKey, "")
@@ -798,23 +610,13 @@ func (s *Service) Thumbnail(ctx context.Context, e Evidence) (io.ReadCloser, err
 // PresignDownload mints a URL that downloads the verified original of e
 // directly from the object store for ttl (at most MaxPresignTTL). The
 // caller checks access first. It returns the errors of Content.
-func (s *Service) PresignDownload(ctx context.Context, e Evidence, ttl time.Duration) (*url.URL, time.Time, error) {
-	if err := servable(e); err != nil {
+func (s *Service) PresignDownload(ctx context.Context, e evidence.Evidence, ttl time.Duration) (*url.URL, time.Time, error) {
+	if err := evidence.Servable(e); err != nil {
 		return nil, time.Time{}, err
 	}
 	ttl = min(ttl, MaxPresignTTL)
 	u, err := s.store.presign(ctx, e.ObjectKey, e.VersionID, e.ContentType, ttl)
 	return u, s.now().Add(ttl), err
-}
-
-func servable(e Evidence) error {
-	switch e.Status {
-	case StatusVerified:
-		return nil
-	case StatusQuarantined:
-		return HashMismatch(e)
-	}
-	return derrors.New(derrors.Conflict, "evidence %s is %s, not verified: only verified originals are served", e.ID, e.Status)
 }
 
 // KickThumbnails wakes the thumbnail worker (RunThumbnails).
@@ -866,20 +668,4 @@ func ParseChecksum(h string, decode func(string) ([]byte, error)) (*Checksum, er
 	}
 	c.Sum = sum
 	return c, nil
-}
-
-// Evidence returns an item, or derrors.NotFound. The caller checks access.
-func (s *Service) Evidence(ctx context.Context, id string) (Evidence, error) {
-	return s.rec.Evidence(ctx, id)
-}
-
-// Custody returns the custody log of an item, or derrors.NotFound.
-func (s *Service) Custody(ctx context.Context, id string) ([]CustodyEntry, error) {
-	return s.rec.Custody(ctx, id)
-}
-
-// RecordAccess appends an access to an item's custody log and the audit
-// trail; an access that cannot be recorded must not happen.
-func (s *Service) RecordAccess(ctx context.Context, id string, a Access) error {
-	return s.rec.RecordAccess(ctx, id, a)
 }

@@ -42,7 +42,7 @@ type fixture struct {
 	org    *postgres.OrgStore
 	hasher argon2id.Hasher
 	bucket *media.Store
-	// evidence is the evidence service (see evidence_test.go).
+	// evidence is the media service of evidence (see evidence_test.go).
 	evidence      *media.Service
 	evidenceStore *postgres.EvidenceStore
 	minPullApp    string
@@ -85,19 +85,20 @@ func newFixture(t *testing.T, opt options) *fixture {
 	f := &fixture{db: db, users: users, org: orgs, hasher: testHasher, bucket: bucket,
 		now: db.Clock, story: demo.StoryOn(db.Clock.Today())}
 	f.minPullApp = opt.minPullApp
-	f.build(t, media.ServiceConfig{}, time.Hour, opt.timeout, objects)
+	f.build(t, evidenceConfig{}, time.Hour, opt.timeout, objects)
 	return f
 }
 
 // build makes the fixture's API over its database and bucket: at first, and
 // again to act as a restarted instance or another machine.
-func (f *fixture) build(t *testing.T, evidenceCfg media.ServiceConfig, orphanAge, timeout time.Duration, objects api.Pinger) {
+func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, timeout time.Duration, objects api.Pinger) {
 	t.Helper()
 	syncStore := postgres.NewSyncStore(f.db)
 	inspectionStore := postgres.NewInspectionStore(f.db)
 	inspections := inspection.NewService(inspectionStore, f.org, inspection.DefaultCalendar(), f.now)
 	evidenceCfg.Index = inspections
-	evidence, evidenceStore := newEvidenceWith(t, f.db, f.bucket, evidenceCfg)
+	ev, evidenceStore := newEvidenceWith(t, f.db, f.bucket, evidenceCfg)
+	ev.OrphanAge = orphanAge
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewDBStatsCollector(f.db.SQL, "whistle"))
 	app, err := api.New(api.Config{
@@ -112,7 +113,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg media.ServiceConfig, orphanAge
 		Sync: api.Sync{Service: wsync.NewService(syncStore, inspection.SyncHandlers(inspections), f.now),
 			Devices: postgres.NewSessionStore(f.db), Reports: syncStore, MinPullAppVersion: f.minPullApp},
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
-		Evidence:    api.Evidence{Service: evidence, Orphans: evidenceStore, OrphanAge: orphanAge},
+		Evidence:    ev,
 		Dependencies: []api.Dependency{
 			{Name: "postgres", Check: f.db},
 			{Name: "object_store", Check: objects},
@@ -124,7 +125,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg media.ServiceConfig, orphanAge
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.app, f.client, f.evidence, f.evidenceStore = app, apitest.New(t, app), evidence, evidenceStore
+	f.app, f.client, f.evidence, f.evidenceStore = app, apitest.New(t, app), ev.Media, evidenceStore
 }
 
 func (f *fixture) addUser(t *testing.T, username, password string, role identity.Role) identity.User {

@@ -17,13 +17,17 @@ import (
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/audit"
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/evidence"
 	"github.com/whistle/whistle/media"
 	"github.com/whistle/whistle/openapi"
 )
 
-// Evidence is what the API needs to receive and serve evidence.
+// Evidence is what the API needs to receive and serve evidence: the
+// evidence service for what evidence means, the media service for its
+// bytes.
 type Evidence struct {
-	Service *media.Service
+	Service *evidence.Service
+	Media   *media.Service
 	Orphans OrphanLister
 	// OrphanAge is how long evidence may wait for its record before it is
 	// listed as an orphan.
@@ -35,7 +39,7 @@ type Evidence struct {
 
 // OrphanLister lists evidence whose record has not arrived.
 type OrphanLister interface {
-	Orphans(ctx context.Context, street string, olderThan time.Time) ([]media.Evidence, error)
+	Orphans(ctx context.Context, street string, olderThan time.Time) ([]evidence.Evidence, error)
 }
 
 // The tus protocol as served at /v1/evidence/uploads.
@@ -76,7 +80,7 @@ func (s *server) tus(route string, h fiber.Handler, auth bool) fiber.Handler {
 				c.Set("Tus-Version", tusVersion)
 				return derrors.New(derrors.PreconditionFailed, "Tus-Resumable %q is not supported: this server speaks tus %s", c.Get("Tus-Resumable"), tusVersion)
 			}
-			if s.evidence.Service == nil {
+			if s.evidence.Service == nil || s.evidence.Media == nil {
 				return derrors.New(derrors.Unavailable, "evidence uploads are not configured")
 			}
 			if auth {
@@ -124,7 +128,7 @@ func (e evidenceProblem) Unwrap() error                  { return e.err }
 func (e evidenceProblem) extendProblem(p map[string]any) { p["client_id"] = e.clientID }
 
 // nameEvidence makes the problems that concern a whole item name it.
-func nameEvidence(err error, e media.Evidence) error {
+func nameEvidence(err error, e evidence.Evidence) error {
 	switch derrors.CodeOf(err) {
 	case derrors.EvidenceHashMismatch, derrors.UnsupportedMediaType:
 		if e.ClientID != "" {
@@ -161,7 +165,7 @@ func uploadContext(c *fiber.Ctx) (context.Context, context.CancelFunc) {
 func (s *server) tusOptions(c *fiber.Ctx) error {
 	c.Set("Tus-Version", tusVersion)
 	c.Set("Tus-Extension", tusExtensions)
-	c.Set("Tus-Max-Size", strconv.FormatInt(media.MaxLength(), 10))
+	c.Set("Tus-Max-Size", strconv.FormatInt(evidence.MaxLength(), 10))
 	c.Set("Tus-Checksum-Algorithm", strings.Join(media.ChecksumAlgorithms, ","))
 	return c.SendStatus(fiber.StatusNoContent)
 }
@@ -176,8 +180,8 @@ func (s *server) tusCreate(c *fiber.Ctx) error {
 	if err != nil || length < 1 {
 		return derrors.New(derrors.BadRequest, "Upload-Length must be the size of the evidence in bytes (at least 1)")
 	}
-	if length > media.MaxLength() {
-		return derrors.New(derrors.PayloadTooLarge, "Upload-Length %d is over Tus-Max-Size %d", length, media.MaxLength())
+	if length > evidence.MaxLength() {
+		return derrors.New(derrors.PayloadTooLarge, "Upload-Length %d is over Tus-Max-Size %d", length, evidence.MaxLength())
 	}
 	raw := string([]byte(c.Get("Upload-Metadata")))
 	md, err := parseUploadMetadata(raw)
@@ -193,7 +197,7 @@ func (s *server) tusCreate(c *fiber.Ctx) error {
 	}
 	ctx, cancel := uploadContext(c)
 	defer cancel()
-	e, existing, err := s.evidence.Service.Create(ctx, media.CreateInput{Metadata: md, Raw: raw, Length: length,
+	e, existing, err := s.evidence.Service.Create(ctx, evidence.CreateInput{Metadata: md, Raw: raw, Length: length,
 		UploaderID: cl.user.ID, DeviceID: cl.claims.DeviceID, StreetCode: sc.StreetCode})
 	if err != nil {
 		return err
@@ -250,7 +254,7 @@ func (s *server) tusHead(c *fiber.Ctx) error {
 	if e.UploadMetadata != "" {
 		c.Set("Upload-Metadata", e.UploadMetadata)
 	}
-	if e.Status == media.StatusUploading {
+	if e.Status == evidence.StatusUploading {
 		c.Set("Upload-Expires", u.ExpiresAt.UTC().Format(time.RFC1123))
 	}
 	return c.SendStatus(fiber.StatusOK)
@@ -272,7 +276,7 @@ func (s *server) tusPatch(c *fiber.Ctx) error {
 		return nameEvidence(err, res.Evidence)
 	}
 	c.Set("Upload-Offset", strconv.FormatInt(res.Offset, 10))
-	if res.Evidence.Status == media.StatusUploading {
+	if res.Evidence.Status == evidence.StatusUploading {
 		c.Set("Upload-Expires", res.ExpiresAt.UTC().Format(time.RFC1123))
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -301,7 +305,7 @@ func (s *server) write(c *fiber.Ctx, ctx context.Context, id string, offset int6
 			body = &idleReader{r: strings.NewReader(string(c.Body()))}
 		}
 	}
-	return s.evidence.Service.Write(ctx, media.WriteInput{ID: id, UserID: cl.user.ID, Offset: offset, Body: body,
+	return s.evidence.Media.Write(ctx, media.WriteInput{ID: id, UserID: cl.user.ID, Offset: offset, Body: body,
 		ContentLength: int64(max(c.Request().Header.ContentLength(), -1)), Checksum: sum})
 }
 
@@ -328,7 +332,7 @@ func (s *server) tusDelete(c *fiber.Ctx) error {
 	}
 	ctx, cancel := uploadContext(c)
 	defer cancel()
-	if err := s.evidence.Service.Terminate(ctx, c.Params("upload_id"), cl.user.ID); err != nil {
+	if err := s.evidence.Media.Terminate(ctx, c.Params("upload_id"), cl.user.ID); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -347,7 +351,7 @@ func (s *server) tusOverride(c *fiber.Ctx) error {
 
 // parseUploadMetadata decodes and checks the Upload-Metadata of an evidence
 // upload. It returns derrors.BadRequest naming each bad key.
-func parseUploadMetadata(raw string) (media.Metadata, error) {
+func parseUploadMetadata(raw string) (evidence.Metadata, error) {
 	vals := map[string]string{}
 	var fields []derrors.FieldError
 	bad := func(key, msg string) {
@@ -369,7 +373,7 @@ func parseUploadMetadata(raw string) (media.Metadata, error) {
 		}
 		vals[k] = string(b)
 	}
-	var md media.Metadata
+	var md evidence.Metadata
 	need := func(k string) string {
 		v := strings.TrimSpace(vals[k])
 		if v == "" {
@@ -391,8 +395,8 @@ func parseUploadMetadata(raw string) (media.Metadata, error) {
 		md.SHA256 = v
 	}
 	md.ContentType = need("content_type")
-	md.Kind = media.Kind(need("kind"))
-	if _, ok := media.Rules[md.Kind]; md.Kind != "" && !ok {
+	md.Kind = evidence.Kind(need("kind"))
+	if _, ok := evidence.Rules[md.Kind]; md.Kind != "" && !ok {
 		bad("kind", "not one of photo, video, audio, signature, document")
 	}
 	if v := need("captured_at"); v != "" {
@@ -432,20 +436,20 @@ func parseUploadMetadata(raw string) (media.Metadata, error) {
 }
 
 // viewable loads an item the caller may see, or answers not found.
-func (s *server) viewable(ctx context.Context, id uuid.UUID) (media.Evidence, error) {
-	if s.evidence.Service == nil {
-		return media.Evidence{}, derrors.New(derrors.Unavailable, "evidence is not configured")
+func (s *server) viewable(ctx context.Context, id uuid.UUID) (evidence.Evidence, error) {
+	if s.evidence.Service == nil || s.evidence.Media == nil {
+		return evidence.Evidence{}, derrors.New(derrors.Unavailable, "evidence is not configured")
 	}
 	sc, _, err := s.scope(ctx)
 	if err != nil {
-		return media.Evidence{}, err
+		return evidence.Evidence{}, err
 	}
 	e, err := s.evidence.Service.Evidence(ctx, id.String())
 	if err != nil {
 		return e, err
 	}
 	if !access.Evidence(sc, e.UploaderID, e.StreetCode) {
-		return media.Evidence{}, derrors.New(derrors.NotFound, "no evidence %s", id)
+		return evidence.Evidence{}, derrors.New(derrors.NotFound, "no evidence %s", id)
 	}
 	return e, nil
 }
@@ -456,7 +460,7 @@ func (s *server) GetEvidence(ctx context.Context, req openapi.GetEvidenceRequest
 	if err != nil {
 		return nil, err
 	}
-	if err := s.evidence.Service.RecordAccess(ctx, e.ID, media.Access{Event: media.EventViewed, Detail: map[string]any{"what": "metadata"}}); err != nil {
+	if err := s.evidence.Service.RecordAccess(ctx, e.ID, evidence.Access{Event: evidence.EventViewed, Detail: map[string]any{"what": "metadata"}}); err != nil {
 		return nil, err
 	}
 	return openapi.GetEvidence200JSONResponse(evidenceOut(e)), nil
@@ -469,8 +473,8 @@ func (s *server) GetEvidenceContent(ctx context.Context, req openapi.GetEvidence
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.openStream(ctx, e, func(sctx context.Context) (io.ReadCloser, error) { return s.evidence.Service.Content(sctx, e) },
-		media.Access{Event: media.EventDownloaded, Detail: map[string]any{"via": "stream"}})
+	body, err := s.openStream(ctx, e, func(sctx context.Context) (io.ReadCloser, error) { return s.evidence.Media.Content(sctx, e) },
+		evidence.Access{Event: evidence.EventDownloaded, Detail: map[string]any{"via": "stream"}})
 	if err != nil {
 		return nil, nameEvidence(err, e)
 	}
@@ -485,18 +489,18 @@ func (s *server) GetEvidenceThumbnail(ctx context.Context, req openapi.GetEviden
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.openStream(ctx, e, func(sctx context.Context) (io.ReadCloser, error) { return s.evidence.Service.Thumbnail(sctx, e) },
-		media.Access{Event: media.EventViewed, Detail: map[string]any{"what": "thumbnail"}})
+	body, err := s.openStream(ctx, e, func(sctx context.Context) (io.ReadCloser, error) { return s.evidence.Media.Thumbnail(sctx, e) },
+		evidence.Access{Event: evidence.EventViewed, Detail: map[string]any{"what": "thumbnail"}})
 	if err != nil {
 		return nil, nameEvidence(err, e)
 	}
-	return streamResponse{body: body, contentType: media.TypeJPEG, length: -1}, nil
+	return streamResponse{body: body, contentType: evidence.TypeJPEG, length: -1}, nil
 }
 
 // openStream opens an object to stream after the handler returns (so not
 // under the request's deadline, which ends with the handler) and records
 // the access; a stream whose access cannot be recorded is not served.
-func (s *server) openStream(ctx context.Context, e media.Evidence, open func(context.Context) (io.ReadCloser, error), a media.Access) (io.ReadCloser, error) {
+func (s *server) openStream(ctx context.Context, e evidence.Evidence, open func(context.Context) (io.ReadCloser, error), a evidence.Access) (io.ReadCloser, error) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 6*time.Hour)
 	rc, err := open(sctx)
 	if err != nil {
@@ -566,11 +570,11 @@ func (s *server) CreateEvidenceDownloadURL(ctx context.Context, req openapi.Crea
 	if err != nil {
 		return nil, err
 	}
-	u, expires, err := s.evidence.Service.PresignDownload(ctx, e, media.MaxPresignTTL)
+	u, expires, err := s.evidence.Media.PresignDownload(ctx, e, media.MaxPresignTTL)
 	if err != nil {
 		return nil, nameEvidence(err, e)
 	}
-	err = s.evidence.Service.RecordAccess(ctx, e.ID, media.Access{Event: media.EventDownloaded,
+	err = s.evidence.Service.RecordAccess(ctx, e.ID, evidence.Access{Event: evidence.EventDownloaded,
 		Detail: map[string]any{"via": "presigned_url", "expires_at": expires.UTC().Format(time.RFC3339)}})
 	if err != nil {
 		return nil, err
@@ -584,7 +588,7 @@ func (s *server) GetEvidenceCustody(ctx context.Context, req openapi.GetEvidence
 	if err != nil {
 		return nil, err
 	}
-	if err := s.evidence.Service.RecordAccess(ctx, e.ID, media.Access{Event: media.EventViewed, Detail: map[string]any{"what": "custody"}}); err != nil {
+	if err := s.evidence.Service.RecordAccess(ctx, e.ID, evidence.Access{Event: evidence.EventViewed, Detail: map[string]any{"what": "custody"}}); err != nil {
 		return nil, err
 	}
 	entries, err := s.evidence.Service.Custody(ctx, e.ID)
@@ -628,7 +632,7 @@ func (s *server) ListEvidenceOrphans(ctx context.Context, _ openapi.ListEvidence
 }
 
 // evidenceOut converts an item for the API.
-func evidenceOut(e media.Evidence) openapi.Evidence {
+func evidenceOut(e evidence.Evidence) openapi.Evidence {
 	uid := func(s string) *uuid.UUID {
 		if u, err := uuid.Parse(s); err == nil {
 			return &u

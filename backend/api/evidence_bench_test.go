@@ -46,12 +46,13 @@ func newBenchStack(b *testing.B) *benchStack {
 	orgs := postgres.NewOrgStore(db)
 	pgtest.LoadDemo(b, db)
 	ids := pgtest.Identity(b, db)
-	svc, store := newEvidence(b, db, bucket)
+	ev, _ := newEvidence(b, db, bucket)
+	ev.OrphanAge = time.Hour
 	app, err := api.New(api.Config{
 		Logger: slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))), Now: db.Clock, Identity: ids,
 		Users: postgres.NewUserStore(db), Passwords: testHasher, Org: orgs,
 		Trail:    api.Trail{Store: postgres.NewAuditStore(db), Sink: bucket, Key: trailKey, LockMode: media.Governance, Retention: time.Hour},
-		Evidence: api.Evidence{Service: svc, Orphans: store, OrphanAge: time.Hour},
+		Evidence: ev,
 		Registry: prometheus.NewRegistry(), RequestTimeout: 30 * time.Second, BodyLimit: 1 << 20,
 	})
 	if err != nil {

@@ -31,43 +31,56 @@ import (
 
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/api/apitest"
+	evid "github.com/whistle/whistle/backend/evidence"
 	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/media"
 	"github.com/whistle/whistle/openapi"
 )
 
-// newEvidence is the evidence service of a fixture: governance lock for an
-// hour, so that test buckets can be emptied.
-func newEvidence(t testing.TB, db *postgres.DB, bucket *media.Store) (*media.Service, *postgres.EvidenceStore) {
-	t.Helper()
-	return newEvidenceWith(t, db, bucket, media.ServiceConfig{})
+// evidenceConfig is what a test changes of the evidence services.
+type evidenceConfig struct {
+	LockMode     string // media.Governance when ""
+	Retention    time.Duration
+	UploadExpiry time.Duration
+	Index        evid.RecordIndex
 }
 
-func newEvidenceWith(t testing.TB, db *postgres.DB, bucket *media.Store, cfg media.ServiceConfig) (*media.Service, *postgres.EvidenceStore) {
+// newEvidence is the evidence of a fixture: governance lock for an hour,
+// so that test buckets can be emptied.
+func newEvidence(t testing.TB, db *postgres.DB, bucket *media.Store) (api.Evidence, *postgres.EvidenceStore) {
+	t.Helper()
+	return newEvidenceWith(t, db, bucket, evidenceConfig{})
+}
+
+// newEvidenceWith wires the evidence service and the media service over
+// db and bucket as serve does.
+func newEvidenceWith(t testing.TB, db *postgres.DB, bucket *media.Store, cfg evidenceConfig) (api.Evidence, *postgres.EvidenceStore) {
 	t.Helper()
 	store := postgres.NewEvidenceStore(db)
-	cfg.Store, cfg.Records = bucket, store
 	if cfg.LockMode == "" {
 		cfg.LockMode = media.Governance
 	}
 	if cfg.Retention == 0 {
 		cfg.Retention = time.Hour
 	}
-	cfg.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	if cfg.Now == nil {
-		cfg.Now = db.Clock
-	}
-	svc, err := media.NewService(cfg)
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	rules, err := evid.NewService(evid.Config{Records: store, Index: cfg.Index, UploadKey: media.UploadKey,
+		UploadExpiry: cfg.UploadExpiry, Now: db.Clock, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return svc, store
+	up, err := media.NewService(media.ServiceConfig{Store: bucket, Evidence: rules, LockMode: cfg.LockMode,
+		Retention: cfg.Retention, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api.Evidence{Service: rules, Media: up, Orphans: store}, store
 }
 
 // restart is a new API instance over the fixture's database and bucket, as
 // after a restart or on another machine, with its own evidence settings.
-func (f *fixture) restart(t *testing.T, cfg media.ServiceConfig, orphanAge time.Duration) *fixture {
+func (f *fixture) restart(t *testing.T, cfg evidenceConfig, orphanAge time.Duration) *fixture {
 	t.Helper()
 	g := &fixture{db: f.db, users: f.users, org: f.org, hasher: f.hasher, bucket: f.bucket, now: f.now, story: f.story}
 	g.build(t, cfg, orphanAge, 5*time.Second, f.bucket)
@@ -330,7 +343,7 @@ func TestEvidenceUpload_Verified(t *testing.T) {
 	}
 
 	e := getEvidence(t, f.client, officer, id)
-	if e.Status != openapi.EvidenceStatus(media.StatusVerified) || *e.Sha256 != it.sha || *e.ObjectKey != media.EvidenceKey(it.sha) ||
+	if e.Status != openapi.EvidenceStatus(evid.StatusVerified) || *e.Sha256 != it.sha || *e.ObjectKey != media.EvidenceKey(it.sha) ||
 		*e.ContentType != "image/jpeg" || e.ClientId.String() != it.clientID || e.LockMode == nil || e.RetainUntil == nil {
 		t.Fatalf("evidence = %+v", e)
 	}
@@ -348,7 +361,7 @@ func TestEvidenceUpload_Verified(t *testing.T) {
 	}
 
 	// The thumbnail is derived later, one at a time, without EXIF.
-	if e.Thumbnail != media.ThumbnailPending {
+	if e.Thumbnail != evid.ThumbnailPending {
 		t.Fatalf("thumbnail %q", e.Thumbnail)
 	}
 	if n, err := f.evidence.ProcessThumbnails(ctx); err != nil || n != 1 {
@@ -533,7 +546,7 @@ func TestEvidenceUpload_LockedObjectCannotBeDeleted(t *testing.T) {
 	ctx := context.Background()
 	for i, mode := range []string{media.Governance, media.Compliance} {
 		t.Run(mode, func(t *testing.T) {
-			g := f.restart(t, media.ServiceConfig{LockMode: mode, Retention: time.Hour}, time.Hour)
+			g := f.restart(t, evidenceConfig{LockMode: mode, Retention: time.Hour}, time.Hour)
 			officer := g.login(t, "officer.a", "whistle-demo")
 			id := upload(t, g.client.For(t), officer, newItem(testJPEG(t, 24, 24, uint64(100+i), nil), "image/jpeg", "photo"))
 			e := getEvidence(t, g.client.For(t), officer, id)
@@ -687,7 +700,7 @@ func TestEvidenceUpload_ResumeAfterRestart(t *testing.T) {
 		t.Fatalf("create with upload: %d %v %s", res.Status, res.Header, res.Body)
 	}
 
-	g := f.restart(t, media.ServiceConfig{}, time.Hour) // new process: nothing in memory
+	g := f.restart(t, evidenceConfig{}, time.Hour) // new process: nothing in memory
 	token = g.login(t, "officer.a", "whistle-demo")
 	if res := head(g.client, token, loc); res.Header.Get("Upload-Offset") != strconv.Itoa(first) {
 		t.Fatalf("head on the new instance: %d %v", res.Status, res.Header)
@@ -719,7 +732,7 @@ func TestEvidenceUpload_Errors(t *testing.T) {
 		res := f.client.For(t).Do(httptest.NewRequest(http.MethodOptions, "/v1/evidence/uploads", nil))
 		if res.Status != http.StatusNoContent || res.Header.Get("Tus-Version") != "1.0.0" ||
 			!strings.Contains(res.Header.Get("Tus-Extension"), "creation-with-upload") ||
-			res.Header.Get("Tus-Checksum-Algorithm") != "sha1,sha256" || res.Header.Get("Tus-Max-Size") != strconv.FormatInt(media.MaxLength(), 10) {
+			res.Header.Get("Tus-Checksum-Algorithm") != "sha1,sha256" || res.Header.Get("Tus-Max-Size") != strconv.FormatInt(evid.MaxLength(), 10) {
 			t.Fatalf("options: %d %v", res.Status, res.Header)
 		}
 	})
@@ -805,7 +818,7 @@ func TestEvidenceUpload_Errors(t *testing.T) {
 		patch(f.client.For(t), officer, loc, 0, data).Problem(t, http.StatusLocked, "locked")
 	})
 	t.Run("ErrExpired410", func(t *testing.T) {
-		g := f.restart(t, media.ServiceConfig{UploadExpiry: time.Millisecond}, time.Hour)
+		g := f.restart(t, evidenceConfig{UploadExpiry: time.Millisecond}, time.Hour)
 		token := g.login(t, "officer.a", "whistle-demo")
 		res := create(g.client.For(t), token, newItem(data, "image/jpeg", "photo"), nil)
 		loc := res.Header.Get("Location")
@@ -890,7 +903,7 @@ func TestEvidence_AccessMatrix(t *testing.T) {
 		})
 	}
 	t.Run("Orphans", func(t *testing.T) {
-		g := f.restart(t, media.ServiceConfig{}, 0) // every unlinked item is an orphan at once
+		g := f.restart(t, evidenceConfig{}, 0) // every unlinked item is an orphan at once
 		list := func(login string, want int) []openapi.Evidence {
 			res := g.client.For(t).Get("/v1/evidence/orphans", g.login(t, login, "whistle-demo"))
 			if res.Status != want {

@@ -416,8 +416,10 @@ func visible(sc org.Scope, st State) (State, error) {
 	return State{}, derrors.New(derrors.NotFound, "no inspection %s", st.Record.ID)
 }
 
-// Get returns a record as the viewer may see it, with its evidence status
-// up to date. Errors: derrors.NotFound.
+// Get returns a record as the viewer may see it. It only reads: the
+// evidence status is kept up to date where evidence is verified
+// (EvidenceVerified) and where the record is written. Errors:
+// derrors.NotFound.
 func (s *Service) Get(ctx context.Context, viewer string, id string) (State, error) {
 	st, err := s.store.Get(ctx, id)
 	if err != nil {
@@ -425,12 +427,6 @@ func (s *Service) Get(ctx context.Context, viewer string, id string) (State, err
 	}
 	sc, err := s.org.Scope(ctx, viewer, s.now())
 	if err != nil {
-		return State{}, err
-	}
-	if _, err := visible(sc, st); err != nil {
-		return State{}, err // nothing is touched for a caller who may not see it
-	}
-	if st, err = s.refresh(ctx, id); err != nil {
 		return State{}, err
 	}
 	return visible(sc, st)
@@ -641,9 +637,11 @@ func (s *Service) RecordArrived(ctx context.Context, id string) (bool, error) {
 	return s.store.RecordArrived(ctx, id)
 }
 
-// EvidenceVerified brings a record up to date after one of its expected
-// files was verified: when all are, the record is complete. Errors:
-// derrors.NotFound for an unknown record.
+// EvidenceVerified brings a record up to date when one of its expected
+// files is verified: when all are, the record is complete. The evidence
+// side calls it with the context of the transaction that verifies the
+// file, so that both change together. Errors: derrors.NotFound for an
+// unknown record.
 func (s *Service) EvidenceVerified(ctx context.Context, recordID string) error {
 	_, err := s.refresh(ctx, recordID)
 	return err

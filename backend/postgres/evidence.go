@@ -12,14 +12,14 @@ import (
 
 	"github.com/whistle/whistle/backend/audit"
 	"github.com/whistle/whistle/backend/derrors"
-	"github.com/whistle/whistle/media"
+	"github.com/whistle/whistle/backend/evidence"
 )
 
-var _ media.Records = (*EvidenceStore)(nil)
+var _ evidence.Records = (*EvidenceStore)(nil)
 
-// EvidenceStore keeps evidence (media.Evidence), the progress of its
-// uploads and its custody log. Every change appends its custody events and
-// audit trail entries (chained on the street of the uploader's team, or the
+// EvidenceStore keeps evidence (evidence.Evidence), the progress of its
+// uploads and its custody log. Every change appends the custody events the
+// evidence service gives it, with their audit trail entry (chained on the street of the uploader's team, or the
 // district chain) in the transaction that makes it.
 type EvidenceStore struct{ db *DB }
 
@@ -74,19 +74,19 @@ type uploadRow struct {
 	Head        *string   `gorm:"column:head"`
 }
 
-func evidenceFromRow(r evidenceRow) media.Evidence {
-	e := media.Evidence{
+func evidenceFromRow(r evidenceRow) evidence.Evidence {
+	e := evidence.Evidence{
 		ID: r.ID.String(), ClientID: r.ClientID.String(), RecordClientID: uuidString(r.RecordClientID),
 		UploaderID: r.UploaderID.String(), DeviceID: uuidString(r.DeviceID), StreetCode: r.StreetCode,
-		Kind: media.Kind(r.Kind), DeclaredContentType: r.DeclaredContentType, ContentType: r.ContentType, Length: r.Length,
+		Kind: evidence.Kind(r.Kind), DeclaredContentType: r.DeclaredContentType, ContentType: r.ContentType, Length: r.Length,
 		DeclaredSHA256: r.DeclaredSHA256, SHA256: r.SHA256, CapturedAt: r.CapturedAt.UTC(), Lat: r.Lat, Lon: r.Lon,
-		UploadMetadata: r.UploadMetadata, Status: media.Status(r.Status), ProblemCode: r.ProblemCode,
+		UploadMetadata: r.UploadMetadata, Status: evidence.Status(r.Status), ProblemCode: r.ProblemCode,
 		ProblemDetail: r.ProblemDetail, ObjectKey: r.ObjectKey, VersionID: r.VersionID, LockMode: r.LockMode,
 		RetainUntil: utcPtr(r.RetainUntil), Thumbnail: r.Thumbnail, ThumbnailKey: r.ThumbnailKey,
 		CreatedAt: r.CreatedAt.UTC(), CompletedAt: utcPtr(r.CompletedAt), LinkedAt: utcPtr(r.LinkedAt),
 	}
 	if r.EXIF != nil {
-		var x media.EXIF
+		var x evidence.EXIF
 		if json.Unmarshal([]byte(*r.EXIF), &x) == nil {
 			e.EXIF = &x
 		}
@@ -95,12 +95,12 @@ func evidenceFromRow(r evidenceRow) media.Evidence {
 	return e
 }
 
-func uploadFromRow(r uploadRow) media.Upload {
-	u := media.Upload{EvidenceID: r.EvidenceID.String(), Offset: r.Offset, ExpiresAt: r.ExpiresAt.UTC(), HashState: r.HashState,
+func uploadFromRow(r uploadRow) evidence.Upload {
+	u := evidence.Upload{EvidenceID: r.EvidenceID.String(), Offset: r.Offset, ExpiresAt: r.ExpiresAt.UTC(), HashState: r.HashState,
 		S3Key: r.S3Key, S3UploadID: r.S3UploadID, NextPart: r.NextPart, TailKey: r.TailKey, TailVersion: r.TailVersion, TailSize: r.TailSize}
 	_ = json.Unmarshal([]byte(r.Parts), &u.Parts)
 	if r.Head != nil {
-		var h media.Head
+		var h evidence.Head
 		if json.Unmarshal([]byte(*r.Head), &h) == nil {
 			u.Head = &h
 		}
@@ -126,7 +126,7 @@ func parseID(id string) (uuid.UUID, error) {
 }
 
 // chainOf is the audit chain of an item: its street's, or the district's.
-func chainOf(e media.Evidence) string {
+func chainOf(e evidence.Evidence) string {
 	if e.StreetCode != "" {
 		return e.StreetCode
 	}
@@ -150,41 +150,30 @@ type custodyRecord struct {
 	Detail     map[string]any `json:"detail"`
 }
 
-// custodyEvent is one event to append to a custody log.
-type custodyEvent struct {
-	event  string
-	detail map[string]any
-}
-
-// appendCustody appends one custody event of e inside tx, with its audit
-// trail entry (action evidence.<event>) whose after-digest covers the
-// custody entry, so the trail vouches for the custody log too.
-func (db *DB) appendCustody(ctx context.Context, tx *gorm.DB, e media.Evidence, event string, detail map[string]any) error {
-	return db.appendCustodyEvents(ctx, tx, e, "evidence."+event, []custodyEvent{{event, detail}})
-}
-
-// appendCustodyEvents appends the custody events of one change of e inside
-// tx, in one statement, and one audit trail entry (action) whose
-// after-digest covers them all.
-func (db *DB) appendCustodyEvents(ctx context.Context, tx *gorm.DB, e media.Evidence, action string, events []custodyEvent) error {
+// appendCustody appends the custody events of one change of e inside tx,
+// in one statement, and one audit trail entry (c.Action) whose
+// after-digest covers them all, so the trail vouches for the custody log
+// too.
+func (db *DB) appendCustody(ctx context.Context, tx *gorm.DB, e evidence.Evidence, c evidence.Custody) error {
 	actor := audit.ActorFrom(ctx)
 	at := audit.Truncate(db.now())
+	events := c.Events
 	var (
 		values  []string
 		args    []any
 		records = make([]custodyRecord, len(events))
 	)
 	for i, ev := range events {
-		if ev.detail == nil {
-			ev.detail = map[string]any{}
+		if ev.Detail == nil {
+			ev.Detail = map[string]any{}
 		}
-		dj, err := jsonText(ev.detail)
+		dj, err := jsonText(ev.Detail)
 		if err != nil {
 			return err
 		}
 		values = append(values, "(?, ?, ?, ?, ?, ?, ?::jsonb)")
-		args = append(args, e.ID, at, ev.event, uuidPtr(actor.UserID), uuidPtr(actor.DeviceID), actor.RequestID, dj)
-		records[i] = custodyRecord{EvidenceID: e.ID, Event: ev.event, At: at, Detail: ev.detail}
+		args = append(args, e.ID, at, ev.Event, uuidPtr(actor.UserID), uuidPtr(actor.DeviceID), actor.RequestID, dj)
+		records[i] = custodyRecord{EvidenceID: e.ID, Event: ev.Event, At: at, Detail: ev.Detail}
 	}
 	err := tx.Exec(`INSERT INTO evidence_custody (evidence_id, at, event, actor_user_id, device_id, request_id, detail) VALUES `+
 		strings.Join(values, ", "), args...).Error
@@ -195,16 +184,15 @@ func (db *DB) appendCustodyEvents(ctx context.Context, tx *gorm.DB, e media.Evid
 	if err != nil {
 		return err
 	}
-	_, err = db.appendAudit(ctx, tx, audit.Entry{Chain: chainOf(e), Action: action, EntityType: "evidence",
+	_, err = db.appendAudit(ctx, tx, audit.Entry{Chain: chainOf(e), Action: c.Action, EntityType: "evidence",
 		EntityID: e.ID, AfterDigest: digest})
 	return err
 }
 
-// CreateUpload stores a new item in media.StatusUploading with its upload,
-// and appends its declared_capture and upload_started custody events. It
-// returns derrors.Invalid for fields the schema refuses.
-func (s *EvidenceStore) CreateUpload(ctx context.Context, e media.Evidence, u media.Upload) (media.Evidence, error) {
-	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+// CreateUpload stores a new item in evidence.StatusUploading with its upload
+// and custody c. It returns derrors.Invalid for fields the schema refuses.
+func (s *EvidenceStore) CreateUpload(ctx context.Context, e evidence.Evidence, u evidence.Upload, c evidence.Custody) (evidence.Evidence, error) {
+	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		var rec, dev any
 		if e.RecordClientID != "" {
 			rec = e.RecordClientID
@@ -225,82 +213,73 @@ func (s *EvidenceStore) CreateUpload(ctx context.Context, e media.Evidence, u me
 		if err != nil {
 			return translate(err, "create upload")
 		}
-		declared := map[string]any{"captured_at": e.CapturedAt.Format(time.RFC3339Nano), "sha256": e.DeclaredSHA256,
-			"content_type": e.DeclaredContentType, "kind": e.Kind, "length": e.Length, "client_id": e.ClientID,
-			"record_client_id": e.RecordClientID}
-		if e.Lat != nil && e.Lon != nil {
-			declared["lat"], declared["lon"] = *e.Lat, *e.Lon
-		}
-		return s.db.appendCustodyEvents(ctx, tx, e, "evidence.upload_started", []custodyEvent{
-			{media.EventDeclaredCapture, declared},
-			{media.EventUploadStarted, map[string]any{"upload_id": e.ID, "expires_at": u.ExpiresAt.UTC().Format(time.RFC3339)}},
-		})
+		return s.db.appendCustody(ctx, tx, e, c)
 	})
 	if err != nil {
-		return media.Evidence{}, translateOnce(err, "create evidence")
+		return evidence.Evidence{}, translateOnce(err, "create evidence")
 	}
-	e.Status, e.CreatedAt, e.CapturedAt = media.StatusUploading, e.CreatedAt.UTC(), e.CapturedAt.UTC()
+	e.Status, e.CreatedAt, e.CapturedAt = evidence.StatusUploading, e.CreatedAt.UTC(), e.CapturedAt.UTC()
 	return e, nil
 }
 
 // Evidence returns an item, or derrors.NotFound.
-func (s *EvidenceStore) Evidence(ctx context.Context, id string) (media.Evidence, error) {
+func (s *EvidenceStore) Evidence(ctx context.Context, id string) (evidence.Evidence, error) {
 	uid, err := parseID(id)
 	if err != nil {
-		return media.Evidence{}, err
+		return evidence.Evidence{}, err
 	}
-	return s.evidence(s.db.Gorm.WithContext(ctx), uid)
+	return s.evidence(s.db.conn(ctx), uid)
 }
 
-func (s *EvidenceStore) evidence(tx *gorm.DB, id uuid.UUID) (media.Evidence, error) {
+func (s *EvidenceStore) evidence(tx *gorm.DB, id uuid.UUID) (evidence.Evidence, error) {
 	var rows []evidenceRow
 	if err := tx.Raw(`SELECT * FROM evidence WHERE id = ?`, id).Scan(&rows).Error; err != nil {
-		return media.Evidence{}, translate(err, "read evidence")
+		return evidence.Evidence{}, translate(err, "read evidence")
 	}
 	if len(rows) == 0 {
-		return media.Evidence{}, derrors.New(derrors.NotFound, "no evidence %s", id)
+		return evidence.Evidence{}, derrors.New(derrors.NotFound, "no evidence %s", id)
 	}
 	return evidenceFromRow(rows[0]), nil
 }
 
 // VerifiedByClientID returns the verified item of a phone's client id, or
 // derrors.NotFound.
-func (s *EvidenceStore) VerifiedByClientID(ctx context.Context, clientID string) (media.Evidence, error) {
+func (s *EvidenceStore) VerifiedByClientID(ctx context.Context, clientID string) (evidence.Evidence, error) {
 	cid, err := uuid.Parse(clientID)
 	if err != nil {
-		return media.Evidence{}, derrors.New(derrors.NotFound, "no evidence %q", clientID)
+		return evidence.Evidence{}, derrors.New(derrors.NotFound, "no evidence %q", clientID)
 	}
 	var rows []evidenceRow
-	err = s.db.Gorm.WithContext(ctx).Raw(`SELECT * FROM evidence WHERE client_id = ? AND status = 'verified'`, cid).Scan(&rows).Error
+	err = s.db.conn(ctx).Raw(`SELECT * FROM evidence WHERE client_id = ? AND status = 'verified'`, cid).Scan(&rows).Error
 	if err != nil {
-		return media.Evidence{}, translate(err, "read evidence")
+		return evidence.Evidence{}, translate(err, "read evidence")
 	}
 	if len(rows) == 0 {
-		return media.Evidence{}, derrors.New(derrors.NotFound, "no verified evidence %s", clientID)
+		return evidence.Evidence{}, derrors.New(derrors.NotFound, "no verified evidence %s", clientID)
 	}
 	return evidenceFromRow(rows[0]), nil
 }
 
 // Upload returns an item with its upload progress, or derrors.NotFound.
-func (s *EvidenceStore) Upload(ctx context.Context, id string) (media.Evidence, media.Upload, error) {
+func (s *EvidenceStore) Upload(ctx context.Context, id string) (evidence.Evidence, evidence.Upload, error) {
 	uid, err := parseID(id)
 	if err != nil {
-		return media.Evidence{}, media.Upload{}, err
+		return evidence.Evidence{}, evidence.Upload{}, err
 	}
-	return s.upload(s.db.Gorm.WithContext(ctx), uid)
+	return s.upload(s.db.conn(ctx), uid)
 }
 
-func (s *EvidenceStore) upload(tx *gorm.DB, id uuid.UUID) (media.Evidence, media.Upload, error) {
+func (s *EvidenceStore) upload(tx *gorm.DB, id uuid.UUID) (evidence.Evidence, evidence.Upload, error) {
 	e, err := s.evidence(tx, id)
 	if err != nil {
-		return e, media.Upload{}, err
+		return e, evidence.Upload{}, err
 	}
 	var rows []uploadRow
 	if err := tx.Raw(`SELECT * FROM evidence_uploads WHERE evidence_id = ?`, id).Scan(&rows).Error; err != nil {
-		return e, media.Upload{}, translate(err, "read upload")
+		return e, evidence.Upload{}, translate(err, "read upload")
 	}
 	if len(rows) == 0 {
-		return e, media.Upload{}, derrors.New(derrors.NotFound, "no upload %s", id)
+		return e, evidence.Upload{}, derrors.New(derrors.NotFound, "no upload %s", id)
 	}
 	return e, uploadFromRow(rows[0]), nil
 }
@@ -312,17 +291,17 @@ func seconds(d time.Duration) float64 { return d.Seconds() }
 // from now and returns the item with its progress. It returns
 // derrors.NotFound for no such upload, and derrors.Locked while another
 // request holds an unexpired lease.
-func (s *EvidenceStore) AcquireUpload(ctx context.Context, id, token string, ttl time.Duration) (media.Evidence, media.Upload, error) {
+func (s *EvidenceStore) AcquireUpload(ctx context.Context, id, token string, ttl time.Duration) (evidence.Evidence, evidence.Upload, error) {
 	uid, err := parseID(id)
 	if err != nil {
-		return media.Evidence{}, media.Upload{}, err
+		return evidence.Evidence{}, evidence.Upload{}, err
 	}
-	db := s.db.Gorm.WithContext(ctx)
+	db := s.db.conn(ctx)
 	var rows []uploadRow
 	err = db.Raw(`UPDATE evidence_uploads SET lease_token = ?, lease_until = clock_timestamp() + make_interval(secs => ?)
 		WHERE evidence_id = ? AND (lease_token IS NULL OR lease_until < clock_timestamp()) RETURNING *`, token, seconds(ttl), uid).Scan(&rows).Error
 	if err != nil {
-		return media.Evidence{}, media.Upload{}, translate(err, "lease upload")
+		return evidence.Evidence{}, evidence.Upload{}, translate(err, "lease upload")
 	}
 	if len(rows) == 0 {
 		e, u, err := s.upload(db, uid)
@@ -337,7 +316,7 @@ func (s *EvidenceStore) AcquireUpload(ctx context.Context, id, token string, ttl
 
 // ReleaseUpload gives up token's lease; a lease taken over since is left alone.
 func (s *EvidenceStore) ReleaseUpload(ctx context.Context, id, token string) error {
-	err := s.db.Gorm.WithContext(ctx).Exec(`UPDATE evidence_uploads SET lease_token = NULL, lease_until = NULL
+	err := s.db.conn(ctx).Exec(`UPDATE evidence_uploads SET lease_token = NULL, lease_until = NULL
 		WHERE evidence_id = ? AND lease_token = ?`, id, token).Error
 	return translate(err, "release upload")
 }
@@ -345,7 +324,7 @@ func (s *EvidenceStore) ReleaseUpload(ctx context.Context, id, token string) err
 // RenewLease extends token's lease for ttl, or returns derrors.Locked if
 // token no longer holds it.
 func (s *EvidenceStore) RenewLease(ctx context.Context, id, token string, ttl time.Duration) error {
-	res := s.db.Gorm.WithContext(ctx).Exec(`UPDATE evidence_uploads SET lease_until = clock_timestamp() + make_interval(secs => ?)
+	res := s.db.conn(ctx).Exec(`UPDATE evidence_uploads SET lease_until = clock_timestamp() + make_interval(secs => ?)
 		WHERE evidence_id = ? AND lease_token = ?`, seconds(ttl), id, token)
 	if res.Error != nil {
 		return translate(res.Error, "renew upload lease")
@@ -367,7 +346,7 @@ func lostLease(id string) error {
 // token no longer holds the lease.
 func (s *EvidenceStore) AllocatePart(ctx context.Context, id, token, s3UploadID string, ttl time.Duration) (int, error) {
 	var n []int
-	err := s.db.Gorm.WithContext(ctx).Raw(`UPDATE evidence_uploads
+	err := s.db.conn(ctx).Raw(`UPDATE evidence_uploads
 		SET next_part = next_part + 1, lease_until = clock_timestamp() + make_interval(secs => ?),
 		    s3_upload_id = CASE WHEN s3_upload_id = '' THEN ? ELSE s3_upload_id END
 		WHERE evidence_id = ? AND lease_token = ?
@@ -392,7 +371,7 @@ type progressRecord struct {
 // SaveProgress stores p if token still holds the lease (else
 // derrors.Locked), renewing it for ttl, with an evidence.upload.append
 // audit entry.
-func (s *EvidenceStore) SaveProgress(ctx context.Context, id, token string, p media.Progress, ttl time.Duration) error {
+func (s *EvidenceStore) SaveProgress(ctx context.Context, id, token string, p evidence.Progress, ttl time.Duration) error {
 	uid, err := parseID(id)
 	if err != nil {
 		return err
@@ -409,7 +388,7 @@ func (s *EvidenceStore) SaveProgress(ctx context.Context, id, token string, p me
 		}
 		head = h
 	}
-	err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		res := tx.Exec(`UPDATE evidence_uploads SET upload_offset = ?, hash_state = ?, s3_upload_id = ?, parts = ?::jsonb,
 				tail_key = ?, tail_version = ?, tail_size = ?, head = COALESCE(?::jsonb, head),
 				lease_until = clock_timestamp() + make_interval(secs => ?), updated_at = clock_timestamp()
@@ -449,27 +428,27 @@ func nonNil[T any](s []T) []T {
 }
 
 // Finish records how an upload ended (verified, quarantined or rejected)
-// with its custody events, if token still holds the lease (else
-// derrors.Locked), and returns the item.
-func (s *EvidenceStore) Finish(ctx context.Context, id, token string, o media.Outcome) (media.Evidence, error) {
+// with custody c, if token still holds the lease (else derrors.Locked),
+// and returns the item.
+func (s *EvidenceStore) Finish(ctx context.Context, id, token string, o evidence.Outcome, c evidence.Custody) (evidence.Evidence, error) {
 	uid, err := parseID(id)
 	if err != nil {
-		return media.Evidence{}, err
+		return evidence.Evidence{}, err
 	}
 	var exifJSON any
 	if o.EXIF != nil {
 		if exifJSON, err = jsonText(o.EXIF); err != nil {
-			return media.Evidence{}, err
+			return evidence.Evidence{}, err
 		}
 	}
 	disc, err := jsonText(nonNil(o.Discrepancies))
 	if err != nil {
-		return media.Evidence{}, err
+		return evidence.Evidence{}, err
 	}
-	var out media.Evidence
-	err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	var out evidence.Evidence
+	err = s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		offset := "upload_offset"
-		if o.Status != media.StatusRejected {
+		if o.Status != evidence.StatusRejected {
 			offset = "(SELECT length FROM evidence WHERE id = evidence_id)"
 		}
 		res := tx.Exec(`UPDATE evidence_uploads SET upload_offset = `+offset+`, tail_key = '', tail_version = '', tail_size = 0,
@@ -499,68 +478,31 @@ func (s *EvidenceStore) Finish(ctx context.Context, id, token string, o media.Ou
 			return derrors.New(derrors.Conflict, "upload %s is no longer uploading", id)
 		}
 		out = evidenceFromRow(rows[0])
-		return s.db.finishCustody(ctx, tx, out, o)
+		return s.db.appendCustody(ctx, tx, out, c)
 	})
 	if err != nil {
-		return media.Evidence{}, translateOnce(err, "finish upload")
+		return evidence.Evidence{}, translateOnce(err, "finish upload")
 	}
 	return out, nil
 }
 
-func lockModeOf(o media.Outcome) string {
-	if o.Status == media.StatusRejected {
+func lockModeOf(o evidence.Outcome) string {
+	if o.Status == evidence.StatusRejected {
 		return ""
 	}
 	return o.LockMode
 }
 
-// finishCustody appends the custody events of a finished upload.
-func (db *DB) finishCustody(ctx context.Context, tx *gorm.DB, e media.Evidence, o media.Outcome) error {
-	type ev = custodyEvent
-	var events []ev
-	lock := ev{media.EventLocked, map[string]any{"object_key": o.ObjectKey, "version_id": o.VersionID, "mode": o.LockMode,
-		"retain_until": timeText(o.RetainUntil)}}
-	switch o.Status {
-	case media.StatusVerified:
-		events = []ev{
-			{media.EventCompleted, map[string]any{"length": e.Length, "sha256": o.SHA256}},
-			{media.EventVerified, map[string]any{"sha256": o.SHA256, "content_type": o.ContentType, "object_key": o.ObjectKey,
-				"version_id": o.VersionID, "deduplicated": o.Deduplicated, "exif_discrepancies": nonNil(o.Discrepancies)}},
-			lock,
-		}
-		if o.Linked {
-			events = append(events, ev{media.EventLinked, map[string]any{"record_client_id": e.RecordClientID}})
-		}
-	case media.StatusQuarantined:
-		events = []ev{
-			{media.EventCompleted, map[string]any{"length": e.Length, "sha256": o.SHA256}},
-			{media.EventQuarantined, map[string]any{"sha256": o.SHA256, "declared_sha256": e.DeclaredSHA256, "object_key": o.ObjectKey,
-				"version_id": o.VersionID}},
-			lock,
-		}
-	default:
-		events = []ev{{media.EventRejected, map[string]any{"code": o.ProblemCode, "detail": o.ProblemDetail}}}
-	}
-	return db.appendCustodyEvents(ctx, tx, e, "evidence."+string(o.Status), events)
-}
-
-func timeText(t *time.Time) string {
-	if t == nil {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
-// Terminate ends an uploading item with a terminated custody event. It
-// returns derrors.NotFound for no such item and derrors.Conflict if it is
-// no longer uploading.
-func (s *EvidenceStore) Terminate(ctx context.Context, id string) (media.Evidence, error) {
+// Terminate ends an uploading item with custody c. It returns
+// derrors.NotFound for no such item and derrors.Conflict if it is no
+// longer uploading.
+func (s *EvidenceStore) Terminate(ctx context.Context, id string, c evidence.Custody) (evidence.Evidence, error) {
 	uid, err := parseID(id)
 	if err != nil {
-		return media.Evidence{}, err
+		return evidence.Evidence{}, err
 	}
-	var out media.Evidence
-	err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	var out evidence.Evidence
+	err = s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		res := tx.Exec(`UPDATE evidence SET status = 'terminated' WHERE id = ? AND status = 'uploading'`, uid)
 		if res.Error != nil {
 			return translate(res.Error, "terminate upload")
@@ -577,33 +519,33 @@ func (s *EvidenceStore) Terminate(ctx context.Context, id string) (media.Evidenc
 			return translate(err, "terminate upload")
 		}
 		out = e
-		return s.db.appendCustody(ctx, tx, e, media.EventTerminated, nil)
+		return s.db.appendCustody(ctx, tx, e, c)
 	})
 	if err != nil {
-		return media.Evidence{}, translateOnce(err, "terminate upload")
+		return evidence.Evidence{}, translateOnce(err, "terminate upload")
 	}
 	return out, nil
 }
 
 // RecordAccess appends an access (view, download, export) to the custody
-// log and the audit trail. It returns derrors.NotFound for no such item and
-// derrors.Invalid for an event that is not an access.
-func (s *EvidenceStore) RecordAccess(ctx context.Context, id string, a media.Access) error {
-	switch a.Event {
-	case media.EventViewed, media.EventDownloaded, media.EventExported:
-	default:
-		return derrors.Invalidf("event", "%q is not an access", a.Event)
+// log and the audit trail, as evidence.Accessed says. It returns
+// derrors.NotFound for no such item and derrors.Invalid for an event that
+// is not an access.
+func (s *EvidenceStore) RecordAccess(ctx context.Context, id string, a evidence.Access) error {
+	c, err := evidence.Accessed(a)
+	if err != nil {
+		return err
 	}
 	uid, err := parseID(id)
 	if err != nil {
 		return err
 	}
-	err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		e, err := s.evidence(tx, uid)
 		if err != nil {
 			return err
 		}
-		return s.db.appendCustody(ctx, tx, e, a.Event, a.Detail)
+		return s.db.appendCustody(ctx, tx, e, c)
 	})
 	return translateOnce(err, "record evidence access")
 }
@@ -621,12 +563,12 @@ type custodyRow struct {
 
 // Custody returns the custody log of an item, oldest first, or
 // derrors.NotFound for no such item.
-func (s *EvidenceStore) Custody(ctx context.Context, id string) ([]media.CustodyEntry, error) {
+func (s *EvidenceStore) Custody(ctx context.Context, id string) ([]evidence.CustodyEntry, error) {
 	uid, err := parseID(id)
 	if err != nil {
 		return nil, err
 	}
-	db := s.db.Gorm.WithContext(ctx)
+	db := s.db.conn(ctx)
 	if _, err := s.evidence(db, uid); err != nil {
 		return nil, err
 	}
@@ -634,9 +576,9 @@ func (s *EvidenceStore) Custody(ctx context.Context, id string) ([]media.Custody
 	if err := db.Raw(`SELECT * FROM evidence_custody WHERE evidence_id = ? ORDER BY id`, uid).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "read custody log")
 	}
-	out := make([]media.CustodyEntry, len(rows))
+	out := make([]evidence.CustodyEntry, len(rows))
 	for i, r := range rows {
-		out[i] = media.CustodyEntry{ID: r.ID, EvidenceID: r.EvidenceID.String(), At: r.At.UTC(), Event: r.Event,
+		out[i] = evidence.CustodyEntry{ID: r.ID, EvidenceID: r.EvidenceID.String(), At: r.At.UTC(), Event: r.Event,
 			ActorUserID: uuidString(r.ActorUserID), DeviceID: uuidString(r.DeviceID), RequestID: r.RequestID}
 		_ = json.Unmarshal([]byte(r.Detail), &out[i].Detail)
 	}
@@ -644,14 +586,14 @@ func (s *EvidenceStore) Custody(ctx context.Context, id string) ([]media.Custody
 }
 
 // SetThumbnail records the thumbnail state of an item whose thumbnail is
-// pending, with a derived custody event. Another state than pending is
-// left alone (another instance got there first).
-func (s *EvidenceStore) SetThumbnail(ctx context.Context, id, state, key string) error {
+// pending, with custody c. Another state than pending is left alone
+// (another instance got there first).
+func (s *EvidenceStore) SetThumbnail(ctx context.Context, id, state, key string, c evidence.Custody) error {
 	uid, err := parseID(id)
 	if err != nil {
 		return err
 	}
-	err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		res := tx.Exec(`UPDATE evidence SET thumbnail = ?, thumbnail_key = ? WHERE id = ? AND thumbnail = 'pending'`, state, key, uid)
 		if res.Error != nil {
 			return translate(res.Error, "set thumbnail")
@@ -663,23 +605,23 @@ func (s *EvidenceStore) SetThumbnail(ctx context.Context, id, state, key string)
 		if err != nil {
 			return err
 		}
-		return s.db.appendCustody(ctx, tx, e, media.EventDerived, map[string]any{"thumbnail": state, "key": key})
+		return s.db.appendCustody(ctx, tx, e, c)
 	})
 	return translateOnce(err, "set thumbnail")
 }
 
 // PendingThumbnails lists up to limit verified items whose thumbnail is
 // pending, oldest first.
-func (s *EvidenceStore) PendingThumbnails(ctx context.Context, limit int) ([]media.Evidence, error) {
+func (s *EvidenceStore) PendingThumbnails(ctx context.Context, limit int) ([]evidence.Evidence, error) {
 	return s.list(ctx, `SELECT * FROM evidence WHERE thumbnail = 'pending' AND status = 'verified' ORDER BY completed_at LIMIT ?`, limit)
 }
 
-func (s *EvidenceStore) list(ctx context.Context, q string, args ...any) ([]media.Evidence, error) {
+func (s *EvidenceStore) list(ctx context.Context, q string, args ...any) ([]evidence.Evidence, error) {
 	var rows []evidenceRow
-	if err := s.db.Gorm.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+	if err := s.db.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "list evidence")
 	}
-	out := make([]media.Evidence, len(rows))
+	out := make([]evidence.Evidence, len(rows))
 	for i, r := range rows {
 		out[i] = evidenceFromRow(r)
 	}
@@ -691,7 +633,7 @@ func (s *EvidenceStore) list(ctx context.Context, q string, args ...any) ([]medi
 // inspection side computes evidence_pending / complete from it: a record is
 // complete when each evidence client id it expects has a verified item. It
 // returns derrors.Invalid for an id that is not a UUID.
-func (s *EvidenceStore) EvidenceOfRecord(ctx context.Context, recordClientID string) ([]media.Evidence, error) {
+func (s *EvidenceStore) EvidenceOfRecord(ctx context.Context, recordClientID string) ([]evidence.Evidence, error) {
 	rid, err := uuid.Parse(recordClientID)
 	if err != nil {
 		return nil, derrors.Invalidf("record_client_id", "record client id %q is not a UUID", recordClientID)
@@ -719,13 +661,13 @@ func (s *EvidenceStore) LinkRecord(ctx context.Context, recordClientID string) (
 			return translate(err, "link evidence")
 		}
 		// One chain per street, appended in chain order (see appendAudit).
-		es := make([]media.Evidence, len(rows))
+		es := make([]evidence.Evidence, len(rows))
 		for i, r := range rows {
 			es[i] = evidenceFromRow(r)
 		}
-		slices.SortStableFunc(es, func(a, b media.Evidence) int { return strings.Compare(chainOf(a), chainOf(b)) })
+		slices.SortStableFunc(es, func(a, b evidence.Evidence) int { return strings.Compare(chainOf(a), chainOf(b)) })
 		for _, e := range es {
-			if err := s.db.appendCustody(ctx, tx, e, media.EventLinked, map[string]any{"record_client_id": recordClientID}); err != nil {
+			if err := s.db.appendCustody(ctx, tx, e, evidence.Linked(recordClientID)); err != nil {
 				return err
 			}
 		}
@@ -738,7 +680,7 @@ func (s *EvidenceStore) LinkRecord(ctx context.Context, recordClientID string) (
 // Orphans lists the finished items whose record has not arrived and that
 // completed before olderThan, oldest first: of street, or of every street
 // when street is "". Orphans are listed for the team leader, never deleted.
-func (s *EvidenceStore) Orphans(ctx context.Context, street string, olderThan time.Time) ([]media.Evidence, error) {
+func (s *EvidenceStore) Orphans(ctx context.Context, street string, olderThan time.Time) ([]evidence.Evidence, error) {
 	q := `SELECT * FROM evidence WHERE linked_at IS NULL AND completed_at IS NOT NULL AND completed_at < ?
 		AND status IN ('verified', 'quarantined')`
 	args := []any{olderThan}
@@ -747,4 +689,37 @@ func (s *EvidenceStore) Orphans(ctx context.Context, street string, olderThan ti
 		args = append(args, street)
 	}
 	return s.list(ctx, q+` ORDER BY completed_at, id LIMIT 1000`, args...)
+}
+
+// Serialize runs fn in one transaction (the one ctx carries, if any) after
+// taking the locks of the record and of the item's client id, which the
+// writing of a record also takes (lockEvidenceOf): evidence verified while
+// its record is stored is seen by whichever of the two transactions ends
+// second. Store methods called with fn's context join the transaction.
+func (s *EvidenceStore) Serialize(ctx context.Context, recordClientID, clientID string, fn func(ctx context.Context) error) error {
+	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
+		if err := lockEvidenceOf(tx, recordClientID, []string{clientID}); err != nil {
+			return err
+		}
+		return fn(ctx)
+	})
+	return translateOnce(err, "verify evidence")
+}
+
+// lockEvidenceOf takes, until the end of tx, the locks that order the
+// verification of evidence and the writing of the record that expects it:
+// one for the record, one for each evidence client id, always in the same
+// order so that two transactions cannot wait for each other.
+func lockEvidenceOf(tx *gorm.DB, record string, clientIDs []string) error {
+	keys := []string{"record:" + record}
+	for _, id := range clientIDs {
+		keys = append(keys, "evidence:"+id)
+	}
+	slices.Sort(keys)
+	for _, k := range slices.Compact(keys) {
+		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, k).Error; err != nil {
+			return translate(err, "lock evidence")
+		}
+	}
+	return nil
 }

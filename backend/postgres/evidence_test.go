@@ -9,14 +9,14 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/evidence"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
-	"github.com/whistle/whistle/media"
 )
 
 // newUpload stores an uploading evidence item of a new user.
-func newUpload(t *testing.T, db *postgres.DB, store *postgres.EvidenceStore, record string) media.Evidence {
+func newUpload(t *testing.T, db *postgres.DB, store *postgres.EvidenceStore, record string) evidence.Evidence {
 	t.Helper()
 	u, err := postgres.NewUserStore(db).PutUser(context.Background(), identity.User{Username: "u" + uuid.NewString()[:8],
 		DisplayName: "officer", Role: identity.RoleOfficer, PasswordHash: "x"})
@@ -24,10 +24,11 @@ func newUpload(t *testing.T, db *postgres.DB, store *postgres.EvidenceStore, rec
 		t.Fatal(err)
 	}
 	id := uuid.NewString()
-	e, err := store.CreateUpload(context.Background(), media.Evidence{ID: id, ClientID: uuid.NewString(), RecordClientID: record,
-		UploaderID: u.ID, StreetCode: "st-a", Kind: media.KindPhoto, DeclaredContentType: media.TypeJPEG, Length: 10,
-		DeclaredSHA256: strings.Repeat("ab", 32), CapturedAt: db.Clock(), CreatedAt: db.Clock()},
-		media.Upload{EvidenceID: id, ExpiresAt: db.Clock().Add(time.Hour), S3Key: "uploads/" + id})
+	e := evidence.Evidence{ID: id, ClientID: uuid.NewString(), RecordClientID: record,
+		UploaderID: u.ID, StreetCode: "st-a", Kind: evidence.KindPhoto, DeclaredContentType: evidence.TypeJPEG, Length: 10,
+		DeclaredSHA256: strings.Repeat("ab", 32), CapturedAt: db.Clock(), CreatedAt: db.Clock()}
+	up := evidence.Upload{EvidenceID: id, ExpiresAt: db.Clock().Add(time.Hour), S3Key: "uploads/" + id}
+	e, err = store.CreateUpload(context.Background(), e, up, evidence.Started(e, up))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestEvidenceStore_Lease(t *testing.T) {
 		if _, err := store.AllocatePart(ctx, e.ID, b, "", time.Minute); derrors.CodeOf(err) != derrors.Locked {
 			t.Fatalf("part without the lease: %v", err)
 		}
-		if err := store.SaveProgress(ctx, e.ID, b, media.Progress{Offset: 5}, time.Minute); derrors.CodeOf(err) != derrors.Locked {
+		if err := store.SaveProgress(ctx, e.ID, b, evidence.Progress{Offset: 5}, time.Minute); derrors.CodeOf(err) != derrors.Locked {
 			t.Fatalf("progress without the lease: %v", err)
 		}
 	})
@@ -87,14 +88,14 @@ func TestEvidenceStore_Lease(t *testing.T) {
 		}
 	})
 	t.Run("Progress", func(t *testing.T) {
-		p := media.Progress{Offset: 7, HashState: []byte{1, 2, 3}, S3UploadID: "mp-1", Parts: []media.Part{{Number: 3, ETag: "x", Size: 5}},
-			TailKey: "uploads/t", TailVersion: "v", TailSize: 2, ContentType: media.TypeJPEG, Head: &media.Head{Width: 4, Height: 3}}
+		p := evidence.Progress{Offset: 7, HashState: []byte{1, 2, 3}, S3UploadID: "mp-1", Parts: []evidence.Part{{Number: 3, ETag: "x", Size: 5}},
+			TailKey: "uploads/t", TailVersion: "v", TailSize: 2, ContentType: evidence.TypeJPEG, Head: &evidence.Head{Width: 4, Height: 3}}
 		if err := store.SaveProgress(ctx, e.ID, b, p, time.Minute); err != nil {
 			t.Fatal(err)
 		}
 		got, u, err := store.Upload(ctx, e.ID)
 		if err != nil || u.Offset != 7 || string(u.HashState) != "\x01\x02\x03" || len(u.Parts) != 1 || u.Parts[0].Number != 3 ||
-			u.TailSize != 2 || u.Head == nil || u.Head.Width != 4 || got.ContentType != media.TypeJPEG {
+			u.TailSize != 2 || u.Head == nil || u.Head.Width != 4 || got.ContentType != evidence.TypeJPEG {
 			t.Fatalf("upload %+v evidence %+v %v", u, got, err)
 		}
 	})
@@ -105,10 +106,10 @@ func TestEvidenceStore_CustodyAppendOnly(t *testing.T) {
 	db, _ := pgtest.New(t)
 	store := postgres.NewEvidenceStore(db)
 	e := newUpload(t, db, store, "")
-	if err := store.RecordAccess(ctx, e.ID, media.Access{Event: media.EventViewed}); err != nil {
+	if err := store.RecordAccess(ctx, e.ID, evidence.Access{Event: evidence.EventViewed}); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.RecordAccess(ctx, e.ID, media.Access{Event: media.EventVerified}); derrors.CodeOf(err) != derrors.Invalid {
+	if err := store.RecordAccess(ctx, e.ID, evidence.Access{Event: evidence.EventVerified}); derrors.CodeOf(err) != derrors.Invalid {
 		t.Fatalf("an access that is a state change: %v", err)
 	}
 	for _, stmt := range []string{`UPDATE evidence_custody SET event = 'viewed'`, `DELETE FROM evidence_custody`} {
@@ -117,7 +118,7 @@ func TestEvidenceStore_CustodyAppendOnly(t *testing.T) {
 		}
 	}
 	c, err := store.Custody(ctx, e.ID)
-	if err != nil || len(c) != 3 || c[0].Event != media.EventDeclaredCapture || c[2].Event != media.EventViewed {
+	if err != nil || len(c) != 3 || c[0].Event != evidence.EventDeclaredCapture || c[2].Event != evidence.EventViewed {
 		t.Fatalf("custody %+v %v", c, err)
 	}
 }
@@ -133,8 +134,9 @@ func TestEvidenceStore_LinkRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	until := db.Clock().Add(time.Hour)
-	_, err := store.Finish(ctx, e.ID, token, media.Outcome{Status: media.StatusVerified, SHA256: e.DeclaredSHA256,
-		ObjectKey: media.EvidenceKey(e.DeclaredSHA256), VersionID: "v1", LockMode: media.Governance, RetainUntil: &until, Thumbnail: media.ThumbnailNone})
+	o := evidence.Outcome{Status: evidence.StatusVerified, SHA256: e.DeclaredSHA256,
+		ObjectKey: "evidence/sha256/" + e.DeclaredSHA256, VersionID: "v1", LockMode: "GOVERNANCE", RetainUntil: &until, Thumbnail: evidence.ThumbnailNone}
+	_, err := store.Finish(ctx, e.ID, token, o, evidence.Finished(e, o))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +150,7 @@ func TestEvidenceStore_LinkRecord(t *testing.T) {
 		t.Fatalf("link again: %d %v, want nothing new", n, err)
 	}
 	es, err := store.EvidenceOfRecord(ctx, record)
-	if err != nil || len(es) != 1 || es[0].Status != media.StatusVerified || es[0].LinkedAt == nil {
+	if err != nil || len(es) != 1 || es[0].Status != evidence.StatusVerified || es[0].LinkedAt == nil {
 		t.Fatalf("evidence of record: %+v %v", es, err)
 	}
 	if o, _ := store.Orphans(ctx, "", db.Clock().Add(time.Minute)); len(o) != 0 {

@@ -108,10 +108,43 @@ func (s *InspectionStore) write(ctx context.Context, tx *gorm.DB, st inspection.
 	return nil
 }
 
-// Create stores a new record (version 1). It returns derrors.Conflict when
-// the id is taken.
+// withEvidence brings st and its feed up to date with the expected files
+// verified as of now, inside tx, after taking the locks that verifying
+// evidence takes (see EvidenceStore.Serialize): a file verified while the
+// record is written is counted by one of the two transactions, so the
+// record never stays evidence_pending for a file that is verified.
+func (s *InspectionStore) withEvidence(ctx context.Context, tx *gorm.DB, st inspection.State, feed map[string]inspection.State) (inspection.State, map[string]inspection.State, error) {
+	ids := make([]string, len(st.Record.Evidence))
+	for i, e := range st.Record.Evidence {
+		ids[i] = e.ClientID
+	}
+	if err := lockEvidenceOf(tx, st.Record.ID, ids); err != nil {
+		return st, feed, err
+	}
+	verified, err := s.VerifiedEvidence(ctx, ids)
+	if err != nil {
+		return st, feed, err
+	}
+	next, changed := inspection.Refresh(st, verified)
+	if !changed {
+		return st, feed, nil
+	}
+	fresh := make(map[string]inspection.State, len(feed))
+	for scope, f := range feed {
+		fresh[scope], _ = inspection.Refresh(f, verified)
+	}
+	return next, fresh, nil
+}
+
+// Create stores a new record (version 1), with the evidence verified as of
+// its transaction, and links the evidence that arrived before it. It
+// returns derrors.Conflict when the id is taken.
 func (s *InspectionStore) Create(ctx context.Context, st inspection.State, author, reason string, feed map[string]inspection.State) error {
 	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
+		st, feed, err := s.withEvidence(ctx, tx, st, feed)
+		if err != nil {
+			return err
+		}
 		if err := s.write(ctx, tx, st, author, reason, true); err != nil {
 			return err
 		}
@@ -127,10 +160,17 @@ func (s *InspectionStore) Create(ctx context.Context, st inspection.State, autho
 	return translate(err, "record inspection")
 }
 
-// AddVersion stores st as the next version, if the record is still at base.
-// It returns derrors.Conflict when another correction came first.
+// AddVersion stores st as the next version, with the evidence verified as
+// of its transaction, if the record is still at base. It returns
+// derrors.Conflict when another correction came first.
 func (s *InspectionStore) AddVersion(ctx context.Context, st inspection.State, base int, author, reason string, feed map[string]inspection.State) error {
 	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
+		// The evidence locks come before the record's row, as when evidence
+		// is verified (Serialize, then UpdateEvidence).
+		st, feed, err := s.withEvidence(ctx, tx, st, feed)
+		if err != nil {
+			return err
+		}
 		before, err := s.lock(tx, st.Record.ID)
 		if err != nil {
 			return err

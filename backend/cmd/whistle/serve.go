@@ -16,6 +16,7 @@ import (
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/argon2id"
 	"github.com/whistle/whistle/backend/clock"
+	"github.com/whistle/whistle/backend/evidence"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/jwt"
@@ -80,8 +81,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	inspectionStore := postgres.NewInspectionStore(db)
 	inspections := inspection.NewService(inspectionStore, orgStore, cfg.Calendar, cfg.Clock)
 	evidenceStore := postgres.NewEvidenceStore(db)
-	evidence, err := media.NewService(media.ServiceConfig{Store: store, Records: evidenceStore, Index: inspections,
-		LockMode: cfg.LockMode, Retention: cfg.LockRetention, UploadExpiry: cfg.EvidenceExpiry, Log: log, Now: cfg.Clock})
+	evidenceRules, err := evidence.NewService(evidence.Config{Records: evidenceStore, Index: inspections,
+		UploadKey: media.UploadKey, UploadExpiry: cfg.EvidenceExpiry, Now: cfg.Clock, Log: log})
+	if err != nil {
+		return err
+	}
+	uploads, err := media.NewService(media.ServiceConfig{Store: store, Evidence: evidenceRules,
+		LockMode: cfg.LockMode, Retention: cfg.LockRetention, Log: log})
 	if err != nil {
 		return err
 	}
@@ -100,7 +106,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Org:         orgStore,
 		Trail:       trail,
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
-		Evidence: api.Evidence{Service: evidence, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
+		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
 			IdleTimeout: cfg.EvidenceIdle},
 		Sync: api.Sync{
 			Service:           wsync.NewService(syncStore, mutationHandlers(inspections), cfg.Clock),
@@ -124,7 +130,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		go every(ctx, cfg.AnchorInterval, anchorHeads(log, trail, cfg.Clock))
 	}
 	// Thumbnails are derived one at a time, off the upload path.
-	go evidence.RunThumbnails(ctx, time.Minute)
+	go uploads.RunThumbnails(ctx, time.Minute)
 	go every(ctx, time.Hour, purgeTombstones(log, syncStore, cfg.TombstoneRetention, cfg.Clock))
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()

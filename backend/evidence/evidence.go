@@ -1,9 +1,14 @@
-package media
+// Package evidence holds the rules of evidence (证据): what a phone may
+// declare, the states an item goes through, which events its chain of
+// custody records, and when an item is linked to the record it belongs to.
+//
+// The bytes live elsewhere: the media package streams uploads into the
+// S3 object store, hashes and locks them, and asks this package's Service
+// what each step means. The Records this package needs are implemented by
+// backend/postgres; the RecordIndex by the record side (inspections).
+package evidence
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // Kind is what an evidence item is, as the phone declares it.
 type Kind string
@@ -29,7 +34,7 @@ const (
 	// content-addressed under Object Lock. Only verified evidence is served.
 	StatusVerified Status = "verified"
 	// StatusQuarantined: every byte arrived but the hashes differ. The bytes
-	// are kept under quarantine/<id>, locked, and never served as evidence.
+	// are kept under quarantine, locked, and never served as evidence.
 	StatusQuarantined Status = "quarantined"
 	// StatusRejected: the bytes are not what was declared (another type, an
 	// image of absurd dimensions); nothing is kept.
@@ -73,12 +78,12 @@ type Evidence struct {
 	ProblemCode   string `json:"problem_code"` // why rejected or quarantined (a derrors code)
 	ProblemDetail string `json:"problem_detail"`
 
-	ObjectKey   string     `json:"object_key"` // evidence/sha256/<hex> (verified) or quarantine/<id>
+	ObjectKey   string     `json:"object_key"` // where the original is (verified) or its quarantined bytes
 	VersionID   string     `json:"version_id"`
 	LockMode    string     `json:"lock_mode"` // GOVERNANCE or COMPLIANCE
 	RetainUntil *time.Time `json:"retain_until"`
 
-	EXIF          *EXIF    `json:"exif"`          // read from a JPEG original; nil if none
+	EXIF          *EXIF    `json:"exif"`          // read from the original; nil if none
 	Discrepancies []string `json:"discrepancies"` // where the EXIF disagrees with the declaration
 
 	Thumbnail    string `json:"thumbnail"` // see the Thumbnail* constants
@@ -92,35 +97,6 @@ type Evidence struct {
 // Served reports whether e may be served as evidence: only verified
 // originals are.
 func (e Evidence) Served() bool { return e.Status == StatusVerified }
-
-// The custody events (Event of a CustodyEntry).
-const (
-	EventDeclaredCapture = "declared_capture" // the capture time, place and hash the phone declared
-	EventUploadStarted   = "upload_started"
-	EventCompleted       = "completed" // every byte arrived
-	EventVerified        = "verified"
-	EventQuarantined     = "quarantined"
-	EventRejected        = "rejected"
-	EventTerminated      = "terminated"
-	EventLocked          = "locked" // Object Lock retention applied
-	EventLinked          = "linked" // its record arrived
-	EventDerived         = "derived"
-	EventViewed          = "viewed"
-	EventDownloaded      = "downloaded"
-	EventExported        = "exported"
-)
-
-// CustodyEntry is one event in the chain of custody of an evidence item.
-type CustodyEntry struct {
-	ID          int64          `json:"id"`
-	EvidenceID  string         `json:"evidence_id"`
-	At          time.Time      `json:"at"`
-	Event       string         `json:"event"`
-	ActorUserID string         `json:"actor_user_id"`
-	DeviceID    string         `json:"device_id"`
-	RequestID   string         `json:"request_id"`
-	Detail      map[string]any `json:"detail"`
-}
 
 // Part is one S3 multipart part of an upload in progress.
 type Part struct {
@@ -143,7 +119,7 @@ type Upload struct {
 	Offset     int64 // bytes accepted so far
 	ExpiresAt  time.Time
 	HashState  []byte // the SHA-256 state after Offset bytes
-	S3Key      string // the multipart object, uploads/<id>
+	S3Key      string // the multipart object
 	S3UploadID string // "" until the first part
 	Parts      []Part
 	NextPart   int
@@ -186,72 +162,23 @@ type Outcome struct {
 	Linked        bool // its record has arrived
 }
 
-// Access is one access to evidence, for the custody log and the audit trail.
-type Access struct {
-	Event  string         // EventViewed, EventDownloaded or EventExported
-	Detail map[string]any // e.g. {"what": "content"}
+// Metadata is the tus Upload-Metadata of an evidence upload, decoded.
+type Metadata struct {
+	ClientID       string
+	SHA256         string // hex, lower case
+	ContentType    string
+	Kind           Kind
+	CapturedAt     time.Time
+	Lat, Lon       *float64
+	RecordClientID string
 }
 
-// Records is what the evidence service needs of its database: the evidence
-// rows, their upload progress and custody log, each change written together
-// with its custody events and audit trail entries. backend/postgres
-// implements it.
-type Records interface {
-	// CreateUpload stores a new evidence item in StatusUploading with its
-	// upload, and its declared_capture and upload_started custody events.
-	// It returns derrors.Invalid for bad fields.
-	CreateUpload(ctx context.Context, e Evidence, u Upload) (Evidence, error)
-	// Evidence returns an item, or derrors.NotFound.
-	Evidence(ctx context.Context, id string) (Evidence, error)
-	// VerifiedByClientID returns the verified item of a client id, or
-	// derrors.NotFound.
-	VerifiedByClientID(ctx context.Context, clientID string) (Evidence, error)
-	// Upload returns an item with its upload progress, or derrors.NotFound.
-	Upload(ctx context.Context, id string) (Evidence, Upload, error)
-	// AcquireUpload takes the write lease of an uploading item for token
-	// until ttl from now and returns the item with its progress. It returns
-	// derrors.NotFound for no such item, and derrors.Locked while another
-	// request holds an unexpired lease. It does not check the status.
-	AcquireUpload(ctx context.Context, id, token string, ttl time.Duration) (Evidence, Upload, error)
-	// ReleaseUpload gives the lease of token up; a lease taken over since is
-	// left alone.
-	ReleaseUpload(ctx context.Context, id, token string) error
-	// AllocatePart returns the next S3 part number of the upload and renews
-	// the lease for ttl, recording s3UploadID if the upload had none. It
-	// returns derrors.Locked if token no longer holds the lease.
-	AllocatePart(ctx context.Context, id, token, s3UploadID string, ttl time.Duration) (int, error)
-	// RenewLease extends token's lease for ttl, or returns derrors.Locked
-	// if token no longer holds it.
-	RenewLease(ctx context.Context, id, token string, ttl time.Duration) error
-	// SaveProgress stores p if token still holds the lease (else
-	// derrors.Locked), renewing it for ttl, with an audit entry.
-	SaveProgress(ctx context.Context, id, token string, p Progress, ttl time.Duration) error
-	// Finish records how the upload ended (verified, quarantined or
-	// rejected) with its custody events, if token still holds the lease
-	// (else derrors.Locked), and returns the item.
-	Finish(ctx context.Context, id, token string, o Outcome) (Evidence, error)
-	// Terminate ends an uploading item (derrors.Conflict if it is no longer
-	// uploading) with a custody event.
-	Terminate(ctx context.Context, id string) (Evidence, error)
-	// RecordAccess appends an access to the custody log and the audit trail.
-	RecordAccess(ctx context.Context, id string, a Access) error
-	// Custody returns the custody log of an item, oldest first.
-	Custody(ctx context.Context, id string) ([]CustodyEntry, error)
-	// SetThumbnail records the thumbnail state of a verified item, with a
-	// derived custody event when one was made.
-	SetThumbnail(ctx context.Context, id, state, key string) error
-	// PendingThumbnails lists up to limit verified items whose thumbnail is
-	// pending, oldest first.
-	PendingThumbnails(ctx context.Context, limit int) ([]Evidence, error)
-}
-
-// RecordIndex tells whether a record (an inspection, seizure list...) with a
-// client UUID has arrived, so that evidence completing after its record is
-// linked at once. The inspection side implements it; without one, evidence
-// is linked only when that side calls the store's LinkRecord.
-type RecordIndex interface {
-	RecordArrived(ctx context.Context, recordClientID string) (bool, error)
-	// EvidenceVerified tells the record's side that one of its files was
-	// verified, so that it can move from evidence_pending to complete.
-	EvidenceVerified(ctx context.Context, recordClientID string) error
+// CreateInput is a new upload.
+type CreateInput struct {
+	Metadata   Metadata
+	Raw        string // the Upload-Metadata header as sent
+	Length     int64
+	UploaderID string
+	DeviceID   string
+	StreetCode string
 }

@@ -1,0 +1,80 @@
+package evidence
+
+import (
+	"context"
+	"time"
+)
+
+// Records is what the evidence service needs of its database: the evidence
+// rows, their upload progress and custody log. Each change is written
+// together with the Custody it is given (its events and the audit trail
+// entry vouching for them), in one transaction. backend/postgres
+// implements it.
+type Records interface {
+	// CreateUpload stores a new evidence item in StatusUploading with its
+	// upload and custody c. It returns derrors.Invalid for bad fields.
+	CreateUpload(ctx context.Context, e Evidence, u Upload, c Custody) (Evidence, error)
+	// Evidence returns an item, or derrors.NotFound.
+	Evidence(ctx context.Context, id string) (Evidence, error)
+	// VerifiedByClientID returns the verified item of a client id, or
+	// derrors.NotFound.
+	VerifiedByClientID(ctx context.Context, clientID string) (Evidence, error)
+	// Upload returns an item with its upload progress, or derrors.NotFound.
+	Upload(ctx context.Context, id string) (Evidence, Upload, error)
+	// AcquireUpload takes the write lease of an uploading item for token
+	// until ttl from now and returns the item with its progress. It returns
+	// derrors.NotFound for no such item, and derrors.Locked while another
+	// request holds an unexpired lease. It does not check the status.
+	AcquireUpload(ctx context.Context, id, token string, ttl time.Duration) (Evidence, Upload, error)
+	// ReleaseUpload gives the lease of token up; a lease taken over since is
+	// left alone.
+	ReleaseUpload(ctx context.Context, id, token string) error
+	// AllocatePart returns the next S3 part number of the upload and renews
+	// the lease for ttl, recording s3UploadID if the upload had none. It
+	// returns derrors.Locked if token no longer holds the lease.
+	AllocatePart(ctx context.Context, id, token, s3UploadID string, ttl time.Duration) (int, error)
+	// RenewLease extends token's lease for ttl, or returns derrors.Locked
+	// if token no longer holds it.
+	RenewLease(ctx context.Context, id, token string, ttl time.Duration) error
+	// SaveProgress stores p if token still holds the lease (else
+	// derrors.Locked), renewing it for ttl, with an audit entry.
+	SaveProgress(ctx context.Context, id, token string, p Progress, ttl time.Duration) error
+	// Finish records how the upload ended (verified, quarantined or
+	// rejected) with custody c, if token still holds the lease (else
+	// derrors.Locked), and returns the item.
+	Finish(ctx context.Context, id, token string, o Outcome, c Custody) (Evidence, error)
+	// Terminate ends an uploading item (derrors.Conflict if it is no longer
+	// uploading) with custody c.
+	Terminate(ctx context.Context, id string, c Custody) (Evidence, error)
+	// RecordAccess appends the custody of an access (see Accessed) and its
+	// audit trail entry; derrors.Invalid for an event that is no access.
+	RecordAccess(ctx context.Context, id string, a Access) error
+	// Custody returns the custody log of an item, oldest first.
+	Custody(ctx context.Context, id string) ([]CustodyEntry, error)
+	// SetThumbnail records the thumbnail state of an item whose thumbnail
+	// is pending, with custody c; another state is left alone.
+	SetThumbnail(ctx context.Context, id, state, key string, c Custody) error
+	// PendingThumbnails lists up to limit verified items whose thumbnail is
+	// pending, oldest first.
+	PendingThumbnails(ctx context.Context, limit int) ([]Evidence, error)
+	// Serialize runs fn in one transaction, which the methods of Records
+	// and of the RecordIndex join when called with fn's context, after
+	// every other transaction about the record recordClientID or the item
+	// clientID has ended: a record stored while its evidence is verified is
+	// seen by one of the two, whichever comes second.
+	Serialize(ctx context.Context, recordClientID, clientID string, fn func(ctx context.Context) error) error
+}
+
+// RecordIndex is the record side (inspections, seizure lists...) as
+// evidence sees it. Its methods run in the transaction of the context they
+// are given (see Records.Serialize). Without one, evidence is linked only
+// when the record side calls the store's LinkRecord.
+type RecordIndex interface {
+	// RecordArrived tells whether a record with a client UUID is stored,
+	// so that evidence completing after its record is linked at once.
+	RecordArrived(ctx context.Context, recordClientID string) (bool, error)
+	// EvidenceVerified tells the record's side, in the transaction that
+	// verifies one of its files, so that it moves from evidence_pending to
+	// complete together with it.
+	EvidenceVerified(ctx context.Context, recordClientID string) error
+}
