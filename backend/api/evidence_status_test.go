@@ -53,7 +53,7 @@ func TestInspection_EvidenceStatus(t *testing.T) {
 	}
 
 	t.Run("CompleteWhenVerified", func(t *testing.T) {
-		r := marketInspection(at("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-STATUS-1")
+		r := marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-STATUS-1")
 		photo := newItem(testJPEG(t, 64, 48, 11, nil), "image/jpeg", "photo")
 		photo.recordID = r.ID
 		expect(&r, photo)
@@ -69,7 +69,7 @@ func TestInspection_EvidenceStatus(t *testing.T) {
 	})
 
 	t.Run("RecordAfterItsFile", func(t *testing.T) {
-		r := marketInspection(at("2026-11-10T11:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-STATUS-2")
+		r := marketInspection(f.story.At("2026-11-10T11:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-STATUS-2")
 		photo := newItem(testJPEG(t, 64, 48, 12, nil), "image/jpeg", "photo")
 		photo.recordID = r.ID
 		expect(&r, photo)
@@ -84,7 +84,7 @@ func TestInspection_EvidenceStatus(t *testing.T) {
 		// A file that does not name its record is verified without telling
 		// the record: its stored status stays behind. A read used to bring
 		// it up to date (writing, auditing, publishing); now it only reads.
-		r := marketInspection(at("2026-11-10T12:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-STATUS-3")
+		r := marketInspection(f.story.At("2026-11-10T12:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-STATUS-3")
 		photo := newItem(testJPEG(t, 64, 48, 13, nil), "image/jpeg", "photo")
 		expect(&r, photo)
 		officer.push(officer.mutation(inspection.MutationRecord, r.ID, r))
