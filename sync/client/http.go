@@ -72,16 +72,8 @@ func isRetryable(err error) bool {
 	return errors.As(err, &te) || (errors.As(err, &pe) && pe.retryable())
 }
 
-// send makes one request and decodes a 2xx JSON answer into out. A non-2xx
+// sendRaw posts body and decodes a 2xx JSON answer into out. A non-2xx
 // answer is a *ProblemError; no answer is a *transportError.
-func (c *Client) send(ctx context.Context, path, token string, in, out any) error {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	return c.sendRaw(ctx, path, token, body, out)
-}
-
 func (c *Client) sendRaw(ctx context.Context, path, token string, body []byte, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.id.Server, "/")+path, bytes.NewReader(body))
 	if err != nil {
