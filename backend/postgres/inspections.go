@@ -61,9 +61,14 @@ func (s *InspectionStore) write(ctx context.Context, tx *gorm.DB, st inspection.
 		string(st.Assessment.Tier), string(st.Status), string(st.Review), textArray(st.Record.MatterCodes),
 		textArray(officerCodes(st.Record)), string(state), time.Now().UTC()}
 	if create {
-		err = tx.Exec(`INSERT INTO inspections (id, team_code, street_code, version, act_at, received_at, recorded_by, device_id,
+		// A taken id is answered without an SQL error, which would abort
+		// the transaction: a sync push goes on to compare the two records.
+		res := tx.Exec(`INSERT INTO inspections (id, team_code, street_code, version, act_at, received_at, recorded_by, device_id,
 				tier, status, review, matter_codes, officer_codes, state, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)`, args...).Error
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?) ON CONFLICT (id) DO NOTHING`, args...)
+		if err = res.Error; err == nil && res.RowsAffected == 0 {
+			return derrors.New(derrors.Conflict, "inspection %s already exists", st.Record.ID)
+		}
 	} else {
 		err = tx.Exec(`UPDATE inspections SET team_code = ?, street_code = ?, version = ?, act_at = ?, received_at = ?,
 				recorded_by = ?, device_id = ?, tier = ?, status = ?, review = ?, matter_codes = ?, officer_codes = ?,
@@ -108,7 +113,7 @@ func (s *InspectionStore) write(ctx context.Context, tx *gorm.DB, st inspection.
 }
 
 // Create stores a new record (version 1). It returns derrors.Conflict when
-// the id is taken.
+// the id is taken, leaving the transaction of ctx usable.
 func (s *InspectionStore) Create(ctx context.Context, st inspection.State, author, reason string, feed map[string]inspection.State) error {
 	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		if err := s.write(ctx, tx, st, author, reason, true); err != nil {
