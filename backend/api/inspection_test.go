@@ -31,6 +31,15 @@ type phone struct {
 func newPhone(t *testing.T, f *fixture, username string) *phone {
 	t.Helper()
 	pub, key, _ := ed25519.GenerateKey(rand.Reader)
+	p := registerPhone(t, f, username, pub)
+	p.key = key
+	return p
+}
+
+// registerPhone registers a device with public key pub for username and
+// logs in with it; the phone keeps its private key.
+func registerPhone(t *testing.T, f *fixture, username string, pub ed25519.PublicKey) *phone {
+	t.Helper()
 	tok := f.login(t, username, "whistle-demo")
 	var dev openapi.Device
 	res := f.client.PostJSON("/v1/devices", `{"public_key":"`+base64.StdEncoding.EncodeToString(pub)+`","name":"`+username+` phone"}`, tok)
@@ -41,7 +50,7 @@ func newPhone(t *testing.T, f *fixture, username string) *phone {
 	var sess openapi.Session
 	res = f.client.PostJSON("/v1/auth/login", `{"username":"`+username+`","password":"whistle-demo","device_id":"`+dev.Id.String()+`"}`, "")
 	res.JSON(t, &sess)
-	return &phone{t: t, f: f, id: dev.Id.String(), key: key, token: sess.AccessToken}
+	return &phone{t: t, f: f, id: dev.Id.String(), token: sess.AccessToken}
 }
 
 // mutation records an act offline: numbered and signed, not yet pushed.
