@@ -79,8 +79,8 @@ func TestSyncPush_NodePhone(t *testing.T) {
 		sub   *int
 		wants string
 	}{
-		{time.Date(2026, 12, 1, 9, 30, 0, 120e6, time.UTC), nil, "2026-12-01T09:30:00.120Z"},            // Go would write .12Z
-		{time.Date(2026, 12, 1, 9, 31, 0, 0, time.UTC), nil, "2026-12-01T09:31:00.000Z"},                // Go would write 09:31:00Z
+		{time.Date(2026, 12, 1, 9, 30, 0, 120e6, time.UTC), nil, "2026-12-01T09:30:00.120Z"},          // Go would write .12Z
+		{time.Date(2026, 12, 1, 9, 31, 0, 0, time.UTC), nil, "2026-12-01T09:31:00.000Z"},              // Go would write 09:31:00Z
 		{time.Date(2026, 12, 1, 9, 32, 0, 100e6, time.UTC), &nanos, "2026-12-01T09:32:00.100456780Z"}, // Go would write .10045678Z
 	}
 	var ms []nodeMutation
