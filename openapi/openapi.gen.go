@@ -1446,8 +1446,8 @@ type MembershipPosition string
 // you signed, unchanged (any JSON whitespace inside `args` is part of them).
 //
 // Test vectors (the private key is the Ed25519 seed; the mutation is shown as sent, without
-// its `signature`; `TestSigningMessage_Vectors` in `sync/` and a Node.js phone in
-// `backend/api/testdata/nodephone` check them):
+// its `signature`; `TestSigningMessage_Vectors` in `sync/` checks them, and
+// `backend/api/testdata/nodephone` is a phone in JavaScript that signs this way):
 //
 //  1. seed `0101010101010101010101010101010101010101010101010101010101010101`
 //     (public key `8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c`),

@@ -12,8 +12,8 @@ import (
 
 // signingVectors are the test vectors the contract publishes (openapi.yaml,
 // schema Mutation): a phone written in any language checks its signing
-// against them. Node's node:crypto produces the same signatures
-// (backend/api/testdata/nodephone).
+// against them (backend/api/testdata/nodephone is a phone in JavaScript
+// that signs the same way, pushed in backend/api's tests).
 var signingVectors = []struct {
 	name      string
 	seed      string // Ed25519 private key seed, hex
