@@ -963,7 +963,7 @@ type DeviceClock struct {
 	// SinceBootMs Milliseconds since the device booted.
 	SinceBootMs int64 `json:"since_boot_ms"`
 
-	// Wall The device's wall time when it recorded the act.
+	// Wall The device's wall time when it recorded the act, RFC 3339 with any number of fractional digits and any offset. The signature covers this text exactly as sent (`2026-12-01T09:30:00.120Z` as JavaScript's `toISOString` writes it), never a re-formatting of it.
 	Wall time.Time `json:"wall"`
 }
 
@@ -1167,9 +1167,11 @@ type ImportProblem struct {
 	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
 	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
 	// `conflict`, `payload_too_large`, `unsupported_media_type`,
-	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`;
-	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap) and
-	// `app_update_required` (426: update the app before pulling; pushing still works);
+	// `too_many_requests`, `timeout`, `dependency_unavailable`, `contention` (503: a
+	// concurrent change got in the way, nothing was written; retry), `internal`;
+	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap),
+	// `app_update_required` (426: update the app before pulling; pushing still works) and,
+	// in a mutation's problem, `entity_conflict` (the entity exists with other content);
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
 	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
@@ -1460,7 +1462,30 @@ type Membership struct {
 // MembershipPosition defines model for Membership.Position.
 type MembershipPosition string
 
-// Mutation defines model for Mutation.
+// Mutation One act recorded on the device, signed with the device's Ed25519 key (RFC 8032, pure
+// Ed25519) over this signing message: the fields `whistle.mutation.v1`, the device id, `seq`
+// in decimal, `entity_id`, `name`, `clock.wall` exactly as sent, `since_boot_ms` in decimal,
+// and the 32-byte SHA-256 of the exact bytes of `args` as sent; each field as its UTF-8
+// bytes, prefixed by their length as a big-endian unsigned 64-bit integer, the fields
+// concatenated in that order. Send the bytes of `args` and the text of `clock.wall` that
+// you signed, unchanged (any JSON whitespace inside `args` is part of them).
+//
+// Test vectors (the private key is the Ed25519 seed; the mutation is shown as sent, without
+// its `signature`; `TestSigningMessage_Vectors` in `sync/` checks them, and
+// `backend/api/testdata/nodephone` is a phone in JavaScript that signs this way):
+//
+//  1. seed `0101010101010101010101010101010101010101010101010101010101010101`
+//     (public key `8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c`),
+//     device `5b0c6d0e-8f4a-4f5e-9c1d-2a3b4c5d6e7f`, mutation
+//     `{"seq":1,"entity_id":"0b5c1a52-0000-4000-8000-00000000000a","name":"inspection.record@1","args":{"id":"0b5c1a52-0000-4000-8000-00000000000a","note":"中文"},"clock":{"wall":"2026-12-01T09:30:00.120Z","since_boot_ms":5000}}`,
+//     signature (hex)
+//     `27e484fbdb78022906ef6e0ac5c0d7d01581905349ba42a7fc6eed21ba60fd0f591c6590c029825c66c28c6e1909e7c4a8097952ebd2dbf81f0504f4f2921c08`.
+//  2. seed `0202020202020202020202020202020202020202020202020202020202020202`
+//     (public key `8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394`),
+//     device `5b0c6d0e-8f4a-4f5e-9c1d-2a3b4c5d6e7f`, mutation
+//     `{"seq":42,"entity_id":"0b5c1a52-0000-4000-8000-00000000000b","name":"inspection.amend@1","args":{"base_version":1, "reason":"fix"},"clock":{"wall":"2026-12-01T17:30:00.123456780+08:00","since_boot_ms":86400000}}`
+//     (note the space inside `args`), signature (hex)
+//     `c4577e44f7656420ad8d6c589a3dd041b64b46adbd7df9332565e17bea4230daa36b8d7ebe916c82ee59b99acbc855a6820192d2684460eec4704eaefff93d0c`.
 type Mutation struct {
 	// Args The arguments of the named mutation (e.g. an InspectionRecord).
 	Args  map[string]interface{} `json:"args"`
@@ -1475,7 +1500,7 @@ type Mutation struct {
 	// Seq Per device: 1, 2, 3, ... never reused.
 	Seq int64 `json:"seq"`
 
-	// Signature Ed25519 signature by the device key over the canonical encoding.
+	// Signature Ed25519 signature by the device key over the signing message (see the schema's description), base64.
 	Signature []byte `json:"signature"`
 }
 
@@ -1590,9 +1615,11 @@ type Problem struct {
 	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
 	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
 	// `conflict`, `payload_too_large`, `unsupported_media_type`,
-	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`;
-	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap) and
-	// `app_update_required` (426: update the app before pulling; pushing still works);
+	// `too_many_requests`, `timeout`, `dependency_unavailable`, `contention` (503: a
+	// concurrent change got in the way, nothing was written; retry), `internal`;
+	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap),
+	// `app_update_required` (426: update the app before pulling; pushing still works) and,
+	// in a mutation's problem, `entity_conflict` (the entity exists with other content);
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
 	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
@@ -1655,9 +1682,11 @@ type ReadinessProblem struct {
 	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
 	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
 	// `conflict`, `payload_too_large`, `unsupported_media_type`,
-	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`;
-	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap) and
-	// `app_update_required` (426: update the app before pulling; pushing still works);
+	// `too_many_requests`, `timeout`, `dependency_unavailable`, `contention` (503: a
+	// concurrent change got in the way, nothing was written; retry), `internal`;
+	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap),
+	// `app_update_required` (426: update the app before pulling; pushing still works) and,
+	// in a mutation's problem, `entity_conflict` (the entity exists with other content);
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
 	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
@@ -1691,9 +1720,11 @@ type ResyncProblem struct {
 	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
 	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
 	// `conflict`, `payload_too_large`, `unsupported_media_type`,
-	// `too_many_requests`, `timeout`, `dependency_unavailable`, `internal`;
-	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap) and
-	// `app_update_required` (426: update the app before pulling; pushing still works);
+	// `too_many_requests`, `timeout`, `dependency_unavailable`, `contention` (503: a
+	// concurrent change got in the way, nothing was written; retry), `internal`;
+	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap),
+	// `app_update_required` (426: update the app before pulling; pushing still works) and,
+	// in a mutation's problem, `entity_conflict` (the entity exists with other content);
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
 	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).

@@ -10,7 +10,11 @@
 // same number with another payload is a conflict, never applied; a gap stops
 // the batch. Every mutation gets a verdict (applied, duplicate,
 // accepted_with_exceptions, rejected, retry); nothing is dropped silently.
-// Mutations are applied by the same command handlers as the online API.
+// Mutations are applied by the same command handlers as the online API,
+// each in a savepoint: a handler that fails for good has its writes undone
+// and is recorded as rejected with a stable code, and the batch goes on; one
+// that fails for a transient reason (a deadlock, a serialization failure,
+// the database unreachable, a timeout) answers retry, never rejected.
 //
 // Pull. Every change is published to a scope (a team, the district's
 // reference data, an officer's cases) with a per-scope version taken inside

@@ -23,7 +23,7 @@ func signedBody(t testing.TB, args ...string) []byte {
 	var ms []wsync.Mutation
 	for i, a := range args {
 		m := wsync.Mutation{Seq: int64(i + 1), EntityID: "0b5c1a52-0000-4000-8000-00000000000a", Name: "inspection.record@1",
-			Args: json.RawMessage(a), Clock: wsync.Clock{Wall: time.Date(2026, 11, 10, 2, 0, 0, 123456000, time.UTC), SinceBootMS: 5000}}
+			Args: json.RawMessage(a), Clock: wsync.Clock{Wall: wsync.WallAt(time.Date(2026, 11, 10, 2, 0, 0, 123456000, time.UTC)), SinceBootMS: 5000}}
 		ms = append(ms, wsync.Sign(fuzzKey, fuzzDevice, m))
 	}
 	b, err := json.Marshal(map[string]any{"mutations": ms})
@@ -82,7 +82,7 @@ func FuzzVerify(f *testing.F) {
 	pub := fuzzKey.Public().(ed25519.PublicKey)
 	f.Fuzz(func(t *testing.T, seq int64, entity, name string, args []byte, wall, boot int64, flip uint16, extra []byte) {
 		m := wsync.Mutation{Seq: seq, EntityID: entity, Name: name, Args: args,
-			Clock: wsync.Clock{Wall: time.Unix(0, wall), SinceBootMS: boot}}
+			Clock: wsync.Clock{Wall: wsync.WallAt(time.Unix(0, wall)), SinceBootMS: boot}}
 		m = wsync.Sign(fuzzKey, fuzzDevice, m)
 		if !wsync.Verify(pub, fuzzDevice, m) {
 			t.Fatal("a signed mutation does not verify")

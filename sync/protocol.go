@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strconv"
 	"time"
@@ -14,8 +15,65 @@ import (
 // Clock is what a device's clocks read when it recorded a mutation: its wall
 // time (which may be wrong) and the time since it booted (which only grows).
 type Clock struct {
-	Wall        time.Time `json:"wall"`
-	SinceBootMS int64     `json:"since_boot_ms"`
+	Wall        Wall  `json:"wall"`
+	SinceBootMS int64 `json:"since_boot_ms"`
+}
+
+// Wall is a device's wall-clock reading as the device wrote it: an RFC 3339
+// text and the instant it names. The signature covers the text exactly as
+// sent, as it covers the bytes of args, so that a phone need not format
+// times as Go does ("2026-12-01T09:30:00.120Z" from JavaScript's
+// toISOString is signed as is, trailing zero included).
+type Wall struct {
+	text string
+	at   time.Time
+}
+
+// WallAt returns the reading of t as the Go client writes it: RFC 3339 in
+// UTC with up to nine fractional digits, trailing zeros dropped.
+func WallAt(t time.Time) Wall {
+	return Wall{text: t.UTC().Format(time.RFC3339Nano), at: t.UTC()}
+}
+
+// ParseWall reads an RFC 3339 date-time (any number of fractional digits,
+// any offset) and keeps its text exactly.
+func ParseWall(text string) (Wall, error) {
+	at, err := time.Parse(time.RFC3339Nano, text)
+	if err != nil {
+		return Wall{}, fmt.Errorf("clock.wall %q is not an RFC 3339 date-time", text)
+	}
+	return Wall{text: text, at: at.UTC()}, nil
+}
+
+// Time is the instant of the reading, in UTC.
+func (w Wall) Time() time.Time { return w.at }
+
+// String is the reading's text, exactly as the device sent it.
+func (w Wall) String() string { return w.text }
+
+// IsZero reports whether there is no reading.
+func (w Wall) IsZero() bool { return w.text == "" || w.at.IsZero() }
+
+// MarshalJSON writes the reading's text unchanged.
+func (w Wall) MarshalJSON() ([]byte, error) { return json.Marshal(w.text) }
+
+// UnmarshalJSON reads an RFC 3339 string and keeps its text; null leaves
+// the reading zero.
+func (w *Wall) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*w = Wall{}
+		return nil
+	}
+	var text string
+	if err := json.Unmarshal(b, &text); err != nil {
+		return fmt.Errorf("clock.wall must be an RFC 3339 string: %w", err)
+	}
+	parsed, err := ParseWall(text)
+	if err != nil {
+		return err
+	}
+	*w = parsed
+	return nil
 }
 
 // Mutation is one act recorded on a device.
@@ -33,7 +91,10 @@ type Mutation struct {
 const signingDomain = "whistle.mutation.v1"
 
 // SigningMessage is the canonical encoding of m that the device signs: its
-// fields, length-prefixed, with the SHA-256 of the exact bytes of Args.
+// fields, each as its UTF-8 bytes prefixed by their length (big-endian
+// uint64), with the exact text of Clock.Wall as sent and the SHA-256 of the
+// exact bytes of Args. The contract (openapi.yaml, Mutation) publishes test
+// vectors; TestSigningMessage_Vectors checks them.
 func SigningMessage(deviceID string, m Mutation) []byte {
 	var b bytes.Buffer
 	field := func(s string) {
@@ -48,7 +109,7 @@ func SigningMessage(deviceID string, m Mutation) []byte {
 	field(strconv.FormatInt(m.Seq, 10))
 	field(m.EntityID)
 	field(m.Name)
-	field(m.Clock.Wall.UTC().Format(time.RFC3339Nano))
+	field(m.Clock.Wall.String())
 	field(strconv.FormatInt(m.Clock.SinceBootMS, 10))
 	field(string(argsHash[:]))
 	return b.Bytes()

@@ -25,15 +25,23 @@ type Act struct {
 }
 
 // Outcome is what a command handler made of an act: the entity's state now,
-// and the rules the act broke if it was accepted with exceptions.
+// and the rules the act broke if it was accepted with exceptions. Duplicate
+// says the act had already happened (its entity exists with the same
+// content, e.g. recorded online first): nothing changed.
 type Outcome struct {
 	State      any
 	Exceptions []Exception
+	Duplicate  bool
 }
 
-// Handler applies one kind of mutation inside the transaction carried by
-// ctx. It returns derrors errors: Unavailable and Timeout mean "try again
-// later"; any other code means the mutation is permanently invalid.
+// Handler applies one kind of mutation inside a savepoint of the push's
+// transaction, carried by ctx: when it fails, its writes are undone and the
+// failure is recorded. It returns derrors errors: a transient code
+// (derrors.Code.Transient: the database was unreachable or busy, or the
+// deadline passed) means "try again later" (verdict retry); any other code,
+// Internal included, means the mutation is permanently invalid (rejected).
+// The handler may run more than once for one act (a transaction undone by
+// a concurrent one is run again), so it must not act outside the database.
 type Handler func(ctx context.Context, act Act) (Outcome, error)
 
 // Device is the pushing device, as authenticated by the API.
@@ -45,8 +53,11 @@ type Device struct {
 
 // Store is what the protocol needs of storage.
 type Store interface {
-	// InTx runs fn in a transaction carried by the ctx it passes; called
-	// inside one, it makes a savepoint.
+	// InTx runs fn in a transaction carried by the ctx it passes. Called
+	// inside one, it makes a savepoint: a failing fn's writes are undone
+	// and the transaction goes on. Outside one, fn may be run again when a
+	// concurrent transaction undid it; a failure that may pass later has a
+	// transient code (derrors.Code.Transient).
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	// LockDevice locks the device's sync state for the transaction and
 	// returns its last applied sequence number (0 for none).
@@ -124,9 +135,6 @@ func Check(dev Device, batch []Mutation) error {
 	return nil
 }
 
-// errRetry rolls back a mutation's transaction whose failure is transient.
-var errRetry = errors.New("retry")
-
 // Push applies batch in order, each mutation in its own transaction, and
 // returns a result for every mutation processed. It stops at a gap in the
 // sequence or at a transient failure (verdict retry); the mutations after
@@ -151,7 +159,13 @@ func (s *Service) Push(ctx context.Context, dev Device, batch []Mutation) (PushR
 	return out, nil
 }
 
-// pushOne processes one mutation in its own transaction.
+// pushOne processes one mutation in its own transaction: it locks the
+// device's sync state, runs the handler in a savepoint and records the
+// outcome. A handler that fails for good has its writes undone by the
+// savepoint, and its failure is recorded (rejected). A transient failure,
+// the handler's or the store's, undoes the whole transaction: the store
+// runs it again a few times if a concurrent transaction was the cause, and
+// if it still fails the mutation gets verdict retry, nothing recorded.
 func (s *Service) pushOne(ctx context.Context, dev Device, m Mutation) (Result, int64, error) {
 	hash := PayloadHash(dev.ID, m)
 	var (
@@ -178,47 +192,56 @@ func (s *Service) pushOne(ctx context.Context, dev Device, m Mutation) (Result, 
 			res.Verdict, res.Problem = Rejected, &Problem{Code: "unknown_mutation",
 				Message: fmt.Sprintf("this server has no handler for %q: update the server, or the app if the version was withdrawn", m.Name)}
 		} else {
-			act := Act{DeviceID: dev.ID, UserID: dev.UserID, Seq: m.Seq, EntityID: m.EntityID, Args: m.Args, Clock: m.Clock, ReceivedAt: s.now().UTC()}
-			var out Outcome
-			herr := s.store.InTx(WithOrigin(ctx, Origin{DeviceID: dev.ID, Seq: m.Seq}), func(ctx context.Context) error {
-				if s.validate != nil {
-					if err := s.validate(m.Name, m.Args); err != nil {
+			out, herr := s.apply(ctx, dev, m, handler)
+			switch {
+			case herr == nil:
+				res.Verdict, res.Exceptions = Applied, out.Exceptions
+				switch {
+				case out.Duplicate:
+					res.Verdict = Duplicate
+				case len(out.Exceptions) > 0:
+					res.Verdict = AcceptedWithExceptions
+				}
+				if out.State != nil {
+					if res.State, err = json.Marshal(out.State); err != nil {
 						return err
 					}
 				}
-				var err error
-				out, err = handler(ctx, act)
-				return err
-			})
-			switch code := derrors.CodeOf(herr); {
-			case herr == nil:
-				res.Verdict, res.Exceptions = Applied, out.Exceptions
-				if len(out.Exceptions) > 0 {
-					res.Verdict = AcceptedWithExceptions
-				}
-				if res.State, err = json.Marshal(out.State); err != nil {
-					return err
-				}
-			case code == derrors.Unavailable || code == derrors.Timeout || code == derrors.Internal:
-				res.Verdict, res.Problem = Retry, problemOf(herr)
-				return errRetry
+			case derrors.CodeOf(herr).Transient() || ctx.Err() != nil:
+				return herr
 			default:
 				res.Verdict, res.Problem = Rejected, problemOf(herr)
 			}
 		}
-		last = m.Seq
 		return s.store.Record(ctx, dev.ID, m, hash, res, s.now().UTC())
 	})
-	if errors.Is(err, errRetry) {
-		return res, m.Seq - 1, nil
+	switch {
+	case err == nil && res.Verdict == Retry: // a gap: nothing recorded
+		return res, last, nil
+	case err == nil:
+		return res, max(last, m.Seq), nil
+	case derrors.CodeOf(err).Transient():
+		return Result{Seq: m.Seq, EntityID: m.EntityID, Verdict: Retry, Problem: problemOf(err)}, m.Seq - 1, nil
 	}
-	if err != nil {
-		if c := derrors.CodeOf(err); c == derrors.Unavailable || c == derrors.Timeout {
-			return Result{Seq: m.Seq, EntityID: m.EntityID, Verdict: Retry, Problem: problemOf(err)}, m.Seq - 1, nil
+	return Result{}, 0, err
+}
+
+// apply runs handler on m in a savepoint of the transaction carried by ctx,
+// so that a failure undoes the handler's writes and nothing else.
+func (s *Service) apply(ctx context.Context, dev Device, m Mutation, handler Handler) (Outcome, error) {
+	act := Act{DeviceID: dev.ID, UserID: dev.UserID, Seq: m.Seq, EntityID: m.EntityID, Args: m.Args, Clock: m.Clock, ReceivedAt: s.now().UTC()}
+	var out Outcome
+	err := s.store.InTx(WithOrigin(ctx, Origin{DeviceID: dev.ID, Seq: m.Seq}), func(ctx context.Context) error {
+		if s.validate != nil {
+			if err := s.validate(m.Name, m.Args); err != nil {
+				return err
+			}
 		}
-		return Result{}, 0, err
-	}
-	return res, last, nil
+		var err error
+		out, err = handler(ctx, act)
+		return err
+	})
+	return out, err
 }
 
 // replay answers a sequence number already applied: the stored result if
@@ -236,15 +259,19 @@ func (s *Service) replay(ctx context.Context, dev Device, m Mutation, hash []byt
 	return res, nil
 }
 
+// internalMessage is all a device is told of an internal error; the
+// server's log has the rest.
+const internalMessage = "internal error: the act is kept on the server, rejected, for the team leader and the administrators"
+
 // problemOf turns a handler error into a stored problem.
 func problemOf(err error) *Problem {
 	var de *derrors.Error
 	if !errors.As(err, &de) {
-		return &Problem{Code: string(derrors.Internal), Message: "internal error; the device will retry"}
+		return &Problem{Code: string(derrors.Internal), Message: internalMessage}
 	}
 	p := &Problem{Code: string(de.Code), Message: de.Message}
 	if de.Code == derrors.Internal {
-		p.Message = "internal error; the device will retry"
+		p.Message = internalMessage
 	}
 	for _, f := range de.Fields {
 		p.Fields = append(p.Fields, ProblemField{Field: f.Field, Message: f.Message})

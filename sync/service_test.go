@@ -64,7 +64,7 @@ func newPushFixture(t *testing.T) *pushFixture {
 func (f *pushFixture) mutation(seq int64, name, text string) wsync.Mutation {
 	args, _ := json.Marshal(map[string]any{"text": text, "invalid": text == "invalid"})
 	m := wsync.Mutation{Seq: seq, EntityID: uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprint(seq))).String(), Name: name, Args: args,
-		Clock: wsync.Clock{Wall: f.db.Clock().UTC().Truncate(time.Microsecond), SinceBootMS: 1000 + seq}}
+		Clock: wsync.Clock{Wall: wsync.WallAt(f.db.Clock()), SinceBootMS: 1000 + seq}}
 	return wsync.Sign(f.key, f.dev.ID, m)
 }
 

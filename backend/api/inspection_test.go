@@ -31,6 +31,15 @@ type phone struct {
 func newPhone(t *testing.T, f *fixture, username string) *phone {
 	t.Helper()
 	pub, key, _ := ed25519.GenerateKey(rand.Reader)
+	p := registerPhone(t, f, username, pub)
+	p.key = key
+	return p
+}
+
+// registerPhone registers a device with public key pub for username and
+// logs in with it; the phone keeps its private key.
+func registerPhone(t *testing.T, f *fixture, username string, pub ed25519.PublicKey) *phone {
+	t.Helper()
 	tok := f.login(t, username, "whistle-demo")
 	var dev openapi.Device
 	res := f.client.PostJSON("/v1/devices", `{"public_key":"`+base64.StdEncoding.EncodeToString(pub)+`","name":"`+username+` phone"}`, tok)
@@ -41,7 +50,7 @@ func newPhone(t *testing.T, f *fixture, username string) *phone {
 	var sess openapi.Session
 	res = f.client.PostJSON("/v1/auth/login", `{"username":"`+username+`","password":"whistle-demo","device_id":"`+dev.Id.String()+`"}`, "")
 	res.JSON(t, &sess)
-	return &phone{t: t, f: f, id: dev.Id.String(), key: key, token: sess.AccessToken}
+	return &phone{t: t, f: f, id: dev.Id.String(), token: sess.AccessToken}
 }
 
 // mutation records an act offline: numbered and signed, not yet pushed.
@@ -53,7 +62,7 @@ func (p *phone) mutation(name, entity string, args any) wsync.Mutation {
 	}
 	p.seq++
 	m := wsync.Mutation{Seq: p.seq, EntityID: entity, Name: name, Args: b,
-		Clock: wsync.Clock{Wall: p.f.now().UTC(), SinceBootMS: 3600_000 + p.seq}}
+		Clock: wsync.Clock{Wall: wsync.WallAt(p.f.now()), SinceBootMS: 3600_000 + p.seq}}
 	return wsync.Sign(p.key, p.id, m)
 }
 
@@ -391,6 +400,109 @@ func TestSync_OldAppMayPushNotPull(t *testing.T) {
 	for _, v := range []string{"1.2.0", "1.2.10", "1.10.0", "2.0"} {
 		if res := f.client.PostJSON("/v1/sync/pull", `{"cursors":{},"report":{"app_version":"`+v+`"}}`, p.token); res.Status != http.StatusOK {
 			t.Fatalf("pull from app %s: %d %s", v, res.Status, res.Body)
+		}
+	}
+}
+
+// TestInspection_SyncAfterOnline is issue 10's reproduction: a record made
+// online, then the same record pushed from a phone (as `whistle device
+// record inspection` with the same id does). Before, the push answered 500
+// on every retry and the phone's queue was stuck behind it. Now the same
+// content is a duplicate, other content is rejected as entity_conflict with
+// the fields that differ, the acts after them apply, and the queue drains.
+func TestInspection_SyncAfterOnline(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	officer := newPhone(t, f, "officer.a")
+	leader := f.login(t, "leader.a", "whistle-demo")
+	var block openapi.NumberBlock
+	f.client.PostJSON("/v1/number-blocks", `{"doc_type":"penalty_decision","count":5}`, officer.token).JSON(t, &block)
+	form := func(i int64) string { return fmt.Sprintf("%s%d", block.Prefix, block.First+i) }
+	crew := []string{"a-cg-03", "a-sj-01", "a-sj-02"}
+	online := func(r inspection.Record) {
+		t.Helper()
+		body, _ := json.Marshal(r)
+		if res := f.client.PostJSON("/v1/inspections", string(body), officer.token); res.Status != http.StatusCreated {
+			t.Fatalf("online record: %d %s", res.Status, res.Body)
+		}
+	}
+
+	same := marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), crew, form(0))
+	online(same)
+	// The phone's copy writes its times in UTC: the same instants.
+	sameOnPhone := same
+	sameOnPhone.StartedAt.Wall = same.StartedAt.Wall.UTC()
+	sameOnPhone.Crew = nil
+	for _, c := range same.Crew {
+		sameOnPhone.Crew = append(sameOnPhone.Crew, inspection.CrewCheckIn{OfficerCode: c.OfficerCode, CheckedInAt: c.CheckedInAt.UTC()})
+	}
+	other := marketInspection(f.story.At("2026-11-10T11:00:00+08:00"), crew, form(1))
+	online(other)
+	otherOnPhone := other
+	otherOnPhone.Findings = "商品未明码标价，且拒不整改"
+	next := marketInspection(f.story.At("2026-11-10T12:00:00+08:00"), crew, form(2))
+
+	batch := []wsync.Mutation{
+		officer.mutation(inspection.MutationRecord, same.ID, sameOnPhone),
+		officer.mutation(inspection.MutationRecord, other.ID, otherOnPhone),
+		officer.mutation(inspection.MutationRecord, next.ID, next),
+	}
+	res := officer.push(batch...)
+	got := []string{}
+	for _, r := range res.Results {
+		v := string(r.Verdict)
+		if r.Problem != nil {
+			v += ":" + r.Problem.Code
+		}
+		got = append(got, v)
+	}
+	if strings.Join(got, ",") != "duplicate,rejected:entity_conflict,applied" || res.LastAppliedSeq != 3 {
+		t.Fatalf("verdicts %v, last applied %d; want duplicate, rejected:entity_conflict, applied, last 3", got, res.LastAppliedSeq)
+	}
+	if p := res.Results[1].Problem; p.Fields == nil || len(*p.Fields) != 1 || (*p.Fields)[0].Field != "/findings" {
+		t.Fatalf("the conflict names %+v, want /findings", p.Fields)
+	}
+	if st := res.Results[0].State; st == nil || (*st)["version"] != float64(1) {
+		t.Fatalf("a duplicate answers the stored record: %v", st)
+	}
+
+	// Stored: the online records unchanged at version 1, the next one recorded.
+	for _, want := range []inspection.Record{same, other, next} {
+		var st openapi.Inspection
+		f.client.Get("/v1/inspections/"+want.ID, leader).JSON(t, &st)
+		var h openapi.InspectionHistory
+		f.client.Get("/v1/inspections/"+want.ID+"/versions", leader).JSON(t, &h)
+		if st.Version != 1 || len(h.Versions) != 1 || st.Record.Findings != want.Findings {
+			t.Fatalf("record %s: version %d, %d versions, findings %q; want 1, 1, %q", want.ID, st.Version, len(h.Versions), st.Record.Findings, want.Findings)
+		}
+	}
+	var n int
+	if err := f.db.SQL.QueryRow(`SELECT count(*) FROM inspections`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("%d inspections stored (%v), want 3", n, err)
+	}
+	// The refused version is kept beside the stored one, with its verdict.
+	var verdicts, refused string
+	if err := f.db.SQL.QueryRow(`SELECT string_agg(verdict, ',' ORDER BY seq),
+			(SELECT convert_from(args, 'UTF8') FROM sync_mutations WHERE device_id = $1 AND seq = 2)
+		FROM sync_mutations WHERE device_id = $1`, officer.id).Scan(&verdicts, &refused); err != nil {
+		t.Fatal(err)
+	}
+	if verdicts != "duplicate,rejected,applied" || !strings.Contains(refused, otherOnPhone.Findings) {
+		t.Fatalf("sync log: %s, refused args %s", verdicts, refused)
+	}
+
+	// The queue has drained: the device is at 3, and pushing the batch again
+	// (the answer was lost) changes nothing.
+	again := officer.push(batch...)
+	for _, r := range again.Results {
+		if r.Verdict != "duplicate" {
+			t.Fatalf("pushed again: %+v", r)
+		}
+	}
+	var devices []openapi.DeviceStatus
+	f.client.Get("/v1/sync/devices", leader).JSON(t, &devices)
+	for _, d := range devices {
+		if d.DeviceId.String() == officer.id && d.LastAppliedSeq != 3 {
+			t.Fatalf("device status: last applied %d, want 3", d.LastAppliedSeq)
 		}
 	}
 }

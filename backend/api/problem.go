@@ -30,6 +30,8 @@ var statusOf = map[derrors.Code]int{
 	derrors.ResyncRequired:       http.StatusGone,
 	derrors.UpgradeRequired:      http.StatusUpgradeRequired,
 	derrors.Unavailable:          http.StatusServiceUnavailable,
+	derrors.Contention:           http.StatusServiceUnavailable,
+	derrors.EntityConflict:       http.StatusConflict,
 	derrors.Internal:             http.StatusInternalServerError,
 	derrors.Gone:                 http.StatusGone,
 	derrors.Locked:               http.StatusLocked,

@@ -33,6 +33,8 @@ const (
 	ResyncRequired       Code = "resync_required"        // a sync cursor is older than the retention of deletions
 	UpgradeRequired      Code = "app_update_required"    // the app is too old for this operation
 	Unavailable          Code = "dependency_unavailable" // PostgreSQL or the object store is down
+	Contention           Code = "contention"             // a concurrent change got in the way (deadlock, serialization failure); nothing was written: retry
+	EntityConflict       Code = "entity_conflict"        // an entity with this id already exists with other content
 	Internal             Code = "internal"               // a bug or an unexpected failure; details only in the log
 
 	// Codes of resumable uploads (tus, /v1/evidence/uploads).
@@ -85,6 +87,13 @@ func Wrap(err error, code Code, message string) *Error {
 func Invalidf(field, format string, args ...any) *Error {
 	msg := fmt.Sprintf(format, args...)
 	return &Error{Code: Invalid, Message: msg, Fields: []FieldError{{Field: field, Message: msg}}}
+}
+
+// Transient reports whether an error with code c may succeed if tried again
+// unchanged: the database was unreachable or busy, or the deadline passed.
+// Any other code is permanent: the same request fails the same way.
+func (c Code) Transient() bool {
+	return c == Unavailable || c == Timeout || c == Contention
 }
 
 // CodeOf returns the Code of the first *Error in err's chain, Internal for

@@ -34,3 +34,16 @@ func TestWrap_Unwrap(t *testing.T) {
 		t.Fatal("Wrap lost its cause")
 	}
 }
+
+func TestCode_Transient(t *testing.T) {
+	for _, c := range []Code{Unavailable, Timeout, Contention} {
+		if !c.Transient() {
+			t.Errorf("%s is not transient", c)
+		}
+	}
+	for _, c := range []Code{Conflict, EntityConflict, Invalid, Forbidden, NotFound, Internal} {
+		if c.Transient() {
+			t.Errorf("%s is transient", c)
+		}
+	}
+}

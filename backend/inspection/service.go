@@ -87,6 +87,8 @@ type Filter struct {
 // Store persists records. Save and AddVersion also publish the record to
 // the sync feed (feed maps a scope to the state devices of that scope get).
 type Store interface {
+	// Create stores a new record; derrors.Conflict when its id is taken,
+	// without failing the transaction of ctx.
 	Create(ctx context.Context, st State, author, reason string, feed map[string]State) error
 	AddVersion(ctx context.Context, st State, base int, author, reason string, feed map[string]State) error
 	SetReview(ctx context.Context, st State, act ReviewAct, feed map[string]State) error

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
 
 	"github.com/whistle/whistle/backend/derrors"
 	wsync "github.com/whistle/whistle/sync"
@@ -35,7 +38,11 @@ func SyncHandlers(s *Service) map[string]wsync.Handler {
 			if r.ID != act.EntityID {
 				return wsync.Outcome{}, derrors.Invalidf("/id", "the record's id must be the mutation's entity_id")
 			}
-			st, err := s.Record(ctx, Actor{UserID: act.UserID, DeviceID: act.DeviceID}, r)
+			who := Actor{UserID: act.UserID, DeviceID: act.DeviceID}
+			st, err := s.Record(ctx, who, r)
+			if derrors.CodeOf(err) == derrors.Conflict {
+				return s.recordedBefore(ctx, who, r, err)
+			}
 			return outcome(st), err
 		},
 		MutationAmend: func(ctx context.Context, act wsync.Act) (wsync.Outcome, error) {
@@ -47,6 +54,80 @@ func SyncHandlers(s *Service) map[string]wsync.Handler {
 			return outcome(st), err
 		},
 	}
+}
+
+// recordedBefore answers an inspection.record@1 whose id is taken. The same
+// record sent again (recorded online first, then pushed from the phone) is
+// a duplicate: nothing changes. Another record under that id is refused
+// with derrors.EntityConflict, naming the fields that differ; both versions
+// stay for the team leader: the stored record, and the refused act in the
+// device's sync log with its args. taken is returned when no record has
+// the id (the conflict was another one).
+func (s *Service) recordedBefore(ctx context.Context, who Actor, r Record, taken error) (wsync.Outcome, error) {
+	vs, _, err := s.store.Versions(ctx, r.ID)
+	if err != nil {
+		return wsync.Outcome{}, err
+	}
+	if len(vs) == 0 {
+		return wsync.Outcome{}, taken
+	}
+	changes, err := Diff(asActed(vs[0].Record), asActed(r))
+	if err != nil {
+		return wsync.Outcome{}, err
+	}
+	var fields []derrors.FieldError
+	for _, c := range changes {
+		if c.From != nil || c.To != nil { // null and absent are the same
+			fields = append(fields, derrors.FieldError{Field: c.Field, Message: "differs from the record stored under this id"})
+		}
+	}
+	if len(fields) > 0 {
+		return wsync.Outcome{}, &derrors.Error{Code: derrors.EntityConflict, Fields: fields, Message: fmt.Sprintf(
+			"inspection %s was already recorded with other content (%s...): this act is kept, rejected, beside the stored record", r.ID, fields[0].Field)}
+	}
+	st, err := s.store.Get(ctx, r.ID)
+	if err != nil {
+		return wsync.Outcome{}, err
+	}
+	sc, err := s.org.Scope(ctx, who.UserID, s.now())
+	if err != nil {
+		return wsync.Outcome{}, err
+	}
+	out := wsync.Outcome{Duplicate: true}
+	if st, err := visible(sc, st); err == nil {
+		out.State = st
+	}
+	return out, nil
+}
+
+// asActed is r as the device recorded it, to compare two encodings of one
+// act: its times in UTC, without what the server computes (seizure
+// deadlines).
+func asActed(r Record) Record {
+	r.StartedAt.Wall = r.StartedAt.Wall.UTC()
+	if r.EndedAt != nil {
+		end := *r.EndedAt
+		end.Wall = end.Wall.UTC()
+		r.EndedAt = &end
+	}
+	r.Crew = slices.Clone(r.Crew)
+	for i := range r.Crew {
+		r.Crew[i].CheckedInAt = r.Crew[i].CheckedInAt.UTC()
+	}
+	r.Measures = slices.Clone(r.Measures)
+	for i, m := range r.Measures {
+		if m.Seizure != nil {
+			sz := *m.Seizure
+			sz.Deadline = time.Time{}
+			r.Measures[i].Seizure = &sz
+		}
+		if m.Summons != nil {
+			sm := *m.Summons
+			sm.At = sm.At.UTC()
+			r.Measures[i].Summons = &sm
+		}
+	}
+	return r
 }
 
 // decodeArgs decodes args strictly: an unknown field is a mistake to report,

@@ -201,7 +201,7 @@ func (db *DB) appendAudit(ctx context.Context, tx *gorm.DB, e audit.Entry) (audi
 // digests.
 func (s *AuditStore) Append(ctx context.Context, e audit.Entry) (audit.Entry, error) {
 	var out audit.Entry
-	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.begin(ctx, nil, func(ctx context.Context, tx *gorm.DB) error {
 		var err error
 		out, err = s.db.appendAudit(ctx, tx, e)
 		return err
@@ -294,7 +294,8 @@ func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, 
 // snapshot runs fn in a read-only REPEATABLE READ transaction, so that reads
 // spread over many pages see the trail as of one moment.
 func (s *AuditStore) snapshot(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.db.Gorm.WithContext(ctx).Transaction(fn, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	return s.db.begin(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		func(_ context.Context, tx *gorm.DB) error { return fn(tx) })
 }
 
 // Export writes every entry matching f, from f.After on and ignoring

@@ -62,9 +62,14 @@ func (s *InspectionStore) write(ctx context.Context, tx *gorm.DB, st inspection.
 		string(st.Assessment.Tier), string(st.Status), string(st.Review), textArray(st.Record.MatterCodes),
 		textArray(officerCodes(st.Record)), string(state), s.db.now()}
 	if create {
-		err = tx.Exec(`INSERT INTO inspections (id, team_code, street_code, version, act_at, received_at, recorded_by, device_id,
+		// A taken id is answered without an SQL error, which would abort
+		// the transaction: a sync push goes on to compare the two records.
+		res := tx.Exec(`INSERT INTO inspections (id, team_code, street_code, version, act_at, received_at, recorded_by, device_id,
 				tier, status, review, matter_codes, officer_codes, state, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)`, args...).Error
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?) ON CONFLICT (id) DO NOTHING`, args...)
+		if err = res.Error; err == nil && res.RowsAffected == 0 {
+			return derrors.New(derrors.Conflict, "inspection %s already exists", st.Record.ID)
+		}
 	} else {
 		err = tx.Exec(`UPDATE inspections SET team_code = ?, street_code = ?, version = ?, act_at = ?, received_at = ?,
 				recorded_by = ?, device_id = ?, tier = ?, status = ?, review = ?, matter_codes = ?, officer_codes = ?,
@@ -138,7 +143,8 @@ func (s *InspectionStore) withEvidence(ctx context.Context, tx *gorm.DB, st insp
 
 // Create stores a new record (version 1), with the evidence verified as of
 // its transaction, and links the evidence that arrived before it. It
-// returns derrors.Conflict when the id is taken.
+// returns derrors.Conflict when the id is taken, leaving the transaction
+// of ctx usable.
 func (s *InspectionStore) Create(ctx context.Context, st inspection.State, author, reason string, feed map[string]inspection.State) error {
 	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		st, feed, err := s.withEvidence(ctx, tx, st, feed)

@@ -6,11 +6,15 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -41,6 +45,9 @@ type DB struct {
 	// date rule they evaluate in SQL (never PostgreSQL's now()). Open sets
 	// the machine's clock; main and tests may replace it before use.
 	Clock clock.Clock
+	// TxAttempts is how many times a transaction the store opens is run
+	// when a concurrent transaction undid it (0: DefaultTxAttempts).
+	TxAttempts int
 }
 
 // now reads the database's clock, in UTC.
@@ -129,10 +136,17 @@ func Redact(dsn string) string {
 }
 
 // translate turns PostgreSQL and GORM errors into derrors codes; msg says what
-// was being done.
+// was being done. Failures that may pass if tried again get a transient code
+// (derrors.Code.Transient): a concurrent change (Contention), a lost or
+// refused connection (Unavailable), a deadline (Timeout). Translated errors
+// keep their cause, so a transaction can still tell what happened.
 func translate(err error, msg string) error {
 	if err == nil {
 		return nil
+	}
+	var de *derrors.Error
+	if errors.As(err, &de) {
+		return err // translated already, by a store method or a domain rule
 	}
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return derrors.Wrap(err, derrors.NotFound, msg+": not found")
@@ -142,20 +156,33 @@ func translate(err error, msg string) error {
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		switch pgErr.Code {
-		case "23505": // unique_violation
+		switch code := pgErr.Code; {
+		case code == "23505": // unique_violation
 			return derrors.Wrap(err, derrors.Conflict, msg+": already exists")
-		case "23503", "23514", "22P02", "23502": // foreign key, check, invalid text, not null
+		case code == "23503", code == "23514", code == "22P02", code == "23502": // foreign key, check, invalid text, not null
 			return derrors.Wrap(err, derrors.Invalid, msg+": "+pgErr.Message)
-		case "40001", "40P01": // serialization failure, deadlock
-			return derrors.Wrap(err, derrors.Conflict, msg+": concurrent change, retry")
-		case "57014": // query_canceled (statement timeout or cancelled context)
+		case contended(pgErr):
+			return derrors.Wrap(err, derrors.Contention, msg+": concurrent change, retry")
+		case code == "57014": // query_canceled (statement timeout or cancelled context)
 			return derrors.Wrap(err, derrors.Timeout, msg+": cancelled")
+		case strings.HasPrefix(code, "08"), code == "57P01", code == "57P02", code == "57P03", code == "53300":
+			// connection exception, shutdown, cannot connect now, too many connections
+			return derrors.Wrap(err, derrors.Unavailable, msg+": database unavailable")
 		}
+		return fmt.Errorf("%s: %w", msg, err)
 	}
 	var connErr *pgconn.ConnectError
-	if errors.As(err, &connErr) {
+	var netErr net.Error
+	if errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, sql.ErrConnDone) {
 		return derrors.Wrap(err, derrors.Unavailable, msg+": database unreachable")
 	}
 	return fmt.Errorf("%s: %w", msg, err)
+}
+
+// contended reports whether e is a failure caused by a concurrent
+// transaction, after which the whole transaction was undone and may be run
+// again: a serialization failure, a deadlock, or a lock not available.
+func contended(e *pgconn.PgError) bool {
+	return e.Code == "40001" || e.Code == "40P01" || e.Code == "55P03"
 }

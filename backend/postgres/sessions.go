@@ -136,7 +136,7 @@ func (s *SessionStore) RegisterDevice(ctx context.Context, d identity.Device) (i
 		Name:         d.Name,
 		RegisteredAt: d.RegisteredAt,
 	}
-	err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		if err := tx.Create(&r).Error; err != nil {
 			return err
 		}
@@ -171,7 +171,7 @@ func (s *SessionStore) RevokeDevice(ctx context.Context, id, reason string, now 
 		return identity.Device{}, translate(errNotFound, "revoke device")
 	}
 	var r deviceRow
-	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		res := tx.Raw(`UPDATE devices
 			SET revoked_at = COALESCE(revoked_at, @now),
 			    revoked_reason = CASE WHEN revoked_at IS NULL THEN @reason ELSE revoked_reason END
@@ -221,7 +221,7 @@ func (s *SessionStore) CreateFamily(ctx context.Context, f identity.Family, firs
 		return identity.Family{}, derrors.New(derrors.Invalid, "create session: user or device id is not a UUID")
 	}
 	r := familyRow{ID: uuid.New(), UserID: ids[0], DeviceID: dev, CreatedAt: f.CreatedAt}
-	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		if err := tx.Create(&r).Error; err != nil {
 			return err
 		}
@@ -282,7 +282,7 @@ func (f familyState) family() identity.Family {
 // It returns derrors.NotFound when no token has oldHash.
 func (s *SessionStore) RotateRefresh(ctx context.Context, oldHash []byte, next identity.RefreshToken, now time.Time) (identity.Rotation, error) {
 	var rot identity.Rotation
-	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		var ref struct{ FamilyID uuid.UUID }
 		if err := tx.Model(&refreshRow{}).Select("family_id").Where("token_hash = ?", oldHash).Take(&ref).Error; err != nil {
 			return err
@@ -357,7 +357,7 @@ func (s *SessionStore) RevokeFamily(ctx context.Context, id, reason string, now 
 	if !ok {
 		return translate(errNotFound, "revoke session")
 	}
-	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&familyRow{}).Where("id = ?", ids[0]).Count(&n).Error; err != nil {
 			return err
@@ -382,7 +382,7 @@ func (s *SessionStore) DisableUser(ctx context.Context, userID string, now time.
 		return identity.User{}, translate(errNotFound, "disable user")
 	}
 	var r userRow
-	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		res := tx.Raw(`UPDATE users SET disabled_at = COALESCE(disabled_at, ?) WHERE id = ? RETURNING *`, now, ids[0]).Scan(&r)
 		if res.Error != nil {
 			return res.Error

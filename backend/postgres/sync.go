@@ -23,7 +23,8 @@ type SyncStore struct{ db *DB }
 // NewSyncStore returns a SyncStore over db.
 func NewSyncStore(db *DB) *SyncStore { return &SyncStore{db: db} }
 
-// InTx runs fn in a transaction carried by its ctx (a savepoint when nested).
+// InTx runs fn in a transaction carried by its ctx: DB.InTx, a savepoint
+// when nested, run again when a concurrent transaction undid it.
 func (s *SyncStore) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	return translate(s.db.InTx(ctx, fn), "sync transaction")
 }
@@ -79,10 +80,10 @@ func (s *SyncStore) Record(ctx context.Context, deviceID string, m wsync.Mutatio
 		return err
 	}
 	tx := s.db.conn(ctx)
-	err = tx.Exec(`INSERT INTO sync_mutations (device_id, seq, name, entity_id, args, clock_wall, clock_since_boot_ms,
+	err = tx.Exec(`INSERT INTO sync_mutations (device_id, seq, name, entity_id, args, clock_wall, clock_wall_text, clock_since_boot_ms,
 			signature, payload_hash, verdict, result, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)`,
-		deviceID, m.Seq, m.Name, m.EntityID, []byte(m.Args), m.Clock.Wall, m.Clock.SinceBootMS, m.Signature, hash,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)`,
+		deviceID, m.Seq, m.Name, m.EntityID, []byte(m.Args), m.Clock.Wall.Time(), m.Clock.Wall.String(), m.Clock.SinceBootMS, m.Signature, hash,
 		string(res.Verdict), string(result), at).Error
 	if err != nil {
 		return translate(err, "record mutation")
@@ -100,7 +101,7 @@ func (s *SyncStore) Pull(ctx context.Context, deviceID string, cursors map[strin
 		scopes = append(scopes, sc)
 	}
 	slices.Sort(scopes)
-	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.begin(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(ctx context.Context, tx *gorm.DB) error {
 		var last []int64
 		if err := tx.Raw(`SELECT last_seq FROM device_sync WHERE device_id = ?`, deviceID).Scan(&last).Error; err != nil {
 			return err
@@ -145,7 +146,7 @@ func (s *SyncStore) Pull(ctx context.Context, deviceID string, cursors map[strin
 			snap.Scopes[scope] = sc
 		}
 		return nil
-	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	})
 	if err != nil {
 		return wsync.Snapshot{}, translate(err, "pull")
 	}

@@ -82,7 +82,7 @@ func (s *syncBench) inspections(b *testing.B, n int) []wsync.Mutation {
 			b.Fatal(err)
 		}
 		m := wsync.Mutation{Seq: int64(i + 1), EntityID: r.ID, Name: inspection.MutationRecord, Args: args,
-			Clock: wsync.Clock{Wall: at.Add(20 * time.Minute).UTC(), SinceBootMS: 8_400_000 + int64(i)*60_000}}
+			Clock: wsync.Clock{Wall: wsync.WallAt(at.Add(20 * time.Minute)), SinceBootMS: 8_400_000 + int64(i)*60_000}}
 		out[i] = wsync.Sign(s.key, s.deviceID, m)
 	}
 	return out

@@ -82,9 +82,7 @@ func (c *Client) Record(name, entityID string, args any) (wsync.Mutation, error)
 		EntityID: entityID,
 		Name:     name,
 		Args:     raw,
-		// The server keeps microseconds: a signature over nanoseconds
-		// could not be checked again from the stored act.
-		Clock: wsync.Clock{Wall: now.UTC().Truncate(time.Microsecond), SinceBootMS: c.opts.SinceBoot().Milliseconds()},
+		Clock:    wsync.Clock{Wall: wsync.WallAt(now), SinceBootMS: c.opts.SinceBoot().Milliseconds()},
 	}
 	m = wsync.Sign(c.key, c.id.DeviceID, m)
 	b, err := json.Marshal(pending{Mutation: m, RecordedAt: now.UTC()})
