@@ -996,16 +996,19 @@ type DeviceStatus struct {
 	DeviceId    openapi_types.UUID `json:"device_id"`
 
 	// Flagged Acts of this device awaiting the team leader's review.
-	Flagged        int                `json:"flagged"`
-	LastAppliedSeq int64              `json:"last_applied_seq"`
-	LastPullAt     *time.Time         `json:"last_pull_at,omitempty"`
-	LastPushAt     *time.Time         `json:"last_push_at,omitempty"`
-	Name           string             `json:"name"`
-	OldestUnsentAt *time.Time         `json:"oldest_unsent_at,omitempty"`
-	QueueDepth     *int               `json:"queue_depth,omitempty"`
-	RevokedAt      *time.Time         `json:"revoked_at,omitempty"`
-	UserId         openapi_types.UUID `json:"user_id"`
-	Username       string             `json:"username"`
+	Flagged        int        `json:"flagged"`
+	LastAppliedSeq int64      `json:"last_applied_seq"`
+	LastPullAt     *time.Time `json:"last_pull_at,omitempty"`
+	LastPushAt     *time.Time `json:"last_push_at,omitempty"`
+	Name           string     `json:"name"`
+	OldestUnsentAt *time.Time `json:"oldest_unsent_at,omitempty"`
+	QueueDepth     *int       `json:"queue_depth,omitempty"`
+
+	// Rejected Acts of this device the server refused for good (verdict `rejected`); each is kept in the server's sync log with its args and problem, beside what the server holds.
+	Rejected  int                `json:"rejected"`
+	RevokedAt *time.Time         `json:"revoked_at,omitempty"`
+	UserId    openapi_types.UUID `json:"user_id"`
+	Username  string             `json:"username"`
 }
 
 // DeviceTime defines model for DeviceTime.

@@ -224,5 +224,6 @@ type DeviceStatus struct {
 	OldestUnsentAt *time.Time `json:"oldest_unsent_at,omitempty"`
 	ClockSkewMS    *int64     `json:"clock_skew_ms,omitempty"`
 	AppVersion     string     `json:"app_version"`
-	Flagged        int        `json:"flagged"` // acts awaiting the team leader's review
+	Flagged        int        `json:"flagged"`  // acts awaiting the team leader's review
+	Rejected       int        `json:"rejected"` // acts refused for good, kept with their args and problem in the sync log
 }

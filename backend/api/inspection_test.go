@@ -500,9 +500,17 @@ func TestInspection_SyncAfterOnline(t *testing.T) {
 	}
 	var devices []openapi.DeviceStatus
 	f.client.Get("/v1/sync/devices", leader).JSON(t, &devices)
+	seen := false
 	for _, d := range devices {
-		if d.DeviceId.String() == officer.id && d.LastAppliedSeq != 3 {
-			t.Fatalf("device status: last applied %d, want 3", d.LastAppliedSeq)
+		if d.DeviceId.String() != officer.id {
+			continue
 		}
+		seen = true
+		if d.LastAppliedSeq != 3 || d.Rejected != 1 {
+			t.Fatalf("device status: last applied %d, %d rejected; want 3 and 1", d.LastAppliedSeq, d.Rejected)
+		}
+	}
+	if !seen {
+		t.Fatal("the team leader does not see the device")
 	}
 }

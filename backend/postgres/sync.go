@@ -299,13 +299,14 @@ func (s *SyncStore) DeviceStatuses(ctx context.Context, street string) ([]wsync.
 		LastSeq                                           int64
 		QueueDepth                                        *int
 		ClockSkewMS                                       *int64
-		Flagged                                           int
+		Flagged, Rejected                                 int
 	}
 	err := s.db.Gorm.WithContext(ctx).Raw(`
 		SELECT d.id::text AS device_id, u.id::text AS user_id, u.username, d.name, d.revoked_at,
 		       ds.last_push_at, ds.last_pull_at, COALESCE(ds.last_seq, 0) AS last_seq, ds.queue_depth, ds.oldest_unsent_at,
 		       ds.clock_skew_ms, COALESCE(ds.app_version, '') AS app_version,
-		       (SELECT count(*) FROM inspections i WHERE i.device_id = d.id AND i.review = 'pending') AS flagged
+		       (SELECT count(*) FROM inspections i WHERE i.device_id = d.id AND i.review = 'pending') AS flagged,
+		       (SELECT count(*) FROM sync_mutations sm WHERE sm.device_id = d.id AND sm.verdict = 'rejected') AS rejected
 		FROM devices d JOIN users u ON u.id = d.user_id
 		LEFT JOIN device_sync ds ON ds.device_id = d.id
 		LEFT JOIN user_scopes sc ON sc.user_id = u.id
@@ -320,7 +321,7 @@ func (s *SyncStore) DeviceStatuses(ctx context.Context, street string) ([]wsync.
 	for i, r := range rows {
 		out[i] = wsync.DeviceStatus{DeviceID: r.DeviceID, UserID: r.UserID, Username: r.Username, Name: r.Name, RevokedAt: r.RevokedAt,
 			LastPushAt: r.LastPushAt, LastPullAt: r.LastPullAt, LastAppliedSeq: r.LastSeq, QueueDepth: r.QueueDepth,
-			OldestUnsentAt: r.OldestUnsentAt, ClockSkewMS: r.ClockSkewMS, AppVersion: r.AppVersion, Flagged: r.Flagged}
+			OldestUnsentAt: r.OldestUnsentAt, ClockSkewMS: r.ClockSkewMS, AppVersion: r.AppVersion, Flagged: r.Flagged, Rejected: r.Rejected}
 	}
 	return out, nil
 }
