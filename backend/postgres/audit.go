@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"io"
 	"time"
 
@@ -207,19 +206,11 @@ func (s *AuditStore) Append(ctx context.Context, e audit.Entry) (audit.Entry, er
 		return err
 	})
 	if err != nil {
-		return audit.Entry{}, translateOnce(err, "append audit entry")
+		return audit.Entry{}, translate(err, "append audit entry")
 	}
 	return out, nil
 }
 
-// translateOnce translates err unless a helper already did.
-func translateOnce(err error, msg string) error {
-	var de *derrors.Error
-	if errors.As(err, &de) {
-		return err
-	}
-	return translate(err, msg)
-}
 
 // auditWhere applies the filter's conditions, including the cursor, to q.
 func auditWhere(q *gorm.DB, f audit.Filter) (*gorm.DB, error) {
@@ -325,7 +316,7 @@ func (s *AuditStore) Export(ctx context.Context, f audit.Filter, w io.Writer) er
 			f.After = rows[len(rows)-1].ID
 		}
 	})
-	return translateOnce(err, "export audit trail")
+	return translate(err, "export audit trail")
 }
 
 // Verify recomputes chain ("" for every chain, in chain order) from its first
@@ -383,7 +374,7 @@ func (s *AuditStore) Verify(ctx context.Context, chain string) ([]audit.Head, *a
 		return nil
 	})
 	if err != nil {
-		return nil, nil, translateOnce(err, "verify audit trail")
+		return nil, nil, translate(err, "verify audit trail")
 	}
 	return heads, brk, nil
 }

@@ -216,7 +216,7 @@ func (s *EvidenceStore) CreateUpload(ctx context.Context, e evidence.Evidence, u
 		return s.db.appendCustody(ctx, tx, e, c)
 	})
 	if err != nil {
-		return evidence.Evidence{}, translateOnce(err, "create evidence")
+		return evidence.Evidence{}, translate(err, "create evidence")
 	}
 	e.Status, e.CreatedAt, e.CapturedAt = evidence.StatusUploading, e.CreatedAt.UTC(), e.CapturedAt.UTC()
 	return e, nil
@@ -417,7 +417,7 @@ func (s *EvidenceStore) SaveProgress(ctx context.Context, id, token string, p ev
 			EntityID: e.ID, AfterDigest: digest})
 		return err
 	})
-	return translateOnce(err, "save upload progress")
+	return translate(err, "save upload progress")
 }
 
 func nonNil[T any](s []T) []T {
@@ -481,7 +481,7 @@ func (s *EvidenceStore) Finish(ctx context.Context, id, token string, o evidence
 		return s.db.appendCustody(ctx, tx, out, c)
 	})
 	if err != nil {
-		return evidence.Evidence{}, translateOnce(err, "finish upload")
+		return evidence.Evidence{}, translate(err, "finish upload")
 	}
 	return out, nil
 }
@@ -522,7 +522,7 @@ func (s *EvidenceStore) Terminate(ctx context.Context, id string, c evidence.Cus
 		return s.db.appendCustody(ctx, tx, e, c)
 	})
 	if err != nil {
-		return evidence.Evidence{}, translateOnce(err, "terminate upload")
+		return evidence.Evidence{}, translate(err, "terminate upload")
 	}
 	return out, nil
 }
@@ -547,7 +547,7 @@ func (s *EvidenceStore) RecordAccess(ctx context.Context, id string, a evidence.
 		}
 		return s.db.appendCustody(ctx, tx, e, c)
 	})
-	return translateOnce(err, "record evidence access")
+	return translate(err, "record evidence access")
 }
 
 type custodyRow struct {
@@ -607,7 +607,7 @@ func (s *EvidenceStore) SetThumbnail(ctx context.Context, id, state, key string,
 		}
 		return s.db.appendCustody(ctx, tx, e, c)
 	})
-	return translateOnce(err, "set thumbnail")
+	return translate(err, "set thumbnail")
 }
 
 // PendingThumbnails lists up to limit verified items whose thumbnail is
@@ -674,7 +674,7 @@ func (s *EvidenceStore) LinkRecord(ctx context.Context, recordClientID string) (
 		n = len(es)
 		return nil
 	})
-	return n, translateOnce(err, "link evidence")
+	return n, translate(err, "link evidence")
 }
 
 // Orphans lists the finished items whose record has not arrived and that
@@ -703,7 +703,7 @@ func (s *EvidenceStore) Serialize(ctx context.Context, recordClientID, clientID 
 		}
 		return fn(ctx)
 	})
-	return translateOnce(err, "verify evidence")
+	return translate(err, "verify evidence")
 }
 
 // lockEvidenceOf takes, until the end of tx, the locks that order the
