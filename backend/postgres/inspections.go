@@ -417,9 +417,8 @@ func (s *InspectionStore) Block(ctx context.Context, id string) (inspection.Bloc
 		Street                                *string
 	}
 	err := g.Raw(`SELECT b.id::text AS id, b.doc_type, b.prefix, b.first, b.last, b.issued_at, u.id::text AS user_id, u.username,
-			(SELECT st.code FROM user_scopes sc JOIN team_memberships m ON m.officer_id = sc.officer_id
-			   JOIN teams t ON t.id = m.team_id JOIN streets st ON st.id = t.street_id
-			  WHERE sc.user_id = u.id AND m.valid_from <= @now AND (m.valid_to IS NULL OR m.valid_to > @now) LIMIT 1) AS street
+			(SELECT st.code FROM user_scopes sc JOIN teams t ON t.id = officer_team_at(sc.officer_id, @now)
+			   JOIN streets st ON st.id = t.street_id WHERE sc.user_id = u.id) AS street
 		FROM number_blocks b JOIN devices d ON d.id = b.device_id JOIN users u ON u.id = d.user_id WHERE b.id = @id`, sql.Named("now", s.db.now()), sql.Named("id", id)).Scan(&rows).Error
 	if err != nil {
 		return inspection.BlockReport{}, "", "", translate(err, "load number block")

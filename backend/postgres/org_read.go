@@ -26,16 +26,15 @@ func (s *OrgStore) Scope(ctx context.Context, userID string, at time.Time) (org.
 	}
 	err = s.db.conn(ctx).Raw(`
 		SELECT u.role, o.code AS officer_code, st.code AS street_code, d.code AS department_code, c.code AS community_code,
-		       (SELECT ts.code FROM team_memberships m JOIN teams t ON t.id = m.team_id JOIN streets ts ON ts.id = t.street_id
-		         WHERE m.officer_id = o.id AND m.valid_from <= ? AND (m.valid_to IS NULL OR m.valid_to > ?)
-		         ORDER BY m.valid_from DESC LIMIT 1) AS team_street_code
+		       (SELECT ts.code FROM teams t JOIN streets ts ON ts.id = t.street_id
+		         WHERE t.id = officer_team_at(o.id, ?)) AS team_street_code
 		FROM users u
 		LEFT JOIN user_scopes sc ON sc.user_id = u.id
 		LEFT JOIN officers o ON o.id = sc.officer_id
 		LEFT JOIN streets st ON st.id = sc.street_id
 		LEFT JOIN departments d ON d.id = sc.department_id
 		LEFT JOIN communities c ON c.id = sc.community_id
-		WHERE u.id = ?`, at, at, uid).Scan(&row).Error
+		WHERE u.id = ?`, at, uid).Scan(&row).Error
 	if err != nil {
 		return org.Scope{}, translate(err, "load scope")
 	}
@@ -305,8 +304,8 @@ func (s *OrgStore) Roster(ctx context.Context, teamCode string, t time.Time) (or
 			o.auxiliary_role AS aux_role, o.phone, o.auxiliary, m.position
 		FROM team_memberships m JOIN teams t ON t.id = m.team_id JOIN officers o ON o.id = m.officer_id
 		JOIN departments d ON d.id = o.department_id
-		WHERE t.code = ? AND m.valid_from <= ? AND (m.valid_to IS NULL OR m.valid_to > ?)
-		ORDER BY d.kind DESC, d.code, o.code`, teamCode, t, t).Scan(&rows).Error
+		WHERE t.code = ? AND m.team_id = officer_team_at(o.id, ?)
+		ORDER BY d.kind DESC, d.code, o.code`, teamCode, t).Scan(&rows).Error
 	if err != nil {
 		return org.Roster{}, translate(err, "load roster")
 	}

@@ -311,8 +311,8 @@ func (s *SyncStore) DeviceStatuses(ctx context.Context, street string) ([]wsync.
 		LEFT JOIN device_sync ds ON ds.device_id = d.id
 		LEFT JOIN user_scopes sc ON sc.user_id = u.id
 		WHERE @street = '' OR EXISTS (
-			SELECT 1 FROM team_memberships m JOIN teams t ON t.id = m.team_id JOIN streets st ON st.id = t.street_id
-			WHERE m.officer_id = sc.officer_id AND st.code = @street AND m.valid_from <= @now AND (m.valid_to IS NULL OR m.valid_to > @now))
+			SELECT 1 FROM teams t JOIN streets st ON st.id = t.street_id
+			WHERE t.id = officer_team_at(sc.officer_id, @now) AND st.code = @street)
 		ORDER BY u.username, d.registered_at`, sql.Named("street", street), sql.Named("now", s.db.now())).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "list device status")
