@@ -211,7 +211,6 @@ func (s *AuditStore) Append(ctx context.Context, e audit.Entry) (audit.Entry, er
 	return out, nil
 }
 
-
 // auditWhere applies the filter's conditions, including the cursor, to q.
 func auditWhere(q *gorm.DB, f audit.Filter) (*gorm.DB, error) {
 	if f.Chain != "" {

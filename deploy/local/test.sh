@@ -4,7 +4,7 @@
 # everything down, even when the tests fail or the run is interrupted.
 # Extra arguments go to `go test` (default: -race -count=1 ./...).
 #
-# With no arguments, it first checks what a reviewer would: go vet,
+# With no arguments, it first checks what a reviewer would: gofmt, go vet,
 # staticcheck (pinned in go.mod as a tool), that go mod tidy changes nothing
 # and that the generated code is current; then the suite runs twice: once
 # on today's clock (with the race detector), and once more with the whole suite's clock moved forward
@@ -15,6 +15,9 @@ cd "$(dirname "$0")/../.."
 . deploy/local/stack.sh
 
 if [ $# -eq 0 ]; then
+  say "gofmt -l ."
+  unformatted=$(gofmt -l backend sync media openapi)
+  [ -z "$unformatted" ] || die "not gofmt-formatted (run gofmt -w): $unformatted"
   say "go vet ./..."
   go vet ./...
   say "staticcheck ./..."
