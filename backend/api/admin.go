@@ -32,7 +32,7 @@ type importRejected struct {
 
 func (e importRejected) Error() string                  { return e.err.Error() }
 func (e importRejected) Unwrap() error                  { return e.err }
-func (e importRejected) extendProblem(p map[string]any) { p["report"] = e.report }
+func (e importRejected) extendProblem(p map[string]any) { p["report"] = importReportOut(e.report) }
 
 // ImportDataset imports organization data from JSON or CSV, whole or not at all.
 func (s *server) ImportDataset(ctx context.Context, req openapi.ImportDatasetRequestObject) (openapi.ImportDatasetResponseObject, error) {
@@ -42,10 +42,7 @@ func (s *server) ImportDataset(ctx context.Context, req openapi.ImportDatasetReq
 	var ds org.Dataset
 	switch {
 	case req.JSONBody != nil:
-		var err error
-		if ds, err = recode[org.Dataset](req.JSONBody); err != nil {
-			return nil, err
-		}
+		ds = datasetIn(*req.JSONBody)
 	case req.Body != nil:
 		if req.Params.Section == nil {
 			// The contract's 422 of an import is an ImportProblem: it carries the report.
@@ -75,8 +72,7 @@ func (s *server) ImportDataset(ctx context.Context, req openapi.ImportDatasetReq
 	if !rep.Applied {
 		return nil, rejected(rep)
 	}
-	out, err := recode[openapi.ImportReport](rep)
-	return openapi.ImportDataset200JSONResponse(out), err
+	return openapi.ImportDataset200JSONResponse(importReportOut(rep)), nil
 }
 
 func rejected(rep org.Report) error {
@@ -94,10 +90,7 @@ func (s *server) CreateCertificate(ctx context.Context, req openapi.CreateCertif
 	if err := s.admin(ctx); err != nil {
 		return nil, err
 	}
-	c, err := recode[org.Certificate](req.Body)
-	if err != nil {
-		return nil, err
-	}
+	c := certificateIn(*req.Body)
 	rep, err := org.Import(ctx, s.org, s.passwords, org.Dataset{Certificates: []org.Certificate{c}})
 	if err != nil {
 		return nil, err
@@ -109,8 +102,7 @@ func (s *server) CreateCertificate(ctx context.Context, req openapi.CreateCertif
 	if err != nil {
 		return nil, err
 	}
-	out, err := recode[openapi.Certificate](stored)
-	return openapi.CreateCertificate201JSONResponse(out), err
+	return openapi.CreateCertificate201JSONResponse(certificateOut(stored)), nil
 }
 
 // SetCertificateStatus suspends, revokes or reinstates a certificate.
@@ -123,8 +115,7 @@ func (s *server) SetCertificateStatus(ctx context.Context, req openapi.SetCertif
 	if err != nil {
 		return nil, err
 	}
-	out, err := recode[openapi.Certificate](c)
-	return openapi.SetCertificateStatus200JSONResponse(out), err
+	return openapi.SetCertificateStatus200JSONResponse(certificateOut(c)), nil
 }
 
 // AddMatterVersion adds a matter or its next version.
@@ -132,16 +123,11 @@ func (s *server) AddMatterVersion(ctx context.Context, req openapi.AddMatterVers
 	if err := s.admin(ctx); err != nil {
 		return nil, err
 	}
-	m, err := recode[org.Matter](req.Body)
+	got, err := s.org.AddMatterVersion(ctx, matterIn(*req.Body))
 	if err != nil {
 		return nil, err
 	}
-	got, err := s.org.AddMatterVersion(ctx, m)
-	if err != nil {
-		return nil, err
-	}
-	out, err := recode[openapi.Matter](got)
-	return openapi.AddMatterVersion201JSONResponse(out), err
+	return openapi.AddMatterVersion201JSONResponse(matterOut(got)), nil
 }
 
 // SetPolicy sets a department's procedure policy from a moment on.
@@ -149,10 +135,7 @@ func (s *server) SetPolicy(ctx context.Context, req openapi.SetPolicyRequestObje
 	if err := s.admin(ctx); err != nil {
 		return nil, err
 	}
-	p, err := recode[org.Policy](req.Body)
-	if err != nil {
-		return nil, err
-	}
+	p := policyIn(*req.Body)
 	p.Policy.Department = p.DepartmentCode
 	// Acts already judged keep the policy they were judged under: a change
 	// takes effect from now on, never in the past.
@@ -166,6 +149,5 @@ func (s *server) SetPolicy(ctx context.Context, req openapi.SetPolicyRequestObje
 	if err := rep.Err(); err != nil {
 		return nil, err
 	}
-	out, err := recode[openapi.Policy](p)
-	return openapi.SetPolicy201JSONResponse(out), err
+	return openapi.SetPolicy201JSONResponse(policyOut(p)), nil
 }

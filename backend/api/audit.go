@@ -47,13 +47,6 @@ func auditFilter(chain, entityType, entityID *string, actor *uuid.UUID, action *
 	return f
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 // QueryAudit returns one page of the trail; administrators only.
 func (s *server) QueryAudit(ctx context.Context, req openapi.QueryAuditRequestObject) (openapi.QueryAuditResponseObject, error) {
 	if err := s.admin(ctx); err != nil {
@@ -73,9 +66,7 @@ func (s *server) QueryAudit(ctx context.Context, req openapi.QueryAuditRequestOb
 	}
 	out := openapi.QueryAudit200JSONResponse{Entries: make([]openapi.AuditEntry, len(entries))}
 	for i, e := range entries {
-		if out.Entries[i], err = recode[openapi.AuditEntry](e); err != nil {
-			return nil, err
-		}
+		out.Entries[i] = auditEntryOut(e)
 	}
 	if next != 0 {
 		out.Next = &next
@@ -113,18 +104,12 @@ func (s *server) VerifyAudit(ctx context.Context, req openapi.VerifyAuditRequest
 		return nil, err
 	}
 	out := openapi.VerifyAudit200JSONResponse{Ok: brk == nil}
-	if out.Heads, err = recode[[]openapi.AuditHead](heads); err != nil {
-		return nil, err
-	}
+	out.Heads = convertAll(heads, auditHeadOut)
 	if out.Heads == nil {
 		out.Heads = []openapi.AuditHead{}
 	}
 	if brk != nil {
-		b, err := recode[openapi.AuditBreak](brk)
-		if err != nil {
-			return nil, err
-		}
-		out.Break = &b
+		out.Break = ptr(auditBreakOut(*brk))
 	}
 	return out, nil
 }
@@ -141,11 +126,11 @@ func (s *server) AnchorAudit(ctx context.Context, _ openapi.AnchorAuditRequestOb
 	if brk != nil {
 		return nil, errBrokenChain(brk)
 	}
-	out, err := recode[[]openapi.AuditAnchor](anchors)
+	out := convertAll(anchors, auditAnchorOut)
 	if out == nil {
 		out = []openapi.AuditAnchor{}
 	}
-	return openapi.AnchorAudit201JSONResponse(out), err
+	return openapi.AnchorAudit201JSONResponse(out), nil
 }
 
 // errBrokenChain refuses to certify a broken history.

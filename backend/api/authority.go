@@ -75,10 +75,5 @@ func (s *server) DecideAuthority(ctx context.Context, req openapi.DecideAuthorit
 		in.Policies[code] = p.Policy
 	}
 	d := authority.Decide(in)
-	out, err := recode[openapi.Decision](d)
-	if err != nil {
-		return nil, err
-	}
-	out.Matter, err = recode[openapi.Matter](matter)
-	return openapi.DecideAuthority200JSONResponse(out), err
+	return openapi.DecideAuthority200JSONResponse(decisionOut(d, matter)), nil
 }

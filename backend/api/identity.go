@@ -91,13 +91,6 @@ func (s *server) GetMe(ctx context.Context, _ openapi.GetMeRequestObject) (opena
 		DepartmentCode: optional(sc.DepartmentCode), CommunityCode: optional(sc.CommunityCode)}, nil
 }
 
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 func deviceToAPI(d identity.Device) (openapi.Device, error) {
 	id, err := uuid.Parse(d.ID)
 	if err != nil {

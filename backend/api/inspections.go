@@ -22,36 +22,17 @@ func (s *server) actor(ctx context.Context) (inspection.Actor, error) {
 	return inspection.Actor{UserID: c.user.ID, DeviceID: c.claims.DeviceID}, nil
 }
 
-func inspectionToAPI(st inspection.State) (openapi.Inspection, error) {
-	return recode[openapi.Inspection](st)
-}
-
-func inspectionsToAPI(list []inspection.State) ([]openapi.Inspection, error) {
-	out := make([]openapi.Inspection, len(list))
-	for i, st := range list {
-		var err error
-		if out[i], err = inspectionToAPI(st); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
 // RecordInspection records an inspection online.
 func (s *server) RecordInspection(ctx context.Context, req openapi.RecordInspectionRequestObject) (openapi.RecordInspectionResponseObject, error) {
 	who, err := s.actor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, err := recode[inspection.Record](req.Body)
+	st, err := s.inspections.Service.Record(ctx, who, recordIn(*req.Body))
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.inspections.Service.Record(ctx, who, r)
-	if err != nil {
-		return nil, err
-	}
-	out, err := inspectionToAPI(st)
+	out, err := inspectionOut(st)
 	return openapi.RecordInspection201JSONResponse(out), err
 }
 
@@ -82,7 +63,7 @@ func (s *server) ListInspections(ctx context.Context, req openapi.ListInspection
 	if err != nil {
 		return nil, err
 	}
-	out, err := inspectionsToAPI(list)
+	out, err := inspectionsOut(list)
 	return openapi.ListInspections200JSONResponse(out), err
 }
 
@@ -103,7 +84,7 @@ func (s *server) ReviewQueue(ctx context.Context, _ openapi.ReviewQueueRequestOb
 	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
 		list[i], list[j] = list[j], list[i]
 	}
-	out, err := inspectionsToAPI(list)
+	out, err := inspectionsOut(list)
 	return openapi.ReviewQueue200JSONResponse(out), err
 }
 
@@ -117,7 +98,7 @@ func (s *server) GetInspection(ctx context.Context, req openapi.GetInspectionReq
 	if err != nil {
 		return nil, err
 	}
-	out, err := inspectionToAPI(st)
+	out, err := inspectionOut(st)
 	return openapi.GetInspection200JSONResponse(out), err
 }
 
@@ -127,15 +108,12 @@ func (s *server) AmendInspection(ctx context.Context, req openapi.AmendInspectio
 	if err != nil {
 		return nil, err
 	}
-	a, err := recode[inspection.AmendArgs](req.Body)
-	if err != nil {
-		return nil, err
-	}
+	a := amendmentIn(*req.Body)
 	st, err := s.inspections.Service.Amend(ctx, who, req.Id.String(), a.BaseVersion, a.Reason, a.Record)
 	if err != nil {
 		return nil, err
 	}
-	out, err := inspectionToAPI(st)
+	out, err := inspectionOut(st)
 	return openapi.AmendInspection200JSONResponse(out), err
 }
 
@@ -153,7 +131,7 @@ func (s *server) ReviewInspection(ctx context.Context, req openapi.ReviewInspect
 	if err != nil {
 		return nil, err
 	}
-	out, err := inspectionToAPI(st)
+	out, err := inspectionOut(st)
 	return openapi.ReviewInspection200JSONResponse(out), err
 }
 
@@ -167,10 +145,7 @@ func (s *server) InspectionHistory(ctx context.Context, req openapi.InspectionHi
 	if err != nil {
 		return nil, err
 	}
-	out, err := recode[openapi.InspectionHistory](struct {
-		Versions []inspection.Version   `json:"versions"`
-		Reviews  []inspection.ReviewAct `json:"reviews"`
-	}{versions, reviews})
+	out, err := historyOut(versions, reviews)
 	return openapi.InspectionHistory200JSONResponse(out), err
 }
 
@@ -204,8 +179,7 @@ func (s *server) InspectionDiff(ctx context.Context, req openapi.InspectionDiffR
 	if err != nil {
 		return nil, err
 	}
-	out, err := recode[[]openapi.FieldChange](changes)
-	return openapi.InspectionDiff200JSONResponse(out), err
+	return openapi.InspectionDiff200JSONResponse(convertAll(changes, fieldChangeOut)), nil
 }
 
 // IssueNumberBlock gives the caller's device a block of document numbers.
@@ -218,7 +192,7 @@ func (s *server) IssueNumberBlock(ctx context.Context, req openapi.IssueNumberBl
 	if err != nil {
 		return nil, err
 	}
-	out, err := recode[openapi.NumberBlock](b)
+	out, err := numberBlockOut(b)
 	return openapi.IssueNumberBlock201JSONResponse(out), err
 }
 
@@ -232,7 +206,7 @@ func (s *server) NumberBlockReport(ctx context.Context, req openapi.NumberBlockR
 	if err != nil {
 		return nil, err
 	}
-	out, err := recode[openapi.NumberBlockReport](rep)
+	out, err := blockReportOut(rep)
 	return openapi.NumberBlockReport200JSONResponse(out), err
 }
 
@@ -246,6 +220,6 @@ func (s *server) VoidNumbers(ctx context.Context, req openapi.VoidNumbersRequest
 	if err != nil {
 		return nil, err
 	}
-	out, err := recode[openapi.NumberBlockReport](rep)
+	out, err := blockReportOut(rep)
 	return openapi.VoidNumbers200JSONResponse(out), err
 }

@@ -58,8 +58,7 @@ func (s *server) ListStreets(ctx context.Context, _ openapi.ListStreetsRequestOb
 	if err != nil {
 		return nil, err
 	}
-	out, err := recode[[]openapi.Street](streets)
-	return openapi.ListStreets200JSONResponse(out), err
+	return openapi.ListStreets200JSONResponse(convertAll(streets, streetOut)), nil
 }
 
 // ListDepartments lists the departments.
@@ -71,8 +70,7 @@ func (s *server) ListDepartments(ctx context.Context, _ openapi.ListDepartmentsR
 	if err != nil {
 		return nil, err
 	}
-	out, err := recode[[]openapi.Department](ds)
-	return openapi.ListDepartments200JSONResponse(out), err
+	return openapi.ListDepartments200JSONResponse(convertAll(ds, departmentOut)), nil
 }
 
 // ListMatters lists the catalogue in force at a moment.
@@ -88,8 +86,7 @@ func (s *server) ListMatters(ctx context.Context, req openapi.ListMattersRequest
 	if err != nil {
 		return nil, err
 	}
-	out, err := recode[[]openapi.Matter](ms)
-	return openapi.ListMatters200JSONResponse(out), err
+	return openapi.ListMatters200JSONResponse(convertAll(ms, matterOut)), nil
 }
 
 // GetMatter returns every version of a matter.
@@ -101,8 +98,7 @@ func (s *server) GetMatter(ctx context.Context, req openapi.GetMatterRequestObje
 	if err != nil {
 		return nil, err
 	}
-	out, err := recode[[]openapi.Matter](ms)
-	return openapi.GetMatter200JSONResponse(out), err
+	return openapi.GetMatter200JSONResponse(convertAll(ms, matterOut)), nil
 }
 
 // ListPolicies lists the policies in force at a moment.
@@ -124,8 +120,7 @@ func (s *server) ListPolicies(ctx context.Context, req openapi.ListPoliciesReque
 		}
 		return 1
 	})
-	out, err := recode[[]openapi.Policy](list)
-	return openapi.ListPolicies200JSONResponse(out), err
+	return openapi.ListPolicies200JSONResponse(convertAll(list, policyOut)), nil
 }
 
 // GetRoster returns a team's members at a moment; other streets' teams are not found.
@@ -154,8 +149,7 @@ func (s *server) GetRoster(ctx context.Context, req openapi.GetRosterRequestObje
 			r.Members[i].Officer.Phone = access.MaskPhone(m.Officer.Phone)
 		}
 	}
-	out, err := recode[openapi.Roster](r)
-	return openapi.GetRoster200JSONResponse(out), err
+	return openapi.GetRoster200JSONResponse(rosterOut(r)), nil
 }
 
 // GetOfficer returns one officer if the caller may see them, masking the
@@ -185,8 +179,7 @@ func (s *server) GetOfficer(ctx context.Context, req openapi.GetOfficerRequestOb
 	if masked && m.Officer.Phone != "" {
 		m.Officer.Phone = access.MaskPhone(m.Officer.Phone)
 	}
-	out, err := recode[openapi.Member](m)
-	return openapi.GetOfficer200JSONResponse(out), err
+	return openapi.GetOfficer200JSONResponse(memberOut(m)), nil
 }
 
 // currentStreets returns the streets of m's memberships in force now.

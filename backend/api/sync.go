@@ -106,7 +106,7 @@ func (s *server) SyncPush(ctx context.Context, req openapi.SyncPushRequestObject
 	if err := s.report(ctx, dev.ID, req.Body.Report, false); err != nil {
 		return nil, err
 	}
-	out, err := recode[openapi.PushResponse](res)
+	out, err := pushResponseOut(res)
 	if out.Results == nil {
 		out.Results = []openapi.MutationResult{}
 	}
@@ -165,7 +165,7 @@ func (s *server) SyncPull(ctx context.Context, req openapi.SyncPullRequestObject
 	if err := s.report(ctx, dev.ID, r, true); err != nil {
 		return nil, err
 	}
-	out, err := recode[openapi.PullResponse](res)
+	out, err := pullResponseOut(res)
 	return openapi.SyncPull200JSONResponse(out), err
 }
 
@@ -236,7 +236,7 @@ func (s *server) ListDeviceStatus(ctx context.Context, _ openapi.ListDeviceStatu
 	if err != nil {
 		return nil, err
 	}
-	out, err := recode[[]openapi.DeviceStatus](list)
+	out, err := convertAllErr(list, deviceStatusOut)
 	if out == nil {
 		out = []openapi.DeviceStatus{}
 	}
