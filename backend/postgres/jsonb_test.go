@@ -137,10 +137,12 @@ var jsonbColumns = []jsonbColumn{
 // TestJSONB_RoundTrip stores a value with every field set, and the zero
 // value, in each kind of jsonb column the stores keep through a storage
 // struct, and loads it back unchanged. The stored text must be the rows of
-// testdata/jsonb: rows stored before keep reading as they did. A field
-// added to a domain type fails here until its storage struct carries it;
-// then `go test -run TestJSONB -update` rewrites the files, whose diff shows
-// the new keys.
+// testdata/jsonb, first written from the domain types' own JSON (what the
+// stores wrote before they had storage structs): rows stored before keep
+// reading as they did. A field added to a domain type fails here until its
+// storage struct and conversions carry it; then
+// `deploy/local/test.sh -run TestJSONB ./backend/postgres/ -args -update`
+// rewrites the files, whose diff shows the new keys and nothing else.
 func TestJSONB_RoundTrip(t *testing.T) {
 	db, _ := pgtest.New(t)
 	for _, c := range jsonbColumns {
