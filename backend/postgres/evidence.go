@@ -86,8 +86,7 @@ func evidenceFromRow(r evidenceRow) evidence.Evidence {
 		CreatedAt: r.CreatedAt.UTC(), CompletedAt: utcPtr(r.CompletedAt), LinkedAt: utcPtr(r.LinkedAt),
 	}
 	if r.EXIF != nil {
-		var x evidence.EXIF
-		if json.Unmarshal([]byte(*r.EXIF), &x) == nil {
+		if x, err := exifFromJSON([]byte(*r.EXIF)); err == nil {
 			e.EXIF = &x
 		}
 	}
@@ -98,10 +97,9 @@ func evidenceFromRow(r evidenceRow) evidence.Evidence {
 func uploadFromRow(r uploadRow) evidence.Upload {
 	u := evidence.Upload{EvidenceID: r.EvidenceID.String(), Offset: r.Offset, ExpiresAt: r.ExpiresAt.UTC(), HashState: r.HashState,
 		S3Key: r.S3Key, S3UploadID: r.S3UploadID, NextPart: r.NextPart, TailKey: r.TailKey, TailVersion: r.TailVersion, TailSize: r.TailSize}
-	_ = json.Unmarshal([]byte(r.Parts), &u.Parts)
+	u.Parts, _ = partsFromJSON([]byte(r.Parts))
 	if r.Head != nil {
-		var h evidence.Head
-		if json.Unmarshal([]byte(*r.Head), &h) == nil {
+		if h, err := headFromJSON([]byte(*r.Head)); err == nil {
 			u.Head = &h
 		}
 	}
@@ -376,13 +374,13 @@ func (s *EvidenceStore) SaveProgress(ctx context.Context, id, token string, p ev
 	if err != nil {
 		return err
 	}
-	parts, err := jsonText(nonNil(p.Parts))
+	parts, err := partsJSON(p.Parts)
 	if err != nil {
 		return err
 	}
 	var head any
 	if p.Head != nil {
-		h, err := jsonText(p.Head)
+		h, err := headJSON(*p.Head)
 		if err != nil {
 			return err
 		}
@@ -435,9 +433,9 @@ func (s *EvidenceStore) Finish(ctx context.Context, id, token string, o evidence
 	if err != nil {
 		return evidence.Evidence{}, err
 	}
-	var exifJSON any
+	var exif any
 	if o.EXIF != nil {
-		if exifJSON, err = jsonText(o.EXIF); err != nil {
+		if exif, err = exifJSON(*o.EXIF); err != nil {
 			return evidence.Evidence{}, err
 		}
 	}
@@ -469,7 +467,7 @@ func (s *EvidenceStore) Finish(ctx context.Context, id, token string, o evidence
 				object_key = ?, version_id = ?, lock_mode = ?, retain_until = ?, exif = ?::jsonb, discrepancies = ?::jsonb,
 				thumbnail = ?, problem_code = ?, problem_detail = ?, completed_at = ?, linked_at = ?
 			WHERE id = ? AND status = 'uploading' RETURNING *`,
-			string(o.Status), o.SHA256, o.ContentType, o.ObjectKey, o.VersionID, lockModeOf(o), o.RetainUntil, exifJSON, disc,
+			string(o.Status), o.SHA256, o.ContentType, o.ObjectKey, o.VersionID, lockModeOf(o), o.RetainUntil, exif, disc,
 			o.Thumbnail, o.ProblemCode, o.ProblemDetail, now, linked, uid).Scan(&rows).Error
 		if err != nil {
 			return translate(err, "finish evidence")

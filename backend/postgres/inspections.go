@@ -46,11 +46,11 @@ func feedPublications(id string, feed map[string]inspection.State) []Publication
 // write stores st as the current state, its version row and expected
 // evidence and form numbers, inside tx.
 func (s *InspectionStore) write(ctx context.Context, tx *gorm.DB, st inspection.State, author, reason string, create bool) error {
-	state, err := json.Marshal(st)
+	state, err := stateJSON(st)
 	if err != nil {
 		return err
 	}
-	record, err := json.Marshal(st.Record)
+	record, err := recordJSON(st.Record)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func (s *InspectionStore) write(ctx context.Context, tx *gorm.DB, st inspection.
 	}
 	args := []any{st.Record.ID, st.Record.TeamCode, st.StreetCode, st.Version, st.ActAt, st.ReceivedAt, st.RecordedBy, device,
 		string(st.Assessment.Tier), string(st.Status), string(st.Review), textArray(st.Record.MatterCodes),
-		textArray(officerCodes(st.Record)), string(state), s.db.now()}
+		textArray(officerCodes(st.Record)), state, s.db.now()}
 	if create {
 		// A taken id is answered without an SQL error, which would abort
 		// the transaction: a sync push goes on to compare the two records.
@@ -83,7 +83,7 @@ func (s *InspectionStore) write(ctx context.Context, tx *gorm.DB, st inspection.
 		return derrors.Wrap(err, derrors.Internal, "author is not a user id")
 	}
 	err = tx.Exec(`INSERT INTO inspection_versions (inspection_id, version, author_user_id, reason, at, record, review, exceptions)
-		VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?)`, st.Record.ID, st.Version, uid, reason, s.db.now(), string(record),
+		VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?)`, st.Record.ID, st.Version, uid, reason, s.db.now(), record,
 		string(st.Review), len(st.Assessment.Exceptions)).Error
 	if err != nil {
 		return err
@@ -205,17 +205,20 @@ func (s *InspectionStore) SetReview(ctx context.Context, st inspection.State, ac
 		if before.Version != act.Version || before.Review != inspection.ReviewPending {
 			return derrors.New(derrors.Conflict, "the record changed meanwhile")
 		}
-		state, err := json.Marshal(st)
+		state, err := stateJSON(st)
 		if err != nil {
 			return err
 		}
 		if err := tx.Exec(`UPDATE inspections SET review = ?, state = ?::jsonb, updated_at = ? WHERE id = ?`,
-			string(st.Review), string(state), act.At, st.Record.ID).Error; err != nil {
+			string(st.Review), state, act.At, st.Record.ID).Error; err != nil {
 			return err
 		}
-		reasons, _ := json.Marshal(act.Reasons)
+		reasons, err := jsonText(act.Reasons)
+		if err != nil {
+			return err
+		}
 		if err := tx.Exec(`INSERT INTO inspection_reviews (inspection_id, version, decision, reasons, reviewer_user_id, at)
-			VALUES (?, ?, ?, ?::jsonb, ?, ?)`, st.Record.ID, act.Version, act.Decision, string(reasons), act.Reviewer, act.At).Error; err != nil {
+			VALUES (?, ?, ?, ?::jsonb, ?, ?)`, st.Record.ID, act.Version, act.Decision, reasons, act.Reviewer, act.At).Error; err != nil {
 			return err
 		}
 		if err := s.db.auditChange(ctx, tx, st.StreetCode, "inspection.review."+act.Decision, "inspection", st.Record.ID, before, st); err != nil {
@@ -235,8 +238,7 @@ func (s *InspectionStore) lock(tx *gorm.DB, id string) (inspection.State, error)
 	if len(rows) == 0 {
 		return inspection.State{}, derrors.New(derrors.NotFound, "no inspection %s", id)
 	}
-	var st inspection.State
-	return st, json.Unmarshal(rows[0].State, &st)
+	return stateFromJSON(rows[0].State)
 }
 
 // Get returns the current state of a record, or derrors.NotFound.
@@ -251,8 +253,7 @@ func (s *InspectionStore) Get(ctx context.Context, id string) (inspection.State,
 	if len(rows) == 0 {
 		return inspection.State{}, derrors.New(derrors.NotFound, "no inspection %s", id)
 	}
-	var st inspection.State
-	return st, json.Unmarshal(rows[0].State, &st)
+	return stateFromJSON(rows[0].State)
 }
 
 // Versions returns every version of a record, oldest first, and its review acts.
@@ -274,11 +275,12 @@ func (s *InspectionStore) Versions(ctx context.Context, id string) ([]inspection
 	}
 	out := make([]inspection.Version, len(rows))
 	for i, r := range rows {
-		out[i] = inspection.Version{Version: r.Version, Author: r.Username, Reason: r.Reason, At: r.At.UTC(),
-			Review: inspection.Review(r.Review), Excepted: r.Exceptions}
-		if err := json.Unmarshal(r.Record, &out[i].Record); err != nil {
+		record, err := recordFromJSON(r.Record)
+		if err != nil {
 			return nil, nil, err
 		}
+		out[i] = inspection.Version{Version: r.Version, Author: r.Username, Reason: r.Reason, At: r.At.UTC(), Record: record,
+			Review: inspection.Review(r.Review), Excepted: r.Exceptions}
 	}
 	var acts []struct {
 		Version  int
@@ -337,9 +339,11 @@ func (s *InspectionStore) List(ctx context.Context, f inspection.Filter) ([]insp
 	}
 	out := make([]inspection.State, len(rows))
 	for i, r := range rows {
-		if err := json.Unmarshal(r.State, &out[i]); err != nil {
+		st, err := stateFromJSON(r.State)
+		if err != nil {
 			return nil, err
 		}
+		out[i] = st
 	}
 	return out, nil
 }
@@ -492,12 +496,12 @@ func (s *InspectionStore) UpdateEvidence(ctx context.Context, st inspection.Stat
 		if before.Version != version {
 			return nil
 		}
-		state, err := json.Marshal(st)
+		state, err := stateJSON(st)
 		if err != nil {
 			return err
 		}
 		if err := tx.Exec(`UPDATE inspections SET status = ?, state = ?::jsonb, updated_at = ? WHERE id = ?`,
-			string(st.Status), string(state), s.db.now(), st.Record.ID).Error; err != nil {
+			string(st.Status), state, s.db.now(), st.Record.ID).Error; err != nil {
 			return err
 		}
 		if err := s.db.auditChange(ctx, tx, st.StreetCode, "inspection.evidence", "inspection", st.Record.ID, before, st); err != nil {

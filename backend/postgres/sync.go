@@ -65,8 +65,8 @@ func (s *SyncStore) Recorded(ctx context.Context, deviceID string, seq int64) ([
 	if len(rows) == 0 {
 		return nil, wsync.Result{}, false, nil
 	}
-	var res wsync.Result
-	if err := json.Unmarshal(rows[0].Result, &res); err != nil {
+	res, err := resultFromJSON(rows[0].Result)
+	if err != nil {
 		return nil, wsync.Result{}, false, err
 	}
 	return rows[0].PayloadHash, res, true, nil
@@ -75,7 +75,7 @@ func (s *SyncStore) Recorded(ctx context.Context, deviceID string, seq int64) ([
 // Record stores the outcome of m and makes m.Seq the device's last applied
 // number, in the transaction of ctx.
 func (s *SyncStore) Record(ctx context.Context, deviceID string, m wsync.Mutation, hash []byte, res wsync.Result, at time.Time) error {
-	result, err := json.Marshal(res)
+	result, err := resultJSON(res)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (s *SyncStore) Record(ctx context.Context, deviceID string, m wsync.Mutatio
 			signature, payload_hash, verdict, result, received_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)`,
 		deviceID, m.Seq, m.Name, m.EntityID, []byte(m.Args), m.Clock.Wall.Time(), m.Clock.Wall.String(), m.Clock.SinceBootMS, m.Signature, hash,
-		string(res.Verdict), string(result), at).Error
+		string(res.Verdict), result, at).Error
 	if err != nil {
 		return translate(err, "record mutation")
 	}
@@ -153,6 +153,8 @@ func (s *SyncStore) Pull(ctx context.Context, deviceID string, cursors map[strin
 	return snap, nil
 }
 
+// changeRow is a row of sync_changes; State is the wire JSON of the entity
+// (Publication.State), which becomes the change's State unchanged.
 type changeRow struct {
 	Scope, EntityType, EntityID, Op string
 	Version                         int64
@@ -183,7 +185,10 @@ type Publication struct {
 	Scope      string
 	EntityType string
 	EntityID   string
-	State      any // nil: deleted
+	// State is the entity in the sync protocol's wire form: its JSON is
+	// stored in sync_changes.state as it is and handed to devices unchanged
+	// by Pull, so it has no storage struct (see sync_jsonb.go).
+	State any // nil: deleted
 }
 
 // publish writes changes to the feed inside tx, each under the next version
