@@ -172,7 +172,7 @@ func (s *server) SyncPull(ctx context.Context, req openapi.SyncPullRequestObject
 // syncScopes are the scopes a device of an account with scope sc may pull.
 func (s *server) syncScopes(ctx context.Context, sc org.Scope) ([]string, error) {
 	scopes := []string{wsync.DistrictScope}
-	if sc.StreetCode != "" && (sc.Role == access.RoleOfficer || sc.Role == access.RoleTeamLeader) {
+	if sc.StreetCode != "" && (sc.Role == org.RoleOfficer || sc.Role == org.RoleTeamLeader) {
 		team, err := s.org.TeamOfStreet(ctx, sc.StreetCode)
 		if err != nil && derrors.CodeOf(err) != derrors.NotFound {
 			return nil, err
@@ -224,12 +224,8 @@ func (s *server) ListDeviceStatus(ctx context.Context, _ openapi.ListDeviceStatu
 	if err != nil {
 		return nil, err
 	}
-	street := ""
-	switch {
-	case access.Admin(sc):
-	case sc.Role == access.RoleTeamLeader && sc.StreetCode != "":
-		street = sc.StreetCode
-	default:
+	street, ok := access.DeviceStatuses(sc)
+	if !ok {
 		return nil, derrors.New(derrors.Forbidden, "only team leaders and administrators see device status")
 	}
 	list, err := s.sync.Reports.DeviceStatuses(ctx, street)
