@@ -25,4 +25,10 @@
 // operations) and tombstones for deletions until their retention ends; a
 // cursor older than that gets 410 and re-bootstraps the scope. A bootstrap
 // is a pull from cursor 0.
+//
+// Who syncs. A device syncs only while it is not revoked and is bound to the
+// user of the session (AdmitDevice); it pulls the district's reference data,
+// its team's scope (officers and team leaders), its officer's cases and its
+// own scope (ScopesFor); an app older than the configured minimum may push
+// but not pull (CheckAppVersion).
 package sync

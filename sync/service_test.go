@@ -14,6 +14,7 @@ import (
 
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 	wsync "github.com/whistle/whistle/sync"
@@ -34,7 +35,7 @@ func newPushFixture(t *testing.T) *pushFixture {
 	t.Helper()
 	ctx := context.Background()
 	db, _ := pgtest.New(t)
-	u, err := postgres.NewUserStore(db).PutUser(ctx, identity.User{Username: "phone.user", DisplayName: "p", Role: identity.RoleOfficer, PasswordHash: "x"})
+	u, err := postgres.NewUserStore(db).PutUser(ctx, identity.User{Username: "phone.user", DisplayName: "p", Role: org.RoleOfficer, PasswordHash: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,36 +14,22 @@ import (
 	"github.com/whistle/whistle/backend/org"
 )
 
-// The roles, as org.Scope carries them.
-const (
-	RoleOfficer      = "officer"
-	RoleTeamLeader   = "team_leader"
-	RoleDeptReviewer = "dept_reviewer"
-	RoleGridOperator = "grid_operator"
-	RoleCommunity    = "community"
-	RoleAdmin        = "admin"
-)
-
 // Admin reports whether sc may administer the district's data.
-func Admin(sc org.Scope) bool { return sc.Role == RoleAdmin }
+func Admin(sc org.Scope) bool { return sc.Role == org.RoleAdmin }
 
 // ReferenceData reports whether sc may read the catalogue: streets,
 // departments, matters and policies. Every known role may: phones need them
 // to run the authority rules offline.
 func ReferenceData(sc org.Scope) bool {
-	switch sc.Role {
-	case RoleOfficer, RoleTeamLeader, RoleDeptReviewer, RoleGridOperator, RoleCommunity, RoleAdmin:
-		return true
-	}
-	return false
+	return sc.Role.Valid()
 }
 
 // Roster reports whether sc may see the roster of the team of street.
 func Roster(sc org.Scope, street string) bool {
 	switch sc.Role {
-	case RoleAdmin:
+	case org.RoleAdmin:
 		return true
-	case RoleOfficer, RoleTeamLeader, RoleGridOperator:
+	case org.RoleOfficer, org.RoleTeamLeader, org.RoleGridOperator:
 		return sc.StreetCode != "" && sc.StreetCode == street
 	}
 	return false
@@ -54,15 +40,15 @@ func Roster(sc org.Scope, street string) bool {
 // personal data (the phone number) must be masked.
 func Officer(sc org.Scope, m org.Member, streets []string) (visible, masked bool) {
 	switch sc.Role {
-	case RoleAdmin:
+	case org.RoleAdmin:
 		return true, false
-	case RoleOfficer, RoleTeamLeader, RoleGridOperator:
+	case org.RoleOfficer, org.RoleTeamLeader, org.RoleGridOperator:
 		for _, s := range streets {
 			if sc.StreetCode != "" && s == sc.StreetCode {
 				return true, false
 			}
 		}
-	case RoleDeptReviewer:
+	case org.RoleDeptReviewer:
 		if sc.DepartmentCode != "" && m.Officer.DepartmentCode == sc.DepartmentCode {
 			return true, true
 		}
@@ -70,13 +56,24 @@ func Officer(sc org.Scope, m org.Member, streets []string) (visible, masked bool
 	return false, false
 }
 
+// AuthorityEngine reports whether sc may ask the authority engine at all:
+// officers, team leaders and administrators. AskAuthority then judges the
+// crew asked about.
+func AuthorityEngine(sc org.Scope) bool {
+	switch sc.Role {
+	case org.RoleAdmin, org.RoleOfficer, org.RoleTeamLeader:
+		return true
+	}
+	return false
+}
+
 // AskAuthority reports whether sc may ask the authority engine about a crew
 // whose members are all in the streets given (one per crew member).
 func AskAuthority(sc org.Scope, crewStreets []string) bool {
 	switch sc.Role {
-	case RoleAdmin:
+	case org.RoleAdmin:
 		return true
-	case RoleOfficer, RoleTeamLeader:
+	case org.RoleOfficer, org.RoleTeamLeader:
 		for _, s := range crewStreets {
 			if sc.StreetCode == "" || s != sc.StreetCode {
 				return false
@@ -85,6 +82,19 @@ func AskAuthority(sc org.Scope, crewStreets []string) bool {
 		return true
 	}
 	return false
+}
+
+// DeviceStatuses reports whether sc may see the sync state of devices, and of
+// which street ("" for every street): team leaders their street's,
+// administrators all.
+func DeviceStatuses(sc org.Scope) (street string, ok bool) {
+	switch {
+	case Admin(sc):
+		return "", true
+	case sc.Role == org.RoleTeamLeader && sc.StreetCode != "":
+		return sc.StreetCode, true
+	}
+	return "", false
 }
 
 // MaskPhone hides the middle of a phone number: 13800001234 -> 138****1234.

@@ -5,7 +5,7 @@ import "github.com/whistle/whistle/backend/org"
 // UploadEvidence reports whether sc may upload evidence: the officers and
 // team leaders who take it at the scene.
 func UploadEvidence(sc org.Scope) bool {
-	return sc.Role == RoleOfficer || sc.Role == RoleTeamLeader
+	return sc.Role == org.RoleOfficer || sc.Role == org.RoleTeamLeader
 }
 
 // Evidence reports whether sc may see an evidence item uploaded by
@@ -17,9 +17,9 @@ func UploadEvidence(sc org.Scope) bool {
 // belongs here, taking the departments an item's case was routed to.
 func Evidence(sc org.Scope, uploaderID, street string) bool {
 	switch sc.Role {
-	case RoleAdmin:
+	case org.RoleAdmin:
 		return true
-	case RoleOfficer, RoleTeamLeader:
+	case org.RoleOfficer, org.RoleTeamLeader:
 		return sc.UserID == uploaderID || (street != "" && sc.StreetCode == street)
 	}
 	return sc.UserID != "" && sc.UserID == uploaderID
@@ -30,9 +30,9 @@ func Evidence(sc org.Scope, uploaderID, street string) bool {
 // street's, administrators all.
 func EvidenceOrphans(sc org.Scope) (street string, ok bool) {
 	switch sc.Role {
-	case RoleAdmin:
+	case org.RoleAdmin:
 		return "", true
-	case RoleTeamLeader:
+	case org.RoleTeamLeader:
 		return sc.StreetCode, sc.StreetCode != ""
 	}
 	return "", false

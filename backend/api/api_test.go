@@ -24,6 +24,7 @@ import (
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
@@ -128,7 +129,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	f.app, f.client, f.evidence, f.evidenceStore = app, apitest.New(t, app), ev.Media, evidenceStore
 }
 
-func (f *fixture) addUser(t *testing.T, username, password string, role identity.Role) identity.User {
+func (f *fixture) addUser(t *testing.T, username, password string, role org.Role) identity.User {
 	t.Helper()
 	hash, err := f.hasher.Hash(password)
 	if err != nil {
@@ -280,7 +281,7 @@ func TestOpenAPIAndDocs(t *testing.T) {
 
 func TestLogin(t *testing.T) {
 	f := newFixture(t, options{})
-	f.addUser(t, "li.ming", "s3cret-pass", identity.RoleOfficer)
+	f.addUser(t, "li.ming", "s3cret-pass", org.RoleOfficer)
 	tests := []struct {
 		name       string
 		body       string
@@ -332,7 +333,7 @@ func TestLogin(t *testing.T) {
 		}
 	})
 	t.Run("ErrDisabled", func(t *testing.T) {
-		u := f.addUser(t, "wang.fang", "pw-123456", identity.RoleOfficer)
+		u := f.addUser(t, "wang.fang", "pw-123456", org.RoleOfficer)
 		now := f.now()
 		u.DisabledAt = &now
 		if _, err := f.users.PutUser(context.Background(), u); err != nil {
@@ -344,7 +345,7 @@ func TestLogin(t *testing.T) {
 
 func TestGetMe(t *testing.T) {
 	f := newFixture(t, options{})
-	u := f.addUser(t, "zhao.lei", "pw-zhao-lei", identity.RoleTeamLeader)
+	u := f.addUser(t, "zhao.lei", "pw-zhao-lei", org.RoleTeamLeader)
 	token := f.login(t, "zhao.lei", "pw-zhao-lei")
 	t.Run("OK", func(t *testing.T) {
 		var me openapi.Me

@@ -19,7 +19,7 @@ func (s *server) DecideAuthority(ctx context.Context, req openapi.DecideAuthorit
 	if err != nil {
 		return nil, err
 	}
-	if sc.Role != access.RoleAdmin && sc.Role != access.RoleOfficer && sc.Role != access.RoleTeamLeader {
+	if !access.AuthorityEngine(sc) {
 		return nil, derrors.New(derrors.Forbidden, "only officers, team leaders and administrators may ask the authority engine")
 	}
 	at := req.Body.At.UTC()

@@ -262,7 +262,7 @@ func loginIn(l openapi.Login) org.Login {
 	return org.Login{
 		Username:       l.Username,
 		DisplayName:    l.DisplayName,
-		Role:           string(l.Role),
+		Role:           org.Role(l.Role),
 		Password:       deref(l.Password),
 		OfficerCode:    deref(l.OfficerCode),
 		StreetCode:     deref(l.StreetCode),

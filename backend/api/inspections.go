@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 
+	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/openapi"
@@ -73,7 +74,7 @@ func (s *server) ReviewQueue(ctx context.Context, _ openapi.ReviewQueueRequestOb
 	if err != nil {
 		return nil, err
 	}
-	if sc.Role != "team_leader" && sc.Role != "admin" {
+	if !access.ReviewQueue(sc) {
 		return nil, derrors.New(derrors.Forbidden, "the review queue is the team leader's")
 	}
 	list, err := s.inspections.Service.List(ctx, c.user.ID, inspection.Filter{Review: inspection.ReviewPending, Limit: 500})

@@ -4,17 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"golang.org/x/mod/semver"
 
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
-	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/openapi"
 	wsync "github.com/whistle/whistle/sync"
 )
@@ -51,23 +47,21 @@ func keepRawBody(f openapi.StrictHandlerFunc, operationID string) openapi.Strict
 }
 
 // device returns the device of the caller's session, refusing sessions
-// without one and revoked devices.
-func (s *server) device(ctx context.Context) (identity.Device, caller, error) {
+// without one and the devices wsync.AdmitDevice refuses.
+func (s *server) device(ctx context.Context) (wsync.Device, caller, error) {
 	c, err := callerFrom(ctx)
 	if err != nil {
-		return identity.Device{}, c, err
+		return wsync.Device{}, c, err
 	}
 	if c.claims.DeviceID == "" {
-		return identity.Device{}, c, derrors.New(derrors.Forbidden, "sync needs a device session: log in with device_id")
+		return wsync.Device{}, c, derrors.New(derrors.Forbidden, "sync needs a device session: log in with device_id")
 	}
 	d, err := s.sync.Devices.DeviceByID(ctx, c.claims.DeviceID)
 	if err != nil {
-		return identity.Device{}, c, err
+		return wsync.Device{}, c, err
 	}
-	if d.Revoked() || d.UserID != c.user.ID {
-		return identity.Device{}, c, derrors.New(derrors.Forbidden, "this device is revoked or bound to another officer")
-	}
-	return d, c, nil
+	dev, err := wsync.AdmitDevice(d, c.user.ID)
+	return dev, c, err
 }
 
 func (s *server) report(ctx context.Context, deviceID string, r *openapi.DeviceReport, pulled bool) error {
@@ -88,7 +82,7 @@ func (s *server) report(ctx context.Context, deviceID string, r *openapi.DeviceR
 
 // SyncPush applies a device's mutations.
 func (s *server) SyncPush(ctx context.Context, req openapi.SyncPushRequestObject) (openapi.SyncPushResponseObject, error) {
-	dev, c, err := s.device(ctx)
+	dev, _, err := s.device(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +93,7 @@ func (s *server) SyncPush(ctx context.Context, req openapi.SyncPushRequestObject
 	if err := json.Unmarshal(raw, &body); err != nil {
 		return nil, derrors.Wrap(err, derrors.BadRequest, "the push body cannot be read")
 	}
-	res, err := s.sync.Service.Push(ctx, wsync.Device{ID: dev.ID, UserID: c.user.ID, PublicKey: dev.PublicKey}, body.Mutations)
+	res, err := s.sync.Service.Push(ctx, dev, body.Mutations)
 	if err != nil {
 		return nil, err
 	}
@@ -130,26 +124,21 @@ func (s *server) SyncPull(ctx context.Context, req openapi.SyncPullRequestObject
 		return nil, err
 	}
 	r := req.Body.Report
-	if min := s.sync.MinPullAppVersion; min != "" {
-		older := r == nil || r.AppVersion == nil
-		if !older {
-			if older, err = olderVersion(*r.AppVersion, min); err != nil {
-				return nil, err
-			}
-		}
-		if older {
-			return nil, derrors.New(derrors.UpgradeRequired, "pulling needs app version %s or later; pushing still works", min)
-		}
+	var version *string
+	if r != nil {
+		version = r.AppVersion
+	}
+	if err := wsync.CheckAppVersion(version, s.sync.MinPullAppVersion); err != nil {
+		return nil, err
 	}
 	sc, err := s.org.Scope(ctx, c.user.ID, s.now())
 	if err != nil {
 		return nil, err
 	}
-	visible, err := s.syncScopes(ctx, sc)
+	visible, err := wsync.ScopesFor(ctx, s.org, sc, dev.ID)
 	if err != nil {
 		return nil, err
 	}
-	visible = append(visible, wsync.DeviceScope(dev.ID))
 	pr := wsync.PullRequest{Cursors: req.Body.Cursors}
 	if req.Body.Limit != nil {
 		pr.Limit = *req.Body.Limit
@@ -169,67 +158,14 @@ func (s *server) SyncPull(ctx context.Context, req openapi.SyncPullRequestObject
 	return openapi.SyncPull200JSONResponse(out), err
 }
 
-// syncScopes are the scopes a device of an account with scope sc may pull.
-func (s *server) syncScopes(ctx context.Context, sc org.Scope) ([]string, error) {
-	scopes := []string{wsync.DistrictScope}
-	if sc.StreetCode != "" && (sc.Role == access.RoleOfficer || sc.Role == access.RoleTeamLeader) {
-		team, err := s.org.TeamOfStreet(ctx, sc.StreetCode)
-		if err != nil && derrors.CodeOf(err) != derrors.NotFound {
-			return nil, err
-		}
-		if team != "" {
-			scopes = append(scopes, wsync.TeamScope(team))
-		}
-	}
-	if sc.OfficerCode != "" {
-		scopes = append(scopes, wsync.OfficerScope(sc.OfficerCode))
-	}
-	return scopes, nil
-}
-
-// ParseAppVersion reads an app version as a semantic version (semver.org):
-// MAJOR.MINOR.PATCH with an optional pre-release and build ("1.2.0",
-// "1.2.0-rc.10", "v2.0.1+42"); MAJOR or MAJOR.MINOR alone stand for .0. It
-// returns the canonical form golang.org/x/mod/semver compares, or an error
-// saying what is wrong.
-func ParseAppVersion(v string) (string, error) {
-	s := v
-	if !strings.HasPrefix(s, "v") {
-		s = "v" + s
-	}
-	if !semver.IsValid(s) {
-		return "", fmt.Errorf("%q is not a semantic version such as 1.2.0 or 1.2.0-rc.1", v)
-	}
-	return semver.Canonical(s), nil
-}
-
-// olderVersion reports whether the app version v is older than min, by
-// semantic-version precedence: 1.2.0-rc10 < 1.2.0 < 1.2.10 < 1.10.0. An
-// unreadable v is answered validation_failed naming /report/app_version.
-func olderVersion(v, min string) (bool, error) {
-	a, err := ParseAppVersion(v)
-	if err != nil {
-		return false, derrors.Invalidf("/report/app_version", "app_version: %v", err)
-	}
-	b, err := ParseAppVersion(min)
-	if err != nil { // checked when the configuration is loaded
-		return false, fmt.Errorf("minimum app version: %w", err)
-	}
-	return semver.Compare(a, b) < 0, nil
-}
-
 // ListDeviceStatus shows supervisors the sync state of devices.
 func (s *server) ListDeviceStatus(ctx context.Context, _ openapi.ListDeviceStatusRequestObject) (openapi.ListDeviceStatusResponseObject, error) {
 	sc, _, err := s.scope(ctx)
 	if err != nil {
 		return nil, err
 	}
-	street := ""
-	switch {
-	case access.Admin(sc):
-	case sc.Role == access.RoleTeamLeader && sc.StreetCode != "":
-		street = sc.StreetCode
-	default:
+	street, ok := access.DeviceStatuses(sc)
+	if !ok {
 		return nil, derrors.New(derrors.Forbidden, "only team leaders and administrators see device status")
 	}
 	list, err := s.sync.Reports.DeviceStatuses(ctx, street)

@@ -19,36 +19,15 @@ import (
 	"time"
 
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/org"
 )
-
-// Role is what a user does in the system; authorization starts from it.
-type Role string
-
-// The roles of DOMAIN.md section 8.
-const (
-	RoleOfficer      Role = "officer"       // enforcement officer 执法队员, on a phone in the street
-	RoleTeamLeader   Role = "team_leader"   // team leader 队长: reviews flagged acts, closes case archives
-	RoleDeptReviewer Role = "dept_reviewer" // department reviewer: evidence of cases routed to the department
-	RoleGridOperator Role = "grid_operator" // grid center operator 网格中心: takes in problems, whistles
-	RoleCommunity    Role = "community"     // community office 社区: reports problems, rates responses
-	RoleAdmin        Role = "admin"         // district administrator: organization, certificates, matters
-)
-
-// Valid reports whether r is one of the known roles.
-func (r Role) Valid() bool {
-	switch r {
-	case RoleOfficer, RoleTeamLeader, RoleDeptReviewer, RoleGridOperator, RoleCommunity, RoleAdmin:
-		return true
-	}
-	return false
-}
 
 // User is an account that can log in.
 type User struct {
 	ID           string
 	Username     string
 	DisplayName  string
-	Role         Role
+	Role         org.Role
 	PasswordHash string // encoded by the PasswordHasher; never leaves the server
 	DisabledAt   *time.Time
 	CreatedAt    time.Time
@@ -78,7 +57,7 @@ type PasswordHasher interface {
 // Claims is what an access token says about its bearer.
 type Claims struct {
 	UserID    string
-	Role      Role
+	Role      org.Role
 	SessionID string // the session (refresh-token family) the token was issued in; always set
 	DeviceID  string // the registered phone of the session; "" for a browser session
 	ExpiresAt time.Time

@@ -16,6 +16,7 @@ import (
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/jwt"
+	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 )
@@ -74,7 +75,7 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{svc: svc, signer: signer, users: users, hasher: hasher, clock: clk, ctx: context.Background()}
 }
 
-func (f *fixture) addUser(t *testing.T, username string, role identity.Role) identity.User {
+func (f *fixture) addUser(t *testing.T, username string, role org.Role) identity.User {
 	t.Helper()
 	hash, err := f.hasher.Hash("pw-" + username)
 	if err != nil {
@@ -132,15 +133,15 @@ func (f *fixture) wantAuth(t *testing.T, what, token string, want derrors.Code) 
 
 func TestService_Login(t *testing.T) {
 	f := newFixture(t)
-	li := f.addUser(t, "li.ming", identity.RoleOfficer)
-	wang := f.addUser(t, "wang.fang", identity.RoleOfficer)
+	li := f.addUser(t, "li.ming", org.RoleOfficer)
+	wang := f.addUser(t, "wang.fang", org.RoleOfficer)
 	liPhone := f.addDevice(t, li)
 	wangPhone := f.addDevice(t, wang)
 	lost := f.addDevice(t, li)
 	if _, err := f.svc.RevokeDevice(f.ctx, li, lost.ID, "lost"); err != nil {
 		t.Fatal(err)
 	}
-	disabled := f.addUser(t, "zhao.lei", identity.RoleOfficer)
+	disabled := f.addUser(t, "zhao.lei", org.RoleOfficer)
 	now := f.clock.Now()
 	disabled.DisabledAt = &now
 	if _, err := f.users.PutUser(f.ctx, disabled); err != nil {
@@ -202,7 +203,7 @@ func TestService_Login(t *testing.T) {
 
 func TestService_Refresh(t *testing.T) {
 	f := newFixture(t)
-	li := f.addUser(t, "li.ming", identity.RoleOfficer)
+	li := f.addUser(t, "li.ming", org.RoleOfficer)
 	phone := f.addDevice(t, li)
 
 	t.Run("OK", func(t *testing.T) {
@@ -291,8 +292,8 @@ func TestService_Refresh(t *testing.T) {
 		wantCode(t, "login on a revoked device", err, derrors.Forbidden)
 	})
 	t.Run("ErrDisabledUser", func(t *testing.T) {
-		admin := f.addUser(t, "admin", identity.RoleAdmin)
-		wang := f.addUser(t, "wang.fang", identity.RoleOfficer)
+		admin := f.addUser(t, "admin", org.RoleAdmin)
+		wang := f.addUser(t, "wang.fang", org.RoleOfficer)
 		d := f.addDevice(t, wang)
 		s := f.login(t, wang, d.ID)
 		browser := f.login(t, wang, "")
@@ -320,7 +321,7 @@ func TestService_Refresh(t *testing.T) {
 // ends the session, the winner's tokens included.
 func TestService_RefreshConcurrent(t *testing.T) {
 	f := newFixture(t)
-	li := f.addUser(t, "li.ming", identity.RoleOfficer)
+	li := f.addUser(t, "li.ming", org.RoleOfficer)
 	phone := f.addDevice(t, li)
 	for round := range 5 {
 		s := f.login(t, li, phone.ID)
@@ -353,7 +354,7 @@ func TestService_RefreshConcurrent(t *testing.T) {
 
 func TestService_Logout(t *testing.T) {
 	f := newFixture(t)
-	li := f.addUser(t, "li.ming", identity.RoleOfficer)
+	li := f.addUser(t, "li.ming", org.RoleOfficer)
 	phone := f.addDevice(t, li)
 	t.Run("OK", func(t *testing.T) {
 		s := f.login(t, li, phone.ID)
@@ -383,8 +384,8 @@ func TestService_Logout(t *testing.T) {
 
 func TestService_Authenticate(t *testing.T) {
 	f := newFixture(t)
-	li := f.addUser(t, "li.ming", identity.RoleOfficer)
-	wang := f.addUser(t, "wang.fang", identity.RoleOfficer)
+	li := f.addUser(t, "li.ming", org.RoleOfficer)
+	wang := f.addUser(t, "wang.fang", org.RoleOfficer)
 	phone := f.addDevice(t, li)
 	s := f.login(t, li, phone.ID)
 	_, c, err := f.svc.AuthenticateClaims(f.ctx, s.AccessToken)
@@ -417,8 +418,8 @@ func TestService_Authenticate(t *testing.T) {
 
 func TestService_RegisterDevice(t *testing.T) {
 	f := newFixture(t)
-	li := f.addUser(t, "li.ming", identity.RoleOfficer)
-	wang := f.addUser(t, "wang.fang", identity.RoleOfficer)
+	li := f.addUser(t, "li.ming", org.RoleOfficer)
+	wang := f.addUser(t, "wang.fang", org.RoleOfficer)
 	taken, _, _ := ed25519.GenerateKey(rand.Reader)
 	if _, err := f.svc.RegisterDevice(f.ctx, li, taken, "first"); err != nil {
 		t.Fatal(err)
@@ -474,9 +475,9 @@ func TestService_RegisterDevice(t *testing.T) {
 
 func TestService_RevokeDevice(t *testing.T) {
 	f := newFixture(t)
-	li := f.addUser(t, "li.ming", identity.RoleOfficer)
-	wang := f.addUser(t, "wang.fang", identity.RoleTeamLeader)
-	admin := f.addUser(t, "admin", identity.RoleAdmin)
+	li := f.addUser(t, "li.ming", org.RoleOfficer)
+	wang := f.addUser(t, "wang.fang", org.RoleTeamLeader)
+	admin := f.addUser(t, "admin", org.RoleAdmin)
 	tests := []struct {
 		name       string
 		actor      identity.User
@@ -523,23 +524,23 @@ func TestService_RevokeDevice(t *testing.T) {
 
 func TestService_DisableUser(t *testing.T) {
 	f := newFixture(t)
-	admin := f.addUser(t, "admin", identity.RoleAdmin)
-	leader := f.addUser(t, "wang.fang", identity.RoleTeamLeader)
+	admin := f.addUser(t, "admin", org.RoleAdmin)
+	leader := f.addUser(t, "wang.fang", org.RoleTeamLeader)
 	tests := []struct {
 		name   string
 		actor  identity.User
 		target func() string
 		want   derrors.Code
 	}{
-		{"OK", admin, func() string { return f.addUser(t, "li.ming", identity.RoleOfficer).ID }, ""},
+		{"OK", admin, func() string { return f.addUser(t, "li.ming", org.RoleOfficer).ID }, ""},
 		{"OKAlreadyDisabled", admin, func() string {
-			u := f.addUser(t, "chen.jing", identity.RoleOfficer)
+			u := f.addUser(t, "chen.jing", org.RoleOfficer)
 			if _, err := f.svc.DisableUser(f.ctx, admin, u.ID); err != nil {
 				t.Fatal(err)
 			}
 			return u.ID
 		}, ""},
-		{"ErrForbiddenNotAdmin", leader, func() string { return f.addUser(t, "zhao.lei", identity.RoleOfficer).ID }, derrors.Forbidden},
+		{"ErrForbiddenNotAdmin", leader, func() string { return f.addUser(t, "zhao.lei", org.RoleOfficer).ID }, derrors.Forbidden},
 		{"ErrForbiddenSelf", admin, func() string { return admin.ID }, derrors.Forbidden},
 		{"ErrNotFound", admin, func() string { return "3b2c1d6e-0000-4000-8000-000000000000" }, derrors.NotFound},
 	}
@@ -558,8 +559,8 @@ func TestService_DisableUser(t *testing.T) {
 func TestService_LoginThrottle(t *testing.T) {
 	t.Run("ErrAccountLocked", func(t *testing.T) {
 		f := newFixture(t)
-		li := f.addUser(t, "li.ming", identity.RoleOfficer)
-		wang := f.addUser(t, "wang.fang", identity.RoleOfficer)
+		li := f.addUser(t, "li.ming", org.RoleOfficer)
+		wang := f.addUser(t, "wang.fang", org.RoleOfficer)
 		for i := range 5 {
 			// From different addresses: the account's limit holds on its own.
 			_, err := f.svc.Login(f.ctx, "li.ming", "guess", fmt.Sprintf("10.1.0.%d", i), "")
@@ -584,7 +585,7 @@ func TestService_LoginThrottle(t *testing.T) {
 	})
 	t.Run("OKSuccessResetsAccount", func(t *testing.T) {
 		f := newFixture(t)
-		li := f.addUser(t, "li.ming", identity.RoleOfficer)
+		li := f.addUser(t, "li.ming", org.RoleOfficer)
 		for range 4 {
 			_, err := f.svc.Login(f.ctx, "li.ming", "guess", "10.1.0.1", "")
 			wantCode(t, "failure", err, derrors.Unauthenticated)
@@ -598,7 +599,7 @@ func TestService_LoginThrottle(t *testing.T) {
 	})
 	t.Run("ErrAddressLocked", func(t *testing.T) {
 		f := newFixture(t)
-		li := f.addUser(t, "li.ming", identity.RoleOfficer)
+		li := f.addUser(t, "li.ming", org.RoleOfficer)
 		for i := range 20 {
 			_, err := f.svc.Login(f.ctx, fmt.Sprintf("user%02d", i), "guess", "203.0.113.7", "")
 			wantCode(t, fmt.Sprintf("failure %d", i+1), err, derrors.Unauthenticated)
@@ -617,7 +618,7 @@ func TestService_LoginThrottle(t *testing.T) {
 	})
 	t.Run("ErrAddressLockedByBadRefreshTokens", func(t *testing.T) {
 		f := newFixture(t)
-		f.addUser(t, "li.ming", identity.RoleOfficer)
+		f.addUser(t, "li.ming", org.RoleOfficer)
 		for range 20 {
 			_, err := f.svc.Refresh(f.ctx, "not-a-token", "203.0.113.8")
 			wantCode(t, "bad refresh token", err, derrors.Unauthenticated)

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/org"
 )
 
 // Device is a phone registered to one user: it holds the private half of an
@@ -375,7 +376,7 @@ func (s *Service) RevokeDevice(ctx context.Context, actor User, deviceID, reason
 	if err != nil {
 		return Device{}, err
 	}
-	if d.UserID != actor.ID && actor.Role != RoleAdmin {
+	if d.UserID != actor.ID && actor.Role != org.RoleAdmin {
 		return Device{}, derrors.New(derrors.Forbidden, "only the device's holder or an administrator may revoke it")
 	}
 	return s.sessions.RevokeDevice(ctx, d.ID, reason, s.now())
@@ -386,7 +387,7 @@ func (s *Service) RevokeDevice(ctx context.Context, actor User, deviceID, reason
 // account changes nothing. It returns the user, derrors.Forbidden for any
 // other actor or for oneself, and derrors.NotFound for an unknown user.
 func (s *Service) DisableUser(ctx context.Context, actor User, userID string) (User, error) {
-	if actor.Role != RoleAdmin {
+	if actor.Role != org.RoleAdmin {
 		return User{}, derrors.New(derrors.Forbidden, "only an administrator may disable accounts")
 	}
 	if actor.ID == userID {

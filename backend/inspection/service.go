@@ -148,7 +148,7 @@ func (s *Service) Record(ctx context.Context, who Actor, r Record) (State, error
 	if err != nil {
 		return State{}, err
 	}
-	if sc.Role != access.RoleOfficer && sc.Role != access.RoleTeamLeader || sc.OfficerCode == "" {
+	if !access.RecordInspection(sc) {
 		return State{}, derrors.New(derrors.Forbidden, "only officers and team leaders record inspections")
 	}
 	st, err := s.judge(ctx, r, sc, who)
@@ -351,7 +351,7 @@ func inCrew(r Record, officer string) bool {
 
 // notFoundOrForbidden hides records of other streets entirely.
 func notFoundOrForbidden(sc org.Scope, st State) error {
-	if sc.StreetCode == st.StreetCode || access.Admin(sc) {
+	if access.KnowsStreet(sc, st.StreetCode) {
 		return derrors.New(derrors.Forbidden, "only the record's crew may correct it")
 	}
 	return derrors.New(derrors.NotFound, "no inspection %s", st.Record.ID)
@@ -376,10 +376,11 @@ func (s *Service) Decide(ctx context.Context, who Actor, id string, version int,
 	if err != nil {
 		return State{}, err
 	}
-	if sc.StreetCode != cur.StreetCode && !access.Admin(sc) {
+	known, may := access.ReviewInspection(sc, cur.StreetCode)
+	if !known {
 		return State{}, derrors.New(derrors.NotFound, "no inspection %s", id)
 	}
-	if sc.Role != access.RoleTeamLeader {
+	if !may {
 		return State{}, derrors.New(derrors.Forbidden, "only the team leader reviews inspections")
 	}
 	if cur.Review != ReviewPending {
@@ -399,23 +400,16 @@ func (s *Service) Decide(ctx context.Context, who Actor, id string, version int,
 	return cur, nil
 }
 
-// visible returns st as viewer sc may see it, or NotFound.
+// visible returns st as viewer sc may see it (access.Inspection), or NotFound.
 func visible(sc org.Scope, st State) (State, error) {
+	ok, masked := access.Inspection(sc, st.StreetCode, inCrew(st.Record, sc.OfficerCode))
 	switch {
-	case access.Admin(sc):
-		return Mask(st), nil
-	case sc.Role == access.RoleOfficer || sc.Role == access.RoleTeamLeader || sc.Role == access.RoleGridOperator:
-		if sc.StreetCode != st.StreetCode {
-			break
-		}
-		if inCrew(st.Record, sc.OfficerCode) || sc.Role == access.RoleTeamLeader {
-			return st, nil // the case team sees personal data in full
-		}
+	case !ok:
+		return State{}, derrors.New(derrors.NotFound, "no inspection %s", st.Record.ID)
+	case masked:
 		return Mask(st), nil
 	}
-	// Department reviewers see records routed to their department; routing
-	// arrives with case handling. Until then: nothing.
-	return State{}, derrors.New(derrors.NotFound, "no inspection %s", st.Record.ID)
+	return st, nil
 }
 
 // Get returns a record as the viewer may see it. It only reads: the
@@ -460,12 +454,12 @@ func (s *Service) List(ctx context.Context, viewer string, f Filter) ([]State, e
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case access.Admin(sc):
-	case (sc.Role == access.RoleOfficer || sc.Role == access.RoleTeamLeader || sc.Role == access.RoleGridOperator) && sc.StreetCode != "":
-		f.StreetCode = sc.StreetCode
-	default:
+	street, ok := access.ListInspections(sc)
+	if !ok {
 		return nil, derrors.New(derrors.Forbidden, "this account does not list inspections")
+	}
+	if street != "" {
+		f.StreetCode = street
 	}
 	list, err := s.store.List(ctx, f)
 	if err != nil {
@@ -536,7 +530,7 @@ func (s *Service) IssueBlock(ctx context.Context, blocks BlockStore, who Actor, 
 	if err != nil {
 		return NumberBlock{}, err
 	}
-	if sc.Role != access.RoleOfficer && sc.Role != access.RoleTeamLeader {
+	if !access.TakeNumberBlock(sc) {
 		return NumberBlock{}, derrors.New(derrors.Forbidden, "only officers and team leaders take number blocks")
 	}
 	now := s.now().UTC()
@@ -590,7 +584,7 @@ func (s *Service) Report(ctx context.Context, ledger BlockLedger, viewer, id str
 	if err != nil {
 		return BlockReport{}, err
 	}
-	if viewer != owner && !(sc.Role == access.RoleTeamLeader && sc.StreetCode == street) && !access.Admin(sc) {
+	if !access.NumberBlock(sc, owner, street) {
 		return BlockReport{}, derrors.New(derrors.NotFound, "no number block %s", id)
 	}
 	return rep, nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/backend/org"
 )
 
 // Audience and Issuer are the values every access token carries.
@@ -92,7 +93,7 @@ func (i *Signer) Verify(token string) (identity.Claims, error) {
 	}
 	return identity.Claims{
 		UserID:    c.Subject,
-		Role:      identity.Role(c.Role),
+		Role:      org.Role(c.Role),
 		SessionID: c.SessionID,
 		DeviceID:  c.DeviceID,
 		ExpiresAt: c.ExpiresAt.Time,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/backend/org"
 )
 
 func TestSigner_Verify(t *testing.T) {
@@ -19,11 +20,11 @@ func TestSigner_Verify(t *testing.T) {
 	clock := func() time.Time { return now }
 	s := NewSigner(key, 15*time.Minute, clock)
 
-	good, err := s.Issue(identity.Claims{UserID: "u1", Role: identity.RoleOfficer, SessionID: "s1", DeviceID: "d1", ExpiresAt: now.Add(15 * time.Minute)})
+	good, err := s.Issue(identity.Claims{UserID: "u1", Role: org.RoleOfficer, SessionID: "s1", DeviceID: "d1", ExpiresAt: now.Add(15 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	browser, err := s.Issue(identity.Claims{UserID: "u1", Role: identity.RoleOfficer, SessionID: "s1", ExpiresAt: now.Add(15 * time.Minute)})
+	browser, err := s.Issue(identity.Claims{UserID: "u1", Role: org.RoleOfficer, SessionID: "s1", ExpiresAt: now.Add(15 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,6 @@ var (
 	validMeasures  = []authority.Measure{authority.MeasureEvidence, authority.MeasureSummons, authority.MeasureWarning, authority.MeasureFineSimple, authority.MeasureSeizure, authority.MeasureRefer}
 	validWhistles  = []WhistleType{WhistleEmergency, WhistleKey, WhistleRegular}
 	validPositions = []Position{PositionLeader, PositionDeputyLeader, PositionMember}
-	validRoles     = []string{"officer", "team_leader", "dept_reviewer", "grid_operator", "community", "admin"}
 )
 
 // Check validates what can be judged from the rows alone (required fields,
@@ -227,7 +226,7 @@ func Check(ds Dataset) Report {
 	for i, l := range ds.Logins {
 		required(SectionLogins, i+1, l.Username, map[string]string{"username": l.Username, "display_name": l.DisplayName})
 		dup(SectionLogins, seen, i+1, l.Username, "username")
-		if !slices.Contains(validRoles, l.Role) {
+		if !l.Role.Valid() {
 			r.Reject(SectionLogins, i+1, l.Username, "role", "validation_failed", "unknown role %q", l.Role)
 		}
 	}

@@ -156,11 +156,35 @@ type Policy struct {
 	authority.Policy
 }
 
+// Role is what an account does in the system; access starts from it. The
+// roles are those of DOMAIN.md section 8. It lives here, with the Scope and
+// Login that carry it, so that identity, access and the API share one type.
+type Role string
+
+// The roles.
+const (
+	RoleOfficer      Role = "officer"       // enforcement officer 执法队员, on a phone in the street
+	RoleTeamLeader   Role = "team_leader"   // team leader 队长: reviews flagged acts, closes case archives
+	RoleDeptReviewer Role = "dept_reviewer" // department reviewer: evidence of cases routed to the department
+	RoleGridOperator Role = "grid_operator" // grid center operator 网格中心: takes in problems, whistles
+	RoleCommunity    Role = "community"     // community office 社区: reports problems, rates responses
+	RoleAdmin        Role = "admin"         // district administrator: organization, certificates, matters
+)
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleOfficer, RoleTeamLeader, RoleDeptReviewer, RoleGridOperator, RoleCommunity, RoleAdmin:
+		return true
+	}
+	return false
+}
+
 // Login is an account of the demo data or an import, with its scope.
 type Login struct {
 	Username       string `json:"username"`
 	DisplayName    string `json:"display_name"`
-	Role           string `json:"role"`
+	Role           Role   `json:"role"`
 	Password       string `json:"password,omitempty"` // only in the demo data set
 	OfficerCode    string `json:"officer_code,omitempty"`
 	StreetCode     string `json:"street_code,omitempty"`
@@ -188,7 +212,7 @@ type Dataset struct {
 // of the request.
 type Scope struct {
 	UserID         string
-	Role           string
+	Role           Role
 	OfficerCode    string // the account's officer, if any
 	StreetCode     string // for street-scoped roles
 	DepartmentCode string // for department reviewers

@@ -11,6 +11,7 @@ import (
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/evidence"
 	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 )
@@ -19,7 +20,7 @@ import (
 func newUpload(t *testing.T, db *postgres.DB, store *postgres.EvidenceStore, record string) evidence.Evidence {
 	t.Helper()
 	u, err := postgres.NewUserStore(db).PutUser(context.Background(), identity.User{Username: "u" + uuid.NewString()[:8],
-		DisplayName: "officer", Role: identity.RoleOfficer, PasswordHash: "x"})
+		DisplayName: "officer", Role: org.RoleOfficer, PasswordHash: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -373,7 +373,7 @@ func (im *importer) login(row int, l org.Login, hash string) error {
 	uid, err := returningID(im.tx.Raw(`INSERT INTO users (id, username, display_name, role, password_hash) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name, role = EXCLUDED.role,
 			password_hash = CASE WHEN EXCLUDED.password_hash = '' THEN users.password_hash ELSE EXCLUDED.password_hash END
-		RETURNING id::text`, uuid.New(), l.Username, l.DisplayName, l.Role, hash))
+		RETURNING id::text`, uuid.New(), l.Username, l.DisplayName, string(l.Role), hash))
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func (s *OrgStore) Scope(ctx context.Context, userID string, at time.Time) (org.
 	if row.Role == nil {
 		return org.Scope{}, derrors.New(derrors.NotFound, "no such user")
 	}
-	sc := org.Scope{UserID: userID, Role: *row.Role, OfficerCode: deref(row.OfficerCode), StreetCode: deref(row.StreetCode),
+	sc := org.Scope{UserID: userID, Role: org.Role(*row.Role), OfficerCode: deref(row.OfficerCode), StreetCode: deref(row.StreetCode),
 		DepartmentCode: deref(row.DepartmentCode), CommunityCode: deref(row.CommunityCode)}
 	if row.OfficerCode != nil {
 		// An officer belongs where their team is today; a moved officer

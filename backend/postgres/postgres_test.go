@@ -11,6 +11,7 @@ import (
 
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 )
@@ -95,13 +96,13 @@ func TestUserStore(t *testing.T) {
 	db, _ := pgtest.New(t)
 	s := postgres.NewUserStore(db)
 	ctx := context.Background()
-	u, err := s.PutUser(ctx, identity.User{Username: "chen.jing", DisplayName: "陈静", Role: identity.RoleDeptReviewer, PasswordHash: "h1"})
+	u, err := s.PutUser(ctx, identity.User{Username: "chen.jing", DisplayName: "陈静", Role: org.RoleDeptReviewer, PasswordHash: "h1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Run("OK", func(t *testing.T) {
 		got, err := s.UserByUsername(ctx, "chen.jing")
-		if err != nil || got.ID != u.ID || got.DisplayName != "陈静" || got.Role != identity.RoleDeptReviewer {
+		if err != nil || got.ID != u.ID || got.DisplayName != "陈静" || got.Role != org.RoleDeptReviewer {
 			t.Fatalf("UserByUsername = %+v, %v", got, err)
 		}
 		got, err = s.UserByID(ctx, u.ID)
@@ -110,8 +111,8 @@ func TestUserStore(t *testing.T) {
 		}
 	})
 	t.Run("PutUpdatesSameUsername", func(t *testing.T) {
-		again, err := s.PutUser(ctx, identity.User{Username: "chen.jing", DisplayName: "陈静", Role: identity.RoleAdmin, PasswordHash: "h2"})
-		if err != nil || again.ID != u.ID || again.Role != identity.RoleAdmin || again.PasswordHash != "h2" {
+		again, err := s.PutUser(ctx, identity.User{Username: "chen.jing", DisplayName: "陈静", Role: org.RoleAdmin, PasswordHash: "h2"})
+		if err != nil || again.ID != u.ID || again.Role != org.RoleAdmin || again.PasswordHash != "h2" {
 			t.Fatalf("PutUser again = %+v, %v; want same id, new role and hash", again, err)
 		}
 	})
@@ -127,7 +128,7 @@ func TestUserStore(t *testing.T) {
 		}
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
-		_, err := s.PutUser(ctx, identity.User{Username: "Bad Name", DisplayName: "x", Role: identity.RoleOfficer, PasswordHash: "h"})
+		_, err := s.PutUser(ctx, identity.User{Username: "Bad Name", DisplayName: "x", Role: org.RoleOfficer, PasswordHash: "h"})
 		if derrors.CodeOf(err) != derrors.Invalid {
 			t.Fatalf("err = %v, want validation_failed", err)
 		}

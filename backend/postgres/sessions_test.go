@@ -13,6 +13,7 @@ import (
 
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 )
@@ -29,7 +30,7 @@ func newTokenHash() []byte {
 
 func addSessionUser(t *testing.T, users *postgres.UserStore, username string) identity.User {
 	t.Helper()
-	u, err := users.PutUser(context.Background(), identity.User{Username: username, DisplayName: username, Role: identity.RoleOfficer, PasswordHash: "h"})
+	u, err := users.PutUser(context.Background(), identity.User{Username: username, DisplayName: username, Role: org.RoleOfficer, PasswordHash: "h"})
 	if err != nil {
 		t.Fatal(err)
 	}

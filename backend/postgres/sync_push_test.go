@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 	wsync "github.com/whistle/whistle/sync"
@@ -30,7 +31,7 @@ type pushDevice struct {
 func newPushDevice(t *testing.T, db *postgres.DB, username string) *pushDevice {
 	t.Helper()
 	ctx := context.Background()
-	u, err := postgres.NewUserStore(db).PutUser(ctx, identity.User{Username: username, DisplayName: username, Role: identity.RoleOfficer, PasswordHash: "x"})
+	u, err := postgres.NewUserStore(db).PutUser(ctx, identity.User{Username: username, DisplayName: username, Role: org.RoleOfficer, PasswordHash: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/backend/org"
 )
 
 var _ identity.UserStore = (*UserStore)(nil)
@@ -35,7 +36,7 @@ func userFromRow(r userRow) identity.User {
 		ID:           r.ID.String(),
 		Username:     r.Username,
 		DisplayName:  r.DisplayName,
-		Role:         identity.Role(r.Role),
+		Role:         org.Role(r.Role),
 		PasswordHash: r.PasswordHash,
 		DisabledAt:   r.DisabledAt,
 		CreatedAt:    r.CreatedAt,

@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/media"
+	wsync "github.com/whistle/whistle/sync"
 )
 
 // Config is the whole configuration of the service, read from WHISTLE_*
@@ -146,7 +146,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.Clock = clock.System()
 	c.MinPullAppVersion = get("WHISTLE_MIN_PULL_APP_VERSION")
 	if c.MinPullAppVersion != "" {
-		if _, err := api.ParseAppVersion(c.MinPullAppVersion); err != nil {
+		if _, err := wsync.ParseAppVersion(c.MinPullAppVersion); err != nil {
 			return c, fmt.Errorf("WHISTLE_MIN_PULL_APP_VERSION: %w", err)
 		}
 	}

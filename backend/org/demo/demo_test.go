@@ -593,7 +593,7 @@ func TestLogins(t *testing.T) {
 		teamStreet[tm.Code] = tm.StreetCode
 	}
 
-	roles := map[string]int{}
+	roles := map[org.Role]int{}
 	names := map[string]bool{}
 	for _, l := range ds.Logins {
 		if names[l.Username] {
@@ -648,7 +648,7 @@ func TestLogins(t *testing.T) {
 			t.Errorf("login %s: role %s without its scope", l.Username, l.Role)
 		}
 	}
-	for _, r := range []string{"officer", "team_leader", "dept_reviewer", "grid_operator", "community", "admin"} {
+	for _, r := range []org.Role{"officer", "team_leader", "dept_reviewer", "grid_operator", "community", "admin"} {
 		if roles[r] == 0 {
 			t.Errorf("no login with role %s", r)
 		}
