@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/whistle/whistle/backend/authority"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/openapi"
 	wsync "github.com/whistle/whistle/sync"
@@ -512,5 +514,86 @@ func TestInspection_SyncAfterOnline(t *testing.T) {
 	}
 	if !seen {
 		t.Fatal("the team leader does not see the device")
+	}
+}
+
+// TestInspection_DecisionAsExplained: the authority engine's decision stored
+// on a record, synced or recorded online, is the one the explanation endpoint
+// gives for the same matter, crew and moment: both read the facts with one
+// builder (org.ReadAuthorityFacts).
+func TestInspection_DecisionAsExplained(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	officer := newPhone(t, f, "officer.a")
+	var block openapi.NumberBlock
+	f.client.PostJSON("/v1/number-blocks", `{"doc_type":"penalty_decision","count":6}`, officer.token).JSON(t, &block)
+	forms := block.First
+
+	tests := []struct {
+		name     string
+		at       string
+		crew     []string
+		wantTier string
+	}{
+		{"OKTwoHolders", "2026-11-10T10:00:00+08:00", []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "enforcement"},
+		// a-sj-02's certificate ended 2026-11-20: it no longer counts.
+		{"OKCertificateExpiredAtTheAct", "2026-11-25T10:00:00+08:00", []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "onsite_inspection"},
+		{"OKOneHolderWithSecondInspector", "2026-11-10T10:00:00+08:00", []string{"a-cg-03", "a-sj-02"}, "onsite_inspection"},
+	}
+	for _, tt := range tests {
+		for _, path := range []string{"sync", "online"} {
+			t.Run(tt.name+"/"+path, func(t *testing.T) {
+				officer.t = t
+				rec := marketInspection(f.story.At(tt.at), tt.crew, fmt.Sprintf("%s%d", block.Prefix, forms))
+				forms++
+				if path == "sync" {
+					if v := officer.push(officer.mutation(inspection.MutationRecord, rec.ID, rec)).Results[0].Verdict; v == "rejected" {
+						t.Fatalf("push rejected")
+					}
+				} else {
+					body, _ := json.Marshal(rec)
+					if res := f.client.For(t).PostJSON("/v1/inspections", string(body), officer.token); res.Status != http.StatusCreated {
+						t.Fatalf("online record: %d %s", res.Status, res.Body)
+					}
+				}
+				var st openapi.Inspection
+				f.client.For(t).Get("/v1/inspections/"+rec.ID, officer.token).JSON(t, &st)
+				if len(st.Assessment.Decisions) != 1 {
+					t.Fatalf("stored decisions: %v", st.Assessment.Decisions)
+				}
+				var stored inspection.MatterDecision
+				b, _ := json.Marshal(st.Assessment.Decisions[0])
+				if err := json.Unmarshal(b, &stored); err != nil {
+					t.Fatal(err)
+				}
+
+				crew := make([]openapi.CrewCheckIn, len(rec.Crew))
+				for i, c := range rec.Crew {
+					crew[i] = openapi.CrewCheckIn{OfficerCode: c.OfficerCode, CheckedInAt: c.CheckedInAt}
+				}
+				body, _ := json.Marshal(openapi.DecisionRequest{MatterCode: rec.MatterCodes[0], At: rec.StartedAt.Wall, Crew: crew})
+				var explained struct {
+					authority.Decision
+					Matter struct {
+						Code    string `json:"code"`
+						Version int    `json:"version"`
+					} `json:"matter"`
+				}
+				res := f.client.For(t).PostJSON("/v1/authority/decisions", string(body), officer.token)
+				if res.Status != http.StatusOK {
+					t.Fatalf("explain: %d %s", res.Status, res.Body)
+				}
+				res.JSON(t, &explained)
+
+				if string(stored.Decision.Tier) != tt.wantTier {
+					t.Fatalf("stored tier %s, want %s", stored.Decision.Tier, tt.wantTier)
+				}
+				if !reflect.DeepEqual(explained.Decision, stored.Decision) {
+					t.Fatalf("explained %+v\nstored    %+v", explained.Decision, stored.Decision)
+				}
+				if explained.Matter.Code != stored.MatterCode || explained.Matter.Version != stored.Version {
+					t.Fatalf("explained matter %s v%d, stored %s v%d", explained.Matter.Code, explained.Matter.Version, stored.MatterCode, stored.Version)
+				}
+			})
+		}
 	}
 }

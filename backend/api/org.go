@@ -145,7 +145,7 @@ func (s *server) GetRoster(ctx context.Context, req openapi.GetRosterRequestObje
 	// their phone number is masked, as it is to anyone outside their street now.
 	now := s.now()
 	for i, m := range r.Members {
-		if visible, masked := access.Officer(sc, m, streetsOf(m, streets, now)); (!visible || masked) && m.Officer.Phone != "" {
+		if visible, masked := access.Officer(sc, m, m.StreetsAt(streets, now)); (!visible || masked) && m.Officer.Phone != "" {
 			r.Members[i].Officer.Phone = access.MaskPhone(m.Officer.Phone)
 		}
 	}
@@ -193,17 +193,5 @@ func (s *server) streetsAt(ctx context.Context, m org.Member, t time.Time) ([]st
 	if err != nil {
 		return nil, err
 	}
-	return streetsOf(m, teams, t), nil
-}
-
-// streetsOf returns the streets of m's memberships in force at t; teams maps
-// team codes to street codes.
-func streetsOf(m org.Member, teams map[string]string, t time.Time) []string {
-	var out []string
-	for _, ms := range m.Officer.Memberships {
-		if ms.ActiveAt(t) {
-			out = append(out, teams[ms.TeamCode])
-		}
-	}
-	return out
+	return m.StreetsAt(teams, t), nil
 }

@@ -193,10 +193,8 @@ type MatterDecision struct {
 // Facts are the data an assessment judges a record against, as they stood
 // at the act's moment.
 type Facts struct {
-	Matters  map[string]org.MatterInForce // by code, the version in force at the act
-	Members  map[string]org.Member        // crew by officer code
-	Policies map[string]authority.Policy  // by department code
-	Calendar Calendar
+	Authority org.AuthorityFacts // the record's matters and crew, read by org.ReadAuthorityFacts
+	Calendar  Calendar
 }
 
 // Assessment is the server's judgement of a record.
@@ -215,17 +213,11 @@ func Assess(r *Record, f Facts) Assessment {
 	at := r.ActAt()
 	a := Assessment{Exceptions: []Exception{}}
 	byMatter := map[string]authority.Decision{}
-	for _, code := range r.MatterCodes {
-		m := f.Matters[code]
-		in := authority.Input{Matter: m.AuthorityMatter(), At: at, Policies: f.Policies}
-		for _, c := range r.Crew {
-			m := f.Members[c.OfficerCode]
-			m.Officer.Code = c.OfficerCode
-			in.Crew = append(in.Crew, m.CrewMember(c.CheckedInAt, at))
-		}
-		d := authority.Decide(in)
-		byMatter[code] = d
-		a.Decisions = append(a.Decisions, MatterDecision{MatterCode: code, Version: m.Version, Decision: d})
+	matters := map[string]org.MatterInForce{}
+	for _, mf := range f.Authority.Matters {
+		d := authority.Decide(f.Authority.Input(mf.Matter))
+		byMatter[mf.Code], matters[mf.Code] = d, mf.Matter
+		a.Decisions = append(a.Decisions, MatterDecision{MatterCode: mf.Code, Version: mf.Matter.Version, Decision: d})
 	}
 	if len(a.Decisions) > 0 {
 		first := a.Decisions[0].Decision
@@ -236,7 +228,7 @@ func Assess(r *Record, f Facts) Assessment {
 	}
 	for i := range r.Measures {
 		m := &r.Measures[i]
-		d, matter := byMatter[m.MatterCode], f.Matters[m.MatterCode]
+		d, matter := byMatter[m.MatterCode], matters[m.MatterCode]
 		always := m.Kind == authority.MeasureEvidence || m.Kind == authority.MeasureSummons
 		switch {
 		case !always && !slices.Contains(matter.Measures, m.Kind) && !(m.Kind == authority.MeasureRefer && d.Tier == authority.TierRefer):

@@ -172,7 +172,7 @@ func TestAssess_SeizureDeadlineCoverage(t *testing.T) {
 	t.Run("WithinCoverage", func(t *testing.T) {
 		// 2026-11-10 (Beijing) + 30 days = 2026-12-10, a Thursday.
 		r := record([]string{"sj1", "sj2"}, seizure(""))
-		a := Assess(&r, facts(sjMatter))
+		a := Assess(&r, facts(r, sjMatter))
 		if codes(a) != "" {
 			t.Fatalf("exceptions %q, want none", codes(a))
 		}
@@ -184,7 +184,7 @@ func TestAssess_SeizureDeadlineCoverage(t *testing.T) {
 		// 2026-11-10 + 60 days = 2027-01-09, a Saturday: on weekends only the
 		// period ends on Monday 2027-01-11, which the calendar cannot vouch for.
 		r := record([]string{"sj1", "sj2"}, seizure("需要检验"))
-		a := Assess(&r, facts(sjMatter))
+		a := Assess(&r, facts(r, sjMatter))
 		if codes(a) != ExCalendarNotCovered {
 			t.Fatalf("exceptions %q, want %s", codes(a), ExCalendarNotCovered)
 		}
@@ -204,7 +204,7 @@ func TestAssess_SeizureDeadlineCoverage(t *testing.T) {
 		for i := range r.Crew {
 			r.Crew[i].CheckedInAt = r.StartedAt.Wall.Add(-time.Minute)
 		}
-		a := Assess(&r, facts(sjMatter))
+		a := Assess(&r, facts(r, sjMatter))
 		if codes(a) != ExCalendarNotCovered || a.Exceptions[0].Subject != "2027-01-04" {
 			t.Fatalf("exceptions %+v", a.Exceptions)
 		}
@@ -216,7 +216,7 @@ func TestAssess_SeizureDeadlineCoverage(t *testing.T) {
 		for i := range r.Crew {
 			r.Crew[i].CheckedInAt = r.StartedAt.Wall.Add(-time.Minute)
 		}
-		a := Assess(&r, facts(sjMatter))
+		a := Assess(&r, facts(r, sjMatter))
 		if codes(a) != "" || r.Measures[0].Seizure.Deadline.In(cst).Format(time.DateOnly) != "2026-12-31" {
 			t.Fatalf("exceptions %q, deadline %s", codes(a), r.Measures[0].Seizure.Deadline)
 		}

@@ -41,27 +41,37 @@ func TestCalendar_Deadline(t *testing.T) {
 	}
 }
 
-// facts builds the data of an assessment: squad and market-regulation
-// officers with certificates valid in 2026, and the auxiliaries.
-func facts(matters ...org.MatterInForce) Facts {
-	f := Facts{Matters: map[string]org.MatterInForce{}, Members: map[string]org.Member{}, Calendar: DefaultCalendar(),
-		Policies: map[string]authority.Policy{"sj": {Department: "sj", SecondInspectorFromOtherResident: true, SecondInspectorLegalBasis: "区授权", MixedCrewSeizureReview: true}}}
-	for _, m := range matters {
-		f.Matters[m.Code] = m
-	}
+// facts builds the data of an assessment of r, as org.ReadAuthorityFacts
+// would read them: squad and market-regulation officers with certificates
+// valid in 2026, and the auxiliaries.
+func facts(r Record, matters ...org.MatterInForce) Facts {
+	members := map[string]org.Member{}
 	officer := func(code, dept string, kind authority.DepartmentKind, aux bool) {
 		m := org.Member{Officer: org.Officer{Code: code, DepartmentCode: dept, Auxiliary: aux}, DepartmentKind: kind}
 		if !aux {
 			m.Certificates = []org.Certificate{{Number: "C-" + code, OfficerCode: code, IssuingDepartmentCode: dept,
 				ValidFrom: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), ValidTo: time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)}}
 		}
-		f.Members[code] = m
+		members[code] = m
 	}
 	officer("cg1", "cg", authority.KindSquad, false)
 	officer("sj1", "sj", authority.KindResident, false)
 	officer("sj2", "sj", authority.KindResident, false)
 	officer("aux", "cg", authority.KindSquad, true)
-	return f
+	f := org.AuthorityFacts{At: r.ActAt(),
+		Policies: map[string]authority.Policy{"sj": {Department: "sj", SecondInspectorFromOtherResident: true, SecondInspectorLegalBasis: "区授权", MixedCrewSeizureReview: true}}}
+	for _, code := range r.MatterCodes {
+		mf := org.MatterFact{Code: code}
+		if i := slices.IndexFunc(matters, func(m org.MatterInForce) bool { return m.Code == code }); i >= 0 {
+			mf.InForce, mf.Matter = true, matters[i]
+		}
+		f.Matters = append(f.Matters, mf)
+	}
+	for _, c := range r.Crew {
+		m, ok := members[c.OfficerCode]
+		f.Crew = append(f.Crew, org.CrewFact{CheckIn: org.CheckIn{OfficerCode: c.OfficerCode, CheckedInAt: c.CheckedInAt}, Known: ok, Member: m})
+	}
+	return Facts{Authority: f, Calendar: DefaultCalendar()}
 }
 
 var sjMatter = org.MatterInForce{Matter: org.Matter{Code: "SJ-1", Version: 1, DepartmentCode: "sj",
@@ -112,7 +122,7 @@ func TestAssess_Tiers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := record(tt.crew, tt.measures...)
-			a := Assess(&r, facts(sjMatter))
+			a := Assess(&r, facts(r, sjMatter))
 			if a.Tier != tt.tier || codes(a) != tt.want {
 				t.Fatalf("tier %s exceptions %q, want %s %q", a.Tier, codes(a), tt.tier, tt.want)
 			}
@@ -124,7 +134,7 @@ func TestAssess_Rules(t *testing.T) {
 	t.Run("FineCeilingPerson", func(t *testing.T) {
 		r := record([]string{"sj1", "sj2"}, Measure{Kind: "fine_simple", MatterCode: "SJ-1", Fine: &Fine{AmountYuan: 201, FormNumber: "F"}})
 		r.Party.Kind = PartyPerson
-		if a := Assess(&r, facts(sjMatter)); codes(a) != ExFineAboveCeiling {
+		if a := Assess(&r, facts(r, sjMatter)); codes(a) != ExFineAboveCeiling {
 			t.Fatalf("a 201-yuan fine on a person: %q", codes(a))
 		}
 	})
@@ -132,7 +142,7 @@ func TestAssess_Rules(t *testing.T) {
 		m := sjMatter
 		m.FineMaxOrg = 1000
 		r := record([]string{"sj1", "sj2"}, Measure{Kind: "fine_simple", MatterCode: "SJ-1", Fine: &Fine{AmountYuan: 1500, FormNumber: "F"}})
-		if a := Assess(&r, facts(m)); codes(a) != ExFineAboveCeiling {
+		if a := Assess(&r, facts(r, m)); codes(a) != ExFineAboveCeiling {
 			t.Fatalf("over the matter's ceiling: %q", codes(a))
 		}
 	})
@@ -140,14 +150,14 @@ func TestAssess_Rules(t *testing.T) {
 		m := sjMatter
 		m.Measures = []authority.Measure{"warning"}
 		r := record([]string{"sj1", "sj2"}, Measure{Kind: "seizure", MatterCode: "SJ-1", Seizure: &Seizure{Items: []SeizedItem{{Name: "x", Quantity: 1, Unit: "件"}}, CustodyPlace: "p"}})
-		if a := Assess(&r, facts(m)); !strings.HasPrefix(codes(a), ExMeasureNotInMatter) {
+		if a := Assess(&r, facts(r, m)); !strings.HasPrefix(codes(a), ExMeasureNotInMatter) {
 			t.Fatalf("a seizure the matter does not allow: %q", codes(a))
 		}
 	})
 	t.Run("SeizureUnsignedAndDeadline", func(t *testing.T) {
 		r := record([]string{"sj1", "sj2"}, Measure{Kind: "seizure", MatterCode: "SJ-1", Seizure: &Seizure{Items: []SeizedItem{{Name: "x", Quantity: 1, Unit: "件"}}, CustodyPlace: "p"}})
 		r.Signatures.Party = &PartySignature{Refused: true} // refused, but no witness
-		a := Assess(&r, facts(sjMatter))
+		a := Assess(&r, facts(r, sjMatter))
 		if codes(a) != ExSeizureUnsigned {
 			t.Fatalf("refused without a witness: %q", codes(a))
 		}
@@ -158,7 +168,7 @@ func TestAssess_Rules(t *testing.T) {
 	t.Run("PhoneTierDiffers", func(t *testing.T) {
 		r := record([]string{"sj1"})
 		r.PhoneTier = authority.TierEnforcement
-		if a := Assess(&r, facts(sjMatter)); codes(a) != ExTierDiffers {
+		if a := Assess(&r, facts(r, sjMatter)); codes(a) != ExTierDiffers {
 			t.Fatalf("phone said enforcement with one holder: %q", codes(a))
 		}
 	})

@@ -110,10 +110,7 @@ type Store interface {
 // Org is what the service reads of the organization.
 type Org interface {
 	Scope(ctx context.Context, userID string, at time.Time) (org.Scope, error)
-	MatterAt(ctx context.Context, code string, at time.Time) (org.MatterInForce, error)
-	Officers(ctx context.Context, codes []string) ([]org.Member, error)
-	PoliciesAt(ctx context.Context, at time.Time) (map[string]org.Policy, error)
-	TeamStreets(ctx context.Context) (map[string]string, error)
+	org.FactReader
 }
 
 // Service records, amends, reviews and reads inspection records.
@@ -173,58 +170,33 @@ func (s *Service) judge(ctx context.Context, r Record, sc org.Scope, who Actor) 
 	if !ok {
 		return State{}, derrors.Invalidf("/team_code", "no team %q", r.TeamCode)
 	}
-	f := Facts{Matters: map[string]org.MatterInForce{}, Members: map[string]org.Member{}, Calendar: s.calendar}
-	var fields []derrors.FieldError
-	for i, code := range r.MatterCodes {
-		m, err := s.org.MatterAt(ctx, code, at)
-		if derrors.CodeOf(err) == derrors.NotFound {
-			fields = append(fields, derrors.FieldError{Field: fmt.Sprintf("/matter_codes/%d", i), Message: fmt.Sprintf("no matter %q in force at %s", code, at.Format(time.RFC3339))})
-			continue
-		}
-		if err != nil {
-			return State{}, err
-		}
-		f.Matters[code] = m
-	}
-	codes := make([]string, len(r.Crew))
+	crew := make([]org.CheckIn, len(r.Crew))
 	for i, c := range r.Crew {
-		codes[i] = c.OfficerCode
+		crew[i] = org.CheckIn{OfficerCode: c.OfficerCode, CheckedInAt: c.CheckedInAt}
 	}
-	members, err := s.org.Officers(ctx, codes)
+	facts, err := org.ReadAuthorityFacts(ctx, s.org, r.MatterCodes, crew, at)
 	if err != nil {
 		return State{}, err
 	}
-	for _, m := range members {
-		f.Members[m.Officer.Code] = m
+	var fields []derrors.FieldError
+	for _, f := range facts.MatterFaults() {
+		fields = append(fields, derrors.FieldError{Field: fmt.Sprintf("/matter_codes/%d", f.Index), Message: f.Message})
 	}
-	recorderInTeam := false
-	for i, c := range r.Crew {
-		m, ok := f.Members[c.OfficerCode]
-		if !ok {
-			fields = append(fields, derrors.FieldError{Field: fmt.Sprintf("/crew/%d/officer_code", i), Message: fmt.Sprintf("no officer %q", c.OfficerCode)})
-			continue
-		}
-		if c.OfficerCode == sc.OfficerCode {
-			for _, ms := range m.Officer.Memberships {
-				recorderInTeam = recorderInTeam || ms.TeamCode == r.TeamCode && ms.ActiveAt(at)
-			}
-		}
+	for _, f := range facts.CrewFaults() {
+		fields = append(fields, derrors.FieldError{Field: fmt.Sprintf("/crew/%d/officer_code", f.Index), Message: f.Message})
 	}
 	if len(fields) > 0 {
 		return State{}, &derrors.Error{Code: derrors.Invalid, Message: fields[0].Message, Fields: fields}
+	}
+	recorderInTeam := false
+	for _, c := range facts.Crew {
+		recorderInTeam = recorderInTeam || c.OfficerCode == sc.OfficerCode && slices.Contains(c.Teams, r.TeamCode)
 	}
 	if !recorderInTeam {
 		// A device pushing for another officer, or for another team.
 		return State{}, derrors.New(derrors.Forbidden, "the recording officer %s must be in the crew and in team %s at the act", sc.OfficerCode, r.TeamCode)
 	}
-	policies, err := s.org.PoliciesAt(ctx, at)
-	if err != nil {
-		return State{}, err
-	}
-	f.Policies = map[string]authority.Policy{}
-	for code, p := range policies {
-		f.Policies[code] = p.Policy
-	}
+	f := Facts{Authority: facts, Calendar: s.calendar}
 	a := Assess(&r, f)
 	for _, m := range r.Measures {
 		if m.Kind != authority.MeasureFineSimple || m.Fine == nil {
