@@ -23,12 +23,20 @@ const (
 	tagGPSLongitude       = 0x0004
 )
 
-// ReadEXIF returns the EXIF of a JPEG whose first bytes are head (the APP1
-// segment comes before the image data, within the first 64 KiB or so), or
-// nil if it has none or it cannot be read: a broken EXIF is not a reason to
-// refuse evidence.
+// ReadEXIF returns the EXIF of a JPEG or a HEIF/HEIC image whose first
+// bytes are head (a JPEG's APP1 segment comes before the image data, within
+// the first 64 KiB or so; a HEIC's Exif item is usually the first item of
+// its media data, right after the metadata), or nil if it has none within
+// head or it cannot be read: a broken EXIF is not a reason to refuse
+// evidence.
 func ReadEXIF(head []byte) *evidence.EXIF {
-	tiff := jpegEXIF(head)
+	var tiff []byte
+	switch {
+	case len(head) >= 2 && head[0] == 0xFF && head[1] == 0xD8:
+		tiff = jpegEXIF(head)
+	case len(head) >= 12 && string(head[4:8]) == "ftyp":
+		tiff = heifEXIF(head)
+	}
 	if tiff == nil {
 		return nil
 	}

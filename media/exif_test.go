@@ -21,6 +21,9 @@ func TestReadEXIF_CameraFiles(t *testing.T) {
 		{"NikonD2H", "goexif-sample1.jpg", "NIKON CORPORATION", "NIKON D2H", "2003:11:23 18:07:37", 39.915556, 116.390833},
 		{"CanonRebelT4i", "goexif-IMG_0001.jpg", "Canon", "Canon EOS REBEL T4i", "2012:12:21 11:15:19", 0, 0},
 		{"SamsungNote5", "go-exif-gps.jpg", "samsung", "SM-N920T", "2018:04:28 21:23:12", 26.586667, -80.053611},
+		// A HEIC whose Exif item is located by its item information and
+		// location boxes, as a HEIF reader finds it.
+		{"HEIC_CanonEOS6D", "imagemeta-Heic.heic", "Canon", "Canon EOS 6D", "2019:12:06 05:01:47", 14.204164, 120.969578},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,6 +49,19 @@ func TestReadEXIF_CameraFiles(t *testing.T) {
 			}
 		})
 	}
+	// The first bytes of two iPhones' HEIC files end before their Exif
+	// item's data: nothing to read, and nothing read out of bounds.
+	for _, file := range []string{"imagemeta-iPhone11-head.heic", "imagemeta-iPhone12-head.heic"} {
+		t.Run(file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if x := media.ReadEXIF(b); x != nil {
+				t.Fatalf("EXIF %+v read from a head that ends before the Exif item", *x)
+			}
+		})
+	}
 	t.Run("CorruptIFDLoop", func(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join("testdata", "goexif-corrupt-infinite-loop.jpg"))
 		if err != nil {
@@ -58,7 +74,9 @@ func TestReadEXIF_CameraFiles(t *testing.T) {
 // FuzzEXIF feeds the reader arbitrary bytes, as a phone may: it never
 // panics or loops, and what it returns is sane.
 func FuzzEXIF(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.jpg"))
+	jpegs, _ := filepath.Glob(filepath.Join("testdata", "*.jpg"))
+	heics, _ := filepath.Glob(filepath.Join("testdata", "*.heic"))
+	files := append(jpegs, heics...)
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		if err != nil {

@@ -332,7 +332,10 @@ func (w *writer) sniff(complete bool) error {
 // analyseHead reads what only the first bytes tell (EXIF), before they
 // leave memory.
 func (w *writer) analyseHead() {
-	if !w.fromStart() || w.head == nil || w.head.EXIF != nil || w.ctype != evidence.TypeJPEG {
+	if !w.fromStart() || w.head == nil || w.head.EXIF != nil {
+		return
+	}
+	if w.ctype != evidence.TypeJPEG && w.ctype != evidence.TypeHEIC && w.ctype != evidence.TypeHEIF {
 		return
 	}
 	w.head.EXIF = ReadEXIF(w.buf)

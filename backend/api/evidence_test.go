@@ -16,10 +16,13 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -1033,5 +1036,25 @@ func init() {
 			}
 		}
 		return []matrixObject{{name: "own", url: "/v1/evidence/orphans", want: want}, {name: "other", url: "/v1/evidence/orphans", want: want}}
+	}
+}
+
+// TestEvidenceUpload_HEICExif: an iPhone-format original (HEIC) gets its
+// EXIF read like a JPEG's, from the Exif item its metadata boxes locate.
+func TestEvidenceUpload_HEICExif(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	officer := f.login(t, "officer.a", "whistle-demo")
+	data, err := os.ReadFile(filepath.Join("..", "..", "media", "testdata", "imagemeta-Heic.heic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := upload(t, f.client, officer, newItem(data, "image/heic", "photo"))
+	e := getEvidence(t, f.client, officer, id)
+	if e.Status != openapi.EvidenceStatus(evid.StatusVerified) || *e.ContentType != "image/heic" {
+		t.Fatalf("evidence = %+v", e)
+	}
+	if e.Exif == nil || e.Exif.Model == nil || *e.Exif.Model != "Canon EOS 6D" || e.Exif.Lat == nil || e.Exif.Lon == nil ||
+		math.Abs(*e.Exif.Lat-14.204164) > 1e-5 || math.Abs(*e.Exif.Lon-120.969578) > 1e-5 {
+		t.Fatalf("exif %+v: want the camera's model and position", e.Exif)
 	}
 }
