@@ -3,10 +3,13 @@ package media
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"io"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -41,11 +44,12 @@ func ThumbnailKey(sum string) string { return ThumbnailPrefix + sum + ".jpg" }
 func (s *Store) core() minio.Core { return minio.Core{Client: s.client} }
 
 // putVerified writes data, whose SHA-256 is sum, to key under Object Lock,
-// unless an object is already there (If-None-Match: *). The store checks
-// the body against sum (the signed payload hash and x-amz-checksum-sha256),
-// so what it keeps is exactly what was verified. existed reports that the
-// key was taken, in which case nothing was written.
-func (s *Store) putVerified(ctx context.Context, key string, data []byte, sum, contentType, mode string, until time.Time) (versionID string, existed bool, err error) {
+// with ifAbsent only unless an object is already there (If-None-Match: *).
+// The store checks the body against sum (the signed payload hash and
+// x-amz-checksum-sha256, which it keeps with the version), so what it
+// keeps is exactly what was verified. existed reports that the key was
+// taken, in which case nothing was written.
+func (s *Store) putVerified(ctx context.Context, key string, data []byte, sum, contentType, mode string, until time.Time, ifAbsent bool) (versionID string, existed bool, err error) {
 	raw, err := hex.DecodeString(sum)
 	if err != nil {
 		return "", false, derrors.Wrap(err, derrors.Internal, "bad sha256")
@@ -60,7 +64,9 @@ func (s *Store) putVerified(ctx context.Context, key string, data []byte, sum, c
 		opts.Mode = minio.RetentionMode(mode)
 		opts.RetainUntilDate = until.UTC()
 	}
-	opts.SetMatchETagExcept("*")
+	if ifAbsent {
+		opts.SetMatchETagExcept("*")
+	}
 	info, err := s.core().PutObject(ctx, s.bucket, key, bytes.NewReader(data), int64(len(data)), "", sum, opts)
 	if err != nil {
 		if minio.ToErrorResponse(err).Code == "PreconditionFailed" {
@@ -69,6 +75,66 @@ func (s *Store) putVerified(ctx context.Context, key string, data []byte, sum, c
 		return "", false, translate(err, "store "+key)
 	}
 	return info.VersionID, false, nil
+}
+
+// verifiedVersion returns the oldest version of key that holds exactly
+// size bytes with SHA-256 sum (hex), or derrors.NotFound. A version is
+// judged by the SHA-256 checksum the store keeps with it when there is
+// one, and otherwise by reading it again: the newest version is whatever
+// anyone with the store's credentials put last, never a proof.
+func (s *Store) verifiedVersion(ctx context.Context, key, sum string, size int64) (string, error) {
+	var versions []minio.ObjectInfo
+	for o := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		if o.Err != nil {
+			return "", translate(o.Err, "list versions of "+key)
+		}
+		if o.Key == key && !o.IsDeleteMarker && o.Size == size {
+			versions = append(versions, o)
+		}
+	}
+	slices.SortStableFunc(versions, func(a, b minio.ObjectInfo) int { return a.LastModified.Compare(b.LastModified) })
+	raw, err := hex.DecodeString(sum)
+	if err != nil {
+		return "", derrors.Wrap(err, derrors.Internal, "bad sha256")
+	}
+	want := base64.StdEncoding.EncodeToString(raw)
+	for _, v := range versions {
+		info, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{VersionID: v.VersionID, Checksum: true})
+		if err != nil {
+			return "", translate(err, "stat "+key)
+		}
+		if info.Size != size {
+			continue
+		}
+		if info.ChecksumSHA256 != "" && !strings.Contains(info.ChecksumSHA256, "-") {
+			if info.ChecksumSHA256 == want {
+				return v.VersionID, nil
+			}
+			continue
+		}
+		got, err := s.hashVersion(ctx, key, v.VersionID)
+		if err != nil {
+			return "", err
+		}
+		if got == sum {
+			return v.VersionID, nil
+		}
+	}
+	return "", derrors.New(derrors.NotFound, "no version of %s holds the verified bytes", key)
+}
+
+// hashVersion reads a version of key and returns its SHA-256 (hex).
+func (s *Store) hashVersion(ctx context.Context, key, versionID string) (string, error) {
+	rc, err := s.open(ctx, key, versionID)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rc); err != nil {
+		return "", translate(err, "read "+key)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // stat returns the current version of key, or derrors.NotFound.

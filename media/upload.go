@@ -474,14 +474,19 @@ func (w *writer) complete() (evidence.Evidence, error) {
 		// The whole file is in the buffer: one conditional, checked PUT.
 		if match {
 			o.Status, o.ObjectKey = evidence.StatusVerified, EvidenceKey(sum)
-			var existed bool
-			o.VersionID, existed, err = w.s.store.putVerified(ctx, o.ObjectKey, w.buf, sum, w.ctype, w.s.lockMode, until)
+			var existed, adopted bool
+			o.VersionID, existed, err = w.s.store.putVerified(ctx, o.ObjectKey, w.buf, sum, w.ctype, w.s.lockMode, until, true)
 			if err == nil && existed {
-				err = w.dedup(ctx, &o)
+				adopted, err = w.dedup(ctx, &o)
+			}
+			if err == nil && existed && !adopted {
+				// The key holds other bytes only: ours become a version of
+				// their own, which the item points at.
+				o.VersionID, _, err = w.s.store.putVerified(ctx, o.ObjectKey, w.buf, sum, w.ctype, w.s.lockMode, until, false)
 			}
 		} else {
 			o.Status, o.ObjectKey = evidence.StatusQuarantined, QuarantinePrefix+w.e.ID
-			o.VersionID, _, err = w.s.store.putVerified(ctx, o.ObjectKey, w.buf, sum, "application/octet-stream", w.s.lockMode, until)
+			o.VersionID, _, err = w.s.store.putVerified(ctx, o.ObjectKey, w.buf, sum, "application/octet-stream", w.s.lockMode, until, true)
 		}
 		if err != nil {
 			return w.e, err
@@ -522,12 +527,8 @@ func (w *writer) completeMultipart(ctx context.Context, match bool, o *evidence.
 	}
 	if match {
 		o.Status, o.ObjectKey = evidence.StatusVerified, EvidenceKey(o.SHA256)
-		info, err := w.s.store.stat(ctx, o.ObjectKey)
-		switch {
-		case err == nil:
-			o.VersionID = info.VersionID
-			err = w.dedup(ctx, o)
-		case derrors.CodeOf(err) == derrors.NotFound:
+		adopted, err := w.dedup(ctx, o)
+		if err == nil && !adopted {
 			o.VersionID, err = w.s.store.copyLocked(ctx, w.u.S3Key, version, o.ObjectKey, w.ctype, w.s.lockMode, *o.RetainUntil)
 		}
 		if err != nil {
@@ -561,20 +562,27 @@ func (w *writer) flushLast() error {
 	return nil
 }
 
-// dedup makes an existing original back this evidence too: the object is
-// not written again, its retention is extended to this evidence's if that
-// is later.
-func (w *writer) dedup(ctx context.Context, o *evidence.Outcome) error {
-	info, err := w.s.store.stat(ctx, o.ObjectKey)
-	if err != nil {
-		return err
+// dedup makes an original already stored under the content address back
+// this evidence too, and reports whether there was one: the oldest version
+// of the key that holds exactly the verified bytes (its stored SHA-256
+// checksum, or a re-hash, and its size; verifiedVersion). Whatever else
+// was put on the key, with the store's credentials, is neither adopted
+// nor locked longer: only the adopted version's retention is extended to
+// this evidence's, if that is later.
+func (w *writer) dedup(ctx context.Context, o *evidence.Outcome) (bool, error) {
+	version, err := w.s.store.verifiedVersion(ctx, o.ObjectKey, o.SHA256, w.e.Length)
+	if derrors.CodeOf(err) == derrors.NotFound {
+		return false, nil
 	}
-	until, err := w.s.store.ensureRetention(ctx, o.ObjectKey, info.VersionID, w.s.lockMode, *o.RetainUntil)
 	if err != nil {
-		return err
+		return false, err
 	}
-	o.VersionID, o.RetainUntil, o.Deduplicated = info.VersionID, &until, true
-	return nil
+	until, err := w.s.store.ensureRetention(ctx, o.ObjectKey, version, w.s.lockMode, *o.RetainUntil)
+	if err != nil {
+		return false, err
+	}
+	o.VersionID, o.RetainUntil, o.Deduplicated = version, &until, true
+	return true, nil
 }
 
 // Terminate ends an unfinished upload for its uploader (tus termination):
@@ -588,15 +596,70 @@ func (s *Service) Terminate(ctx context.Context, id, userID string) error {
 	})
 }
 
-// Content opens the verified original of e, for streaming. It returns
-// derrors.EvidenceHashMismatch for quarantined evidence and
-// derrors.Conflict for evidence not yet verified: nothing else is served.
+// Content opens the verified original of e, by the version that was
+// verified, for streaming. The bytes are hashed as they stream: if they
+// are not the verified ones (another SHA-256 or length), the stream fails
+// before its last byte leaves, so that no client takes them for the
+// original, and the mismatch goes to the item's custody log and the audit
+// trail (evidence.Service.IntegrityFailed); the item is not served again.
+// It returns derrors.EvidenceHashMismatch for quarantined evidence and
+// for such an item, and derrors.Conflict for evidence not yet verified:
+// nothing else is served.
 func (s *Service) Content(ctx context.Context, e evidence.Evidence) (io.ReadCloser, error) {
 	if err := evidence.Servable(e); err != nil {
 		return nil, err
 	}
-	return s.store.open(ctx, e.ObjectKey, e.VersionID)
+	rc, err := s.store.open(ctx, e.ObjectKey, e.VersionID)
+	if err != nil {
+		return nil, err
+	}
+	return &checkedReader{s: s, ctx: ctx, e: e, rc: rc, h: sha256.New()}, nil
 }
+
+// checkedReader streams an original, hashing it, and fails rather than
+// hand over the last byte of anything but the verified bytes.
+type checkedReader struct {
+	s      *Service
+	ctx    context.Context
+	e      evidence.Evidence
+	rc     io.ReadCloser
+	h      hash.Hash
+	n      int64
+	failed error
+}
+
+func (r *checkedReader) Read(p []byte) (int, error) {
+	if r.failed != nil {
+		return 0, r.failed
+	}
+	n, err := r.rc.Read(p)
+	r.h.Write(p[:n])
+	r.n += int64(n)
+	switch {
+	case r.n > r.e.Length:
+		return 0, r.fail()
+	case r.n == r.e.Length && n > 0:
+		if hex.EncodeToString(r.h.Sum(nil)) != r.e.SHA256 {
+			return 0, r.fail()
+		}
+	case err == io.EOF && r.n < r.e.Length:
+		return 0, r.fail()
+	}
+	return n, err
+}
+
+// fail records the mismatch once and returns the error that ends the stream.
+func (r *checkedReader) fail() error {
+	got := hex.EncodeToString(r.h.Sum(nil))
+	if err := r.s.ev.IntegrityFailed(r.ctx, r.e, got, r.n); err != nil {
+		r.s.log.ErrorContext(r.ctx, "record integrity failure", "evidence", r.e.ID, "err", err.Error())
+	}
+	r.e.IntegrityFailedAt = new(r.s.now())
+	r.failed = evidence.IntegrityFailure(r.e)
+	return r.failed
+}
+
+func (r *checkedReader) Close() error { return r.rc.Close() }
 
 // Thumbnail opens the thumbnail of e, or returns derrors.NotFound when it
 // has none (yet).
@@ -617,6 +680,8 @@ func (s *Service) PresignDownload(ctx context.Context, e evidence.Evidence, ttl 
 	if err := evidence.Servable(e); err != nil {
 		return nil, time.Time{}, err
 	}
+	// Servable refused an item without its verified version: the URL names
+	// that version, never whatever is newest under the key.
 	ttl = min(ttl, MaxPresignTTL)
 	u, err := s.store.presign(ctx, e.ObjectKey, e.VersionID, e.ContentType, ttl)
 	return u, s.now().Add(ttl), err

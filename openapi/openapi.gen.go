@@ -121,6 +121,7 @@ const (
 	CustodyEntryEventDerived         CustodyEntryEvent = "derived"
 	CustodyEntryEventDownloaded      CustodyEntryEvent = "downloaded"
 	CustodyEntryEventExported        CustodyEntryEvent = "exported"
+	CustodyEntryEventIntegrityFailed CustodyEntryEvent = "integrity_failed"
 	CustodyEntryEventLinked          CustodyEntryEvent = "linked"
 	CustodyEntryEventLocked          CustodyEntryEvent = "locked"
 	CustodyEntryEventQuarantined     CustodyEntryEvent = "quarantined"
@@ -143,6 +144,8 @@ func (e CustodyEntryEvent) Valid() bool {
 	case CustodyEntryEventDownloaded:
 		return true
 	case CustodyEntryEventExported:
+		return true
+	case CustodyEntryEventIntegrityFailed:
 		return true
 	case CustodyEntryEventLinked:
 		return true
@@ -1062,10 +1065,14 @@ type Evidence struct {
 	Lat    *float64           `json:"lat,omitempty"`
 	Length int64              `json:"length"`
 
-	// LinkedAt When its record was known to have arrived.
-	LinkedAt *time.Time        `json:"linked_at,omitempty"`
-	LockMode *EvidenceLockMode `json:"lock_mode,omitempty"`
-	Lon      *float64          `json:"lon,omitempty"`
+	// LinkedAt When it was linked to its record (linked_record_id).
+	LinkedAt *time.Time `json:"linked_at,omitempty"`
+
+	// LinkedRecordId The record it is linked to: the one it names (record_client_id) or, naming none, the one that
+	// expects its client id with its SHA-256 (and size). Only a record of the uploader's street.
+	LinkedRecordId *openapi_types.UUID `json:"linked_record_id,omitempty"`
+	LockMode       *EvidenceLockMode   `json:"lock_mode,omitempty"`
+	Lon            *float64            `json:"lon,omitempty"`
 
 	// ObjectKey evidence/sha256/<hex> (shared by items with the same bytes) or quarantine/<id>.
 	ObjectKey *string `json:"object_key,omitempty"`
@@ -2109,7 +2116,7 @@ type ServerInterface interface {
 	// RevokeDevice Revoke a device (lost phone); its sessions end at once.
 	// (POST /v1/devices/{device_id}/revoke)
 	RevokeDevice(c *fiber.Ctx, deviceId DeviceID) error
-	// ListEvidenceOrphans Evidence whose record has not arrived, completed longer ago than the configured age (WHISTLE_EVIDENCE_ORPHAN_AGE).
+	// ListEvidenceOrphans Evidence not linked to a record (none of its street that it names or that expects it has arrived), completed longer ago than the configured age (WHISTLE_EVIDENCE_ORPHAN_AGE).
 	// (GET /v1/evidence/orphans)
 	ListEvidenceOrphans(c *fiber.Ctx) error
 	// GetEvidence One evidence item's metadata (logged as viewed).
@@ -6821,7 +6828,7 @@ type StrictServerInterface interface {
 	// RevokeDevice Revoke a device (lost phone); its sessions end at once.
 	// (POST /v1/devices/{device_id}/revoke)
 	RevokeDevice(ctx context.Context, request RevokeDeviceRequestObject) (RevokeDeviceResponseObject, error)
-	// ListEvidenceOrphans Evidence whose record has not arrived, completed longer ago than the configured age (WHISTLE_EVIDENCE_ORPHAN_AGE).
+	// ListEvidenceOrphans Evidence not linked to a record (none of its street that it names or that expects it has arrived), completed longer ago than the configured age (WHISTLE_EVIDENCE_ORPHAN_AGE).
 	// (GET /v1/evidence/orphans)
 	ListEvidenceOrphans(ctx context.Context, request ListEvidenceOrphansRequestObject) (ListEvidenceOrphansResponseObject, error)
 	// GetEvidence One evidence item's metadata (logged as viewed).

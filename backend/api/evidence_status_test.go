@@ -81,8 +81,8 @@ func TestInspection_EvidenceStatus(t *testing.T) {
 	})
 
 	t.Run("ReadsWriteNothing", func(t *testing.T) {
-		// A file that does not name its record is verified without telling
-		// the record: its stored status stays behind. A read used to bring
+		// A file that names another record is verified without telling
+		// this one: its stored status stays behind. A read used to bring
 		// it up to date (writing, auditing, publishing); now it only reads.
 		r := marketInspection(f.story.At("2026-11-10T12:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-STATUS-3")
 		photo := newItem(testJPEG(t, 64, 48, 13, nil), "image/jpeg", "photo")

@@ -930,7 +930,7 @@ func TestEvidence_AccessMatrix(t *testing.T) {
 		list("officer.a", http.StatusForbidden)
 		// When the record arrives, the item is linked and no longer an orphan.
 		e := getEvidence(t, g.client, uploader2(t, g), id)
-		if n, err := g.evidenceStore.LinkRecord(context.Background(), e.RecordClientId.String()); err != nil || n != 1 {
+		if n, err := g.evidenceStore.LinkRecord(context.Background(), evid.RecordRef{ID: e.RecordClientId.String(), StreetCode: "st-a"}); err != nil || n != 1 {
 			t.Fatalf("link: %d %v", n, err)
 		}
 		if got := list("leader.a", http.StatusOK); len(got) != 0 {

@@ -21,6 +21,9 @@ const (
 	EventViewed          = "viewed"
 	EventDownloaded      = "downloaded"
 	EventExported        = "exported"
+	// EventIntegrityFailed: the bytes served from the verified version did
+	// not hash to the verified SHA-256 (or were not its length).
+	EventIntegrityFailed = "integrity_failed"
 )
 
 // CustodyEntry is one event in the chain of custody of an evidence item.
@@ -84,9 +87,6 @@ func Finished(e Evidence, o Outcome) Custody {
 				"version_id": o.VersionID, "deduplicated": o.Deduplicated, "exif_discrepancies": nonNil(o.Discrepancies)}},
 			lock,
 		}
-		if o.Linked {
-			events = append(events, Linked(e.RecordClientID).Events...)
-		}
 	case StatusQuarantined:
 		events = []CustodyEvent{completed,
 			{EventQuarantined, map[string]any{"sha256": o.SHA256, "declared_sha256": e.DeclaredSHA256, "object_key": o.ObjectKey,
@@ -96,15 +96,26 @@ func Finished(e Evidence, o Outcome) Custody {
 	default:
 		events = []CustodyEvent{{EventRejected, map[string]any{"code": o.ProblemCode, "detail": o.ProblemDetail}}}
 	}
+	if o.LinkedRecord != "" {
+		events = append(events, Linked(o.LinkedRecord).Events...)
+	}
 	return Custody{Action: "evidence." + string(o.Status), Events: events}
 }
 
 // Terminated is the custody of an upload the phone ended.
 func Terminated() Custody { return custody(EventTerminated, nil) }
 
-// Linked is the custody of an item whose record (client id record) arrived.
+// Linked is the custody of an item linked to its record (client id record).
 func Linked(record string) Custody {
 	return custody(EventLinked, map[string]any{"record_client_id": record})
+}
+
+// IntegrityFailed is the custody of an item whose served bytes were not
+// the verified ones: got is the SHA-256 (hex) of the n bytes read from its
+// version.
+func IntegrityFailed(e Evidence, got string, n int64) Custody {
+	return custody(EventIntegrityFailed, map[string]any{"object_key": e.ObjectKey, "version_id": e.VersionID,
+		"sha256": e.SHA256, "length": e.Length, "served_sha256": got, "served_length": n})
 }
 
 // Derived is the custody of a thumbnail made from an original.

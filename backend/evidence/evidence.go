@@ -92,11 +92,17 @@ type Evidence struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	CompletedAt *time.Time `json:"completed_at"`
 	LinkedAt    *time.Time `json:"linked_at"` // when its record was known to have arrived
+	// LinkedRecordID is the record it is linked to: the one it named, or,
+	// naming none, the one that expects it (see LinksTo); "" until linked.
+	LinkedRecordID string `json:"linked_record_id"`
+	// IntegrityFailedAt is when the bytes served from VersionID were found
+	// not to be the verified ones; it is not served after (Servable).
+	IntegrityFailedAt *time.Time `json:"integrity_failed_at"`
 }
 
 // Served reports whether e may be served as evidence: only verified
-// originals are.
-func (e Evidence) Served() bool { return e.Status == StatusVerified }
+// originals are, until served bytes fail their check.
+func (e Evidence) Served() bool { return e.Status == StatusVerified && e.IntegrityFailedAt == nil }
 
 // Part is one S3 multipart part of an upload in progress.
 type Part struct {
@@ -159,7 +165,9 @@ type Outcome struct {
 	Thumbnail     string
 	ProblemCode   string
 	ProblemDetail string
-	Linked        bool // its record has arrived
+	// LinkedRecord is the record it is linked to on completion ("" while
+	// none that it belongs to has arrived).
+	LinkedRecord string
 }
 
 // Metadata is the tus Upload-Metadata of an evidence upload, decoded.

@@ -3,6 +3,7 @@ package evidence
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/whistle/whistle/backend/derrors"
 )
@@ -123,12 +124,32 @@ func HashMismatch(e Evidence) *derrors.Error {
 		e.ClientID, e.SHA256, e.Length, e.DeclaredSHA256)
 }
 
+// IntegrityFailure is the problem of evidence whose served bytes were
+// found not to be the verified ones, naming it.
+func IntegrityFailure(e Evidence) *derrors.Error {
+	at := ""
+	if e.IntegrityFailedAt != nil {
+		at = " at " + e.IntegrityFailedAt.UTC().Format(time.RFC3339)
+	}
+	return derrors.New(derrors.EvidenceHashMismatch,
+		"evidence %s failed its integrity check when served%s: the stored bytes of version %s are not the verified ones (SHA-256 %s); it is not served",
+		e.ClientID, at, e.VersionID, e.SHA256)
+}
+
 // Servable says why e may not be served, if it may not: only verified
-// originals are. It returns derrors.EvidenceHashMismatch for quarantined
-// evidence and derrors.Conflict for evidence not yet verified.
+// originals are, by the version that was verified, until its bytes once
+// fail their check. It returns derrors.EvidenceHashMismatch for
+// quarantined evidence and for such a failure, and derrors.Conflict for
+// evidence not yet verified.
 func Servable(e Evidence) error {
 	switch e.Status {
 	case StatusVerified:
+		if e.IntegrityFailedAt != nil {
+			return IntegrityFailure(e)
+		}
+		if e.VersionID == "" {
+			return derrors.New(derrors.Internal, "evidence %s has no verified version", e.ID)
+		}
 		return nil
 	case StatusQuarantined:
 		return HashMismatch(e)

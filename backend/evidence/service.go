@@ -86,11 +86,14 @@ func newID() string {
 }
 
 // Create starts the upload of an evidence item and returns it. If the
-// phone's client id already has verified evidence with the same hash, that
-// item is returned with existing set, and nothing is created: a phone that
-// lost the answer to its last request may ask again. It returns
-// derrors.Invalid, UnsupportedMediaType or PayloadTooLarge for a bad
-// declaration (see CheckDeclaration), and Conflict for a client id already
+// uploader already holds verified evidence under the phone's client id
+// with the same hash, that item is returned with existing set, and nothing
+// is created: a phone that lost the answer to its last request may ask
+// again. A client id held by another uploader is neither taken over nor
+// confirmed: the upload is a new item of this uploader's, which links to
+// no record of another street (LinksTo). It returns derrors.Invalid,
+// UnsupportedMediaType or PayloadTooLarge for a bad declaration (see
+// CheckDeclaration), and Conflict for a client id the uploader already
 // verified with other bytes.
 func (s *Service) Create(ctx context.Context, in CreateInput) (e Evidence, existing bool, err error) {
 	md := in.Metadata
@@ -100,7 +103,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (e Evidence, exist
 	if in.Length < 1 {
 		return Evidence{}, false, derrors.Invalidf("Upload-Length", "evidence cannot be empty")
 	}
-	if prev, err := s.rec.VerifiedByClientID(ctx, md.ClientID); err == nil {
+	if prev, err := s.rec.VerifiedByClientID(ctx, in.UploaderID, md.ClientID); err == nil {
 		if prev.SHA256 == md.SHA256 && prev.Length == in.Length {
 			return prev, true, nil
 		}
@@ -224,11 +227,11 @@ func (l *Lease) Save(ctx context.Context, p Progress) error {
 	return l.s.rec.SaveProgress(ctx, l.Evidence.ID, l.token, p, l.s.leaseTTL)
 }
 
-// Finish records how the upload ended and gives the lease up. Verified
-// evidence is linked to its record if the record has arrived, and the
-// record is told, in the same transaction, so that a record never waits
-// for evidence that is verified. It returns derrors.Locked if the lease
-// was lost.
+// Finish records how the upload ended and gives the lease up. Finished
+// evidence is linked to the record it belongs to (LinksTo) if that record
+// has arrived, and the record is told, in the same transaction, so that a
+// record never waits for evidence that is verified. It returns
+// derrors.Locked if the lease was lost.
 func (l *Lease) Finish(ctx context.Context, o Outcome) (Evidence, error) {
 	s, e := l.s, l.Evidence
 	var out Evidence
@@ -238,19 +241,26 @@ func (l *Lease) Finish(ctx context.Context, o Outcome) (Evidence, error) {
 		return err
 	}
 	var err error
-	if o.Status != StatusVerified || s.index == nil || e.RecordClientID == "" {
+	if o.Status == StatusRejected || s.index == nil {
 		err = finish(ctx)
 	} else {
 		err = s.rec.Serialize(ctx, e.RecordClientID, e.ClientID, func(ctx context.Context) error {
-			arrived, err := s.index.RecordArrived(ctx, e.RecordClientID)
+			records, err := s.index.Expecting(ctx, e.ClientID, e.RecordClientID)
 			if err != nil {
 				return err
 			}
-			o.Linked = arrived
-			if err := finish(ctx); err != nil || !arrived {
+			done := e
+			done.Status, done.SHA256 = o.Status, o.SHA256
+			for _, r := range records {
+				if done.LinksTo(r) {
+					o.LinkedRecord = r.ID
+					break
+				}
+			}
+			if err := finish(ctx); err != nil || o.LinkedRecord == "" {
 				return err
 			}
-			return s.index.EvidenceVerified(ctx, e.RecordClientID)
+			return s.index.EvidenceVerified(ctx, o.LinkedRecord)
 		})
 	}
 	if err != nil {
@@ -301,6 +311,18 @@ func (s *Service) RecordAccess(ctx context.Context, id string, a Access) error {
 		return err
 	}
 	return s.rec.RecordAccess(ctx, id, a)
+}
+
+// IntegrityFailed records that the bytes served from e's verified version
+// hashed to got (hex) over n bytes, not to e's SHA-256: a custody event
+// and its audit trail entry, and e is not served again (Servable).
+func (s *Service) IntegrityFailed(ctx context.Context, e Evidence, got string, n int64) error {
+	_, err := s.rec.IntegrityFailed(ctx, e.ID, IntegrityFailed(e, got, n))
+	if err == nil {
+		s.log.ErrorContext(ctx, "evidence served with other bytes than verified", "evidence", e.ID, "version", e.VersionID,
+			"sha256", e.SHA256, "served_sha256", got)
+	}
+	return err
 }
 
 // PendingThumbnails lists up to limit verified items whose thumbnail is

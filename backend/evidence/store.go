@@ -16,9 +16,10 @@ type Records interface {
 	CreateUpload(ctx context.Context, e Evidence, u Upload, c Custody) (Evidence, error)
 	// Evidence returns an item, or derrors.NotFound.
 	Evidence(ctx context.Context, id string) (Evidence, error)
-	// VerifiedByClientID returns the verified item of a client id, or
-	// derrors.NotFound.
-	VerifiedByClientID(ctx context.Context, clientID string) (Evidence, error)
+	// VerifiedByClientID returns the verified item an uploader holds under
+	// a client id, or derrors.NotFound: another uploader's item under the
+	// same client id is not looked at.
+	VerifiedByClientID(ctx context.Context, uploaderID, clientID string) (Evidence, error)
 	// Upload returns an item with its upload progress, or derrors.NotFound.
 	Upload(ctx context.Context, id string) (Evidence, Upload, error)
 	// AcquireUpload takes the write lease of an uploading item for token
@@ -43,6 +44,9 @@ type Records interface {
 	// rejected) with custody c, if token still holds the lease (else
 	// derrors.Locked), and returns the item.
 	Finish(ctx context.Context, id, token string, o Outcome, c Custody) (Evidence, error)
+	// IntegrityFailed marks a verified item as found served with other
+	// bytes than the verified ones (the first time only) with custody c.
+	IntegrityFailed(ctx context.Context, id string, c Custody) (Evidence, error)
 	// Terminate ends an uploading item (derrors.Conflict if it is no longer
 	// uploading) with custody c.
 	Terminate(ctx context.Context, id string, c Custody) (Evidence, error)
@@ -68,13 +72,15 @@ type Records interface {
 // RecordIndex is the record side (inspections, seizure lists...) as
 // evidence sees it. Its methods run in the transaction of the context they
 // are given (see Records.Serialize). Without one, evidence is linked only
-// when the record side calls the store's LinkRecord.
+// when the record side links it as its record arrives.
 type RecordIndex interface {
-	// RecordArrived tells whether a record with a client UUID is stored,
-	// so that evidence completing after its record is linked at once.
-	RecordArrived(ctx context.Context, recordClientID string) (bool, error)
+	// Expecting returns the stored records that expect a file with the
+	// client id clientID, and the record recordID if it is stored
+	// (recordID may be ""), so that evidence completing after its record
+	// is linked at once (RecordRef says to which).
+	Expecting(ctx context.Context, clientID, recordID string) ([]RecordRef, error)
 	// EvidenceVerified tells the record's side, in the transaction that
-	// verifies one of its files, so that it moves from evidence_pending to
+	// links one of its files, so that it moves from evidence_pending to
 	// complete together with it.
-	EvidenceVerified(ctx context.Context, recordClientID string) error
+	EvidenceVerified(ctx context.Context, recordID string) error
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/authority"
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/evidence"
 	"github.com/whistle/whistle/backend/org"
 )
 
@@ -95,16 +96,18 @@ type Store interface {
 	Get(ctx context.Context, id string) (State, error)
 	Versions(ctx context.Context, id string) ([]Version, []ReviewAct, error)
 	List(ctx context.Context, f Filter) ([]State, error)
-	// VerifiedEvidence returns which of the client ids have verified evidence.
-	VerifiedEvidence(ctx context.Context, clientIDs []string) ([]string, error)
+	// VerifiedEvidence returns the client ids of st's expected files that a
+	// stored item satisfies (evidence.Satisfied over st.EvidenceRef()).
+	VerifiedEvidence(ctx context.Context, st State) ([]string, error)
 	// UsedFormNumber reports whether a decision form number is used by another record.
 	UsedFormNumber(ctx context.Context, number, recordID string) (bool, error)
 	// FormNumberInBlock reports whether number is in a block issued to device.
 	FormNumberInBlock(ctx context.Context, number, deviceID string) (bool, error)
 	// UpdateEvidence stores which expected files of version are verified.
 	UpdateEvidence(ctx context.Context, st State, version int, feed map[string]State) error
-	// RecordArrived reports whether the record with this id is stored.
-	RecordArrived(ctx context.Context, id string) (bool, error)
+	// Expecting returns the stored records that expect the evidence client
+	// id clientID, and the record recordID if stored ("" for none).
+	Expecting(ctx context.Context, clientID, recordID string) ([]State, error)
 }
 
 // Org is what the service reads of the organization.
@@ -217,12 +220,13 @@ func (s *Service) judge(ctx context.Context, r Record, sc org.Scope, who Actor) 
 			a.Exceptions = append(a.Exceptions, exception(ExFormNumberOutsideBlock, m.Fine.FormNumber))
 		}
 	}
-	verified, err := s.store.VerifiedEvidence(ctx, evidenceIDs(r))
+	st := State{Record: r, StreetCode: street, ActAt: at, ReceivedAt: s.now().UTC(), RecordedBy: sc.OfficerCode,
+		DeviceID: who.DeviceID, Assessment: a, Review: ReviewNone}
+	verified, err := s.store.VerifiedEvidence(ctx, st)
 	if err != nil {
 		return State{}, err
 	}
-	st := State{Record: r, StreetCode: street, ActAt: at, ReceivedAt: s.now().UTC(), RecordedBy: sc.OfficerCode,
-		DeviceID: who.DeviceID, Assessment: a, Review: ReviewNone, EvidenceVerified: verified}
+	st.EvidenceVerified = verified
 	if st.EvidenceVerified == nil {
 		st.EvidenceVerified = []string{}
 	}
@@ -239,6 +243,17 @@ func evidenceIDs(r Record) []string {
 		ids[i] = e.ClientID
 	}
 	return ids
+}
+
+// EvidenceRef is the record as evidence sees it: its id, its street and
+// the files it expects (which items belong to it and satisfy it is
+// evidence.LinksTo and evidence.Satisfies).
+func (st State) EvidenceRef() evidence.RecordRef {
+	r := evidence.RecordRef{ID: st.Record.ID, StreetCode: st.StreetCode, Expected: make([]evidence.Expected, len(st.Record.Evidence))}
+	for i, e := range st.Record.Evidence {
+		r.Expected[i] = evidence.Expected{ClientID: e.ClientID, SHA256: e.SHA256, Size: e.Size}
+	}
+	return r
 }
 
 func statusOf(st State) Status {
@@ -599,14 +614,27 @@ func Refresh(st State, verified []string) (State, bool) {
 	return st, !slices.Equal(old, verified)
 }
 
-// RecordArrived reports whether a record has arrived, so that evidence
-// uploaded after it is linked at once (the evidence side asks).
-func (s *Service) RecordArrived(ctx context.Context, id string) (bool, error) {
-	return s.store.RecordArrived(ctx, id)
+var _ evidence.RecordIndex = (*Service)(nil)
+
+// Expecting returns, as evidence sees them, the stored records that expect
+// a file with client id clientID, and the record recordID if it is stored,
+// so that evidence verified after its record is linked at once (the
+// evidence side asks, in the transaction that finishes the item).
+func (s *Service) Expecting(ctx context.Context, clientID, recordID string) ([]evidence.RecordRef, error) {
+	states, err := s.store.Expecting(ctx, clientID, recordID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]evidence.RecordRef, len(states))
+	for i, st := range states {
+		out[i] = st.EvidenceRef()
+	}
+	return out, nil
 }
 
-// EvidenceVerified brings a record up to date when one of its expected
-// files is verified: when all are, the record is complete. The evidence
+// EvidenceVerified brings a record up to date when one of its files is
+// linked to it: when every expected file is satisfied, the record is
+// complete. The evidence
 // side calls it with the context of the transaction that verifies the
 // file, so that both change together. Errors: derrors.NotFound for an
 // unknown record.
@@ -625,7 +653,7 @@ func (s *Service) refresh(ctx context.Context, recordID string) (State, error) {
 	if st.Status == Complete {
 		return st, nil
 	}
-	verified, err := s.store.VerifiedEvidence(ctx, evidenceIDs(st.Record))
+	verified, err := s.store.VerifiedEvidence(ctx, st)
 	if err != nil {
 		return State{}, err
 	}

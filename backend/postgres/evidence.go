@@ -57,6 +57,8 @@ type evidenceRow struct {
 	CreatedAt           time.Time  `gorm:"column:created_at"`
 	CompletedAt         *time.Time `gorm:"column:completed_at"`
 	LinkedAt            *time.Time `gorm:"column:linked_at"`
+	LinkedRecordID      *uuid.UUID `gorm:"column:linked_record_id"`
+	IntegrityFailedAt   *time.Time `gorm:"column:integrity_failed_at"`
 }
 
 type uploadRow struct {
@@ -84,6 +86,7 @@ func evidenceFromRow(r evidenceRow) evidence.Evidence {
 		ProblemDetail: r.ProblemDetail, ObjectKey: r.ObjectKey, VersionID: r.VersionID, LockMode: r.LockMode,
 		RetainUntil: utcPtr(r.RetainUntil), Thumbnail: r.Thumbnail, ThumbnailKey: r.ThumbnailKey,
 		CreatedAt: r.CreatedAt.UTC(), CompletedAt: utcPtr(r.CompletedAt), LinkedAt: utcPtr(r.LinkedAt),
+		LinkedRecordID: uuidString(r.LinkedRecordID), IntegrityFailedAt: utcPtr(r.IntegrityFailedAt),
 	}
 	if r.EXIF != nil {
 		if x, err := exifFromJSON([]byte(*r.EXIF)); err == nil {
@@ -240,15 +243,19 @@ func (s *EvidenceStore) evidence(tx *gorm.DB, id uuid.UUID) (evidence.Evidence, 
 	return evidenceFromRow(rows[0]), nil
 }
 
-// VerifiedByClientID returns the verified item of a phone's client id, or
-// derrors.NotFound.
-func (s *EvidenceStore) VerifiedByClientID(ctx context.Context, clientID string) (evidence.Evidence, error) {
+// VerifiedByClientID returns the verified item an uploader holds under a
+// phone's client id, or derrors.NotFound.
+func (s *EvidenceStore) VerifiedByClientID(ctx context.Context, uploaderID, clientID string) (evidence.Evidence, error) {
 	cid, err := uuid.Parse(clientID)
 	if err != nil {
 		return evidence.Evidence{}, derrors.New(derrors.NotFound, "no evidence %q", clientID)
 	}
+	uid, err := uuid.Parse(uploaderID)
+	if err != nil {
+		return evidence.Evidence{}, derrors.New(derrors.NotFound, "no evidence %q", clientID)
+	}
 	var rows []evidenceRow
-	err = s.db.conn(ctx).Raw(`SELECT * FROM evidence WHERE client_id = ? AND status = 'verified'`, cid).Scan(&rows).Error
+	err = s.db.conn(ctx).Raw(`SELECT * FROM evidence WHERE uploader_id = ? AND client_id = ? AND status = 'verified'`, uid, cid).Scan(&rows).Error
 	if err != nil {
 		return evidence.Evidence{}, translate(err, "read evidence")
 	}
@@ -458,17 +465,17 @@ func (s *EvidenceStore) Finish(ctx context.Context, id, token string, o evidence
 			return lostLease(id)
 		}
 		now := s.db.now()
-		var linked any
-		if o.Linked {
-			linked = now
+		var linked, record any
+		if o.LinkedRecord != "" {
+			linked, record = now, o.LinkedRecord
 		}
 		var rows []evidenceRow
 		err := tx.Raw(`UPDATE evidence SET status = ?, sha256 = ?, content_type = COALESCE(NULLIF(?, ''), content_type),
 				object_key = ?, version_id = ?, lock_mode = ?, retain_until = ?, exif = ?::jsonb, discrepancies = ?::jsonb,
-				thumbnail = ?, problem_code = ?, problem_detail = ?, completed_at = ?, linked_at = ?
+				thumbnail = ?, problem_code = ?, problem_detail = ?, completed_at = ?, linked_at = ?, linked_record_id = ?
 			WHERE id = ? AND status = 'uploading' RETURNING *`,
 			string(o.Status), o.SHA256, o.ContentType, o.ObjectKey, o.VersionID, lockModeOf(o), o.RetainUntil, exif, disc,
-			o.Thumbnail, o.ProblemCode, o.ProblemDetail, now, linked, uid).Scan(&rows).Error
+			o.Thumbnail, o.ProblemCode, o.ProblemDetail, now, linked, record, uid).Scan(&rows).Error
 		if err != nil {
 			return translate(err, "finish evidence")
 		}
@@ -489,6 +496,34 @@ func lockModeOf(o evidence.Outcome) string {
 		return ""
 	}
 	return o.LockMode
+}
+
+// IntegrityFailed marks a verified item as served with other bytes than
+// the verified ones, with custody c, the first time only (a later failure
+// is not served: evidence.Servable). It returns derrors.NotFound for no
+// such item.
+func (s *EvidenceStore) IntegrityFailed(ctx context.Context, id string, c evidence.Custody) (evidence.Evidence, error) {
+	uid, err := parseID(id)
+	if err != nil {
+		return evidence.Evidence{}, err
+	}
+	var out evidence.Evidence
+	err = s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
+		res := tx.Exec(`UPDATE evidence SET integrity_failed_at = ? WHERE id = ? AND integrity_failed_at IS NULL`, s.db.now(), uid)
+		if res.Error != nil {
+			return translate(res.Error, "record integrity failure")
+		}
+		e, err := s.evidence(tx, uid)
+		out = e
+		if err != nil || res.RowsAffected == 0 {
+			return err
+		}
+		return s.db.appendCustody(ctx, tx, e, c)
+	})
+	if err != nil {
+		return evidence.Evidence{}, translate(err, "record integrity failure")
+	}
+	return out, nil
 }
 
 // Terminate ends an uploading item with custody c. It returns
@@ -626,46 +661,98 @@ func (s *EvidenceStore) list(ctx context.Context, q string, args ...any) ([]evid
 	return out, nil
 }
 
-// EvidenceOfRecord lists every item (any status, oldest first) the phone
-// declared as belonging to the record with client UUID recordClientID. The
-// inspection side computes evidence_pending / complete from it: a record is
-// complete when each evidence client id it expects has a verified item. It
+// EvidenceOfRecord lists every item (any status, oldest first) that names
+// the record with client UUID recordClientID or is linked to it. It
 // returns derrors.Invalid for an id that is not a UUID.
 func (s *EvidenceStore) EvidenceOfRecord(ctx context.Context, recordClientID string) ([]evidence.Evidence, error) {
 	rid, err := uuid.Parse(recordClientID)
 	if err != nil {
 		return nil, derrors.Invalidf("record_client_id", "record client id %q is not a UUID", recordClientID)
 	}
-	return s.list(ctx, `SELECT * FROM evidence WHERE record_client_id = ? ORDER BY created_at, id`, rid)
+	return s.list(ctx, `SELECT * FROM evidence WHERE record_client_id = ? OR linked_record_id = ? ORDER BY created_at, id`, rid, rid)
 }
 
-// LinkRecord marks every finished, unlinked item of a record as linked
-// (its record has arrived), each with a linked custody event, and returns
-// how many it linked. The inspection side calls it when a record syncs;
-// calling it again links only what arrived since. It returns
-// derrors.Invalid for an id that is not a UUID.
-func (s *EvidenceStore) LinkRecord(ctx context.Context, recordClientID string) (int, error) {
-	rid, err := uuid.Parse(recordClientID)
+// candidates lists the finished items that may belong to r: those naming
+// it and those under the client ids it expects (evidence.LinksTo and
+// evidence.Satisfies decide), inside tx.
+func (s *EvidenceStore) candidates(tx *gorm.DB, r evidence.RecordRef) ([]evidence.Evidence, error) {
+	rid, err := uuid.Parse(r.ID)
 	if err != nil {
-		return 0, derrors.Invalidf("record_client_id", "record client id %q is not a UUID", recordClientID)
+		return nil, derrors.Invalidf("record_client_id", "record client id %q is not a UUID", r.ID)
 	}
+	ids := []uuid.UUID{}
+	for _, x := range r.Expected {
+		if id, err := uuid.Parse(x.ClientID); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	var rows []evidenceRow
+	err = tx.Raw(`SELECT * FROM evidence WHERE status IN ('verified', 'quarantined') AND street_code = ?
+			AND (record_client_id = ? OR client_id = ANY(?::uuid[]))
+		ORDER BY completed_at, id`, r.StreetCode, rid, uuidArray(ids)).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "read evidence of record")
+	}
+	out := make([]evidence.Evidence, len(rows))
+	for i, row := range rows {
+		out[i] = evidenceFromRow(row)
+	}
+	return out, nil
+}
+
+// uuidArray is ids as a PostgreSQL array literal.
+func uuidArray(ids []uuid.UUID) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = id.String()
+	}
+	return "{" + strings.Join(s, ",") + "}"
+}
+
+// Satisfied returns the client ids of r's expected files that a stored
+// item satisfies (evidence.Satisfied): verified, of r's street, with the
+// hash and size r declared. The record side computes evidence_pending /
+// complete from it.
+func (s *EvidenceStore) Satisfied(ctx context.Context, r evidence.RecordRef) ([]string, error) {
+	items, err := s.candidates(s.db.conn(ctx), r)
+	if err != nil {
+		return nil, err
+	}
+	return evidence.Satisfied(r, items), nil
+}
+
+// LinkRecord links every finished, unlinked item that belongs to r
+// (evidence.LinksTo: of r's street, naming r or, naming none, one of its
+// expected files with its bytes), each with a linked custody event, and
+// returns how many it linked. The record side calls it when a record is
+// stored; calling it again links only what arrived since. It returns
+// derrors.Invalid for a record id that is not a UUID.
+func (s *EvidenceStore) LinkRecord(ctx context.Context, r evidence.RecordRef) (int, error) {
 	n := 0
-	err = s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
-		var rows []evidenceRow
-		err := tx.Raw(`UPDATE evidence SET linked_at = clock_timestamp()
-			WHERE record_client_id = ? AND linked_at IS NULL AND status IN ('verified', 'quarantined')
-			RETURNING *`, rid).Scan(&rows).Error
+	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
+		items, err := s.candidates(tx, r)
 		if err != nil {
-			return translate(err, "link evidence")
+			return err
+		}
+		var es []evidence.Evidence
+		for _, e := range items {
+			if e.LinkedAt != nil || !e.LinksTo(r) {
+				continue
+			}
+			var rows []evidenceRow
+			err := tx.Raw(`UPDATE evidence SET linked_at = ?, linked_record_id = ? WHERE id = ? AND linked_at IS NULL RETURNING *`,
+				s.db.now(), r.ID, e.ID).Scan(&rows).Error
+			if err != nil {
+				return translate(err, "link evidence")
+			}
+			for _, row := range rows {
+				es = append(es, evidenceFromRow(row))
+			}
 		}
 		// One chain per street, appended in chain order (see appendAudit).
-		es := make([]evidence.Evidence, len(rows))
-		for i, r := range rows {
-			es[i] = evidenceFromRow(r)
-		}
 		slices.SortStableFunc(es, func(a, b evidence.Evidence) int { return strings.Compare(chainOf(a), chainOf(b)) })
 		for _, e := range es {
-			if err := s.db.appendCustody(ctx, tx, e, evidence.Linked(recordClientID)); err != nil {
+			if err := s.db.appendCustody(ctx, tx, e, evidence.Linked(r.ID)); err != nil {
 				return err
 			}
 		}
@@ -709,7 +796,10 @@ func (s *EvidenceStore) Serialize(ctx context.Context, recordClientID, clientID 
 // one for the record, one for each evidence client id, always in the same
 // order so that two transactions cannot wait for each other.
 func lockEvidenceOf(tx *gorm.DB, record string, clientIDs []string) error {
-	keys := []string{"record:" + record}
+	var keys []string
+	if record != "" {
+		keys = append(keys, "record:"+record)
+	}
 	for _, id := range clientIDs {
 		keys = append(keys, "evidence:"+id)
 	}

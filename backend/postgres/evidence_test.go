@@ -144,10 +144,15 @@ func TestEvidenceStore_LinkRecord(t *testing.T) {
 	if o, err := store.Orphans(ctx, "st-a", db.Clock().Add(time.Minute)); err != nil || len(o) != 1 {
 		t.Fatalf("orphans before the record: %d %v", len(o), err)
 	}
-	if n, err := store.LinkRecord(ctx, record); err != nil || n != 1 {
+	// A record of another street naming the same client ids gets nothing.
+	if n, err := store.LinkRecord(ctx, evidence.RecordRef{ID: record, StreetCode: "st-b"}); err != nil || n != 0 {
+		t.Fatalf("link to another street's record: %d %v", n, err)
+	}
+	ref := evidence.RecordRef{ID: record, StreetCode: "st-a"}
+	if n, err := store.LinkRecord(ctx, ref); err != nil || n != 1 {
 		t.Fatalf("link: %d %v", n, err)
 	}
-	if n, err := store.LinkRecord(ctx, record); err != nil || n != 0 {
+	if n, err := store.LinkRecord(ctx, ref); err != nil || n != 0 {
 		t.Fatalf("link again: %d %v, want nothing new", n, err)
 	}
 	es, err := store.EvidenceOfRecord(ctx, record)

@@ -93,7 +93,7 @@ func (s *InspectionStore) write(ctx context.Context, tx *gorm.DB, st inspection.
 		return err
 	}
 	for _, e := range st.Record.Evidence {
-		if err := tx.Exec(`INSERT INTO inspection_evidence (client_id, inspection_id) VALUES (?, ?) ON CONFLICT (client_id) DO NOTHING`,
+		if err := tx.Exec(`INSERT INTO inspection_evidence (client_id, inspection_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
 			e.ClientID, st.Record.ID).Error; err != nil {
 			return err
 		}
@@ -126,7 +126,7 @@ func (s *InspectionStore) withEvidence(ctx context.Context, tx *gorm.DB, st insp
 	if err := lockEvidenceOf(tx, st.Record.ID, ids); err != nil {
 		return st, feed, err
 	}
-	verified, err := s.VerifiedEvidence(ctx, ids)
+	verified, err := s.VerifiedEvidence(ctx, st)
 	if err != nil {
 		return st, feed, err
 	}
@@ -158,7 +158,7 @@ func (s *InspectionStore) Create(ctx context.Context, st inspection.State, autho
 			return err
 		}
 		// Evidence that arrived before its record is linked now.
-		if _, err := NewEvidenceStore(s.db).LinkRecord(ctx, st.Record.ID); err != nil {
+		if _, err := NewEvidenceStore(s.db).LinkRecord(ctx, st.EvidenceRef()); err != nil {
 			return err
 		}
 		return s.db.publish(ctx, tx, feedPublications(st.Record.ID, feed))
@@ -188,6 +188,10 @@ func (s *InspectionStore) AddVersion(ctx context.Context, st inspection.State, b
 			return err
 		}
 		if err := s.db.auditChange(ctx, tx, st.StreetCode, "inspection.amend", "inspection", st.Record.ID, before, st); err != nil {
+			return err
+		}
+		// A correction may expect files that arrived before it.
+		if _, err := NewEvidenceStore(s.db).LinkRecord(ctx, st.EvidenceRef()); err != nil {
 			return err
 		}
 		return s.db.publish(ctx, tx, feedPublications(st.Record.ID, feed))
@@ -348,14 +352,14 @@ func (s *InspectionStore) List(ctx context.Context, f inspection.Filter) ([]insp
 	return out, nil
 }
 
-// VerifiedEvidence returns which client ids have verified evidence.
-func (s *InspectionStore) VerifiedEvidence(ctx context.Context, clientIDs []string) ([]string, error) {
-	out := []string{}
-	if len(clientIDs) == 0 {
-		return out, nil
+// VerifiedEvidence returns the client ids of st's expected files that a
+// stored item satisfies: verified, uploaded by st's street, naming st or no
+// record, with the hash and size st declared (evidence.Satisfies).
+func (s *InspectionStore) VerifiedEvidence(ctx context.Context, st inspection.State) ([]string, error) {
+	if len(st.Record.Evidence) == 0 {
+		return []string{}, nil
 	}
-	err := s.db.conn(ctx).Raw(`SELECT DISTINCT client_id::text FROM evidence WHERE client_id::text IN ? AND status = 'verified'`, clientIDs).Scan(&out).Error
-	return out, translate(err, "load evidence")
+	return NewEvidenceStore(s.db).Satisfied(ctx, st.EvidenceRef())
 }
 
 // UsedFormNumber reports whether another record (or a voiding) used number.
@@ -512,13 +516,31 @@ func (s *InspectionStore) UpdateEvidence(ctx context.Context, st inspection.Stat
 	return translate(err, "update inspection evidence")
 }
 
-// RecordArrived reports whether the inspection with this client id is
-// stored, so that evidence completing after it is linked at once.
-func (s *InspectionStore) RecordArrived(ctx context.Context, id string) (bool, error) {
-	if _, err := uuid.Parse(id); err != nil {
-		return false, nil
+// Expecting returns the stored records that expect the evidence client id
+// clientID, and the record recordID if it is stored ("" or a malformed id
+// names none), for the evidence side to link a file it verifies.
+func (s *InspectionStore) Expecting(ctx context.Context, clientID, recordID string) ([]inspection.State, error) {
+	cid, err := uuid.Parse(clientID)
+	if err != nil {
+		return nil, nil
 	}
-	var ok bool
-	err := s.db.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM inspections WHERE id = ?)`, id).Scan(&ok).Error
-	return ok, translate(err, "find inspection")
+	rid, err := uuid.Parse(recordID)
+	if err != nil {
+		rid = uuid.Nil
+	}
+	var rows []struct{ State []byte }
+	err = s.db.conn(ctx).Raw(`SELECT convert_to(state::text, 'UTF8') AS state FROM inspections
+		WHERE id = ? OR id IN (SELECT inspection_id FROM inspection_evidence WHERE client_id = ?) ORDER BY received_at, id`, rid, cid).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "find inspections expecting evidence")
+	}
+	out := make([]inspection.State, 0, len(rows))
+	for _, r := range rows {
+		st, err := stateFromJSON(r.State)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
 }
