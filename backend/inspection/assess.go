@@ -150,7 +150,9 @@ const (
 	ExTierDiffers            = "TIER_DIFFERS_FROM_PHONE"
 	ExFormNumberOutsideBlock = "FORM_NUMBER_OUTSIDE_BLOCK"
 	ExFormNumberReused       = "FORM_NUMBER_REUSED"
+	ExFormNumberForeign      = "FORM_NUMBER_FOREIGN"
 	ExRecorderNotInCrew      = "RECORDER_NOT_IN_CREW"
+	ExCrewOutsideTeam        = "CREW_OUTSIDE_TEAM"
 	ExCalendarNotCovered     = "CALENDAR_NOT_COVERED"
 )
 
@@ -164,7 +166,9 @@ var exceptionText = map[string][2]string{
 	ExTierDiffers:            {"手机判定的程序与服务器复核结果不一致", "The procedure the phone decided differs from the server's"},
 	ExFormNumberOutsideBlock: {"决定书编号不在本设备领取的号段内", "The decision form number is outside this device's number blocks"},
 	ExFormNumberReused:       {"决定书编号已被使用", "The decision form number was already used"},
+	ExFormNumberForeign:      {"决定书编号属于其他设备领取的号段，未计入该号段", "The decision form number belongs to another device's number block; that block is left untouched"},
 	ExRecorderNotInCrew:      {"记录人不在现场执法人员名单中", "The recording officer is not in the crew"},
+	ExCrewOutsideTeam:        {"现场执法人员不属于本记录的执法队（跨街道联合执法），其执法证不计入本次程序", "A crew member is not in the record's team (a joint operation across streets): his certificate does not count for the procedure"},
 }
 
 func exception(code, subject string) Exception {

@@ -101,14 +101,27 @@ type Store interface {
 	VerifiedEvidence(ctx context.Context, st State) ([]string, error)
 	// UsedFormNumber reports whether a decision form number is used by another record.
 	UsedFormNumber(ctx context.Context, number, recordID string) (bool, error)
-	// FormNumberInBlock reports whether number is in a block issued to device.
-	FormNumberInBlock(ctx context.Context, number, deviceID string) (bool, error)
+	// FormNumberHolder reports whose number block number lies in: the
+	// device's own, another device's, or none. Only a number of the
+	// recording device's own blocks enters the ledger (Create, AddVersion).
+	FormNumberHolder(ctx context.Context, number, deviceID string) (BlockHolder, error)
 	// UpdateEvidence stores which expected files of version are verified.
 	UpdateEvidence(ctx context.Context, st State, version int, feed map[string]State) error
 	// Expecting returns the stored records that expect the evidence client
 	// id clientID, and the record recordID if stored ("" for none).
 	Expecting(ctx context.Context, clientID, recordID string) ([]State, error)
 }
+
+// BlockHolder is whose number block a decision-form number lies in, as
+// seen from the device that records it.
+type BlockHolder int
+
+// The holders.
+const (
+	NoBlock      BlockHolder = iota // in no block issued to any device
+	OwnBlock                        // in a block issued to the recording device
+	ForeignBlock                    // in a block issued to another device
+)
 
 // Org is what the service reads of the organization.
 type Org interface {
@@ -136,9 +149,11 @@ type Actor struct {
 }
 
 // Record stores a new record and judges it as of its act's moment. It
-// returns the state; a record with exceptions is kept and queued for review.
-// Errors: derrors.Invalid (shape, unknown matter/officer/team, naming the
-// field), derrors.Forbidden (the recorder may not record for this team),
+// returns the state; a record with exceptions is kept and queued for review,
+// also when the recording officer is not in the crew (RECORDER_NOT_IN_CREW):
+// an act that happened is never dropped. Errors: derrors.Invalid (shape,
+// unknown matter/officer/team, naming the field), derrors.Forbidden (the
+// recording officer was not in the record's team at the act),
 // derrors.Conflict (the id is taken).
 func (s *Service) Record(ctx context.Context, who Actor, r Record) (State, error) {
 	if err := Validate(r); err != nil {
@@ -151,19 +166,28 @@ func (s *Service) Record(ctx context.Context, who Actor, r Record) (State, error
 	if !access.RecordInspection(sc) {
 		return State{}, derrors.New(derrors.Forbidden, "only officers and team leaders record inspections")
 	}
-	st, err := s.judge(ctx, r, sc, who)
+	st, err := s.judge(ctx, r, sc.OfficerCode, who.DeviceID)
 	if err != nil {
 		return State{}, err
 	}
 	st.Version = 1
-	if err := s.store.Create(ctx, st, sc.UserID, "recorded", s.feed(st)); err != nil {
+	feed, err := s.feed(ctx, st)
+	if err != nil {
+		return State{}, err
+	}
+	if err := s.store.Create(ctx, st, sc.UserID, "recorded", feed); err != nil {
 		return State{}, err
 	}
 	return st, nil
 }
 
-// judge resolves r's references as of the act and assesses it.
-func (s *Service) judge(ctx context.Context, r Record, sc org.Scope, who Actor) (State, error) {
+// judge resolves r's references as of the act and assesses it, as recorded
+// by the officer recorder on device (the recording device's number blocks).
+// The crew is judged against the record's team at the act: an officer of
+// another team is an exception (CREW_OUTSIDE_TEAM) and does not count; a
+// recorder outside the crew is an exception (RECORDER_NOT_IN_CREW); a
+// recorder outside the team is refused, as writing into another street.
+func (s *Service) judge(ctx context.Context, r Record, recorder, device string) (State, error) {
 	at := r.ActAt()
 	teams, err := s.org.TeamStreets(ctx)
 	if err != nil {
@@ -191,37 +215,38 @@ func (s *Service) judge(ctx context.Context, r Record, sc org.Scope, who Actor) 
 	if len(fields) > 0 {
 		return State{}, &derrors.Error{Code: derrors.Invalid, Message: fields[0].Message, Fields: fields}
 	}
-	recorderInTeam := false
-	for _, c := range facts.Crew {
-		recorderInTeam = recorderInTeam || c.OfficerCode == sc.OfficerCode && slices.Contains(c.Teams, r.TeamCode)
+	inTeam, err := s.inTeamAt(ctx, recorder, r.TeamCode, at)
+	if err != nil {
+		return State{}, err
 	}
-	if !recorderInTeam {
-		// A device pushing for another officer, or for another team.
-		return State{}, derrors.New(derrors.Forbidden, "the recording officer %s must be in the crew and in team %s at the act", sc.OfficerCode, r.TeamCode)
+	if !inTeam {
+		// A device pushing for another team: another street's record.
+		return State{}, derrors.New(derrors.Forbidden, "the recording officer %s must be in team %s at the act", recorder, r.TeamCode)
 	}
-	f := Facts{Authority: facts, Calendar: s.calendar}
-	a := Assess(&r, f)
+	crewExceptions := []Exception{}
+	if !inCrew(r, recorder) {
+		crewExceptions = append(crewExceptions, exception(ExRecorderNotInCrew, recorder))
+	}
+	within, outside := facts.WithinTeam(r.TeamCode)
+	for _, c := range outside {
+		crewExceptions = append(crewExceptions, exception(ExCrewOutsideTeam, c.OfficerCode))
+	}
+	a := Assess(&r, Facts{Authority: within, Calendar: s.calendar})
+	a.Exceptions = append(crewExceptions, a.Exceptions...)
 	for _, m := range r.Measures {
 		if m.Kind != authority.MeasureFineSimple || m.Fine == nil {
 			continue
 		}
-		used, err := s.store.UsedFormNumber(ctx, m.Fine.FormNumber, r.ID)
+		ex, err := s.formNumberException(ctx, m.Fine.FormNumber, r.ID, device)
 		if err != nil {
 			return State{}, err
 		}
-		if used {
-			a.Exceptions = append(a.Exceptions, exception(ExFormNumberReused, m.Fine.FormNumber))
-		}
-		inBlock, err := s.store.FormNumberInBlock(ctx, m.Fine.FormNumber, who.DeviceID)
-		if err != nil {
-			return State{}, err
-		}
-		if !inBlock {
-			a.Exceptions = append(a.Exceptions, exception(ExFormNumberOutsideBlock, m.Fine.FormNumber))
+		if ex != nil {
+			a.Exceptions = append(a.Exceptions, *ex)
 		}
 	}
-	st := State{Record: r, StreetCode: street, ActAt: at, ReceivedAt: s.now().UTC(), RecordedBy: sc.OfficerCode,
-		DeviceID: who.DeviceID, Assessment: a, Review: ReviewNone}
+	st := State{Record: r, StreetCode: street, ActAt: at, ReceivedAt: s.now().UTC(), RecordedBy: recorder,
+		DeviceID: device, Assessment: a, Review: ReviewNone}
 	verified, err := s.store.VerifiedEvidence(ctx, st)
 	if err != nil {
 		return State{}, err
@@ -235,6 +260,46 @@ func (s *Service) judge(ctx context.Context, r Record, sc org.Scope, who Actor) 
 	}
 	st.Status = statusOf(st)
 	return st, nil
+}
+
+// inTeamAt reports whether officer was in team at moment at.
+func (s *Service) inTeamAt(ctx context.Context, officer, team string, at time.Time) (bool, error) {
+	members, err := s.org.Officers(ctx, []string{officer})
+	if err != nil {
+		return false, err
+	}
+	for _, m := range members {
+		if m.Officer.Code == officer && slices.Contains(m.TeamsAt(at), team) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// formNumberException is what is wrong with a decision-form number used by
+// record recordID on device, if anything. A number of another device's
+// block is foreign: the act is flagged, and the number stays that block's
+// (the ledger takes only the recording device's own numbers). A number of
+// no block is outside the blocks. Only an own number can be used twice.
+func (s *Service) formNumberException(ctx context.Context, number, recordID, device string) (*Exception, error) {
+	holder, err := s.store.FormNumberHolder(ctx, number, device)
+	if err != nil {
+		return nil, err
+	}
+	switch holder {
+	case ForeignBlock:
+		ex := exception(ExFormNumberForeign, number)
+		return &ex, nil
+	case NoBlock:
+		ex := exception(ExFormNumberOutsideBlock, number)
+		return &ex, nil
+	}
+	used, err := s.store.UsedFormNumber(ctx, number, recordID)
+	if err != nil || !used {
+		return nil, err
+	}
+	ex := exception(ExFormNumberReused, number)
+	return &ex, nil
 }
 
 func evidenceIDs(r Record) []string {
@@ -265,21 +330,45 @@ func statusOf(st State) Status {
 	return Complete
 }
 
-// feed is what each sync scope gets of st: the team sees it masked, the
-// crew's officers in full (they are the case team).
-func (s *Service) feed(st State) map[string]State {
+// feed is what each sync scope gets of st: the team sees it masked; each
+// officer of the crew gets it as he may see it online (visible, for an
+// officer account of the street his team is in now): an officer of the
+// record's street in full (the case team), an officer of another street
+// (a joint operation) nothing.
+func (s *Service) feed(ctx context.Context, st State) (map[string]State, error) {
 	out := map[string]State{"team:" + st.Record.TeamCode: Mask(st)}
-	for _, c := range st.Record.Crew {
-		out["officer:"+c.OfficerCode] = st
+	codes := make([]string, len(st.Record.Crew))
+	for i, c := range st.Record.Crew {
+		codes[i] = c.OfficerCode
 	}
-	return out
+	members, err := s.org.Officers(ctx, codes)
+	if err != nil {
+		return nil, err
+	}
+	teams, err := s.org.TeamStreets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	for _, m := range members {
+		for _, street := range m.StreetsAt(teams, now) {
+			// Officers and team leaders are alike to access.Inspection on the crew.
+			sc := org.Scope{Role: org.RoleOfficer, OfficerCode: m.Officer.Code, StreetCode: street}
+			if v, err := visible(sc, st); err == nil {
+				out["officer:"+m.Officer.Code] = v
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // Amend makes a correction: a new version of the record with its reason,
-// judged again. Only the crew's officers may amend, and not an approved
-// record. Errors: derrors.NotFound, derrors.Forbidden, derrors.Conflict
-// (base is not the current version, or the record is approved),
-// derrors.Invalid.
+// judged again as recorded (by its recording officer and device). Only the
+// crew's officers and the recording officer may amend, and not an approved
+// record. Errors: derrors.NotFound (also for a record the caller may not
+// see, as Get answers), derrors.Forbidden, derrors.Conflict (base is not
+// the current version, or the record is approved), derrors.Invalid.
 func (s *Service) Amend(ctx context.Context, who Actor, id string, base int, reason string, r Record) (State, error) {
 	if reason == "" {
 		return State{}, derrors.Invalidf("/reason", "a correction says why")
@@ -296,8 +385,11 @@ func (s *Service) Amend(ctx context.Context, who Actor, id string, base int, rea
 	if err != nil {
 		return State{}, err
 	}
-	if !inCrew(cur.Record, sc.OfficerCode) {
-		return State{}, notFoundOrForbidden(sc, cur)
+	if _, err := visible(sc, cur); err != nil {
+		return State{}, err
+	}
+	if !inCrew(cur.Record, sc.OfficerCode) && (sc.OfficerCode == "" || sc.OfficerCode != cur.RecordedBy) {
+		return State{}, derrors.New(derrors.Forbidden, "only the record's crew or its recording officer may correct it")
 	}
 	if cur.Review == ReviewApproved {
 		return State{}, derrors.New(derrors.Conflict, "version %d was approved: the record is closed", cur.Version)
@@ -308,7 +400,7 @@ func (s *Service) Amend(ctx context.Context, who Actor, id string, base int, rea
 	if r.TeamCode != cur.Record.TeamCode {
 		return State{}, derrors.Invalidf("/team_code", "a correction cannot move the record to another team")
 	}
-	st, err := s.judge(ctx, r, sc, who)
+	st, err := s.judge(ctx, r, cur.RecordedBy, cur.DeviceID)
 	if err != nil {
 		return State{}, err
 	}
@@ -318,7 +410,11 @@ func (s *Service) Amend(ctx context.Context, who Actor, id string, base int, rea
 	if cur.Review != ReviewNone || len(st.Assessment.Exceptions) > 0 {
 		st.Review = ReviewPending
 	}
-	if err := s.store.AddVersion(ctx, st, base, sc.UserID, reason, s.feed(st)); err != nil {
+	feed, err := s.feed(ctx, st)
+	if err != nil {
+		return State{}, err
+	}
+	if err := s.store.AddVersion(ctx, st, base, sc.UserID, reason, feed); err != nil {
 		return State{}, err
 	}
 	return st, nil
@@ -334,14 +430,6 @@ func inCrew(r Record, officer string) bool {
 		}
 	}
 	return false
-}
-
-// notFoundOrForbidden hides records of other streets entirely.
-func notFoundOrForbidden(sc org.Scope, st State) error {
-	if access.KnowsStreet(sc, st.StreetCode) {
-		return derrors.New(derrors.Forbidden, "only the record's crew may correct it")
-	}
-	return derrors.New(derrors.NotFound, "no inspection %s", st.Record.ID)
 }
 
 // Decide is the team leader's review: approve the current version, or
@@ -381,7 +469,11 @@ func (s *Service) Decide(ctx context.Context, who Actor, id string, version int,
 	if decision == "return" {
 		cur.Review, cur.ReturnReasons = ReviewReturned, reasons
 	}
-	if err := s.store.SetReview(ctx, cur, act, s.feed(cur)); err != nil {
+	feed, err := s.feed(ctx, cur)
+	if err != nil {
+		return State{}, err
+	}
+	if err := s.store.SetReview(ctx, cur, act, feed); err != nil {
 		return State{}, err
 	}
 	return cur, nil
@@ -661,7 +753,11 @@ func (s *Service) refresh(ctx context.Context, recordID string) (State, error) {
 	if !changed {
 		return st, nil
 	}
-	if err := s.store.UpdateEvidence(ctx, next, st.Version, s.feed(next)); err != nil {
+	feed, err := s.feed(ctx, next)
+	if err != nil {
+		return State{}, err
+	}
+	if err := s.store.UpdateEvidence(ctx, next, st.Version, feed); err != nil {
 		return State{}, err
 	}
 	return next, nil

@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/whistle/whistle/backend/authority"
@@ -134,6 +135,24 @@ func (f AuthorityFacts) CrewFaults() []Fault {
 		}
 	}
 	return out
+}
+
+// WithinTeam narrows f to the check-ins of officers in team at the moment,
+// and returns those of the others apart. An inspection record is judged
+// against its own team: an officer of another team (a joint operation
+// across streets) is on record, but his certificate does not count for the
+// team's procedure, nor does he act as its second inspector.
+func (f AuthorityFacts) WithinTeam(team string) (in AuthorityFacts, outside []CrewFact) {
+	in = f
+	in.Crew = nil
+	for _, c := range f.Crew {
+		if slices.Contains(c.Teams, team) {
+			in.Crew = append(in.Crew, c)
+		} else {
+			outside = append(outside, c)
+		}
+	}
+	return in, outside
 }
 
 // Input is what the authority engine decides for matter m: the crew with

@@ -102,10 +102,17 @@ func (s *InspectionStore) write(ctx context.Context, tx *gorm.DB, st inspection.
 		return err
 	}
 	for _, m := range st.Record.Measures {
-		if m.Kind == authority.MeasureFineSimple && m.Fine != nil {
-			// A reused number is flagged by the assessment; the first use keeps it.
-			if err := tx.Exec(`INSERT INTO form_numbers (number, inspection_id, used_at) VALUES (?, ?, ?) ON CONFLICT (number) DO NOTHING`,
-				m.Fine.FormNumber, st.Record.ID, st.ActAt).Error; err != nil {
+		if m.Kind == authority.MeasureFineSimple && m.Fine != nil && st.DeviceID != "" {
+			// Only a number of the recording device's own blocks enters the
+			// ledger: any other is the act's exception and never marks a
+			// number of another device's block (or of a block not issued
+			// yet) used. A reused number is flagged by the assessment; the
+			// first use keeps it.
+			if err := tx.Exec(`INSERT INTO form_numbers (number, inspection_id, used_at)
+				SELECT @number, @id, @at WHERE EXISTS (SELECT 1 FROM number_blocks b WHERE b.device_id = @device AND `+inBlock+`)
+				ON CONFLICT (number) DO NOTHING`,
+				sql.Named("number", m.Fine.FormNumber), sql.Named("id", st.Record.ID), sql.Named("at", st.ActAt),
+				sql.Named("device", st.DeviceID)).Error; err != nil {
 				return err
 			}
 		}
@@ -370,18 +377,33 @@ func (s *InspectionStore) UsedFormNumber(ctx context.Context, number, recordID s
 	return used, translate(err, "check form number")
 }
 
-// FormNumberInBlock reports whether number lies in a block issued to device.
-func (s *InspectionStore) FormNumberInBlock(ctx context.Context, number, deviceID string) (bool, error) {
-	if _, err := uuid.Parse(deviceID); err != nil {
-		return false, nil // online acts without a device have no blocks
+// inBlock is the SQL condition that the form number @number lies in the
+// number block b: its prefix, then a number from first to last.
+const inBlock = `left(@number, length(b.prefix)) = b.prefix
+	AND substr(@number, length(b.prefix) + 1) ~ '^[0-9]{1,18}$'
+	AND substr(@number, length(b.prefix) + 1)::bigint BETWEEN b.first AND b.last`
+
+// FormNumberHolder reports whether number lies in a block issued to device
+// (online acts without a device have none), to another device, or to none.
+func (s *InspectionStore) FormNumberHolder(ctx context.Context, number, deviceID string) (inspection.BlockHolder, error) {
+	var device *uuid.UUID
+	if id, err := uuid.Parse(deviceID); err == nil {
+		device = &id
 	}
-	var in bool
-	err := s.db.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM number_blocks b
-		WHERE b.device_id = ? AND left(?, length(b.prefix)) = b.prefix
-		  AND substr(?, length(b.prefix) + 1) ~ '^[0-9]{1,18}$'
-		  AND substr(?, length(b.prefix) + 1)::bigint BETWEEN b.first AND b.last)`,
-		deviceID, number, number, number).Scan(&in).Error
-	return in, translate(err, "check number block")
+	var holders []struct{ Own bool }
+	err := s.db.conn(ctx).Raw(`SELECT b.device_id IS NOT DISTINCT FROM @device AS own FROM number_blocks b WHERE `+inBlock,
+		sql.Named("number", number), sql.Named("device", device)).Scan(&holders).Error
+	if err != nil {
+		return inspection.NoBlock, translate(err, "check number block")
+	}
+	holder := inspection.NoBlock
+	for _, h := range holders {
+		if h.Own {
+			return inspection.OwnBlock, nil
+		}
+		holder = inspection.ForeignBlock
+	}
+	return holder, nil
 }
 
 // IssueBlock reserves the next count numbers of prefix for device. Blocks of
