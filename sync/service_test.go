@@ -317,3 +317,19 @@ func verdictsOf(res wsync.PushResponse) string {
 	}
 	return strings.Join(out, ",")
 }
+
+// TestService_RetryLimit: the limit is the service's setting.
+func TestService_RetryLimit(t *testing.T) {
+	f := newPushFixture(t)
+	f.svc.RetryLimit(2)
+	batch := []wsync.Mutation{f.mutation(1, "note.put@1", "stuck")}
+	for i, want := range []string{"retry:dependency_unavailable", "rejected:retry_exhausted"} {
+		res, err := f.svc.Push(context.Background(), f.dev, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := verdictsOf(res); got != want {
+			t.Fatalf("push %d: %s, want %s", i+1, got, want)
+		}
+	}
+}

@@ -1,12 +1,14 @@
 package identity_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -683,6 +685,7 @@ func TestService_LoginThrottle(t *testing.T) {
 		wantCode(t, "login from the address", err, derrors.TooManyRequests)
 	})
 	t.Run("OKCustomLimits", func(t *testing.T) {
+		var logged bytes.Buffer
 		db, _ := pgtest.New(t)
 		_, key, _ := ed25519.GenerateKey(rand.Reader)
 		hasher := argon2id.Hasher{Params: argon2id.Params{Memory: 1024, Time: 1, Threads: 1}}
@@ -691,6 +694,7 @@ func TestService_LoginThrottle(t *testing.T) {
 			Users: users, Sessions: postgres.NewSessionStore(db), Throttles: postgres.NewThrottleStore(db),
 			Passwords: hasher, Tokens: jwt.NewSigner(key, time.Minute, db.Clock), Now: db.Clock,
 			Throttle: identity.Throttle{AccountFailures: 2},
+			Log:      slog.New(slog.NewTextHandler(&logged, nil)),
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -702,5 +706,9 @@ func TestService_LoginThrottle(t *testing.T) {
 		}
 		_, err = svc.Login(ctx, "nobody", "guess", "", "")
 		wantCode(t, "3rd attempt with limit 2", err, derrors.TooManyRequests)
+		// Reaching the limit raised the alert, once.
+		if n := strings.Count(logged.String(), "failed logins burst"); n != 1 || !strings.Contains(logged.String(), "key=user:nobody") {
+			t.Fatalf("burst logged %d times: %s", n, logged.String())
+		}
 	})
 }
