@@ -1172,7 +1172,9 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
-// ImportProblem defines model for ImportProblem.
+// ImportProblem A refused import. `report` names every rejected row when the rows were judged; it is absent
+// when the request was refused before that, naming the fields in `errors` (text that cannot be
+// stored: U+0000, invalid UTF-8, an unpaired surrogate).
 type ImportProblem struct {
 	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
 	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
@@ -1192,7 +1194,7 @@ type ImportProblem struct {
 	Detail    *string       `json:"detail,omitempty"`
 	Errors    *[]FieldError `json:"errors,omitempty"`
 	Instance  *string       `json:"instance,omitempty"`
-	Report    ImportReport  `json:"report"`
+	Report    *ImportReport `json:"report,omitempty"`
 	RequestId *string       `json:"request_id,omitempty"`
 	Status    int           `json:"status"`
 	Title     string        `json:"title"`

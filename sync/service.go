@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/input"
 )
 
 // Act is a pushed mutation as a command handler sees it.
@@ -64,20 +65,29 @@ type Store interface {
 	LockDevice(ctx context.Context, deviceID string) (int64, error)
 	// Recorded returns the stored payload hash and result of a sequence number.
 	Recorded(ctx context.Context, deviceID string, seq int64) (hash []byte, res Result, found bool, err error)
-	// Record stores the outcome of m and makes m.Seq the device's last applied number.
+	// Record stores the outcome of m and makes m.Seq the device's last
+	// applied number; it forgets the failures counted by CountFailure.
 	Record(ctx context.Context, deviceID string, m Mutation, hash []byte, res Result, at time.Time) error
+	// CountFailure notes, in a transaction of its own, that the device's act
+	// seq failed transiently, and returns how many times in a row it has.
+	CountFailure(ctx context.Context, deviceID string, seq int64) (int, error)
 	// Pull reads, in one snapshot, the changes of each scope after its
 	// cursor (at most limit in all), the device's last applied number, and
 	// each scope's purge horizon.
 	Pull(ctx context.Context, deviceID string, cursors map[string]int64, limit int) (Snapshot, error)
 }
 
+// DefaultRetryLimit is how many times in a row an act may fail transiently
+// before it is rejected with retry_exhausted (Service.RetryLimit).
+const DefaultRetryLimit = 5
+
 // Service runs the protocol.
 type Service struct {
-	store    Store
-	handlers map[string]Handler
-	now      func() time.Time
-	validate func(name string, args json.RawMessage) error
+	store      Store
+	handlers   map[string]Handler
+	now        func() time.Time
+	validate   func(name string, args json.RawMessage) error
+	retryLimit int
 }
 
 // NewService returns a Service applying mutations with handlers, by name@version.
@@ -91,6 +101,15 @@ func NewService(store Store, handlers map[string]Handler, now func() time.Time) 
 // refuses.
 func (s *Service) ValidateArgs(validate func(name string, args json.RawMessage) error) {
 	s.validate = validate
+}
+
+// RetryLimit sets how many times in a row one act may fail transiently
+// (verdict retry) before it is rejected with retry_exhausted, naming the
+// last cause: no act, whatever it holds, can keep a device's queue from
+// draining. A gap (sequence_gap) is not a failure. n < 1 means
+// DefaultRetryLimit.
+func (s *Service) RetryLimit(n int) {
+	s.retryLimit = n
 }
 
 // PushResponse is the answer to a push: a result per mutation processed, in
@@ -221,10 +240,50 @@ func (s *Service) pushOne(ctx context.Context, dev Device, m Mutation) (Result, 
 	case err == nil:
 		return res, max(last, m.Seq), nil
 	case derrors.CodeOf(err).Transient():
-		return Result{Seq: m.Seq, EntityID: m.EntityID, Verdict: Retry, Problem: problemOf(err)}, m.Seq - 1, nil
+		return s.failed(ctx, dev, m, hash, err)
 	}
 	return Result{}, 0, err
 }
+
+// failed answers an act that failed transiently: retry, until it has failed
+// so RetryLimit times in a row; then it is recorded as rejected with
+// retry_exhausted naming the last cause, counted with the device's rejected
+// acts for the team leader, and the acts after it go on. When even that
+// cannot be recorded (the database is down), the answer stays retry.
+func (s *Service) failed(ctx context.Context, dev Device, m Mutation, hash []byte, cause error) (Result, int64, error) {
+	retry := Result{Seq: m.Seq, EntityID: m.EntityID, Verdict: Retry, Problem: problemOf(cause)}
+	limit := s.retryLimit
+	if limit < 1 {
+		limit = DefaultRetryLimit
+	}
+	n, err := s.store.CountFailure(ctx, dev.ID, m.Seq)
+	if err != nil || n < limit {
+		return retry, m.Seq - 1, nil
+	}
+	res := Result{Seq: m.Seq, EntityID: m.EntityID, Verdict: Rejected, Problem: &Problem{Code: "retry_exhausted",
+		Message: fmt.Sprintf("the act failed %d times in a row, each time transiently (last: %s: %s); it is kept on the server, rejected, so that the acts after it can sync",
+			n, retry.Problem.Code, retry.Problem.Message)}}
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		last, err := s.store.LockDevice(ctx, dev.ID)
+		if err != nil {
+			return err
+		}
+		if m.Seq != last+1 {
+			return errMoved
+		}
+		return s.store.Record(ctx, dev.ID, m, hash, res, s.now().UTC())
+	})
+	if err != nil {
+		// Another push of the device recorded it meanwhile, or the
+		// database failed again: the next push replays or decides.
+		return retry, m.Seq - 1, nil
+	}
+	return res, m.Seq, nil
+}
+
+// errMoved says the device's last applied number moved while an exhausted
+// act was being rejected.
+var errMoved = errors.New("the device's last applied number moved")
 
 // apply runs handler on m in a savepoint of the transaction carried by ctx,
 // so that a failure undoes the handler's writes and nothing else.
@@ -232,6 +291,12 @@ func (s *Service) apply(ctx context.Context, dev Device, m Mutation, handler Han
 	act := Act{DeviceID: dev.ID, UserID: dev.UserID, Seq: m.Seq, EntityID: m.EntityID, Args: m.Args, Clock: m.Clock, ReceivedAt: s.now().UTC()}
 	var out Outcome
 	err := s.store.InTx(WithOrigin(ctx, Origin{DeviceID: dev.ID, Seq: m.Seq}), func(ctx context.Context) error {
+		// Text the database cannot store (or JSON decoding would rewrite)
+		// is refused in any mutation's args, with or without a schema: the
+		// act is rejected naming the field, never retried.
+		if err := input.Refused(input.JSONText(m.Args, "/args", nil)); err != nil {
+			return err
+		}
 		if s.validate != nil {
 			if err := s.validate(m.Name, m.Args); err != nil {
 				return err

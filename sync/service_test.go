@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +55,9 @@ func newPushFixture(t *testing.T) *pushFixture {
 		}
 		if err := json.Unmarshal(act.Args, &a); err != nil || a.Invalid {
 			return wsync.Outcome{}, derrors.Invalidf("/args/text", "not a note")
+		}
+		if a.Text == "stuck" { // fails transiently every time
+			return wsync.Outcome{}, derrors.New(derrors.Unavailable, "the note archive is down")
 		}
 		state := map[string]string{"id": act.EntityID, "text": a.Text}
 		return wsync.Outcome{State: state}, store.Publish(ctx, postgres.Publication{Scope: "team:t", EntityType: "note", EntityID: act.EntityID, State: state})
@@ -253,4 +257,79 @@ func sameJSON(a, b []byte) bool {
 		return len(a) == 0 && len(b) == 0
 	}
 	return reflect.DeepEqual(x, y)
+}
+
+// TestService_PushRetryExhausted: an act that fails transiently every time
+// (its handler answers dependency_unavailable) gets retry a bounded number
+// of times in a row, then is rejected with retry_exhausted naming the cause,
+// counted among the device's rejected acts for the team leader; the acts
+// after it apply, so the queue drains.
+func TestService_PushRetryExhausted(t *testing.T) {
+	f := newPushFixture(t)
+	ctx := context.Background()
+	batch := []wsync.Mutation{f.mutation(1, "note.put@1", "stuck"), f.mutation(2, "note.put@1", "n2")}
+	for i := 1; i < wsync.DefaultRetryLimit; i++ {
+		res, err := f.svc.Push(ctx, f.dev, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := verdictsOf(res); got != "retry:dependency_unavailable" || res.LastAppliedSeq != 0 {
+			t.Fatalf("push %d: %s, last %d; want retry:dependency_unavailable, last 0", i, got, res.LastAppliedSeq)
+		}
+	}
+	res, err := f.svc.Push(ctx, f.dev, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := verdictsOf(res); got != "rejected:retry_exhausted,applied" || res.LastAppliedSeq != 2 {
+		t.Fatalf("push %d: %s, last %d; want rejected:retry_exhausted,applied, last 2", wsync.DefaultRetryLimit, got, res.LastAppliedSeq)
+	}
+	if msg := res.Results[0].Problem.Message; !strings.Contains(msg, "dependency_unavailable") {
+		t.Errorf("the problem does not name the cause: %q", msg)
+	}
+	statuses, err := postgres.NewSyncStore(f.db).DeviceStatuses(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range statuses {
+		if s.DeviceID == f.dev.ID && s.Rejected != 1 {
+			t.Errorf("device status counts %d rejected acts, want 1", s.Rejected)
+		}
+	}
+	// Pushed again (the answer was lost): the stored verdict.
+	res, err = f.svc.Push(ctx, f.dev, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := verdictsOf(res); got != "duplicate:retry_exhausted,duplicate" {
+		t.Fatalf("push again: %s", got)
+	}
+}
+
+func verdictsOf(res wsync.PushResponse) string {
+	var out []string
+	for _, r := range res.Results {
+		v := string(r.Verdict)
+		if r.Problem != nil {
+			v += ":" + r.Problem.Code
+		}
+		out = append(out, v)
+	}
+	return strings.Join(out, ",")
+}
+
+// TestService_RetryLimit: the limit is the service's setting.
+func TestService_RetryLimit(t *testing.T) {
+	f := newPushFixture(t)
+	f.svc.RetryLimit(2)
+	batch := []wsync.Mutation{f.mutation(1, "note.put@1", "stuck")}
+	for i, want := range []string{"retry:dependency_unavailable", "rejected:retry_exhausted"} {
+		res, err := f.svc.Push(context.Background(), f.dev, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := verdictsOf(res); got != want {
+			t.Fatalf("push %d: %s, want %s", i+1, got, want)
+		}
+	}
 }

@@ -10,6 +10,7 @@ package access
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/whistle/whistle/backend/org"
 )
@@ -110,4 +111,43 @@ func MaskPhone(p string) string {
 	suffix := min(4, shown)
 	prefix := shown - suffix
 	return string(r[:prefix]) + strings.Repeat("*", hide) + string(r[len(r)-suffix:])
+}
+
+// compoundSurnames are the two-character surnames (复姓) a masked name keeps
+// whole.
+var compoundSurnames = map[string]bool{
+	"欧阳": true, "司马": true, "诸葛": true, "上官": true, "东方": true, "皇甫": true, "令狐": true, "慕容": true,
+	"尉迟": true, "长孙": true, "宇文": true, "司徒": true, "夏侯": true, "公孙": true, "轩辕": true, "西门": true,
+	"南宫": true, "独孤": true, "端木": true, "百里": true, "呼延": true, "澹台": true, "公冶": true, "宗政": true,
+	"濮阳": true, "淳于": true, "单于": true, "太叔": true, "申屠": true, "钟离": true, "闻人": true, "万俟": true,
+	"赫连": true, "拓跋": true, "司空": true, "亓官": true, "司寇": true, "子车": true, "颛孙": true, "壤驷": true,
+	"公良": true, "漆雕": true, "乐正": true, "宰父": true, "谷梁": true, "东郭": true, "第五": true,
+}
+
+// MaskName hides a person's name but the surname, as 刘德华 -> 刘**, 王五
+// -> 王*, 欧阳娜娜 -> 欧阳** (compound surnames are kept whole). A name
+// already anonymised (刘某, 欧阳某某) is left as it is; a one-character
+// name is hidden whole. A name in Latin letters keeps its first letter:
+// John Smith -> J***. Organisations' names are public: callers mask only
+// persons'.
+func MaskName(name string) string {
+	r := []rune(strings.TrimSpace(name))
+	if len(r) == 0 {
+		return ""
+	}
+	if r[0] < unicode.MaxASCII || !unicode.Is(unicode.Han, r[0]) {
+		return string(r[0]) + "***"
+	}
+	surname := 1
+	if len(r) > 2 && compoundSurnames[string(r[:2])] {
+		surname = 2
+	}
+	if len(r) <= surname {
+		return strings.Repeat("*", len(r))
+	}
+	given := r[surname:]
+	if strings.Trim(string(given), "某") == "" {
+		return string(r) // already anonymised
+	}
+	return string(r[:surname]) + strings.Repeat("*", len(given))
 }

@@ -238,3 +238,31 @@ func TestRoles(t *testing.T) {
 		})
 	}
 }
+
+func TestMaskName(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"OKThreeChars", "刘德华", "刘**"},
+		{"OKTwoChars", "王五", "王*"},
+		{"OKAnonymised", "刘某", "刘某"},
+		{"OKAnonymisedLonger", "张某某", "张某某"},
+		{"OKCompoundSurname", "欧阳娜娜", "欧阳**"},
+		{"OKCompoundSurnameTwoGiven", "司马相如", "司马**"},
+		{"OKCompoundSurnameOneGiven", "诸葛亮", "诸葛*"},
+		{"OKCompoundSurnameAnonymised", "欧阳某", "欧阳某"},
+		{"OKFourCharsOrdinarySurname", "李小龙虎", "李***"},
+		{"OKOneChar", "刘", "*"},
+		{"OKLatin", "John Smith", "J***"},
+		{"OKLatinLowercase", "li", "l***"},
+		{"OKSpacesAround", " 刘德华 ", "刘**"},
+		{"OKEmpty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := access.MaskName(tt.in); got != tt.want {
+				t.Errorf("MaskName(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

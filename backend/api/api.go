@@ -1,8 +1,9 @@
 // Package api is Whistle's HTTP API: a Fiber app serving the operations of
 // openapi/openapi.yaml through the generated strict-server interface.
 //
-// Every request passes, in order: request id, logging and metrics, panic
-// recovery, a deadline, and validation against the contract (authentication
+// Every request passes, in order: request id, the caching and sniffing
+// headers of its answer, logging and metrics, panic recovery, a deadline,
+// and validation against the contract (authentication
 // first, then parameters and body). Handlers return errors; the one error
 // handler renders them as RFC 9457 problem+json with a stable code.
 package api
@@ -78,6 +79,7 @@ func New(cfg Config) (*fiber.App, error) {
 		StreamRequestBody: true,
 	})
 	app.Use(requestID)
+	app.Use(privateAnswers)
 	app.Use(observe(cfg.Logger, NewMetrics(cfg.Registry), onError))
 	app.Use(recoverPanic(cfg.Logger))
 	app.Use(deadline(cfg.RequestTimeout))

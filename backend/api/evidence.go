@@ -88,6 +88,9 @@ func (s *server) tus(route string, h fiber.Handler, auth bool) fiber.Handler {
 					return err
 				}
 			}
+			if err := tusParameterText(c); err != nil {
+				return err
+			}
 			return h(c)
 		}()
 		if err == nil {

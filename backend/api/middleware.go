@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -42,6 +43,22 @@ func requestID(c *fiber.Ctx) error {
 	ctx = audit.WithActor(ctx, audit.Actor{RequestID: id})
 	c.SetUserContext(context.WithValue(ctx, addrKey, c.IP()))
 	c.Set(HeaderRequestID, id)
+	return c.Next()
+}
+
+// privateAnswers sets the caching and sniffing rule of every answer before
+// any handler runs, so that problems carry it too: every answer gets
+// X-Content-Type-Options: nosniff (a browser never reinterprets evidence
+// content, or anything else, as another type), and every /v1 answer gets
+// Cache-Control: no-store, since answers under /v1 carry tokens, personal
+// data of parties and officers, or evidence, which no browser or proxy may
+// keep. A route that may be cached would set its own Cache-Control; none
+// does.
+func privateAnswers(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	if strings.HasPrefix(c.Path(), "/v1/") {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+	}
 	return c.Next()
 }
 

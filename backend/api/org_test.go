@@ -1207,7 +1207,7 @@ func TestLogin_Throttle(t *testing.T) {
 				return
 			}
 			res.Problem(t, tt.wantStatus, tt.wantCode)
-			// The lock lasts the throttle's 15-minute window from the last failure.
+			// The delay grows from a minute, at most the throttle's 15-minute window.
 			secs, err := strconv.Atoi(res.Header.Get("Retry-After"))
 			if err != nil || secs < 1 || secs > 15*60 {
 				t.Fatalf("Retry-After %q, want whole seconds up to the 15-minute window", res.Header.Get("Retry-After"))

@@ -30,8 +30,9 @@ const streamedTag = "evidence-upload"
 // validateRequest checks every request against the contract before any
 // handler sees it: the operation must exist, its security requirement is
 // enforced (default deny: an operation without `security: []` needs a valid
-// bearer token) and then path, query, headers and body must match
-// openapi.yaml. Authentication comes first, so that a caller without a
+// bearer token), then text that cannot be stored as sent is refused in any
+// parameter or body string (requestText), and then path, query, headers and
+// body must match openapi.yaml. Authentication comes first, so that a caller without a
 // token learns nothing about parameters. The authenticated user is put in
 // the request's context.
 func validateRequest(router routers.Router, ids *identity.Service) fiber.Handler {
@@ -87,6 +88,9 @@ func validateRequest(router routers.Router, ids *identity.Service) fiber.Handler
 		}
 		if err := openapi3filter.ValidateSecurityRequirements(ctx, in, security); err != nil {
 			return requestProblem(err)
+		}
+		if err := requestText(c, route, params, &req); err != nil {
+			return err
 		}
 		in.Options.AuthenticationFunc = openapi3filter.NoopAuthenticationFunc // done above
 		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {

@@ -16,6 +16,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/whistle/whistle/backend/derrors"
@@ -105,6 +106,8 @@ type Options struct {
 	RefreshTTL time.Duration
 	// Throttle limits failed logins; zero fields take DefaultThrottle's values.
 	Throttle Throttle
+	// Log gets the warnings of failed-login bursts (none when nil).
+	Log *slog.Logger
 }
 
 // Service logs users in, refreshes and ends their sessions, registers their
@@ -118,6 +121,7 @@ type Service struct {
 	now        func() time.Time
 	refreshTTL time.Duration
 	throttle   Throttle
+	log        *slog.Logger
 	dummyHash  string // hash of no one's password, checked for unknown usernames
 }
 
@@ -141,6 +145,10 @@ func NewService(o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Service{
 		users:      o.Users,
 		sessions:   o.Sessions,
@@ -150,6 +158,7 @@ func NewService(o Options) (*Service, error) {
 		now:        o.Now,
 		refreshTTL: o.RefreshTTL,
 		throttle:   th,
+		log:        log,
 		dummyHash:  dummy,
 	}, nil
 }
@@ -165,20 +174,21 @@ var errBadLogin = derrors.New(derrors.Unauthenticated, "wrong username or passwo
 // phone the session is for: the session then also gets a refresh token. With
 // deviceID "" (a browser) the session has only the access token.
 //
-// It returns derrors.TooManyRequests while the account or the address is
-// locked out by failed logins (see Throttle), even for the right password;
+// It returns derrors.TooManyRequests while the account (from this address
+// or from anywhere) is delayed, or the address locked out, by failed logins
+// (see Throttle), even for the right password;
 // derrors.Unauthenticated for an unknown user, a wrong password or a disabled
 // account, without saying which; derrors.Forbidden when the device is
 // unknown, revoked or registered to another user.
 func (s *Service) Login(ctx context.Context, username, password, addr, deviceID string) (Session, error) {
 	now := s.now()
-	userKey, addrKey := accountKey(username), addressKey(addr)
-	if err := s.refuseLocked(ctx, now, userKey, addrKey); err != nil {
+	keys := loginKeys(username, addr)
+	if err := s.refuseLocked(ctx, now, keys); err != nil {
 		return Session{}, err
 	}
 	u, err := s.checkPassword(ctx, username, password)
 	if errors.Is(err, errBadLogin) {
-		if herr := s.recordFailure(ctx, now, userKey, addrKey); herr != nil {
+		if herr := s.recordFailure(ctx, now, keys); herr != nil {
 			return Session{}, herr
 		}
 		return Session{}, err
@@ -186,8 +196,13 @@ func (s *Service) Login(ctx context.Context, username, password, addr, deviceID 
 	if err != nil {
 		return Session{}, err
 	}
-	if err := s.throttles.Reset(ctx, userKey); err != nil {
-		return Session{}, err
+	for _, k := range []string{keys.account, keys.pair} {
+		if k == "" {
+			continue
+		}
+		if err := s.throttles.Reset(ctx, k); err != nil {
+			return Session{}, err
+		}
 	}
 
 	var dev Device

@@ -1,12 +1,14 @@
 package identity_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -557,42 +559,71 @@ func TestService_DisableUser(t *testing.T) {
 }
 
 func TestService_LoginThrottle(t *testing.T) {
-	t.Run("ErrAccountLocked", func(t *testing.T) {
+	t.Run("ErrAccountDelayed", func(t *testing.T) {
 		f := newFixture(t)
 		li := f.addUser(t, "li.ming", org.RoleOfficer)
 		wang := f.addUser(t, "wang.fang", org.RoleOfficer)
-		for i := range 5 {
+		limit := identity.DefaultThrottle.AccountFailures
+		for i := range limit {
 			// From different addresses: the account's limit holds on its own.
 			_, err := f.svc.Login(f.ctx, "li.ming", "guess", fmt.Sprintf("10.1.0.%d", i), "")
 			wantCode(t, fmt.Sprintf("failure %d", i+1), err, derrors.Unauthenticated)
-			f.clock.Advance(time.Minute)
 		}
 		_, err := f.svc.Login(f.ctx, "li.ming", "pw-li.ming", "10.2.0.1", "")
-		wantCode(t, "6th attempt, right password", err, derrors.TooManyRequests)
-		wantRetryAfter(t, err, 10*time.Minute)
+		wantCode(t, "right password at the limit", err, derrors.TooManyRequests)
+		wantRetryAfter(t, err, time.Minute)
 		// Another account from the same addresses is not affected.
 		f.login(t, wang, "")
 		if _, err := f.svc.Login(f.ctx, "wang.fang", "pw-wang.fang", "10.1.0.1", ""); err != nil {
 			t.Fatalf("other account: %v", err)
 		}
-		// The window started at the first failure, 5 minutes ago; 10 more end it.
-		f.clock.Advance(10*time.Minute - time.Second)
+		// Each failure after the limit doubles the delay.
+		f.clock.Advance(time.Minute)
+		_, err = f.svc.Login(f.ctx, "li.ming", "guess", "10.2.0.1", "")
+		wantCode(t, "a failure after the delay", err, derrors.Unauthenticated)
 		_, err = f.svc.Login(f.ctx, "li.ming", "pw-li.ming", "10.2.0.1", "")
-		wantCode(t, "just before the window ends", err, derrors.TooManyRequests)
+		wantCode(t, "right password after it", err, derrors.TooManyRequests)
+		wantRetryAfter(t, err, 2*time.Minute)
+		f.clock.Advance(2*time.Minute - time.Second)
+		_, err = f.svc.Login(f.ctx, "li.ming", "pw-li.ming", "10.2.0.1", "")
+		wantCode(t, "just before the delay ends", err, derrors.TooManyRequests)
 		wantRetryAfter(t, err, time.Second)
 		f.clock.Advance(time.Second)
+		f.login(t, li, "")
+	})
+	t.Run("ErrAccountAtAddressDelayed", func(t *testing.T) {
+		// Five mistypes at one address delay that account there; the same
+		// account elsewhere, and other accounts there, are not delayed.
+		f := newFixture(t)
+		li := f.addUser(t, "li.ming", org.RoleOfficer)
+		wang := f.addUser(t, "wang.fang", org.RoleOfficer)
+		for i := range identity.DefaultThrottle.PairFailures {
+			_, err := f.svc.Login(f.ctx, "li.ming", "guess", "10.0.0.1", "")
+			wantCode(t, fmt.Sprintf("failure %d", i+1), err, derrors.Unauthenticated)
+		}
+		_, err := f.svc.Login(f.ctx, "li.ming", "pw-li.ming", "10.0.0.1", "")
+		wantCode(t, "right password at the same address", err, derrors.TooManyRequests)
+		wantRetryAfter(t, err, time.Minute)
+		if _, err := f.svc.Login(f.ctx, "li.ming", "pw-li.ming", "10.9.0.1", ""); err != nil {
+			t.Fatalf("the same account from another address: %v", err)
+		}
+		f.login(t, wang, "") // at 10.0.0.1
+		f.clock.Advance(time.Minute)
 		f.login(t, li, "")
 	})
 	t.Run("OKSuccessResetsAccount", func(t *testing.T) {
 		f := newFixture(t)
 		li := f.addUser(t, "li.ming", org.RoleOfficer)
+		// At the same address: a success there resets the account's counts
+		// there. (A success elsewhere does not: it would let a guesser at
+		// one address start again whenever the owner logs in at another.)
 		for range 4 {
-			_, err := f.svc.Login(f.ctx, "li.ming", "guess", "10.1.0.1", "")
+			_, err := f.svc.Login(f.ctx, "li.ming", "guess", "10.0.0.1", "")
 			wantCode(t, "failure", err, derrors.Unauthenticated)
 		}
 		f.login(t, li, "")
 		for range 4 {
-			_, err := f.svc.Login(f.ctx, "li.ming", "guess", "10.1.0.1", "")
+			_, err := f.svc.Login(f.ctx, "li.ming", "guess", "10.0.0.1", "")
 			wantCode(t, "failure after success", err, derrors.Unauthenticated)
 		}
 		f.login(t, li, "")
@@ -600,12 +631,13 @@ func TestService_LoginThrottle(t *testing.T) {
 	t.Run("ErrAddressLocked", func(t *testing.T) {
 		f := newFixture(t)
 		li := f.addUser(t, "li.ming", org.RoleOfficer)
-		for i := range 20 {
-			_, err := f.svc.Login(f.ctx, fmt.Sprintf("user%02d", i), "guess", "203.0.113.7", "")
+		// Password spraying: one guess at each of many accounts.
+		for i := range identity.DefaultThrottle.AddressFailures {
+			_, err := f.svc.Login(f.ctx, fmt.Sprintf("user%03d", i), "guess", "203.0.113.7", "")
 			wantCode(t, fmt.Sprintf("failure %d", i+1), err, derrors.Unauthenticated)
 		}
 		_, err := f.svc.Login(f.ctx, "li.ming", "pw-li.ming", "203.0.113.7", "")
-		wantCode(t, "21st attempt from the address, right password", err, derrors.TooManyRequests)
+		wantCode(t, "the attempt after the ceiling, right password", err, derrors.TooManyRequests)
 		// A locked-out address cannot probe refresh tokens either.
 		_, err = f.svc.Refresh(f.ctx, "not-a-token", "203.0.113.7")
 		wantCode(t, "refresh from a locked address", err, derrors.TooManyRequests)
@@ -616,10 +648,36 @@ func TestService_LoginThrottle(t *testing.T) {
 			t.Fatalf("after the window: %v", err)
 		}
 	})
+	t.Run("OKMistypesDoNotLockOthersBehindAddress", func(t *testing.T) {
+		// A station behind one NAT: one officer mistypes his password 20
+		// times in a morning (and gets it right in between); the others at
+		// the same address still log in.
+		f := newFixture(t)
+		li := f.addUser(t, "li.ming", org.RoleOfficer)
+		wang := f.addUser(t, "wang.fang", org.RoleOfficer)
+		for i := range 20 {
+			_, err := f.svc.Login(f.ctx, "li.ming", "guess", "203.0.113.9", "")
+			if c := derrors.CodeOf(err); c != derrors.Unauthenticated && c != derrors.TooManyRequests {
+				t.Fatalf("mistype %d: %v", i+1, err)
+			}
+			f.clock.Advance(10 * time.Second)
+			if i%4 == 3 && i < 19 {
+				f.clock.Advance(2 * time.Minute) // any delay of his has passed
+				if _, err := f.svc.Login(f.ctx, "li.ming", "pw-li.ming", "203.0.113.9", ""); err != nil {
+					t.Fatalf("li.ming after mistype %d: %v", i+1, err)
+				}
+			}
+		}
+		f.login(t, li, "")
+		if _, err := f.svc.Login(f.ctx, "wang.fang", "pw-wang.fang", "203.0.113.9", ""); err != nil {
+			t.Fatalf("another user at the same address: %v", err)
+		}
+		f.login(t, wang, "")
+	})
 	t.Run("ErrAddressLockedByBadRefreshTokens", func(t *testing.T) {
 		f := newFixture(t)
 		f.addUser(t, "li.ming", org.RoleOfficer)
-		for range 20 {
+		for range identity.DefaultThrottle.AddressFailures {
 			_, err := f.svc.Refresh(f.ctx, "not-a-token", "203.0.113.8")
 			wantCode(t, "bad refresh token", err, derrors.Unauthenticated)
 		}
@@ -627,6 +685,7 @@ func TestService_LoginThrottle(t *testing.T) {
 		wantCode(t, "login from the address", err, derrors.TooManyRequests)
 	})
 	t.Run("OKCustomLimits", func(t *testing.T) {
+		var logged bytes.Buffer
 		db, _ := pgtest.New(t)
 		_, key, _ := ed25519.GenerateKey(rand.Reader)
 		hasher := argon2id.Hasher{Params: argon2id.Params{Memory: 1024, Time: 1, Threads: 1}}
@@ -635,6 +694,7 @@ func TestService_LoginThrottle(t *testing.T) {
 			Users: users, Sessions: postgres.NewSessionStore(db), Throttles: postgres.NewThrottleStore(db),
 			Passwords: hasher, Tokens: jwt.NewSigner(key, time.Minute, db.Clock), Now: db.Clock,
 			Throttle: identity.Throttle{AccountFailures: 2},
+			Log:      slog.New(slog.NewTextHandler(&logged, nil)),
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -646,5 +706,9 @@ func TestService_LoginThrottle(t *testing.T) {
 		}
 		_, err = svc.Login(ctx, "nobody", "guess", "", "")
 		wantCode(t, "3rd attempt with limit 2", err, derrors.TooManyRequests)
+		// Reaching the limit raised the alert, once.
+		if n := strings.Count(logged.String(), "failed logins burst"); n != 1 || !strings.Contains(logged.String(), "key=user:nobody") {
+			t.Fatalf("burst logged %d times: %s", n, logged.String())
+		}
 	})
 }

@@ -129,13 +129,14 @@ type SessionStore interface {
 }
 
 // ThrottleStore counts failed logins per key ("user:<username>",
-// "addr:<address>") in fixed windows.
+// "pair:<address> <username>", "addr:<address>") in fixed windows.
 type ThrottleStore interface {
-	// Hit records one failure for key at now. A window starts at the first
-	// failure and lasts window; a failure after it starts a new one. When the
-	// failures of a window reach limit, the key is locked until the window
-	// ends.
-	Hit(ctx context.Context, key string, limit int, window time.Duration, now time.Time) error
+	// Hit records one failure for key at now and returns the failures of
+	// its window so far. A window starts at the first failure and lasts
+	// window; a failure after it starts a new one. From the limit-th
+	// failure of a window on, each failure locks the key from now for
+	// delay, doubled for each failure past the limit, at most window.
+	Hit(ctx context.Context, key string, limit int, delay, window time.Duration, now time.Time) (int, error)
 	// Reset forgets the failures of key.
 	Reset(ctx context.Context, key string) error
 	// LockedUntil returns the latest time after now until which any of keys
@@ -143,23 +144,40 @@ type ThrottleStore interface {
 	LockedUntil(ctx context.Context, keys []string, now time.Time) (time.Time, bool, error)
 }
 
-// Throttle limits failed logins. After AccountFailures failed logins for one
-// username, or AddressFailures from one address, within Window, every
-// further login for it (even with the right password) is refused with
-// derrors.TooManyRequests until that window has passed. A successful login
-// resets the account's count, not the address's.
+// Throttle limits failed logins without letting one person's mistypes shut
+// out everyone behind the same address (a station's NAT):
+//
+//   - one account from one address: from PairFailures failures within
+//     Window on, each further login of the account from that address waits
+//     Delay, doubled with each failure, at most Window;
+//   - one account from anywhere (guessing spread over addresses): the same
+//     from AccountFailures failures;
+//   - one address, all accounts (password spraying): from AddressFailures
+//     failures on, every login from the address is refused for Window. The
+//     ceiling is far above what a team's mistypes reach.
+//
+// A refused login is not counted. A successful login resets the account's
+// counts (its own and from its address), not the address's. Reaching a
+// limit is logged as a warning ("failed logins burst"), for alerts.
 type Throttle struct {
+	PairFailures    int
 	AccountFailures int
 	AddressFailures int
 	Window          time.Duration
+	Delay           time.Duration
 }
 
-// DefaultThrottle is 5 failures per account or 20 per address in 15 minutes.
-var DefaultThrottle = Throttle{AccountFailures: 5, AddressFailures: 20, Window: 15 * time.Minute}
+// DefaultThrottle: a delay from 5 failures of an account at one address or
+// 10 from anywhere, starting at 1 minute; 100 failures from one address lock
+// it out; in windows of 15 minutes.
+var DefaultThrottle = Throttle{PairFailures: 5, AccountFailures: 10, AddressFailures: 100, Window: 15 * time.Minute, Delay: time.Minute}
 
 func (t Throttle) withDefaults() (Throttle, error) {
-	if t.AccountFailures < 0 || t.AddressFailures < 0 || t.Window < 0 {
+	if t.PairFailures < 0 || t.AccountFailures < 0 || t.AddressFailures < 0 || t.Window < 0 || t.Delay < 0 {
 		return Throttle{}, errors.New("identity: Throttle limits must not be negative")
+	}
+	if t.PairFailures == 0 {
+		t.PairFailures = DefaultThrottle.PairFailures
 	}
 	if t.AccountFailures == 0 {
 		t.AccountFailures = DefaultThrottle.AccountFailures
@@ -170,24 +188,36 @@ func (t Throttle) withDefaults() (Throttle, error) {
 	if t.Window == 0 {
 		t.Window = DefaultThrottle.Window
 	}
+	if t.Delay == 0 {
+		t.Delay = DefaultThrottle.Delay
+	}
 	return t, nil
 }
 
-func accountKey(username string) string { return "user:" + username }
+// throttleKeys are the keys one login attempt counts against ("" for none).
+type throttleKeys struct{ account, pair, address string }
 
-// addressKey is "" when there is no address to throttle.
-func addressKey(addr string) string {
-	if addr == "" {
-		return ""
+func loginKeys(username, addr string) throttleKeys {
+	k := throttleKeys{account: "user:" + username}
+	if addr != "" {
+		k.pair, k.address = "pair:"+addr+" "+username, "addr:"+addr
 	}
-	return "addr:" + addr
+	return k
 }
 
-// refuseLocked returns derrors.TooManyRequests when any of keys ("" ignored)
-// is locked at now, with RetryAfter the time left until the lock ends.
-func (s *Service) refuseLocked(ctx context.Context, now time.Time, keys ...string) error {
+// addressKey is "" when there is no address to throttle.
+func addressKey(addr string) throttleKeys {
+	if addr == "" {
+		return throttleKeys{}
+	}
+	return throttleKeys{address: "addr:" + addr}
+}
+
+// refuseLocked returns derrors.TooManyRequests when any of keys is locked
+// at now, with RetryAfter the time left until the lock ends.
+func (s *Service) refuseLocked(ctx context.Context, now time.Time, keys throttleKeys) error {
 	var ks []string
-	for _, k := range keys {
+	for _, k := range []string{keys.account, keys.pair, keys.address} {
 		if k != "" {
 			ks = append(ks, k)
 		}
@@ -204,16 +234,28 @@ func (s *Service) refuseLocked(ctx context.Context, now time.Time, keys ...strin
 	return nil
 }
 
-// recordFailure counts a failed login against the account and the address.
-func (s *Service) recordFailure(ctx context.Context, now time.Time, userKey, addrKey string) error {
-	if userKey != "" {
-		if err := s.throttles.Hit(ctx, userKey, s.throttle.AccountFailures, s.throttle.Window, now); err != nil {
+// recordFailure counts a failed login against each of keys, and logs a
+// burst when a count reaches its limit.
+func (s *Service) recordFailure(ctx context.Context, now time.Time, keys throttleKeys) error {
+	th := s.throttle
+	for _, c := range []struct {
+		scope, key   string
+		limit        int
+		delay, until time.Duration
+	}{
+		{"account at address", keys.pair, th.PairFailures, th.Delay, th.Window},
+		{"account", keys.account, th.AccountFailures, th.Delay, th.Window},
+		{"address", keys.address, th.AddressFailures, th.Window, th.Window},
+	} {
+		if c.key == "" {
+			continue
+		}
+		n, err := s.throttles.Hit(ctx, c.key, c.limit, c.delay, c.until, now)
+		if err != nil {
 			return err
 		}
-	}
-	if addrKey != "" {
-		if err := s.throttles.Hit(ctx, addrKey, s.throttle.AddressFailures, s.throttle.Window, now); err != nil {
-			return err
+		if n == c.limit {
+			s.log.WarnContext(ctx, "failed logins burst", "scope", c.scope, "key", c.key, "failures", n, "window", th.Window.String())
 		}
 	}
 	return nil
@@ -266,7 +308,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken, addr string) (Sessi
 	}
 	oldHash, ok := parseRefreshToken(refreshToken)
 	if !ok {
-		if err := s.recordFailure(ctx, now, "", addrKey); err != nil {
+		if err := s.recordFailure(ctx, now, addrKey); err != nil {
 			return Session{}, err
 		}
 		return Session{}, errBadRefresh
@@ -278,7 +320,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken, addr string) (Sessi
 	next := RefreshToken{Hash: hash, IssuedAt: now, ExpiresAt: now.Add(s.refreshTTL)}
 	rot, err := s.sessions.RotateRefresh(ctx, oldHash, next, now)
 	if derrors.CodeOf(err) == derrors.NotFound {
-		if err := s.recordFailure(ctx, now, "", addrKey); err != nil {
+		if err := s.recordFailure(ctx, now, addrKey); err != nil {
 			return Session{}, err
 		}
 		return Session{}, errBadRefresh

@@ -224,10 +224,15 @@ func TestMask(t *testing.T) {
 	st.Record.Party = &Party{Kind: PartyPerson, Name: "张三", IDNumber: "110101199001011234", Phone: "13912345678", Address: "某路 1 号"}
 	m := Mask(st)
 	p := m.Record.Party
-	if !m.Masked || p.IDNumber != "110***********1234" || p.Phone != "139****5678" || p.Address != "***" || p.Name != "张三" {
+	if !m.Masked || p.IDNumber != "110***********1234" || p.Phone != "139****5678" || p.Address != "***" || p.Name != "张*" {
 		t.Fatalf("masked party = %+v", p)
 	}
-	if st.Record.Party.IDNumber != "110101199001011234" {
+	if st.Record.Party.IDNumber != "110101199001011234" || st.Record.Party.Name != "张三" {
 		t.Fatal("Mask changed the original")
+	}
+	// An organisation's name and address are public.
+	st.Record.Party = &Party{Kind: PartyOrganisation, Name: "南锣小吃店", Address: "南锣鼓巷 88 号"}
+	if p := Mask(st).Record.Party; p.Name != "南锣小吃店" || p.Address != "南锣鼓巷 88 号" {
+		t.Fatalf("masked organisation = %+v", p)
 	}
 }

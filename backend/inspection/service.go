@@ -550,7 +550,8 @@ func (s *Service) List(ctx context.Context, viewer string, f Filter) ([]State, e
 	return list, nil
 }
 
-// Mask hides the party's personal data.
+// Mask hides the party's personal data: a person's name (the surname
+// kept), the ID number, the phone number and a person's address.
 func Mask(st State) State {
 	st.Record = maskRecord(st.Record)
 	st.Masked = true
@@ -562,6 +563,9 @@ func maskRecord(r Record) Record {
 		return r
 	}
 	p := *r.Party
+	if p.Kind != PartyOrganisation {
+		p.Name = access.MaskName(p.Name) // a person's name is personal data; an organisation's is public
+	}
 	if p.IDNumber != "" {
 		p.IDNumber = MaskedID(p.IDNumber)
 	}

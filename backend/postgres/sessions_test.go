@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -224,7 +225,7 @@ func TestThrottleStore(t *testing.T) {
 	db, _ := pgtest.New(t)
 	ctx := context.Background()
 	s := postgres.NewThrottleStore(db)
-	const limit, window = 3, 10 * time.Minute
+	const limit, delay, window = 3, time.Minute, 10 * time.Minute
 	tests := []struct {
 		name      string
 		hits      []time.Duration // after epoch
@@ -232,18 +233,20 @@ func TestThrottleStore(t *testing.T) {
 		wantUntil time.Duration // after epoch; 0: not locked
 	}{
 		{"OKUnderLimit", []time.Duration{0, time.Minute}, 2 * time.Minute, 0},
-		{"ErrLocked", []time.Duration{0, time.Minute, 2 * time.Minute}, 3 * time.Minute, window},
-		{"ErrLockedUntilWindowEnds", []time.Duration{0, time.Minute, 2 * time.Minute}, window - time.Second, window},
-		{"OKWindowPassed", []time.Duration{0, time.Minute, 2 * time.Minute}, window, 0},
+		{"ErrDelayedAtLimit", []time.Duration{0, time.Minute, 2 * time.Minute}, 2*time.Minute + 30*time.Second, 3 * time.Minute},
+		{"OKDelayPassed", []time.Duration{0, time.Minute, 2 * time.Minute}, 3 * time.Minute, 0},
+		{"ErrDelayDoubles", []time.Duration{0, time.Minute, 2 * time.Minute, 3 * time.Minute}, 4 * time.Minute, 5 * time.Minute},
+		{"ErrDelayAtMostWindow", []time.Duration{0, 1 * time.Minute, 2 * time.Minute, 3 * time.Minute, 4 * time.Minute, 5 * time.Minute, 6 * time.Minute},
+			7 * time.Minute, 6*time.Minute + window},
 		{"OKNewWindow", []time.Duration{0, time.Minute, 11 * time.Minute, 12 * time.Minute}, 12 * time.Minute, 0},
-		{"ErrNewWindowLocked", []time.Duration{0, 11 * time.Minute, 12 * time.Minute, 13 * time.Minute}, 14 * time.Minute, 11*time.Minute + window},
+		{"ErrNewWindowDelayed", []time.Duration{0, 11 * time.Minute, 12 * time.Minute, 13 * time.Minute}, 13*time.Minute + 30*time.Second, 14 * time.Minute},
 		{"OKNoHits", nil, 0, 0},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			key := fmt.Sprintf("user:case%d", i)
 			for _, h := range tt.hits {
-				if err := s.Hit(ctx, key, limit, window, epoch.Add(h)); err != nil {
+				if _, err := s.Hit(ctx, key, limit, delay, window, epoch.Add(h)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -258,7 +261,7 @@ func TestThrottleStore(t *testing.T) {
 	}
 	t.Run("OKReset", func(t *testing.T) {
 		for range limit {
-			if err := s.Hit(ctx, "user:reset", limit, window, epoch); err != nil {
+			if _, err := s.Hit(ctx, "user:reset", limit, delay, window, epoch); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -273,13 +276,21 @@ func TestThrottleStore(t *testing.T) {
 		const n = 30
 		var wg sync.WaitGroup
 		errs := make([]error, n)
+		counts := make([]int, n)
 		for i := range n {
-			wg.Go(func() { errs[i] = s.Hit(ctx, "addr:10.9.9.9", 100, window, epoch) })
+			wg.Go(func() { counts[i], errs[i] = s.Hit(ctx, "addr:10.9.9.9", 100, window, window, epoch) })
 		}
 		wg.Wait()
 		for _, err := range errs {
 			if err != nil {
 				t.Fatal(err)
+			}
+		}
+		// Each hit saw its own count: 1 to n, in some order.
+		slices.Sort(counts)
+		for i, c := range counts {
+			if c != i+1 {
+				t.Fatalf("counts returned %v, want 1..%d", counts, n)
 			}
 		}
 		var failures int

@@ -88,8 +88,33 @@ func (s *SyncStore) Record(ctx context.Context, deviceID string, m wsync.Mutatio
 	if err != nil {
 		return translate(err, "record mutation")
 	}
-	err = tx.Exec(`UPDATE device_sync SET last_seq = ?, last_push_at = ? WHERE device_id = ?`, m.Seq, at, deviceID).Error
+	err = tx.Exec(`UPDATE device_sync SET last_seq = ?, last_push_at = ?, failing_seq = NULL, failures = 0 WHERE device_id = ?`,
+		m.Seq, at, deviceID).Error
 	return translate(err, "record mutation")
+}
+
+// CountFailure notes that the device's act seq failed transiently and
+// returns how many times in a row it has (1 for the first failure, or when
+// another act failed last). It runs in a transaction of its own: the failed
+// act's was undone.
+func (s *SyncStore) CountFailure(ctx context.Context, deviceID string, seq int64) (int, error) {
+	id, err := uuid.Parse(deviceID)
+	if err != nil {
+		return 0, derrors.New(derrors.NotFound, "no device %q", deviceID)
+	}
+	var n []int
+	err = s.db.Gorm.WithContext(ctx).Raw(`INSERT INTO device_sync (device_id, failing_seq, failures) VALUES (?, ?, 1)
+		ON CONFLICT (device_id) DO UPDATE SET
+			failures = CASE WHEN device_sync.failing_seq = EXCLUDED.failing_seq THEN device_sync.failures + 1 ELSE 1 END,
+			failing_seq = EXCLUDED.failing_seq
+		RETURNING failures`, id, seq).Scan(&n).Error
+	if err != nil {
+		return 0, translate(err, "count failed act")
+	}
+	if len(n) == 0 {
+		return 0, derrors.New(derrors.NotFound, "no device %q", deviceID)
+	}
+	return n[0], nil
 }
 
 // Pull reads the changes after each cursor, the device's last applied

@@ -17,13 +17,15 @@ type ThrottleStore struct{ db *DB }
 func NewThrottleStore(db *DB) *ThrottleStore { return &ThrottleStore{db: db} }
 
 // Hit records one failure for key at now in a single statement, so that
-// concurrent failures are all counted. A window starts at the first failure
-// and lasts window; when its failures reach limit, the key is locked until
-// the window ends.
-func (s *ThrottleStore) Hit(ctx context.Context, key string, limit int, window time.Duration, now time.Time) error {
-	err := s.db.Gorm.WithContext(ctx).Exec(`
+// concurrent failures are all counted, and returns the failures of the
+// key's window. A window starts at the first failure and lasts window; from
+// the limit-th failure of a window on, each failure locks the key from now
+// for delay, doubled for each failure past the limit, at most window.
+func (s *ThrottleStore) Hit(ctx context.Context, key string, limit int, delay, window time.Duration, now time.Time) (int, error) {
+	var failures []int
+	err := s.db.Gorm.WithContext(ctx).Raw(`
 		INSERT INTO login_throttle AS t (key, failures, window_start, locked_until)
-		VALUES (@key, 1, @now, CASE WHEN @limit <= 1 THEN CAST(@end AS timestamptz) END)
+		VALUES (@key, 1, @now, CASE WHEN @limit <= 1 THEN CAST(@now AS timestamptz) + make_interval(secs => LEAST(CAST(@delay AS float8), CAST(@secs AS float8))) END)
 		ON CONFLICT (key) DO UPDATE SET
 		    failures = CASE WHEN t.window_start + make_interval(secs => @secs) <= @now
 		                    THEN 1 ELSE t.failures + 1 END,
@@ -31,18 +33,25 @@ func (s *ThrottleStore) Hit(ctx context.Context, key string, limit int, window t
 		                        THEN @now ELSE t.window_start END,
 		    locked_until = CASE
 		        WHEN t.window_start + make_interval(secs => @secs) <= @now
-		            THEN CASE WHEN @limit <= 1 THEN CAST(@end AS timestamptz) END
+		            THEN CASE WHEN @limit <= 1 THEN CAST(@now AS timestamptz) + make_interval(secs => LEAST(CAST(@delay AS float8), CAST(@secs AS float8))) END
 		        WHEN t.failures + 1 >= @limit
-		            THEN t.window_start + make_interval(secs => @secs)
-		        ELSE t.locked_until END`,
+		            THEN CAST(@now AS timestamptz) + make_interval(secs => LEAST(CAST(@delay AS float8) * power(2, LEAST(t.failures + 1 - @limit, 30)), CAST(@secs AS float8)))
+		        ELSE t.locked_until END
+		RETURNING failures`,
 		map[string]any{
 			"key":   key,
 			"now":   now,
-			"end":   now.Add(window),
 			"limit": limit,
+			"delay": delay.Seconds(),
 			"secs":  window.Seconds(),
-		}).Error
-	return translate(err, "count failed login")
+		}).Scan(&failures).Error
+	if err != nil {
+		return 0, translate(err, "count failed login")
+	}
+	if len(failures) == 0 {
+		return 0, nil
+	}
+	return failures[0], nil
 }
 
 // Reset forgets the failures of key.

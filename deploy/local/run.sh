@@ -54,6 +54,14 @@ export WHISTLE_DATABASE_URL
 WHISTLE_DATABASE_URL=$(pg_url "$PG_PORT" whistle)
 export WHISTLE_S3_ENDPOINT="127.0.0.1:$S3_PORT" WHISTLE_S3_ACCESS_KEY=whistle WHISTLE_S3_SECRET_KEY=whistle-dev-secret
 export WHISTLE_ADDR=127.0.0.1:8080
+# The local stack's own signing key, made on first start and kept with its
+# data: no key published with the code signs anything, even locally.
+if [ ! -s "$DATA/signing.key" ]; then
+  (umask 077 && bin/whistle keygen >"$DATA/signing.key.tmp" && mv "$DATA/signing.key.tmp" "$DATA/signing.key")
+  say "generated the signing key .data/signing.key"
+fi
+export WHISTLE_SIGNING_KEY
+WHISTLE_SIGNING_KEY=$(cat "$DATA/signing.key")
 
 bin/whistle migrate
 bin/whistle seed demo

@@ -2,7 +2,7 @@ package main
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
+	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
@@ -39,6 +39,7 @@ type Config struct {
 	AnchorInterval     time.Duration       // how often serve anchors the audit heads; 0: never
 	MinPullAppVersion  string              // apps older than this may push but not pull
 	TombstoneRetention time.Duration       // how long sync keeps deletions for devices to pull
+	SyncRetryLimit     int                 // transient failures in a row before an act is rejected (retry_exhausted)
 	Calendar           inspection.Calendar // working days, for legal periods
 	EvidenceExpiry     time.Duration       // how long an unfinished evidence upload may be resumed
 	EvidenceOrphanAge  time.Duration       // how long evidence waits for its record before it is listed as an orphan
@@ -68,7 +69,7 @@ var settings = []setting{
 	{"WHISTLE_SHUTDOWN_TIMEOUT", "20s", "how long in-flight requests may finish after SIGINT/SIGTERM", false},
 	{"WHISTLE_BODY_LIMIT", "4194304", "largest accepted request body in bytes (a sync push may carry 4 MiB)", false},
 	{"WHISTLE_LOG_LEVEL", "info", "debug, info, warn or error", false},
-	{"WHISTLE_SIGNING_KEY", "", "base64 of the server's 32-byte Ed25519 seed (signs tokens); development uses a fixed key", true},
+	{"WHISTLE_SIGNING_KEY", "", "base64 of the server's 32-byte Ed25519 seed (signs tokens and anchored audit heads); `make run` keeps one in `.data/signing.key`; without it, development makes a random key at each start (tokens do not outlive the process)", true},
 	{"WHISTLE_ACCESS_TOKEN_TTL", "15m", "lifetime of an access token", false},
 	{"WHISTLE_LOCK_MODE", "GOVERNANCE", "Object Lock mode of evidence originals and anchored audit heads: GOVERNANCE (local stack) or COMPLIANCE (recommended in production: not even the root account can delete)", false},
 	{"WHISTLE_LOCK_RETENTION", "87600h", "how long evidence originals (from verification) and anchored audit heads stay locked (default 10 years)", false},
@@ -78,14 +79,9 @@ var settings = []setting{
 	{"WHISTLE_AUDIT_ANCHOR_INTERVAL", "1h", "how often `serve` signs the audit chain heads into the evidence bucket; 0 turns it off", false},
 	{"WHISTLE_MIN_PULL_APP_VERSION", "", "apps older than this semantic version (e.g. `1.2.0`; `1.2.0-rc.1` is older than `1.2.0`) may still push but must update before they pull (empty: any)", false},
 	{"WHISTLE_SYNC_TOMBSTONE_RETENTION", "720h", "how long sync keeps deletions for devices to pull; older cursors re-bootstrap", false},
+	{"WHISTLE_SYNC_RETRY_LIMIT", "5", "how many pushes in a row one act may fail transiently (verdict `retry`) before it is rejected with `retry_exhausted`, so that a device's queue always drains", false},
 	{"WHISTLE_CALENDAR_FILE", "", "JSON file of public holidays and weekend working days for legal periods (`{\"covered_until\":\"YYYY-MM-DD\",\"holidays\":[...],\"workdays\":[...]}`; `covered_until`, the last day the file knows every holiday and working day of, is required: periods ending after it are flagged `CALENDAR_NOT_COVERED`); empty: the built-in calendar of mainland China", false},
 }
-
-// devSigningKey is the fixed development key: never valid in production.
-var devSigningKey = func() ed25519.PrivateKey {
-	seed := sha256.Sum256([]byte("whistle development signing key: not a secret"))
-	return ed25519.NewKeyFromSeed(seed[:])
-}()
 
 // LoadConfig reads and validates the configuration. Its error names the
 // variable at fault in one line.
@@ -150,6 +146,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("WHISTLE_MIN_PULL_APP_VERSION: %w", err)
 		}
 	}
+	retries := get("WHISTLE_SYNC_RETRY_LIMIT")
+	c.SyncRetryLimit, err = strconv.Atoi(retries)
+	if err != nil || c.SyncRetryLimit < 1 {
+		return c, fmt.Errorf("WHISTLE_SYNC_RETRY_LIMIT: %q is not a whole number of at least 1", retries)
+	}
 	c.Calendar = inspection.DefaultCalendar()
 	if f := get("WHISTLE_CALENDAR_FILE"); f != "" {
 		b, err := os.ReadFile(f)
@@ -209,7 +210,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.SigningKey = ed25519.NewKeyFromSeed(seed)
 	} else {
-		c.SigningKey = devSigningKey
+		// Development only (production requires the variable): a key of
+		// this process alone, never one published with the code.
+		_, c.SigningKey, err = ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return c, fmt.Errorf("WHISTLE_SIGNING_KEY: generate a development key: %w", err)
+		}
 	}
 	return c, nil
 }

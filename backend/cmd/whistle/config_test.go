@@ -19,8 +19,13 @@ func TestLoadConfig(t *testing.T) {
 		if c.Addr != "127.0.0.1:8080" || c.Env != "development" || c.StartupTimeout != 30*time.Second || !c.MigrateOnStart {
 			t.Fatalf("defaults = %+v", c)
 		}
-		if !c.SigningKey.Equal(devSigningKey) {
-			t.Fatal("development without WHISTLE_SIGNING_KEY should use the development key")
+		// No key fixed in the repository: each start without one makes its own.
+		again, err := LoadConfig(env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.SigningKey) == 0 || c.SigningKey.Equal(again.SigningKey) {
+			t.Fatal("development without WHISTLE_SIGNING_KEY must not use a fixed key")
 		}
 	})
 	t.Run("OKProduction", func(t *testing.T) {
@@ -65,6 +70,7 @@ func TestLoadConfig(t *testing.T) {
 		{"ErrLogLevel", map[string]string{"WHISTLE_LOG_LEVEL": "loud"}, "WHISTLE_LOG_LEVEL"},
 		{"ErrSigningKey", map[string]string{"WHISTLE_SIGNING_KEY": "c2hvcnQ="}, "WHISTLE_SIGNING_KEY"},
 		{"ErrMinPullAppVersion", map[string]string{"WHISTLE_MIN_PULL_APP_VERSION": "1.2.x"}, "WHISTLE_MIN_PULL_APP_VERSION"},
+		{"ErrSyncRetryLimit", map[string]string{"WHISTLE_SYNC_RETRY_LIMIT": "0"}, "WHISTLE_SYNC_RETRY_LIMIT"},
 		{"ErrCalendarFileMissing", map[string]string{"WHISTLE_CALENDAR_FILE": "testdata/no-such-calendar.json"}, "WHISTLE_CALENDAR_FILE"},
 		{"ErrCalendarWithoutCoverage", map[string]string{"WHISTLE_CALENDAR_FILE": "testdata/calendar-without-coverage.json"}, "WHISTLE_CALENDAR_FILE"},
 	}

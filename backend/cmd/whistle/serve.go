@@ -71,6 +71,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Passwords: passwords,
 		Tokens:    jwt.NewSigner(cfg.SigningKey, cfg.AccessTokenTTL, cfg.Clock),
 		Now:       cfg.Clock,
+		Log:       log,
 	})
 	if err != nil {
 		return err
@@ -80,6 +81,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	orgStore := postgres.NewOrgStore(db)
 	inspectionStore := postgres.NewInspectionStore(db)
 	inspections := inspection.NewService(inspectionStore, orgStore, cfg.Calendar, cfg.Clock)
+	syncService := wsync.NewService(syncStore, mutationHandlers(inspections), cfg.Clock)
+	syncService.RetryLimit(cfg.SyncRetryLimit)
 	evidenceStore := postgres.NewEvidenceStore(db)
 	evidenceRules, err := evidence.NewService(evidence.Config{Records: evidenceStore, Index: inspections,
 		UploadKey: media.UploadKey, UploadExpiry: cfg.EvidenceExpiry, Now: cfg.Clock, Log: log})
@@ -109,7 +112,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
 			IdleTimeout: cfg.EvidenceIdle},
 		Sync: api.Sync{
-			Service:           wsync.NewService(syncStore, mutationHandlers(inspections), cfg.Clock),
+			Service:           syncService,
 			Devices:           postgres.NewSessionStore(db),
 			Reports:           syncStore,
 			MinPullAppVersion: cfg.MinPullAppVersion,
