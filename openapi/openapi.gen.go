@@ -126,6 +126,7 @@ const (
 	CustodyEntryEventQuarantined     CustodyEntryEvent = "quarantined"
 	CustodyEntryEventRejected        CustodyEntryEvent = "rejected"
 	CustodyEntryEventTerminated      CustodyEntryEvent = "terminated"
+	CustodyEntryEventThumbnailFailed CustodyEntryEvent = "thumbnail_failed"
 	CustodyEntryEventUploadStarted   CustodyEntryEvent = "upload_started"
 	CustodyEntryEventVerified        CustodyEntryEvent = "verified"
 	CustodyEntryEventViewed          CustodyEntryEvent = "viewed"
@@ -153,6 +154,8 @@ func (e CustodyEntryEvent) Valid() bool {
 	case CustodyEntryEventRejected:
 		return true
 	case CustodyEntryEventTerminated:
+		return true
+	case CustodyEntryEventThumbnailFailed:
 		return true
 	case CustodyEntryEventUploadStarted:
 		return true
@@ -1089,10 +1092,13 @@ type Evidence struct {
 	// StreetCode The street of the uploader's team when the upload began.
 	StreetCode *string `json:"street_code,omitempty"`
 
-	// Thumbnail pending, available, none, or unavailable (<why>), e.g. unavailable (heic).
-	Thumbnail  string             `json:"thumbnail"`
-	UploaderId openapi_types.UUID `json:"uploader_id"`
-	VersionId  *string            `json:"version_id,omitempty"`
+	// Thumbnail pending, available, none, unavailable (<why>), e.g. unavailable (heic), or failed (see thumbnail_failure).
+	Thumbnail string `json:"thumbnail"`
+
+	// ThumbnailFailure Why the thumbnail failed after its bounded attempts (e.g. the original is missing from the object store); only when thumbnail is failed.
+	ThumbnailFailure *string            `json:"thumbnail_failure,omitempty"`
+	UploaderId       openapi_types.UUID `json:"uploader_id"`
+	VersionId        *string            `json:"version_id,omitempty"`
 }
 
 // EvidenceKind defines model for Evidence.Kind.
