@@ -756,6 +756,19 @@ type AuditEntry struct {
 	Seq          int64   `json:"seq"`
 }
 
+// AuditGap defines model for AuditGap.
+type AuditGap struct {
+	// AnchoredAt When the last anchored entry was appended: the gap has been open since.
+	AnchoredAt *time.Time `json:"anchored_at,omitempty"`
+
+	// AnchoredSeq Seq of the last anchored head; 0 when the chain was never anchored.
+	AnchoredSeq int64  `json:"anchored_seq"`
+	Chain       string `json:"chain"`
+
+	// Entries Entries after the last anchored head (the anchoring's own record is one).
+	Entries int64 `json:"entries"`
+}
+
 // AuditHead defines model for AuditHead.
 type AuditHead struct {
 	At    time.Time `json:"at"`
@@ -775,8 +788,14 @@ type AuditPage struct {
 // AuditVerification defines model for AuditVerification.
 type AuditVerification struct {
 	Break *AuditBreak `json:"break,omitempty"`
+
+	// Gaps Per verified chain, what follows its last head anchored under Object Lock (what a database superuser could still delete unnoticed).
+	Gaps  *[]AuditGap `json:"gaps,omitempty"`
 	Heads []AuditHead `json:"heads"`
 	Ok    bool        `json:"ok"`
+
+	// UntrustedAnchors Keys under audit/heads/ that are not a head signed by the server's key; not used.
+	UntrustedAnchors *[]string `json:"untrusted_anchors,omitempty"`
 }
 
 // Certificate defines model for Certificate.

@@ -75,7 +75,7 @@ var settings = []setting{
 	{"WHISTLE_EVIDENCE_UPLOAD_EXPIRY", "24h", "how long an unfinished evidence upload may be resumed (tus Upload-Expires)", false},
 	{"WHISTLE_EVIDENCE_ORPHAN_AGE", "72h", "how long evidence may wait for its record before team leaders see it listed as an orphan", false},
 	{"WHISTLE_EVIDENCE_IDLE_TIMEOUT", "30s", "how long an evidence upload body may stall before the request ends (what arrived is kept; the phone resumes)", false},
-	{"WHISTLE_AUDIT_ANCHOR_INTERVAL", "1h", "how often `serve` signs the audit chain heads into the evidence bucket; 0 turns it off", false},
+	{"WHISTLE_AUDIT_ANCHOR_INTERVAL", "10m", "how often `serve` (a periodic River job) signs the audit chain heads that moved into the evidence bucket; bounds what a database superuser can delete unnoticed; 0 turns it off", false},
 	{"WHISTLE_MIN_PULL_APP_VERSION", "", "apps older than this semantic version (e.g. `1.2.0`; `1.2.0-rc.1` is older than `1.2.0`) may still push but must update before they pull (empty: any)", false},
 	{"WHISTLE_SYNC_TOMBSTONE_RETENTION", "720h", "how long sync keeps deletions for devices to pull; older cursors re-bootstrap", false},
 	{"WHISTLE_CALENDAR_FILE", "", "JSON file of public holidays and weekend working days for legal periods (`{\"covered_until\":\"YYYY-MM-DD\",\"holidays\":[...],\"workdays\":[...]}`; `covered_until`, the last day the file knows every holiday and working day of, is required: periods ending after it are flagged `CALENDAR_NOT_COVERED`); empty: the built-in calendar of mainland China", false},
