@@ -67,3 +67,16 @@ func (s *Store) GetObjectBytes(ctx context.Context, key string) ([]byte, error) 
 	}
 	return b, nil
 }
+
+// ListKeys lists the keys of the objects under prefix, in key order. It
+// returns derrors.Unavailable when the store fails.
+func (s *Store) ListKeys(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if obj.Err != nil {
+			return nil, translate(obj.Err, "list "+prefix)
+		}
+		keys = append(keys, obj.Key)
+	}
+	return keys, nil
+}

@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
-	"time"
 
 	"golang.org/x/image/draw"
 
@@ -54,30 +53,30 @@ func MakeThumbnail(r io.Reader) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// ProcessThumbnails makes the thumbnails of every verified image still
-// pending, one at a time (decoding is the largest allocation the service
-// makes, so it is never done in parallel), and returns how many it made.
-// An image that cannot be thumbnailed is marked unavailable, not retried.
-func (s *Service) ProcessThumbnails(ctx context.Context) (int, error) {
-	made := 0
-	for {
-		pending, err := s.ev.PendingThumbnails(ctx, 20)
-		if err != nil || len(pending) == 0 {
-			return made, err
-		}
-		for _, e := range pending {
-			state, key, err := s.thumbnail(ctx, e)
-			if err != nil {
-				return made, err // the store is failing: try again later
-			}
-			if err := s.ev.SetThumbnail(ctx, e.ID, state, key); err != nil {
-				return made, err
-			}
-			if state == evidence.ThumbnailAvailable {
-				made++
-			}
-		}
+// DeriveThumbnail makes the thumbnail of the item evidenceID if it is
+// still pending (backend/jobs runs it, one item per job, one job at a time:
+// decoding is the largest allocation the service makes). An image that
+// cannot be thumbnailed is marked unavailable, not retried; an error means
+// the store failed (a missing original included) and the job is tried again.
+func (s *Service) DeriveThumbnail(ctx context.Context, evidenceID string) error {
+	e, err := s.ev.Evidence(ctx, evidenceID)
+	if err != nil {
+		return err
 	}
+	if e.Thumbnail != evidence.ThumbnailPending || e.Status != evidence.StatusVerified {
+		return nil
+	}
+	state, key, err := s.thumbnail(ctx, e)
+	if err != nil {
+		return err
+	}
+	return s.ev.SetThumbnail(ctx, e.ID, state, key)
+}
+
+// FailThumbnail marks the thumbnail of the item evidenceID failed, with the
+// reason, after the last attempt at it.
+func (s *Service) FailThumbnail(ctx context.Context, evidenceID, reason string) error {
+	return s.ev.FailThumbnail(ctx, evidenceID, reason)
 }
 
 // thumbnail makes and stores one thumbnail, or says why it is unavailable;
@@ -104,22 +103,4 @@ func (s *Service) thumbnail(ctx context.Context, e evidence.Evidence) (state, ke
 		return "", "", err
 	}
 	return evidence.ThumbnailAvailable, key, nil
-}
-
-// RunThumbnails makes pending thumbnails whenever an upload completes
-// (KickThumbnails) and every interval, until ctx ends. serve runs it.
-func (s *Service) RunThumbnails(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := s.ProcessThumbnails(ctx); err != nil && ctx.Err() == nil {
-			s.log.ErrorContext(ctx, "thumbnails", "err", err.Error())
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.thumbs:
-		case <-t.C:
-		}
-	}
 }

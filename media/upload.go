@@ -60,7 +60,6 @@ type Service struct {
 	retention time.Duration
 	log       *slog.Logger
 	parts     sync.Pool // []byte of PartSize
-	thumbs    chan struct{}
 }
 
 // NewService returns a Service over cfg. It fails when Store or Evidence
@@ -76,7 +75,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 		return nil, errors.New("media: retention must be positive")
 	}
 	s := &Service{store: cfg.Store, ev: cfg.Evidence, lockMode: cfg.LockMode, retention: cfg.Retention,
-		log: cfg.Log, thumbs: make(chan struct{}, 1)}
+		log: cfg.Log}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -505,9 +504,6 @@ func (w *writer) complete() (evidence.Evidence, error) {
 	if e.Status == evidence.StatusQuarantined {
 		return e, evidence.HashMismatch(e)
 	}
-	if e.Thumbnail == evidence.ThumbnailPending {
-		w.s.KickThumbnails()
-	}
 	return e, nil
 }
 
@@ -685,14 +681,6 @@ func (s *Service) PresignDownload(ctx context.Context, e evidence.Evidence, ttl 
 	ttl = min(ttl, MaxPresignTTL)
 	u, err := s.store.presign(ctx, e.ObjectKey, e.VersionID, e.ContentType, ttl)
 	return u, s.now().Add(ttl), err
-}
-
-// KickThumbnails wakes the thumbnail worker (RunThumbnails).
-func (s *Service) KickThumbnails() {
-	select {
-	case s.thumbs <- struct{}{}:
-	default:
-	}
 }
 
 // buffer returns an empty buffer of capacity n (at most PartSize).

@@ -127,6 +127,7 @@ const (
 	CustodyEntryEventQuarantined     CustodyEntryEvent = "quarantined"
 	CustodyEntryEventRejected        CustodyEntryEvent = "rejected"
 	CustodyEntryEventTerminated      CustodyEntryEvent = "terminated"
+	CustodyEntryEventThumbnailFailed CustodyEntryEvent = "thumbnail_failed"
 	CustodyEntryEventUploadStarted   CustodyEntryEvent = "upload_started"
 	CustodyEntryEventVerified        CustodyEntryEvent = "verified"
 	CustodyEntryEventViewed          CustodyEntryEvent = "viewed"
@@ -156,6 +157,8 @@ func (e CustodyEntryEvent) Valid() bool {
 	case CustodyEntryEventRejected:
 		return true
 	case CustodyEntryEventTerminated:
+		return true
+	case CustodyEntryEventThumbnailFailed:
 		return true
 	case CustodyEntryEventUploadStarted:
 		return true
@@ -756,6 +759,19 @@ type AuditEntry struct {
 	Seq          int64   `json:"seq"`
 }
 
+// AuditGap defines model for AuditGap.
+type AuditGap struct {
+	// AnchoredAt When the last anchored entry was appended: the gap has been open since.
+	AnchoredAt *time.Time `json:"anchored_at,omitempty"`
+
+	// AnchoredSeq Seq of the last anchored head; 0 when the chain was never anchored.
+	AnchoredSeq int64  `json:"anchored_seq"`
+	Chain       string `json:"chain"`
+
+	// Entries Entries after the last anchored head (the anchoring's own record is one).
+	Entries int64 `json:"entries"`
+}
+
 // AuditHead defines model for AuditHead.
 type AuditHead struct {
 	At    time.Time `json:"at"`
@@ -775,8 +791,14 @@ type AuditPage struct {
 // AuditVerification defines model for AuditVerification.
 type AuditVerification struct {
 	Break *AuditBreak `json:"break,omitempty"`
+
+	// Gaps Per verified chain, what follows its last head anchored under Object Lock (what a database superuser could still delete unnoticed).
+	Gaps  *[]AuditGap `json:"gaps,omitempty"`
 	Heads []AuditHead `json:"heads"`
 	Ok    bool        `json:"ok"`
+
+	// UntrustedAnchors Keys under audit/heads/ that are not a head signed by the server's key; not used.
+	UntrustedAnchors *[]string `json:"untrusted_anchors,omitempty"`
 }
 
 // Certificate defines model for Certificate.
@@ -1096,10 +1118,13 @@ type Evidence struct {
 	// StreetCode The street of the uploader's team when the upload began.
 	StreetCode *string `json:"street_code,omitempty"`
 
-	// Thumbnail pending, available, none, or unavailable (<why>), e.g. unavailable (heic).
-	Thumbnail  string             `json:"thumbnail"`
-	UploaderId openapi_types.UUID `json:"uploader_id"`
-	VersionId  *string            `json:"version_id,omitempty"`
+	// Thumbnail pending, available, none, unavailable (<why>), e.g. unavailable (heic), or failed (see thumbnail_failure).
+	Thumbnail string `json:"thumbnail"`
+
+	// ThumbnailFailure Why the thumbnail failed after its bounded attempts (e.g. the original is missing from the object store); only when thumbnail is failed.
+	ThumbnailFailure *string            `json:"thumbnail_failure,omitempty"`
+	UploaderId       openapi_types.UUID `json:"uploader_id"`
+	VersionId        *string            `json:"version_id,omitempty"`
 }
 
 // EvidenceKind defines model for Evidence.Kind.

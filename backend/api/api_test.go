@@ -24,6 +24,7 @@ import (
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/jobs"
 	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
@@ -46,7 +47,9 @@ type fixture struct {
 	// evidence is the media service of evidence (see evidence_test.go).
 	evidence      *media.Service
 	evidenceStore *postgres.EvidenceStore
-	minPullApp    string
+	// jobs are the River jobs of the fixture, worked by workJobs.
+	jobs       *jobs.Jobs
+	minPullApp string
 	// now is the clock of every service of the fixture (the suite's, from
 	// pgtest); story reads dates of the demo's story as loaded on its day.
 	now   clock.Clock
@@ -127,6 +130,42 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		t.Fatal(err)
 	}
 	f.app, f.client, f.evidence, f.evidenceStore = app, apitest.New(t, app), ev.Media, evidenceStore
+	f.jobs, err = jobs.New(jobs.Config{DB: f.db.SQL, Now: f.now, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Thumbnails: ev.Media, RetryBase: time.Millisecond, FetchPollInterval: 20 * time.Millisecond, TestOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.db.Jobs = f.jobs
+}
+
+// workJobs works the fixture's River jobs until none is left to run,
+// retries included.
+func (f *fixture) workJobs(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := f.jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := f.jobs.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for {
+		var left int
+		if err := f.db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'discarded', 'cancelled')`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d job(s) still to run", left)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func (f *fixture) addUser(t *testing.T, username, password string, role org.Role) identity.User {

@@ -16,7 +16,7 @@ import (
 // Trail is what the API needs of the audit trail and its anchoring.
 type Trail struct {
 	Store     TrailStore
-	Sink      audit.LockedSink   // the evidence bucket
+	Sink      audit.AnchorBucket // the evidence bucket
 	Key       ed25519.PrivateKey // signs anchored heads
 	LockMode  string             // GOVERNANCE or COMPLIANCE
 	Retention time.Duration      // how long anchors stay locked
@@ -28,9 +28,17 @@ type TrailStore interface {
 	Append(ctx context.Context, e audit.Entry) (audit.Entry, error)
 }
 
-// Anchor signs and stores every verified chain head now (see audit.AnchorHeads).
+// Anchor signs and stores every verified chain head that moved since its
+// last anchor, now (see audit.AnchorHeads).
 func (t Trail) Anchor(ctx context.Context, now time.Time) ([]audit.Anchor, *audit.Break, error) {
 	return audit.AnchorHeads(ctx, t.Store, t.Sink, t.Store, t.Key, t.LockMode, now.Add(t.Retention))
+}
+
+// Verify recomputes chain ("" for every chain) against every head anchored
+// under the server's key, and reports the gap since each chain's last
+// anchor (see audit.VerifyAnchored).
+func (t Trail) Verify(ctx context.Context, chain string) (audit.Report, error) {
+	return audit.VerifyAnchored(ctx, t.Store, t.Sink, t.Key.Public().(ed25519.PublicKey), chain)
 }
 
 func auditFilter(chain, entityType, entityID *string, actor *uuid.UUID, action *string, from, to *time.Time) audit.Filter {
@@ -94,15 +102,17 @@ func (s *server) ExportAudit(ctx context.Context, req openapi.ExportAuditRequest
 	return openapi.ExportAudit200ApplicationxNdjsonResponse{Body: pr}, nil
 }
 
-// VerifyAudit recomputes the chains; administrators only.
+// VerifyAudit recomputes the chains, against their anchors too;
+// administrators only.
 func (s *server) VerifyAudit(ctx context.Context, req openapi.VerifyAuditRequestObject) (openapi.VerifyAuditResponseObject, error) {
 	if err := s.admin(ctx); err != nil {
 		return nil, err
 	}
-	heads, brk, err := s.trail.Store.Verify(ctx, deref(req.Params.Chain))
+	report, err := s.trail.Verify(ctx, deref(req.Params.Chain))
 	if err != nil {
 		return nil, err
 	}
+	heads, brk := report.Heads, report.Break
 	out := openapi.VerifyAudit200JSONResponse{Ok: brk == nil}
 	out.Heads = convertAll(heads, auditHeadOut)
 	if out.Heads == nil {
@@ -110,6 +120,10 @@ func (s *server) VerifyAudit(ctx context.Context, req openapi.VerifyAuditRequest
 	}
 	if brk != nil {
 		out.Break = ptr(auditBreakOut(*brk))
+	}
+	out.Gaps = ptr(convertAll(report.Gaps, auditGapOut))
+	if len(report.Untrusted) > 0 {
+		out.UntrustedAnchors = ptr(report.Untrusted)
 	}
 	return out, nil
 }

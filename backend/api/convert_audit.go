@@ -31,6 +31,14 @@ func auditHeadOut(h audit.Head) openapi.AuditHead {
 	return openapi.AuditHead{Chain: h.Chain, Seq: h.Seq, Hash: h.Hash, At: h.At}
 }
 
+func auditGapOut(g audit.Gap) openapi.AuditGap {
+	out := openapi.AuditGap{Chain: g.Chain, AnchoredSeq: g.Anchored.Seq, Entries: g.Entries}
+	if g.Anchored.Seq > 0 {
+		out.AnchoredAt = ptr(g.Anchored.At)
+	}
+	return out
+}
+
 func auditBreakOut(b audit.Break) openapi.AuditBreak {
 	return openapi.AuditBreak{Chain: b.Chain, Seq: b.Seq, Reason: b.Reason, Detail: ptr(b.Detail)}
 }

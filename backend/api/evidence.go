@@ -651,7 +651,7 @@ func evidenceOut(e evidence.Evidence) openapi.Evidence {
 		DeclaredSha256: e.DeclaredSHA256, Sha256: optional(e.SHA256), CapturedAt: e.CapturedAt, Lat: e.Lat, Lon: e.Lon,
 		ObjectKey: optional(e.ObjectKey), VersionId: optional(e.VersionID), RetainUntil: e.RetainUntil,
 		Discrepancies: e.Discrepancies, Thumbnail: e.Thumbnail, CreatedAt: e.CreatedAt, CompletedAt: e.CompletedAt,
-		LinkedAt: e.LinkedAt, LinkedRecordId: uid(e.LinkedRecordID),
+		LinkedAt: e.LinkedAt, LinkedRecordId: uid(e.LinkedRecordID), ThumbnailFailure: optional(e.ThumbnailFailure),
 	}
 	if out.Discrepancies == nil {
 		out.Discrepancies = []string{}

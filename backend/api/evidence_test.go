@@ -367,9 +367,7 @@ func TestEvidenceUpload_Verified(t *testing.T) {
 	if e.Thumbnail != evid.ThumbnailPending {
 		t.Fatalf("thumbnail %q", e.Thumbnail)
 	}
-	if n, err := f.evidence.ProcessThumbnails(ctx); err != nil || n != 1 {
-		t.Fatalf("thumbnails: %d %v", n, err)
-	}
+	f.workJobs(t)
 	res = f.client.Get("/v1/evidence/"+id+"/thumbnail", officer)
 	if res.Status != http.StatusOK || res.Header.Get("Content-Type") != "image/jpeg" {
 		t.Fatalf("thumbnail: %d %s", res.Status, res.Body)
@@ -993,9 +991,7 @@ func recordMatrixEvidence(t *testing.T, f *fixture, e *matrixEnv) {
 		token := f.login(t, login, "whistle-demo")
 		e.evidence[street] = upload(t, f.client, token, newItem(testJPEG(t, 30, 20, uint64(len(street)+len(login)*7+int(street[3])), nil), "image/jpeg", "photo"))
 	}
-	if _, err := f.evidence.ProcessThumbnails(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	f.workJobs(t)
 }
 
 // The evidence rows of the read matrix: an item is seen by its uploader,

@@ -277,10 +277,12 @@ type Store interface {
 	// f.Limit) to w as JSON lines, one Entry per line, from one consistent
 	// snapshot. It returns derrors.Invalid for a bad filter.
 	Export(ctx context.Context, f Filter, w io.Writer) error
-	// Verify recomputes chain ("" for every chain) from its first entry and
-	// returns the heads reached and the first broken link, nil when intact.
-	// The error reports a failure to read the trail, never a broken chain.
-	Verify(ctx context.Context, chain string) ([]Head, *Break, error)
+	// Verify recomputes chain ("" for every chain) from its first entry,
+	// checking it against the anchored heads given (see
+	// Verifier.ExpectAnchored), and returns the heads reached and the first
+	// broken link, nil when intact. The error reports a failure to read the
+	// trail, never a broken chain.
+	Verify(ctx context.Context, chain string, anchored ...Head) ([]Head, *Break, error)
 	// Heads returns the last entry of every chain as a Head, by chain.
 	Heads(ctx context.Context) ([]Head, error)
 }

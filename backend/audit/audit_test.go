@@ -236,6 +236,66 @@ func TestVerifier_Expect(t *testing.T) {
 	}
 }
 
+// TestVerifier_ExpectAnchored checks a chain against heads anchored in the
+// bucket (at seq 6 and 10), with the chain-head row set back along with the
+// deletion so that only the anchors betray it.
+func TestVerifier_ExpectAnchored(t *testing.T) {
+	tests := []struct {
+		name    string
+		entries func() []audit.Entry
+		want    *audit.Break
+	}{
+		{"OK", func() []audit.Entry { return chain("a", 10) }, nil},
+		{"OKLonger", func() []audit.Entry { return chain("a", 13) }, nil},
+		{"ErrTailDeleted", func() []audit.Entry { return chain("a", 8) }, &audit.Break{Chain: "a", Seq: 10, Reason: audit.ReasonAnchorMissing}},
+		{"ErrTwoAnchorsDeleted", func() []audit.Entry { return chain("a", 4) }, &audit.Break{Chain: "a", Seq: 6, Reason: audit.ReasonAnchorMissing}},
+		{"ErrRewritten", func() []audit.Entry {
+			es := chain("a", 10)
+			es[7].Action = "certificate.reinstate"
+			rehash(es, 7)
+			return es
+		}, &audit.Break{Chain: "a", Seq: 10, Reason: audit.ReasonAnchorHash}},
+	}
+	full := chain("a", 10)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := audit.NewVerifier()
+			v.ExpectAnchored(audit.HeadOf(full[5]))
+			v.ExpectAnchored(audit.HeadOf(full[9]))
+			es := tt.entries()
+			v.Expect(audit.HeadOf(es[len(es)-1])) // the head row, set back
+			var got *audit.Break
+			for _, e := range es {
+				if got = v.Add(e); got != nil {
+					break
+				}
+			}
+			if got == nil {
+				got = v.Finish()
+			}
+			if got != nil {
+				t.Log(got)
+				got.Detail = ""
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("break = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestGaps(t *testing.T) {
+	es := chain("a", 10)
+	heads := []audit.Head{audit.HeadOf(es[9]), audit.HeadOf(chain("b", 3)[2])}
+	got := audit.Gaps(heads, []audit.Head{audit.HeadOf(es[3]), audit.HeadOf(es[6])})
+	if len(got) != 2 || got[0].Anchored.Seq != 7 || got[0].Entries != 3 || got[1].Anchored.Seq != 0 || got[1].Entries != 3 {
+		t.Fatalf("gaps = %+v, want a: anchored at 7, 3 entries since; b: never anchored, 3 entries", got)
+	}
+	if age := got[0].Age(es[6].At.Add(time.Hour)); age != time.Hour {
+		t.Fatalf("age = %s, want 1h", age)
+	}
+}
+
 func TestVerifier_Heads(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		v := audit.NewVerifier()

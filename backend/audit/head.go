@@ -16,11 +16,14 @@ type Head struct {
 	Seq   int64     `json:"seq"`
 	Hash  string    `json:"hash"`
 	At    time.Time `json:"at"` // when the head entry was appended
+	// Action is the head entry's action, so that anchoring can tell its own
+	// record from new work. It is neither signed nor anchored.
+	Action string `json:"-"`
 }
 
 // HeadOf returns the head whose last entry is e.
 func HeadOf(e Entry) Head {
-	return Head{Chain: e.Chain, Seq: e.Seq, Hash: e.Hash, At: e.At}
+	return Head{Chain: e.Chain, Seq: e.Seq, Hash: e.Hash, At: e.At, Action: e.Action}
 }
 
 // SignedHead is a Head signed by the server's Ed25519 key. Its JSON is what

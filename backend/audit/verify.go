@@ -24,6 +24,14 @@ const (
 	// hash than that head (see Verifier.Expect); the chain was rewritten
 	// up to and including that entry.
 	ReasonHead = "hash differs from a known head"
+	// ReasonAnchorMissing: the chain has no entry at the sequence number of
+	// a head anchored in the evidence bucket (see Verifier.ExpectAnchored);
+	// the entries from there on were deleted, and the chain-head row set
+	// back to hide it.
+	ReasonAnchorMissing = "anchored entry missing"
+	// ReasonAnchorHash: the entry at an anchored head's sequence number has
+	// another hash than the anchored head; the chain was rewritten.
+	ReasonAnchorHash = "hash differs from an anchored head"
 )
 
 // Break is the first broken link of a chain.
@@ -51,16 +59,31 @@ type Verifier struct {
 	intact map[string]Entry // the last entry up to which the chain is intact
 	broken map[string]bool
 	expect map[string]map[int64]string // chain -> seq -> hash of known heads
+	// anchored holds the heads anchored in the evidence bucket, which the
+	// database cannot change: chain -> seq -> hash.
+	anchored map[string]map[int64]string
 }
 
 // NewVerifier returns a Verifier that has seen no entries.
 func NewVerifier() *Verifier {
 	return &Verifier{
-		last:   map[string]Entry{},
-		intact: map[string]Entry{},
-		broken: map[string]bool{},
-		expect: map[string]map[int64]string{},
+		last:     map[string]Entry{},
+		intact:   map[string]Entry{},
+		broken:   map[string]bool{},
+		expect:   map[string]map[int64]string{},
+		anchored: map[string]map[int64]string{},
 	}
+}
+
+// ExpectAnchored tells the Verifier a head that was signed and anchored under
+// Object Lock: the chain's entry at h.Seq must exist (else Finish reports
+// ReasonAnchorMissing at h.Seq) and have hash h.Hash (else
+// ReasonAnchorHash). Call it before the entries.
+func (v *Verifier) ExpectAnchored(h Head) {
+	if v.anchored[h.Chain] == nil {
+		v.anchored[h.Chain] = map[int64]string{}
+	}
+	v.anchored[h.Chain][h.Seq] = h.Hash
 }
 
 // Expect tells the Verifier a head the chain is known to have reached, such
@@ -106,6 +129,10 @@ func (v *Verifier) check(e Entry) *Break {
 		return &Break{Chain: e.Chain, Seq: e.Seq, Reason: ReasonHash,
 			Detail: fmt.Sprintf("stored %s, recomputed %s", short(e.Hash), short(got))}
 	}
+	if want, ok := v.anchored[e.Chain][e.Seq]; ok && want != e.Hash {
+		return &Break{Chain: e.Chain, Seq: e.Seq, Reason: ReasonAnchorHash,
+			Detail: fmt.Sprintf("entry hash %s, anchored head %s", short(e.Hash), short(want))}
+	}
 	if want, ok := v.expect[e.Chain][e.Seq]; ok && want != e.Hash {
 		return &Break{Chain: e.Chain, Seq: e.Seq, Reason: ReasonHead,
 			Detail: fmt.Sprintf("entry hash %s, known head %s", short(e.Hash), short(want))}
@@ -114,8 +141,29 @@ func (v *Verifier) check(e Entry) *Break {
 }
 
 // Finish reports, after the last entry, the first chain (by name) that ends
-// before a head passed to Expect; nil if none.
+// before a head passed to ExpectAnchored (named at the lowest anchored seq
+// missing), then before one passed to Expect; nil if none.
 func (v *Verifier) Finish() *Break {
+	anchoredChains := make([]string, 0, len(v.anchored))
+	for c := range v.anchored {
+		anchoredChains = append(anchoredChains, c)
+	}
+	slices.Sort(anchoredChains)
+	for _, c := range anchoredChains {
+		last := v.last[c].Seq
+		var missing []int64
+		for seq := range v.anchored[c] {
+			if seq > last {
+				missing = append(missing, seq)
+			}
+		}
+		if len(missing) > 0 {
+			slices.Sort(missing)
+			return &Break{Chain: c, Seq: missing[0], Reason: ReasonAnchorMissing,
+				Detail: fmt.Sprintf("last entry is seq %d; %d anchored head(s) beyond it, the highest at seq %d",
+					last, len(missing), missing[len(missing)-1])}
+		}
+	}
 	chains := make([]string, 0, len(v.expect))
 	for c := range v.expect {
 		chains = append(chains, c)

@@ -18,6 +18,7 @@ const (
 	EventLocked          = "locked" // Object Lock retention applied
 	EventLinked          = "linked" // its record arrived
 	EventDerived         = "derived"
+	EventThumbnailFailed = "thumbnail_failed" // no thumbnail could be made, with the reason
 	EventViewed          = "viewed"
 	EventDownloaded      = "downloaded"
 	EventExported        = "exported"
@@ -121,6 +122,12 @@ func IntegrityFailed(e Evidence, got string, n int64) Custody {
 // Derived is the custody of a thumbnail made from an original.
 func Derived(state, key string) Custody {
 	return custody(EventDerived, map[string]any{"thumbnail": state, "key": key})
+}
+
+// ThumbnailFailure is the custody of a thumbnail that could not be made
+// from the original, with the reason.
+func ThumbnailFailure(reason string) Custody {
+	return custody(EventThumbnailFailed, map[string]any{"reason": reason})
 }
 
 // Access is one access to evidence, for the custody log and the audit trail.

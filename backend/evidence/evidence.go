@@ -48,6 +48,7 @@ const (
 	ThumbnailPending   = "pending"   // a verified image whose thumbnail is not made yet
 	ThumbnailAvailable = "available" // at ThumbnailKey
 	ThumbnailNone      = "none"      // not an image (video, audio, PDF)
+	ThumbnailFailed    = "failed"    // every attempt failed; ThumbnailFailure says why
 )
 
 // Evidence is one evidence item: what the phone declared, what the server
@@ -88,6 +89,8 @@ type Evidence struct {
 
 	Thumbnail    string `json:"thumbnail"` // see the Thumbnail* constants
 	ThumbnailKey string `json:"thumbnail_key"`
+	// ThumbnailFailure says why the thumbnail failed (ThumbnailFailed).
+	ThumbnailFailure string `json:"thumbnail_failure,omitempty"`
 
 	CreatedAt   time.Time  `json:"created_at"`
 	CompletedAt *time.Time `json:"completed_at"`

@@ -325,14 +325,14 @@ func (s *Service) IntegrityFailed(ctx context.Context, e Evidence, got string, n
 	return err
 }
 
-// PendingThumbnails lists up to limit verified items whose thumbnail is
-// still to be made, oldest first.
-func (s *Service) PendingThumbnails(ctx context.Context, limit int) ([]Evidence, error) {
-	return s.rec.PendingThumbnails(ctx, limit)
-}
-
 // SetThumbnail records the thumbnail state of an item (key where it is,
 // if one was made), with a derived custody event.
 func (s *Service) SetThumbnail(ctx context.Context, id, state, key string) error {
-	return s.rec.SetThumbnail(ctx, id, state, key, Derived(state, key))
+	return s.rec.SetThumbnail(ctx, id, state, key, "", Derived(state, key))
+}
+
+// FailThumbnail records that no thumbnail could be made of an item whose
+// thumbnail is pending, and why, in its state and its custody log.
+func (s *Service) FailThumbnail(ctx context.Context, id, reason string) error {
+	return s.rec.SetThumbnail(ctx, id, ThumbnailFailed, "", reason, ThumbnailFailure(reason))
 }

@@ -56,11 +56,9 @@ type Records interface {
 	// Custody returns the custody log of an item, oldest first.
 	Custody(ctx context.Context, id string) ([]CustodyEntry, error)
 	// SetThumbnail records the thumbnail state of an item whose thumbnail
-	// is pending, with custody c; another state is left alone.
-	SetThumbnail(ctx context.Context, id, state, key string, c Custody) error
-	// PendingThumbnails lists up to limit verified items whose thumbnail is
-	// pending, oldest first.
-	PendingThumbnails(ctx context.Context, limit int) ([]Evidence, error)
+	// is pending (failure: why it failed, "" else), with custody c; another
+	// state is left alone.
+	SetThumbnail(ctx context.Context, id, state, key, failure string, c Custody) error
 	// Serialize runs fn in one transaction, which the methods of Records
 	// and of the RecordIndex join when called with fn's context, after
 	// every other transaction about the record recordClientID or the item

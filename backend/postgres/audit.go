@@ -324,9 +324,11 @@ func (s *AuditStore) Export(ctx context.Context, f audit.Filter, w io.Writer) er
 // the first break; the heads are then those of the chains verified before
 // and the broken chain's entries up to the break. The chain-head rows are not
 // trusted for any link: they only reveal a chain whose last entries were
-// deleted (audit.ReasonTruncated). A chain with no entries verifies as
+// deleted (audit.ReasonTruncated). The anchored heads, read from the
+// evidence bucket, reveal it even when the head row was set back too
+// (audit.ReasonAnchorMissing, audit.ReasonAnchorHash). A chain with no entries verifies as
 // intact, with no head. The error reports a failure to read, never a break.
-func (s *AuditStore) Verify(ctx context.Context, chain string) ([]audit.Head, *audit.Break, error) {
+func (s *AuditStore) Verify(ctx context.Context, chain string, anchored ...audit.Head) ([]audit.Head, *audit.Break, error) {
 	var (
 		heads []audit.Head
 		brk   *audit.Break
@@ -343,6 +345,11 @@ func (s *AuditStore) Verify(ctx context.Context, chain string) ([]audit.Head, *a
 		}
 		for _, h := range known {
 			v.Expect(audit.Head{Chain: h.Chain, Seq: h.Seq, Hash: h.Hash})
+		}
+		for _, h := range anchored {
+			if chain == "" || h.Chain == chain {
+				v.ExpectAnchored(h)
+			}
 		}
 
 		lastChain, lastSeq := "", int64(0)

@@ -54,6 +54,7 @@ type evidenceRow struct {
 	Discrepancies       string     `gorm:"column:discrepancies"`
 	Thumbnail           string     `gorm:"column:thumbnail"`
 	ThumbnailKey        string     `gorm:"column:thumbnail_key"`
+	ThumbnailFailure    string     `gorm:"column:thumbnail_failure"`
 	CreatedAt           time.Time  `gorm:"column:created_at"`
 	CompletedAt         *time.Time `gorm:"column:completed_at"`
 	LinkedAt            *time.Time `gorm:"column:linked_at"`
@@ -85,7 +86,8 @@ func evidenceFromRow(r evidenceRow) evidence.Evidence {
 		UploadMetadata: r.UploadMetadata, Status: evidence.Status(r.Status), ProblemCode: r.ProblemCode,
 		ProblemDetail: r.ProblemDetail, ObjectKey: r.ObjectKey, VersionID: r.VersionID, LockMode: r.LockMode,
 		RetainUntil: utcPtr(r.RetainUntil), Thumbnail: r.Thumbnail, ThumbnailKey: r.ThumbnailKey,
-		CreatedAt: r.CreatedAt.UTC(), CompletedAt: utcPtr(r.CompletedAt), LinkedAt: utcPtr(r.LinkedAt),
+		ThumbnailFailure: r.ThumbnailFailure,
+		CreatedAt:        r.CreatedAt.UTC(), CompletedAt: utcPtr(r.CompletedAt), LinkedAt: utcPtr(r.LinkedAt),
 		LinkedRecordID: uuidString(r.LinkedRecordID), IntegrityFailedAt: utcPtr(r.IntegrityFailedAt),
 	}
 	if r.EXIF != nil {
@@ -483,6 +485,9 @@ func (s *EvidenceStore) Finish(ctx context.Context, id, token string, o evidence
 			return derrors.New(derrors.Conflict, "upload %s is no longer uploading", id)
 		}
 		out = evidenceFromRow(rows[0])
+		if err := s.db.enqueueThumbnail(ctx, tx, out); err != nil {
+			return err
+		}
 		return s.db.appendCustody(ctx, tx, out, c)
 	})
 	if err != nil {
@@ -618,16 +623,30 @@ func (s *EvidenceStore) Custody(ctx context.Context, id string) ([]evidence.Cust
 	return out, nil
 }
 
+// enqueueThumbnail inserts, in tx, the job deriving e's thumbnail when it
+// is pending: the item is verified together with its job.
+func (db *DB) enqueueThumbnail(ctx context.Context, tx *gorm.DB, e evidence.Evidence) error {
+	if e.Thumbnail != evidence.ThumbnailPending || db.Jobs == nil {
+		return nil
+	}
+	t, err := sqlTx(tx)
+	if err != nil {
+		return err
+	}
+	return translate(db.Jobs.ThumbnailTx(ctx, t, e.ID), "queue thumbnail")
+}
+
 // SetThumbnail records the thumbnail state of an item whose thumbnail is
-// pending, with custody c. Another state than pending is left alone
-// (another instance got there first).
-func (s *EvidenceStore) SetThumbnail(ctx context.Context, id, state, key string, c evidence.Custody) error {
+// pending (failure: why it failed, "" else), with custody c. Another state
+// than pending is left alone (another instance got there first).
+func (s *EvidenceStore) SetThumbnail(ctx context.Context, id, state, key, failure string, c evidence.Custody) error {
 	uid, err := parseID(id)
 	if err != nil {
 		return err
 	}
 	err = s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
-		res := tx.Exec(`UPDATE evidence SET thumbnail = ?, thumbnail_key = ? WHERE id = ? AND thumbnail = 'pending'`, state, key, uid)
+		res := tx.Exec(`UPDATE evidence SET thumbnail = ?, thumbnail_key = ?, thumbnail_failure = ? WHERE id = ? AND thumbnail = 'pending'`,
+			state, key, failure, uid)
 		if res.Error != nil {
 			return translate(res.Error, "set thumbnail")
 		}
@@ -641,12 +660,6 @@ func (s *EvidenceStore) SetThumbnail(ctx context.Context, id, state, key string,
 		return s.db.appendCustody(ctx, tx, e, c)
 	})
 	return translate(err, "set thumbnail")
-}
-
-// PendingThumbnails lists up to limit verified items whose thumbnail is
-// pending, oldest first.
-func (s *EvidenceStore) PendingThumbnails(ctx context.Context, limit int) ([]evidence.Evidence, error) {
-	return s.list(ctx, `SELECT * FROM evidence WHERE thumbnail = 'pending' AND status = 'verified' ORDER BY completed_at LIMIT ?`, limit)
 }
 
 func (s *EvidenceStore) list(ctx context.Context, q string, args ...any) ([]evidence.Evidence, error) {

@@ -20,6 +20,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
 	pgdriver "gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -48,6 +50,26 @@ type DB struct {
 	// TxAttempts is how many times a transaction the store opens is run
 	// when a concurrent transaction undid it (0: DefaultTxAttempts).
 	TxAttempts int
+	// Jobs inserts background jobs in the transaction of the change that
+	// calls for them (backend/jobs, over River). main sets it before use;
+	// nil (store tests) inserts none.
+	Jobs Jobs
+}
+
+// Jobs is what the stores need of the job queue: inserting, in the
+// transaction they write in, the jobs their changes call for.
+type Jobs interface {
+	// ThumbnailTx inserts the job deriving the thumbnail of a verified item.
+	ThumbnailTx(ctx context.Context, tx *sql.Tx, evidenceID string) error
+}
+
+// sqlTx is the database/sql transaction under a GORM transaction, for the
+// job queue to insert in.
+func sqlTx(tx *gorm.DB) (*sql.Tx, error) {
+	if t, ok := tx.Statement.ConnPool.(*sql.Tx); ok {
+		return t, nil
+	}
+	return nil, derrors.New(derrors.Internal, "no database/sql transaction to insert a job in")
 }
 
 // now reads the database's clock, in UTC.
@@ -100,8 +122,9 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Migrate applies every pending migration. It holds a PostgreSQL session
-// advisory lock while it runs, so several instances starting at once apply
+// Migrate applies every pending migration: the application's (goose), then
+// River's job tables (rivermigrate, see backend/jobs). It holds PostgreSQL
+// advisory locks while it runs, so several instances starting at once apply
 // each migration exactly once.
 func Migrate(ctx context.Context, db *sql.DB) ([]string, error) {
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 120))
@@ -119,6 +142,40 @@ func Migrate(ctx context.Context, db *sql.DB) ([]string, error) {
 	applied := make([]string, 0, len(results))
 	for _, r := range results {
 		applied = append(applied, r.Source.Path)
+	}
+	river, err := migrateRiver(ctx, db)
+	return append(applied, river...), err
+}
+
+// riverMigrateLock is the advisory lock key under which River's schema is
+// migrated (rivermigrate takes none itself).
+const riverMigrateLock = 0x5768_6973_746c_6552 // "WhistleR"
+
+// migrateRiver applies River's pending migrations (each in its own
+// transaction: one adds an enum value the next uses) while a session
+// advisory lock, held on a connection of its own, keeps other instances
+// waiting.
+func migrateRiver(ctx context.Context, db *sql.DB) ([]string, error) {
+	migrator, err := rivermigrate.New(riverdatabasesql.New(db), nil)
+	if err != nil {
+		return nil, fmt.Errorf("migrate river: %w", err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate river: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(riverMigrateLock)); err != nil {
+		return nil, fmt.Errorf("migrate river: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(riverMigrateLock))
+	res, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return nil, fmt.Errorf("migrate river: %w", err)
+	}
+	applied := make([]string, 0, len(res.Versions))
+	for _, v := range res.Versions {
+		applied = append(applied, fmt.Sprintf("river %03d %s", v.Version, v.Name))
 	}
 	return applied, nil
 }

@@ -39,26 +39,24 @@ func auditCommand(ctx context.Context, cfg Config, args []string, out io.Writer)
 		if len(args) > 1 {
 			chain = args[1]
 		}
-		heads, brk, err := store.Verify(ctx, chain)
+		objects, err := objectStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
-		for _, h := range heads {
-			fmt.Fprintf(out, "ok      chain %-38s %6d entries  head %s\n", h.Chain, h.Seq, h.Hash)
+		report, err := newTrail(cfg, db, objects).Verify(ctx, chain)
+		if err != nil {
+			return err
 		}
-		if brk != nil {
-			fmt.Fprintf(out, "BROKEN  chain %s at seq %d: %s %s\n", brk.Chain, brk.Seq, brk.Reason, brk.Detail)
+		printReport(out, report, cfg.Clock())
+		if report.Break != nil {
 			return errBroken
 		}
-		fmt.Fprintf(out, "verified %d chain(s): intact\n", len(heads))
+		fmt.Fprintf(out, "verified %d chain(s): intact\n", len(report.Heads))
 		return nil
 	case "anchor":
-		objects, err := media.New(cfg.S3)
+		objects, err := objectStore(ctx, cfg)
 		if err != nil {
-			return fmt.Errorf("WHISTLE_S3_ENDPOINT: %w", err)
-		}
-		if err := ensureBucket(ctx, objects, cfg.StartupTimeout); err != nil {
-			return fmt.Errorf("WHISTLE_S3_ENDPOINT: %w", err)
+			return err
 		}
 		anchors, brk, err := newTrail(cfg, db, objects).Anchor(ctx, cfg.Clock())
 		if err != nil {
@@ -77,6 +75,42 @@ func auditCommand(ctx context.Context, cfg Config, args []string, out io.Writer)
 		return store.Export(ctx, audit.Filter{}, out)
 	}
 	return errUsage
+}
+
+// objectStore connects to the evidence bucket of cfg.
+func objectStore(ctx context.Context, cfg Config) (*media.Store, error) {
+	objects, err := media.New(cfg.S3)
+	if err != nil {
+		return nil, fmt.Errorf("WHISTLE_S3_ENDPOINT: %w", err)
+	}
+	if err := ensureBucket(ctx, objects, cfg.StartupTimeout); err != nil {
+		return nil, fmt.Errorf("WHISTLE_S3_ENDPOINT: %w", err)
+	}
+	return objects, nil
+}
+
+// printReport writes what `whistle audit verify` found: each chain's head
+// and its gap since the last anchor, untrusted anchors, and the break.
+func printReport(out io.Writer, r audit.Report, now time.Time) {
+	for i, h := range r.Heads {
+		fmt.Fprintf(out, "ok      chain %-38s %6d entries  head %s\n", h.Chain, h.Seq, h.Hash)
+		g := r.Gaps[i]
+		switch {
+		case g.Anchored.Seq > h.Seq:
+			// the chain lost anchored entries: the break says so
+		case g.Anchored.Seq == 0:
+			fmt.Fprintf(out, "        not anchored yet: %d entries could be lost unnoticed\n", g.Entries)
+		default:
+			fmt.Fprintf(out, "        anchored up to seq %d; %d entries since, for %s\n", g.Anchored.Seq, g.Entries,
+				g.Age(now).Round(time.Second))
+		}
+	}
+	for _, k := range r.Untrusted {
+		fmt.Fprintf(out, "WARNING anchor %s is not a head signed by this server's key: not used\n", k)
+	}
+	if b := r.Break; b != nil {
+		fmt.Fprintf(out, "BROKEN  chain %s at seq %d: %s %s\n", b.Chain, b.Seq, b.Reason, b.Detail)
+	}
 }
 
 // importCommand runs `whistle import FILE [SECTION]`: a JSON dataset, or a

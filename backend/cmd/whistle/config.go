@@ -76,7 +76,7 @@ var settings = []setting{
 	{"WHISTLE_EVIDENCE_UPLOAD_EXPIRY", "24h", "how long an unfinished evidence upload may be resumed (tus Upload-Expires)", false},
 	{"WHISTLE_EVIDENCE_ORPHAN_AGE", "72h", "how long evidence may wait for its record before team leaders see it listed as an orphan", false},
 	{"WHISTLE_EVIDENCE_IDLE_TIMEOUT", "30s", "how long an evidence upload body may stall before the request ends (what arrived is kept; the phone resumes)", false},
-	{"WHISTLE_AUDIT_ANCHOR_INTERVAL", "1h", "how often `serve` signs the audit chain heads into the evidence bucket; 0 turns it off", false},
+	{"WHISTLE_AUDIT_ANCHOR_INTERVAL", "10m", "how often `serve` (a periodic River job) signs the audit chain heads that moved into the evidence bucket; bounds what a database superuser can delete unnoticed; 0 turns it off", false},
 	{"WHISTLE_MIN_PULL_APP_VERSION", "", "apps older than this semantic version (e.g. `1.2.0`; `1.2.0-rc.1` is older than `1.2.0`) may still push but must update before they pull (empty: any)", false},
 	{"WHISTLE_SYNC_TOMBSTONE_RETENTION", "720h", "how long sync keeps deletions for devices to pull; older cursors re-bootstrap", false},
 	{"WHISTLE_SYNC_RETRY_LIMIT", "5", "how many pushes in a row one act may fail transiently (verdict `retry`) before it is rejected with `retry_exhausted`, so that a device's queue always drains", false},

@@ -6,7 +6,7 @@
 //	whistle migrate        apply pending database migrations
 //	whistle seed demo      load the demo data set (development only)
 //	whistle import FILE    import organization data (JSON dataset, or CSV of one section)
-//	whistle audit verify   recompute the audit hash chains; exit 1 at a broken link
+//	whistle audit verify   recompute the audit hash chains against the anchored heads; exit 1 at a broken link
 //	whistle audit anchor   sign the chain heads into the evidence bucket under Object Lock
 //	whistle audit export   write the audit trail as JSON lines
 //	whistle sync purge     delete sync tombstones older than their retention
@@ -44,7 +44,9 @@ commands:
               import organization data: a JSON dataset, or a CSV file of one
               section (officers, certificates, matters); whole or not at all
   audit verify [CHAIN]
-              recompute the audit hash chains; exit 1 at the first broken link
+              recompute the audit hash chains against the heads anchored in
+              the evidence bucket, report the gap since the last anchor;
+              exit 1 at the first broken link
   audit anchor
               sign the chain heads into the evidence bucket under Object Lock
   audit export

@@ -18,7 +18,9 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/whistle/whistle/backend/audit"
 	"github.com/whistle/whistle/backend/org/demo"
+	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 	"github.com/whistle/whistle/media/mediatest"
 )
@@ -260,6 +262,82 @@ func TestAuditCommands(t *testing.T) {
 	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "BROKEN  chain district at seq 1: hash mismatch") {
 		t.Fatalf("verify of a tampered trail exited %d:\n%s", cmd.ProcessState.ExitCode(), out)
 	}
+}
+
+// TestAuditCommands_Truncated anchors the chain heads, then, as the
+// superuser with triggers off, deletes the last entries of the district
+// chain and sets its head row back: verify names the anchored seq that is
+// missing.
+func TestAuditCommands_Truncated(t *testing.T) {
+	vars := stackEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, args := range [][]string{{"migrate"}, {"seed", "demo"}} {
+		if out, err := command(ctx, vars, args...).CombinedOutput(); err != nil {
+			t.Fatalf("whistle %v: %v\n%s", args, err, out)
+		}
+	}
+	// A few more district entries, as the administrators' work makes.
+	store, err := postgres.Open(ctx, vars["WHISTLE_DATABASE_URL"], 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for i := range 6 {
+		if _, err := postgres.NewAuditStore(store).Append(ctx, audit.Entry{Chain: audit.DistrictChain, Action: "test.touch",
+			EntityType: "test", EntityID: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := command(ctx, vars, "audit", "anchor").CombinedOutput()
+	if err != nil {
+		t.Fatalf("anchor: %v\n%s", err, out)
+	}
+	var anchored int64
+	for _, line := range strings.Split(string(out), "\n") {
+		if _, err := fmt.Sscanf(line, "anchored chain district seq %d", &anchored); err == nil {
+			break
+		}
+	}
+	if anchored < 5 {
+		t.Fatalf("no district anchor in:\n%s", out)
+	}
+	// Intact, and what is not anchored yet is said: the anchoring's record.
+	out, err = command(ctx, vars, "audit", "verify").CombinedOutput()
+	if gap := fmt.Sprintf("anchored up to seq %d; 1 entries since", anchored); err != nil || !strings.Contains(string(out), gap) {
+		t.Fatalf("verify before truncation: %v, want %q:\n%s", err, gap, out)
+	}
+
+	db, err := sql.Open("pgx", vars["WHISTLE_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	keep := anchored - 3
+	for _, stmt := range []string{
+		`SET LOCAL session_replication_role = replica`,
+		fmt.Sprintf(`DELETE FROM audit_entries WHERE chain = 'district' AND seq > %d`, keep),
+		fmt.Sprintf(`UPDATE audit_chain_heads SET (seq, hash) = (SELECT seq, hash FROM audit_entries WHERE chain = 'district' AND seq = %d) WHERE chain = 'district'`, keep),
+	} {
+		if _, err := tx.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := command(ctx, vars, "audit", "verify")
+	out, _ = cmd.CombinedOutput()
+	want := fmt.Sprintf("BROKEN  chain district at seq %d: anchored entry missing", anchored)
+	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), want) {
+		t.Fatalf("verify of a truncated trail exited %d, want 1 and %q:\n%s", cmd.ProcessState.ExitCode(), want, out)
+	}
+	t.Logf("verify of the truncated trail:\n%s", out)
 }
 
 // TestImportCommand imports a CSV of officers, and refuses a bad one whole.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/whistle/whistle/backend/evidence"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/jobs"
 	"github.com/whistle/whistle/backend/jwt"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/media"
@@ -129,12 +131,34 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 
-	if cfg.AnchorInterval > 0 {
-		go every(ctx, cfg.AnchorInterval, anchorHeads(log, trail, cfg.Clock))
+	// Background work runs on River: thumbnails one item per job, off the
+	// upload path; anchoring and the purge periodically, on the leader.
+	listener, err := listenerPool(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
 	}
-	// Thumbnails are derived one at a time, off the upload path.
-	go uploads.RunThumbnails(ctx, time.Minute)
-	go every(ctx, time.Hour, purgeTombstones(log, syncStore, cfg.TombstoneRetention, cfg.Clock))
+	defer listener.Close()
+	work, err := jobs.New(jobs.Config{DB: db.SQL, Listener: listener, Now: cfg.Clock, Log: log,
+		Thumbnails: uploads,
+		Anchor:     anchorHeads(log, trail, cfg.Clock), AnchorInterval: cfg.AnchorInterval,
+		Purge: purgeTombstones(log, syncStore, cfg.TombstoneRetention, cfg.Clock), PurgeInterval: time.Hour,
+	})
+	if err != nil {
+		return err
+	}
+	db.Jobs = work
+	// Jobs run with a context of their own: on shutdown, Stop lets the
+	// running ones finish rather than cancelling them.
+	if err := work.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("jobs: %w", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := work.Stop(sctx); err != nil {
+			log.Error("jobs did not stop in time", "err", err.Error())
+		}
+	}()
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "version", versionString())
@@ -167,38 +191,36 @@ func newTrail(cfg Config, db *postgres.DB, store *media.Store) api.Trail {
 		LockMode: cfg.LockMode, Retention: cfg.LockRetention}
 }
 
-// every runs job every interval until ctx ends, each run with the interval
-// as its deadline. Several instances may run the same jobs: each job is safe
-// to run twice.
-func every(ctx context.Context, interval time.Duration, job func(ctx context.Context)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		jctx, cancel := context.WithTimeout(ctx, interval)
-		job(jctx)
-		cancel()
-	}
-}
-
-// anchorHeads signs the audit chain heads into the evidence bucket. A
-// double anchor is only a second version: objects are named by head.
-func anchorHeads(log *slog.Logger, trail api.Trail, now clock.Clock) func(ctx context.Context) {
-	return func(ctx context.Context) {
+// anchorHeads signs the audit chain heads into the evidence bucket, for the
+// periodic job. A double anchor is only a second version: objects are named
+// by head. A broken chain is never anchored: the job fails, naming it.
+func anchorHeads(log *slog.Logger, trail api.Trail, now clock.Clock) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
 		anchors, brk, err := trail.Anchor(ctx, now())
 		switch {
 		case err != nil:
-			log.Error("audit anchoring failed", "err", err.Error())
+			return fmt.Errorf("audit anchoring failed: %w", err)
 		case brk != nil:
 			log.Error("audit chain broken: not anchored", "chain", brk.Chain, "seq", brk.Seq, "reason", brk.Reason)
-		default:
-			log.Info("audit heads anchored", "count", len(anchors))
+			return fmt.Errorf("audit chain %s broken at seq %d (%s): not anchored", brk.Chain, brk.Seq, brk.Reason)
 		}
+		log.Info("audit heads anchored", "count", len(anchors))
+		return nil
 	}
+}
+
+// listenerPool is the small pgx pool River listens for new jobs on.
+func listenerPool(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("WHISTLE_DATABASE_URL: %w", err)
+	}
+	pc.MinConns, pc.MaxConns = 0, 2
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("WHISTLE_DATABASE_URL: %w", err)
+	}
+	return pool, nil
 }
 
 // ensureBucket waits for the object store within timeout and makes sure the

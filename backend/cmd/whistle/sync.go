@@ -33,15 +33,15 @@ func syncCommand(ctx context.Context, cfg Config, args []string, out io.Writer) 
 	return nil
 }
 
-// purgeTombstones is the purge of `whistle sync purge`, for `every`. A
-// second instance purging at once finds nothing left.
-func purgeTombstones(log *slog.Logger, store *postgres.SyncStore, retention time.Duration, now clock.Clock) func(ctx context.Context) {
-	return func(ctx context.Context) {
+// purgeTombstones is the purge of `whistle sync purge`, run hourly by the
+// jobs. A second instance purging at once finds nothing left.
+func purgeTombstones(log *slog.Logger, store *postgres.SyncStore, retention time.Duration, now clock.Clock) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
 		n, err := store.PurgeTombstones(ctx, now().Add(-retention))
 		if err != nil {
-			log.Error("sync tombstone purge failed", "err", err.Error())
-			return
+			return err
 		}
 		log.Info("sync tombstones purged", "count", n, "retention", retention.String())
+		return nil
 	}
 }

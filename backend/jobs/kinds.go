@@ -1,0 +1,68 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/riverqueue/river"
+)
+
+// ThumbnailArgs is the job deriving the thumbnail of one verified image.
+type ThumbnailArgs struct {
+	EvidenceID string `json:"evidence_id"`
+}
+
+// Kind names the job in River's tables.
+func (ThumbnailArgs) Kind() string { return "evidence.thumbnail" }
+
+// InsertOpts puts thumbnails on their own queue with bounded attempts.
+func (ThumbnailArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueThumbnails, MaxAttempts: ThumbnailAttempts}
+}
+
+// thumbnailWorker works one ThumbnailArgs. At the last attempt it marks the
+// item failed with the reason, and the job ends discarded with its errors.
+type thumbnailWorker struct {
+	river.WorkerDefaults[ThumbnailArgs]
+	thumbs Thumbnailer
+}
+
+func (w *thumbnailWorker) Work(ctx context.Context, job *river.Job[ThumbnailArgs]) error {
+	err := w.thumbs.DeriveThumbnail(ctx, job.Args.EvidenceID)
+	if err == nil || job.Attempt < job.MaxAttempts {
+		return err
+	}
+	reason := fmt.Sprintf("%s (after %d attempts)", err.Error(), job.Attempt)
+	if ferr := w.thumbs.FailThumbnail(ctx, job.Args.EvidenceID, reason); ferr != nil {
+		return fmt.Errorf("%w; marking it failed: %w", err, ferr)
+	}
+	return err
+}
+
+// AnchorArgs is the periodic job signing the audit chain heads into the
+// evidence bucket under Object Lock.
+type AnchorArgs struct{}
+
+// Kind names the job in River's tables.
+func (AnchorArgs) Kind() string { return "audit.anchor" }
+
+// InsertOpts: one attempt; the next period is the retry.
+func (AnchorArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 1} }
+
+// PurgeArgs is the periodic job purging sync deletion records past their
+// retention.
+type PurgeArgs struct{}
+
+// Kind names the job in River's tables.
+func (PurgeArgs) Kind() string { return "sync.purge_tombstones" }
+
+// InsertOpts: one attempt; the next period is the retry.
+func (PurgeArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 1} }
+
+// funcWorker runs a periodic job's function.
+type funcWorker[T river.JobArgs] struct {
+	river.WorkerDefaults[T]
+	run func(ctx context.Context) error
+}
+
+func (w *funcWorker[T]) Work(ctx context.Context, _ *river.Job[T]) error { return w.run(ctx) }
