@@ -18,6 +18,7 @@ import (
 	"github.com/whistle/whistle/backend/audit"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/evidence"
+	"github.com/whistle/whistle/backend/input"
 	"github.com/whistle/whistle/media"
 	"github.com/whistle/whistle/openapi"
 )
@@ -373,6 +374,10 @@ func parseUploadMetadata(raw string) (evidence.Metadata, error) {
 		}
 		if _, dup := vals[k]; dup {
 			bad(k, "key given twice")
+		}
+		if reason := input.Parameter(string(b)); reason != "" {
+			bad(k, reason) // e.g. a file name with U+0000, which PostgreSQL cannot store
+			continue
 		}
 		vals[k] = string(b)
 	}

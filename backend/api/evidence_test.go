@@ -1054,3 +1054,36 @@ func TestEvidenceUpload_HEICExif(t *testing.T) {
 		t.Fatalf("exif %+v: want the camera's model and position", e.Exif)
 	}
 }
+
+// TestEvidenceUpload_MetadataText: an Upload-Metadata value PostgreSQL
+// cannot store (U+0000, invalid UTF-8) or with control characters is
+// refused with the key named, before anything is stored.
+func TestEvidenceUpload_MetadataText(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	officer := f.login(t, "officer.a", "whistle-demo")
+	it := newItem(testJPEG(t, 16, 16, 1, nil), "image/jpeg", "photo")
+	for name, bad := range map[string]string{"NUL": "IMG\x00.jpg", "InvalidUTF8": "IMG\xff\xfe.jpg", "Control": "IMG\x1b.jpg"} {
+		t.Run(name, func(t *testing.T) {
+			req := tusReq(http.MethodPost, "/v1/evidence/uploads", officer, nil)
+			req.Header.Set("Upload-Length", strconv.Itoa(len(it.data)))
+			md := strings.Replace(it.metadata(), "filename "+base64.StdEncoding.EncodeToString([]byte("IMG_0001.jpg")),
+				"filename "+base64.StdEncoding.EncodeToString([]byte(bad)), 1)
+			req.Header.Set("Upload-Metadata", md)
+			res := f.client.Do(req)
+			var p struct {
+				Code   string `json:"code"`
+				Errors []struct {
+					Field string `json:"field"`
+				} `json:"errors"`
+			}
+			res.JSON(t, &p)
+			if res.Status != http.StatusBadRequest || len(p.Errors) != 1 || p.Errors[0].Field != "Upload-Metadata/filename" {
+				t.Fatalf("create with filename %q: %d %s, want 400 naming Upload-Metadata/filename", bad, res.Status, res.Body)
+			}
+		})
+	}
+	// Nothing was stored: the same client id then uploads cleanly.
+	if id := upload(t, f.client, officer, it); id == "" {
+		t.Fatal("no upload after the refusals")
+	}
+}
