@@ -336,3 +336,15 @@ func (s *Service) SetThumbnail(ctx context.Context, id, state, key string) error
 func (s *Service) FailThumbnail(ctx context.Context, id, reason string) error {
 	return s.rec.SetThumbnail(ctx, id, ThumbnailFailed, "", reason, ThumbnailFailure(reason))
 }
+
+// DueForRecheck lists up to limit verified items whose stored bytes were
+// last found intact longer than age ago, least recently checked first.
+func (s *Service) DueForRecheck(ctx context.Context, age time.Duration, limit int) ([]Evidence, error) {
+	return s.rec.DueForRecheck(ctx, s.now().Add(-age), limit)
+}
+
+// HashChecked records that item id's stored bytes were re-hashed and found
+// to be the verified ones.
+func (s *Service) HashChecked(ctx context.Context, id string) error {
+	return s.rec.HashChecked(ctx, id)
+}

@@ -47,6 +47,13 @@ type Records interface {
 	// IntegrityFailed marks a verified item as found served with other
 	// bytes than the verified ones (the first time only) with custody c.
 	IntegrityFailed(ctx context.Context, id string, c Custody) (Evidence, error)
+	// DueForRecheck lists up to limit verified items not found with other
+	// bytes, whose stored bytes were last checked (or verified) before
+	// before, least recently checked first.
+	DueForRecheck(ctx context.Context, before time.Time, limit int) ([]Evidence, error)
+	// HashChecked records that item id's stored bytes were re-hashed and
+	// found intact.
+	HashChecked(ctx context.Context, id string) error
 	// Terminate ends an uploading item (derrors.Conflict if it is no longer
 	// uploading) with custody c.
 	Terminate(ctx context.Context, id string, c Custody) (Evidence, error)

@@ -3,7 +3,7 @@
 // for one item (a thumbnail), inserted in the transaction of the change that
 // calls for them, so that a committed change always has its job and a
 // rolled-back one never does; and periodic work (anchoring the audit chain
-// heads, purging sync tombstones), run by the elected leader of the
+// heads, re-hashing stored originals, purging sync tombstones), run by the elected leader of the
 // instances. Retries are bounded (MaxAttempts) and each job is worked on its
 // own: one that keeps failing never holds up the others.
 //
@@ -78,6 +78,10 @@ type Config struct {
 	// every AnchorInterval (0: never).
 	Anchor         func(ctx context.Context) error
 	AnchorInterval time.Duration
+	// Recheck re-hashes a batch of stored originals; it runs every
+	// RecheckInterval (0: never).
+	Recheck         func(ctx context.Context) error
+	RecheckInterval time.Duration
 	// Purge purges sync tombstones; it runs every PurgeInterval (0: never).
 	Purge         func(ctx context.Context) error
 	PurgeInterval time.Duration
@@ -118,6 +122,11 @@ func New(cfg Config) (*Jobs, error) {
 		river.AddWorker(workers, &funcWorker[AnchorArgs]{run: cfg.Anchor})
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.AnchorInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return AnchorArgs{}, nil }, &river.PeriodicJobOpts{ID: AnchorArgs{}.Kind()}))
+	}
+	if cfg.Recheck != nil && cfg.RecheckInterval > 0 {
+		river.AddWorker(workers, &funcWorker[RecheckArgs]{run: cfg.Recheck})
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.RecheckInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return RecheckArgs{}, nil }, &river.PeriodicJobOpts{ID: RecheckArgs{}.Kind()}))
 	}
 	if cfg.Purge != nil && cfg.PurgeInterval > 0 {
 		river.AddWorker(workers, &funcWorker[PurgeArgs]{run: cfg.Purge})

@@ -49,6 +49,15 @@ func (AnchorArgs) Kind() string { return "audit.anchor" }
 // InsertOpts: one attempt; the next period is the retry.
 func (AnchorArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 1} }
 
+// RecheckArgs is the periodic job re-hashing a batch of stored originals.
+type RecheckArgs struct{}
+
+// Kind names the job in River's tables.
+func (RecheckArgs) Kind() string { return "evidence.recheck" }
+
+// InsertOpts: one attempt; the next period takes up where it stopped.
+func (RecheckArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 1} }
+
 // PurgeArgs is the periodic job purging sync deletion records past their
 // retention.
 type PurgeArgs struct{}

@@ -531,6 +531,27 @@ func (s *EvidenceStore) IntegrityFailed(ctx context.Context, id string, c eviden
 	return out, nil
 }
 
+// DueForRecheck lists up to limit verified, intact items last found intact
+// (or verified) before before, least recently checked first.
+func (s *EvidenceStore) DueForRecheck(ctx context.Context, before time.Time, limit int) ([]evidence.Evidence, error) {
+	return s.list(ctx, `SELECT * FROM evidence
+		WHERE status = 'verified' AND integrity_failed_at IS NULL AND coalesce(hash_checked_at, completed_at) < ?
+		ORDER BY coalesce(hash_checked_at, completed_at), id LIMIT ?`, before, limit)
+}
+
+// HashChecked records that the stored bytes of item id were re-hashed and
+// found to be the verified ones, now.
+func (s *EvidenceStore) HashChecked(ctx context.Context, id string) error {
+	uid, err := parseID(id)
+	if err != nil {
+		return err
+	}
+	if err := s.db.conn(ctx).Exec(`UPDATE evidence SET hash_checked_at = ? WHERE id = ?`, s.db.now(), uid).Error; err != nil {
+		return translate(err, "record hash check")
+	}
+	return nil
+}
+
 // Terminate ends an uploading item with custody c. It returns
 // derrors.NotFound for no such item and derrors.Conflict if it is no
 // longer uploading.

@@ -37,6 +37,8 @@ type Config struct {
 	LockMode           string              // Object Lock mode of anchors (and evidence): GOVERNANCE or COMPLIANCE
 	LockRetention      time.Duration       // how long they stay locked
 	AnchorInterval     time.Duration       // how often serve anchors the audit heads; 0: never
+	RecheckInterval    time.Duration       // how often serve re-hashes a batch of stored originals; 0: never
+	RecheckAge         time.Duration       // how long an original goes unchecked before it is due again
 	MinPullAppVersion  string              // apps older than this may push but not pull
 	TombstoneRetention time.Duration       // how long sync keeps deletions for devices to pull
 	SyncRetryLimit     int                 // transient failures in a row before an act is rejected (retry_exhausted)
@@ -77,6 +79,8 @@ var settings = []setting{
 	{"WHISTLE_EVIDENCE_ORPHAN_AGE", "72h", "how long evidence may wait for its record before team leaders see it listed as an orphan", false},
 	{"WHISTLE_EVIDENCE_IDLE_TIMEOUT", "30s", "how long an evidence upload body may stall before the request ends (what arrived is kept; the phone resumes)", false},
 	{"WHISTLE_AUDIT_ANCHOR_INTERVAL", "10m", "how often `serve` (a periodic River job) signs the audit chain heads that moved into the evidence bucket; bounds what a database superuser can delete unnoticed; 0 turns it off", false},
+	{"WHISTLE_EVIDENCE_RECHECK_INTERVAL", "1h", "how often `serve` (a periodic River job) re-hashes up to 500 stored originals, by their verified version; a mismatch or a missing version is an integrity failure on the custody log and the trail; 0 turns it off", false},
+	{"WHISTLE_EVIDENCE_RECHECK_AGE", "720h", "how long an original goes without a re-hash before it is due again (the least recently checked go first)", false},
 	{"WHISTLE_MIN_PULL_APP_VERSION", "", "apps older than this semantic version (e.g. `1.2.0`; `1.2.0-rc.1` is older than `1.2.0`) may still push but must update before they pull (empty: any)", false},
 	{"WHISTLE_SYNC_TOMBSTONE_RETENTION", "720h", "how long sync keeps deletions for devices to pull; older cursors re-bootstrap", false},
 	{"WHISTLE_SYNC_RETRY_LIMIT", "5", "how many pushes in a row one act may fail transiently (verdict `retry`) before it is rejected with `retry_exhausted`, so that a device's queue always drains", false},
@@ -168,6 +172,18 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	v := get("WHISTLE_AUDIT_ANCHOR_INTERVAL")
 	if c.AnchorInterval, err = time.ParseDuration(v); err != nil || c.AnchorInterval < 0 {
 		return c, fmt.Errorf("WHISTLE_AUDIT_ANCHOR_INTERVAL: %q is not a duration such as 1h (0 turns anchoring off)", v)
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"WHISTLE_EVIDENCE_RECHECK_INTERVAL", &c.RecheckInterval},
+		{"WHISTLE_EVIDENCE_RECHECK_AGE", &c.RecheckAge},
+	} {
+		v := get(d.name)
+		if *d.dst, err = time.ParseDuration(v); err != nil || *d.dst < 0 {
+			return c, fmt.Errorf("%s: %q is not a duration such as 1h", d.name, v)
+		}
 	}
 	bools := []struct {
 		name string

@@ -141,6 +141,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	work, err := jobs.New(jobs.Config{DB: db.SQL, Listener: listener, Now: cfg.Clock, Log: log,
 		Thumbnails: uploads,
 		Anchor:     anchorHeads(log, trail, cfg.Clock), AnchorInterval: cfg.AnchorInterval,
+		Recheck: recheckEvidence(log, uploads, cfg.RecheckAge), RecheckInterval: cfg.RecheckInterval,
 		Purge: purgeTombstones(log, syncStore, cfg.TombstoneRetention, cfg.Clock), PurgeInterval: time.Hour,
 	})
 	if err != nil {
@@ -189,6 +190,22 @@ func mutationHandlers(inspections *inspection.Service) map[string]wsync.Handler 
 func newTrail(cfg Config, db *postgres.DB, store *media.Store) api.Trail {
 	return api.Trail{Store: postgres.NewAuditStore(db), Sink: store, Key: cfg.SigningKey,
 		LockMode: cfg.LockMode, Retention: cfg.LockRetention}
+}
+
+// RecheckBatch is how many originals one run of the evidence.recheck job
+// re-hashes at most.
+const RecheckBatch = 500
+
+// recheckEvidence re-hashes the stored originals due for it, a batch per
+// run, and logs what it found.
+func recheckEvidence(log *slog.Logger, uploads *media.Service, age time.Duration) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		checked, failed, err := uploads.Recheck(ctx, age, RecheckBatch)
+		if checked > 0 || err != nil {
+			log.InfoContext(ctx, "evidence re-hashed", "checked", checked, "failed", failed)
+		}
+		return err
+	}
 }
 
 // anchorHeads signs the audit chain heads into the evidence bucket, for the
