@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -53,11 +56,19 @@ func command(ctx context.Context, vars map[string]string, args ...string) *exec.
 	return cmd
 }
 
-// stackEnv points the binary at a fresh test database and bucket.
+// stackEnv points the binary at a fresh test database and bucket, with a
+// signing key of the test's own shared by every process it starts (as
+// `make run` keeps one in .data/): without one, development makes a random
+// key per process, and one process's anchors would not be another's.
 func stackEnv(t *testing.T) map[string]string {
 	_, dsn := pgtest.New(t)
 	s3 := mediatest.Config(t)
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := rand.Read(seed); err != nil {
+		t.Fatal(err)
+	}
 	return map[string]string{
+		"WHISTLE_SIGNING_KEY":     base64.StdEncoding.EncodeToString(seed),
 		"WHISTLE_ADDR":            "127.0.0.1:" + freePort(t),
 		"WHISTLE_DATABASE_URL":    dsn,
 		"WHISTLE_S3_ENDPOINT":     s3.Endpoint,
