@@ -69,7 +69,6 @@ var refCallers = []refCaller{
 // refWorld is street B's objects the walk names, and street A's callers.
 type refWorld struct {
 	f      *fixture
-	t      *testing.T
 	tokens map[string]string
 	phones map[string]*phone
 	// recB is a record of street B awaiting review; it expects itemB
