@@ -61,8 +61,11 @@ func SyncHandlers(s *Service) map[string]wsync.Handler {
 // a duplicate: nothing changes. Another record under that id is refused
 // with derrors.EntityConflict, naming the fields that differ; both versions
 // stay for the team leader: the stored record, and the refused act in the
-// device's sync log with its args. taken is returned when no record has
-// the id (the conflict was another one).
+// device's sync log with its args. The stored record is resolved in the
+// caller's scope first: one the caller may not see (another street's) is
+// compared with nothing, and the id is refused as taken without a field,
+// a state or a duplicate verdict that would confirm its content. taken is
+// returned when no record has the id (the conflict was another one).
 func (s *Service) recordedBefore(ctx context.Context, who Actor, r Record, taken error) (wsync.Outcome, error) {
 	vs, _, err := s.store.Versions(ctx, r.ID)
 	if err != nil {
@@ -70,6 +73,21 @@ func (s *Service) recordedBefore(ctx context.Context, who Actor, r Record, taken
 	}
 	if len(vs) == 0 {
 		return wsync.Outcome{}, taken
+	}
+	st, err := s.store.Get(ctx, r.ID)
+	if err != nil {
+		return wsync.Outcome{}, err
+	}
+	sc, err := s.org.Scope(ctx, who.UserID, s.now())
+	if err != nil {
+		return wsync.Outcome{}, err
+	}
+	seen, err := visible(sc, st)
+	if derrors.CodeOf(err) == derrors.NotFound {
+		return wsync.Outcome{}, derrors.New(derrors.EntityConflict, "the id %s is taken: this act is kept, rejected", r.ID)
+	}
+	if err != nil {
+		return wsync.Outcome{}, err
 	}
 	changes, err := Diff(asActed(vs[0].Record), asActed(r))
 	if err != nil {
@@ -85,19 +103,7 @@ func (s *Service) recordedBefore(ctx context.Context, who Actor, r Record, taken
 		return wsync.Outcome{}, &derrors.Error{Code: derrors.EntityConflict, Fields: fields, Message: fmt.Sprintf(
 			"inspection %s was already recorded with other content (%s...): this act is kept, rejected, beside the stored record", r.ID, fields[0].Field)}
 	}
-	st, err := s.store.Get(ctx, r.ID)
-	if err != nil {
-		return wsync.Outcome{}, err
-	}
-	sc, err := s.org.Scope(ctx, who.UserID, s.now())
-	if err != nil {
-		return wsync.Outcome{}, err
-	}
-	out := wsync.Outcome{Duplicate: true}
-	if st, err := visible(sc, st); err == nil {
-		out.State = st
-	}
-	return out, nil
+	return wsync.Outcome{Duplicate: true, State: seen}, nil
 }
 
 // asActed is r as the device recorded it, to compare two encodings of one
