@@ -1267,7 +1267,7 @@ type InspectionStatus string
 
 // InspectionException defines model for InspectionException.
 type InspectionException struct {
-	// Code MEASURE_BEYOND_TIER, MEASURE_NOT_IN_MATTER, FINE_ABOVE_SIMPLE_CEILING, SEIZURE_WITHOUT_SECOND_INSPECTOR, MIXED_CREW_SEIZURE_REVIEW, SEIZURE_RECORD_UNSIGNED, TIER_DIFFERS_FROM_PHONE, FORM_NUMBER_OUTSIDE_BLOCK, FORM_NUMBER_FOREIGN (a number of another device's block: that block is left untouched), FORM_NUMBER_REUSED, RECORDER_NOT_IN_CREW, CREW_OUTSIDE_TEAM (subject: an officer of another team, whose certificate does not count), CALENDAR_NOT_COVERED (a seizure deadline after the holiday calendar's coverage end: computed on weekends and fixed-date statutory holidays only; subject is the deadline's day, to confirm by hand)
+	// Code MEASURE_BEYOND_TIER, MEASURE_NOT_IN_MATTER, FINE_ABOVE_SIMPLE_CEILING, SEIZURE_WITHOUT_SECOND_INSPECTOR, MIXED_CREW_SEIZURE_REVIEW, SEIZURE_RECORD_UNSIGNED, TIER_DIFFERS_FROM_PHONE, FORM_NUMBER_OUTSIDE_BLOCK, FORM_NUMBER_FOREIGN (a number of another device's block: that block is left untouched), FORM_NUMBER_REUSED, RECORDER_NOT_IN_CREW, CREW_OUTSIDE_TEAM (subject: an officer of another team, whose certificate does not count), CALENDAR_NOT_COVERED (a seizure deadline after the holiday calendar's coverage end: computed on weekends and fixed-date statutory holidays only; subject is the deadline's day, to confirm by hand), EVIDENCE_INTEGRITY_FAILED (a verified file of the record was found with other bytes than verified, or missing, when served or re-hashed; subject is its client id)
 	Code    string  `json:"code"`
 	En      string  `json:"en"`
 	Subject *string `json:"subject,omitempty"`

@@ -10,19 +10,32 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	evid "github.com/whistle/whistle/backend/evidence"
+	"github.com/whistle/whistle/backend/inspection"
 )
 
 // TestEvidenceRecheck_MissingVersion: the scheduled re-hash (the
 // evidence.recheck job's work) finds the original whose verified version
 // was removed from the store behind the server's back, records it as an
 // integrity failure and stops serving it; the intact one is checked and
-// not due again until its age comes round.
+// not due again until its age comes round. The record the failed file
+// completed is evidence_pending again and in the team leader's review
+// queue, flagged EVIDENCE_INTEGRITY_FAILED.
 func TestEvidenceRecheck_MissingVersion(t *testing.T) {
 	f := newFixture(t, options{demo: true})
 	ctx := context.Background()
-	officer := f.login(t, "officer.a", "whistle-demo")
-	gone := upload(t, f.client, officer, newItem(testJPEG(t, 40, 30, 401, nil), "image/jpeg", "photo"))
+	phone := newPhone(t, f, "officer.b")
+	officer := phone.token
+	leader := f.login(t, "leader.b", "whistle-demo")
+	r := streetBInspection(f.story.At("2026-11-10T10:00:00+08:00"), "JYCF-RECHECK-B1")
+	photo := newItem(testJPEG(t, 40, 30, 401, nil), "image/jpeg", "photo")
+	photo.recordID = r.ID
+	expectItem(&r, photo)
+	phone.push(phone.mutation(inspection.MutationRecord, r.ID, r))
+	gone := upload(t, f.client, officer, photo)
 	intact := upload(t, f.client, officer, newItem(testJPEG(t, 40, 30, 402, nil), "image/jpeg", "photo"))
+	if st, _ := f.storedStatus(t, r.ID); st != "complete" {
+		t.Fatalf("record with its file verified = %s, want complete", st)
+	}
 	e := getEvidence(t, f.client, officer, gone)
 	if err := f.bucket.Client().RemoveObject(ctx, f.bucket.Bucket(), *e.ObjectKey,
 		minio.RemoveObjectOptions{VersionID: *e.VersionId, GovernanceBypass: true}); err != nil {
@@ -44,6 +57,29 @@ func TestEvidenceRecheck_MissingVersion(t *testing.T) {
 	}
 	if res := f.client.Get("/v1/evidence/"+intact+"/content", officer); res.Status != http.StatusOK {
 		t.Fatalf("content of the intact item: %d", res.Status)
+	}
+	if st, _ := f.storedStatus(t, r.ID); st != "evidence_pending" {
+		t.Fatalf("record whose file failed its re-hash = %s, want evidence_pending", st)
+	}
+	res := f.client.Get("/v1/inspections/review-queue", leader)
+	var queue []struct {
+		Record struct {
+			ID string `json:"id"`
+		} `json:"record"`
+		Review     string `json:"review"`
+		Assessment struct {
+			Exceptions []struct{ Code, Subject string } `json:"exceptions"`
+		} `json:"assessment"`
+	}
+	res.JSON(t, &queue)
+	flagged := false
+	for _, q := range queue {
+		for _, ex := range q.Assessment.Exceptions {
+			flagged = flagged || q.Record.ID == r.ID && ex.Code == inspection.ExEvidenceIntegrity && ex.Subject == photo.clientID
+		}
+	}
+	if !flagged {
+		t.Fatalf("review queue %s: want record %s flagged %s for %s", res.Body, r.ID, inspection.ExEvidenceIntegrity, photo.clientID)
 	}
 	// Neither is due again within the hour: one was just found intact, the
 	// other is no longer served.

@@ -315,9 +315,27 @@ func (s *Service) RecordAccess(ctx context.Context, id string, a Access) error {
 
 // IntegrityFailed records that the bytes served from e's verified version
 // hashed to got (hex) over n bytes, not to e's SHA-256: a custody event
-// and its audit trail entry, and e is not served again (Servable).
+// and its audit trail entry, and e is not served again (Servable); the
+// record it is linked to no longer counts it and goes to review
+// (RecordIndex.EvidenceIntegrityFailed), in the same transaction.
 func (s *Service) IntegrityFailed(ctx context.Context, e Evidence, got string, n int64) error {
-	_, err := s.rec.IntegrityFailed(ctx, e.ID, IntegrityFailed(e, got, n))
+	fail := func(ctx context.Context) error {
+		_, err := s.rec.IntegrityFailed(ctx, e.ID, IntegrityFailed(e, got, n))
+		return err
+	}
+	var err error
+	if e.LinkedRecordID == "" || s.index == nil {
+		err = fail(ctx)
+	} else {
+		// The record it counted for learns it in the same transaction: the
+		// file no longer counts, and the team leader reviews the record.
+		err = s.rec.Serialize(ctx, e.LinkedRecordID, e.ClientID, func(ctx context.Context) error {
+			if err := fail(ctx); err != nil {
+				return err
+			}
+			return s.index.EvidenceIntegrityFailed(ctx, e.LinkedRecordID, e.ClientID)
+		})
+	}
 	if err == nil {
 		s.log.ErrorContext(ctx, "evidence served with other bytes than verified", "evidence", e.ID, "version", e.VersionID,
 			"sha256", e.SHA256, "served_sha256", got)

@@ -88,4 +88,9 @@ type RecordIndex interface {
 	// links one of its files, so that it moves from evidence_pending to
 	// complete together with it.
 	EvidenceVerified(ctx context.Context, recordID string) error
+	// EvidenceIntegrityFailed tells the record's side, in the transaction
+	// that records it, that its file clientID was found with other bytes
+	// than verified (or gone), so that it no longer counts and the team
+	// leader reviews the record.
+	EvidenceIntegrityFailed(ctx context.Context, recordID, clientID string) error
 }

@@ -154,6 +154,7 @@ const (
 	ExRecorderNotInCrew      = "RECORDER_NOT_IN_CREW"
 	ExCrewOutsideTeam        = "CREW_OUTSIDE_TEAM"
 	ExCalendarNotCovered     = "CALENDAR_NOT_COVERED"
+	ExEvidenceIntegrity      = "EVIDENCE_INTEGRITY_FAILED"
 )
 
 var exceptionText = map[string][2]string{
@@ -168,6 +169,7 @@ var exceptionText = map[string][2]string{
 	ExFormNumberReused:       {"决定书编号已被使用", "The decision form number was already used"},
 	ExFormNumberForeign:      {"决定书编号属于其他设备领取的号段，未计入该号段", "The decision form number belongs to another device's number block; that block is left untouched"},
 	ExRecorderNotInCrew:      {"记录人不在现场执法人员名单中", "The recording officer is not in the crew"},
+	ExEvidenceIntegrity:      {"证据原件的存储内容与核验时不一致或已丢失，不再计入本记录", "A verified evidence original was found with other bytes than verified, or missing: it no longer counts for this record"},
 	ExCrewOutsideTeam:        {"现场执法人员不属于本记录的执法队（跨街道联合执法），其执法证不计入本次程序", "A crew member is not in the record's team (a joint operation across streets): his certificate does not count for the procedure"},
 }
 

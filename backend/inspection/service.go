@@ -105,7 +105,8 @@ type Store interface {
 	// device's own, another device's, or none. Only a number of the
 	// recording device's own blocks enters the ledger (Create, AddVersion).
 	FormNumberHolder(ctx context.Context, number, deviceID string) (BlockHolder, error)
-	// UpdateEvidence stores which expected files of version are verified.
+	// UpdateEvidence stores which expected files of version are verified
+	// (with the status and review that follow from it).
 	UpdateEvidence(ctx context.Context, st State, version int, feed map[string]State) error
 	// Expecting returns the stored records that expect the evidence client
 	// id clientID, and the record recordID if stored ("" for none).
@@ -737,6 +738,35 @@ func (s *Service) Expecting(ctx context.Context, clientID, recordID string) ([]e
 func (s *Service) EvidenceVerified(ctx context.Context, recordID string) error {
 	_, err := s.refresh(ctx, recordID)
 	return err
+}
+
+// EvidenceIntegrityFailed brings a record up to date when one of its
+// verified files was found, served or re-hashed, with other bytes than
+// verified (or gone): the file no longer counts, so a complete record is
+// evidence_pending again, and the record goes to the team leader's review
+// queue with EVIDENCE_INTEGRITY_FAILED naming the file's client id. The
+// evidence side calls it in the transaction that records the failure.
+func (s *Service) EvidenceIntegrityFailed(ctx context.Context, recordID, clientID string) error {
+	st, err := s.store.Get(ctx, recordID)
+	if err != nil {
+		return err
+	}
+	verified, err := s.store.VerifiedEvidence(ctx, st)
+	if err != nil {
+		return err
+	}
+	next, _ := Refresh(st, verified)
+	ex := exception(ExEvidenceIntegrity, clientID)
+	if slices.Contains(next.Assessment.Exceptions, ex) {
+		return nil
+	}
+	next.Assessment.Exceptions = append(slices.Clone(next.Assessment.Exceptions), ex)
+	next.Review = ReviewPending
+	feed, err := s.feed(ctx, next)
+	if err != nil {
+		return err
+	}
+	return s.store.UpdateEvidence(ctx, next, st.Version, feed)
 }
 
 // refresh recomputes which expected files of a record are verified, and

@@ -526,8 +526,8 @@ func (s *InspectionStore) UpdateEvidence(ctx context.Context, st inspection.Stat
 		if err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE inspections SET status = ?, state = ?::jsonb, updated_at = ? WHERE id = ?`,
-			string(st.Status), state, s.db.now(), st.Record.ID).Error; err != nil {
+		if err := tx.Exec(`UPDATE inspections SET status = ?, review = ?, state = ?::jsonb, updated_at = ? WHERE id = ?`,
+			string(st.Status), string(st.Review), state, s.db.now(), st.Record.ID).Error; err != nil {
 			return err
 		}
 		if err := s.db.auditChange(ctx, tx, st.StreetCode, "inspection.evidence", "inspection", st.Record.ID, before, st); err != nil {
