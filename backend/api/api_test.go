@@ -333,7 +333,7 @@ func TestLogin(t *testing.T) {
 		{"ErrUnknownUser", `{"username":"nobody","password":"s3cret-pass"}`, 401, "unauthenticated", ""},
 		{"ErrMalformedJSON", `{"username":"li.ming",`, 400, "bad_request", "body"},
 		{"ErrMissingPassword", `{"username":"li.ming"}`, 400, "bad_request", "/password"},
-		{"ErrUnknownField", `{"username":"li.ming","password":"x","admin":true}`, 400, "bad_request", "body"},
+		{"ErrUnknownField", `{"username":"li.ming","password":"x","admin":true}`, 400, "bad_request", "/admin"},
 		{"ErrWrongType", `{"username":42,"password":"x"}`, 400, "bad_request", "/username"},
 		{"ErrEmptyUsername", `{"username":"","password":"x"}`, 400, "bad_request", "/username"},
 		{"ErrNotAnObject", `[]`, 400, "bad_request", ""},
@@ -429,7 +429,7 @@ func TestErrors(t *testing.T) {
 	t.Run("ErrWrongContentType", func(t *testing.T) {
 		req := httptest.NewRequest(http.MethodPost, "/v1/auth/login", strings.NewReader(`username=a&password=b`))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		f.client.Do(req).Problem(t, http.StatusBadRequest, "bad_request")
+		f.client.Do(req).Problem(t, http.StatusUnsupportedMediaType, "unsupported_media_type")
 	})
 	t.Run("RequestID", func(t *testing.T) {
 		req := httptest.NewRequest(http.MethodGet, "/v1/me", nil)

@@ -155,7 +155,8 @@ func responseSize(c *fiber.Ctx) int {
 // limitBody refuses request bodies over limit bytes (413) before any
 // handler reads them. The server streams request bodies (so that evidence
 // uploads need not fit in memory); every route but the streaming ones is
-// held to the limit here, chunked bodies included.
+// held to the limit here, chunked bodies included. The rest of a refused
+// body is read and thrown away (drainBody) so that the client sees the 413.
 func limitBody(limit int) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if streamsBody(c.Path()) {
@@ -163,7 +164,7 @@ func limitBody(limit int) fiber.Handler {
 		}
 		n := c.Request().Header.ContentLength()
 		if n > limit {
-			c.Context().SetConnectionClose()
+			drainBody(c, n)
 			return derrors.New(derrors.PayloadTooLarge, "the body of %d bytes is over the limit of %d", n, limit)
 		}
 		if n == -1 { // chunked: read at most one byte past the limit
@@ -173,7 +174,7 @@ func limitBody(limit int) fiber.Handler {
 					return derrors.Wrap(err, derrors.BadRequest, "the body could not be read")
 				}
 				if len(b) > limit {
-					c.Context().SetConnectionClose()
+					drainBody(c, n)
 					return derrors.New(derrors.PayloadTooLarge, "the body is over the limit of %d bytes", limit)
 				}
 				c.Request().SetBodyRaw(b)
@@ -181,4 +182,23 @@ func limitBody(limit int) fiber.Handler {
 		}
 		return c.Next()
 	}
+}
+
+// drainLimit bounds how much of a refused body is read and thrown away.
+const drainLimit = 64 << 20
+
+// drainBody reads the rest of a refused body of n bytes (-1: chunked), up
+// to drainLimit, and closes the connection after the answer. A connection
+// closed with unread data is reset by the kernel, and a client still sending
+// then sees the reset instead of the answer (and a phone retries a reset as a
+// network failure, forever). With Expect: 100-continue the server has sent
+// the 100 already, so the body comes and is drained the same way. A body
+// declared over the bound is not read: its client may see a reset.
+func drainBody(c *fiber.Ctx, n int) {
+	c.Context().SetConnectionClose()
+	stream := c.Context().RequestBodyStream()
+	if stream == nil || n > drainLimit {
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(stream, drainLimit))
 }

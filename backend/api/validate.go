@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/whistle/whistle/backend/audit"
@@ -40,6 +43,14 @@ func validateRequest(router routers.Router, ids *identity.Service) fiber.Handler
 		if streamsBody(c.Path()) {
 			// Converting the request would read its whole body: the tus
 			// handlers stream it and check it themselves (registerTus).
+			// Only a method the path lacks is answered here.
+			bodiless, err := http.NewRequestWithContext(c.UserContext(), c.Method(), c.OriginalURL(), nil)
+			if err == nil {
+				if _, _, err := router.FindRoute(bodiless); errors.Is(err, routers.ErrMethodNotAllowed) {
+					c.Set(fiber.HeaderAllow, strings.Join(allowedMethods(router, bodiless), ", "))
+					return derrors.New(derrors.MethodNotAllowed, "method %s is not allowed on %s", c.Method(), c.Path())
+				}
+			}
 			return c.Next()
 		}
 		var req http.Request
@@ -53,6 +64,7 @@ func validateRequest(router routers.Router, ids *identity.Service) fiber.Handler
 			c.Locals(routeKey, "unmatched")
 			var rerr *routers.RouteError
 			if errors.As(err, &rerr) && errors.Is(err, routers.ErrMethodNotAllowed) {
+				c.Set(fiber.HeaderAllow, strings.Join(allowedMethods(router, &req), ", "))
 				return derrors.New(derrors.MethodNotAllowed, "method %s is not allowed on %s", c.Method(), c.Path())
 			}
 			return derrors.New(derrors.NotFound, "no such route: %s %s", c.Method(), c.Path())
@@ -70,7 +82,8 @@ func validateRequest(router routers.Router, ids *identity.Service) fiber.Handler
 			PathParams: params,
 			Route:      route,
 			Options: &openapi3filter.Options{
-				MultiError: true,
+				MultiError:              true,
+				SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid", uuidFormat)},
 				AuthenticationFunc: func(ctx context.Context, ai *openapi3filter.AuthenticationInput) error {
 					u, c, err := authenticate(ctx, ids, ai)
 					if err == nil {
@@ -103,6 +116,35 @@ func validateRequest(router routers.Router, ids *identity.Service) fiber.Handler
 		return c.Next()
 	}
 }
+
+// allowedMethods lists the methods the contract has for the path of req,
+// for the Allow header of a 405. Another method may route the same path to
+// a template with parameters (/v1/evidence/{id} for /v1/evidence/uploads):
+// the template with the fewest parameters is the path's own.
+func allowedMethods(router routers.Router, req *http.Request) []string {
+	var own *routers.Route
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+		r := req.Clone(req.Context())
+		r.Method = m
+		route, _, err := router.FindRoute(r)
+		if err == nil && (own == nil || strings.Count(route.Path, "{") < strings.Count(own.Path, "{")) {
+			own = route
+		}
+	}
+	if own == nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(own.PathItem.Operations()))
+}
+
+// uuidFormat checks `format: uuid` (kin-openapi leaves it unchecked): the
+// hyphenated form of 36 characters, which is what the API sends.
+var uuidFormat = openapi3.NewCallbackValidator(func(s string) error {
+	if len(s) != 36 || uuid.Validate(s) != nil {
+		return errors.New("not a UUID (8-4-4-4-12 hexadecimal digits)")
+	}
+	return nil
+})
 
 // authenticate checks the bearer token of a request for a secured operation.
 func authenticate(ctx context.Context, ids *identity.Service, ai *openapi3filter.AuthenticationInput) (identity.User, identity.Claims, error) {
@@ -158,11 +200,20 @@ func requestProblem(err error) error {
 		}
 		fields = append(fields, fieldErrors(e)...)
 	}
+	var re *openapi3filter.RequestError
+	if errors.As(err, &re) && re.RequestBody != nil && strings.HasPrefix(re.Reason, unexpectedContentType) {
+		return derrors.Wrap(err, derrors.UnsupportedMediaType, fmt.Sprintf("the body's Content-Type %q is not accepted: send %s",
+			re.Input.Request.Header.Get("Content-Type"), strings.Join(slices.Sorted(maps.Keys(re.RequestBody.Content)), " or ")))
+	}
 	p := derrors.New(derrors.BadRequest, "the request does not match the API contract")
 	p.Fields = fields
 	p.Err = err
 	return p
 }
+
+// unexpectedContentType begins kin-openapi's reason for a body whose
+// Content-Type the operation does not accept.
+const unexpectedContentType = "header Content-Type has unexpected value"
 
 // fieldErrors names the fields of one validation error.
 func fieldErrors(err error) []derrors.FieldError {
@@ -191,9 +242,14 @@ func fieldErrors(err error) []derrors.FieldError {
 func schemaField(param string, err error) derrors.FieldError {
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
+		ptr := se.JSONPointer()
+		var name string
+		if _, err := fmt.Sscanf(se.Reason, "property %q is unsupported", &name); err == nil {
+			ptr = append(ptr, name) // the unknown field itself, not the object holding it
+		}
 		field := param
-		if ptr := se.JSONPointer(); len(ptr) > 0 {
-			field = "/" + strings.Join(ptr, "/")
+		if len(ptr) > 0 {
+			field = jsonPointer(ptr)
 		}
 		return derrors.FieldError{Field: field, Message: se.Reason}
 	}
@@ -202,4 +258,14 @@ func schemaField(param string, err error) derrors.FieldError {
 		return derrors.FieldError{Field: param, Message: "cannot parse: " + pe.Error()}
 	}
 	return derrors.FieldError{Field: param, Message: err.Error()}
+}
+
+// jsonPointer is the RFC 6901 pointer of a path of keys.
+func jsonPointer(keys []string) string {
+	escape := strings.NewReplacer("~", "~0", "/", "~1")
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString("/" + escape.Replace(k))
+	}
+	return b.String()
 }
