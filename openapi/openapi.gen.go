@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -1889,6 +1890,9 @@ type DeviceID = openapi_types.UUID
 // EvidenceID defines model for EvidenceID.
 type EvidenceID = openapi_types.UUID
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
 // InspectionID defines model for InspectionID.
 type InspectionID = openapi_types.UUID
 
@@ -1961,14 +1965,76 @@ type VerifyAuditParams struct {
 	Chain *string `form:"chain,omitempty" json:"chain,omitempty"`
 }
 
+// CreateCertificateParams defines parameters for CreateCertificate.
+type CreateCertificateParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ImportDatasetParams defines parameters for ImportDataset.
 type ImportDatasetParams struct {
 	// Section The section of a CSV body.
 	Section *ImportDatasetParamsSection `form:"section,omitempty" json:"section,omitempty"`
+
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ImportDatasetParamsSection defines parameters for ImportDataset.
 type ImportDatasetParamsSection string
+
+// AddMatterVersionParams defines parameters for AddMatterVersion.
+type AddMatterVersionParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// SetPolicyParams defines parameters for SetPolicy.
+type SetPolicyParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RegisterDeviceParams defines parameters for RegisterDevice.
+type RegisterDeviceParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
 
 // ListInspectionsParams defines parameters for ListInspections.
 type ListInspectionsParams struct {
@@ -1988,10 +2054,49 @@ type ListInspectionsParamsStatus string
 // ListInspectionsParamsReview defines parameters for ListInspections.
 type ListInspectionsParamsReview string
 
+// RecordInspectionParams defines parameters for RecordInspection.
+type RecordInspectionParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// AmendInspectionParams defines parameters for AmendInspection.
+type AmendInspectionParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // InspectionDiffParams defines parameters for InspectionDiff.
 type InspectionDiffParams struct {
 	From int `form:"from" json:"from"`
 	To   int `form:"to" json:"to"`
+}
+
+// ReviewInspectionParams defines parameters for ReviewInspection.
+type ReviewInspectionParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ListMattersParams defines parameters for ListMatters.
@@ -2003,10 +2108,36 @@ type ListMattersParams struct {
 	Department *string `form:"department,omitempty" json:"department,omitempty"`
 }
 
+// IssueNumberBlockParams defines parameters for IssueNumberBlock.
+type IssueNumberBlockParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // VoidNumbersJSONBody defines parameters for VoidNumbers.
 type VoidNumbersJSONBody struct {
 	Numbers []int64 `json:"numbers"`
 	Reason  string  `json:"reason"`
+}
+
+// VoidNumbersParams defines parameters for VoidNumbers.
+type VoidNumbersParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ListPoliciesParams defines parameters for ListPolicies.
@@ -2106,7 +2237,7 @@ type ServerInterface interface {
 	VerifyAudit(c *fiber.Ctx, params VerifyAuditParams) error
 	// CreateCertificate Record an enforcement certificate (执法证).
 	// (POST /v1/admin/certificates)
-	CreateCertificate(c *fiber.Ctx) error
+	CreateCertificate(c *fiber.Ctx, params CreateCertificateParams) error
 	// SetCertificateStatus Suspend, revoke or reinstate a certificate from a moment on.
 	// (POST /v1/admin/certificates/{number}/status)
 	SetCertificateStatus(c *fiber.Ctx, number string) error
@@ -2115,10 +2246,10 @@ type ServerInterface interface {
 	ImportDataset(c *fiber.Ctx, params ImportDatasetParams) error
 	// AddMatterVersion Add a matter, or a new version of one, in force from `valid_from`.
 	// (POST /v1/admin/matters)
-	AddMatterVersion(c *fiber.Ctx) error
+	AddMatterVersion(c *fiber.Ctx, params AddMatterVersionParams) error
 	// SetPolicy Set a department's procedure policy from `valid_from` on.
 	// (POST /v1/admin/policies)
-	SetPolicy(c *fiber.Ctx) error
+	SetPolicy(c *fiber.Ctx, params SetPolicyParams) error
 	// DisableUser Disable an account; its sessions end at once.
 	// (POST /v1/admin/users/{username}/disable)
 	DisableUser(c *fiber.Ctx, username string) error
@@ -2139,7 +2270,7 @@ type ServerInterface interface {
 	ListDepartments(c *fiber.Ctx) error
 	// RegisterDevice Register the caller's phone by its Ed25519 public key.
 	// (POST /v1/devices)
-	RegisterDevice(c *fiber.Ctx) error
+	RegisterDevice(c *fiber.Ctx, params RegisterDeviceParams) error
 	// RevokeDevice Revoke a device (lost phone); its sessions end at once.
 	// (POST /v1/devices/{device_id}/revoke)
 	RevokeDevice(c *fiber.Ctx, deviceId DeviceID) error
@@ -2166,7 +2297,7 @@ type ServerInterface interface {
 	ListInspections(c *fiber.Ctx, params ListInspectionsParams) error
 	// RecordInspection Record an on-site inspection (online; offline phones push inspection.record@1).
 	// (POST /v1/inspections)
-	RecordInspection(c *fiber.Ctx) error
+	RecordInspection(c *fiber.Ctx, params RecordInspectionParams) error
 	// ReviewQueue The team leader's review queue: records of the street awaiting review.
 	// (GET /v1/inspections/review-queue)
 	ReviewQueue(c *fiber.Ctx) error
@@ -2175,13 +2306,13 @@ type ServerInterface interface {
 	GetInspection(c *fiber.Ctx, id InspectionID) error
 	// AmendInspection Correct a record; the correction is a new version with its reason (offline: inspection.amend@1).
 	// (POST /v1/inspections/{id}/amendments)
-	AmendInspection(c *fiber.Ctx, id InspectionID) error
+	AmendInspection(c *fiber.Ctx, id InspectionID, params AmendInspectionParams) error
 	// InspectionDiff The fields that differ between two versions.
 	// (GET /v1/inspections/{id}/diff)
 	InspectionDiff(c *fiber.Ctx, id InspectionID, params InspectionDiffParams) error
 	// ReviewInspection The team leader approves the current version or returns it for correction.
 	// (POST /v1/inspections/{id}/review)
-	ReviewInspection(c *fiber.Ctx, id InspectionID) error
+	ReviewInspection(c *fiber.Ctx, id InspectionID, params ReviewInspectionParams) error
 	// InspectionHistory Every version of a record, and the review loop.
 	// (GET /v1/inspections/{id}/versions)
 	InspectionHistory(c *fiber.Ctx, id InspectionID) error
@@ -2196,13 +2327,13 @@ type ServerInterface interface {
 	GetMe(c *fiber.Ctx) error
 	// IssueNumberBlock Issue this device a block of document numbers to use offline (e.g. penalty decision forms).
 	// (POST /v1/number-blocks)
-	IssueNumberBlock(c *fiber.Ctx) error
+	IssueNumberBlock(c *fiber.Ctx, params IssueNumberBlockParams) error
 	// NumberBlockReport Reconcile a number block: used, voided and unused numbers (the gaps to follow up).
 	// (GET /v1/number-blocks/{id}/report)
 	NumberBlockReport(c *fiber.Ctx, id openapi_types.UUID) error
 	// VoidNumbers Void unused numbers of the caller's block, with the reason (a spoiled or lost form).
 	// (POST /v1/number-blocks/{id}/voids)
-	VoidNumbers(c *fiber.Ctx, id openapi_types.UUID) error
+	VoidNumbers(c *fiber.Ctx, id openapi_types.UUID, params VoidNumbersParams) error
 	// GetOfficer One officer with memberships and certificates.
 	// (GET /v1/officers/{code})
 	GetOfficer(c *fiber.Ctx, code string) error
@@ -2555,8 +2686,33 @@ func (siw *ServerInterfaceWrapper) VerifyAudit(c *fiber.Ctx) error {
 // CreateCertificate operation middleware
 func (siw *ServerInterfaceWrapper) CreateCertificate(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCertificateParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.CreateCertificate(c)
+		return siw.Handler.CreateCertificate(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -2621,6 +2777,25 @@ func (siw *ServerInterfaceWrapper) ImportDataset(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter section: %w", err).Error())
 	}
 
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.ImportDataset(c, params)
 	}
@@ -2639,8 +2814,33 @@ func (siw *ServerInterfaceWrapper) ImportDataset(c *fiber.Ctx) error {
 // AddMatterVersion operation middleware
 func (siw *ServerInterfaceWrapper) AddMatterVersion(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AddMatterVersionParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.AddMatterVersion(c)
+		return siw.Handler.AddMatterVersion(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -2657,8 +2857,33 @@ func (siw *ServerInterfaceWrapper) AddMatterVersion(c *fiber.Ctx) error {
 // SetPolicy operation middleware
 func (siw *ServerInterfaceWrapper) SetPolicy(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SetPolicyParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.SetPolicy(c)
+		return siw.Handler.SetPolicy(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -2794,8 +3019,33 @@ func (siw *ServerInterfaceWrapper) ListDepartments(c *fiber.Ctx) error {
 // RegisterDevice operation middleware
 func (siw *ServerInterfaceWrapper) RegisterDevice(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RegisterDeviceParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.RegisterDevice(c)
+		return siw.Handler.RegisterDevice(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -3090,8 +3340,33 @@ func (siw *ServerInterfaceWrapper) ListInspections(c *fiber.Ctx) error {
 // RecordInspection operation middleware
 func (siw *ServerInterfaceWrapper) RecordInspection(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordInspectionParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.RecordInspection(c)
+		return siw.Handler.RecordInspection(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -3166,8 +3441,30 @@ func (siw *ServerInterfaceWrapper) AmendInspection(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AmendInspectionParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.AmendInspection(c, id)
+		return siw.Handler.AmendInspection(c, id, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -3247,8 +3544,30 @@ func (siw *ServerInterfaceWrapper) ReviewInspection(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReviewInspectionParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.ReviewInspection(c, id)
+		return siw.Handler.ReviewInspection(c, id, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -3385,8 +3704,33 @@ func (siw *ServerInterfaceWrapper) GetMe(c *fiber.Ctx) error {
 // IssueNumberBlock operation middleware
 func (siw *ServerInterfaceWrapper) IssueNumberBlock(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params IssueNumberBlockParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.IssueNumberBlock(c)
+		return siw.Handler.IssueNumberBlock(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -3443,8 +3787,30 @@ func (siw *ServerInterfaceWrapper) VoidNumbers(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params VoidNumbersParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.VoidNumbers(c, id)
+		return siw.Handler.VoidNumbers(c, id, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -4192,7 +4558,8 @@ func (response VerifyAuditdefaultApplicationProblemPlusJSONResponse) VisitVerify
 }
 
 type CreateCertificateRequestObject struct {
-	Body *CreateCertificateJSONRequestBody
+	Params CreateCertificateParams
+	Body   *CreateCertificateJSONRequestBody
 }
 
 type CreateCertificateResponseObject interface {
@@ -4423,7 +4790,8 @@ func (response ImportDatasetdefaultApplicationProblemPlusJSONResponse) VisitImpo
 }
 
 type AddMatterVersionRequestObject struct {
-	Body *AddMatterVersionJSONRequestBody
+	Params AddMatterVersionParams
+	Body   *AddMatterVersionJSONRequestBody
 }
 
 type AddMatterVersionResponseObject interface {
@@ -4496,7 +4864,8 @@ func (response AddMatterVersiondefaultApplicationProblemPlusJSONResponse) VisitA
 }
 
 type SetPolicyRequestObject struct {
-	Body *SetPolicyJSONRequestBody
+	Params SetPolicyParams
+	Body   *SetPolicyJSONRequestBody
 }
 
 type SetPolicyResponseObject interface {
@@ -4929,7 +5298,8 @@ func (response ListDepartmentsdefaultApplicationProblemPlusJSONResponse) VisitLi
 }
 
 type RegisterDeviceRequestObject struct {
-	Body *RegisterDeviceJSONRequestBody
+	Params RegisterDeviceParams
+	Body   *RegisterDeviceJSONRequestBody
 }
 
 type RegisterDeviceResponseObject interface {
@@ -5527,11 +5897,21 @@ func (response ListInspectionsdefaultApplicationProblemPlusJSONResponse) VisitLi
 }
 
 type RecordInspectionRequestObject struct {
-	Body *RecordInspectionJSONRequestBody
+	Params RecordInspectionParams
+	Body   *RecordInspectionJSONRequestBody
 }
 
 type RecordInspectionResponseObject interface {
 	VisitRecordInspectionResponse(ctx *fiber.Ctx) error
+}
+
+type RecordInspection200JSONResponse Inspection
+
+func (response RecordInspection200JSONResponse) VisitRecordInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
 }
 
 type RecordInspection201JSONResponse Inspection
@@ -5712,8 +6092,9 @@ func (response GetInspectiondefaultApplicationProblemPlusJSONResponse) VisitGetI
 }
 
 type AmendInspectionRequestObject struct {
-	Id   InspectionID `json:"id"`
-	Body *AmendInspectionJSONRequestBody
+	Id     InspectionID `json:"id"`
+	Params AmendInspectionParams
+	Body   *AmendInspectionJSONRequestBody
 }
 
 type AmendInspectionResponseObject interface {
@@ -5871,8 +6252,9 @@ func (response InspectionDiffdefaultApplicationProblemPlusJSONResponse) VisitIns
 }
 
 type ReviewInspectionRequestObject struct {
-	Id   InspectionID `json:"id"`
-	Body *ReviewInspectionJSONRequestBody
+	Id     InspectionID `json:"id"`
+	Params ReviewInspectionParams
+	Body   *ReviewInspectionJSONRequestBody
 }
 
 type ReviewInspectionResponseObject interface {
@@ -6159,7 +6541,8 @@ func (response GetMedefaultApplicationProblemPlusJSONResponse) VisitGetMeRespons
 }
 
 type IssueNumberBlockRequestObject struct {
-	Body *IssueNumberBlockJSONRequestBody
+	Params IssueNumberBlockParams
+	Body   *IssueNumberBlockJSONRequestBody
 }
 
 type IssueNumberBlockResponseObject interface {
@@ -6272,8 +6655,9 @@ func (response NumberBlockReportdefaultApplicationProblemPlusJSONResponse) Visit
 }
 
 type VoidNumbersRequestObject struct {
-	Id   openapi_types.UUID `json:"id"`
-	Body *VoidNumbersJSONRequestBody
+	Id     openapi_types.UUID `json:"id"`
+	Params VoidNumbersParams
+	Body   *VoidNumbersJSONRequestBody
 }
 
 type VoidNumbersResponseObject interface {
@@ -7188,8 +7572,10 @@ func (sh *strictHandler) VerifyAudit(ctx *fiber.Ctx, params VerifyAuditParams) e
 }
 
 // CreateCertificate operation middleware
-func (sh *strictHandler) CreateCertificate(ctx *fiber.Ctx) error {
+func (sh *strictHandler) CreateCertificate(ctx *fiber.Ctx, params CreateCertificateParams) error {
 	var request CreateCertificateRequestObject
+
+	request.Params = params
 
 	var body CreateCertificateJSONRequestBody
 	var err error
@@ -7315,8 +7701,10 @@ func (sh *strictHandler) ImportDataset(ctx *fiber.Ctx, params ImportDatasetParam
 }
 
 // AddMatterVersion operation middleware
-func (sh *strictHandler) AddMatterVersion(ctx *fiber.Ctx) error {
+func (sh *strictHandler) AddMatterVersion(ctx *fiber.Ctx, params AddMatterVersionParams) error {
 	var request AddMatterVersionRequestObject
+
+	request.Params = params
 
 	var body AddMatterVersionJSONRequestBody
 	var err error
@@ -7354,8 +7742,10 @@ func (sh *strictHandler) AddMatterVersion(ctx *fiber.Ctx) error {
 }
 
 // SetPolicy operation middleware
-func (sh *strictHandler) SetPolicy(ctx *fiber.Ctx) error {
+func (sh *strictHandler) SetPolicy(ctx *fiber.Ctx, params SetPolicyParams) error {
 	var request SetPolicyRequestObject
+
+	request.Params = params
 
 	var body SetPolicyJSONRequestBody
 	var err error
@@ -7601,8 +7991,10 @@ func (sh *strictHandler) ListDepartments(ctx *fiber.Ctx) error {
 }
 
 // RegisterDevice operation middleware
-func (sh *strictHandler) RegisterDevice(ctx *fiber.Ctx) error {
+func (sh *strictHandler) RegisterDevice(ctx *fiber.Ctx, params RegisterDeviceParams) error {
 	var request RegisterDeviceRequestObject
+
+	request.Params = params
 
 	var body RegisterDeviceJSONRequestBody
 	var err error
@@ -7868,8 +8260,10 @@ func (sh *strictHandler) ListInspections(ctx *fiber.Ctx, params ListInspectionsP
 }
 
 // RecordInspection operation middleware
-func (sh *strictHandler) RecordInspection(ctx *fiber.Ctx) error {
+func (sh *strictHandler) RecordInspection(ctx *fiber.Ctx, params RecordInspectionParams) error {
 	var request RecordInspectionRequestObject
+
+	request.Params = params
 
 	var body RecordInspectionJSONRequestBody
 	var err error
@@ -7959,10 +8353,11 @@ func (sh *strictHandler) GetInspection(ctx *fiber.Ctx, id InspectionID) error {
 }
 
 // AmendInspection operation middleware
-func (sh *strictHandler) AmendInspection(ctx *fiber.Ctx, id InspectionID) error {
+func (sh *strictHandler) AmendInspection(ctx *fiber.Ctx, id InspectionID, params AmendInspectionParams) error {
 	var request AmendInspectionRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body AmendInspectionJSONRequestBody
 	var err error
@@ -8028,10 +8423,11 @@ func (sh *strictHandler) InspectionDiff(ctx *fiber.Ctx, id InspectionID, params 
 }
 
 // ReviewInspection operation middleware
-func (sh *strictHandler) ReviewInspection(ctx *fiber.Ctx, id InspectionID) error {
+func (sh *strictHandler) ReviewInspection(ctx *fiber.Ctx, id InspectionID, params ReviewInspectionParams) error {
 	var request ReviewInspectionRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body ReviewInspectionJSONRequestBody
 	var err error
@@ -8175,8 +8571,10 @@ func (sh *strictHandler) GetMe(ctx *fiber.Ctx) error {
 }
 
 // IssueNumberBlock operation middleware
-func (sh *strictHandler) IssueNumberBlock(ctx *fiber.Ctx) error {
+func (sh *strictHandler) IssueNumberBlock(ctx *fiber.Ctx, params IssueNumberBlockParams) error {
 	var request IssueNumberBlockRequestObject
+
+	request.Params = params
 
 	var body IssueNumberBlockJSONRequestBody
 	var err error
@@ -8241,10 +8639,11 @@ func (sh *strictHandler) NumberBlockReport(ctx *fiber.Ctx, id openapi_types.UUID
 }
 
 // VoidNumbers operation middleware
-func (sh *strictHandler) VoidNumbers(ctx *fiber.Ctx, id openapi_types.UUID) error {
+func (sh *strictHandler) VoidNumbers(ctx *fiber.Ctx, id openapi_types.UUID, params VoidNumbersParams) error {
 	var request VoidNumbersRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body VoidNumbersJSONRequestBody
 	var err error

@@ -23,17 +23,23 @@ func (s *server) actor(ctx context.Context) (inspection.Actor, error) {
 	return inspection.Actor{UserID: c.user.ID, DeviceID: c.claims.DeviceID}, nil
 }
 
-// RecordInspection records an inspection online.
+// RecordInspection records an inspection online, answering a record sent
+// again as a sync push does (inspection.Service.RecordOnce): the same
+// record is 200 with the stored one, another under its id 409
+// entity_conflict.
 func (s *server) RecordInspection(ctx context.Context, req openapi.RecordInspectionRequestObject) (openapi.RecordInspectionResponseObject, error) {
 	who, err := s.actor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.inspections.Service.Record(ctx, who, recordIn(*req.Body))
+	st, dup, err := s.inspections.Service.RecordOnce(ctx, who, recordIn(*req.Body))
 	if err != nil {
 		return nil, err
 	}
 	out, err := inspectionOut(st)
+	if dup {
+		return openapi.RecordInspection200JSONResponse(out), err
+	}
 	return openapi.RecordInspection201JSONResponse(out), err
 }
 
