@@ -1884,6 +1884,9 @@ type Tier string
 // At defines model for At.
 type At = time.Time
 
+// Cursor defines model for Cursor.
+type Cursor = string
+
 // DeviceID defines model for DeviceID.
 type DeviceID = openapi_types.UUID
 
@@ -1895,6 +1898,9 @@ type IdempotencyKey = string
 
 // InspectionID defines model for InspectionID.
 type InspectionID = openapi_types.UUID
+
+// Limit defines model for Limit.
+type Limit = int
 
 // TusResumable defines model for TusResumable.
 type TusResumable = string
@@ -2045,7 +2051,12 @@ type ListInspectionsParams struct {
 	Officer *string                      `form:"officer,omitempty" json:"officer,omitempty"`
 	From    *time.Time                   `form:"from,omitempty" json:"from,omitempty"`
 	To      *time.Time                   `form:"to,omitempty" json:"to,omitempty"`
-	Limit   *int                         `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; at most 500.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ListInspectionsParamsStatus defines parameters for ListInspections.
@@ -2065,6 +2076,15 @@ type RecordInspectionParams struct {
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ReviewQueueParams defines parameters for ReviewQueue.
+type ReviewQueueParams struct {
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; at most 500.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // AmendInspectionParams defines parameters for AmendInspection.
@@ -2298,9 +2318,9 @@ type ServerInterface interface {
 	// RecordInspection Record an on-site inspection (online; offline phones push inspection.record@1).
 	// (POST /v1/inspections)
 	RecordInspection(c *fiber.Ctx, params RecordInspectionParams) error
-	// ReviewQueue The team leader's review queue: records of the street awaiting review.
+	// ReviewQueue The team leader's review queue: records of the street awaiting review, the longest waiting first.
 	// (GET /v1/inspections/review-queue)
-	ReviewQueue(c *fiber.Ctx) error
+	ReviewQueue(c *fiber.Ctx, params ReviewQueueParams) error
 	// GetInspection One inspection; personal data in full only for the case team.
 	// (GET /v1/inspections/{id})
 	GetInspection(c *fiber.Ctx, id InspectionID) error
@@ -3315,6 +3335,13 @@ func (siw *ServerInterfaceWrapper) ListInspections(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter to: %w", err).Error())
 	}
 
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
 	// ------------- Optional query parameter "limit" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
@@ -3383,8 +3410,34 @@ func (siw *ServerInterfaceWrapper) RecordInspection(c *fiber.Ctx) error {
 // ReviewQueue operation middleware
 func (siw *ServerInterfaceWrapper) ReviewQueue(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReviewQueueParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.ReviewQueue(c)
+		return siw.Handler.ReviewQueue(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -5842,13 +5895,23 @@ type ListInspectionsResponseObject interface {
 	VisitListInspectionsResponse(ctx *fiber.Ctx) error
 }
 
-type ListInspections200JSONResponse []Inspection
+type ListInspections200ResponseHeaders struct {
+	Link *string
+}
+
+type ListInspections200JSONResponse struct {
+	Body    []Inspection
+	Headers ListInspections200ResponseHeaders
+}
 
 func (response ListInspections200JSONResponse) VisitListInspectionsResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type ListInspections400ApplicationProblemPlusJSONResponse struct {
@@ -5991,17 +6054,39 @@ func (response RecordInspectiondefaultApplicationProblemPlusJSONResponse) VisitR
 }
 
 type ReviewQueueRequestObject struct {
+	Params ReviewQueueParams
 }
 
 type ReviewQueueResponseObject interface {
 	VisitReviewQueueResponse(ctx *fiber.Ctx) error
 }
 
-type ReviewQueue200JSONResponse []Inspection
+type ReviewQueue200ResponseHeaders struct {
+	Link *string
+}
+
+type ReviewQueue200JSONResponse struct {
+	Body    []Inspection
+	Headers ReviewQueue200ResponseHeaders
+}
 
 func (response ReviewQueue200JSONResponse) VisitReviewQueueResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ReviewQueue400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReviewQueue400ApplicationProblemPlusJSONResponse) VisitReviewQueueResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
 
 	return ctx.JSON(&response)
 }
@@ -7263,7 +7348,7 @@ type StrictServerInterface interface {
 	// RecordInspection Record an on-site inspection (online; offline phones push inspection.record@1).
 	// (POST /v1/inspections)
 	RecordInspection(ctx context.Context, request RecordInspectionRequestObject) (RecordInspectionResponseObject, error)
-	// ReviewQueue The team leader's review queue: records of the street awaiting review.
+	// ReviewQueue The team leader's review queue: records of the street awaiting review, the longest waiting first.
 	// (GET /v1/inspections/review-queue)
 	ReviewQueue(ctx context.Context, request ReviewQueueRequestObject) (ReviewQueueResponseObject, error)
 	// GetInspection One inspection; personal data in full only for the case team.
@@ -8301,8 +8386,10 @@ func (sh *strictHandler) RecordInspection(ctx *fiber.Ctx, params RecordInspectio
 }
 
 // ReviewQueue operation middleware
-func (sh *strictHandler) ReviewQueue(ctx *fiber.Ctx) error {
+func (sh *strictHandler) ReviewQueue(ctx *fiber.Ctx, params ReviewQueueParams) error {
 	var request ReviewQueueRequestObject
+
+	request.Params = params
 
 	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
 		return sh.ssi.ReviewQueue(ctx.UserContext(), request.(ReviewQueueRequestObject))

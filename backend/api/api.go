@@ -105,7 +105,7 @@ func New(cfg Config) (*fiber.App, error) {
 		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs}
 	app.Use(validateRequest(router, cfg.Identity))
 	srv.registerTus(app)
-	openapi.RegisterHandlers(app, openapi.NewStrictHandler(srv, []openapi.StrictMiddlewareFunc{keepRawBody,
+	openapi.RegisterHandlers(app, openapi.NewStrictHandler(srv, []openapi.StrictMiddlewareFunc{keepRawBody, keepRequestURI,
 		idempotent(cfg.Idempotency, idempotentOperations(doc))}))
 	return app, nil
 }

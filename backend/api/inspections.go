@@ -63,19 +63,20 @@ func (s *server) ListInspections(ctx context.Context, req openapi.ListInspection
 	if p.To != nil {
 		f.To = *p.To
 	}
-	if p.Limit != nil {
-		f.Limit = *p.Limit
+	if err := pageIn(&f, p.Cursor, p.Limit); err != nil {
+		return nil, err
 	}
 	list, err := s.inspections.Service.List(ctx, c.user.ID, f)
 	if err != nil {
 		return nil, err
 	}
 	out, err := inspectionsOut(list)
-	return openapi.ListInspections200JSONResponse(out), err
+	return openapi.ListInspections200JSONResponse{Body: out, Headers: openapi.ListInspections200ResponseHeaders{
+		Link: nextLink(ctx, list, f.Limit)}}, err
 }
 
 // ReviewQueue lists the records of the team leader's street awaiting review.
-func (s *server) ReviewQueue(ctx context.Context, _ openapi.ReviewQueueRequestObject) (openapi.ReviewQueueResponseObject, error) {
+func (s *server) ReviewQueue(ctx context.Context, req openapi.ReviewQueueRequestObject) (openapi.ReviewQueueResponseObject, error) {
 	sc, c, err := s.scope(ctx)
 	if err != nil {
 		return nil, err
@@ -83,16 +84,18 @@ func (s *server) ReviewQueue(ctx context.Context, _ openapi.ReviewQueueRequestOb
 	if !access.ReviewQueue(sc) {
 		return nil, derrors.New(derrors.Forbidden, "the review queue is the team leader's")
 	}
-	list, err := s.inspections.Service.List(ctx, c.user.ID, inspection.Filter{Review: inspection.ReviewPending, Limit: 500})
+	// Oldest act first: the longest waiting on top, a page at a time.
+	f := inspection.Filter{Review: inspection.ReviewPending, OldestFirst: true}
+	if err := pageIn(&f, req.Params.Cursor, req.Params.Limit); err != nil {
+		return nil, err
+	}
+	list, err := s.inspections.Service.List(ctx, c.user.ID, f)
 	if err != nil {
 		return nil, err
 	}
-	// Oldest act first: the longest waiting on top.
-	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
-		list[i], list[j] = list[j], list[i]
-	}
 	out, err := inspectionsOut(list)
-	return openapi.ReviewQueue200JSONResponse(out), err
+	return openapi.ReviewQueue200JSONResponse{Body: out, Headers: openapi.ReviewQueue200ResponseHeaders{
+		Link: nextLink(ctx, list, f.Limit)}}, err
 }
 
 // GetInspection returns one record as the caller may see it.
