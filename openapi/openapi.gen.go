@@ -1896,6 +1896,9 @@ type EvidenceID = openapi_types.UUID
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
 // InspectionID defines model for InspectionID.
 type InspectionID = openapi_types.UUID
 
@@ -1919,6 +1922,9 @@ type Forbidden = Problem
 
 // NotFound RFC 9457 problem details with Whistle's stable `code`.
 type NotFound = Problem
+
+// PreconditionFailed RFC 9457 problem details with Whistle's stable `code`.
+type PreconditionFailed = Problem
 
 // TooManyRequests RFC 9457 problem details with Whistle's stable `code`.
 type TooManyRequests = Problem
@@ -1977,7 +1983,7 @@ type CreateCertificateParams struct {
 	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
 	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
 	// The same key with the same request (method, path, body) answers the kept successful answer
-	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
 	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
@@ -1993,7 +1999,7 @@ type ImportDatasetParams struct {
 	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
 	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
 	// The same key with the same request (method, path, body) answers the kept successful answer
-	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
 	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
@@ -2009,7 +2015,7 @@ type AddMatterVersionParams struct {
 	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
 	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
 	// The same key with the same request (method, path, body) answers the kept successful answer
-	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
 	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
@@ -2022,7 +2028,7 @@ type SetPolicyParams struct {
 	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
 	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
 	// The same key with the same request (method, path, body) answers the kept successful answer
-	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
 	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
@@ -2035,7 +2041,7 @@ type RegisterDeviceParams struct {
 	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
 	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
 	// The same key with the same request (method, path, body) answers the kept successful answer
-	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
 	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
@@ -2071,7 +2077,7 @@ type RecordInspectionParams struct {
 	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
 	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
 	// The same key with the same request (method, path, body) answers the kept successful answer
-	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
 	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
@@ -2093,11 +2099,17 @@ type AmendInspectionParams struct {
 	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
 	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
 	// The same key with the same request (method, path, body) answers the kept successful answer
-	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
 	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // InspectionDiffParams defines parameters for InspectionDiff.
@@ -2112,11 +2124,17 @@ type ReviewInspectionParams struct {
 	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
 	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
 	// The same key with the same request (method, path, body) answers the kept successful answer
-	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
 	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListMattersParams defines parameters for ListMatters.
@@ -2134,7 +2152,7 @@ type IssueNumberBlockParams struct {
 	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
 	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
 	// The same key with the same request (method, path, body) answers the kept successful answer
-	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
 	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
@@ -2153,7 +2171,7 @@ type VoidNumbersParams struct {
 	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
 	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
 	// The same key with the same request (method, path, body) answers the kept successful answer
-	// again (status, body, `Location`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
 	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
@@ -3516,6 +3534,23 @@ func (siw *ServerInterfaceWrapper) AmendInspection(c *fiber.Ctx) error {
 
 	}
 
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.AmendInspection(c, id, params)
 	}
@@ -3616,6 +3651,23 @@ func (siw *ServerInterfaceWrapper) ReviewInspection(c *fiber.Ctx) error {
 		}
 
 		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
 
 	}
 
@@ -4190,6 +4242,8 @@ type ConflictApplicationProblemPlusJSONResponse Problem
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
+
+type PreconditionFailedApplicationProblemPlusJSONResponse Problem
 
 type ProblemApplicationProblemPlusJSONResponse Problem
 
@@ -6133,13 +6187,21 @@ type GetInspectionResponseObject interface {
 	VisitGetInspectionResponse(ctx *fiber.Ctx) error
 }
 
-type GetInspection200JSONResponse Inspection
+type GetInspection200ResponseHeaders struct {
+	ETag string
+}
+
+type GetInspection200JSONResponse struct {
+	Body    Inspection
+	Headers GetInspection200ResponseHeaders
+}
 
 func (response GetInspection200JSONResponse) VisitGetInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type GetInspection401ApplicationProblemPlusJSONResponse struct {
@@ -6186,13 +6248,21 @@ type AmendInspectionResponseObject interface {
 	VisitAmendInspectionResponse(ctx *fiber.Ctx) error
 }
 
-type AmendInspection200JSONResponse Inspection
+type AmendInspection200ResponseHeaders struct {
+	ETag string
+}
+
+type AmendInspection200JSONResponse struct {
+	Body    Inspection
+	Headers AmendInspection200ResponseHeaders
+}
 
 func (response AmendInspection200JSONResponse) VisitAmendInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type AmendInspection400ApplicationProblemPlusJSONResponse struct {
@@ -6246,6 +6316,17 @@ type AmendInspection409ApplicationProblemPlusJSONResponse struct {
 func (response AmendInspection409ApplicationProblemPlusJSONResponse) VisitAmendInspectionResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type AmendInspection412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response AmendInspection412ApplicationProblemPlusJSONResponse) VisitAmendInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
 
 	return ctx.JSON(&response)
 }
@@ -6346,13 +6427,21 @@ type ReviewInspectionResponseObject interface {
 	VisitReviewInspectionResponse(ctx *fiber.Ctx) error
 }
 
-type ReviewInspection200JSONResponse Inspection
+type ReviewInspection200ResponseHeaders struct {
+	ETag string
+}
+
+type ReviewInspection200JSONResponse struct {
+	Body    Inspection
+	Headers ReviewInspection200ResponseHeaders
+}
 
 func (response ReviewInspection200JSONResponse) VisitReviewInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type ReviewInspection400ApplicationProblemPlusJSONResponse struct {
@@ -6406,6 +6495,17 @@ type ReviewInspection409ApplicationProblemPlusJSONResponse struct {
 func (response ReviewInspection409ApplicationProblemPlusJSONResponse) VisitReviewInspectionResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type ReviewInspection412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ReviewInspection412ApplicationProblemPlusJSONResponse) VisitReviewInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
 
 	return ctx.JSON(&response)
 }

@@ -44,8 +44,8 @@ func idempotentOperations(doc *openapi3.T) map[string]bool {
 // with an Idempotency-Key runs in one transaction that first claims the
 // caller's key: a key still held by a request in flight is refused with
 // 409 idempotency_key_in_flight; a key kept with the answer of the same
-// request (method, path, body) replays that answer, status, body and
-// Location, marked Idempotent-Replayed: true; a key kept for another
+// request (method, path, body) replays that answer (status, body,
+// Location, ETag), marked Idempotent-Replayed: true; a key kept for another
 // request is refused with 422 idempotency_key_reused. Otherwise the
 // create runs in the transaction and a successful answer is kept with it,
 // so that a create is never committed without its answer, nor an answer
@@ -106,6 +106,9 @@ func idempotent(store idempotency.Store, ops map[string]bool) openapi.StrictMidd
 				if replay.Location != "" {
 					c.Set(fiber.HeaderLocation, replay.Location)
 				}
+				if replay.ETag != "" {
+					c.Set(fiber.HeaderETag, replay.ETag)
+				}
 				c.Set(HeaderIdempotentReplayed, "true")
 				c.Response().SetBodyRaw(replay.Body)
 			}
@@ -143,5 +146,5 @@ func visit(c *fiber.Ctx, op string, res any) error {
 func answerOf(c *fiber.Ctx, fp string) idempotency.Answer {
 	r := c.Response()
 	return idempotency.Answer{Fingerprint: fp, Status: r.StatusCode(), ContentType: string(r.Header.ContentType()),
-		Location: string(r.Header.Peek(fiber.HeaderLocation)), Body: append([]byte(nil), r.Body()...)}
+		Location: string(r.Header.Peek(fiber.HeaderLocation)), ETag: string(r.Header.Peek(fiber.HeaderETag)), Body: append([]byte(nil), r.Body()...)}
 }

@@ -109,7 +109,7 @@ func (s *server) GetInspection(ctx context.Context, req openapi.GetInspectionReq
 		return nil, err
 	}
 	out, err := inspectionOut(st)
-	return openapi.GetInspection200JSONResponse(out), err
+	return openapi.GetInspection200JSONResponse{Body: out, Headers: openapi.GetInspection200ResponseHeaders{ETag: inspectionETag(st)}}, err
 }
 
 // AmendInspection corrects a record: a new version.
@@ -118,19 +118,25 @@ func (s *server) AmendInspection(ctx context.Context, req openapi.AmendInspectio
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkIfMatch(ctx, req.Params.IfMatch, req.Id.String()); err != nil {
+		return nil, err
+	}
 	a := amendmentIn(*req.Body)
 	st, err := s.inspections.Service.Amend(ctx, who, req.Id.String(), a.BaseVersion, a.Reason, a.Record)
 	if err != nil {
 		return nil, err
 	}
 	out, err := inspectionOut(st)
-	return openapi.AmendInspection200JSONResponse(out), err
+	return openapi.AmendInspection200JSONResponse{Body: out, Headers: openapi.AmendInspection200ResponseHeaders{ETag: inspectionETag(st)}}, err
 }
 
 // ReviewInspection approves or returns a record.
 func (s *server) ReviewInspection(ctx context.Context, req openapi.ReviewInspectionRequestObject) (openapi.ReviewInspectionResponseObject, error) {
 	who, err := s.actor(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkIfMatch(ctx, req.Params.IfMatch, req.Id.String()); err != nil {
 		return nil, err
 	}
 	var reasons []string
@@ -142,7 +148,7 @@ func (s *server) ReviewInspection(ctx context.Context, req openapi.ReviewInspect
 		return nil, err
 	}
 	out, err := inspectionOut(st)
-	return openapi.ReviewInspection200JSONResponse(out), err
+	return openapi.ReviewInspection200JSONResponse{Body: out, Headers: openapi.ReviewInspection200ResponseHeaders{ETag: inspectionETag(st)}}, err
 }
 
 // InspectionHistory returns every version and the review loop.

@@ -28,6 +28,7 @@ type Answer struct {
 	Status      int       // HTTP status
 	ContentType string    // of Body
 	Location    string    // the Location header, if the create set one
+	ETag        string    // the ETag header, if the create set one
 	Body        []byte    // the response body as sent
 	CreatedAt   time.Time // when it was kept; purged DefaultRetention after
 }

@@ -42,19 +42,19 @@ func (s *IdempotencyStore) Claim(ctx context.Context, userID, key string) (idemp
 			return derrors.New(derrors.IdempotencyInFlight, "a request with this Idempotency-Key is still being processed: retry when it has finished")
 		}
 		var rows []struct {
-			Fingerprint, ContentType, Location string
+			Fingerprint, ContentType, Location, ETag string
 			Status                             int
 			Body                               []byte
 			CreatedAt                          time.Time
 		}
-		if err := tx.Raw(`SELECT fingerprint, status, content_type, location, body, created_at FROM idempotency_keys
+		if err := tx.Raw(`SELECT fingerprint, status, content_type, location, etag, body, created_at FROM idempotency_keys
 			WHERE user_id = ? AND key = ?`, userID, key).Scan(&rows).Error; err != nil {
 			return err
 		}
 		if len(rows) == 1 {
 			r := rows[0]
 			a = idempotency.Answer{Fingerprint: r.Fingerprint, Status: r.Status, ContentType: r.ContentType,
-				Location: r.Location, Body: r.Body, CreatedAt: r.CreatedAt}
+				Location: r.Location, ETag: r.ETag, Body: r.Body, CreatedAt: r.CreatedAt}
 			found = true
 		}
 		return nil
@@ -65,8 +65,8 @@ func (s *IdempotencyStore) Claim(ctx context.Context, userID, key string) (idemp
 // Keep stores the answer under (user, key), stamped with the store's clock.
 func (s *IdempotencyStore) Keep(ctx context.Context, userID, key string, a idempotency.Answer) error {
 	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
-		return tx.Exec(`INSERT INTO idempotency_keys (user_id, key, fingerprint, status, content_type, location, body, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, userID, key, a.Fingerprint, a.Status, a.ContentType, a.Location, a.Body, s.db.now()).Error
+		return tx.Exec(`INSERT INTO idempotency_keys (user_id, key, fingerprint, status, content_type, location, etag, body, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, userID, key, a.Fingerprint, a.Status, a.ContentType, a.Location, a.ETag, a.Body, s.db.now()).Error
 	})
 	return translate(err, "keep idempotent answer")
 }

@@ -9,6 +9,7 @@ CREATE TABLE idempotency_keys (
     status       integer     NOT NULL,
     content_type text        NOT NULL,
     location     text        NOT NULL DEFAULT '',
+    etag         text        NOT NULL DEFAULT '',
     body         bytea       NOT NULL,
     created_at   timestamptz NOT NULL,
     PRIMARY KEY (user_id, key)
