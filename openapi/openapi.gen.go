@@ -2048,6 +2048,15 @@ type RegisterDeviceParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListEvidenceOrphansParams defines parameters for ListEvidenceOrphans.
+type ListEvidenceOrphansParams struct {
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; at most 500.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // ListInspectionsParams defines parameters for ListInspections.
 type ListInspectionsParams struct {
 	Team    *string                      `form:"team,omitempty" json:"team,omitempty"`
@@ -2314,7 +2323,7 @@ type ServerInterface interface {
 	RevokeDevice(c *fiber.Ctx, deviceId DeviceID) error
 	// ListEvidenceOrphans Evidence not linked to a record (none of its street that it names or that expects it has arrived), completed longer ago than the configured age (WHISTLE_EVIDENCE_ORPHAN_AGE).
 	// (GET /v1/evidence/orphans)
-	ListEvidenceOrphans(c *fiber.Ctx) error
+	ListEvidenceOrphans(c *fiber.Ctx, params ListEvidenceOrphansParams) error
 	// GetEvidence One evidence item's metadata (logged as viewed).
 	// (GET /v1/evidence/{evidence_id})
 	GetEvidence(c *fiber.Ctx, evidenceId EvidenceID) error
@@ -3129,8 +3138,34 @@ func (siw *ServerInterfaceWrapper) RevokeDevice(c *fiber.Ctx) error {
 // ListEvidenceOrphans operation middleware
 func (siw *ServerInterfaceWrapper) ListEvidenceOrphans(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEvidenceOrphansParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.ListEvidenceOrphans(c)
+		return siw.Handler.ListEvidenceOrphans(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -4396,13 +4431,23 @@ type QueryAuditResponseObject interface {
 	VisitQueryAuditResponse(ctx *fiber.Ctx) error
 }
 
-type QueryAudit200JSONResponse AuditPage
+type QueryAudit200ResponseHeaders struct {
+	Link *string
+}
+
+type QueryAudit200JSONResponse struct {
+	Body    AuditPage
+	Headers QueryAudit200ResponseHeaders
+}
 
 func (response QueryAudit200JSONResponse) VisitQueryAuditResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type QueryAudit400ApplicationProblemPlusJSONResponse struct {
@@ -5542,17 +5587,39 @@ func (response RevokeDevicedefaultApplicationProblemPlusJSONResponse) VisitRevok
 }
 
 type ListEvidenceOrphansRequestObject struct {
+	Params ListEvidenceOrphansParams
 }
 
 type ListEvidenceOrphansResponseObject interface {
 	VisitListEvidenceOrphansResponse(ctx *fiber.Ctx) error
 }
 
-type ListEvidenceOrphans200JSONResponse []Evidence
+type ListEvidenceOrphans200ResponseHeaders struct {
+	Link *string
+}
+
+type ListEvidenceOrphans200JSONResponse struct {
+	Body    []Evidence
+	Headers ListEvidenceOrphans200ResponseHeaders
+}
 
 func (response ListEvidenceOrphans200JSONResponse) VisitListEvidenceOrphansResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListEvidenceOrphans400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvidenceOrphans400ApplicationProblemPlusJSONResponse) VisitListEvidenceOrphansResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
 
 	return ctx.JSON(&response)
 }
@@ -8258,8 +8325,10 @@ func (sh *strictHandler) RevokeDevice(ctx *fiber.Ctx, deviceId DeviceID) error {
 }
 
 // ListEvidenceOrphans operation middleware
-func (sh *strictHandler) ListEvidenceOrphans(ctx *fiber.Ctx) error {
+func (sh *strictHandler) ListEvidenceOrphans(ctx *fiber.Ctx, params ListEvidenceOrphansParams) error {
 	var request ListEvidenceOrphansRequestObject
+
+	request.Params = params
 
 	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
 		return sh.ssi.ListEvidenceOrphans(ctx.UserContext(), request.(ListEvidenceOrphansRequestObject))

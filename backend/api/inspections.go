@@ -72,7 +72,7 @@ func (s *server) ListInspections(ctx context.Context, req openapi.ListInspection
 	}
 	out, err := inspectionsOut(list)
 	return openapi.ListInspections200JSONResponse{Body: out, Headers: openapi.ListInspections200ResponseHeaders{
-		Link: nextLink(ctx, list, f.Limit)}}, err
+		Link: nextInspections(ctx, list, f.Limit)}}, err
 }
 
 // ReviewQueue lists the records of the team leader's street awaiting review.
@@ -95,7 +95,7 @@ func (s *server) ReviewQueue(ctx context.Context, req openapi.ReviewQueueRequest
 	}
 	out, err := inspectionsOut(list)
 	return openapi.ReviewQueue200JSONResponse{Body: out, Headers: openapi.ReviewQueue200ResponseHeaders{
-		Link: nextLink(ctx, list, f.Limit)}}, err
+		Link: nextInspections(ctx, list, f.Limit)}}, err
 }
 
 // GetInspection returns one record as the caller may see it.

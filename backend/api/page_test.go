@@ -95,4 +95,14 @@ func TestReviewQueue_Pages(t *testing.T) {
 	if len(listed) != len(want) {
 		t.Fatalf("listed %d records over its pages, want %d", len(listed), len(want))
 	}
+
+	// The audit trail's body cursor is its Link header too.
+	admin := f.login(t, "admin", demo.Password)
+	res := f.client.Get("/v1/admin/audit?limit=1", admin)
+	var page openapi.AuditPage
+	res.JSON(t, &page)
+	m := linkNext.FindStringSubmatch(res.Header.Get("Link"))
+	if page.Next == nil || m == nil || !strings.Contains(m[1], fmt.Sprintf("after=%d", *page.Next)) || !strings.HasPrefix(m[1], "/v1/admin/audit?") {
+		t.Fatalf("audit next %v, Link %q", page.Next, res.Header.Get("Link"))
+	}
 }

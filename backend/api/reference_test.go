@@ -663,7 +663,7 @@ func referenceTable() map[refKey]refEntry {
 	for _, op := range []string{"POST /v1/inspections/{id}/amendments", "POST /v1/inspections/{id}/review"} {
 		t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the record the path names, compared with it as the caller sees it"}
 	}
-	for _, op := range []string{"GET /v1/inspections", "GET /v1/inspections/review-queue"} {
+	for _, op := range []string{"GET /v1/inspections", "GET /v1/inspections/review-queue", "GET /v1/evidence/orphans"} {
 		t[op+" query:cursor"] = refEntry{class: notRef, why: "a position (act time and id) in the caller's own list; it filters nothing in: the street is the caller's"}
 	}
 	for _, ch := range recordChannels {

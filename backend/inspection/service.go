@@ -99,12 +99,9 @@ const (
 
 // Cursor is a position in a list of records: the last record of a page.
 type Cursor struct {
-	ActAt time.Time `json:"a"`
-	ID    string    `json:"i"`
+	ActAt time.Time
+	ID    string
 }
-
-// CursorOf is the position after st.
-func CursorOf(st State) Cursor { return Cursor{ActAt: st.ActAt, ID: st.Record.ID} }
 
 // Store persists records. Save and AddVersion also publish the record to
 // the sync feed (feed maps a scope to the state devices of that scope get).
