@@ -153,3 +153,18 @@ func TestRecordInspection_Retry(t *testing.T) {
 		t.Fatalf("keyed retry: %d then %d (replayed %q)", one.Status, two.Status, two.Header.Get("Idempotent-Replayed"))
 	}
 }
+
+// TestIdempotencyKey_Certificate: an administrator's create sent again with
+// its key is the kept answer, replayed.
+func TestIdempotencyKey_Certificate(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	admin := f.login(t, "admin", "whistle-demo")
+	body := f.story.Text(`{"number":"京执字110101-9101","officer_code":"a-cg-03","issuing_department_code":"cg","valid_from":"2026-01-01T00:00:00Z","valid_to":"2030-01-01T00:00:00Z"}`)
+	key := uuid.NewString()
+	first := postWithKey(t, f, "/v1/admin/certificates", body, admin, key)
+	again := postWithKey(t, f, "/v1/admin/certificates", body, admin, key)
+	if first.Status != http.StatusCreated || again.Status != http.StatusCreated || string(first.Body) != string(again.Body) ||
+		again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("keyed retry: %d then %d %s", first.Status, again.Status, again.Body)
+	}
+}
