@@ -168,3 +168,33 @@ func TestIdempotencyKey_Certificate(t *testing.T) {
 		t.Fatalf("keyed retry: %d then %d %s", first.Status, again.Status, again.Body)
 	}
 }
+
+// TestIdempotencyKey_DeviceAndAmendment: the key works the same on a
+// device registration and on a correction: one device, one new version.
+func TestIdempotencyKey_DeviceAndAmendment(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	officer := newPhone(t, f, "officer.a")
+	tok := f.login(t, "officer.a", "whistle-demo")
+	dev := `{"public_key":"` + strings.Repeat("A", 43) + `=","name":"spare phone"}`
+	key := uuid.NewString()
+	first := postWithKey(t, f, "/v1/devices", dev, tok, key)
+	again := postWithKey(t, f, "/v1/devices", dev, tok, key)
+	if first.Status != http.StatusCreated || string(first.Body) != string(again.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("device registration: %d %s, then %d %s", first.Status, first.Body, again.Status, again.Body)
+	}
+
+	r := marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-IDEM-AMEND")
+	body, _ := json.Marshal(r)
+	if res := f.client.PostJSON("/v1/inspections", string(body), officer.token); res.Status != http.StatusCreated {
+		t.Fatalf("record: %d %s", res.Status, res.Body)
+	}
+	amend, _ := json.Marshal(map[string]any{"base_version": 1, "reason": "更正", "record": r})
+	key = uuid.NewString()
+	one := postWithKey(t, f, "/v1/inspections/"+r.ID+"/amendments", string(amend), officer.token, key)
+	two := postWithKey(t, f, "/v1/inspections/"+r.ID+"/amendments", string(amend), officer.token, key)
+	if one.Status != http.StatusOK || string(one.Body) != string(two.Body) || two.Header.Get("ETag") != one.Header.Get("ETag") || one.Header.Get("ETag") == "" {
+		t.Fatalf("correction: %d, then %d %s (ETag %q, %q)", one.Status, two.Status, two.Body, one.Header.Get("ETag"), two.Header.Get("ETag"))
+	}
+	// Without the key the same correction is based on a stale version now.
+	f.client.PostJSON("/v1/inspections/"+r.ID+"/amendments", string(amend), officer.token).Problem(t, http.StatusConflict, "conflict")
+}

@@ -42,7 +42,8 @@ func (s *IdempotencyStore) Claim(ctx context.Context, userID, key string) (idemp
 			return derrors.New(derrors.IdempotencyInFlight, "a request with this Idempotency-Key is still being processed: retry when it has finished")
 		}
 		var rows []struct {
-			Fingerprint, ContentType, Location, ETag string
+			Fingerprint, ContentType, Location string
+			ETag                               string `gorm:"column:etag"` // not e_tag
 			Status                             int
 			Body                               []byte
 			CreatedAt                          time.Time
