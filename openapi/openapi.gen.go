@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -1883,14 +1884,26 @@ type Tier string
 // At defines model for At.
 type At = time.Time
 
+// Cursor defines model for Cursor.
+type Cursor = string
+
 // DeviceID defines model for DeviceID.
 type DeviceID = openapi_types.UUID
 
 // EvidenceID defines model for EvidenceID.
 type EvidenceID = openapi_types.UUID
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
 // InspectionID defines model for InspectionID.
 type InspectionID = openapi_types.UUID
+
+// Limit defines model for Limit.
+type Limit = int
 
 // TusResumable defines model for TusResumable.
 type TusResumable = string
@@ -1912,6 +1925,9 @@ type NotFound = Problem
 
 // PayloadTooLarge RFC 9457 problem details with Whistle's stable `code`.
 type PayloadTooLarge = Problem
+
+// PreconditionFailed RFC 9457 problem details with Whistle's stable `code`.
+type PreconditionFailed = Problem
 
 // TooManyRequests RFC 9457 problem details with Whistle's stable `code`.
 type TooManyRequests = Problem
@@ -1967,14 +1983,85 @@ type VerifyAuditParams struct {
 	Chain *string `form:"chain,omitempty" json:"chain,omitempty"`
 }
 
+// CreateCertificateParams defines parameters for CreateCertificate.
+type CreateCertificateParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ImportDatasetParams defines parameters for ImportDataset.
 type ImportDatasetParams struct {
 	// Section The section of a CSV body.
 	Section *ImportDatasetParamsSection `form:"section,omitempty" json:"section,omitempty"`
+
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ImportDatasetParamsSection defines parameters for ImportDataset.
 type ImportDatasetParamsSection string
+
+// AddMatterVersionParams defines parameters for AddMatterVersion.
+type AddMatterVersionParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// SetPolicyParams defines parameters for SetPolicy.
+type SetPolicyParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RegisterDeviceParams defines parameters for RegisterDevice.
+type RegisterDeviceParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListEvidenceOrphansParams defines parameters for ListEvidenceOrphans.
+type ListEvidenceOrphansParams struct {
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; at most 500.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
 
 // ListInspectionsParams defines parameters for ListInspections.
 type ListInspectionsParams struct {
@@ -1985,7 +2072,12 @@ type ListInspectionsParams struct {
 	Officer *string                      `form:"officer,omitempty" json:"officer,omitempty"`
 	From    *time.Time                   `form:"from,omitempty" json:"from,omitempty"`
 	To      *time.Time                   `form:"to,omitempty" json:"to,omitempty"`
-	Limit   *int                         `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; at most 500.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ListInspectionsParamsStatus defines parameters for ListInspections.
@@ -1994,10 +2086,70 @@ type ListInspectionsParamsStatus string
 // ListInspectionsParamsReview defines parameters for ListInspections.
 type ListInspectionsParamsReview string
 
+// RecordInspectionParams defines parameters for RecordInspection.
+type RecordInspectionParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ReviewQueueParams defines parameters for ReviewQueue.
+type ReviewQueueParams struct {
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; at most 500.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// AmendInspectionParams defines parameters for AmendInspection.
+type AmendInspectionParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // InspectionDiffParams defines parameters for InspectionDiff.
 type InspectionDiffParams struct {
 	From int `form:"from" json:"from"`
 	To   int `form:"to" json:"to"`
+}
+
+// ReviewInspectionParams defines parameters for ReviewInspection.
+type ReviewInspectionParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListMattersParams defines parameters for ListMatters.
@@ -2009,10 +2161,36 @@ type ListMattersParams struct {
 	Department *string `form:"department,omitempty" json:"department,omitempty"`
 }
 
+// IssueNumberBlockParams defines parameters for IssueNumberBlock.
+type IssueNumberBlockParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // VoidNumbersJSONBody defines parameters for VoidNumbers.
 type VoidNumbersJSONBody struct {
 	Numbers []int64 `json:"numbers"`
 	Reason  string  `json:"reason"`
+}
+
+// VoidNumbersParams defines parameters for VoidNumbers.
+type VoidNumbersParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ListPoliciesParams defines parameters for ListPolicies.
@@ -2112,7 +2290,7 @@ type ServerInterface interface {
 	VerifyAudit(c *fiber.Ctx, params VerifyAuditParams) error
 	// CreateCertificate Record an enforcement certificate (执法证).
 	// (POST /v1/admin/certificates)
-	CreateCertificate(c *fiber.Ctx) error
+	CreateCertificate(c *fiber.Ctx, params CreateCertificateParams) error
 	// SetCertificateStatus Suspend, revoke or reinstate a certificate from a moment on.
 	// (POST /v1/admin/certificates/{number}/status)
 	SetCertificateStatus(c *fiber.Ctx, number string) error
@@ -2121,10 +2299,10 @@ type ServerInterface interface {
 	ImportDataset(c *fiber.Ctx, params ImportDatasetParams) error
 	// AddMatterVersion Add a matter, or a new version of one, in force from `valid_from`.
 	// (POST /v1/admin/matters)
-	AddMatterVersion(c *fiber.Ctx) error
+	AddMatterVersion(c *fiber.Ctx, params AddMatterVersionParams) error
 	// SetPolicy Set a department's procedure policy from `valid_from` on.
 	// (POST /v1/admin/policies)
-	SetPolicy(c *fiber.Ctx) error
+	SetPolicy(c *fiber.Ctx, params SetPolicyParams) error
 	// DisableUser Disable an account; its sessions end at once.
 	// (POST /v1/admin/users/{username}/disable)
 	DisableUser(c *fiber.Ctx, username string) error
@@ -2145,13 +2323,13 @@ type ServerInterface interface {
 	ListDepartments(c *fiber.Ctx) error
 	// RegisterDevice Register the caller's phone by its Ed25519 public key.
 	// (POST /v1/devices)
-	RegisterDevice(c *fiber.Ctx) error
+	RegisterDevice(c *fiber.Ctx, params RegisterDeviceParams) error
 	// RevokeDevice Revoke a device (lost phone); its sessions end at once.
 	// (POST /v1/devices/{device_id}/revoke)
 	RevokeDevice(c *fiber.Ctx, deviceId DeviceID) error
 	// ListEvidenceOrphans Evidence not linked to a record (none of its street that it names or that expects it has arrived), completed longer ago than the configured age (WHISTLE_EVIDENCE_ORPHAN_AGE).
 	// (GET /v1/evidence/orphans)
-	ListEvidenceOrphans(c *fiber.Ctx) error
+	ListEvidenceOrphans(c *fiber.Ctx, params ListEvidenceOrphansParams) error
 	// GetEvidence One evidence item's metadata (logged as viewed).
 	// (GET /v1/evidence/{evidence_id})
 	GetEvidence(c *fiber.Ctx, evidenceId EvidenceID) error
@@ -2172,22 +2350,22 @@ type ServerInterface interface {
 	ListInspections(c *fiber.Ctx, params ListInspectionsParams) error
 	// RecordInspection Record an on-site inspection (online; offline phones push inspection.record@1).
 	// (POST /v1/inspections)
-	RecordInspection(c *fiber.Ctx) error
-	// ReviewQueue The team leader's review queue: records of the street awaiting review.
+	RecordInspection(c *fiber.Ctx, params RecordInspectionParams) error
+	// ReviewQueue The team leader's review queue: records of the street awaiting review, the longest waiting first.
 	// (GET /v1/inspections/review-queue)
-	ReviewQueue(c *fiber.Ctx) error
+	ReviewQueue(c *fiber.Ctx, params ReviewQueueParams) error
 	// GetInspection One inspection; personal data in full only for the case team.
 	// (GET /v1/inspections/{id})
 	GetInspection(c *fiber.Ctx, id InspectionID) error
 	// AmendInspection Correct a record; the correction is a new version with its reason (offline: inspection.amend@1).
 	// (POST /v1/inspections/{id}/amendments)
-	AmendInspection(c *fiber.Ctx, id InspectionID) error
+	AmendInspection(c *fiber.Ctx, id InspectionID, params AmendInspectionParams) error
 	// InspectionDiff The fields that differ between two versions.
 	// (GET /v1/inspections/{id}/diff)
 	InspectionDiff(c *fiber.Ctx, id InspectionID, params InspectionDiffParams) error
 	// ReviewInspection The team leader approves the current version or returns it for correction.
 	// (POST /v1/inspections/{id}/review)
-	ReviewInspection(c *fiber.Ctx, id InspectionID) error
+	ReviewInspection(c *fiber.Ctx, id InspectionID, params ReviewInspectionParams) error
 	// InspectionHistory Every version of a record, and the review loop.
 	// (GET /v1/inspections/{id}/versions)
 	InspectionHistory(c *fiber.Ctx, id InspectionID) error
@@ -2202,13 +2380,13 @@ type ServerInterface interface {
 	GetMe(c *fiber.Ctx) error
 	// IssueNumberBlock Issue this device a block of document numbers to use offline (e.g. penalty decision forms).
 	// (POST /v1/number-blocks)
-	IssueNumberBlock(c *fiber.Ctx) error
+	IssueNumberBlock(c *fiber.Ctx, params IssueNumberBlockParams) error
 	// NumberBlockReport Reconcile a number block: used, voided and unused numbers (the gaps to follow up).
 	// (GET /v1/number-blocks/{id}/report)
 	NumberBlockReport(c *fiber.Ctx, id openapi_types.UUID) error
 	// VoidNumbers Void unused numbers of the caller's block, with the reason (a spoiled or lost form).
 	// (POST /v1/number-blocks/{id}/voids)
-	VoidNumbers(c *fiber.Ctx, id openapi_types.UUID) error
+	VoidNumbers(c *fiber.Ctx, id openapi_types.UUID, params VoidNumbersParams) error
 	// GetOfficer One officer with memberships and certificates.
 	// (GET /v1/officers/{code})
 	GetOfficer(c *fiber.Ctx, code string) error
@@ -2561,8 +2739,33 @@ func (siw *ServerInterfaceWrapper) VerifyAudit(c *fiber.Ctx) error {
 // CreateCertificate operation middleware
 func (siw *ServerInterfaceWrapper) CreateCertificate(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCertificateParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.CreateCertificate(c)
+		return siw.Handler.CreateCertificate(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -2627,6 +2830,25 @@ func (siw *ServerInterfaceWrapper) ImportDataset(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter section: %w", err).Error())
 	}
 
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.ImportDataset(c, params)
 	}
@@ -2645,8 +2867,33 @@ func (siw *ServerInterfaceWrapper) ImportDataset(c *fiber.Ctx) error {
 // AddMatterVersion operation middleware
 func (siw *ServerInterfaceWrapper) AddMatterVersion(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AddMatterVersionParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.AddMatterVersion(c)
+		return siw.Handler.AddMatterVersion(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -2663,8 +2910,33 @@ func (siw *ServerInterfaceWrapper) AddMatterVersion(c *fiber.Ctx) error {
 // SetPolicy operation middleware
 func (siw *ServerInterfaceWrapper) SetPolicy(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SetPolicyParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.SetPolicy(c)
+		return siw.Handler.SetPolicy(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -2800,8 +3072,33 @@ func (siw *ServerInterfaceWrapper) ListDepartments(c *fiber.Ctx) error {
 // RegisterDevice operation middleware
 func (siw *ServerInterfaceWrapper) RegisterDevice(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RegisterDeviceParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.RegisterDevice(c)
+		return siw.Handler.RegisterDevice(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -2847,8 +3144,34 @@ func (siw *ServerInterfaceWrapper) RevokeDevice(c *fiber.Ctx) error {
 // ListEvidenceOrphans operation middleware
 func (siw *ServerInterfaceWrapper) ListEvidenceOrphans(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEvidenceOrphansParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.ListEvidenceOrphans(c)
+		return siw.Handler.ListEvidenceOrphans(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -3071,6 +3394,13 @@ func (siw *ServerInterfaceWrapper) ListInspections(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter to: %w", err).Error())
 	}
 
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
 	// ------------- Optional query parameter "limit" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
@@ -3096,8 +3426,33 @@ func (siw *ServerInterfaceWrapper) ListInspections(c *fiber.Ctx) error {
 // RecordInspection operation middleware
 func (siw *ServerInterfaceWrapper) RecordInspection(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordInspectionParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.RecordInspection(c)
+		return siw.Handler.RecordInspection(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -3114,8 +3469,34 @@ func (siw *ServerInterfaceWrapper) RecordInspection(c *fiber.Ctx) error {
 // ReviewQueue operation middleware
 func (siw *ServerInterfaceWrapper) ReviewQueue(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReviewQueueParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.ReviewQueue(c)
+		return siw.Handler.ReviewQueue(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -3172,8 +3553,47 @@ func (siw *ServerInterfaceWrapper) AmendInspection(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AmendInspectionParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.AmendInspection(c, id)
+		return siw.Handler.AmendInspection(c, id, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -3253,8 +3673,47 @@ func (siw *ServerInterfaceWrapper) ReviewInspection(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReviewInspectionParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.ReviewInspection(c, id)
+		return siw.Handler.ReviewInspection(c, id, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -3391,8 +3850,33 @@ func (siw *ServerInterfaceWrapper) GetMe(c *fiber.Ctx) error {
 // IssueNumberBlock operation middleware
 func (siw *ServerInterfaceWrapper) IssueNumberBlock(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params IssueNumberBlockParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.IssueNumberBlock(c)
+		return siw.Handler.IssueNumberBlock(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -3449,8 +3933,30 @@ func (siw *ServerInterfaceWrapper) VoidNumbers(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params VoidNumbersParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.VoidNumbers(c, id)
+		return siw.Handler.VoidNumbers(c, id, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -3780,6 +4286,8 @@ type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
+type PreconditionFailedApplicationProblemPlusJSONResponse Problem
+
 type ProblemApplicationProblemPlusJSONResponse Problem
 
 type TooManyRequestsResponseHeaders struct {
@@ -3933,13 +4441,23 @@ type QueryAuditResponseObject interface {
 	VisitQueryAuditResponse(ctx *fiber.Ctx) error
 }
 
-type QueryAudit200JSONResponse AuditPage
+type QueryAudit200ResponseHeaders struct {
+	Link *string
+}
+
+type QueryAudit200JSONResponse struct {
+	Body    AuditPage
+	Headers QueryAudit200ResponseHeaders
+}
 
 func (response QueryAudit200JSONResponse) VisitQueryAuditResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type QueryAudit400ApplicationProblemPlusJSONResponse struct {
@@ -4202,7 +4720,8 @@ func (response VerifyAuditdefaultApplicationProblemPlusJSONResponse) VisitVerify
 }
 
 type CreateCertificateRequestObject struct {
-	Body *CreateCertificateJSONRequestBody
+	Params CreateCertificateParams
+	Body   *CreateCertificateJSONRequestBody
 }
 
 type CreateCertificateResponseObject interface {
@@ -4499,7 +5018,8 @@ func (response ImportDatasetdefaultApplicationProblemPlusJSONResponse) VisitImpo
 }
 
 type AddMatterVersionRequestObject struct {
-	Body *AddMatterVersionJSONRequestBody
+	Params AddMatterVersionParams
+	Body   *AddMatterVersionJSONRequestBody
 }
 
 type AddMatterVersionResponseObject interface {
@@ -4594,7 +5114,8 @@ func (response AddMatterVersiondefaultApplicationProblemPlusJSONResponse) VisitA
 }
 
 type SetPolicyRequestObject struct {
-	Body *SetPolicyJSONRequestBody
+	Params SetPolicyParams
+	Body   *SetPolicyJSONRequestBody
 }
 
 type SetPolicyResponseObject interface {
@@ -5137,7 +5658,8 @@ func (response ListDepartmentsdefaultApplicationProblemPlusJSONResponse) VisitLi
 }
 
 type RegisterDeviceRequestObject struct {
-	Body *RegisterDeviceJSONRequestBody
+	Params RegisterDeviceParams
+	Body   *RegisterDeviceJSONRequestBody
 }
 
 type RegisterDeviceResponseObject interface {
@@ -5317,17 +5839,39 @@ func (response RevokeDevicedefaultApplicationProblemPlusJSONResponse) VisitRevok
 }
 
 type ListEvidenceOrphansRequestObject struct {
+	Params ListEvidenceOrphansParams
 }
 
 type ListEvidenceOrphansResponseObject interface {
 	VisitListEvidenceOrphansResponse(ctx *fiber.Ctx) error
 }
 
-type ListEvidenceOrphans200JSONResponse []Evidence
+type ListEvidenceOrphans200ResponseHeaders struct {
+	Link *string
+}
+
+type ListEvidenceOrphans200JSONResponse struct {
+	Body    []Evidence
+	Headers ListEvidenceOrphans200ResponseHeaders
+}
 
 func (response ListEvidenceOrphans200JSONResponse) VisitListEvidenceOrphansResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListEvidenceOrphans400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvidenceOrphans400ApplicationProblemPlusJSONResponse) VisitListEvidenceOrphansResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
 
 	return ctx.JSON(&response)
 }
@@ -5724,13 +6268,23 @@ type ListInspectionsResponseObject interface {
 	VisitListInspectionsResponse(ctx *fiber.Ctx) error
 }
 
-type ListInspections200JSONResponse []Inspection
+type ListInspections200ResponseHeaders struct {
+	Link *string
+}
+
+type ListInspections200JSONResponse struct {
+	Body    []Inspection
+	Headers ListInspections200ResponseHeaders
+}
 
 func (response ListInspections200JSONResponse) VisitListInspectionsResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type ListInspections400ApplicationProblemPlusJSONResponse struct {
@@ -5779,11 +6333,21 @@ func (response ListInspectionsdefaultApplicationProblemPlusJSONResponse) VisitLi
 }
 
 type RecordInspectionRequestObject struct {
-	Body *RecordInspectionJSONRequestBody
+	Params RecordInspectionParams
+	Body   *RecordInspectionJSONRequestBody
 }
 
 type RecordInspectionResponseObject interface {
 	VisitRecordInspectionResponse(ctx *fiber.Ctx) error
+}
+
+type RecordInspection200JSONResponse Inspection
+
+func (response RecordInspection200JSONResponse) VisitRecordInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
 }
 
 type RecordInspection201JSONResponse Inspection
@@ -5885,17 +6449,39 @@ func (response RecordInspectiondefaultApplicationProblemPlusJSONResponse) VisitR
 }
 
 type ReviewQueueRequestObject struct {
+	Params ReviewQueueParams
 }
 
 type ReviewQueueResponseObject interface {
 	VisitReviewQueueResponse(ctx *fiber.Ctx) error
 }
 
-type ReviewQueue200JSONResponse []Inspection
+type ReviewQueue200ResponseHeaders struct {
+	Link *string
+}
+
+type ReviewQueue200JSONResponse struct {
+	Body    []Inspection
+	Headers ReviewQueue200ResponseHeaders
+}
 
 func (response ReviewQueue200JSONResponse) VisitReviewQueueResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ReviewQueue400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReviewQueue400ApplicationProblemPlusJSONResponse) VisitReviewQueueResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
 
 	return ctx.JSON(&response)
 }
@@ -5942,13 +6528,21 @@ type GetInspectionResponseObject interface {
 	VisitGetInspectionResponse(ctx *fiber.Ctx) error
 }
 
-type GetInspection200JSONResponse Inspection
+type GetInspection200ResponseHeaders struct {
+	ETag string
+}
+
+type GetInspection200JSONResponse struct {
+	Body    Inspection
+	Headers GetInspection200ResponseHeaders
+}
 
 func (response GetInspection200JSONResponse) VisitGetInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type GetInspection401ApplicationProblemPlusJSONResponse struct {
@@ -5986,21 +6580,30 @@ func (response GetInspectiondefaultApplicationProblemPlusJSONResponse) VisitGetI
 }
 
 type AmendInspectionRequestObject struct {
-	Id   InspectionID `json:"id"`
-	Body *AmendInspectionJSONRequestBody
+	Id     InspectionID `json:"id"`
+	Params AmendInspectionParams
+	Body   *AmendInspectionJSONRequestBody
 }
 
 type AmendInspectionResponseObject interface {
 	VisitAmendInspectionResponse(ctx *fiber.Ctx) error
 }
 
-type AmendInspection200JSONResponse Inspection
+type AmendInspection200ResponseHeaders struct {
+	ETag string
+}
+
+type AmendInspection200JSONResponse struct {
+	Body    Inspection
+	Headers AmendInspection200ResponseHeaders
+}
 
 func (response AmendInspection200JSONResponse) VisitAmendInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type AmendInspection400ApplicationProblemPlusJSONResponse struct {
@@ -6054,6 +6657,17 @@ type AmendInspection409ApplicationProblemPlusJSONResponse struct {
 func (response AmendInspection409ApplicationProblemPlusJSONResponse) VisitAmendInspectionResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type AmendInspection412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response AmendInspection412ApplicationProblemPlusJSONResponse) VisitAmendInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
 
 	return ctx.JSON(&response)
 }
@@ -6167,21 +6781,30 @@ func (response InspectionDiffdefaultApplicationProblemPlusJSONResponse) VisitIns
 }
 
 type ReviewInspectionRequestObject struct {
-	Id   InspectionID `json:"id"`
-	Body *ReviewInspectionJSONRequestBody
+	Id     InspectionID `json:"id"`
+	Params ReviewInspectionParams
+	Body   *ReviewInspectionJSONRequestBody
 }
 
 type ReviewInspectionResponseObject interface {
 	VisitReviewInspectionResponse(ctx *fiber.Ctx) error
 }
 
-type ReviewInspection200JSONResponse Inspection
+type ReviewInspection200ResponseHeaders struct {
+	ETag string
+}
+
+type ReviewInspection200JSONResponse struct {
+	Body    Inspection
+	Headers ReviewInspection200ResponseHeaders
+}
 
 func (response ReviewInspection200JSONResponse) VisitReviewInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type ReviewInspection400ApplicationProblemPlusJSONResponse struct {
@@ -6235,6 +6858,17 @@ type ReviewInspection409ApplicationProblemPlusJSONResponse struct {
 func (response ReviewInspection409ApplicationProblemPlusJSONResponse) VisitReviewInspectionResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type ReviewInspection412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ReviewInspection412ApplicationProblemPlusJSONResponse) VisitReviewInspectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
 
 	return ctx.JSON(&response)
 }
@@ -6477,7 +7111,8 @@ func (response GetMedefaultApplicationProblemPlusJSONResponse) VisitGetMeRespons
 }
 
 type IssueNumberBlockRequestObject struct {
-	Body *IssueNumberBlockJSONRequestBody
+	Params IssueNumberBlockParams
+	Body   *IssueNumberBlockJSONRequestBody
 }
 
 type IssueNumberBlockResponseObject interface {
@@ -6612,8 +7247,9 @@ func (response NumberBlockReportdefaultApplicationProblemPlusJSONResponse) Visit
 }
 
 type VoidNumbersRequestObject struct {
-	Id   openapi_types.UUID `json:"id"`
-	Body *VoidNumbersJSONRequestBody
+	Id     openapi_types.UUID `json:"id"`
+	Params VoidNumbersParams
+	Body   *VoidNumbersJSONRequestBody
 }
 
 type VoidNumbersResponseObject interface {
@@ -7274,7 +7910,7 @@ type StrictServerInterface interface {
 	// RecordInspection Record an on-site inspection (online; offline phones push inspection.record@1).
 	// (POST /v1/inspections)
 	RecordInspection(ctx context.Context, request RecordInspectionRequestObject) (RecordInspectionResponseObject, error)
-	// ReviewQueue The team leader's review queue: records of the street awaiting review.
+	// ReviewQueue The team leader's review queue: records of the street awaiting review, the longest waiting first.
 	// (GET /v1/inspections/review-queue)
 	ReviewQueue(ctx context.Context, request ReviewQueueRequestObject) (ReviewQueueResponseObject, error)
 	// GetInspection One inspection; personal data in full only for the case team.
@@ -7583,8 +8219,10 @@ func (sh *strictHandler) VerifyAudit(ctx *fiber.Ctx, params VerifyAuditParams) e
 }
 
 // CreateCertificate operation middleware
-func (sh *strictHandler) CreateCertificate(ctx *fiber.Ctx) error {
+func (sh *strictHandler) CreateCertificate(ctx *fiber.Ctx, params CreateCertificateParams) error {
 	var request CreateCertificateRequestObject
+
+	request.Params = params
 
 	var body CreateCertificateJSONRequestBody
 	var err error
@@ -7710,8 +8348,10 @@ func (sh *strictHandler) ImportDataset(ctx *fiber.Ctx, params ImportDatasetParam
 }
 
 // AddMatterVersion operation middleware
-func (sh *strictHandler) AddMatterVersion(ctx *fiber.Ctx) error {
+func (sh *strictHandler) AddMatterVersion(ctx *fiber.Ctx, params AddMatterVersionParams) error {
 	var request AddMatterVersionRequestObject
+
+	request.Params = params
 
 	var body AddMatterVersionJSONRequestBody
 	var err error
@@ -7749,8 +8389,10 @@ func (sh *strictHandler) AddMatterVersion(ctx *fiber.Ctx) error {
 }
 
 // SetPolicy operation middleware
-func (sh *strictHandler) SetPolicy(ctx *fiber.Ctx) error {
+func (sh *strictHandler) SetPolicy(ctx *fiber.Ctx, params SetPolicyParams) error {
 	var request SetPolicyRequestObject
+
+	request.Params = params
 
 	var body SetPolicyJSONRequestBody
 	var err error
@@ -7996,8 +8638,10 @@ func (sh *strictHandler) ListDepartments(ctx *fiber.Ctx) error {
 }
 
 // RegisterDevice operation middleware
-func (sh *strictHandler) RegisterDevice(ctx *fiber.Ctx) error {
+func (sh *strictHandler) RegisterDevice(ctx *fiber.Ctx, params RegisterDeviceParams) error {
 	var request RegisterDeviceRequestObject
+
+	request.Params = params
 
 	var body RegisterDeviceJSONRequestBody
 	var err error
@@ -8076,8 +8720,10 @@ func (sh *strictHandler) RevokeDevice(ctx *fiber.Ctx, deviceId DeviceID) error {
 }
 
 // ListEvidenceOrphans operation middleware
-func (sh *strictHandler) ListEvidenceOrphans(ctx *fiber.Ctx) error {
+func (sh *strictHandler) ListEvidenceOrphans(ctx *fiber.Ctx, params ListEvidenceOrphansParams) error {
 	var request ListEvidenceOrphansRequestObject
+
+	request.Params = params
 
 	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
 		return sh.ssi.ListEvidenceOrphans(ctx.UserContext(), request.(ListEvidenceOrphansRequestObject))
@@ -8263,8 +8909,10 @@ func (sh *strictHandler) ListInspections(ctx *fiber.Ctx, params ListInspectionsP
 }
 
 // RecordInspection operation middleware
-func (sh *strictHandler) RecordInspection(ctx *fiber.Ctx) error {
+func (sh *strictHandler) RecordInspection(ctx *fiber.Ctx, params RecordInspectionParams) error {
 	var request RecordInspectionRequestObject
+
+	request.Params = params
 
 	var body RecordInspectionJSONRequestBody
 	var err error
@@ -8302,8 +8950,10 @@ func (sh *strictHandler) RecordInspection(ctx *fiber.Ctx) error {
 }
 
 // ReviewQueue operation middleware
-func (sh *strictHandler) ReviewQueue(ctx *fiber.Ctx) error {
+func (sh *strictHandler) ReviewQueue(ctx *fiber.Ctx, params ReviewQueueParams) error {
 	var request ReviewQueueRequestObject
+
+	request.Params = params
 
 	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
 		return sh.ssi.ReviewQueue(ctx.UserContext(), request.(ReviewQueueRequestObject))
@@ -8354,10 +9004,11 @@ func (sh *strictHandler) GetInspection(ctx *fiber.Ctx, id InspectionID) error {
 }
 
 // AmendInspection operation middleware
-func (sh *strictHandler) AmendInspection(ctx *fiber.Ctx, id InspectionID) error {
+func (sh *strictHandler) AmendInspection(ctx *fiber.Ctx, id InspectionID, params AmendInspectionParams) error {
 	var request AmendInspectionRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body AmendInspectionJSONRequestBody
 	var err error
@@ -8423,10 +9074,11 @@ func (sh *strictHandler) InspectionDiff(ctx *fiber.Ctx, id InspectionID, params 
 }
 
 // ReviewInspection operation middleware
-func (sh *strictHandler) ReviewInspection(ctx *fiber.Ctx, id InspectionID) error {
+func (sh *strictHandler) ReviewInspection(ctx *fiber.Ctx, id InspectionID, params ReviewInspectionParams) error {
 	var request ReviewInspectionRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body ReviewInspectionJSONRequestBody
 	var err error
@@ -8570,8 +9222,10 @@ func (sh *strictHandler) GetMe(ctx *fiber.Ctx) error {
 }
 
 // IssueNumberBlock operation middleware
-func (sh *strictHandler) IssueNumberBlock(ctx *fiber.Ctx) error {
+func (sh *strictHandler) IssueNumberBlock(ctx *fiber.Ctx, params IssueNumberBlockParams) error {
 	var request IssueNumberBlockRequestObject
+
+	request.Params = params
 
 	var body IssueNumberBlockJSONRequestBody
 	var err error
@@ -8636,10 +9290,11 @@ func (sh *strictHandler) NumberBlockReport(ctx *fiber.Ctx, id openapi_types.UUID
 }
 
 // VoidNumbers operation middleware
-func (sh *strictHandler) VoidNumbers(ctx *fiber.Ctx, id openapi_types.UUID) error {
+func (sh *strictHandler) VoidNumbers(ctx *fiber.Ctx, id openapi_types.UUID, params VoidNumbersParams) error {
 	var request VoidNumbersRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body VoidNumbersJSONRequestBody
 	var err error

@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/whistle/whistle/backend/idempotency"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/openapi"
 )
@@ -49,6 +50,10 @@ type Config struct {
 	Registry       *prometheus.Registry // request metrics are registered here and /metrics serves it
 	RequestTimeout time.Duration        // deadline of every request
 	BodyLimit      int                  // bytes; larger bodies get 413
+	// Idempotency keeps the answers of creates sent with an
+	// Idempotency-Key (the operations declaring it in the contract); nil
+	// ignores the header.
+	Idempotency idempotency.Store
 }
 
 // New returns the Fiber app of the API.
@@ -100,6 +105,7 @@ func New(cfg Config) (*fiber.App, error) {
 		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs}
 	app.Use(validateRequest(router, cfg.Identity))
 	srv.registerTus(app)
-	openapi.RegisterHandlers(app, openapi.NewStrictHandler(srv, []openapi.StrictMiddlewareFunc{keepRawBody}))
+	openapi.RegisterHandlers(app, openapi.NewStrictHandler(srv, []openapi.StrictMiddlewareFunc{keepRawBody, keepRequestURI,
+		idempotent(cfg.Idempotency, idempotentOperations(doc))}))
 	return app, nil
 }

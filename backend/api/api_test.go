@@ -125,6 +125,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		Registry:       reg,
 		RequestTimeout: timeout,
 		BodyLimit:      64 << 10,
+		Idempotency:    postgres.NewIdempotencyStore(f.db),
 	})
 	if err != nil {
 		t.Fatal(err)

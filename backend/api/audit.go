@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,12 +73,13 @@ func (s *server) QueryAudit(ctx context.Context, req openapi.QueryAuditRequestOb
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.QueryAudit200JSONResponse{Entries: make([]openapi.AuditEntry, len(entries))}
+	out := openapi.QueryAudit200JSONResponse{Body: openapi.AuditPage{Entries: make([]openapi.AuditEntry, len(entries))}}
 	for i, e := range entries {
-		out.Entries[i] = auditEntryOut(e)
+		out.Body.Entries[i] = auditEntryOut(e)
 	}
 	if next != 0 {
-		out.Next = &next
+		out.Body.Next = &next
+		out.Headers.Link = linkNext(ctx, map[string]string{"after": strconv.FormatInt(next, 10)})
 	}
 	return out, nil
 }

@@ -40,7 +40,7 @@ type Evidence struct {
 
 // OrphanLister lists evidence whose record has not arrived.
 type OrphanLister interface {
-	Orphans(ctx context.Context, street string, olderThan time.Time) ([]evidence.Evidence, error)
+	Orphans(ctx context.Context, street string, olderThan time.Time, afterAt time.Time, afterID string, limit int) ([]evidence.Evidence, error)
 }
 
 // The tus protocol as served at /v1/evidence/uploads.
@@ -616,7 +616,7 @@ func (s *server) GetEvidenceCustody(ctx context.Context, req openapi.GetEvidence
 
 // ListEvidenceOrphans lists evidence waiting for its record for longer
 // than the configured age: team leaders their street's, administrators all.
-func (s *server) ListEvidenceOrphans(ctx context.Context, _ openapi.ListEvidenceOrphansRequestObject) (openapi.ListEvidenceOrphansResponseObject, error) {
+func (s *server) ListEvidenceOrphans(ctx context.Context, req openapi.ListEvidenceOrphansRequestObject) (openapi.ListEvidenceOrphansResponseObject, error) {
 	sc, _, err := s.scope(ctx)
 	if err != nil {
 		return nil, err
@@ -628,13 +628,24 @@ func (s *server) ListEvidenceOrphans(ctx context.Context, _ openapi.ListEvidence
 	if s.evidence.Orphans == nil {
 		return nil, derrors.New(derrors.Unavailable, "evidence is not configured")
 	}
-	es, err := s.evidence.Orphans.Orphans(ctx, street, s.now().Add(-s.evidence.OrphanAge))
+	after, err := decodeCursor(req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	out := make(openapi.ListEvidenceOrphans200JSONResponse, len(es))
+	if after == nil {
+		after = &position{}
+	}
+	limit := pageLimit(req.Params.Limit)
+	es, err := s.evidence.Orphans.Orphans(ctx, street, s.now().Add(-s.evidence.OrphanAge), after.At, after.ID, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := openapi.ListEvidenceOrphans200JSONResponse{Body: make([]openapi.Evidence, len(es))}
 	for i, e := range es {
-		out[i] = evidenceOut(e)
+		out.Body[i] = evidenceOut(e)
+	}
+	if n := len(es); n > 0 && es[n-1].CompletedAt != nil {
+		out.Headers.Link = nextLink(ctx, n, limit, encodeCursor(*es[n-1].CompletedAt, es[n-1].ID))
 	}
 	return out, nil
 }

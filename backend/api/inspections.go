@@ -23,17 +23,23 @@ func (s *server) actor(ctx context.Context) (inspection.Actor, error) {
 	return inspection.Actor{UserID: c.user.ID, DeviceID: c.claims.DeviceID}, nil
 }
 
-// RecordInspection records an inspection online.
+// RecordInspection records an inspection online, answering a record sent
+// again as a sync push does (inspection.Service.RecordOnce): the same
+// record is 200 with the stored one, another under its id 409
+// entity_conflict.
 func (s *server) RecordInspection(ctx context.Context, req openapi.RecordInspectionRequestObject) (openapi.RecordInspectionResponseObject, error) {
 	who, err := s.actor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.inspections.Service.Record(ctx, who, recordIn(*req.Body))
+	st, dup, err := s.inspections.Service.RecordOnce(ctx, who, recordIn(*req.Body))
 	if err != nil {
 		return nil, err
 	}
 	out, err := inspectionOut(st)
+	if dup {
+		return openapi.RecordInspection200JSONResponse(out), err
+	}
 	return openapi.RecordInspection201JSONResponse(out), err
 }
 
@@ -57,19 +63,20 @@ func (s *server) ListInspections(ctx context.Context, req openapi.ListInspection
 	if p.To != nil {
 		f.To = *p.To
 	}
-	if p.Limit != nil {
-		f.Limit = *p.Limit
+	if err := pageIn(&f, p.Cursor, p.Limit); err != nil {
+		return nil, err
 	}
 	list, err := s.inspections.Service.List(ctx, c.user.ID, f)
 	if err != nil {
 		return nil, err
 	}
 	out, err := inspectionsOut(list)
-	return openapi.ListInspections200JSONResponse(out), err
+	return openapi.ListInspections200JSONResponse{Body: out, Headers: openapi.ListInspections200ResponseHeaders{
+		Link: nextInspections(ctx, list, f.Limit)}}, err
 }
 
 // ReviewQueue lists the records of the team leader's street awaiting review.
-func (s *server) ReviewQueue(ctx context.Context, _ openapi.ReviewQueueRequestObject) (openapi.ReviewQueueResponseObject, error) {
+func (s *server) ReviewQueue(ctx context.Context, req openapi.ReviewQueueRequestObject) (openapi.ReviewQueueResponseObject, error) {
 	sc, c, err := s.scope(ctx)
 	if err != nil {
 		return nil, err
@@ -77,16 +84,18 @@ func (s *server) ReviewQueue(ctx context.Context, _ openapi.ReviewQueueRequestOb
 	if !access.ReviewQueue(sc) {
 		return nil, derrors.New(derrors.Forbidden, "the review queue is the team leader's")
 	}
-	list, err := s.inspections.Service.List(ctx, c.user.ID, inspection.Filter{Review: inspection.ReviewPending, Limit: 500})
+	// Oldest act first: the longest waiting on top, a page at a time.
+	f := inspection.Filter{Review: inspection.ReviewPending, OldestFirst: true}
+	if err := pageIn(&f, req.Params.Cursor, req.Params.Limit); err != nil {
+		return nil, err
+	}
+	list, err := s.inspections.Service.List(ctx, c.user.ID, f)
 	if err != nil {
 		return nil, err
 	}
-	// Oldest act first: the longest waiting on top.
-	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
-		list[i], list[j] = list[j], list[i]
-	}
 	out, err := inspectionsOut(list)
-	return openapi.ReviewQueue200JSONResponse(out), err
+	return openapi.ReviewQueue200JSONResponse{Body: out, Headers: openapi.ReviewQueue200ResponseHeaders{
+		Link: nextInspections(ctx, list, f.Limit)}}, err
 }
 
 // GetInspection returns one record as the caller may see it.
@@ -100,7 +109,7 @@ func (s *server) GetInspection(ctx context.Context, req openapi.GetInspectionReq
 		return nil, err
 	}
 	out, err := inspectionOut(st)
-	return openapi.GetInspection200JSONResponse(out), err
+	return openapi.GetInspection200JSONResponse{Body: out, Headers: openapi.GetInspection200ResponseHeaders{ETag: inspectionETag(st)}}, err
 }
 
 // AmendInspection corrects a record: a new version.
@@ -109,19 +118,25 @@ func (s *server) AmendInspection(ctx context.Context, req openapi.AmendInspectio
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkIfMatch(ctx, req.Params.IfMatch, req.Id.String()); err != nil {
+		return nil, err
+	}
 	a := amendmentIn(*req.Body)
 	st, err := s.inspections.Service.Amend(ctx, who, req.Id.String(), a.BaseVersion, a.Reason, a.Record)
 	if err != nil {
 		return nil, err
 	}
 	out, err := inspectionOut(st)
-	return openapi.AmendInspection200JSONResponse(out), err
+	return openapi.AmendInspection200JSONResponse{Body: out, Headers: openapi.AmendInspection200ResponseHeaders{ETag: inspectionETag(st)}}, err
 }
 
 // ReviewInspection approves or returns a record.
 func (s *server) ReviewInspection(ctx context.Context, req openapi.ReviewInspectionRequestObject) (openapi.ReviewInspectionResponseObject, error) {
 	who, err := s.actor(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkIfMatch(ctx, req.Params.IfMatch, req.Id.String()); err != nil {
 		return nil, err
 	}
 	var reasons []string
@@ -133,7 +148,7 @@ func (s *server) ReviewInspection(ctx context.Context, req openapi.ReviewInspect
 		return nil, err
 	}
 	out, err := inspectionOut(st)
-	return openapi.ReviewInspection200JSONResponse(out), err
+	return openapi.ReviewInspection200JSONResponse{Body: out, Headers: openapi.ReviewInspection200ResponseHeaders{ETag: inspectionETag(st)}}, err
 }
 
 // InspectionHistory returns every version and the review loop.

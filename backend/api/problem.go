@@ -33,6 +33,8 @@ var statusOf = map[derrors.Code]int{
 	derrors.Contention:           http.StatusServiceUnavailable,
 	derrors.EntityConflict:       http.StatusConflict,
 	derrors.Internal:             http.StatusInternalServerError,
+	derrors.IdempotencyInFlight:  http.StatusConflict,
+	derrors.IdempotencyKeyReused: http.StatusUnprocessableEntity,
 	derrors.Gone:                 http.StatusGone,
 	derrors.Locked:               http.StatusLocked,
 	derrors.PreconditionFailed:   http.StatusPreconditionFailed,

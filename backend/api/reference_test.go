@@ -340,7 +340,7 @@ var recordFields = []recordField{
 	{ptr: "/id", set: func(_ *refWorld, r *inspection.Record, v string) { r.ID = v },
 		foreign: func(w *refWorld, _ refCaller) string { return w.recB.ID }, unknown: newID,
 		byDesign: map[string]string{
-			"POST /v1/inspections body": "an id in use cannot be used again: refused as taken (409), naming nothing of the record holding it",
+			"POST /v1/inspections body": "an id in use cannot be used again: refused as a sync push is (409 entity_conflict), naming nothing of the record holding it",
 			"POST /v1/sync/push args[" + inspection.MutationRecord + "]": "an id in use cannot be used again: rejected entity_conflict, " +
 				"without the fields that differ or the state of a record the caller may not see",
 		},
@@ -351,8 +351,8 @@ var recordFields = []recordField{
 				}
 				return
 			}
-			if got.status != http.StatusConflict || got.code != "conflict" {
-				t.Errorf("recording under street B's record id: %s, want 409 conflict", got)
+			if got.status != http.StatusConflict || got.code != "entity_conflict" || got.fields != 0 || got.state {
+				t.Errorf("recording under street B's record id: %s, want 409 entity_conflict without fields or state", got)
 			}
 		}},
 	{ptr: "/team_code", set: func(_ *refWorld, r *inspection.Record, v string) { r.TeamCode = v },
@@ -654,6 +654,17 @@ func referenceTable() map[refKey]refEntry {
 	for _, op := range []string{"POST /v1/evidence/uploads", "HEAD /v1/evidence/uploads/{upload_id}", "PATCH /v1/evidence/uploads/{upload_id}",
 		"DELETE /v1/evidence/uploads/{upload_id}"} {
 		t[op+" header:Tus-Resumable"] = refEntry{class: notRef, why: "the tus protocol version"}
+	}
+	for _, op := range []string{"POST /v1/devices", "POST /v1/inspections", "POST /v1/inspections/{id}/amendments", "POST /v1/inspections/{id}/review",
+		"POST /v1/number-blocks", "POST /v1/number-blocks/{id}/voids", "POST /v1/admin/imports", "POST /v1/admin/certificates",
+		"POST /v1/admin/matters", "POST /v1/admin/policies"} {
+		t[op+" header:Idempotency-Key"] = refEntry{class: notRef, why: "the client's key of its own request, scoped to the caller (TestIdempotencyKey_NumberBlock/PerUser)"}
+	}
+	for _, op := range []string{"POST /v1/inspections/{id}/amendments", "POST /v1/inspections/{id}/review"} {
+		t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the record the path names, compared with it as the caller sees it"}
+	}
+	for _, op := range []string{"GET /v1/inspections", "GET /v1/inspections/review-queue", "GET /v1/evidence/orphans"} {
+		t[op+" query:cursor"] = refEntry{class: notRef, why: "a position (act time and id) in the caller's own list; it filters nothing in: the street is the caller's"}
 	}
 	for _, ch := range recordChannels {
 		t[ch.prefix+"/party/id_number"] = partyID

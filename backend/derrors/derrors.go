@@ -37,6 +37,10 @@ const (
 	EntityConflict       Code = "entity_conflict"        // an entity with this id already exists with other content
 	Internal             Code = "internal"               // a bug or an unexpected failure; details only in the log
 
+	// Codes of the Idempotency-Key of online creates (backend/idempotency).
+	IdempotencyInFlight  Code = "idempotency_key_in_flight" // a request with this key is still being processed; retry later
+	IdempotencyKeyReused Code = "idempotency_key_reused"    // the key was used with another request (method, path or body)
+
 	// Codes of resumable uploads (tus, /v1/evidence/uploads).
 	Gone                 Code = "gone"                   // the object existed but expired or was ended
 	Locked               Code = "locked"                 // another request is writing to the object now; retry

@@ -82,7 +82,25 @@ type Filter struct {
 	MatterCode  string
 	OfficerCode string
 	From, To    time.Time
-	Limit       int
+	Limit       int // at most MaxPage; 0: DefaultPage
+	// OldestFirst orders by act ascending (the review queue: the longest
+	// waiting first); otherwise newest act first. Ties go by id.
+	OldestFirst bool
+	// After, when set, starts the page after this record in the order
+	// (keyset paging: stable while records are added).
+	After *Cursor
+}
+
+// Page sizes of lists.
+const (
+	DefaultPage = 100
+	MaxPage     = 500
+)
+
+// Cursor is a position in a list of records: the last record of a page.
+type Cursor struct {
+	ActAt time.Time
+	ID    string
 }
 
 // Store persists records. Save and AddVersion also publish the record to

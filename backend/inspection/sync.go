@@ -38,10 +38,9 @@ func SyncHandlers(s *Service) map[string]wsync.Handler {
 			if r.ID != act.EntityID {
 				return wsync.Outcome{}, derrors.Invalidf("/id", "the record's id must be the mutation's entity_id")
 			}
-			who := Actor{UserID: act.UserID, DeviceID: act.DeviceID}
-			st, err := s.Record(ctx, who, r)
-			if derrors.CodeOf(err) == derrors.Conflict {
-				return s.recordedBefore(ctx, who, r, err)
+			st, dup, err := s.RecordOnce(ctx, Actor{UserID: act.UserID, DeviceID: act.DeviceID}, r)
+			if dup {
+				return wsync.Outcome{Duplicate: true, State: st}, err
 			}
 			return outcome(st), err
 		},
@@ -56,7 +55,25 @@ func SyncHandlers(s *Service) map[string]wsync.Handler {
 	}
 }
 
-// recordedBefore answers an inspection.record@1 whose id is taken. The same
+// RecordOnce is Record for an act that may be sent again: online (a retry
+// of POST /v1/inspections) and offline (inspection.record@1) alike. A
+// record whose id is taken is answered as recordedBefore does: the same
+// record again is a duplicate (the stored state as the caller may see it,
+// and duplicate true; nothing changes), another record is refused with
+// derrors.EntityConflict naming the fields that differ.
+func (s *Service) RecordOnce(ctx context.Context, who Actor, r Record) (State, bool, error) {
+	st, err := s.Record(ctx, who, r)
+	if derrors.CodeOf(err) != derrors.Conflict {
+		return st, false, err
+	}
+	seen, err := s.recordedBefore(ctx, who, r, err)
+	if err != nil {
+		return State{}, false, err
+	}
+	return seen, true, nil
+}
+
+// recordedBefore answers a record whose id is taken. The same
 // record sent again (recorded online first, then pushed from the phone) is
 // a duplicate: nothing changes. Another record under that id is refused
 // with derrors.EntityConflict, naming the fields that differ; both versions
@@ -66,32 +83,32 @@ func SyncHandlers(s *Service) map[string]wsync.Handler {
 // compared with nothing, and the id is refused as taken without a field,
 // a state or a duplicate verdict that would confirm its content. taken is
 // returned when no record has the id (the conflict was another one).
-func (s *Service) recordedBefore(ctx context.Context, who Actor, r Record, taken error) (wsync.Outcome, error) {
+func (s *Service) recordedBefore(ctx context.Context, who Actor, r Record, taken error) (State, error) {
 	vs, _, err := s.store.Versions(ctx, r.ID)
 	if err != nil {
-		return wsync.Outcome{}, err
+		return State{}, err
 	}
 	if len(vs) == 0 {
-		return wsync.Outcome{}, taken
+		return State{}, taken
 	}
 	st, err := s.store.Get(ctx, r.ID)
 	if err != nil {
-		return wsync.Outcome{}, err
+		return State{}, err
 	}
 	sc, err := s.org.Scope(ctx, who.UserID, s.now())
 	if err != nil {
-		return wsync.Outcome{}, err
+		return State{}, err
 	}
 	seen, err := visible(sc, st)
 	if derrors.CodeOf(err) == derrors.NotFound {
-		return wsync.Outcome{}, derrors.New(derrors.EntityConflict, "the id %s is taken: this act is kept, rejected", r.ID)
+		return State{}, derrors.New(derrors.EntityConflict, "the id %s is taken: this act is kept, rejected", r.ID)
 	}
 	if err != nil {
-		return wsync.Outcome{}, err
+		return State{}, err
 	}
 	changes, err := Diff(asActed(vs[0].Record), asActed(r))
 	if err != nil {
-		return wsync.Outcome{}, err
+		return State{}, err
 	}
 	var fields []derrors.FieldError
 	for _, c := range changes {
@@ -100,10 +117,10 @@ func (s *Service) recordedBefore(ctx context.Context, who Actor, r Record, taken
 		}
 	}
 	if len(fields) > 0 {
-		return wsync.Outcome{}, &derrors.Error{Code: derrors.EntityConflict, Fields: fields, Message: fmt.Sprintf(
+		return State{}, &derrors.Error{Code: derrors.EntityConflict, Fields: fields, Message: fmt.Sprintf(
 			"inspection %s was already recorded with other content (%s...): this act is kept, rejected, beside the stored record", r.ID, fields[0].Field)}
 	}
-	return wsync.Outcome{Duplicate: true, State: seen}, nil
+	return seen, nil
 }
 
 // asActed is r as the device recorded it, to compare two encodings of one

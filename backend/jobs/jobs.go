@@ -82,7 +82,7 @@ type Config struct {
 	// RecheckInterval (0: never).
 	Recheck         func(ctx context.Context) error
 	RecheckInterval time.Duration
-	// Purge purges sync tombstones; it runs every PurgeInterval (0: never).
+	// Purge purges sync tombstones and expired idempotency keys; it runs every PurgeInterval (0: never).
 	Purge         func(ctx context.Context) error
 	PurgeInterval time.Duration
 

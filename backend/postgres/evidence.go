@@ -799,7 +799,9 @@ func (s *EvidenceStore) LinkRecord(ctx context.Context, r evidence.RecordRef) (i
 // Orphans lists the finished items whose record has not arrived and that
 // completed before olderThan, oldest first: of street, or of every street
 // when street is "". Orphans are listed for the team leader, never deleted.
-func (s *EvidenceStore) Orphans(ctx context.Context, street string, olderThan time.Time) ([]evidence.Evidence, error) {
+// A page holds at most limit items, from after (afterAt, afterID) in the
+// order (completed_at, id); afterID "" starts at the first.
+func (s *EvidenceStore) Orphans(ctx context.Context, street string, olderThan time.Time, afterAt time.Time, afterID string, limit int) ([]evidence.Evidence, error) {
 	q := `SELECT * FROM evidence WHERE linked_at IS NULL AND completed_at IS NOT NULL AND completed_at < ?
 		AND status IN ('verified', 'quarantined')`
 	args := []any{olderThan}
@@ -807,7 +809,11 @@ func (s *EvidenceStore) Orphans(ctx context.Context, street string, olderThan ti
 		q += ` AND street_code = ?`
 		args = append(args, street)
 	}
-	return s.list(ctx, q+` ORDER BY completed_at, id LIMIT 1000`, args...)
+	if afterID != "" {
+		q += ` AND (completed_at, id) > (?, ?)`
+		args = append(args, afterAt, afterID)
+	}
+	return s.list(ctx, q+` ORDER BY completed_at, id LIMIT ?`, append(args, limit)...)
 }
 
 // Serialize runs fn in one transaction (the one ctx carries, if any) after

@@ -137,12 +137,16 @@ func TestEvidenceStore_LinkRecord(t *testing.T) {
 	until := db.Clock().Add(time.Hour)
 	o := evidence.Outcome{Status: evidence.StatusVerified, SHA256: e.DeclaredSHA256,
 		ObjectKey: "evidence/sha256/" + e.DeclaredSHA256, VersionID: "v1", LockMode: "GOVERNANCE", RetainUntil: &until, Thumbnail: evidence.ThumbnailNone}
-	_, err := store.Finish(ctx, e.ID, token, o, evidence.Finished(e, o))
-	if err != nil {
+	if _, err := store.Finish(ctx, e.ID, token, o, evidence.Finished(e, o)); err != nil {
 		t.Fatal(err)
 	}
-	if o, err := store.Orphans(ctx, "st-a", db.Clock().Add(time.Minute)); err != nil || len(o) != 1 {
-		t.Fatalf("orphans before the record: %d %v", len(o), err)
+	o1, err := store.Orphans(ctx, "st-a", db.Clock().Add(time.Minute), time.Time{}, "", 100)
+	if err != nil || len(o1) != 1 {
+		t.Fatalf("orphans before the record: %d %v", len(o1), err)
+	}
+	// The page after the last orphan is empty: keyset paging on (completed_at, id).
+	if o, err := store.Orphans(ctx, "st-a", db.Clock().Add(time.Minute), *o1[0].CompletedAt, o1[0].ID, 100); err != nil || len(o) != 0 {
+		t.Fatalf("the page after the last orphan: %d %v", len(o), err)
 	}
 	// A record of another street naming the same client ids gets nothing.
 	if n, err := store.LinkRecord(ctx, evidence.RecordRef{ID: record, StreetCode: "st-b"}); err != nil || n != 0 {
@@ -159,7 +163,7 @@ func TestEvidenceStore_LinkRecord(t *testing.T) {
 	if err != nil || len(es) != 1 || es[0].Status != evidence.StatusVerified || es[0].LinkedAt == nil {
 		t.Fatalf("evidence of record: %+v %v", es, err)
 	}
-	if o, _ := store.Orphans(ctx, "", db.Clock().Add(time.Minute)); len(o) != 0 {
+	if o, _ := store.Orphans(ctx, "", db.Clock().Add(time.Minute), time.Time{}, "", 100); len(o) != 0 {
 		t.Fatalf("linked evidence listed as orphan: %+v", o)
 	}
 	if _, err := store.EvidenceOfRecord(ctx, "nope"); derrors.CodeOf(err) != derrors.Invalid {

@@ -313,7 +313,8 @@ func (s *InspectionStore) Versions(ctx context.Context, id string) ([]inspection
 	return out, reviews, nil
 }
 
-// List returns the current states matching f, newest act first.
+// List returns the current states matching f: newest act first (oldest
+// first with f.OldestFirst), ties by id, from after f.After.
 func (s *InspectionStore) List(ctx context.Context, f inspection.Filter) ([]inspection.State, error) {
 	q := s.db.conn(ctx).Table("inspections").Select("convert_to(state::text, 'UTF8') AS state")
 	if f.StreetCode != "" {
@@ -341,11 +342,22 @@ func (s *InspectionStore) List(ctx context.Context, f inspection.Filter) ([]insp
 		q = q.Where("act_at < ?", f.To)
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 100
+	if limit <= 0 || limit > inspection.MaxPage {
+		limit = inspection.DefaultPage
+	}
+	order := "act_at DESC, id"
+	if f.OldestFirst {
+		order = "act_at, id"
+	}
+	if c := f.After; c != nil {
+		if f.OldestFirst {
+			q = q.Where("(act_at, id) > (?, ?)", c.ActAt, c.ID)
+		} else {
+			q = q.Where("(act_at < ? OR (act_at = ? AND id > ?))", c.ActAt, c.ActAt, c.ID)
+		}
 	}
 	var rows []struct{ State []byte }
-	if err := q.Order("act_at DESC, id").Limit(limit).Scan(&rows).Error; err != nil {
+	if err := q.Order(order).Limit(limit).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "list inspections")
 	}
 	out := make([]inspection.State, len(rows))

@@ -22,31 +22,32 @@ import (
 // environment variables. Every variable has a default that works with the
 // local stack of `make run`, except the secrets in production.
 type Config struct {
-	Env                string // development or production
-	Addr               string
-	DatabaseURL        string
-	StartupTimeout     time.Duration
-	MigrateOnStart     bool
-	S3                 media.Config
-	RequestTimeout     time.Duration
-	ShutdownTimeout    time.Duration
-	BodyLimit          int
-	LogLevel           slog.Level
-	SigningKey         ed25519.PrivateKey
-	AccessTokenTTL     time.Duration
-	LockMode           string              // Object Lock mode of anchors (and evidence): GOVERNANCE or COMPLIANCE
-	LockRetention      time.Duration       // how long they stay locked
-	AnchorInterval     time.Duration       // how often serve anchors the audit heads; 0: never
-	RecheckInterval    time.Duration       // how often serve re-hashes a batch of stored originals; 0: never
-	RecheckAge         time.Duration       // how long an original goes unchecked before it is due again
-	MinPullAppVersion  string              // apps older than this may push but not pull
-	TombstoneRetention time.Duration       // how long sync keeps deletions for devices to pull
-	SyncRetryLimit     int                 // transient failures in a row before an act is rejected (retry_exhausted)
-	Calendar           inspection.Calendar // working days, for legal periods
-	EvidenceExpiry     time.Duration       // how long an unfinished evidence upload may be resumed
-	EvidenceOrphanAge  time.Duration       // how long evidence waits for its record before it is listed as an orphan
-	EvidenceIdle       time.Duration       // how long an upload body may stall before the request ends
-	Clock              clock.Clock         // the one clock of every date rule: the machine's
+	Env                  string // development or production
+	Addr                 string
+	DatabaseURL          string
+	StartupTimeout       time.Duration
+	MigrateOnStart       bool
+	S3                   media.Config
+	RequestTimeout       time.Duration
+	ShutdownTimeout      time.Duration
+	BodyLimit            int
+	LogLevel             slog.Level
+	SigningKey           ed25519.PrivateKey
+	AccessTokenTTL       time.Duration
+	LockMode             string              // Object Lock mode of anchors (and evidence): GOVERNANCE or COMPLIANCE
+	LockRetention        time.Duration       // how long they stay locked
+	AnchorInterval       time.Duration       // how often serve anchors the audit heads; 0: never
+	RecheckInterval      time.Duration       // how often serve re-hashes a batch of stored originals; 0: never
+	RecheckAge           time.Duration       // how long an original goes unchecked before it is due again
+	MinPullAppVersion    string              // apps older than this may push but not pull
+	TombstoneRetention   time.Duration       // how long sync keeps deletions for devices to pull
+	IdempotencyRetention time.Duration       // how long the answers of creates sent with an Idempotency-Key are kept
+	SyncRetryLimit       int                 // transient failures in a row before an act is rejected (retry_exhausted)
+	Calendar             inspection.Calendar // working days, for legal periods
+	EvidenceExpiry       time.Duration       // how long an unfinished evidence upload may be resumed
+	EvidenceOrphanAge    time.Duration       // how long evidence waits for its record before it is listed as an orphan
+	EvidenceIdle         time.Duration       // how long an upload body may stall before the request ends
+	Clock                clock.Clock         // the one clock of every date rule: the machine's
 }
 
 // setting documents one variable; the README's configuration table is this list.
@@ -83,6 +84,7 @@ var settings = []setting{
 	{"WHISTLE_EVIDENCE_RECHECK_AGE", "720h", "how long an original goes without a re-hash before it is due again (the least recently checked go first)", false},
 	{"WHISTLE_MIN_PULL_APP_VERSION", "", "apps older than this semantic version (e.g. `1.2.0`; `1.2.0-rc.1` is older than `1.2.0`) may still push but must update before they pull (empty: any)", false},
 	{"WHISTLE_SYNC_TOMBSTONE_RETENTION", "720h", "how long sync keeps deletions for devices to pull; older cursors re-bootstrap", false},
+	{"WHISTLE_IDEMPOTENCY_RETENTION", "24h", "how long the answer of an online create sent with an `Idempotency-Key` is kept for replay (purged hourly by a River job)", false},
 	{"WHISTLE_SYNC_RETRY_LIMIT", "5", "how many pushes in a row one act may fail transiently (verdict `retry`) before it is rejected with `retry_exhausted`, so that a device's queue always drains", false},
 	{"WHISTLE_CALENDAR_FILE", "", "JSON file of public holidays and weekend working days for legal periods (`{\"covered_until\":\"YYYY-MM-DD\",\"holidays\":[...],\"workdays\":[...]}`; `covered_until`, the last day the file knows every holiday and working day of, is required: periods ending after it are flagged `CALENDAR_NOT_COVERED`); empty: the built-in calendar of mainland China", false},
 }
@@ -132,6 +134,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"WHISTLE_ACCESS_TOKEN_TTL", &c.AccessTokenTTL},
 		{"WHISTLE_LOCK_RETENTION", &c.LockRetention},
 		{"WHISTLE_SYNC_TOMBSTONE_RETENTION", &c.TombstoneRetention},
+		{"WHISTLE_IDEMPOTENCY_RETENTION", &c.IdempotencyRetention},
 		{"WHISTLE_EVIDENCE_UPLOAD_EXPIRY", &c.EvidenceExpiry},
 		{"WHISTLE_EVIDENCE_ORPHAN_AGE", &c.EvidenceOrphanAge},
 		{"WHISTLE_EVIDENCE_IDLE_TIMEOUT", &c.EvidenceIdle},

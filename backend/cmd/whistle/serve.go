@@ -96,6 +96,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	idempotencyStore := postgres.NewIdempotencyStore(db)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -126,6 +127,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Registry:       reg,
 		RequestTimeout: cfg.RequestTimeout,
 		BodyLimit:      cfg.BodyLimit,
+		Idempotency:    idempotencyStore,
 	})
 	if err != nil {
 		return err
@@ -142,7 +144,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Thumbnails: uploads,
 		Anchor:     anchorHeads(log, trail, cfg.Clock), AnchorInterval: cfg.AnchorInterval,
 		Recheck: recheckEvidence(log, uploads, cfg.RecheckAge), RecheckInterval: cfg.RecheckInterval,
-		Purge: purgeTombstones(log, syncStore, cfg.TombstoneRetention, cfg.Clock), PurgeInterval: time.Hour,
+		Purge:         purge(log, syncStore, cfg.TombstoneRetention, idempotencyStore, cfg.IdempotencyRetention, cfg.Clock),
+		PurgeInterval: time.Hour,
 	})
 	if err != nil {
 		return err

@@ -33,15 +33,22 @@ func syncCommand(ctx context.Context, cfg Config, args []string, out io.Writer) 
 	return nil
 }
 
-// purgeTombstones is the purge of `whistle sync purge`, run hourly by the
-// jobs. A second instance purging at once finds nothing left.
-func purgeTombstones(log *slog.Logger, store *postgres.SyncStore, retention time.Duration, now clock.Clock) func(ctx context.Context) error {
+// purge is the hourly purge run by the jobs: the sync tombstones of
+// `whistle sync purge`, and the answers of idempotent creates older than
+// their retention. A second instance purging at once finds nothing left.
+func purge(log *slog.Logger, store *postgres.SyncStore, retention time.Duration,
+	keys *postgres.IdempotencyStore, keyRetention time.Duration, now clock.Clock) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		n, err := store.PurgeTombstones(ctx, now().Add(-retention))
 		if err != nil {
 			return err
 		}
 		log.Info("sync tombstones purged", "count", n, "retention", retention.String())
+		n, err = keys.Purge(ctx, now().Add(-keyRetention))
+		if err != nil {
+			return err
+		}
+		log.Info("idempotency keys purged", "count", n, "retention", keyRetention.String())
 		return nil
 	}
 }
