@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/api/apitest"
@@ -54,6 +55,8 @@ type fixture struct {
 	// pgtest); story reads dates of the demo's story as loaded on its day.
 	now   clock.Clock
 	story demo.Story
+	// tracing records the spans of the API, its SQL and its S3 calls.
+	tracing trace.TracerProvider
 }
 
 type options struct {
@@ -62,6 +65,8 @@ type options struct {
 	demo    bool // load the demo data set
 	// minPullApp: apps older than this may push but not pull.
 	minPullApp string
+	// tracing, if set, traces requests, SQL and S3 calls (tracing_test.go).
+	tracing trace.TracerProvider
 }
 
 // trailKey signs anchored audit heads in tests.
@@ -74,6 +79,9 @@ func newFixture(t *testing.T, opt options) *fixture {
 	t.Helper()
 	db, _ := pgtest.New(t)
 	bucket := mediatest.New(t)
+	if opt.tracing != nil {
+		bucket = tracedBucket(t, db, bucket, opt.tracing)
+	}
 	var objects api.Pinger = bucket
 	if opt.objects != nil {
 		objects = opt.objects
@@ -89,6 +97,7 @@ func newFixture(t *testing.T, opt options) *fixture {
 	f := &fixture{db: db, users: users, org: orgs, hasher: testHasher, bucket: bucket,
 		now: db.Clock, story: demo.StoryOn(db.Clock.Today())}
 	f.minPullApp = opt.minPullApp
+	f.tracing = opt.tracing
 	f.build(t, evidenceConfig{}, time.Hour, opt.timeout, objects)
 	return f
 }
@@ -125,6 +134,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		Registry:       reg,
 		RequestTimeout: timeout,
 		BodyLimit:      64 << 10,
+		Tracing:        f.tracing,
 	})
 	if err != nil {
 		t.Fatal(err)
