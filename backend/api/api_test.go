@@ -57,6 +57,7 @@ type fixture struct {
 	story demo.Story
 	// tracing records the spans of the API, its SQL and its S3 calls.
 	tracing trace.TracerProvider
+	logs    io.Writer // the API's log lines; io.Discard unless options.logs
 }
 
 type options struct {
@@ -67,6 +68,7 @@ type options struct {
 	minPullApp string
 	// tracing, if set, traces requests, SQL and S3 calls (tracing_test.go).
 	tracing trace.TracerProvider
+	logs    io.Writer // receives the API's log lines
 }
 
 // trailKey signs anchored audit heads in tests.
@@ -97,7 +99,10 @@ func newFixture(t *testing.T, opt options) *fixture {
 	f := &fixture{db: db, users: users, org: orgs, hasher: testHasher, bucket: bucket,
 		now: db.Clock, story: demo.StoryOn(db.Clock.Today())}
 	f.minPullApp = opt.minPullApp
-	f.tracing = opt.tracing
+	f.tracing, f.logs = opt.tracing, opt.logs
+	if f.logs == nil {
+		f.logs = io.Discard
+	}
 	f.build(t, evidenceConfig{}, time.Hour, opt.timeout, objects)
 	return f
 }
@@ -113,9 +118,13 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	ev, evidenceStore := newEvidenceWith(t, f.db, f.bucket, evidenceCfg)
 	ev.OrphanAge = orphanAge
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewDBStatsCollector(f.db.SQL, "whistle"))
+	reg.MustRegister(collectors.NewDBStatsCollector(f.db.SQL, "whistle"), postgres.NewMetrics(f.db))
+	logs := f.logs
+	if logs == nil { // a restarted fixture
+		logs = io.Discard
+	}
 	app, err := api.New(api.Config{
-		Logger:    slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))),
+		Logger:    slog.New(api.NewLogHandler(slog.NewJSONHandler(logs, nil))),
 		Now:       f.now,
 		Identity:  pgtest.Identity(t, f.db),
 		Users:     f.users,
