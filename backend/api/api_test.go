@@ -30,6 +30,7 @@ import (
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
+	"github.com/whistle/whistle/backend/telemetry"
 	"github.com/whistle/whistle/media"
 	"github.com/whistle/whistle/media/mediatest"
 	"github.com/whistle/whistle/openapi"
@@ -69,6 +70,9 @@ type options struct {
 	// tracing, if set, traces requests, SQL and S3 calls (tracing_test.go).
 	tracing trace.TracerProvider
 	logs    io.Writer // receives the API's log lines
+	// publicS3 is the object store's public endpoint (host:port, plain
+	// HTTP), named in presigned URLs.
+	publicS3 string
 }
 
 // trailKey signs anchored audit heads in tests.
@@ -81,8 +85,15 @@ func newFixture(t *testing.T, opt options) *fixture {
 	t.Helper()
 	db, _ := pgtest.New(t)
 	bucket := mediatest.New(t)
+	if opt.tracing != nil || opt.publicS3 != "" {
+		bucket = reopenBucket(t, bucket, func(cfg *media.Config) {
+			cfg.Tracing, cfg.PublicEndpoint = opt.tracing, opt.publicS3
+		})
+	}
 	if opt.tracing != nil {
-		bucket = tracedBucket(t, db, bucket, opt.tracing)
+		if err := telemetry.TraceGORM(db.Gorm, opt.tracing); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var objects api.Pinger = bucket
 	if opt.objects != nil {

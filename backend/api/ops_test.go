@@ -5,12 +5,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/media/mediatest"
 	"github.com/whistle/whistle/openapi"
 )
 
@@ -86,5 +93,47 @@ func TestOps_DomainMetricsMove(t *testing.T) {
 	}
 	if pushLine == nil || pushLine["user_id"] == nil || pushLine["user_id"] == "" || pushLine["device_id"] != officer.id {
 		t.Fatalf("request log line of the push = %v, want its user_id and device_id %s", pushLine, officer.id)
+	}
+}
+
+// TestEvidence_DownloadURLPublicEndpoint issues a download URL with the
+// object store's public endpoint set to a loopback proxy in front of it,
+// as a phone would reach the store: the URL names the proxy, and a GET of
+// it through the proxy returns the original bytes.
+func TestEvidence_DownloadURLPublicEndpoint(t *testing.T) {
+	internal, err := url.Parse("http://" + os.Getenv(mediatest.EnvEndpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var proxied atomic.Int32
+	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		proxied.Add(1)
+		r.SetURL(internal)
+		r.Out.Host = r.In.Host // the URL is signed for the public host
+	}})
+	defer proxy.Close()
+	public := strings.TrimPrefix(proxy.URL, "http://")
+
+	f := newFixture(t, options{demo: true, publicS3: public})
+	officer := f.login(t, "officer.a", "whistle-demo")
+	it := newItem(testPNG(t), "image/png", "signature")
+	res := create(f.client, officer, it, it.data)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", res.Status, res.Body)
+	}
+	var d openapi.DownloadURL
+	f.client.PostJSON("/v1/evidence/"+idOf(t, res)+"/download-url", "", officer).JSON(t, &d)
+	u, err := url.Parse(d.Url)
+	if err != nil || u.Host != public {
+		t.Fatalf("download URL %s does not name the public endpoint %s", d.Url, public)
+	}
+	got, err := http.Get(d.Url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Body.Close()
+	b, _ := io.ReadAll(got.Body)
+	if got.StatusCode != http.StatusOK || !bytes.Equal(b, it.data) || proxied.Load() != 1 {
+		t.Fatalf("GET of the download URL: %d, %d bytes (want %d), %d requests through the public endpoint", got.StatusCode, len(b), len(it.data), proxied.Load())
 	}
 }

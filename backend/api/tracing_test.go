@@ -10,26 +10,22 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/whistle/whistle/backend/postgres"
-	"github.com/whistle/whistle/backend/telemetry"
 	"github.com/whistle/whistle/media"
 	"github.com/whistle/whistle/media/mediatest"
 )
 
-// tracedBucket is bucket again, its S3 calls traced by tp, and db's SQL
-// traced too.
-func tracedBucket(t *testing.T, db *postgres.DB, bucket *media.Store, tp trace.TracerProvider) *media.Store {
+// reopenBucket is bucket again, through a store of the test object store's
+// configuration as set changes it.
+func reopenBucket(t *testing.T, bucket *media.Store, set func(*media.Config)) *media.Store {
 	t.Helper()
-	if err := telemetry.TraceGORM(db.Gorm, tp); err != nil {
-		t.Fatal(err)
-	}
 	cfg := mediatest.Config(t)
-	cfg.Bucket, cfg.Tracing = bucket.Bucket(), tp
-	traced, err := media.New(cfg)
+	cfg.Bucket = bucket.Bucket()
+	set(&cfg)
+	s, err := media.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return traced
+	return s
 }
 
 // logWriter writes to the test's log (shown with go test -v).
