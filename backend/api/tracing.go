@@ -36,7 +36,10 @@ func traceRequests(tp trace.TracerProvider, propagator propagation.TextMapPropag
 			span.SetAttributes(semconv.HTTPRoute(route))
 		}
 		if a := audit.ActorFrom(c.UserContext()); a.UserID != "" {
-			span.SetAttributes(attribute.String("whistle.user_id", a.UserID), attribute.String("whistle.device_id", a.DeviceID))
+			span.SetAttributes(attribute.String("whistle.user_id", a.UserID))
+			if a.DeviceID != "" {
+				span.SetAttributes(attribute.String("whistle.device_id", a.DeviceID))
+			}
 		}
 		status := c.Response().StatusCode()
 		span.SetAttributes(semconv.HTTPResponseStatusCode(status))
