@@ -25,7 +25,7 @@ func TestRenderDocs(t *testing.T) {
 		`<code>location.lat</code> *</td><td>number</td><td class="c">≥ -90; ≤ 90</td>`, // a nested field and its bounds
 		`<code>team_code</code> *</td><td>string</td><td class="c">maxLength 64</td>`,
 		`<a href="#schema-DeviceTime">DeviceTime</a>`, // a type name linked
-		`<h2 id="tag-inspections">inspections</h2>`,    // grouped by tag
+		`<h2 id="tag-inspections">inspections</h2>`,   // grouped by tag
 		`<div class="op" id="schema-InspectionRecord">`,
 	} {
 		if !strings.Contains(page, want) {
