@@ -29,7 +29,7 @@ import (
 // The exporters of WHISTLE_OTEL_EXPORTER.
 const (
 	ExporterNone   = ""       // tracing off
-	ExporterStdout = "stdout" // spans as JSON on standard output (for a look, not for production)
+	ExporterStdout = "stdout" // spans as JSON on standard output, one a line (for a look, not for production)
 	ExporterOTLP   = "otlp"   // OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (and the other standard OTEL_EXPORTER_OTLP_* variables)
 )
 
@@ -54,7 +54,7 @@ func New(ctx context.Context, cfg Config) (trace.TracerProvider, func(context.Co
 	case ExporterNone:
 		return noop.NewTracerProvider(), func(context.Context) error { return nil }, nil
 	case ExporterStdout:
-		exp, err = stdouttrace.New(stdouttrace.WithWriter(cfg.Stdout), stdouttrace.WithPrettyPrint())
+		exp, err = stdouttrace.New(stdouttrace.WithWriter(cfg.Stdout))
 	case ExporterOTLP:
 		// The endpoint, headers, TLS and timeout come from the standard
 		// OTEL_EXPORTER_OTLP_* variables, read by the exporter itself.

@@ -36,7 +36,7 @@ func TestNew(t *testing.T) {
 		if err := stop(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if s := out.String(); !strings.Contains(s, `"Name": "GET /healthz"`) || !strings.Contains(s, `"Value": "whistle"`) {
+		if s := out.String(); !strings.Contains(s, `"Name":"GET /healthz"`) || !strings.Contains(s, `"Value":"whistle"`) {
 			t.Fatalf("stdout exporter wrote %s", s)
 		}
 	})
