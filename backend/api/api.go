@@ -1,10 +1,10 @@
 // Package api is Whistle's HTTP API: a Fiber app serving the operations of
 // openapi/openapi.yaml through the generated strict-server interface.
 //
-// Every request passes, in order: its trace span, request id, the caching and sniffing
-// headers of its answer, logging and metrics, panic recovery, a deadline,
-// and validation against the contract (authentication
-// first, then parameters and body). Handlers return errors; the one error
+// Every request passes, in order: its trace span, request id, the caching
+// and sniffing headers of its answer, logging and metrics, panic recovery, a
+// deadline, and validation against the contract (authentication first, then
+// parameters and body). Handlers return errors; the one error
 // handler renders them as RFC 9457 problem+json with a stable code.
 package api
 
