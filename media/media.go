@@ -12,11 +12,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/telemetry"
 )
 
 // Config says where the object store is and which bucket holds evidence.
@@ -27,28 +30,61 @@ type Config struct {
 	UseTLS    bool
 	Region    string
 	Bucket    string
+	// PublicEndpoint (host:port) is the address of the store as phones
+	// reach it, named in presigned download URLs only; the server never
+	// calls it. Empty: Endpoint, for a store that phones reach as the
+	// server does.
+	PublicEndpoint string
+	PublicUseTLS   bool
+	// Tracing makes a client span of every call to the store (nil: none).
+	Tracing trace.TracerProvider
 }
 
 // Store is the evidence object store.
 type Store struct {
 	client *minio.Client
+	// signer signs presigned URLs for the public endpoint, with the same
+	// credentials and region; it is client when there is none.
+	signer *minio.Client
 	bucket string
 	region string
 }
 
 // New returns a Store for cfg. It does not contact the server.
 func New(cfg Config) (*Store, error) {
+	transport, err := minio.DefaultTransport(cfg.UseTLS)
+	if err != nil {
+		return nil, fmt.Errorf("object store %s: %w", cfg.Endpoint, err)
+	}
+	var rt http.RoundTripper = transport
+	if cfg.Tracing != nil {
+		rt = telemetry.S3Transport(cfg.Tracing, transport)
+	}
 	c, err := minio.New(cfg.Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
-		Secure: cfg.UseTLS,
-		Region: cfg.Region,
+		Creds:     credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure:    cfg.UseTLS,
+		Region:    cfg.Region,
+		Transport: rt,
 		// Fail fast: callers (readiness, uploads) decide about retries themselves.
 		MaxRetries: 1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("object store %s: %w", cfg.Endpoint, err)
 	}
-	return &Store{client: c, bucket: cfg.Bucket, region: cfg.Region}, nil
+	s := &Store{client: c, signer: c, bucket: cfg.Bucket, region: cfg.Region}
+	if cfg.PublicEndpoint != "" {
+		// The region is given, so presigning makes no call to the
+		// public endpoint, which the server may not reach at all.
+		s.signer, err = minio.New(cfg.PublicEndpoint, &minio.Options{
+			Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+			Secure: cfg.PublicUseTLS,
+			Region: cfg.Region,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("public object store address %s: %w", cfg.PublicEndpoint, err)
+		}
+	}
+	return s, nil
 }
 
 // Bucket is the name of the evidence bucket.

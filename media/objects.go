@@ -230,7 +230,8 @@ func (s *Store) open(ctx context.Context, key, versionID string) (io.ReadCloser,
 	return rc, nil
 }
 
-// presign returns a URL that GETs a version of key for ttl.
+// presign returns a URL that GETs a version of key for ttl, at the public
+// endpoint of the store.
 func (s *Store) presign(ctx context.Context, key, versionID, contentType string, ttl time.Duration) (*url.URL, error) {
 	params := url.Values{}
 	if versionID != "" {
@@ -239,7 +240,7 @@ func (s *Store) presign(ctx context.Context, key, versionID, contentType string,
 	if contentType != "" {
 		params.Set("response-content-type", contentType)
 	}
-	u, err := s.client.PresignedGetObject(ctx, s.bucket, key, ttl, params)
+	u, err := s.signer.PresignedGetObject(ctx, s.bucket, key, ttl, params)
 	if err != nil {
 		return nil, translate(err, "presign "+key)
 	}

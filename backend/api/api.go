@@ -1,10 +1,10 @@
 // Package api is Whistle's HTTP API: a Fiber app serving the operations of
 // openapi/openapi.yaml through the generated strict-server interface.
 //
-// Every request passes, in order: request id, the caching and sniffing
-// headers of its answer, logging and metrics, panic recovery, a deadline,
-// and validation against the contract (authentication
-// first, then parameters and body). Handlers return errors; the one error
+// Every request passes, in order: its trace span, request id, the caching
+// and sniffing headers of its answer, logging and metrics, panic recovery, a
+// deadline, and validation against the contract (authentication first, then
+// parameters and body). Handlers return errors; the one error
 // handler renders them as RFC 9457 problem+json with a stable code.
 package api
 
@@ -17,9 +17,12 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/whistle/whistle/backend/idempotency"
 	"github.com/whistle/whistle/backend/identity"
+	"github.com/whistle/whistle/backend/telemetry"
 	"github.com/whistle/whistle/openapi"
 )
 
@@ -54,6 +57,9 @@ type Config struct {
 	// Idempotency-Key (the operations declaring it in the contract); nil
 	// ignores the header.
 	Idempotency idempotency.Store
+	// Tracing makes the server span of each request (nil: no spans); the
+	// caller's W3C traceparent is honoured either way.
+	Tracing trace.TracerProvider
 }
 
 // New returns the Fiber app of the API.
@@ -83,6 +89,11 @@ func New(cfg Config) (*fiber.App, error) {
 		// route is held to BodyLimit by limitBody.
 		StreamRequestBody: true,
 	})
+	tracing := cfg.Tracing
+	if tracing == nil {
+		tracing = noop.NewTracerProvider()
+	}
+	app.Use(traceRequests(tracing, telemetry.Propagator))
 	app.Use(requestID)
 	app.Use(privateAnswers)
 	app.Use(observe(cfg.Logger, NewMetrics(cfg.Registry), onError))
@@ -102,7 +113,8 @@ func New(cfg Config) (*fiber.App, error) {
 		cfg.Sync.Service.ValidateArgs(validate)
 	}
 	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, evidence: cfg.Evidence, users: cfg.Users, passwords: cfg.Passwords,
-		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs}
+		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs,
+		acts: newActCounter(cfg.Registry)}
 	app.Use(validateRequest(router, cfg.Identity))
 	srv.registerTus(app)
 	openapi.RegisterHandlers(app, openapi.NewStrictHandler(srv, []openapi.StrictMiddlewareFunc{keepRawBody, keepRequestURI,

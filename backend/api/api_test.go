@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/api/apitest"
@@ -29,6 +30,7 @@ import (
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
+	"github.com/whistle/whistle/backend/telemetry"
 	"github.com/whistle/whistle/media"
 	"github.com/whistle/whistle/media/mediatest"
 	"github.com/whistle/whistle/openapi"
@@ -54,6 +56,9 @@ type fixture struct {
 	// pgtest); story reads dates of the demo's story as loaded on its day.
 	now   clock.Clock
 	story demo.Story
+	// tracing records the spans of the API, its SQL and its S3 calls.
+	tracing trace.TracerProvider
+	logs    io.Writer // the API's log lines; io.Discard unless options.logs
 }
 
 type options struct {
@@ -62,6 +67,12 @@ type options struct {
 	demo    bool // load the demo data set
 	// minPullApp: apps older than this may push but not pull.
 	minPullApp string
+	// tracing, if set, traces requests, SQL and S3 calls (tracing_test.go).
+	tracing trace.TracerProvider
+	logs    io.Writer // receives the API's log lines
+	// publicS3 is the object store's public endpoint (host:port, plain
+	// HTTP), named in presigned URLs.
+	publicS3 string
 }
 
 // trailKey signs anchored audit heads in tests.
@@ -74,6 +85,16 @@ func newFixture(t *testing.T, opt options) *fixture {
 	t.Helper()
 	db, _ := pgtest.New(t)
 	bucket := mediatest.New(t)
+	if opt.tracing != nil || opt.publicS3 != "" {
+		bucket = reopenBucket(t, bucket, func(cfg *media.Config) {
+			cfg.Tracing, cfg.PublicEndpoint = opt.tracing, opt.publicS3
+		})
+	}
+	if opt.tracing != nil {
+		if err := telemetry.TraceGORM(db.Gorm, opt.tracing); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var objects api.Pinger = bucket
 	if opt.objects != nil {
 		objects = opt.objects
@@ -89,6 +110,10 @@ func newFixture(t *testing.T, opt options) *fixture {
 	f := &fixture{db: db, users: users, org: orgs, hasher: testHasher, bucket: bucket,
 		now: db.Clock, story: demo.StoryOn(db.Clock.Today())}
 	f.minPullApp = opt.minPullApp
+	f.tracing, f.logs = opt.tracing, opt.logs
+	if f.logs == nil {
+		f.logs = io.Discard
+	}
 	f.build(t, evidenceConfig{}, time.Hour, opt.timeout, objects)
 	return f
 }
@@ -104,9 +129,13 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	ev, evidenceStore := newEvidenceWith(t, f.db, f.bucket, evidenceCfg)
 	ev.OrphanAge = orphanAge
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewDBStatsCollector(f.db.SQL, "whistle"))
+	reg.MustRegister(collectors.NewDBStatsCollector(f.db.SQL, "whistle"), postgres.NewMetrics(f.db))
+	logs := f.logs
+	if logs == nil { // a restarted fixture
+		logs = io.Discard
+	}
 	app, err := api.New(api.Config{
-		Logger:    slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))),
+		Logger:    slog.New(api.NewLogHandler(slog.NewJSONHandler(logs, nil))),
 		Now:       f.now,
 		Identity:  pgtest.Identity(t, f.db),
 		Users:     f.users,
@@ -126,6 +155,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		RequestTimeout: timeout,
 		BodyLimit:      64 << 10,
 		Idempotency:    postgres.NewIdempotencyStore(f.db),
+		Tracing:        f.tracing,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -31,6 +31,7 @@ type server struct {
 	now         func() time.Time
 	deps        []Dependency
 	gatherer    prometheus.Gatherer
+	acts        *actCounter
 	docs        []byte
 }
 

@@ -3,6 +3,10 @@ package api
 import (
 	"context"
 	"log/slog"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/whistle/whistle/backend/audit"
 )
 
 type ctxKey int
@@ -24,16 +28,27 @@ func requestIDFrom(ctx context.Context) string {
 }
 
 // LogHandler wraps a slog.Handler so that every record logged with a request's
-// context carries its request_id, whichever package logs it.
+// context carries its request_id, the user_id and device_id of the caller
+// once authentication has named them, and the trace_id and span_id of the
+// request's trace, whichever package logs it.
 type LogHandler struct{ slog.Handler }
 
 // NewLogHandler returns a LogHandler over h.
 func NewLogHandler(h slog.Handler) *LogHandler { return &LogHandler{Handler: h} }
 
-// Handle adds the request id of ctx, if any, to r.
+// Handle adds the request id, caller and trace of ctx, if any, to r.
 func (h *LogHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := requestIDFrom(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	if a := audit.ActorFrom(ctx); a.UserID != "" {
+		r.AddAttrs(slog.String("user_id", a.UserID))
+		if a.DeviceID != "" {
+			r.AddAttrs(slog.String("device_id", a.DeviceID))
+		}
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

@@ -97,6 +97,7 @@ func (s *server) SyncPush(ctx context.Context, req openapi.SyncPushRequestObject
 	if err != nil {
 		return nil, err
 	}
+	s.acts.count(res.Results)
 	if err := s.report(ctx, dev.ID, req.Body.Report, false); err != nil {
 		return nil, err
 	}

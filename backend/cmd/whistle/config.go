@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/telemetry"
 	"github.com/whistle/whistle/media"
 	wsync "github.com/whistle/whistle/sync"
 )
@@ -48,6 +50,8 @@ type Config struct {
 	EvidenceOrphanAge    time.Duration       // how long evidence waits for its record before it is listed as an orphan
 	EvidenceIdle         time.Duration       // how long an upload body may stall before the request ends
 	Clock                clock.Clock         // the one clock of every date rule: the machine's
+	OtelExporter         string              // where trace spans go: "" (nowhere), stdout or otlp
+	PprofAddr            string              // loopback host:port of the pprof admin listener; "": off
 }
 
 // setting documents one variable; the README's configuration table is this list.
@@ -67,11 +71,14 @@ var settings = []setting{
 	{"WHISTLE_S3_SECRET_KEY", "whistle-dev-secret", "object store secret key", true},
 	{"WHISTLE_S3_USE_TLS", "false", "use HTTPS to reach the object store", false},
 	{"WHISTLE_S3_REGION", "us-east-1", "object store region", false},
+	{"WHISTLE_S3_PUBLIC_ENDPOINT", "", "the object store as phones reach it, `http://host:port` or `https://host[:port]`, named in presigned download URLs only (the server never calls it); empty: `WHISTLE_S3_ENDPOINT`, which under compose (`minio:9000`) no phone can reach", false},
 	{"WHISTLE_EVIDENCE_BUCKET", "whistle-evidence", "bucket for evidence; created with Object Lock if missing", false},
 	{"WHISTLE_REQUEST_TIMEOUT", "15s", "deadline of each API request", false},
 	{"WHISTLE_SHUTDOWN_TIMEOUT", "20s", "how long in-flight requests may finish after SIGINT/SIGTERM", false},
 	{"WHISTLE_BODY_LIMIT", "4194304", "largest accepted request body in bytes (a sync push may carry 4 MiB)", false},
 	{"WHISTLE_LOG_LEVEL", "info", "debug, info, warn or error", false},
+	{"WHISTLE_OTEL_EXPORTER", "", "OpenTelemetry trace exporter: empty (off), `stdout` (spans as JSON on standard output) or `otlp` (OTLP over HTTP, configured by the standard `OTEL_EXPORTER_OTLP_ENDPOINT` and other `OTEL_EXPORTER_OTLP_*` variables); an incoming W3C `traceparent` is honoured either way", false},
+	{"WHISTLE_PPROF_ADDR", "", "loopback host:port (e.g. `127.0.0.1:6060`) of a separate admin listener serving `/debug/pprof/`; empty: off", false},
 	{"WHISTLE_SIGNING_KEY", "", "base64 of the server's 32-byte Ed25519 seed (signs tokens and anchored audit heads); `make run` keeps one in `.data/signing.key`; without it, development makes a random key at each start (tokens do not outlive the process)", true},
 	{"WHISTLE_ACCESS_TOKEN_TTL", "15m", "lifetime of an access token", false},
 	{"WHISTLE_LOCK_MODE", "GOVERNANCE", "Object Lock mode of evidence originals and anchored audit heads: GOVERNANCE (local stack) or COMPLIANCE (recommended in production: not even the root account can delete)", false},
@@ -213,6 +220,25 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if n := len(c.S3.Bucket); n < 3 || n > 63 || strings.Trim(c.S3.Bucket, "abcdefghijklmnopqrstuvwxyz0123456789-.") != "" {
 		return c, fmt.Errorf("WHISTLE_EVIDENCE_BUCKET: %q is not a valid S3 bucket name (3-63 of a-z 0-9 . -)", c.S3.Bucket)
 	}
+	if p := get("WHISTLE_S3_PUBLIC_ENDPOINT"); p != "" {
+		u, err := url.Parse(p)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			return c, fmt.Errorf("WHISTLE_S3_PUBLIC_ENDPOINT: %q is not http://host:port or https://host[:port] without a path", p)
+		}
+		c.S3.PublicEndpoint, c.S3.PublicUseTLS = u.Host, u.Scheme == "https"
+	}
+	c.OtelExporter = get("WHISTLE_OTEL_EXPORTER")
+	switch c.OtelExporter {
+	case telemetry.ExporterNone, telemetry.ExporterStdout, telemetry.ExporterOTLP:
+	default:
+		return c, fmt.Errorf("WHISTLE_OTEL_EXPORTER: %q is neither otlp, stdout nor empty", c.OtelExporter)
+	}
+	c.PprofAddr = get("WHISTLE_PPROF_ADDR")
+	if c.PprofAddr != "" {
+		if err := checkLoopback(c.PprofAddr); err != nil {
+			return c, fmt.Errorf("WHISTLE_PPROF_ADDR: %w", err)
+		}
+	}
 	limit := get("WHISTLE_BODY_LIMIT")
 	c.BodyLimit, err = strconv.Atoi(limit)
 	if err != nil || c.BodyLimit < 1024 {
@@ -237,6 +263,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// checkLoopback accepts host:port on a loopback address only: profiles
+// show the process's memory and must not be served to the network.
+func checkLoopback(addr string) error {
+	if err := checkAddr(addr); err != nil {
+		return err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("%q is not on a loopback address (127.0.0.1, ::1 or localhost)", addr)
+	}
+	return nil
 }
 
 // checkAddr accepts host:port with a numeric port in 0-65535.

@@ -49,6 +49,16 @@ func TestLoadConfig(t *testing.T) {
 			t.Fatalf("calendar = %+v", c.Calendar)
 		}
 	})
+	t.Run("OKOperations", func(t *testing.T) {
+		c, err := LoadConfig(env(map[string]string{"WHISTLE_S3_PUBLIC_ENDPOINT": "https://files.example.org",
+			"WHISTLE_OTEL_EXPORTER": "otlp", "WHISTLE_PPROF_ADDR": "127.0.0.1:6060"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.S3.PublicEndpoint != "files.example.org" || !c.S3.PublicUseTLS || c.OtelExporter != "otlp" || c.PprofAddr != "127.0.0.1:6060" {
+			t.Fatalf("config = %+v", c)
+		}
+	})
 	tests := []struct {
 		name    string
 		vars    map[string]string
@@ -65,6 +75,10 @@ func TestLoadConfig(t *testing.T) {
 		{"ErrNegativeDuration", map[string]string{"WHISTLE_STARTUP_TIMEOUT": "-1s"}, "WHISTLE_STARTUP_TIMEOUT"},
 		{"ErrBool", map[string]string{"WHISTLE_MIGRATE_ON_START": "perhaps"}, "WHISTLE_MIGRATE_ON_START"},
 		{"ErrS3Endpoint", map[string]string{"WHISTLE_S3_ENDPOINT": "http://minio"}, "WHISTLE_S3_ENDPOINT"},
+		{"ErrS3PublicEndpointNoScheme", map[string]string{"WHISTLE_S3_PUBLIC_ENDPOINT": "files.example.org:443"}, "WHISTLE_S3_PUBLIC_ENDPOINT"},
+		{"ErrS3PublicEndpointPath", map[string]string{"WHISTLE_S3_PUBLIC_ENDPOINT": "https://example.org/s3"}, "WHISTLE_S3_PUBLIC_ENDPOINT"},
+		{"ErrOtelExporter", map[string]string{"WHISTLE_OTEL_EXPORTER": "jaeger"}, "WHISTLE_OTEL_EXPORTER"},
+		{"ErrPprofNotLoopback", map[string]string{"WHISTLE_PPROF_ADDR": "0.0.0.0:6060"}, "WHISTLE_PPROF_ADDR"},
 		{"ErrBucket", map[string]string{"WHISTLE_EVIDENCE_BUCKET": "Evidence_Bucket"}, "WHISTLE_EVIDENCE_BUCKET"},
 		{"ErrBodyLimit", map[string]string{"WHISTLE_BODY_LIMIT": "12"}, "WHISTLE_BODY_LIMIT"},
 		{"ErrLogLevel", map[string]string{"WHISTLE_LOG_LEVEL": "loud"}, "WHISTLE_LOG_LEVEL"},

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,6 +24,7 @@ import (
 	"github.com/whistle/whistle/backend/jobs"
 	"github.com/whistle/whistle/backend/jwt"
 	"github.com/whistle/whistle/backend/postgres"
+	"github.com/whistle/whistle/backend/telemetry"
 	"github.com/whistle/whistle/media"
 	wsync "github.com/whistle/whistle/sync"
 )
@@ -44,11 +46,36 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer ln.Close()
 
+	if cfg.PprofAddr != "" {
+		pl, err := net.Listen("tcp", cfg.PprofAddr)
+		if err != nil {
+			return fmt.Errorf("WHISTLE_PPROF_ADDR: cannot listen on %s: %w", cfg.PprofAddr, err)
+		}
+		pctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go servePprof(pctx, pl, log)
+	}
+	tracing, stopTracing, err := telemetry.New(ctx, telemetry.Config{Exporter: cfg.OtelExporter,
+		ServiceName: "whistle", Version: version, Stdout: os.Stdout})
+	if err != nil {
+		return fmt.Errorf("WHISTLE_OTEL_EXPORTER: %w", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(sctx); err != nil {
+			log.Error("trace spans not all exported", "err", err.Error())
+		}
+	}()
+
 	db, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if err := telemetry.TraceGORM(db.Gorm, tracing); err != nil {
+		return fmt.Errorf("trace SQL: %w", err)
+	}
 	if cfg.MigrateOnStart {
 		applied, err := postgres.Migrate(ctx, db.SQL)
 		if err != nil {
@@ -56,7 +83,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		log.Info("migrations applied", "count", len(applied), "applied", applied)
 	}
-	store, err := media.New(cfg.S3)
+	s3 := cfg.S3
+	s3.Tracing = tracing
+	store, err := media.New(s3)
 	if err != nil {
 		return fmt.Errorf("WHISTLE_S3_ENDPOINT: %w", err)
 	}
@@ -102,6 +131,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL, "whistle"),
+		buildInfo(),
+		postgres.NewMetrics(db),
 	)
 	app, err := api.New(api.Config{
 		Logger:      log,
@@ -128,6 +159,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		RequestTimeout: cfg.RequestTimeout,
 		BodyLimit:      cfg.BodyLimit,
 		Idempotency:    idempotencyStore,
+		Tracing:        tracing,
 	})
 	if err != nil {
 		return err
