@@ -7,6 +7,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -61,36 +63,18 @@ func (e CertificateStatusChangeStatus) Valid() bool {
 	}
 }
 
-// Defines values for ChangeOp.
-const (
-	Delete ChangeOp = "delete"
-	Upsert ChangeOp = "upsert"
-)
-
-// Valid indicates whether the value is a known member of the ChangeOp enum.
-func (e ChangeOp) Valid() bool {
-	switch e {
-	case Delete:
-		return true
-	case Upsert:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for CheckError.
 const (
-	Timeout     CheckError = "timeout"
-	Unreachable CheckError = "unreachable"
+	CheckErrorTimeout     CheckError = "timeout"
+	CheckErrorUnreachable CheckError = "unreachable"
 )
 
 // Valid indicates whether the value is a known member of the CheckError enum.
 func (e CheckError) Valid() bool {
 	switch e {
-	case Timeout:
+	case CheckErrorTimeout:
 		return true
-	case Unreachable:
+	case CheckErrorUnreachable:
 		return true
 	default:
 		return false
@@ -166,6 +150,39 @@ func (e CustodyEntryEvent) Valid() bool {
 	case CustodyEntryEventVerified:
 		return true
 	case CustodyEntryEventViewed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DepartmentChangeEntityType.
+const (
+	DepartmentChangeEntityTypeDepartment DepartmentChangeEntityType = "department"
+)
+
+// Valid indicates whether the value is a known member of the DepartmentChangeEntityType enum.
+func (e DepartmentChangeEntityType) Valid() bool {
+	switch e {
+	case DepartmentChangeEntityTypeDepartment:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DepartmentChangeOp.
+const (
+	DepartmentChangeOpDelete DepartmentChangeOp = "delete"
+	DepartmentChangeOpUpsert DepartmentChangeOp = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the DepartmentChangeOp enum.
+func (e DepartmentChangeOp) Valid() bool {
+	switch e {
+	case DepartmentChangeOpDelete:
+		return true
+	case DepartmentChangeOpUpsert:
 		return true
 	default:
 		return false
@@ -367,6 +384,69 @@ func (e InspectionStatus) Valid() bool {
 	}
 }
 
+// Defines values for InspectionAmendMutationName.
+const (
+	InspectionAmend1 InspectionAmendMutationName = "inspection.amend@1"
+)
+
+// Valid indicates whether the value is a known member of the InspectionAmendMutationName enum.
+func (e InspectionAmendMutationName) Valid() bool {
+	switch e {
+	case InspectionAmend1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InspectionChangeEntityType.
+const (
+	InspectionChangeEntityTypeInspection InspectionChangeEntityType = "inspection"
+)
+
+// Valid indicates whether the value is a known member of the InspectionChangeEntityType enum.
+func (e InspectionChangeEntityType) Valid() bool {
+	switch e {
+	case InspectionChangeEntityTypeInspection:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InspectionChangeOp.
+const (
+	InspectionChangeOpDelete InspectionChangeOp = "delete"
+	InspectionChangeOpUpsert InspectionChangeOp = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the InspectionChangeOp enum.
+func (e InspectionChangeOp) Valid() bool {
+	switch e {
+	case InspectionChangeOpDelete:
+		return true
+	case InspectionChangeOpUpsert:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InspectionRecordMutationName.
+const (
+	InspectionRecord1 InspectionRecordMutationName = "inspection.record@1"
+)
+
+// Valid indicates whether the value is a known member of the InspectionRecordMutationName enum.
+func (e InspectionRecordMutationName) Valid() bool {
+	switch e {
+	case InspectionRecord1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MatterDefaultWhistle.
 const (
 	MatterDefaultWhistleEmergency MatterDefaultWhistle = "emergency"
@@ -382,6 +462,39 @@ func (e MatterDefaultWhistle) Valid() bool {
 	case MatterDefaultWhistleKey:
 		return true
 	case MatterDefaultWhistleRegular:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MatterChangeEntityType.
+const (
+	MatterChangeEntityTypeMatter MatterChangeEntityType = "matter"
+)
+
+// Valid indicates whether the value is a known member of the MatterChangeEntityType enum.
+func (e MatterChangeEntityType) Valid() bool {
+	switch e {
+	case MatterChangeEntityTypeMatter:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MatterChangeOp.
+const (
+	MatterChangeOpDelete MatterChangeOp = "delete"
+	MatterChangeOpUpsert MatterChangeOp = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the MatterChangeOp enum.
+func (e MatterChangeOp) Valid() bool {
+	switch e {
+	case MatterChangeOpDelete:
+		return true
+	case MatterChangeOpUpsert:
 		return true
 	default:
 		return false
@@ -439,6 +552,39 @@ func (e Measure) Valid() bool {
 	}
 }
 
+// Defines values for MemberChangeEntityType.
+const (
+	MemberChangeEntityTypeMember MemberChangeEntityType = "member"
+)
+
+// Valid indicates whether the value is a known member of the MemberChangeEntityType enum.
+func (e MemberChangeEntityType) Valid() bool {
+	switch e {
+	case MemberChangeEntityTypeMember:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MemberChangeOp.
+const (
+	MemberChangeOpDelete MemberChangeOp = "delete"
+	MemberChangeOpUpsert MemberChangeOp = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the MemberChangeOp enum.
+func (e MemberChangeOp) Valid() bool {
+	switch e {
+	case MemberChangeOpDelete:
+		return true
+	case MemberChangeOpUpsert:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MembershipPosition.
 const (
 	MembershipPositionDeputyLeader MembershipPosition = "deputy_leader"
@@ -487,6 +633,39 @@ func (e MutationResultVerdict) Valid() bool {
 	}
 }
 
+// Defines values for NumberBlockChangeEntityType.
+const (
+	NumberBlockChangeEntityTypeNumberBlock NumberBlockChangeEntityType = "number_block"
+)
+
+// Valid indicates whether the value is a known member of the NumberBlockChangeEntityType enum.
+func (e NumberBlockChangeEntityType) Valid() bool {
+	switch e {
+	case NumberBlockChangeEntityTypeNumberBlock:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NumberBlockChangeOp.
+const (
+	NumberBlockChangeOpDelete NumberBlockChangeOp = "delete"
+	NumberBlockChangeOpUpsert NumberBlockChangeOp = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the NumberBlockChangeOp enum.
+func (e NumberBlockChangeOp) Valid() bool {
+	switch e {
+	case NumberBlockChangeOpDelete:
+		return true
+	case NumberBlockChangeOpUpsert:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NumberBlockRequestDocType.
 const (
 	PenaltyDecision NumberBlockRequestDocType = "penalty_decision"
@@ -514,6 +693,117 @@ func (e PartyKind) Valid() bool {
 	case Organisation:
 		return true
 	case Person:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyChangeEntityType.
+const (
+	PolicyChangeEntityTypePolicy PolicyChangeEntityType = "policy"
+)
+
+// Valid indicates whether the value is a known member of the PolicyChangeEntityType enum.
+func (e PolicyChangeEntityType) Valid() bool {
+	switch e {
+	case PolicyChangeEntityTypePolicy:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyChangeOp.
+const (
+	PolicyChangeOpDelete PolicyChangeOp = "delete"
+	PolicyChangeOpUpsert PolicyChangeOp = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the PolicyChangeOp enum.
+func (e PolicyChangeOp) Valid() bool {
+	switch e {
+	case PolicyChangeOpDelete:
+		return true
+	case PolicyChangeOpUpsert:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProblemCode.
+const (
+	ProblemCodeAppUpdateRequired     ProblemCode = "app_update_required"
+	ProblemCodeBadRequest            ProblemCode = "bad_request"
+	ProblemCodeChecksumMismatch      ProblemCode = "checksum_mismatch"
+	ProblemCodeConflict              ProblemCode = "conflict"
+	ProblemCodeContention            ProblemCode = "contention"
+	ProblemCodeDependencyUnavailable ProblemCode = "dependency_unavailable"
+	ProblemCodeEntityConflict        ProblemCode = "entity_conflict"
+	ProblemCodeEvidenceHashMismatch  ProblemCode = "evidence_hash_mismatch"
+	ProblemCodeForbidden             ProblemCode = "forbidden"
+	ProblemCodeGone                  ProblemCode = "gone"
+	ProblemCodeInternal              ProblemCode = "internal"
+	ProblemCodeLocked                ProblemCode = "locked"
+	ProblemCodeMethodNotAllowed      ProblemCode = "method_not_allowed"
+	ProblemCodeNotFound              ProblemCode = "not_found"
+	ProblemCodePayloadTooLarge       ProblemCode = "payload_too_large"
+	ProblemCodePreconditionFailed    ProblemCode = "precondition_failed"
+	ProblemCodeResyncRequired        ProblemCode = "resync_required"
+	ProblemCodeTimeout               ProblemCode = "timeout"
+	ProblemCodeTooManyRequests       ProblemCode = "too_many_requests"
+	ProblemCodeUnauthenticated       ProblemCode = "unauthenticated"
+	ProblemCodeUnsupportedMediaType  ProblemCode = "unsupported_media_type"
+	ProblemCodeValidationFailed      ProblemCode = "validation_failed"
+)
+
+// Valid indicates whether the value is a known member of the ProblemCode enum.
+func (e ProblemCode) Valid() bool {
+	switch e {
+	case ProblemCodeAppUpdateRequired:
+		return true
+	case ProblemCodeBadRequest:
+		return true
+	case ProblemCodeChecksumMismatch:
+		return true
+	case ProblemCodeConflict:
+		return true
+	case ProblemCodeContention:
+		return true
+	case ProblemCodeDependencyUnavailable:
+		return true
+	case ProblemCodeEntityConflict:
+		return true
+	case ProblemCodeEvidenceHashMismatch:
+		return true
+	case ProblemCodeForbidden:
+		return true
+	case ProblemCodeGone:
+		return true
+	case ProblemCodeInternal:
+		return true
+	case ProblemCodeLocked:
+		return true
+	case ProblemCodeMethodNotAllowed:
+		return true
+	case ProblemCodeNotFound:
+		return true
+	case ProblemCodePayloadTooLarge:
+		return true
+	case ProblemCodePreconditionFailed:
+		return true
+	case ProblemCodeResyncRequired:
+		return true
+	case ProblemCodeTimeout:
+		return true
+	case ProblemCodeTooManyRequests:
+		return true
+	case ProblemCodeUnauthenticated:
+		return true
+	case ProblemCodeUnsupportedMediaType:
+		return true
+	case ProblemCodeValidationFailed:
 		return true
 	default:
 		return false
@@ -716,6 +1006,24 @@ type Amendment struct {
 	Record InspectionRecord `json:"record"`
 }
 
+// AssessedDecision What the crew at the act may decide for the matter; as Decision, without the matter.
+type AssessedDecision struct {
+	Allowed []Measure `json:"allowed"`
+	Holders []string  `json:"holders"`
+
+	// Lead Officer code of the lead officer; empty when none.
+	Lead    string           `json:"lead"`
+	Reasons []DecisionReason `json:"reasons"`
+
+	// SecondInspector Empty when none.
+	SecondInspector string `json:"second_inspector"`
+
+	// Tier enforcement (执法程序, 2+ holders), onsite_inspection (现场检查程序, 1 holder),
+	// onsite_investigation (现场调查程序, none; matter of the squad or a resident department),
+	// refer (none; matter of a listed department).
+	Tier Tier `json:"tier"`
+}
+
 // AuditAnchor defines model for AuditAnchor.
 type AuditAnchor struct {
 	At    time.Time `json:"at"`
@@ -840,21 +1148,10 @@ type CertificateStatusChange struct {
 // CertificateStatusChangeStatus defines model for CertificateStatusChange.Status.
 type CertificateStatusChangeStatus string
 
-// Change defines model for Change.
+// Change One change of a scope's feed; `entity_type` says what `state` is (`oneOf`, discriminated by `entity_type`). A `delete` has no state.
 type Change struct {
-	ChangedAt    time.Time               `json:"changed_at"`
-	EntityId     string                  `json:"entity_id"`
-	EntityType   string                  `json:"entity_type"`
-	Op           ChangeOp                `json:"op"`
-	OriginDevice *string                 `json:"origin_device,omitempty"`
-	OriginSeq    *int64                  `json:"origin_seq,omitempty"`
-	Scope        string                  `json:"scope"`
-	State        *map[string]interface{} `json:"state,omitempty"`
-	Version      int64                   `json:"version"`
+	union json.RawMessage
 }
-
-// ChangeOp defines model for Change.Op.
-type ChangeOp string
 
 // Check defines model for Check.
 type Check struct {
@@ -970,6 +1267,25 @@ type Department struct {
 	NameEn *string        `json:"name_en,omitempty"`
 	NameZh string         `json:"name_zh"`
 }
+
+// DepartmentChange defines model for DepartmentChange.
+type DepartmentChange struct {
+	ChangedAt    time.Time                  `json:"changed_at"`
+	EntityId     string                     `json:"entity_id"`
+	EntityType   DepartmentChangeEntityType `json:"entity_type"`
+	Op           DepartmentChangeOp         `json:"op"`
+	OriginDevice *string                    `json:"origin_device,omitempty"`
+	OriginSeq    *int64                     `json:"origin_seq,omitempty"`
+	Scope        string                     `json:"scope"`
+	State        *Department                `json:"state,omitempty"`
+	Version      int64                      `json:"version"`
+}
+
+// DepartmentChangeEntityType defines model for DepartmentChange.EntityType.
+type DepartmentChangeEntityType string
+
+// DepartmentChangeOp defines model for DepartmentChange.Op.
+type DepartmentChangeOp string
 
 // DepartmentKind The street urban-management squad, one of the 5 resident departments, or one of the 20 listed departments.
 type DepartmentKind string
@@ -1150,6 +1466,38 @@ type EvidenceEXIF struct {
 	OffsetTimeOriginal *string  `json:"offset_time_original,omitempty"`
 }
 
+// EvidenceProblem A problem about one evidence item names it (quarantined, refused type).
+type EvidenceProblem struct {
+	// ClientId The phone's UUID of the item.
+	ClientId *openapi_types.UUID `json:"client_id,omitempty"`
+
+	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
+	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
+	// `conflict`, `payload_too_large`, `unsupported_media_type`,
+	// `too_many_requests`, `timeout`, `dependency_unavailable`, `contention` (503: a
+	// concurrent change got in the way, nothing was written; retry), `internal`;
+	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap),
+	// `app_update_required` (426: update the app before pulling; pushing still works) and,
+	// in a mutation's problem, `entity_conflict` (the entity exists with other content);
+	// for resumable uploads also `gone` (410), `locked` (423, retry),
+	// `precondition_failed` (412), `checksum_mismatch` (460) and
+	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
+	// The list is closed: a test checks it equals the codes of `backend/derrors`.
+	//
+	//
+	// Example: validation_failed
+	Code      ProblemCode   `json:"code"`
+	Detail    *string       `json:"detail,omitempty"`
+	Errors    *[]FieldError `json:"errors,omitempty"`
+	Instance  *string       `json:"instance,omitempty"`
+	RequestId *string       `json:"request_id,omitempty"`
+	Status    int           `json:"status"`
+	Title     string        `json:"title"`
+
+	// Type A URI naming the problem type (`urn:whistle:problem:<code>`).
+	Type string `json:"type"`
+}
+
 // ExpectedEvidence defines model for ExpectedEvidence.
 type ExpectedEvidence struct {
 	ClientId    openapi_types.UUID   `json:"client_id"`
@@ -1213,10 +1561,11 @@ type ImportProblem struct {
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
 	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
+	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
 	// Example: validation_failed
-	Code      string        `json:"code"`
+	Code      ProblemCode   `json:"code"`
 	Detail    *string       `json:"detail,omitempty"`
 	Errors    *[]FieldError `json:"errors,omitempty"`
 	Instance  *string       `json:"instance,omitempty"`
@@ -1240,10 +1589,10 @@ type ImportReport struct {
 type Inspection struct {
 	ActAt      time.Time `json:"act_at"`
 	Assessment struct {
-		Decisions  []map[string]interface{} `json:"decisions"`
-		Exceptions []InspectionException    `json:"exceptions"`
-		Lead       *string                  `json:"lead,omitempty"`
-		Tier       string                   `json:"tier"`
+		Decisions  []MatterDecision      `json:"decisions"`
+		Exceptions []InspectionException `json:"exceptions"`
+		Lead       *string               `json:"lead,omitempty"`
+		Tier       string                `json:"tier"`
 	} `json:"assessment"`
 	DeviceId         *string   `json:"device_id,omitempty"`
 	EvidenceVerified []string  `json:"evidence_verified"`
@@ -1265,6 +1614,44 @@ type InspectionReview string
 
 // InspectionStatus defines model for Inspection.Status.
 type InspectionStatus string
+
+// InspectionAmendMutation A record corrected offline (as POST /v1/inspections/{id}/amendments).
+type InspectionAmendMutation struct {
+	Args  Amendment   `json:"args"`
+	Clock DeviceClock `json:"clock"`
+
+	// EntityId Client-generated UUID of the entity created or changed.
+	EntityId openapi_types.UUID          `json:"entity_id"`
+	Name     InspectionAmendMutationName `json:"name"`
+
+	// Seq Per device: 1, 2, 3, ... never reused.
+	Seq int64 `json:"seq"`
+
+	// Signature Ed25519 signature by the device key over the signing message (see Mutation), base64.
+	Signature []byte `json:"signature"`
+}
+
+// InspectionAmendMutationName defines model for InspectionAmendMutation.Name.
+type InspectionAmendMutationName string
+
+// InspectionChange defines model for InspectionChange.
+type InspectionChange struct {
+	ChangedAt    time.Time                  `json:"changed_at"`
+	EntityId     string                     `json:"entity_id"`
+	EntityType   InspectionChangeEntityType `json:"entity_type"`
+	Op           InspectionChangeOp         `json:"op"`
+	OriginDevice *string                    `json:"origin_device,omitempty"`
+	OriginSeq    *int64                     `json:"origin_seq,omitempty"`
+	Scope        string                     `json:"scope"`
+	State        *Inspection                `json:"state,omitempty"`
+	Version      int64                      `json:"version"`
+}
+
+// InspectionChangeEntityType defines model for InspectionChange.EntityType.
+type InspectionChangeEntityType string
+
+// InspectionChangeOp defines model for InspectionChange.Op.
+type InspectionChangeOp string
 
 // InspectionException defines model for InspectionException.
 type InspectionException struct {
@@ -1342,6 +1729,26 @@ type InspectionRecord struct {
 	TeamCode  string     `json:"team_code"`
 }
 
+// InspectionRecordMutation An inspection recorded offline (as POST /v1/inspections).
+type InspectionRecordMutation struct {
+	// Args What the officer records at the scene; also the args of inspection.record@1.
+	Args  InspectionRecord `json:"args"`
+	Clock DeviceClock      `json:"clock"`
+
+	// EntityId Client-generated UUID of the entity created or changed.
+	EntityId openapi_types.UUID           `json:"entity_id"`
+	Name     InspectionRecordMutationName `json:"name"`
+
+	// Seq Per device: 1, 2, 3, ... never reused.
+	Seq int64 `json:"seq"`
+
+	// Signature Ed25519 signature by the device key over the signing message (see Mutation), base64.
+	Signature []byte `json:"signature"`
+}
+
+// InspectionRecordMutationName defines model for InspectionRecordMutation.Name.
+type InspectionRecordMutationName string
+
 // Login defines model for Login.
 type Login struct {
 	CommunityCode  *string `json:"community_code,omitempty"`
@@ -1389,6 +1796,35 @@ type Matter struct {
 
 // MatterDefaultWhistle defines model for Matter.DefaultWhistle.
 type MatterDefaultWhistle string
+
+// MatterChange defines model for MatterChange.
+type MatterChange struct {
+	ChangedAt    time.Time              `json:"changed_at"`
+	EntityId     string                 `json:"entity_id"`
+	EntityType   MatterChangeEntityType `json:"entity_type"`
+	Op           MatterChangeOp         `json:"op"`
+	OriginDevice *string                `json:"origin_device,omitempty"`
+	OriginSeq    *int64                 `json:"origin_seq,omitempty"`
+	Scope        string                 `json:"scope"`
+
+	// State One version of a matter of the catalogue, with the kind of its competent department.
+	State   *Matter `json:"state,omitempty"`
+	Version int64   `json:"version"`
+}
+
+// MatterChangeEntityType defines model for MatterChange.EntityType.
+type MatterChangeEntityType string
+
+// MatterChangeOp defines model for MatterChange.Op.
+type MatterChangeOp string
+
+// MatterDecision The authority engine's decision for one matter of the record, at the matter's version in force at the act.
+type MatterDecision struct {
+	// Decision What the crew at the act may decide for the matter; as Decision, without the matter.
+	Decision   AssessedDecision `json:"decision"`
+	MatterCode string           `json:"matter_code"`
+	Version    int              `json:"version"`
+}
 
 // MatterInput defines model for MatterInput.
 type MatterInput struct {
@@ -1487,6 +1923,25 @@ type Member struct {
 	Position       *string        `json:"position,omitempty"`
 }
 
+// MemberChange defines model for MemberChange.
+type MemberChange struct {
+	ChangedAt    time.Time              `json:"changed_at"`
+	EntityId     string                 `json:"entity_id"`
+	EntityType   MemberChangeEntityType `json:"entity_type"`
+	Op           MemberChangeOp         `json:"op"`
+	OriginDevice *string                `json:"origin_device,omitempty"`
+	OriginSeq    *int64                 `json:"origin_seq,omitempty"`
+	Scope        string                 `json:"scope"`
+	State        *Member                `json:"state,omitempty"`
+	Version      int64                  `json:"version"`
+}
+
+// MemberChangeEntityType defines model for MemberChange.EntityType.
+type MemberChangeEntityType string
+
+// MemberChangeOp defines model for MemberChange.Op.
+type MemberChangeOp string
+
 // Membership defines model for Membership.
 type Membership struct {
 	From     time.Time          `json:"from"`
@@ -1524,8 +1979,19 @@ type MembershipPosition string
 //     `{"seq":42,"entity_id":"0b5c1a52-0000-4000-8000-00000000000b","name":"inspection.amend@1","args":{"base_version":1, "reason":"fix"},"clock":{"wall":"2026-12-01T17:30:00.123456780+08:00","since_boot_ms":86400000}}`
 //     (note the space inside `args`), signature (hex)
 //     `c4577e44f7656420ad8d6c589a3dd041b64b46adbd7df9332565e17bea4230daa36b8d7ebe916c82ee59b99acbc855a6820192d2684460eec4704eaefff93d0c`.
+//
+// The mutation's `name` says what its `args` are (`oneOf`, discriminated by `name`).
+// The server judges each mutation of a push on its own: a push is refused only when a
+// mutation lacks what every mutation has (MutationEnvelope); args that do not match their
+// name's schema are that mutation's `rejected` verdict, and a name this server does not know
+// its `retry` verdict, so that one act never blocks a device's queue.
 type Mutation struct {
-	// Args The arguments of the named mutation (e.g. an InspectionRecord).
+	union json.RawMessage
+}
+
+// MutationEnvelope What every mutation has, whatever its name: a push is checked against this, then each mutation's args against the schema of its name (see Mutation), on its own.
+type MutationEnvelope struct {
+	// Args The arguments of the named mutation.
 	Args  map[string]interface{} `json:"args"`
 	Clock DeviceClock            `json:"clock"`
 
@@ -1538,20 +2004,18 @@ type Mutation struct {
 	// Seq Per device: 1, 2, 3, ... never reused.
 	Seq int64 `json:"seq"`
 
-	// Signature Ed25519 signature by the device key over the signing message (see the schema's description), base64.
+	// Signature Ed25519 signature by the device key over the signing message (see Mutation), base64.
 	Signature []byte `json:"signature"`
 }
 
-// MutationResult defines model for MutationResult.
+// MutationResult The verdict on one mutation; `state` is the entity as the server now holds it (every mutation of this version is on an inspection).
 type MutationResult struct {
-	EntityId   string           `json:"entity_id"`
-	Exceptions *[]SyncException `json:"exceptions,omitempty"`
-	Problem    *SyncProblem     `json:"problem,omitempty"`
-	Seq        int64            `json:"seq"`
-
-	// State The entity as the server now holds it.
-	State   *map[string]interface{} `json:"state,omitempty"`
-	Verdict MutationResultVerdict   `json:"verdict"`
+	EntityId   string                `json:"entity_id"`
+	Exceptions *[]SyncException      `json:"exceptions,omitempty"`
+	Problem    *SyncProblem          `json:"problem,omitempty"`
+	Seq        int64                 `json:"seq"`
+	State      *Inspection           `json:"state,omitempty"`
+	Verdict    MutationResultVerdict `json:"verdict"`
 }
 
 // MutationResultVerdict defines model for MutationResult.Verdict.
@@ -1566,6 +2030,25 @@ type NumberBlock struct {
 	Last     int64              `json:"last"`
 	Prefix   string             `json:"prefix"`
 }
+
+// NumberBlockChange defines model for NumberBlockChange.
+type NumberBlockChange struct {
+	ChangedAt    time.Time                   `json:"changed_at"`
+	EntityId     string                      `json:"entity_id"`
+	EntityType   NumberBlockChangeEntityType `json:"entity_type"`
+	Op           NumberBlockChangeOp         `json:"op"`
+	OriginDevice *string                     `json:"origin_device,omitempty"`
+	OriginSeq    *int64                      `json:"origin_seq,omitempty"`
+	Scope        string                      `json:"scope"`
+	State        *NumberBlock                `json:"state,omitempty"`
+	Version      int64                       `json:"version"`
+}
+
+// NumberBlockChangeEntityType defines model for NumberBlockChange.EntityType.
+type NumberBlockChangeEntityType string
+
+// NumberBlockChangeOp defines model for NumberBlockChange.Op.
+type NumberBlockChangeOp string
 
 // NumberBlockReport defines model for NumberBlockReport.
 type NumberBlockReport struct {
@@ -1648,6 +2131,25 @@ type Policy struct {
 	ValidFrom                    time.Time `json:"valid_from"`
 }
 
+// PolicyChange defines model for PolicyChange.
+type PolicyChange struct {
+	ChangedAt    time.Time              `json:"changed_at"`
+	EntityId     string                 `json:"entity_id"`
+	EntityType   PolicyChangeEntityType `json:"entity_type"`
+	Op           PolicyChangeOp         `json:"op"`
+	OriginDevice *string                `json:"origin_device,omitempty"`
+	OriginSeq    *int64                 `json:"origin_seq,omitempty"`
+	Scope        string                 `json:"scope"`
+	State        *Policy                `json:"state,omitempty"`
+	Version      int64                  `json:"version"`
+}
+
+// PolicyChangeEntityType defines model for PolicyChange.EntityType.
+type PolicyChangeEntityType string
+
+// PolicyChangeOp defines model for PolicyChange.Op.
+type PolicyChangeOp string
+
 // Problem RFC 9457 problem details with Whistle's stable `code`.
 type Problem struct {
 	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
@@ -1661,10 +2163,11 @@ type Problem struct {
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
 	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
+	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
 	// Example: validation_failed
-	Code      string        `json:"code"`
+	Code      ProblemCode   `json:"code"`
 	Detail    *string       `json:"detail,omitempty"`
 	Errors    *[]FieldError `json:"errors,omitempty"`
 	Instance  *string       `json:"instance,omitempty"`
@@ -1675,6 +2178,22 @@ type Problem struct {
 	// Type A URI naming the problem type (`urn:whistle:problem:<code>`).
 	Type string `json:"type"`
 }
+
+// ProblemCode Stable machine-readable code. One of: `bad_request`, `validation_failed`,
+// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
+// `conflict`, `payload_too_large`, `unsupported_media_type`,
+// `too_many_requests`, `timeout`, `dependency_unavailable`, `contention` (503: a
+// concurrent change got in the way, nothing was written; retry), `internal`;
+// for sync also `resync_required` (410, `scopes` names what to re-bootstrap),
+// `app_update_required` (426: update the app before pulling; pushing still works) and,
+// in a mutation's problem, `entity_conflict` (the entity exists with other content);
+// for resumable uploads also `gone` (410), `locked` (423, retry),
+// `precondition_failed` (412), `checksum_mismatch` (460) and
+// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
+// The list is closed: a test checks it equals the codes of `backend/derrors`.
+//
+// Example: validation_failed
+type ProblemCode string
 
 // PullRequest defines model for PullRequest.
 type PullRequest struct {
@@ -1728,10 +2247,11 @@ type ReadinessProblem struct {
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
 	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
+	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
 	// Example: validation_failed
-	Code      string        `json:"code"`
+	Code      ProblemCode   `json:"code"`
 	Detail    *string       `json:"detail,omitempty"`
 	Errors    *[]FieldError `json:"errors,omitempty"`
 	Instance  *string       `json:"instance,omitempty"`
@@ -1766,10 +2286,11 @@ type ResyncProblem struct {
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
 	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
+	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
 	// Example: validation_failed
-	Code      string        `json:"code"`
+	Code      ProblemCode   `json:"code"`
 	Detail    *string       `json:"detail,omitempty"`
 	Errors    *[]FieldError `json:"errors,omitempty"`
 	Instance  *string       `json:"instance,omitempty"`
@@ -1917,6 +2438,9 @@ type BadRequest = Problem
 // Conflict RFC 9457 problem details with Whistle's stable `code`.
 type Conflict = Problem
 
+// EvidenceUnprocessable A problem about one evidence item names it (quarantined, refused type).
+type EvidenceUnprocessable = EvidenceProblem
+
 // Forbidden RFC 9457 problem details with Whistle's stable `code`.
 type Forbidden = Problem
 
@@ -1932,8 +2456,8 @@ type PreconditionFailed = Problem
 // TooManyRequests RFC 9457 problem details with Whistle's stable `code`.
 type TooManyRequests = Problem
 
-// TusProblem RFC 9457 problem details with Whistle's stable `code`.
-type TusProblem = Problem
+// TusProblem A problem about one evidence item names it (quarantined, refused type).
+type TusProblem = EvidenceProblem
 
 // Unauthorized RFC 9457 problem details with Whistle's stable `code`.
 type Unauthorized = Problem
@@ -2258,6 +2782,352 @@ type SyncPullJSONRequestBody = PullRequest
 
 // SyncPushJSONRequestBody defines body for SyncPush for application/json ContentType.
 type SyncPushJSONRequestBody = PushRequest
+
+// AsInspectionChange returns the union data inside the Change as a InspectionChange
+func (t Change) AsInspectionChange() (InspectionChange, error) {
+	var body InspectionChange
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromInspectionChange overwrites any union data inside the Change as the provided InspectionChange
+func (t *Change) FromInspectionChange(v InspectionChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"inspection"}`))
+	t.union = b
+	return err
+}
+
+// MergeInspectionChange performs a merge with any union data inside the Change, using the provided InspectionChange
+func (t *Change) MergeInspectionChange(v InspectionChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"inspection"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsNumberBlockChange returns the union data inside the Change as a NumberBlockChange
+func (t Change) AsNumberBlockChange() (NumberBlockChange, error) {
+	var body NumberBlockChange
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromNumberBlockChange overwrites any union data inside the Change as the provided NumberBlockChange
+func (t *Change) FromNumberBlockChange(v NumberBlockChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"number_block"}`))
+	t.union = b
+	return err
+}
+
+// MergeNumberBlockChange performs a merge with any union data inside the Change, using the provided NumberBlockChange
+func (t *Change) MergeNumberBlockChange(v NumberBlockChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"number_block"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsMemberChange returns the union data inside the Change as a MemberChange
+func (t Change) AsMemberChange() (MemberChange, error) {
+	var body MemberChange
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMemberChange overwrites any union data inside the Change as the provided MemberChange
+func (t *Change) FromMemberChange(v MemberChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"member"}`))
+	t.union = b
+	return err
+}
+
+// MergeMemberChange performs a merge with any union data inside the Change, using the provided MemberChange
+func (t *Change) MergeMemberChange(v MemberChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"member"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDepartmentChange returns the union data inside the Change as a DepartmentChange
+func (t Change) AsDepartmentChange() (DepartmentChange, error) {
+	var body DepartmentChange
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDepartmentChange overwrites any union data inside the Change as the provided DepartmentChange
+func (t *Change) FromDepartmentChange(v DepartmentChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"department"}`))
+	t.union = b
+	return err
+}
+
+// MergeDepartmentChange performs a merge with any union data inside the Change, using the provided DepartmentChange
+func (t *Change) MergeDepartmentChange(v DepartmentChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"department"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsMatterChange returns the union data inside the Change as a MatterChange
+func (t Change) AsMatterChange() (MatterChange, error) {
+	var body MatterChange
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMatterChange overwrites any union data inside the Change as the provided MatterChange
+func (t *Change) FromMatterChange(v MatterChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"matter"}`))
+	t.union = b
+	return err
+}
+
+// MergeMatterChange performs a merge with any union data inside the Change, using the provided MatterChange
+func (t *Change) MergeMatterChange(v MatterChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"matter"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPolicyChange returns the union data inside the Change as a PolicyChange
+func (t Change) AsPolicyChange() (PolicyChange, error) {
+	var body PolicyChange
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPolicyChange overwrites any union data inside the Change as the provided PolicyChange
+func (t *Change) FromPolicyChange(v PolicyChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"policy"}`))
+	t.union = b
+	return err
+}
+
+// MergePolicyChange performs a merge with any union data inside the Change, using the provided PolicyChange
+func (t *Change) MergePolicyChange(v PolicyChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"policy"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Change) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"entity_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t Change) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "department":
+		return t.AsDepartmentChange()
+	case "inspection":
+		return t.AsInspectionChange()
+	case "matter":
+		return t.AsMatterChange()
+	case "member":
+		return t.AsMemberChange()
+	case "number_block":
+		return t.AsNumberBlockChange()
+	case "policy":
+		return t.AsPolicyChange()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t Change) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Change) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsInspectionRecordMutation returns the union data inside the Mutation as a InspectionRecordMutation
+func (t Mutation) AsInspectionRecordMutation() (InspectionRecordMutation, error) {
+	var body InspectionRecordMutation
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromInspectionRecordMutation overwrites any union data inside the Mutation as the provided InspectionRecordMutation
+func (t *Mutation) FromInspectionRecordMutation(v InspectionRecordMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"inspection.record@1"}`))
+	t.union = b
+	return err
+}
+
+// MergeInspectionRecordMutation performs a merge with any union data inside the Mutation, using the provided InspectionRecordMutation
+func (t *Mutation) MergeInspectionRecordMutation(v InspectionRecordMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"inspection.record@1"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsInspectionAmendMutation returns the union data inside the Mutation as a InspectionAmendMutation
+func (t Mutation) AsInspectionAmendMutation() (InspectionAmendMutation, error) {
+	var body InspectionAmendMutation
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromInspectionAmendMutation overwrites any union data inside the Mutation as the provided InspectionAmendMutation
+func (t *Mutation) FromInspectionAmendMutation(v InspectionAmendMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"inspection.amend@1"}`))
+	t.union = b
+	return err
+}
+
+// MergeInspectionAmendMutation performs a merge with any union data inside the Mutation, using the provided InspectionAmendMutation
+func (t *Mutation) MergeInspectionAmendMutation(v InspectionAmendMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"inspection.amend@1"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Mutation) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"name"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t Mutation) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "inspection.amend@1":
+		return t.AsInspectionAmendMutation()
+	case "inspection.record@1":
+		return t.AsInspectionRecordMutation()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t Mutation) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Mutation) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -4280,6 +5150,8 @@ type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ConflictApplicationProblemPlusJSONResponse Problem
 
+type EvidenceUnprocessableApplicationProblemPlusJSONResponse EvidenceProblem
+
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
@@ -4312,7 +5184,7 @@ type TusProblemResponseHeaders struct {
 	TusResumable string
 }
 type TusProblemApplicationProblemPlusJSONResponse struct {
-	Body Problem
+	Body EvidenceProblem
 
 	Headers TusProblemResponseHeaders
 }
@@ -6031,7 +6903,7 @@ func (response GetEvidenceContent409ApplicationProblemPlusJSONResponse) VisitGet
 }
 
 type GetEvidenceContent422ApplicationProblemPlusJSONResponse struct {
-	UnprocessableApplicationProblemPlusJSONResponse
+	EvidenceUnprocessableApplicationProblemPlusJSONResponse
 }
 
 func (response GetEvidenceContent422ApplicationProblemPlusJSONResponse) VisitGetEvidenceContentResponse(ctx *fiber.Ctx) error {
@@ -6155,7 +7027,7 @@ func (response CreateEvidenceDownloadURL409ApplicationProblemPlusJSONResponse) V
 }
 
 type CreateEvidenceDownloadURL422ApplicationProblemPlusJSONResponse struct {
-	UnprocessableApplicationProblemPlusJSONResponse
+	EvidenceUnprocessableApplicationProblemPlusJSONResponse
 }
 
 func (response CreateEvidenceDownloadURL422ApplicationProblemPlusJSONResponse) VisitCreateEvidenceDownloadURLResponse(ctx *fiber.Ctx) error {
@@ -6238,7 +7110,7 @@ func (response GetEvidenceThumbnail409ApplicationProblemPlusJSONResponse) VisitG
 }
 
 type GetEvidenceThumbnail422ApplicationProblemPlusJSONResponse struct {
-	UnprocessableApplicationProblemPlusJSONResponse
+	EvidenceUnprocessableApplicationProblemPlusJSONResponse
 }
 
 func (response GetEvidenceThumbnail422ApplicationProblemPlusJSONResponse) VisitGetEvidenceThumbnailResponse(ctx *fiber.Ctx) error {

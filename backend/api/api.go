@@ -68,13 +68,16 @@ func New(cfg Config) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	router, err := openapi.NewRouter(doc)
-	if err != nil {
-		return nil, fmt.Errorf("openapi router: %w", err)
-	}
 	docs, err := renderDocs(doc)
 	if err != nil {
 		return nil, fmt.Errorf("render docs: %w", err)
+	}
+	if err := judgePushesApart(doc); err != nil {
+		return nil, err
+	}
+	router, err := openapi.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("openapi router: %w", err)
 	}
 	onError := errorHandler(cfg.Logger)
 	app := fiber.New(fiber.Config{

@@ -72,6 +72,14 @@ func enums[B, A ~string](in []A) []B {
 	return convertAll(in, func(v A) B { return B(v) })
 }
 
+// orEmpty is list, or [] when it is nil.
+func orEmpty[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
+}
+
 // optionalList is a list the API makes optional and the domain omits when
 // empty: absent then, converted with f otherwise.
 func optionalList[A, B any](in []A, f func(A) B) *[]B {

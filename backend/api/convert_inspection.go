@@ -52,22 +52,22 @@ func inspectionsOut(list []inspection.State) ([]openapi.Inspection, error) {
 	return out, nil
 }
 
-// matterDecisionsOut spells out the engine's decisions of an assessment,
-// which the contract leaves as free-form objects.
-func matterDecisionsOut(ds []inspection.MatterDecision) []map[string]any {
-	return convertAll(ds, func(d inspection.MatterDecision) map[string]any {
-		return map[string]any{
-			"matter_code": d.MatterCode,
-			"version":     d.Version,
-			"decision": map[string]any{
-				"tier":             string(d.Decision.Tier),
-				"lead":             d.Decision.Lead,
-				"second_inspector": d.Decision.SecondInspector,
-				"holders":          d.Decision.Holders,
-				"allowed":          enums[string](d.Decision.Allowed),
-				"reasons": convertAll(d.Decision.Reasons, func(r authority.Reason) map[string]any {
-					return map[string]any{"code": r.Code, "subject": r.Subject, "zh": r.ZH, "en": r.EN}
-				}),
+// matterDecisionsOut spells out the engine's decisions of an assessment;
+// a list the engine left nil is [] (the contract has no null lists there).
+func matterDecisionsOut(ds []inspection.MatterDecision) []openapi.MatterDecision {
+	return convertAll(ds, func(d inspection.MatterDecision) openapi.MatterDecision {
+		return openapi.MatterDecision{
+			MatterCode: d.MatterCode,
+			Version:    d.Version,
+			Decision: openapi.AssessedDecision{
+				Tier:            openapi.Tier(d.Decision.Tier),
+				Lead:            d.Decision.Lead,
+				SecondInspector: d.Decision.SecondInspector,
+				Holders:         orEmpty(d.Decision.Holders),
+				Allowed:         orEmpty(enums[openapi.Measure](d.Decision.Allowed)),
+				Reasons: orEmpty(convertAll(d.Decision.Reasons, func(r authority.Reason) openapi.DecisionReason {
+					return openapi.DecisionReason{Code: r.Code, Subject: ptr(r.Subject), Zh: r.ZH, En: r.EN}
+				})),
 			},
 		}
 	})
@@ -89,7 +89,7 @@ func recordOut(r inspection.Record) (openapi.InspectionRecord, error) {
 		StartedAt:   deviceTimeOut(r.StartedAt),
 		Crew:        convertAll(r.Crew, crewCheckInOut),
 		Findings:    r.Findings,
-		PhoneTier:   ptr(openapi.Tier(r.PhoneTier)),
+		PhoneTier:   optional(openapi.Tier(r.PhoneTier)),
 		RecordText:  r.RecordText,
 	}
 	out.Location.Lat = float32(r.Location.Lat)

@@ -16,17 +16,17 @@ import (
 
 // pulled pulls every scope of p to the end and returns the states of
 // entity id it got, by scope.
-func (p *phone) pulled(id string) map[string]map[string]any {
+func (p *phone) pulled(id string) map[string]openapi.Inspection {
 	p.t.Helper()
-	out := map[string]map[string]any{}
+	out := map[string]openapi.Inspection{}
 	cursors := map[string]int64{}
 	for range 50 {
 		page := p.pull(cursors)
 		for _, sc := range page.Scopes {
 			cursors[sc.Scope] = sc.Cursor
 			for _, c := range sc.Changes {
-				if c.EntityId == id && c.State != nil {
-					out[sc.Scope] = *c.State
+				if ic, ok := inspectionChange(p.t, c); ok && ic.EntityId == id && ic.State != nil {
+					out[sc.Scope] = *ic.State
 				}
 			}
 		}
@@ -77,7 +77,7 @@ func TestInspection_CrewOutsideTeam(t *testing.T) {
 	r := res.Results[0]
 	tier := ""
 	if r.State != nil {
-		tier, _ = (*r.State)["assessment"].(map[string]any)["tier"].(string)
+		tier = r.State.Assessment.Tier
 	}
 	if r.Verdict != "accepted_with_exceptions" || resultCodes(r) != "CREW_OUTSIDE_TEAM" || tier != "onsite_inspection" {
 		t.Errorf("st-a record naming b-cg-03: verdict %s exceptions %q tier %s; want accepted_with_exceptions CREW_OUTSIDE_TEAM onsite_inspection (problem %+v)",
@@ -90,7 +90,7 @@ func TestInspection_CrewOutsideTeam(t *testing.T) {
 	if !slices.ContainsFunc(queue, func(q openapi.Inspection) bool { return q.Record.Id.String() == rec.ID }) {
 		t.Errorf("the record is not in st-a's review queue")
 	}
-	if got := officerA.pulled(rec.ID); got["officer:a-cg-03"] == nil {
+	if got := officerA.pulled(rec.ID); !slices.Contains(keys(got), "officer:a-cg-03") {
 		t.Errorf("the recording officer's phone lacks the record: scopes %v", keys(got))
 	}
 	if got := officerB.pulled(rec.ID); len(got) > 0 {
@@ -116,7 +116,7 @@ func TestInspection_CrewOutsideTeam(t *testing.T) {
 	}
 }
 
-func keys(m map[string]map[string]any) []string {
+func keys[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)

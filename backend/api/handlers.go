@@ -63,9 +63,9 @@ func (s *server) GetReadyz(ctx context.Context, _ openapi.GetReadyzRequestObject
 		if err != nil {
 			// The driver's error (addresses, user names, server messages) is
 			// for the log; the unauthenticated caller gets one generic word.
-			why := openapi.Unreachable
+			why := openapi.CheckErrorUnreachable
 			if errors.Is(err, context.DeadlineExceeded) {
-				why = openapi.Timeout
+				why = openapi.CheckErrorTimeout
 			}
 			checks[i].Error = &why
 			down = append(down, d.Name)

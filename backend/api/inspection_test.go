@@ -112,6 +112,31 @@ func marketInspection(act time.Time, crew []string, formNumber string) inspectio
 	return r
 }
 
+// inspectionChange is c as a change of an inspection, if it is one.
+func inspectionChange(t testing.TB, c openapi.Change) (openapi.InspectionChange, bool) {
+	t.Helper()
+	kind, err := c.Discriminator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kind != "inspection" {
+		return openapi.InspectionChange{}, false
+	}
+	ic, err := c.AsInspectionChange()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ic, true
+}
+
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
 func exceptionCodes(es []openapi.SyncException) []string {
 	var out []string
 	for _, e := range es {
@@ -164,19 +189,19 @@ func TestInspection_OfflineReviewLoop(t *testing.T) {
 
 	// The officer sees the returned record through sync, in full (case team).
 	page := officer.pull(map[string]int64{})
-	var returned *openapi.Change
+	var returned *openapi.Inspection
 	for _, sc := range page.Scopes {
-		for i, c := range sc.Changes {
-			if sc.Scope == "officer:a-cg-03" && c.EntityId == rec.ID {
-				returned = &sc.Changes[i]
+		for _, c := range sc.Changes {
+			if ic, ok := inspectionChange(t, c); ok && sc.Scope == "officer:a-cg-03" && ic.EntityId == rec.ID {
+				returned = ic.State
 			}
 		}
 	}
-	if returned == nil || returned.State == nil || (*returned.State)["review"] != "returned" {
+	if returned == nil || returned.Review != "returned" {
 		t.Fatalf("the returned record is not in the officer's scope: %+v", page.Scopes)
 	}
-	if party := (*returned.State)["record"].(map[string]any)["party"].(map[string]any); party["id_number"] != "91110101MA01ABCD2X" {
-		t.Fatalf("the case team sees the party masked: %v", party)
+	if party := returned.Record.Party; party == nil || deref(party.IdNumber) != "91110101MA01ABCD2X" {
+		t.Fatalf("the case team sees the party masked: %+v", party)
 	}
 
 	// Amended offline: a second market-regulation officer was there.
@@ -255,7 +280,7 @@ func TestInspection_Checks(t *testing.T) {
 			if r.Verdict != openapi.MutationResultVerdict(tt.verdict) || codes != tt.wantCodes {
 				t.Fatalf("verdict %s exceptions %q, want %s %q (problem %+v)", r.Verdict, codes, tt.verdict, tt.wantCodes, r.Problem)
 			}
-			if tier := (*r.State)["assessment"].(map[string]any)["tier"]; tier != tt.wantTier {
+			if tier := r.State.Assessment.Tier; tier != tt.wantTier {
 				t.Fatalf("tier = %v, want %s", tier, tt.wantTier)
 			}
 		})
@@ -351,9 +376,9 @@ func TestInspection_EvidenceLinking(t *testing.T) {
 		t.Fatalf("evidence linked before its record arrived: %+v", ev)
 	}
 	res := officer.push(officer.mutation(inspection.MutationRecord, r.ID, r))
-	st := (*res.Results[0].State)
-	if st["status"] != "evidence_pending" || len(st["evidence_verified"].([]any)) != 1 {
-		t.Fatalf("record with one of two files = status %v, verified %v", st["status"], st["evidence_verified"])
+	st := res.Results[0].State
+	if st.Status != "evidence_pending" || len(st.EvidenceVerified) != 1 {
+		t.Fatalf("record with one of two files = status %v, verified %v", st.Status, st.EvidenceVerified)
 	}
 	if ev := getEvidence(t, f.client, token, id1); ev.LinkedAt == nil {
 		t.Fatal("evidence uploaded before its record is not linked when the record arrives")
@@ -374,7 +399,8 @@ func TestInspection_EvidenceLinking(t *testing.T) {
 	found := false
 	for _, sc := range page.Scopes {
 		for _, c := range sc.Changes {
-			found = found || c.EntityId == r.ID && c.State != nil && (*c.State)["status"] == "complete"
+			ic, ok := inspectionChange(t, c)
+			found = found || ok && ic.EntityId == r.ID && ic.State != nil && ic.State.Status == "complete"
 		}
 	}
 	if !found {
@@ -465,7 +491,7 @@ func TestInspection_SyncAfterOnline(t *testing.T) {
 	if p := res.Results[1].Problem; p.Fields == nil || len(*p.Fields) != 1 || (*p.Fields)[0].Field != "/findings" {
 		t.Fatalf("the conflict names %+v, want /findings", p.Fields)
 	}
-	if st := res.Results[0].State; st == nil || (*st)["version"] != float64(1) {
+	if st := res.Results[0].State; st == nil || st.Version != 1 {
 		t.Fatalf("a duplicate answers the stored record: %v", st)
 	}
 

@@ -183,6 +183,11 @@ func specReferences(t *testing.T) map[refKey]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A push's mutations are inputs as the server checks them: their
+	// envelope here, their args per mutation (args[MUTATION] below).
+	if err := api.JudgePushesApart(doc); err != nil {
+		t.Fatal(err)
+	}
 	out := map[refKey]string{}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {

@@ -101,7 +101,11 @@ func (s *server) SyncPush(ctx context.Context, req openapi.SyncPushRequestObject
 	if err := s.report(ctx, dev.ID, req.Body.Report, false); err != nil {
 		return nil, err
 	}
-	out, err := pushResponseOut(res)
+	names := make(map[int64]string, len(body.Mutations))
+	for _, m := range body.Mutations {
+		names[m.Seq] = m.Name
+	}
+	out, err := pushResponseOut(res, names)
 	if out.Results == nil {
 		out.Results = []openapi.MutationResult{}
 	}

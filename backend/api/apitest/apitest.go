@@ -36,6 +36,7 @@ func New(t testing.TB, app *fiber.App) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	closeResponses(doc)
 	r, err := openapi.NewRouter(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -132,6 +133,10 @@ func (c *Client) Do(req *http.Request) *Response {
 		Options: &openapi3filter.Options{
 			IncludeResponseStatus: true,
 			MultiError:            true,
+			// kin-openapi checks no uuid format unless told to.
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{
+				openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
+			},
 		},
 	}
 	in.SetBodyBytes(body)
