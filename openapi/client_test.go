@@ -87,7 +87,8 @@ func main() {
 	}
 
 	// Online: record, then read it back, typed both ways.
-	created, err := c.RecordInspectionWithResponse(ctx, rec)
+	key := client.IdempotencyKey(rec.Id.String()) // a retried create answers the kept answer
+	created, err := c.RecordInspectionWithResponse(ctx, &client.RecordInspectionParams{IdempotencyKey: &key}, rec)
 	if err != nil || created.JSON201 == nil {
 		fmt.Fprintln(os.Stderr, "record:", err)
 		return

@@ -734,28 +734,30 @@ func (e PolicyChangeOp) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
-	ProblemCodeAppUpdateRequired     ProblemCode = "app_update_required"
-	ProblemCodeBadRequest            ProblemCode = "bad_request"
-	ProblemCodeChecksumMismatch      ProblemCode = "checksum_mismatch"
-	ProblemCodeConflict              ProblemCode = "conflict"
-	ProblemCodeContention            ProblemCode = "contention"
-	ProblemCodeDependencyUnavailable ProblemCode = "dependency_unavailable"
-	ProblemCodeEntityConflict        ProblemCode = "entity_conflict"
-	ProblemCodeEvidenceHashMismatch  ProblemCode = "evidence_hash_mismatch"
-	ProblemCodeForbidden             ProblemCode = "forbidden"
-	ProblemCodeGone                  ProblemCode = "gone"
-	ProblemCodeInternal              ProblemCode = "internal"
-	ProblemCodeLocked                ProblemCode = "locked"
-	ProblemCodeMethodNotAllowed      ProblemCode = "method_not_allowed"
-	ProblemCodeNotFound              ProblemCode = "not_found"
-	ProblemCodePayloadTooLarge       ProblemCode = "payload_too_large"
-	ProblemCodePreconditionFailed    ProblemCode = "precondition_failed"
-	ProblemCodeResyncRequired        ProblemCode = "resync_required"
-	ProblemCodeTimeout               ProblemCode = "timeout"
-	ProblemCodeTooManyRequests       ProblemCode = "too_many_requests"
-	ProblemCodeUnauthenticated       ProblemCode = "unauthenticated"
-	ProblemCodeUnsupportedMediaType  ProblemCode = "unsupported_media_type"
-	ProblemCodeValidationFailed      ProblemCode = "validation_failed"
+	ProblemCodeAppUpdateRequired      ProblemCode = "app_update_required"
+	ProblemCodeBadRequest             ProblemCode = "bad_request"
+	ProblemCodeChecksumMismatch       ProblemCode = "checksum_mismatch"
+	ProblemCodeConflict               ProblemCode = "conflict"
+	ProblemCodeContention             ProblemCode = "contention"
+	ProblemCodeDependencyUnavailable  ProblemCode = "dependency_unavailable"
+	ProblemCodeEntityConflict         ProblemCode = "entity_conflict"
+	ProblemCodeEvidenceHashMismatch   ProblemCode = "evidence_hash_mismatch"
+	ProblemCodeForbidden              ProblemCode = "forbidden"
+	ProblemCodeGone                   ProblemCode = "gone"
+	ProblemCodeIdempotencyKeyInFlight ProblemCode = "idempotency_key_in_flight"
+	ProblemCodeIdempotencyKeyReused   ProblemCode = "idempotency_key_reused"
+	ProblemCodeInternal               ProblemCode = "internal"
+	ProblemCodeLocked                 ProblemCode = "locked"
+	ProblemCodeMethodNotAllowed       ProblemCode = "method_not_allowed"
+	ProblemCodeNotFound               ProblemCode = "not_found"
+	ProblemCodePayloadTooLarge        ProblemCode = "payload_too_large"
+	ProblemCodePreconditionFailed     ProblemCode = "precondition_failed"
+	ProblemCodeResyncRequired         ProblemCode = "resync_required"
+	ProblemCodeTimeout                ProblemCode = "timeout"
+	ProblemCodeTooManyRequests        ProblemCode = "too_many_requests"
+	ProblemCodeUnauthenticated        ProblemCode = "unauthenticated"
+	ProblemCodeUnsupportedMediaType   ProblemCode = "unsupported_media_type"
+	ProblemCodeValidationFailed       ProblemCode = "validation_failed"
 )
 
 // Valid indicates whether the value is a known member of the ProblemCode enum.
@@ -780,6 +782,10 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeForbidden:
 		return true
 	case ProblemCodeGone:
+		return true
+	case ProblemCodeIdempotencyKeyInFlight:
+		return true
+	case ProblemCodeIdempotencyKeyReused:
 		return true
 	case ProblemCodeInternal:
 		return true
@@ -1481,7 +1487,11 @@ type EvidenceProblem struct {
 	// in a mutation's problem, `entity_conflict` (the entity exists with other content);
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
-	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
+	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it);
+	// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
+	// request with this key is still being processed; retry later) and `idempotency_key_reused`
+	// (422: the key was used with another request); `precondition_failed` (412) also answers a
+	// stale `If-Match`.
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -1560,7 +1570,11 @@ type ImportProblem struct {
 	// in a mutation's problem, `entity_conflict` (the entity exists with other content);
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
-	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
+	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it);
+	// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
+	// request with this key is still being processed; retry later) and `idempotency_key_reused`
+	// (422: the key was used with another request); `precondition_failed` (412) also answers a
+	// stale `If-Match`.
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -2162,7 +2176,11 @@ type Problem struct {
 	// in a mutation's problem, `entity_conflict` (the entity exists with other content);
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
-	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
+	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it);
+	// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
+	// request with this key is still being processed; retry later) and `idempotency_key_reused`
+	// (422: the key was used with another request); `precondition_failed` (412) also answers a
+	// stale `If-Match`.
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -2189,7 +2207,11 @@ type Problem struct {
 // in a mutation's problem, `entity_conflict` (the entity exists with other content);
 // for resumable uploads also `gone` (410), `locked` (423, retry),
 // `precondition_failed` (412), `checksum_mismatch` (460) and
-// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
+// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it);
+// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
+// request with this key is still being processed; retry later) and `idempotency_key_reused`
+// (422: the key was used with another request); `precondition_failed` (412) also answers a
+// stale `If-Match`.
 // The list is closed: a test checks it equals the codes of `backend/derrors`.
 //
 // Example: validation_failed
@@ -2246,7 +2268,11 @@ type ReadinessProblem struct {
 	// in a mutation's problem, `entity_conflict` (the entity exists with other content);
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
-	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
+	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it);
+	// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
+	// request with this key is still being processed; retry later) and `idempotency_key_reused`
+	// (422: the key was used with another request); `precondition_failed` (412) also answers a
+	// stale `If-Match`.
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -2285,7 +2311,11 @@ type ResyncProblem struct {
 	// in a mutation's problem, `entity_conflict` (the entity exists with other content);
 	// for resumable uploads also `gone` (410), `locked` (423, retry),
 	// `precondition_failed` (412), `checksum_mismatch` (460) and
-	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it).
+	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it);
+	// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
+	// request with this key is still being processed; retry later) and `idempotency_key_reused`
+	// (422: the key was used with another request); `precondition_failed` (412) also answers a
+	// stale `If-Match`.
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
