@@ -234,9 +234,14 @@ func (s *Service) judge(ctx context.Context, r Record, recorder, device string) 
 	if len(fields) > 0 {
 		return State{}, &derrors.Error{Code: derrors.Invalid, Message: fields[0].Message, Fields: fields}
 	}
-	inTeam, err := s.inTeamAt(ctx, recorder, r.TeamCode, at)
-	if err != nil {
-		return State{}, err
+	// The recorder's teams were read with the crew when he is in it; only
+	// a recorder outside the crew costs another read.
+	teamsOf, inCrewFacts := facts.TeamsOf(recorder)
+	inTeam := slices.Contains(teamsOf, r.TeamCode)
+	if !inCrewFacts {
+		if inTeam, err = s.inTeamAt(ctx, recorder, r.TeamCode, at); err != nil {
+			return State{}, err
+		}
 	}
 	if !inTeam {
 		// A device pushing for another team: another street's record.

@@ -63,6 +63,17 @@ type AuthorityFacts struct {
 	Policies map[string]authority.Policy
 }
 
+// TeamsOf returns the teams, at the facts' moment, of the known crew
+// officer code, and whether the crew names him.
+func (f AuthorityFacts) TeamsOf(code string) ([]string, bool) {
+	for _, c := range f.Crew {
+		if c.Known && c.OfficerCode == code {
+			return c.Teams, true
+		}
+	}
+	return nil, false
+}
+
 // ReadAuthorityFacts reads from r the facts for matterCodes and crew as they
 // stood at at. A matter not in force or an unknown officer is not an error
 // here: it is kept as a fault (MatterFaults, CrewFaults) for the caller to
