@@ -16,7 +16,7 @@ type docsField struct {
 	Name        string
 	Type        template.HTML // component names link to their schema
 	Constraints string
-	Description string
+	Description template.HTML // Markdown, rendered
 	Required    bool
 }
 
@@ -25,48 +25,52 @@ type docsField struct {
 // government networks. Operations are grouped by tag, in the contract's
 // order of tags; each schema lists its fields with the fields of inline
 // objects nested under them, with their constraints, and type names link
-// to their schemas.
+// to their schemas. Descriptions are Markdown (GFM tables included),
+// rendered by markdownBlock and markdownInline without raw HTML, images or
+// links other than http, https and anchors.
 func renderDocs(doc *openapi3.T) ([]byte, error) {
 	type param struct {
-		Name, In, Constraints, Description string
-		Type                               template.HTML
-		Required                           bool
+		Name, In, Constraints string
+		Type, Description     template.HTML
+		Required              bool
 	}
 	type response struct {
-		Status, Description string
-		Body                template.HTML
+		Status            string
+		Description, Body template.HTML
 	}
 	type operation struct {
-		Method, Path, ID, Summary, Description string
-		Body                                   template.HTML
-		Public                                 bool
-		Params                                 []param
-		Responses                              []response
-		BodyFields                             []docsField
+		Method, Path, ID           string
+		Summary, Description, Body template.HTML
+		Public                     bool
+		Params                     []param
+		Responses                  []response
+		BodyFields                 []docsField
 	}
 	type group struct {
-		Name, Description string
-		Operations        []operation
+		Name        string
+		Description template.HTML
+		Operations  []operation
 	}
 	type schema struct {
-		Name, Description string
-		Type              template.HTML
+		Name              string
+		Description, Type template.HTML
 		Fields            []docsField
 	}
 	groups := map[string]*group{}
 	var order []string
 	for _, t := range doc.Tags {
-		groups[t.Name] = &group{Name: t.Name, Description: t.Description}
+		groups[t.Name] = &group{Name: t.Name, Description: markdownBlock(t.Description)}
 		order = append(order, t.Name)
 	}
 	for _, path := range doc.Paths.InMatchingOrder() {
 		item := doc.Paths.Value(path)
 		for method, op := range item.Operations() {
-			o := operation{Method: method, Path: path, ID: op.OperationID, Summary: op.Summary, Description: op.Description}
+			o := operation{Method: method, Path: path, ID: op.OperationID,
+				Summary: markdownInline(op.Summary), Description: markdownBlock(op.Description)}
 			o.Public = op.Security != nil && len(*op.Security) == 0
 			for _, p := range op.Parameters {
 				o.Params = append(o.Params, param{Name: p.Value.Name, In: p.Value.In, Type: linkedType(p.Value.Schema),
-					Constraints: constraints(p.Value.Schema), Description: p.Value.Description, Required: p.Value.Required})
+					Constraints: constraints(p.Value.Schema), Description: markdownInline(p.Value.Description), Required: p.Value.Required})
 			}
 			if op.RequestBody != nil {
 				var body []string
@@ -89,7 +93,7 @@ func renderDocs(doc *openapi3.T) ([]byte, error) {
 				if r.Value.Description != nil {
 					desc = *r.Value.Description
 				}
-				o.Responses = append(o.Responses, response{status, desc, template.HTML(strings.Join(body, ", "))})
+				o.Responses = append(o.Responses, response{status, markdownInline(desc), template.HTML(strings.Join(body, ", "))})
 			}
 			sort.Slice(o.Responses, func(i, j int) bool { return o.Responses[i].Status < o.Responses[j].Status })
 			tag := "other"
@@ -119,7 +123,7 @@ func renderDocs(doc *openapi3.T) ([]byte, error) {
 	}
 	var schemas []schema
 	for name, ref := range doc.Components.Schemas {
-		s := schema{Name: name, Description: ref.Value.Description, Fields: fieldsOf(ref.Value, "", 0)}
+		s := schema{Name: name, Description: markdownBlock(ref.Value.Description), Fields: fieldsOf(ref.Value, "", 0)}
 		if len(s.Fields) == 0 {
 			// A scalar, an enum, or a oneOf: say what it is.
 			s.Type = linkedType(&openapi3.SchemaRef{Value: ref.Value})
@@ -133,7 +137,7 @@ func renderDocs(doc *openapi3.T) ([]byte, error) {
 
 	var buf bytes.Buffer
 	err := docsPage.Execute(&buf, map[string]any{
-		"Title": doc.Info.Title, "Version": doc.Info.Version, "Description": doc.Info.Description,
+		"Title": doc.Info.Title, "Version": doc.Info.Version, "Description": markdownBlock(doc.Info.Description),
 		"Groups": tagged, "Schemas": schemas,
 	})
 	return buf.Bytes(), err
@@ -167,7 +171,7 @@ func fieldsOf(s *openapi3.Schema, prefix string, depth int) []docsField {
 	for _, name := range names {
 		p := s.Properties[name]
 		out = append(out, docsField{Name: prefix + name, Type: linkedType(p), Constraints: constraints(p),
-			Description: p.Value.Description, Required: required[name]})
+			Description: markdownInline(p.Value.Description), Required: required[name]})
 		if p.Ref != "" || p.Value == nil {
 			continue
 		}
@@ -293,29 +297,31 @@ var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>
 <style>
 body{font:15px/1.5 system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222}
 code,pre{font-family:ui-monospace,monospace;background:#f4f4f4;padding:0 .2em}
-pre{white-space:pre-wrap}
+pre{white-space:pre-wrap}td p,td ul,td ol{margin:0}
 .op{border:1px solid #ddd;border-radius:4px;margin:1em 0;padding:.5em 1em}
 .m{font-weight:bold;text-transform:uppercase;display:inline-block;min-width:4em}
 table{border-collapse:collapse}td,th{border-bottom:1px solid #eee;padding:.2em .6em;text-align:left;vertical-align:top}
 .pub{color:#070}.auth{color:#a50}.c{color:#555;font-size:90%}
 </style></head><body>
 <h1>{{.Title}} <small>{{.Version}}</small></h1>
-<pre>{{.Description}}</pre>
+<div class="md">{{.Description}}</div>
 <p>The machine-readable contract is at <a href="/openapi.yaml">/openapi.yaml</a>.
 Operations by tag: {{range .Groups}}<a href="#tag-{{.Name}}">{{.Name}}</a> {{end}}· <a href="#schemas">schemas</a></p>
 {{define "fields"}}<table><tr><th>field</th><th>type</th><th>constraints</th><th></th></tr>{{range .}}<tr><td><code>{{.Name}}</code>{{if .Required}} *{{end}}</td><td>{{.Type}}</td><td class="c">{{.Constraints}}</td><td>{{.Description}}</td></tr>{{end}}</table>{{end}}
 {{range .Groups}}<h2 id="tag-{{.Name}}">{{.Name}}</h2>
-{{if .Description}}<pre>{{.Description}}</pre>{{end}}
+{{if .Description}}<div class="md">{{.Description}}</div>{{end}}
 {{range .Operations}}<div class="op" id="{{.ID}}">
 <div><span class="m">{{.Method}}</span> <code>{{.Path}}</code> {{if .Public}}<span class="pub">public</span>{{else}}<span class="auth">bearer token</span>{{end}}</div>
-<p><b>{{.Summary}}</b> {{.Description}}</p>
+<p><b>{{.Summary}}</b></p>
+{{.Description}}
 {{if .Params}}<table><tr><th>parameter</th><th>in</th><th>type</th><th>constraints</th><th></th></tr>{{range .Params}}<tr><td><code>{{.Name}}</code>{{if .Required}} *{{end}}</td><td>{{.In}}</td><td>{{.Type}}</td><td class="c">{{.Constraints}}</td><td>{{.Description}}</td></tr>{{end}}</table>{{end}}
 {{if .Body}}<p>Body: <code>{{.Body}}</code></p>{{if .BodyFields}}{{template "fields" .BodyFields}}{{end}}{{end}}
 <table><tr><th>status</th><th>body</th><th></th></tr>{{range .Responses}}<tr><td>{{.Status}}</td><td><code>{{.Body}}</code></td><td>{{.Description}}</td></tr>{{end}}</table>
 </div>{{end}}{{end}}
 <h2 id="schemas">Schemas</h2>
 <p>* required. Fields of inline objects follow their object under dotted names; names of schemas link to them.</p>
-{{range .Schemas}}<div class="op" id="schema-{{.Name}}"><b>{{.Name}}</b>{{if .Type}}: {{.Type}}{{end}} {{.Description}}
+{{range .Schemas}}<div class="op" id="schema-{{.Name}}"><b>{{.Name}}</b>{{if .Type}}: {{.Type}}{{end}}
+{{.Description}}
 {{if .Fields}}{{template "fields" .Fields}}{{end}}
 </div>{{end}}
 </body></html>

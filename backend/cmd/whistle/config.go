@@ -54,7 +54,8 @@ type Config struct {
 	PprofAddr            string              // loopback host:port of the pprof admin listener; "": off
 }
 
-// setting documents one variable; the README's configuration table is this list.
+// setting documents one variable; the settings table of docs/OPERATIONS.md
+// is this list (TestOperationsSettingsTable).
 type setting struct {
 	name, def, doc string
 	secret         bool // required explicitly when WHISTLE_ENV=production

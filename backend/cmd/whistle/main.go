@@ -37,7 +37,7 @@ var version = "dev"
 const usage = `usage: whistle <command>
 
 commands:
-  serve       run the API (configuration: WHISTLE_* variables, see README)
+  serve       run the API (configuration: WHISTLE_* variables, see docs/OPERATIONS.md)
   migrate     apply pending database migrations
   seed demo   load the demo data set (refused when WHISTLE_ENV=production)
   import FILE [SECTION]
