@@ -13,6 +13,8 @@
 //     the least loaded available officer of that department in the street's team holding a
 //     certificate valid at the instant, else the department's queue at district level, with the
 //     reason each candidate was or was not chosen.
+//   - clocks.go: DecisionClock, the deadline to decide a case (90 days from filing, 处罚法 art. 60,
+//     configurable) with the pauses that stop it, judged at a given instant.
 //
 // Nothing here reads the clock: every function that depends on time takes the instant as an
 // argument. The package imports the standard library and the project's domain packages only.
