@@ -179,7 +179,7 @@ func TestLists_Page(t *testing.T) {
 		}
 	}
 	g := f.restart(t, evidenceConfig{}, 0) // every unlinked item is an orphan at once
-	f = g // a restarted instance: log in again
+	f = g                                  // a restarted instance: log in again
 	admin, leader, officer = f.login(t, "admin", demo.Password), f.login(t, "leader.a", demo.Password), f.login(t, "officer.a", demo.Password)
 	var item string
 	for i := range 4 {
@@ -212,7 +212,9 @@ func TestLists_Page(t *testing.T) {
 		{name: "listInspections", path: "/v1/inspections", token: leader, key: byRecord, newest: true},
 		{name: "reviewQueue", path: "/v1/inspections/review-queue", token: leader, key: byRecord},
 		{name: "listDeviceStatus", path: "/v1/sync/devices", token: admin,
-			key: func(m map[string]any) listKey { return listKey{keys: []string{field(m, "username")}, id: field(m, "device_id")} }},
+			key: func(m map[string]any) listKey {
+				return listKey{keys: []string{field(m, "username")}, id: field(m, "device_id")}
+			}},
 		{name: "listEvidenceOrphans", path: "/v1/evidence/orphans", token: leader, key: at("completed_at")},
 		{name: "getEvidenceCustody", path: "/v1/evidence/" + item + "/custody", token: officer, items: "entries", key: byID, grows: true},
 		{name: "queryAudit", path: "/v1/admin/audit", token: admin, items: "entries", key: byID},
