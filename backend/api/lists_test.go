@@ -143,8 +143,6 @@ func (c listCase) walk(t *testing.T, f *fixture, limit int) ([]listKey, int) {
 func TestLists_Page(t *testing.T) {
 	f := newFixture(t, options{demo: true})
 	admin := f.login(t, "admin", demo.Password)
-	leader := f.login(t, "leader.a", demo.Password)
-	officer := f.login(t, "officer.a", demo.Password)
 
 	// Seed what the demo has too little of: phones, records awaiting
 	// review, versions of a matter, policies, orphaned evidence.
@@ -180,7 +178,7 @@ func TestLists_Page(t *testing.T) {
 	}
 	g := f.restart(t, evidenceConfig{}, 0) // every unlinked item is an orphan at once
 	f = g                                  // a restarted instance: log in again
-	admin, leader, officer = f.login(t, "admin", demo.Password), f.login(t, "leader.a", demo.Password), f.login(t, "officer.a", demo.Password)
+	admin, leader, officer := f.login(t, "admin", demo.Password), f.login(t, "leader.a", demo.Password), f.login(t, "officer.a", demo.Password)
 	var item string
 	for i := range 4 {
 		item = upload(t, g.client, officer, newItem(testJPEG(t, 16, 16, uint64(700+i), nil), "image/jpeg", "photo"))
