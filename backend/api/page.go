@@ -103,9 +103,7 @@ func inMemory[T any](p page, items []T, pos func(T) position) ([]T, string) {
 	items = slices.Clone(items)
 	slices.SortFunc(items, func(a, b T) int { return pos(a).compare(pos(b)) })
 	if p.after != nil {
-		after := *p.after
-		after.List = ""
-		i, _ := slices.BinarySearchFunc(items, after, func(x T, q position) int {
+		i, _ := slices.BinarySearchFunc(items, *p.after, func(x T, q position) int {
 			if pos(x).compare(q) <= 0 {
 				return -1
 			}
