@@ -1099,8 +1099,12 @@ type AuditHead struct {
 type AuditPage struct {
 	Entries []AuditEntry `json:"entries"`
 
-	// Next Cursor for the next page (`after`); absent on the last page.
+	// Next Deprecated: send `next_cursor` as `cursor`. The sequence number of the page's last entry, as `after`; absent on the last page.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Next *int64 `json:"next,omitempty"`
+
+	// NextCursor The `cursor` of the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // AuditVerification defines model for AuditVerification.
@@ -2515,9 +2519,15 @@ type QueryAuditParams struct {
 	// To Entries before this moment.
 	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
 
-	// After The `next` cursor of the previous page.
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Deprecated: send `cursor`. Only entries after this sequence number (the `next` of the previous page); not with `cursor`.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	After *int64 `form:"after,omitempty" json:"after,omitempty"`
-	Limit *int   `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ExportAuditParams defines parameters for ExportAudit.
@@ -2595,6 +2605,15 @@ type SetPolicyParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListDepartmentsParams defines parameters for ListDepartments.
+type ListDepartmentsParams struct {
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // RegisterDeviceParams defines parameters for RegisterDevice.
 type RegisterDeviceParams struct {
 	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
@@ -2613,7 +2632,16 @@ type ListEvidenceOrphansParams struct {
 	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// Limit Page size; at most 500.
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// GetEvidenceCustodyParams defines parameters for GetEvidenceCustody.
+type GetEvidenceCustodyParams struct {
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
@@ -2630,7 +2658,7 @@ type ListInspectionsParams struct {
 	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// Limit Page size; at most 500.
+	// Limit Page size; 100 when absent, at most 500 (every list).
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
@@ -2658,7 +2686,7 @@ type ReviewQueueParams struct {
 	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// Limit Page size; at most 500.
+	// Limit Page size; 100 when absent, at most 500 (every list).
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
@@ -2713,6 +2741,21 @@ type ListMattersParams struct {
 
 	// Department Only the matters of this department code.
 	Department *string `form:"department,omitempty" json:"department,omitempty"`
+
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// GetMatterParams defines parameters for GetMatter.
+type GetMatterParams struct {
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // IssueNumberBlockParams defines parameters for IssueNumberBlock.
@@ -2751,12 +2794,42 @@ type VoidNumbersParams struct {
 type ListPoliciesParams struct {
 	// At The moment to judge at (RFC 3339); now when absent.
 	At *At `form:"at,omitempty" json:"at,omitempty"`
+
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListStreetsParams defines parameters for ListStreets.
+type ListStreetsParams struct {
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListDeviceStatusParams defines parameters for ListDeviceStatus.
+type ListDeviceStatusParams struct {
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // GetRosterParams defines parameters for GetRoster.
 type GetRosterParams struct {
 	// At The moment to judge at (RFC 3339); now when absent.
 	At *At `form:"at,omitempty" json:"at,omitempty"`
+
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // CreateCertificateJSONRequestBody defines body for CreateCertificate for application/json ContentType.
@@ -3220,7 +3293,7 @@ type ServerInterface interface {
 	DecideAuthority(c *fiber.Ctx) error
 	// ListDepartments The 26 enforcement departments with their kind.
 	// (GET /v1/departments)
-	ListDepartments(c *fiber.Ctx) error
+	ListDepartments(c *fiber.Ctx, params ListDepartmentsParams) error
 	// RegisterDevice Register the caller's phone by its Ed25519 public key.
 	// (POST /v1/devices)
 	RegisterDevice(c *fiber.Ctx, params RegisterDeviceParams) error
@@ -3238,7 +3311,7 @@ type ServerInterface interface {
 	GetEvidenceContent(c *fiber.Ctx, evidenceId EvidenceID) error
 	// GetEvidenceCustody The chain of custody of an item, oldest first (the reading is logged too).
 	// (GET /v1/evidence/{evidence_id}/custody)
-	GetEvidenceCustody(c *fiber.Ctx, evidenceId EvidenceID) error
+	GetEvidenceCustody(c *fiber.Ctx, evidenceId EvidenceID, params GetEvidenceCustodyParams) error
 	// CreateEvidenceDownloadURL A presigned URL that downloads the original straight from the object store, valid at most 5 minutes.
 	// (POST /v1/evidence/{evidence_id}/download-url)
 	CreateEvidenceDownloadURL(c *fiber.Ctx, evidenceId EvidenceID) error
@@ -3274,7 +3347,7 @@ type ServerInterface interface {
 	ListMatters(c *fiber.Ctx, params ListMattersParams) error
 	// GetMatter Every version of one matter, oldest first.
 	// (GET /v1/matters/{code})
-	GetMatter(c *fiber.Ctx, code string) error
+	GetMatter(c *fiber.Ctx, code string, params GetMatterParams) error
 	// GetMe The caller's own account and scope.
 	// (GET /v1/me)
 	GetMe(c *fiber.Ctx) error
@@ -3293,12 +3366,12 @@ type ServerInterface interface {
 	// ListPolicies The procedure policy of each department in force at a moment.
 	// (GET /v1/policies)
 	ListPolicies(c *fiber.Ctx, params ListPoliciesParams) error
-	// ListStreets The streets of the district.
+	// ListStreets The streets of the district, by code.
 	// (GET /v1/streets)
-	ListStreets(c *fiber.Ctx) error
+	ListStreets(c *fiber.Ctx, params ListStreetsParams) error
 	// ListDeviceStatus Sync status of the devices of the caller's street (team leaders) or of all (administrators).
 	// (GET /v1/sync/devices)
-	ListDeviceStatus(c *fiber.Ctx) error
+	ListDeviceStatus(c *fiber.Ctx, params ListDeviceStatusParams) error
 	// SyncPull Pull the changes of this device's scopes since its cursors, one page at a time.
 	// (POST /v1/sync/pull)
 	SyncPull(c *fiber.Ctx) error
@@ -3473,11 +3546,11 @@ func (siw *ServerInterfaceWrapper) QueryAudit(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter to: %w", err).Error())
 	}
 
-	// ------------- Optional query parameter "after" -------------
+	// ------------- Optional query parameter "cursor" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", query, &params.After, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter after: %w", err).Error())
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
 	}
 
 	// ------------- Optional query parameter "limit" -------------
@@ -3485,6 +3558,13 @@ func (siw *ServerInterfaceWrapper) QueryAudit(c *fiber.Ctx) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", query, &params.After, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter after: %w", err).Error())
 	}
 
 	handler := func(c *fiber.Ctx) error {
@@ -3954,8 +4034,34 @@ func (siw *ServerInterfaceWrapper) DecideAuthority(c *fiber.Ctx) error {
 // ListDepartments operation middleware
 func (siw *ServerInterfaceWrapper) ListDepartments(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDepartmentsParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.ListDepartments(c)
+		return siw.Handler.ListDepartments(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -4157,8 +4263,31 @@ func (siw *ServerInterfaceWrapper) GetEvidenceCustody(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter evidence_id: %w", err).Error())
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetEvidenceCustodyParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.GetEvidenceCustody(c, evidenceId)
+		return siw.Handler.GetEvidenceCustody(c, evidenceId, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -4685,6 +4814,20 @@ func (siw *ServerInterfaceWrapper) ListMatters(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter department: %w", err).Error())
 	}
 
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.ListMatters(c, params)
 	}
@@ -4714,8 +4857,31 @@ func (siw *ServerInterfaceWrapper) GetMatter(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter code: %w", err).Error())
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetMatterParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.GetMatter(c, code)
+		return siw.Handler.GetMatter(c, code, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -4921,6 +5087,20 @@ func (siw *ServerInterfaceWrapper) ListPolicies(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter at: %w", err).Error())
 	}
 
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.ListPolicies(c, params)
 	}
@@ -4939,8 +5119,34 @@ func (siw *ServerInterfaceWrapper) ListPolicies(c *fiber.Ctx) error {
 // ListStreets operation middleware
 func (siw *ServerInterfaceWrapper) ListStreets(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListStreetsParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.ListStreets(c)
+		return siw.Handler.ListStreets(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -4957,8 +5163,34 @@ func (siw *ServerInterfaceWrapper) ListStreets(c *fiber.Ctx) error {
 // ListDeviceStatus operation middleware
 func (siw *ServerInterfaceWrapper) ListDeviceStatus(c *fiber.Ctx) error {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDeviceStatusParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
 	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.ListDeviceStatus(c)
+		return siw.Handler.ListDeviceStatus(c, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -5036,6 +5268,20 @@ func (siw *ServerInterfaceWrapper) GetRoster(c *fiber.Ctx) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "at", query, &params.At, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter at: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
 	}
 
 	handler := func(c *fiber.Ctx) error {
@@ -6521,17 +6767,39 @@ func (response DecideAuthoritydefaultApplicationProblemPlusJSONResponse) VisitDe
 }
 
 type ListDepartmentsRequestObject struct {
+	Params ListDepartmentsParams
 }
 
 type ListDepartmentsResponseObject interface {
 	VisitListDepartmentsResponse(ctx *fiber.Ctx) error
 }
 
-type ListDepartments200JSONResponse []Department
+type ListDepartments200ResponseHeaders struct {
+	Link *string
+}
+
+type ListDepartments200JSONResponse struct {
+	Body    []Department
+	Headers ListDepartments200ResponseHeaders
+}
 
 func (response ListDepartments200JSONResponse) VisitListDepartmentsResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListDepartments400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListDepartments400ApplicationProblemPlusJSONResponse) VisitListDepartmentsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
 
 	return ctx.JSON(&response)
 }
@@ -6957,17 +7225,39 @@ func (response GetEvidenceContentdefaultApplicationProblemPlusJSONResponse) Visi
 
 type GetEvidenceCustodyRequestObject struct {
 	EvidenceId EvidenceID `json:"evidence_id"`
+	Params     GetEvidenceCustodyParams
 }
 
 type GetEvidenceCustodyResponseObject interface {
 	VisitGetEvidenceCustodyResponse(ctx *fiber.Ctx) error
 }
 
-type GetEvidenceCustody200JSONResponse Custody
+type GetEvidenceCustody200ResponseHeaders struct {
+	Link *string
+}
+
+type GetEvidenceCustody200JSONResponse struct {
+	Body    Custody
+	Headers GetEvidenceCustody200ResponseHeaders
+}
 
 func (response GetEvidenceCustody200JSONResponse) VisitGetEvidenceCustodyResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetEvidenceCustody400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceCustody400ApplicationProblemPlusJSONResponse) VisitGetEvidenceCustodyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
 
 	return ctx.JSON(&response)
 }
@@ -7879,13 +8169,23 @@ type ListMattersResponseObject interface {
 	VisitListMattersResponse(ctx *fiber.Ctx) error
 }
 
-type ListMatters200JSONResponse []Matter
+type ListMatters200ResponseHeaders struct {
+	Link *string
+}
+
+type ListMatters200JSONResponse struct {
+	Body    []Matter
+	Headers ListMatters200ResponseHeaders
+}
 
 func (response ListMatters200JSONResponse) VisitListMattersResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type ListMatters400ApplicationProblemPlusJSONResponse struct {
@@ -7923,18 +8223,40 @@ func (response ListMattersdefaultApplicationProblemPlusJSONResponse) VisitListMa
 }
 
 type GetMatterRequestObject struct {
-	Code string `json:"code"`
+	Code   string `json:"code"`
+	Params GetMatterParams
 }
 
 type GetMatterResponseObject interface {
 	VisitGetMatterResponse(ctx *fiber.Ctx) error
 }
 
-type GetMatter200JSONResponse []Matter
+type GetMatter200ResponseHeaders struct {
+	Link *string
+}
+
+type GetMatter200JSONResponse struct {
+	Body    []Matter
+	Headers GetMatter200ResponseHeaders
+}
 
 func (response GetMatter200JSONResponse) VisitGetMatterResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetMatter400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetMatter400ApplicationProblemPlusJSONResponse) VisitGetMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
 
 	return ctx.JSON(&response)
 }
@@ -8315,13 +8637,23 @@ type ListPoliciesResponseObject interface {
 	VisitListPoliciesResponse(ctx *fiber.Ctx) error
 }
 
-type ListPolicies200JSONResponse []Policy
+type ListPolicies200ResponseHeaders struct {
+	Link *string
+}
+
+type ListPolicies200JSONResponse struct {
+	Body    []Policy
+	Headers ListPolicies200ResponseHeaders
+}
 
 func (response ListPolicies200JSONResponse) VisitListPoliciesResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type ListPolicies400ApplicationProblemPlusJSONResponse struct {
@@ -8359,17 +8691,39 @@ func (response ListPoliciesdefaultApplicationProblemPlusJSONResponse) VisitListP
 }
 
 type ListStreetsRequestObject struct {
+	Params ListStreetsParams
 }
 
 type ListStreetsResponseObject interface {
 	VisitListStreetsResponse(ctx *fiber.Ctx) error
 }
 
-type ListStreets200JSONResponse []Street
+type ListStreets200ResponseHeaders struct {
+	Link *string
+}
+
+type ListStreets200JSONResponse struct {
+	Body    []Street
+	Headers ListStreets200ResponseHeaders
+}
 
 func (response ListStreets200JSONResponse) VisitListStreetsResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListStreets400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListStreets400ApplicationProblemPlusJSONResponse) VisitListStreetsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
 
 	return ctx.JSON(&response)
 }
@@ -8398,17 +8752,39 @@ func (response ListStreetsdefaultApplicationProblemPlusJSONResponse) VisitListSt
 }
 
 type ListDeviceStatusRequestObject struct {
+	Params ListDeviceStatusParams
 }
 
 type ListDeviceStatusResponseObject interface {
 	VisitListDeviceStatusResponse(ctx *fiber.Ctx) error
 }
 
-type ListDeviceStatus200JSONResponse []DeviceStatus
+type ListDeviceStatus200ResponseHeaders struct {
+	Link *string
+}
+
+type ListDeviceStatus200JSONResponse struct {
+	Body    []DeviceStatus
+	Headers ListDeviceStatus200ResponseHeaders
+}
 
 func (response ListDeviceStatus200JSONResponse) VisitListDeviceStatusResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListDeviceStatus400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeviceStatus400ApplicationProblemPlusJSONResponse) VisitListDeviceStatusResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
 
 	return ctx.JSON(&response)
 }
@@ -8666,13 +9042,23 @@ type GetRosterResponseObject interface {
 	VisitGetRosterResponse(ctx *fiber.Ctx) error
 }
 
-type GetRoster200JSONResponse Roster
+type GetRoster200ResponseHeaders struct {
+	Link *string
+}
+
+type GetRoster200JSONResponse struct {
+	Body    Roster
+	Headers GetRoster200ResponseHeaders
+}
 
 func (response GetRoster200JSONResponse) VisitGetRosterResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	ctx.Response().Header.Set("Content-Type", "application/json")
 	ctx.Status(200)
 
-	return ctx.JSON(&response)
+	return ctx.JSON(&response.Body)
 }
 
 type GetRoster400ApplicationProblemPlusJSONResponse struct {
@@ -8854,7 +9240,7 @@ type StrictServerInterface interface {
 	// ListPolicies The procedure policy of each department in force at a moment.
 	// (GET /v1/policies)
 	ListPolicies(ctx context.Context, request ListPoliciesRequestObject) (ListPoliciesResponseObject, error)
-	// ListStreets The streets of the district.
+	// ListStreets The streets of the district, by code.
 	// (GET /v1/streets)
 	ListStreets(ctx context.Context, request ListStreetsRequestObject) (ListStreetsResponseObject, error)
 	// ListDeviceStatus Sync status of the devices of the caller's street (team leaders) or of all (administrators).
@@ -9515,8 +9901,10 @@ func (sh *strictHandler) DecideAuthority(ctx *fiber.Ctx) error {
 }
 
 // ListDepartments operation middleware
-func (sh *strictHandler) ListDepartments(ctx *fiber.Ctx) error {
+func (sh *strictHandler) ListDepartments(ctx *fiber.Ctx, params ListDepartmentsParams) error {
 	var request ListDepartmentsRequestObject
+
+	request.Params = params
 
 	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
 		return sh.ssi.ListDepartments(ctx.UserContext(), request.(ListDepartmentsRequestObject))
@@ -9703,10 +10091,11 @@ func (sh *strictHandler) GetEvidenceContent(ctx *fiber.Ctx, evidenceId EvidenceI
 }
 
 // GetEvidenceCustody operation middleware
-func (sh *strictHandler) GetEvidenceCustody(ctx *fiber.Ctx, evidenceId EvidenceID) error {
+func (sh *strictHandler) GetEvidenceCustody(ctx *fiber.Ctx, evidenceId EvidenceID, params GetEvidenceCustodyParams) error {
 	var request GetEvidenceCustodyRequestObject
 
 	request.EvidenceId = evidenceId
+	request.Params = params
 
 	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
 		return sh.ssi.GetEvidenceCustody(ctx.UserContext(), request.(GetEvidenceCustodyRequestObject))
@@ -10072,10 +10461,11 @@ func (sh *strictHandler) ListMatters(ctx *fiber.Ctx, params ListMattersParams) e
 }
 
 // GetMatter operation middleware
-func (sh *strictHandler) GetMatter(ctx *fiber.Ctx, code string) error {
+func (sh *strictHandler) GetMatter(ctx *fiber.Ctx, code string, params GetMatterParams) error {
 	var request GetMatterRequestObject
 
 	request.Code = code
+	request.Params = params
 
 	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
 		return sh.ssi.GetMatter(ctx.UserContext(), request.(GetMatterRequestObject))
@@ -10288,8 +10678,10 @@ func (sh *strictHandler) ListPolicies(ctx *fiber.Ctx, params ListPoliciesParams)
 }
 
 // ListStreets operation middleware
-func (sh *strictHandler) ListStreets(ctx *fiber.Ctx) error {
+func (sh *strictHandler) ListStreets(ctx *fiber.Ctx, params ListStreetsParams) error {
 	var request ListStreetsRequestObject
+
+	request.Params = params
 
 	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
 		return sh.ssi.ListStreets(ctx.UserContext(), request.(ListStreetsRequestObject))
@@ -10313,8 +10705,10 @@ func (sh *strictHandler) ListStreets(ctx *fiber.Ctx) error {
 }
 
 // ListDeviceStatus operation middleware
-func (sh *strictHandler) ListDeviceStatus(ctx *fiber.Ctx) error {
+func (sh *strictHandler) ListDeviceStatus(ctx *fiber.Ctx, params ListDeviceStatusParams) error {
 	var request ListDeviceStatusRequestObject
+
+	request.Params = params
 
 	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
 		return sh.ssi.ListDeviceStatus(ctx.UserContext(), request.(ListDeviceStatusRequestObject))

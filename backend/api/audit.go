@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,12 +61,19 @@ func (s *server) QueryAudit(ctx context.Context, req openapi.QueryAuditRequestOb
 		return nil, err
 	}
 	p := req.Params
-	f := auditFilter(p.Chain, p.EntityType, p.EntityId, p.Actor, p.Action, p.From, p.To)
-	if p.After != nil {
-		f.After = *p.After
+	pg, err := pageOf("audit", p.Cursor, p.Limit)
+	if err != nil {
+		return nil, err
 	}
-	if p.Limit != nil {
-		f.Limit = *p.Limit
+	f := auditFilter(p.Chain, p.EntityType, p.EntityId, p.Actor, p.Action, p.From, p.To)
+	f.Limit = pg.limit // the store reads one more itself and says whether another page follows
+	switch {
+	case p.After != nil && pg.after != nil:
+		return nil, derrors.Invalidf("after", "send cursor or the deprecated after, not both")
+	case p.After != nil:
+		f.After = *p.After
+	case pg.after != nil:
+		f.After = pg.after.N
 	}
 	entries, next, err := s.trail.Store.Query(ctx, f)
 	if err != nil {
@@ -78,8 +84,9 @@ func (s *server) QueryAudit(ctx context.Context, req openapi.QueryAuditRequestOb
 		out.Body.Entries[i] = auditEntryOut(e)
 	}
 	if next != 0 {
-		out.Body.Next = &next
-		out.Headers.Link = linkNext(ctx, map[string]string{"after": strconv.FormatInt(next, 10)})
+		cursor := position{List: pg.list, N: next}.cursor()
+		out.Body.Next, out.Body.NextCursor = &next, &cursor
+		out.Headers.Link = nextLink(ctx, pg, cursor)
 	}
 	return out, nil
 }

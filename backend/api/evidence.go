@@ -590,8 +590,13 @@ func (s *server) CreateEvidenceDownloadURL(ctx context.Context, req openapi.Crea
 	return openapi.CreateEvidenceDownloadURL201JSONResponse{Url: u.String(), ExpiresAt: expires.UTC()}, nil
 }
 
-// GetEvidenceCustody returns the custody log, this reading included.
+// GetEvidenceCustody returns a page of the custody log, this reading
+// logged first.
 func (s *server) GetEvidenceCustody(ctx context.Context, req openapi.GetEvidenceCustodyRequestObject) (openapi.GetEvidenceCustodyResponseObject, error) {
+	pg, err := pageOf("custody", req.Params.Cursor, req.Params.Limit)
+	if err != nil {
+		return nil, err
+	}
 	e, err := s.viewable(ctx, req.EvidenceId)
 	if err != nil {
 		return nil, err
@@ -599,16 +604,22 @@ func (s *server) GetEvidenceCustody(ctx context.Context, req openapi.GetEvidence
 	if err := s.evidence.Service.RecordAccess(ctx, e.ID, evidence.Access{Event: evidence.EventViewed, Detail: map[string]any{"what": "custody"}}); err != nil {
 		return nil, err
 	}
-	entries, err := s.evidence.Service.Custody(ctx, e.ID)
+	var after int64
+	if pg.after != nil {
+		after = pg.after.N
+	}
+	entries, err := s.evidence.Service.Custody(ctx, e.ID, after, pg.fetch())
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.GetEvidenceCustody200JSONResponse{EvidenceId: req.EvidenceId, Entries: make([]openapi.CustodyEntry, len(entries))}
+	entries, next := cut(pg, entries, func(x evidence.CustodyEntry) position { return position{N: x.ID} })
+	out := openapi.GetEvidenceCustody200JSONResponse{Body: openapi.Custody{EvidenceId: req.EvidenceId, Entries: make([]openapi.CustodyEntry, len(entries))},
+		Headers: openapi.GetEvidenceCustody200ResponseHeaders{Link: nextLink(ctx, pg, next)}}
 	for i, x := range entries {
-		out.Entries[i] = openapi.CustodyEntry{Id: x.ID, At: x.At, Event: openapi.CustodyEntryEvent(x.Event), Detail: x.Detail,
+		out.Body.Entries[i] = openapi.CustodyEntry{Id: x.ID, At: x.At, Event: openapi.CustodyEntryEvent(x.Event), Detail: x.Detail,
 			ActorUserId: optional(x.ActorUserID), DeviceId: optional(x.DeviceID), RequestId: optional(x.RequestID)}
-		if out.Entries[i].Detail == nil {
-			out.Entries[i].Detail = map[string]any{}
+		if out.Body.Entries[i].Detail == nil {
+			out.Body.Entries[i].Detail = map[string]any{}
 		}
 	}
 	return out, nil
@@ -628,24 +639,23 @@ func (s *server) ListEvidenceOrphans(ctx context.Context, req openapi.ListEviden
 	if s.evidence.Orphans == nil {
 		return nil, derrors.New(derrors.Unavailable, "evidence is not configured")
 	}
-	after, err := decodeCursor(req.Params.Cursor)
+	pg, err := pageOf("orphans", req.Params.Cursor, req.Params.Limit)
 	if err != nil {
 		return nil, err
 	}
-	if after == nil {
-		after = &position{}
+	after := position{}
+	if pg.after != nil {
+		after = *pg.after
 	}
-	limit := pageLimit(req.Params.Limit)
-	es, err := s.evidence.Orphans.Orphans(ctx, street, s.now().Add(-s.evidence.OrphanAge), after.At, after.ID, limit)
+	es, err := s.evidence.Orphans.Orphans(ctx, street, s.now().Add(-s.evidence.OrphanAge), after.At, after.ID, pg.fetch())
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListEvidenceOrphans200JSONResponse{Body: make([]openapi.Evidence, len(es))}
+	es, next := cut(pg, es, func(e evidence.Evidence) position { return position{At: *e.CompletedAt, ID: e.ID} }) // orphans are completed
+	out := openapi.ListEvidenceOrphans200JSONResponse{Body: make([]openapi.Evidence, len(es)),
+		Headers: openapi.ListEvidenceOrphans200ResponseHeaders{Link: nextLink(ctx, pg, next)}}
 	for i, e := range es {
 		out.Body[i] = evidenceOut(e)
-	}
-	if n := len(es); n > 0 && es[n-1].CompletedAt != nil {
-		out.Headers.Link = nextLink(ctx, n, limit, encodeCursor(*es[n-1].CompletedAt, es[n-1].ID))
 	}
 	return out, nil
 }

@@ -63,16 +63,13 @@ func (s *server) ListInspections(ctx context.Context, req openapi.ListInspection
 	if p.To != nil {
 		f.To = *p.To
 	}
-	if err := pageIn(&f, p.Cursor, p.Limit); err != nil {
-		return nil, err
-	}
-	list, err := s.inspections.Service.List(ctx, c.user.ID, f)
+	pg, list, next, err := s.listInspections(ctx, c.user.ID, "inspections", f, p.Cursor, p.Limit)
 	if err != nil {
 		return nil, err
 	}
 	out, err := inspectionsOut(list)
 	return openapi.ListInspections200JSONResponse{Body: out, Headers: openapi.ListInspections200ResponseHeaders{
-		Link: nextInspections(ctx, list, f.Limit)}}, err
+		Link: nextLink(ctx, pg, next)}}, err
 }
 
 // ReviewQueue lists the records of the team leader's street awaiting review.
@@ -86,16 +83,32 @@ func (s *server) ReviewQueue(ctx context.Context, req openapi.ReviewQueueRequest
 	}
 	// Oldest act first: the longest waiting on top, a page at a time.
 	f := inspection.Filter{Review: inspection.ReviewPending, OldestFirst: true}
-	if err := pageIn(&f, req.Params.Cursor, req.Params.Limit); err != nil {
-		return nil, err
-	}
-	list, err := s.inspections.Service.List(ctx, c.user.ID, f)
+	pg, list, next, err := s.listInspections(ctx, c.user.ID, "review-queue", f, req.Params.Cursor, req.Params.Limit)
 	if err != nil {
 		return nil, err
 	}
 	out, err := inspectionsOut(list)
 	return openapi.ReviewQueue200JSONResponse{Body: out, Headers: openapi.ReviewQueue200ResponseHeaders{
-		Link: nextInspections(ctx, list, f.Limit)}}, err
+		Link: nextLink(ctx, pg, next)}}, err
+}
+
+// listInspections reads one page of the records f selects, in f's order
+// (by act, ties by id): the page, its records and the next page's cursor.
+func (s *server) listInspections(ctx context.Context, userID, list string, f inspection.Filter, cursor *string, limit *int) (page, []inspection.State, string, error) {
+	pg, err := pageOf(list, cursor, limit)
+	if err != nil {
+		return pg, nil, "", err
+	}
+	f.Limit = pg.fetch()
+	if a := pg.after; a != nil {
+		f.After = &inspection.Cursor{ActAt: a.At, ID: a.ID}
+	}
+	states, err := s.inspections.Service.List(ctx, userID, f)
+	if err != nil {
+		return pg, nil, "", err
+	}
+	states, next := cut(pg, states, func(st inspection.State) position { return position{At: st.ActAt, ID: st.Record.ID} })
+	return pg, states, next, nil
 }
 
 // GetInspection returns one record as the caller may see it.

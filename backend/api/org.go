@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"time"
 
@@ -16,11 +17,11 @@ type OrgStore interface {
 	Scope(ctx context.Context, userID string, at time.Time) (org.Scope, error)
 	Streets(ctx context.Context) ([]org.Street, error)
 	Departments(ctx context.Context) ([]org.Department, error)
-	MattersAt(ctx context.Context, at time.Time, department string) ([]org.MatterInForce, error)
+	MattersAt(ctx context.Context, at time.Time, department, after string, limit int) ([]org.MatterInForce, error)
 	MatterAt(ctx context.Context, code string, at time.Time) (org.MatterInForce, error)
 	MatterVersions(ctx context.Context, code string) ([]org.MatterInForce, error)
 	PoliciesAt(ctx context.Context, at time.Time) (map[string]org.Policy, error)
-	Roster(ctx context.Context, team string, at time.Time) (org.Roster, error)
+	Roster(ctx context.Context, team string, at time.Time, after *org.RosterKey, limit int) (org.Roster, error)
 	Officers(ctx context.Context, codes []string) ([]org.Member, error)
 	TeamStreets(ctx context.Context) (map[string]string, error)
 	TeamOfStreet(ctx context.Context, street string) (string, error)
@@ -49,8 +50,13 @@ func (s *server) atOrNow(at *time.Time) time.Time {
 	return at.UTC()
 }
 
-// ListStreets lists the district's streets.
-func (s *server) ListStreets(ctx context.Context, _ openapi.ListStreetsRequestObject) (openapi.ListStreetsResponseObject, error) {
+// ListStreets lists the district's streets by code. A district has a
+// dozen: they are read whole and paged in memory.
+func (s *server) ListStreets(ctx context.Context, req openapi.ListStreetsRequestObject) (openapi.ListStreetsResponseObject, error) {
+	pg, err := pageOf("streets", req.Params.Cursor, req.Params.Limit)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := s.readScope(ctx); err != nil {
 		return nil, err
 	}
@@ -58,11 +64,18 @@ func (s *server) ListStreets(ctx context.Context, _ openapi.ListStreetsRequestOb
 	if err != nil {
 		return nil, err
 	}
-	return openapi.ListStreets200JSONResponse(convertAll(streets, streetOut)), nil
+	streets, next := inMemory(pg, streets, func(x org.Street) position { return position{ID: x.Code} })
+	return openapi.ListStreets200JSONResponse{Body: convertAll(streets, streetOut),
+		Headers: openapi.ListStreets200ResponseHeaders{Link: nextLink(ctx, pg, next)}}, nil
 }
 
-// ListDepartments lists the departments.
-func (s *server) ListDepartments(ctx context.Context, _ openapi.ListDepartmentsRequestObject) (openapi.ListDepartmentsResponseObject, error) {
+// ListDepartments lists the departments by kind, then code. They are a
+// fixed catalogue of 26: read whole and paged in memory.
+func (s *server) ListDepartments(ctx context.Context, req openapi.ListDepartmentsRequestObject) (openapi.ListDepartmentsResponseObject, error) {
+	pg, err := pageOf("departments", req.Params.Cursor, req.Params.Limit)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := s.readScope(ctx); err != nil {
 		return nil, err
 	}
@@ -70,27 +83,45 @@ func (s *server) ListDepartments(ctx context.Context, _ openapi.ListDepartmentsR
 	if err != nil {
 		return nil, err
 	}
-	return openapi.ListDepartments200JSONResponse(convertAll(ds, departmentOut)), nil
+	ds, next := inMemory(pg, ds, func(x org.Department) position { return position{Keys: []string{string(x.Kind)}, ID: x.Code} })
+	return openapi.ListDepartments200JSONResponse{Body: convertAll(ds, departmentOut),
+		Headers: openapi.ListDepartments200ResponseHeaders{Link: nextLink(ctx, pg, next)}}, nil
 }
 
-// ListMatters lists the catalogue in force at a moment.
+// ListMatters lists the catalogue in force at a moment by code, a page
+// read from the database: the catalogue grows with every matter added.
 func (s *server) ListMatters(ctx context.Context, req openapi.ListMattersRequestObject) (openapi.ListMattersResponseObject, error) {
-	if _, err := s.readScope(ctx); err != nil {
-		return nil, err
-	}
-	dept := ""
-	if req.Params.Department != nil {
-		dept = *req.Params.Department
-	}
-	ms, err := s.org.MattersAt(ctx, s.atOrNow(req.Params.At), dept)
+	pg, err := pageOf("matters", req.Params.Cursor, req.Params.Limit)
 	if err != nil {
 		return nil, err
 	}
-	return openapi.ListMatters200JSONResponse(convertAll(ms, matterOut)), nil
+	if _, err := s.readScope(ctx); err != nil {
+		return nil, err
+	}
+	dept, after := "", ""
+	if req.Params.Department != nil {
+		dept = *req.Params.Department
+	}
+	if pg.after != nil {
+		after = pg.after.ID
+	}
+	ms, err := s.org.MattersAt(ctx, s.atOrNow(req.Params.At), dept, after, pg.fetch())
+	if err != nil {
+		return nil, err
+	}
+	ms, next := cut(pg, ms, func(m org.MatterInForce) position { return position{ID: m.Code} })
+	return openapi.ListMatters200JSONResponse{Body: convertAll(ms, matterOut),
+		Headers: openapi.ListMatters200ResponseHeaders{Link: nextLink(ctx, pg, next)}}, nil
 }
 
-// GetMatter returns every version of a matter.
+// GetMatter returns every version of a matter, oldest first. A matter has
+// a handful (one per revision of the catalogue): read whole (a matter
+// without versions is not found) and paged in memory.
 func (s *server) GetMatter(ctx context.Context, req openapi.GetMatterRequestObject) (openapi.GetMatterResponseObject, error) {
+	pg, err := pageOf("matter-versions", req.Params.Cursor, req.Params.Limit)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := s.readScope(ctx); err != nil {
 		return nil, err
 	}
@@ -98,11 +129,18 @@ func (s *server) GetMatter(ctx context.Context, req openapi.GetMatterRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return openapi.GetMatter200JSONResponse(convertAll(ms, matterOut)), nil
+	ms, next := inMemory(pg, ms, func(m org.MatterInForce) position { return position{N: int64(m.Version)} })
+	return openapi.GetMatter200JSONResponse{Body: convertAll(ms, matterOut),
+		Headers: openapi.GetMatter200ResponseHeaders{Link: nextLink(ctx, pg, next)}}, nil
 }
 
-// ListPolicies lists the policies in force at a moment.
+// ListPolicies lists the policies in force at a moment by department
+// code: at most one per department, read whole and paged in memory.
 func (s *server) ListPolicies(ctx context.Context, req openapi.ListPoliciesRequestObject) (openapi.ListPoliciesResponseObject, error) {
+	pg, err := pageOf("policies", req.Params.Cursor, req.Params.Limit)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := s.readScope(ctx); err != nil {
 		return nil, err
 	}
@@ -110,21 +148,18 @@ func (s *server) ListPolicies(ctx context.Context, req openapi.ListPoliciesReque
 	if err != nil {
 		return nil, err
 	}
-	list := make([]org.Policy, 0, len(ps))
-	for _, p := range ps {
-		list = append(list, p)
-	}
-	slices.SortFunc(list, func(a, b org.Policy) int {
-		if a.DepartmentCode < b.DepartmentCode {
-			return -1
-		}
-		return 1
-	})
-	return openapi.ListPolicies200JSONResponse(convertAll(list, policyOut)), nil
+	list, next := inMemory(pg, slices.Collect(maps.Values(ps)), func(p org.Policy) position { return position{ID: p.DepartmentCode} })
+	return openapi.ListPolicies200JSONResponse{Body: convertAll(list, policyOut),
+		Headers: openapi.ListPolicies200ResponseHeaders{Link: nextLink(ctx, pg, next)}}, nil
 }
 
-// GetRoster returns a team's members at a moment; other streets' teams are not found.
+// GetRoster returns a page of a team's members at a moment, read from the
+// database (teams grow); other streets' teams are not found.
 func (s *server) GetRoster(ctx context.Context, req openapi.GetRosterRequestObject) (openapi.GetRosterResponseObject, error) {
+	pg, err := pageOf("roster", req.Params.Cursor, req.Params.Limit)
+	if err != nil {
+		return nil, err
+	}
 	sc, _, err := s.scope(ctx)
 	if err != nil {
 		return nil, err
@@ -137,10 +172,19 @@ func (s *server) GetRoster(ctx context.Context, req openapi.GetRosterRequestObje
 	if !ok || !access.Roster(sc, street) {
 		return nil, derrors.New(derrors.NotFound, "no team %q", req.Code)
 	}
-	r, err := s.org.Roster(ctx, req.Code, s.atOrNow(req.Params.At))
+	var after *org.RosterKey
+	if a := pg.after; a != nil && len(a.Keys) == 2 {
+		after = &org.RosterKey{DepartmentKind: a.Keys[0], DepartmentCode: a.Keys[1], OfficerCode: a.ID}
+	}
+	r, err := s.org.Roster(ctx, req.Code, s.atOrNow(req.Params.At), after, pg.fetch())
 	if err != nil {
 		return nil, err
 	}
+	var next string
+	r.Members, next = cut(pg, r.Members, func(m org.Member) position {
+		k := org.KeyOf(m)
+		return position{Keys: []string{k.DepartmentKind, k.DepartmentCode}, ID: k.OfficerCode}
+	})
 	// A roster of the past names members who have left the street since:
 	// their phone number is masked, as it is to anyone outside their street now.
 	now := s.now()
@@ -149,7 +193,7 @@ func (s *server) GetRoster(ctx context.Context, req openapi.GetRosterRequestObje
 			r.Members[i].Officer.Phone = access.MaskPhone(m.Officer.Phone)
 		}
 	}
-	return openapi.GetRoster200JSONResponse(rosterOut(r)), nil
+	return openapi.GetRoster200JSONResponse{Body: rosterOut(r), Headers: openapi.GetRoster200ResponseHeaders{Link: nextLink(ctx, pg, next)}}, nil
 }
 
 // GetOfficer returns one officer if the caller may see them, masking the

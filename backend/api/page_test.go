@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -102,7 +103,16 @@ func TestReviewQueue_Pages(t *testing.T) {
 	var page openapi.AuditPage
 	res.JSON(t, &page)
 	m := linkNext.FindStringSubmatch(res.Header.Get("Link"))
-	if page.Next == nil || m == nil || !strings.Contains(m[1], fmt.Sprintf("after=%d", *page.Next)) || !strings.HasPrefix(m[1], "/v1/admin/audit?") {
-		t.Fatalf("audit next %v, Link %q", page.Next, res.Header.Get("Link"))
+	if page.NextCursor == nil || m == nil || !strings.Contains(m[1], "cursor="+url.QueryEscape(*page.NextCursor)) || !strings.HasPrefix(m[1], "/v1/admin/audit?") {
+		t.Fatalf("audit next %v, Link %q", page.NextCursor, res.Header.Get("Link"))
 	}
+	// The deprecated after still pages, from the entry the deprecated next names.
+	var after openapi.AuditPage
+	f.client.Get(fmt.Sprintf("/v1/admin/audit?limit=1&after=%d", *page.Next), admin).JSON(t, &after)
+	var second openapi.AuditPage
+	f.client.Get(m[1], admin).JSON(t, &second)
+	if len(after.Entries) != 1 || len(second.Entries) != 1 || after.Entries[0].Id != second.Entries[0].Id || after.Entries[0].Id <= page.Entries[0].Id {
+		t.Fatalf("after=%d gave %+v, the cursor %+v", *page.Next, after.Entries, second.Entries)
+	}
+	f.client.Get(m[1]+fmt.Sprintf("&after=%d", *page.Next), admin).Problem(t, http.StatusUnprocessableEntity, "validation_failed")
 }

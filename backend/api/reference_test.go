@@ -668,8 +668,10 @@ func referenceTable() map[refKey]refEntry {
 	for _, op := range []string{"POST /v1/inspections/{id}/amendments", "POST /v1/inspections/{id}/review"} {
 		t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the record the path names, compared with it as the caller sees it"}
 	}
-	for _, op := range []string{"GET /v1/inspections", "GET /v1/inspections/review-queue", "GET /v1/evidence/orphans"} {
-		t[op+" query:cursor"] = refEntry{class: notRef, why: "a position (act time and id) in the caller's own list; it filters nothing in: the street is the caller's"}
+	for _, op := range []string{"GET /v1/inspections", "GET /v1/inspections/review-queue", "GET /v1/evidence/orphans",
+		"GET /v1/streets", "GET /v1/departments", "GET /v1/matters", "GET /v1/matters/{code}", "GET /v1/policies",
+		"GET /v1/teams/{code}/roster", "GET /v1/sync/devices", "GET /v1/evidence/{evidence_id}/custody"} {
+		t[op+" query:cursor"] = refEntry{class: notRef, why: "a position (sort keys and id) in a list the caller may read; it only narrows the list (keyset), filters nothing in"}
 	}
 	for _, ch := range recordChannels {
 		t[ch.prefix+"/party/id_number"] = partyID

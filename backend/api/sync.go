@@ -23,7 +23,7 @@ type Sync struct {
 	}
 	Reports interface {
 		ReportDevice(ctx context.Context, deviceID string, r wsync.DeviceReport, at time.Time) error
-		DeviceStatuses(ctx context.Context, street string) ([]wsync.DeviceStatus, error)
+		DeviceStatusPage(ctx context.Context, street, afterUsername, afterDevice string, limit int) ([]wsync.DeviceStatus, error)
 	}
 	// MinPullAppVersion: older apps may push but must update before pulling ("" accepts all).
 	MinPullAppVersion string
@@ -164,7 +164,11 @@ func (s *server) SyncPull(ctx context.Context, req openapi.SyncPullRequestObject
 }
 
 // ListDeviceStatus shows supervisors the sync state of devices.
-func (s *server) ListDeviceStatus(ctx context.Context, _ openapi.ListDeviceStatusRequestObject) (openapi.ListDeviceStatusResponseObject, error) {
+func (s *server) ListDeviceStatus(ctx context.Context, req openapi.ListDeviceStatusRequestObject) (openapi.ListDeviceStatusResponseObject, error) {
+	pg, err := pageOf("devices", req.Params.Cursor, req.Params.Limit)
+	if err != nil {
+		return nil, err
+	}
 	sc, _, err := s.scope(ctx)
 	if err != nil {
 		return nil, err
@@ -173,13 +177,18 @@ func (s *server) ListDeviceStatus(ctx context.Context, _ openapi.ListDeviceStatu
 	if !ok {
 		return nil, derrors.New(derrors.Forbidden, "only team leaders and administrators see device status")
 	}
-	list, err := s.sync.Reports.DeviceStatuses(ctx, street)
+	var afterUser, afterDevice string
+	if a := pg.after; a != nil && len(a.Keys) == 1 {
+		afterUser, afterDevice = a.Keys[0], a.ID
+	}
+	list, err := s.sync.Reports.DeviceStatusPage(ctx, street, afterUser, afterDevice, pg.fetch())
 	if err != nil {
 		return nil, err
 	}
+	list, next := cut(pg, list, func(d wsync.DeviceStatus) position { return position{Keys: []string{d.Username}, ID: d.DeviceID} })
 	out, err := convertAllErr(list, deviceStatusOut)
 	if out == nil {
 		out = []openapi.DeviceStatus{}
 	}
-	return openapi.ListDeviceStatus200JSONResponse(out), err
+	return openapi.ListDeviceStatus200JSONResponse{Body: out, Headers: openapi.ListDeviceStatus200ResponseHeaders{Link: nextLink(ctx, pg, next)}}, err
 }

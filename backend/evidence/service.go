@@ -298,9 +298,10 @@ func (s *Service) Evidence(ctx context.Context, id string) (Evidence, error) {
 	return s.rec.Evidence(ctx, id)
 }
 
-// Custody returns the custody log of an item, or derrors.NotFound.
-func (s *Service) Custody(ctx context.Context, id string) ([]CustodyEntry, error) {
-	return s.rec.Custody(ctx, id)
+// Custody returns a page of the custody log of an item, oldest first: at
+// most limit entries with an id above after; derrors.NotFound for no item.
+func (s *Service) Custody(ctx context.Context, id string, after int64, limit int) ([]CustodyEntry, error) {
+	return s.rec.Custody(ctx, id, after, limit)
 }
 
 // RecordAccess appends an access to an item's custody log and the audit

@@ -60,8 +60,9 @@ type Records interface {
 	// RecordAccess appends the custody of an access (see Accessed) and its
 	// audit trail entry; derrors.Invalid for an event that is no access.
 	RecordAccess(ctx context.Context, id string, a Access) error
-	// Custody returns the custody log of an item, oldest first.
-	Custody(ctx context.Context, id string) ([]CustodyEntry, error)
+	// Custody returns a page of the custody log of an item, oldest first
+	// (by entry id): at most limit entries with an id above after.
+	Custody(ctx context.Context, id string, after int64, limit int) ([]CustodyEntry, error)
 	// SetThumbnail records the thumbnail state of an item whose thumbnail
 	// is pending (failure: why it failed, "" else), with custody c; another
 	// state is left alone.

@@ -234,6 +234,19 @@ type Roster struct {
 	Members []Member  `json:"members"`
 }
 
+// RosterKey is a member's place in a roster's order: department kind
+// descending (the squad first, then resident departments, then listed
+// ones), then department code, then officer code, which is unique. A page of
+// a roster starts after one.
+type RosterKey struct {
+	DepartmentKind, DepartmentCode, OfficerCode string
+}
+
+// KeyOf returns m's place in a roster.
+func KeyOf(m Member) RosterKey {
+	return RosterKey{DepartmentKind: string(m.DepartmentKind), DepartmentCode: m.Officer.DepartmentCode, OfficerCode: m.Officer.Code}
+}
+
 // MatterInForce is the version of a matter in force at a moment, with the
 // kind of its competent department (which decides refer vs investigate).
 type MatterInForce struct {

@@ -620,9 +620,10 @@ type custodyRow struct {
 	Detail      string     `gorm:"column:detail"`
 }
 
-// Custody returns the custody log of an item, oldest first, or
-// derrors.NotFound for no such item.
-func (s *EvidenceStore) Custody(ctx context.Context, id string) ([]evidence.CustodyEntry, error) {
+// Custody returns a page of the custody log of an item, oldest first (by
+// entry id): at most limit entries with an id above after; derrors.NotFound
+// for no such item.
+func (s *EvidenceStore) Custody(ctx context.Context, id string, after int64, limit int) ([]evidence.CustodyEntry, error) {
 	uid, err := parseID(id)
 	if err != nil {
 		return nil, err
@@ -632,7 +633,7 @@ func (s *EvidenceStore) Custody(ctx context.Context, id string) ([]evidence.Cust
 		return nil, err
 	}
 	var rows []custodyRow
-	if err := db.Raw(`SELECT * FROM evidence_custody WHERE evidence_id = ? ORDER BY id`, uid).Scan(&rows).Error; err != nil {
+	if err := db.Raw(`SELECT * FROM evidence_custody WHERE evidence_id = ? AND id > ? ORDER BY id LIMIT ?`, uid, after, limit).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "read custody log")
 	}
 	out := make([]evidence.CustodyEntry, len(rows))

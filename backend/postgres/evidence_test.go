@@ -118,7 +118,7 @@ func TestEvidenceStore_CustodyAppendOnly(t *testing.T) {
 			t.Fatalf("%s was allowed", stmt)
 		}
 	}
-	c, err := store.Custody(ctx, e.ID)
+	c, err := store.Custody(ctx, e.ID, 0, 100)
 	if err != nil || len(c) != 3 || c[0].Event != evidence.EventDeclaredCapture || c[2].Event != evidence.EventViewed {
 		t.Fatalf("custody %+v %v", c, err)
 	}

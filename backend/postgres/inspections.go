@@ -342,7 +342,7 @@ func (s *InspectionStore) List(ctx context.Context, f inspection.Filter) ([]insp
 		q = q.Where("act_at < ?", f.To)
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > inspection.MaxPage {
+	if limit <= 0 || limit > inspection.MaxPage+1 { // a page and one more: the API learns whether another follows
 		limit = inspection.DefaultPage
 	}
 	order := "act_at DESC, id"

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -112,11 +113,13 @@ func matterFromRow(r matterRow) org.MatterInForce {
 }
 
 // MattersAt lists the version of every matter in force at t, optionally of
-// one department.
-func (s *OrgStore) MattersAt(ctx context.Context, t time.Time, department string) ([]org.MatterInForce, error) {
+// one department, by code: at most limit of them, those after code after
+// ("" from the first).
+func (s *OrgStore) MattersAt(ctx context.Context, t time.Time, department, after string, limit int) ([]org.MatterInForce, error) {
 	var rows []matterRow
-	q := matterSelect + ` WHERE m.valid_from <= ? AND (m.valid_to IS NULL OR m.valid_to > ?) AND (? = '' OR d.code = ?) ORDER BY m.code`
-	if err := s.db.conn(ctx).Raw(q, t, t, department, department).Scan(&rows).Error; err != nil {
+	q := matterSelect + ` WHERE m.valid_from <= ? AND (m.valid_to IS NULL OR m.valid_to > ?) AND (? = '' OR d.code = ?)
+		AND m.code > ? ORDER BY m.code LIMIT ?`
+	if err := s.db.conn(ctx).Raw(q, t, t, department, department, after, limit).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "list matters")
 	}
 	out := make([]org.MatterInForce, len(rows))
@@ -288,8 +291,10 @@ func (s *OrgStore) members(ctx context.Context, rows []officerRow, positions map
 	return out, nil
 }
 
-// Roster returns team code with the members active at t, or derrors.NotFound.
-func (s *OrgStore) Roster(ctx context.Context, teamCode string, t time.Time) (org.Roster, error) {
+// Roster returns team code with the members active at t, or
+// derrors.NotFound: at most limit of them, in the order of org.RosterKey,
+// those after after (nil: from the first).
+func (s *OrgStore) Roster(ctx context.Context, teamCode string, t time.Time, after *org.RosterKey, limit int) (org.Roster, error) {
 	var team []org.Team
 	g := s.db.conn(ctx)
 	if err := g.Raw(`SELECT t.code, s.code AS street_code, t.name_zh FROM teams t JOIN streets s ON s.id = t.street_id WHERE t.code = ?`,
@@ -299,13 +304,20 @@ func (s *OrgStore) Roster(ctx context.Context, teamCode string, t time.Time) (or
 	if len(team) == 0 {
 		return org.Roster{}, derrors.New(derrors.NotFound, "no team %q", teamCode)
 	}
+	var k org.RosterKey
+	if after != nil {
+		k = *after
+	}
 	var rows []officerRow
 	err := g.Raw(`SELECT o.id, o.code, o.name_zh, d.code AS department_code, d.kind AS department_kind,
 			o.auxiliary_role AS aux_role, o.phone, o.auxiliary, m.position
 		FROM team_memberships m JOIN teams t ON t.id = m.team_id JOIN officers o ON o.id = m.officer_id
 		JOIN departments d ON d.id = o.department_id
-		WHERE t.code = ? AND m.team_id = officer_team_at(o.id, ?)
-		ORDER BY d.kind DESC, d.code, o.code`, teamCode, t).Scan(&rows).Error
+		WHERE t.code = @team AND m.team_id = officer_team_at(o.id, @at)
+		AND (@first OR d.kind < @kind OR (d.kind = @kind AND (d.code, o.code) > (@dept, @officer)))
+		ORDER BY d.kind DESC, d.code, o.code LIMIT @limit`,
+		sql.Named("team", teamCode), sql.Named("at", t), sql.Named("first", after == nil), sql.Named("kind", k.DepartmentKind),
+		sql.Named("dept", k.DepartmentCode), sql.Named("officer", k.OfficerCode), sql.Named("limit", limit)).Scan(&rows).Error
 	if err != nil {
 		return org.Roster{}, translate(err, "load roster")
 	}

@@ -152,22 +152,22 @@ func TestOrgStore_Reads(t *testing.T) {
 		t.Fatalf("Import = %+v, %v", rep, err)
 	}
 	t.Run("RosterAtDate", func(t *testing.T) {
-		before, err := s.Roster(ctx, "team-a", day("2026-08-01"))
+		before, err := s.Roster(ctx, "team-a", day("2026-08-01"), nil, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
-		after, err := s.Roster(ctx, "team-a", day("2026-10-01"))
+		after, err := s.Roster(ctx, "team-a", day("2026-10-01"), nil, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(before.Members) != 3 || len(after.Members) != 2 {
 			t.Fatalf("team-a has %d members before the move and %d after, want 3 and 2", len(before.Members), len(after.Members))
 		}
-		b, _ := s.Roster(ctx, "team-b", day("2026-10-01"))
+		b, _ := s.Roster(ctx, "team-b", day("2026-10-01"), nil, 100)
 		if len(b.Members) != 1 || b.Members[0].Officer.Code != "a2" || len(b.Members[0].Certificates) != 1 || len(b.Members[0].Certificates[0].Status) != 1 {
 			t.Fatalf("team-b roster = %+v", b)
 		}
-		if _, err := s.Roster(ctx, "nope", day("2026-10-01")); derrors.CodeOf(err) != derrors.NotFound {
+		if _, err := s.Roster(ctx, "nope", day("2026-10-01"), nil, 100); derrors.CodeOf(err) != derrors.NotFound {
 			t.Fatalf("unknown team: %v", err)
 		}
 	})

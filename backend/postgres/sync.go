@@ -323,6 +323,13 @@ func (s *SyncStore) ReportDevice(ctx context.Context, deviceID string, r wsync.D
 // with their sync state and the number of their acts awaiting the team
 // leader's review.
 func (s *SyncStore) DeviceStatuses(ctx context.Context, street string) ([]wsync.DeviceStatus, error) {
+	return s.DeviceStatusPage(ctx, street, "", "", 0)
+}
+
+// DeviceStatusPage is a page of DeviceStatuses in the order (username,
+// device id): at most limit devices (0: all), those after the device
+// afterDevice of user afterUsername ("" and "": from the first).
+func (s *SyncStore) DeviceStatusPage(ctx context.Context, street, afterUsername, afterDevice string, limit int) ([]wsync.DeviceStatus, error) {
 	var rows []struct {
 		DeviceID, UserID, Username, Name, AppVersion      string
 		RevokedAt, LastPushAt, LastPullAt, OldestUnsentAt *time.Time
@@ -340,10 +347,12 @@ func (s *SyncStore) DeviceStatuses(ctx context.Context, street string) ([]wsync.
 		FROM devices d JOIN users u ON u.id = d.user_id
 		LEFT JOIN device_sync ds ON ds.device_id = d.id
 		LEFT JOIN user_scopes sc ON sc.user_id = u.id
-		WHERE @street = '' OR EXISTS (
+		WHERE (@street = '' OR EXISTS (
 			SELECT 1 FROM teams t JOIN streets st ON st.id = t.street_id
-			WHERE t.id = officer_team_at(sc.officer_id, @now) AND st.code = @street)
-		ORDER BY u.username, d.registered_at`, sql.Named("street", street), sql.Named("now", s.db.now())).Scan(&rows).Error
+			WHERE t.id = officer_team_at(sc.officer_id, @now) AND st.code = @street))
+		AND (u.username, d.id::text) > (@user, @device)
+		ORDER BY u.username, d.id::text LIMIT NULLIF(@limit, 0)`, sql.Named("street", street), sql.Named("now", s.db.now()),
+		sql.Named("user", afterUsername), sql.Named("device", afterDevice), sql.Named("limit", limit)).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "list device status")
 	}
