@@ -114,8 +114,11 @@ func (s *syncBench) database(b *testing.B) (*postgres.DB, string, wsync.Device) 
 
 // service is the sync service with the server's inspection handlers.
 func benchService(db *postgres.DB) *wsync.Service {
-	insp := inspection.NewService(postgres.NewInspectionStore(db), postgres.NewOrgStore(db), inspection.DefaultCalendar(), db.Clock)
-	return wsync.NewService(postgres.NewSyncStore(db), inspection.SyncHandlers(insp), db.Clock)
+	store := postgres.NewInspectionStore(db)
+	insp := inspection.NewService(store, postgres.NewOrgStore(db), inspection.DefaultCalendar(), db.Clock)
+	svc := wsync.NewService(postgres.NewSyncStore(db), inspection.SyncHandlers(insp), db.Clock)
+	svc.SetWise(insp.SyncBatcher(store))
+	return svc
 }
 
 // pushAll pushes batch and fails unless every mutation got want (applied

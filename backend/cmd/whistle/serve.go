@@ -114,6 +114,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	inspections := inspection.NewService(inspectionStore, orgStore, cfg.Calendar, cfg.Clock)
 	syncService := wsync.NewService(syncStore, mutationHandlers(inspections), cfg.Clock)
 	syncService.RetryLimit(cfg.SyncRetryLimit)
+	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
 	evidenceStore := postgres.NewEvidenceStore(db)
 	evidenceRules, err := evidence.NewService(evidence.Config{Records: evidenceStore, Index: inspections,
 		UploadKey: media.UploadKey, UploadExpiry: cfg.EvidenceExpiry, Now: cfg.Clock, Log: log})

@@ -1,0 +1,253 @@
+package inspection
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/whistle/whistle/backend/authority"
+	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/org"
+	wsync "github.com/whistle/whistle/sync"
+)
+
+// Set-wise recording (issue 13): the inspection.record@1 acts of a sync
+// push are judged by the same commands as one at a time (RecordOnce and
+// judge, through SyncHandlers), but against one read of the organization
+// and of the stored records, and their records are written set-wise. The
+// commands run on a Service whose Org is that read (org.FactSet) and whose
+// Store stages the records in memory (staged); Flush writes them. An act
+// that needs what the read does not hold (evidence to link under locks,
+// an id taken twice in the push, another kind of mutation) is answered
+// wsync.ErrNotBatchable: the sync service applies it, and the acts after
+// it, one at a time.
+
+// BatchNeed is what the record acts of a batch name.
+type BatchNeed struct {
+	RecordIDs    []string
+	OfficerCodes []string
+	MatterCodes  []string
+}
+
+// BatchRead is one read of what judging a batch needs.
+type BatchRead struct {
+	Scope  org.Scope        // of the pushing user, now
+	Facts  *org.FactSet     // the officers (the user's included), matters, policies and teams named
+	Stored map[string]State // the stored records among the batch's ids
+}
+
+// Created is a record a batch created, as the Store's Create takes it, and
+// the device act it comes from.
+type Created struct {
+	State  State
+	Author string
+	Reason string
+	Feed   map[string]State
+	Origin wsync.Origin
+}
+
+// BatchStore reads and writes a batch of records set-wise, in the
+// transaction carried by ctx.
+type BatchStore interface {
+	// ReadBatch reads, in a few queries, the scope of user userID at at
+	// and what need names.
+	ReadBatch(ctx context.Context, userID string, at time.Time, need BatchNeed) (BatchRead, error)
+	// WriteBatch stores the records created, in order, with one statement
+	// per table: each as Store.Create would (version, form numbers, trail
+	// entry, feed). It fails (and the caller's transaction with it) when
+	// any of them cannot be stored, e.g. an id taken meanwhile.
+	WriteBatch(ctx context.Context, created []Created) error
+}
+
+// SyncBatcher is the set-wise side of SyncHandlers, writing with store.
+func (s *Service) SyncBatcher(store BatchStore) wsync.Batcher {
+	return batcher{s: s, store: store}
+}
+
+type batcher struct {
+	s     *Service
+	store BatchStore
+}
+
+// Begin reads what the record acts of acts name, in one BatchStore read.
+func (b batcher) Begin(ctx context.Context, acts []wsync.NamedAct) (wsync.Batch, error) {
+	var need BatchNeed
+	user := ""
+	for _, a := range acts {
+		if a.Name != MutationRecord {
+			continue
+		}
+		user = a.Act.UserID
+		need.RecordIDs = append(need.RecordIDs, a.Act.EntityID)
+		var r Record
+		if decodeArgs(a.Act.Args, &r) != nil {
+			continue // rejected by its handler
+		}
+		for _, c := range r.Crew {
+			need.OfficerCodes = append(need.OfficerCodes, c.OfficerCode)
+		}
+		need.MatterCodes = append(need.MatterCodes, r.MatterCodes...)
+	}
+	if user == "" {
+		return &batch{}, nil
+	}
+	read, err := b.store.ReadBatch(ctx, user, b.s.now(), need)
+	if err != nil {
+		return nil, err
+	}
+	st := &staged{Store: b.s.store, stored: read.Stored, ids: map[string]bool{}}
+	judge := &Service{store: st, org: batchOrg{FactSet: read.Facts, scope: read.Scope}, calendar: b.s.calendar, now: b.s.now}
+	return &batch{store: b.store, staged: st, handlers: SyncHandlers(judge)}, nil
+}
+
+type batch struct {
+	store    BatchStore
+	staged   *staged
+	handlers map[string]wsync.Handler
+}
+
+// Apply runs the act's handler against the batch's read; a failed act
+// stages nothing.
+func (b *batch) Apply(ctx context.Context, name string, act wsync.Act) (wsync.Outcome, error) {
+	h, ok := b.handlers[name]
+	if !ok || name != MutationRecord {
+		return wsync.Outcome{}, wsync.ErrNotBatchable
+	}
+	mark := len(b.staged.created)
+	out, err := h(ctx, act)
+	if err != nil {
+		b.staged.drop(mark)
+		if errors.Is(err, org.ErrNotRead) {
+			return wsync.Outcome{}, wsync.ErrNotBatchable
+		}
+		return wsync.Outcome{}, err
+	}
+	return out, nil
+}
+
+// Flush writes the staged records.
+func (b *batch) Flush(ctx context.Context) error {
+	if b.staged == nil || len(b.staged.created) == 0 {
+		return nil
+	}
+	return b.store.WriteBatch(ctx, b.staged.created)
+}
+
+// batchOrg is the organization as the batch read it.
+type batchOrg struct {
+	*org.FactSet
+	scope org.Scope
+}
+
+func (o batchOrg) Scope(_ context.Context, userID string, _ time.Time) (org.Scope, error) {
+	if userID != o.scope.UserID {
+		return org.Scope{}, org.ErrNotRead
+	}
+	return o.scope, nil
+}
+
+// staged is the Store of a batch: records created are kept in memory, in
+// order, for Flush; reads are answered from the batch's read and what it
+// created, or by the Store underneath where the batch does not change the
+// answer. What a batch cannot answer is wsync.ErrNotBatchable.
+type staged struct {
+	Store
+	stored  map[string]State // stored before the batch
+	created []Created
+	ids     map[string]bool // ids created by the batch
+}
+
+func (s *staged) drop(mark int) {
+	for _, c := range s.created[mark:] {
+		delete(s.ids, c.State.Record.ID)
+	}
+	s.created = s.created[:mark]
+}
+
+// numbers are the form numbers c marks used: those of the recording
+// device's own blocks (see Store.FormNumberHolder), as Create stores them.
+func (c Created) numbers() []string {
+	var out []string
+	if c.State.DeviceID == "" {
+		return nil
+	}
+	for _, m := range c.State.Record.Measures {
+		if m.Kind == authority.MeasureFineSimple && m.Fine != nil && !hasException(c.State, ExFormNumberForeign, m.Fine.FormNumber) &&
+			!hasException(c.State, ExFormNumberOutsideBlock, m.Fine.FormNumber) {
+			out = append(out, m.Fine.FormNumber)
+		}
+	}
+	return out
+}
+
+func hasException(st State, code, subject string) bool {
+	for _, e := range st.Assessment.Exceptions {
+		if e.Code == code && e.Subject == subject {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *staged) Create(ctx context.Context, st State, author, reason string, feed map[string]State) error {
+	if len(st.Record.Evidence) > 0 {
+		return wsync.ErrNotBatchable // evidence is linked under its locks, one record at a time
+	}
+	if _, ok := s.stored[st.Record.ID]; ok || s.ids[st.Record.ID] {
+		return derrors.New(derrors.Conflict, "inspection %s already exists", st.Record.ID)
+	}
+	c := Created{State: st, Author: author, Reason: reason, Feed: feed, Origin: wsync.OriginFrom(ctx)}
+	s.created = append(s.created, c)
+	s.ids[st.Record.ID] = true
+	return nil
+}
+
+func (s *staged) Get(ctx context.Context, id string) (State, error) {
+	if s.ids[id] {
+		return State{}, wsync.ErrNotBatchable
+	}
+	if st, ok := s.stored[id]; ok {
+		return st, nil
+	}
+	return State{}, derrors.New(derrors.NotFound, "no inspection %s", id)
+}
+
+func (s *staged) Versions(ctx context.Context, id string) ([]Version, []ReviewAct, error) {
+	if s.ids[id] {
+		return nil, nil, wsync.ErrNotBatchable
+	}
+	if _, ok := s.stored[id]; !ok {
+		return nil, nil, nil
+	}
+	return s.Store.Versions(ctx, id)
+}
+
+func (s *staged) VerifiedEvidence(ctx context.Context, st State) ([]string, error) {
+	if len(st.Record.Evidence) > 0 {
+		return nil, wsync.ErrNotBatchable
+	}
+	return []string{}, nil
+}
+
+func (s *staged) UsedFormNumber(ctx context.Context, number, recordID string) (bool, error) {
+	for _, c := range s.created {
+		if c.State.Record.ID != recordID && slices.Contains(c.numbers(), number) {
+			return true, nil
+		}
+	}
+	return s.Store.UsedFormNumber(ctx, number, recordID)
+}
+
+// The writes a record act does not make.
+func (s *staged) AddVersion(context.Context, State, int, string, string, map[string]State) error {
+	return wsync.ErrNotBatchable
+}
+
+func (s *staged) SetReview(context.Context, State, ReviewAct, map[string]State) error {
+	return wsync.ErrNotBatchable
+}
+
+func (s *staged) UpdateEvidence(context.Context, State, int, map[string]State) error {
+	return wsync.ErrNotBatchable
+}
