@@ -189,8 +189,8 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 			// As write: only a number of the recording device's own blocks
 			// enters the ledger, the first use keeping it.
 			if err := tx.Exec(`INSERT INTO form_numbers (number, inspection_id, used_at)
-				SELECT v.number, v.id::uuid, v.at::timestamptz FROM (VALUES `+rowsOf(n, "?, ?, ?, ?")+`) AS v(number, id, at, device)
-				WHERE EXISTS (SELECT 1 FROM number_blocks b WHERE b.device_id = v.device::uuid
+				SELECT v.number, v.id, v.at FROM (VALUES `+rowsOf(n, "?::text, ?::uuid, ?::timestamptz, ?::uuid")+`) AS v(number, id, at, device)
+				WHERE EXISTS (SELECT 1 FROM number_blocks b WHERE b.device_id = v.device
 					AND left(v.number, length(b.prefix)) = b.prefix
 					AND substr(v.number, length(b.prefix) + 1) ~ '^[0-9]{1,18}$'
 					AND substr(v.number, length(b.prefix) + 1)::bigint BETWEEN b.first AND b.last)

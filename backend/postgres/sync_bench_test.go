@@ -300,7 +300,7 @@ func BenchmarkSyncPush(b *testing.B) {
 
 // countStatements counts the statements GORM sends on db (savepoints
 // included; BEGIN and COMMIT go around it).
-func countStatements(b *testing.B, db *postgres.DB, n *atomic.Int64) {
+func countStatements(b testing.TB, db *postgres.DB, n *atomic.Int64) {
 	b.Helper()
 	count := func(*gorm.DB) { n.Add(1) }
 	cb := db.Gorm.Callback()
