@@ -134,6 +134,9 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	if logs == nil { // a restarted fixture
 		logs = io.Discard
 	}
+	// As serve wires it: pushes applied set-wise first.
+	syncService := wsync.NewService(syncStore, inspection.SyncHandlers(inspections), f.now)
+	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
 	app, err := api.New(api.Config{
 		Logger:    slog.New(api.NewLogHandler(slog.NewJSONHandler(logs, nil))),
 		Now:       f.now,
@@ -143,7 +146,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		Org:       f.org,
 		Trail: api.Trail{Store: postgres.NewAuditStore(f.db), Sink: f.bucket, Key: trailKey,
 			LockMode: media.Governance, Retention: time.Hour},
-		Sync: api.Sync{Service: wsync.NewService(syncStore, inspection.SyncHandlers(inspections), f.now),
+		Sync: api.Sync{Service: syncService,
 			Devices: postgres.NewSessionStore(f.db), Reports: syncStore, MinPullAppVersion: f.minPullApp},
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Evidence:    ev,
