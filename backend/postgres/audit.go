@@ -235,22 +235,40 @@ func (db *DB) appendAudits(ctx context.Context, tx *gorm.DB, entries []audit.Ent
 		}
 		at := audit.Truncate(db.now()) // after the lock, as appendAudit
 		es := byChain[chain]
-		args := make([]any, 0, len(es)*13+3)
+		k := len(es)
+		var (
+			seqs                           = make([]int64, k)
+			actors, devices                = make([]*string, k), make([]*string, k)
+			requests, actions, types, ids  = make([]string, k), make([]string, k), make([]string, k), make([]string, k)
+			befores, afters, prevs, hashes = make([]string, k), make([]string, k), make([]string, k), make([]string, k)
+		)
 		for i := range es {
 			es[i].At, es[i].Seq, es[i].PrevHash = at, head.Seq+1, head.Hash
 			es[i].Hash = es[i].ComputeHash()
 			head.Seq, head.Hash = es[i].Seq, es[i].Hash
-			r := auditRowFromEntry(es[i])
-			args = append(args, r.Chain, r.Seq, r.At, r.ActorUserID, r.DeviceID, r.RequestID, r.Action, r.EntityType, r.EntityID,
-				r.BeforeDigest, r.AfterDigest, r.PrevHash, r.Hash)
+			e := es[i]
+			if e.ActorUserID != "" {
+				actors[i] = &es[i].ActorUserID
+			}
+			if e.DeviceID != "" {
+				devices[i] = &es[i].DeviceID
+			}
+			seqs[i], requests[i], actions[i], types[i], ids[i] = e.Seq, e.RequestID, e.Action, e.EntityType, e.EntityID
+			befores[i], afters[i], prevs[i], hashes[i] = e.BeforeDigest, e.AfterDigest, e.PrevHash, e.Hash
 		}
-		args = append(args, head.Seq, head.Hash, chain)
 		var n []int64
 		err = tx.Raw(`WITH entries AS (
 				INSERT INTO audit_entries (chain, seq, at, actor_user_id, device_id, request_id, action, entity_type, entity_id,
 					before_digest, after_digest, prev_hash, hash)
-				VALUES `+rowsOf(len(es), "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?")+` RETURNING id)
-			UPDATE audit_chain_heads SET seq = ?, hash = ? WHERE chain = ? RETURNING (SELECT count(*) FROM entries)`, args...).Scan(&n).Error
+				SELECT ?, seq, ?::timestamptz, actor::uuid, device::uuid, request, action, entity_type, entity_id, before, after, prev, hash
+				FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+					AS u(seq, actor, device, request, action, entity_type, entity_id, before, after, prev, hash)
+				ORDER BY seq
+				RETURNING id)
+			UPDATE audit_chain_heads SET seq = ?, hash = ? WHERE chain = ? RETURNING (SELECT count(*) FROM entries)`,
+			chain, at, pgArray[int64](seqs), pgArray[*string](actors), pgArray[*string](devices), pgArray[string](requests),
+			pgArray[string](actions), pgArray[string](types), pgArray[string](ids), pgArray[string](befores), pgArray[string](afters),
+			pgArray[string](prevs), pgArray[string](hashes), head.Seq, head.Hash, chain).Scan(&n).Error
 		if err != nil {
 			return translate(err, "append audit entries")
 		}

@@ -133,37 +133,46 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 	}
 	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		now := s.db.now()
-		var recs, versions, numbers []any
+		k := len(created)
+		var (
+			ids, teams, streets, recorders = make([]string, k), make([]string, k), make([]string, k), make([]string, k)
+			tiers, statuses, reviews       = make([]string, k), make([]string, k), make([]string, k)
+			matters, officers, states      = make([]string, k), make([]string, k), make([]string, k)
+			records, authors, reasons      = make([]string, k), make([]string, k), make([]string, k)
+			devices                        = make([]*string, k)
+			versions, exceptions           = make([]int64, k), make([]int64, k)
+			acts, received                 = make([]time.Time, k), make([]time.Time, k)
+			numbers, numbered, numberDevs  []string
+			numberAts                      []time.Time
+		)
 		var entries []audit.Entry
 		var pubs []OriginPublication
-		for _, c := range created {
+		for i, c := range created {
 			st := c.State
 			if len(st.Record.Evidence) > 0 {
 				return derrors.New(derrors.Internal, "inspection %s expects evidence: it is created on its own", st.Record.ID)
 			}
-			state, err := stateJSON(st)
-			if err != nil {
+			var err error
+			if states[i], err = stateJSON(st); err != nil {
 				return err
 			}
-			record, err := recordJSON(st.Record)
-			if err != nil {
+			if records[i], err = recordJSON(st.Record); err != nil {
 				return err
 			}
-			var device *string
 			if st.DeviceID != "" {
-				device = &st.DeviceID
+				devices[i] = &created[i].State.DeviceID
 			}
-			recs = append(recs, st.Record.ID, st.Record.TeamCode, st.StreetCode, st.Version, st.ActAt, st.ReceivedAt, st.RecordedBy, device,
-				string(st.Assessment.Tier), string(st.Status), string(st.Review), textArray(st.Record.MatterCodes),
-				textArray(officerCodes(st.Record)), state, now)
-			author, err := uuid.Parse(c.Author)
-			if err != nil {
+			if _, err := uuid.Parse(c.Author); err != nil {
 				return derrors.Wrap(err, derrors.Internal, "author is not a user id")
 			}
-			versions = append(versions, st.Record.ID, st.Version, author, c.Reason, now, record, string(st.Review), len(st.Assessment.Exceptions))
+			ids[i], teams[i], streets[i], versions[i], acts[i], received[i] = st.Record.ID, st.Record.TeamCode, st.StreetCode, int64(st.Version), st.ActAt, st.ReceivedAt
+			recorders[i], tiers[i], statuses[i], reviews[i] = st.RecordedBy, string(st.Assessment.Tier), string(st.Status), string(st.Review)
+			matters[i], officers[i] = textArray(st.Record.MatterCodes), textArray(officerCodes(st.Record))
+			authors[i], reasons[i], exceptions[i] = c.Author, c.Reason, int64(len(st.Assessment.Exceptions))
 			for _, m := range st.Record.Measures {
 				if m.Kind == authority.MeasureFineSimple && m.Fine != nil && st.DeviceID != "" {
-					numbers = append(numbers, m.Fine.FormNumber, st.Record.ID, st.ActAt, st.DeviceID)
+					numbers, numbered = append(numbers, m.Fine.FormNumber), append(numbered, st.Record.ID)
+					numberAts, numberDevs = append(numberAts, st.ActAt), append(numberDevs, st.DeviceID)
 				}
 			}
 			ad, err := audit.Digest(st)
@@ -178,23 +187,38 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 		}
 		if err := tx.Exec(`INSERT INTO inspections (id, team_code, street_code, version, act_at, received_at, recorded_by, device_id,
 				tier, status, review, matter_codes, officer_codes, state, updated_at)
-			VALUES `+rowsOf(len(created), "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?"), recs...).Error; err != nil {
+			SELECT id::uuid, team, street, version, act, received, recorder, device::uuid, tier, status, review,
+				matters::text[], officers::text[], state::jsonb, ?::timestamptz
+			FROM unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::timestamptz[], ?::timestamptz[], ?::text[], ?::text[],
+				?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+				AS u(id, team, street, version, act, received, recorder, device, tier, status, review, matters, officers, state)`,
+			now, pgArray[string](ids), pgArray[string](teams), pgArray[string](streets), pgArray[int64](versions), pgArray[time.Time](acts),
+			pgArray[time.Time](received), pgArray[string](recorders), pgArray[*string](devices), pgArray[string](tiers),
+			pgArray[string](statuses), pgArray[string](reviews), pgArray[string](matters), pgArray[string](officers),
+			pgArray[string](states)).Error; err != nil {
 			return err
 		}
 		if err := tx.Exec(`INSERT INTO inspection_versions (inspection_id, version, author_user_id, reason, at, record, review, exceptions)
-			VALUES `+rowsOf(len(created), "?, ?, ?, ?, ?, ?::jsonb, ?, ?"), versions...).Error; err != nil {
+			SELECT id::uuid, version, author::uuid, reason, ?::timestamptz, record::jsonb, review, exceptions
+			FROM unnest(?::text[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[])
+				AS u(id, version, author, reason, record, review, exceptions)`,
+			now, pgArray[string](ids), pgArray[int64](versions), pgArray[string](authors), pgArray[string](reasons),
+			pgArray[string](records), pgArray[string](reviews), pgArray[int64](exceptions)).Error; err != nil {
 			return err
 		}
-		if n := len(numbers) / 4; n > 0 {
+		if len(numbers) > 0 {
 			// As write: only a number of the recording device's own blocks
-			// enters the ledger, the first use keeping it.
+			// enters the ledger, the first use (in the order of the acts)
+			// keeping it.
 			if err := tx.Exec(`INSERT INTO form_numbers (number, inspection_id, used_at)
-				SELECT v.number, v.id, v.at FROM (VALUES `+rowsOf(n, "?::text, ?::uuid, ?::timestamptz, ?::uuid")+`) AS v(number, id, at, device)
-				WHERE EXISTS (SELECT 1 FROM number_blocks b WHERE b.device_id = v.device
+				SELECT v.number, v.id::uuid, v.at FROM unnest(?::text[], ?::text[], ?::timestamptz[], ?::text[]) WITH ORDINALITY AS v(number, id, at, device, n)
+				WHERE EXISTS (SELECT 1 FROM number_blocks b WHERE b.device_id = v.device::uuid
 					AND left(v.number, length(b.prefix)) = b.prefix
 					AND substr(v.number, length(b.prefix) + 1) ~ '^[0-9]{1,18}$'
 					AND substr(v.number, length(b.prefix) + 1)::bigint BETWEEN b.first AND b.last)
-				ON CONFLICT (number) DO NOTHING`, numbers...).Error; err != nil {
+				ORDER BY v.n
+				ON CONFLICT (number) DO NOTHING`,
+				pgArray[string](numbers), pgArray[string](numbered), pgArray[time.Time](numberAts), pgArray[string](numberDevs)).Error; err != nil {
 				return err
 			}
 		}

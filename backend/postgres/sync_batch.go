@@ -2,11 +2,11 @@ package postgres
 
 import (
 	"context"
+	"database/sql/driver"
 	"encoding/json"
 	"slices"
-	"strings"
+	"time"
 
-	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/whistle/whistle/backend/derrors"
@@ -48,20 +48,35 @@ func (s *SyncStore) RecordAll(ctx context.Context, deviceID string, recs []wsync
 	if len(recs) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(recs)*13)
-	for _, r := range recs {
+	n := len(recs)
+	var (
+		seqs, boot         = make([]int64, n), make([]int64, n)
+		names, entities    = make([]string, n), make([]string, n)
+		verdicts, results  = make([]string, n), make([]string, n)
+		walls, received    = make([]time.Time, n), make([]time.Time, n)
+		wallTexts          = make([]string, n)
+		args, sigs, hashes = make([][]byte, n), make([][]byte, n), make([][]byte, n)
+	)
+	for i, r := range recs {
 		result, err := resultJSON(r.Result)
 		if err != nil {
 			return err
 		}
 		m := r.Mutation
-		args = append(args, deviceID, m.Seq, m.Name, m.EntityID, []byte(m.Args), m.Clock.Wall.Time(), m.Clock.Wall.String(),
-			m.Clock.SinceBootMS, m.Signature, r.Hash, string(r.Result.Verdict), result, r.At)
+		seqs[i], names[i], entities[i], args[i] = m.Seq, m.Name, m.EntityID, m.Args
+		walls[i], wallTexts[i], boot[i] = m.Clock.Wall.Time(), m.Clock.Wall.String(), m.Clock.SinceBootMS
+		sigs[i], hashes[i], verdicts[i], results[i], received[i] = m.Signature, r.Hash, string(r.Result.Verdict), result, r.At
 	}
 	tx := s.db.conn(ctx)
 	err := tx.Exec(`INSERT INTO sync_mutations (device_id, seq, name, entity_id, args, clock_wall, clock_wall_text, clock_since_boot_ms,
 			signature, payload_hash, verdict, result, received_at)
-		VALUES `+rowsOf(len(recs), "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?"), args...).Error
+		SELECT ?::uuid, seq, name, entity_id::uuid, args, wall, wall_text, boot, sig, hash, verdict, result::jsonb, received
+		FROM unnest(?::bigint[], ?::text[], ?::text[], ?::bytea[], ?::timestamptz[], ?::text[], ?::bigint[], ?::bytea[], ?::bytea[],
+			?::text[], ?::text[], ?::timestamptz[])
+			AS u(seq, name, entity_id, args, wall, wall_text, boot, sig, hash, verdict, result, received)`,
+		deviceID, pgArray[int64](seqs), pgArray[string](names), pgArray[string](entities), pgArray[[]byte](args),
+		pgArray[time.Time](walls), pgArray[string](wallTexts), pgArray[int64](boot), pgArray[[]byte](sigs), pgArray[[]byte](hashes),
+		pgArray[string](verdicts), pgArray[string](results), pgArray[time.Time](received)).Error
 	if err != nil {
 		return translate(err, "record mutations")
 	}
@@ -71,20 +86,14 @@ func (s *SyncStore) RecordAll(ctx context.Context, deviceID string, recs []wsync
 	return translate(err, "record mutations")
 }
 
-// rowsOf is n rows of a multi-row VALUES list, each (row).
-func rowsOf(n int, row string) string {
-	var b strings.Builder
-	b.Grow(n * (len(row) + 4))
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(")
-		b.WriteString(row)
-		b.WriteString(")")
-	}
-	return b.String()
-}
+// pgArray passes a slice as one array parameter (GORM would expand a bare
+// slice into a list of parameters), for the set-wise writes: one
+// INSERT ... SELECT FROM unnest(...) per table, a parameter per column
+// whatever the number of rows.
+type pgArray[T any] []T
+
+// Value hands the slice to pgx, which encodes it as an array.
+func (a pgArray[T]) Value() (driver.Value, error) { return []T(a), nil }
 
 // OriginPublication is a change to publish with the device act it comes
 // from (zero for none), for publishing the changes of many acts at once.
@@ -128,33 +137,37 @@ func (db *DB) publishAll(ctx context.Context, tx *gorm.DB, pubs []OriginPublicat
 		}
 		next[scope] = top[0] - count[scope] + 1
 	}
-	now := db.now()
-	args := make([]any, 0, len(pubs)*9)
-	for _, p := range pubs {
-		op, state := "delete", (*string)(nil)
+	n := len(pubs)
+	var (
+		scopes2, types, ids, ops = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		versions                 = make([]int64, n)
+		states, devices          = make([]*string, n), make([]*string, n)
+		seqs                     = make([]*int64, n)
+	)
+	for i, p := range pubs {
+		ops[i] = "delete"
 		if p.State != nil {
 			b, err := json.Marshal(p.State)
 			if err != nil {
 				return err
 			}
-			op, state = "upsert", new(string)
-			*state = string(b)
+			state := string(b)
+			ops[i], states[i] = "upsert", &state
 		}
-		var device *uuid.UUID
-		var seq *int64
 		if p.Origin.DeviceID != "" {
-			id, err := uuid.Parse(p.Origin.DeviceID)
-			if err != nil {
-				return derrors.Wrap(err, derrors.Internal, "publish: origin device is not a UUID")
-			}
-			device, seq = &id, &p.Origin.Seq
+			device, seq := p.Origin.DeviceID, p.Origin.Seq
+			devices[i], seqs[i] = &device, &seq
 		}
-		args = append(args, p.Scope, p.EntityType, p.EntityID, next[p.Scope], op, state, device, seq, now)
+		scopes2[i], types[i], ids[i], versions[i] = p.Scope, p.EntityType, p.EntityID, next[p.Scope]
 		next[p.Scope]++
 	}
 	return tx.Exec(`INSERT INTO sync_changes (scope, entity_type, entity_id, version, op, state, origin_device, origin_seq, changed_at)
-		VALUES `+rowsOf(len(pubs), "?, ?, ?, ?, ?, ?::jsonb, ?::uuid, ?::bigint, ?::timestamptz")+`
+		SELECT scope, entity_type, entity_id, version, op, state::jsonb, origin_device::uuid, origin_seq, ?::timestamptz
+		FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[])
+			AS u(scope, entity_type, entity_id, version, op, state, origin_device, origin_seq)
 		ON CONFLICT (scope, entity_type, entity_id) DO UPDATE SET version = EXCLUDED.version, op = EXCLUDED.op,
 			state = EXCLUDED.state, origin_device = EXCLUDED.origin_device, origin_seq = EXCLUDED.origin_seq,
-			changed_at = EXCLUDED.changed_at`, args...).Error
+			changed_at = EXCLUDED.changed_at`,
+		db.now(), pgArray[string](scopes2), pgArray[string](types), pgArray[string](ids), pgArray[int64](versions),
+		pgArray[string](ops), pgArray[*string](states), pgArray[*string](devices), pgArray[*int64](seqs)).Error
 }
