@@ -224,8 +224,27 @@ func tableRows(b *testing.B, db *postgres.DB) int {
 	return total
 }
 
+// durable fails the benchmark unless the cluster is durable, as in
+// production: the test script turns fsync, synchronous_commit and
+// full_page_writes off, which the figures must not measure (bench/sync.sh
+// runs it with WHISTLE_TEST_DURABLE=1). Protocol and baseline run on the
+// same cluster.
+func durable(b *testing.B) {
+	b.Helper()
+	db, _ := pgtest.New(b)
+	var fsync, commit, pages string
+	if err := db.SQL.QueryRow(`SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')`).
+		Scan(&fsync, &commit, &pages); err != nil {
+		b.Fatal(err)
+	}
+	if fsync != "on" || commit != "on" || pages != "on" {
+		b.Fatalf("fsync %s, synchronous_commit %s, full_page_writes %s: run the benchmarks durable (bench/sync.sh)", fsync, commit, pages)
+	}
+}
+
 func BenchmarkSyncPush(b *testing.B) {
 	ctx := context.Background()
+	durable(b)
 	s := newSyncBench(b, benchBatch)
 
 	// The rows the copy baseline inserts: those of a reference push.
@@ -333,6 +352,7 @@ type pageRow struct {
 
 func BenchmarkSyncPull(b *testing.B) {
 	ctx := context.Background()
+	durable(b)
 	const page = 1000
 	s := newSyncBench(b, page)
 	db, dsn, dev := s.database(b)
