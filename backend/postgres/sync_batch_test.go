@@ -148,13 +148,13 @@ func answer(t *testing.T, res wsync.PushResponse) string {
 func written(t *testing.T, db *postgres.DB) map[string][]string {
 	t.Helper()
 	queries := map[string]string{
-		"sync_mutations":      `SELECT concat_ws(' ', seq, verdict, result->'problem'->>'code') FROM sync_mutations ORDER BY seq`,
-		"device_sync":         `SELECT concat_ws(' ', last_seq, failures) FROM device_sync`,
-		"inspections":         `SELECT concat_ws(' ', id, version, tier, status, review, matter_codes, officer_codes, device_id, act_at,
+		"sync_mutations": `SELECT concat_ws(' ', seq, verdict, result->'problem'->>'code') FROM sync_mutations ORDER BY seq`,
+		"device_sync":    `SELECT concat_ws(' ', last_seq, failures) FROM device_sync`,
+		"inspections": `SELECT concat_ws(' ', id, version, tier, status, review, matter_codes, officer_codes, device_id, act_at,
 			md5((state - 'received_at')::text)) FROM inspections ORDER BY id`,
 		"inspection_versions": `SELECT concat_ws(' ', inspection_id, version, (SELECT username FROM users WHERE id = author_user_id), reason, exceptions, review, md5(record::text))
 			FROM inspection_versions ORDER BY 1`,
-		"form_numbers":        `SELECT concat_ws(' ', number, inspection_id) FROM form_numbers ORDER BY number`,
+		"form_numbers": `SELECT concat_ws(' ', number, inspection_id) FROM form_numbers ORDER BY number`,
 		"sync_changes": `SELECT concat_ws(' ', scope, version, entity_type, entity_id, origin_seq, md5((state - 'received_at')::text))
 			FROM sync_changes WHERE entity_type = 'inspection' ORDER BY scope, version`,
 		"audit_entries": `SELECT concat_ws(' ', chain, seq, action, entity_id) FROM audit_entries WHERE entity_type = 'inspection' ORDER BY chain, seq`,
