@@ -18,10 +18,10 @@ import (
 // and of the stored records, and their records are written set-wise. The
 // commands run on a Service whose Org is that read (org.FactSet) and whose
 // Store stages the records in memory (staged); Flush writes them. An act
-// that needs what the read does not hold (evidence to link under locks,
-// an id taken twice in the push, another kind of mutation) is answered
-// wsync.ErrNotBatchable: the sync service applies it, and the acts after
-// it, one at a time.
+// that needs what the read does not hold (an id taken twice in the push, a
+// file expected by two records of the push, another kind of mutation) is
+// answered wsync.ErrNotBatchable: the sync service applies it, and the acts
+// after it, one at a time.
 
 // BatchNeed is what the record acts of a batch name.
 type BatchNeed struct {
@@ -191,8 +191,10 @@ func hasException(st State, code, subject string) bool {
 }
 
 func (s *staged) Create(ctx context.Context, st State, author, reason string, feed map[string]State) error {
-	if len(st.Record.Evidence) > 0 {
-		return wsync.ErrNotBatchable // evidence is linked under its locks, one record at a time
+	if s.sharesEvidence(st) {
+		// An item links to one record only: which one depends on the
+		// order of the links, which the batch's read cannot see.
+		return wsync.ErrNotBatchable
 	}
 	if _, ok := s.stored[st.Record.ID]; ok || s.ids[st.Record.ID] {
 		return derrors.New(derrors.Conflict, "inspection %s already exists", st.Record.ID)
@@ -223,11 +225,27 @@ func (s *staged) Versions(ctx context.Context, id string) ([]Version, []ReviewAc
 	return s.Store.Versions(ctx, id)
 }
 
-func (s *staged) VerifiedEvidence(ctx context.Context, st State) ([]string, error) {
-	if len(st.Record.Evidence) > 0 {
-		return nil, wsync.ErrNotBatchable
+// sharesEvidence reports whether st expects a file that a record the batch
+// created expects too.
+func (s *staged) sharesEvidence(st State) bool {
+	for _, c := range s.created {
+		for _, e := range c.State.Record.Evidence {
+			if slices.ContainsFunc(st.Record.Evidence, func(x ExpectedEvidence) bool { return x.ClientID == e.ClientID }) {
+				return true
+			}
+		}
 	}
-	return []string{}, nil
+	return false
+}
+
+// VerifiedEvidence reads the store: what the batch creates links no
+// evidence before Flush, and records sharing expected files are not
+// created by one batch (sharesEvidence).
+func (s *staged) VerifiedEvidence(ctx context.Context, st State) ([]string, error) {
+	if len(st.Record.Evidence) == 0 {
+		return []string{}, nil
+	}
+	return s.Store.VerifiedEvidence(ctx, st)
 }
 
 func (s *staged) UsedFormNumber(ctx context.Context, number, recordID string) (bool, error) {

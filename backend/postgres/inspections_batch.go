@@ -121,12 +121,15 @@ func (s *InspectionStore) states(ctx context.Context, ids []string) (map[string]
 	return out, nil
 }
 
-// WriteBatch stores the records created by a batch, as Create stores each
-// (without evidence: a record that expects files is created on its own),
-// with one statement per table: the records, their versions, the form
-// numbers of the devices' own blocks, the trail entries (one lock per
-// street's chain) and the feed changes (one lock per scope), in the
-// transaction of ctx. A taken id fails it whole (derrors.Conflict).
+// WriteBatch stores the records created by a batch, as Create stores each,
+// with one statement per table: the records, their versions, the files
+// they expect, the form numbers of the devices' own blocks, the trail
+// entries (one lock per street's chain) and the feed changes (one lock per
+// scope), in the transaction of ctx. A record that expects files is
+// brought up to date with them under the evidence locks first, and the
+// files that arrived before it are linked after the trail entries, with a
+// query or two per such record. A taken id fails it whole
+// (derrors.Conflict).
 func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.Created) error {
 	if len(created) == 0 {
 		return nil
@@ -147,11 +150,36 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 		)
 		var entries []audit.Entry
 		var pubs []OriginPublication
+		// As Create, under the locks that verifying evidence takes (all of
+		// them first, in one sorted statement); the records expecting
+		// files with those verified as of now.
+		var locks, expectedIDs, expectedBy []string
+		for _, c := range created {
+			locks = append(locks, "record:"+c.State.Record.ID)
+			for _, e := range c.State.Record.Evidence {
+				locks = append(locks, "evidence:"+e.ClientID)
+				expectedIDs, expectedBy = append(expectedIDs, e.ClientID), append(expectedBy, c.State.Record.ID)
+			}
+		}
+		if len(locks) > 0 {
+			slices.Sort(locks)
+			if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(?::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n`,
+				pgArray[string](slices.Compact(locks))).Error; err != nil {
+				return err
+			}
+		}
+		created = slices.Clone(created)
+		for i, c := range created {
+			if len(c.State.Record.Evidence) == 0 {
+				continue
+			}
+			var err error
+			if created[i].State, created[i].Feed, err = s.refreshEvidence(ctx, c.State, c.Feed); err != nil {
+				return err
+			}
+		}
 		for i, c := range created {
 			st := c.State
-			if len(st.Record.Evidence) > 0 {
-				return derrors.New(derrors.Internal, "inspection %s expects evidence: it is created on its own", st.Record.ID)
-			}
 			var err error
 			if states[i], err = stateJSON(st); err != nil {
 				return err
@@ -206,6 +234,13 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 			pgArray[string](records), pgArray[string](reviews), pgArray[int64](exceptions)).Error; err != nil {
 			return err
 		}
+		if len(expectedIDs) > 0 {
+			if err := tx.Exec(`INSERT INTO inspection_evidence (client_id, inspection_id)
+				SELECT client_id::uuid, inspection_id::uuid FROM unnest(?::text[], ?::text[]) AS u(client_id, inspection_id)
+				ON CONFLICT DO NOTHING`, pgArray[string](expectedIDs), pgArray[string](expectedBy)).Error; err != nil {
+				return err
+			}
+		}
 		if len(numbers) > 0 {
 			// As write: only a number of the recording device's own blocks
 			// enters the ledger, the first use (in the order of the acts)
@@ -222,10 +257,62 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 				return err
 			}
 		}
-		if err := s.db.appendAudits(ctx, tx, entries); err != nil {
+		// The trail entries, and the evidence that arrived before its
+		// record linked now (custody entries in the record's chain): in
+		// the order of the acts, so that the chains read as act by act.
+		linking, err := s.arrived(tx, created)
+		if err != nil {
 			return err
+		}
+		from := 0
+		for i, c := range created {
+			if !linking[i] && i < len(created)-1 {
+				continue
+			}
+			if err := s.db.appendAudits(ctx, tx, entries[from:i+1]); err != nil {
+				return err
+			}
+			from = i + 1
+			if linking[i] {
+				if _, err := NewEvidenceStore(s.db).LinkRecord(ctx, c.State.EvidenceRef()); err != nil {
+					return err
+				}
+			}
 		}
 		return s.db.publishAll(ctx, tx, pubs)
 	})
 	return translate(err, "record inspections")
+}
+
+// arrived reports, for each record created, whether evidence that
+// arrived before it links to it (evidence.LinksTo), as Create would find
+// with EvidenceStore.LinkRecord: one query for all of them.
+func (s *InspectionStore) arrived(tx *gorm.DB, created []inspection.Created) ([]bool, error) {
+	var streets, records, clients []string
+	for _, c := range created {
+		streets, records = append(streets, c.State.StreetCode), append(records, c.State.Record.ID)
+		for _, e := range c.State.Record.Evidence {
+			if _, err := uuid.Parse(e.ClientID); err == nil {
+				clients = append(clients, e.ClientID)
+			}
+		}
+	}
+	var rows []evidenceRow
+	err := tx.Raw(`SELECT * FROM evidence WHERE status IN ('verified', 'quarantined') AND linked_at IS NULL
+			AND street_code = ANY(?::text[]) AND (record_client_id = ANY(?::uuid[]) OR client_id = ANY(?::uuid[]))`,
+		pgArray[string](compact(streets)), pgArray[string](records), pgArray[string](clients)).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "read evidence of records")
+	}
+	out := make([]bool, len(created))
+	for i, c := range created {
+		ref := c.State.EvidenceRef()
+		for _, r := range rows {
+			if evidenceFromRow(r).LinksTo(ref) {
+				out[i] = true
+				break
+			}
+		}
+	}
+	return out, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/whistle/whistle/backend/evidence"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
@@ -157,7 +158,9 @@ func written(t *testing.T, db *postgres.DB) map[string][]string {
 		"form_numbers": `SELECT concat_ws(' ', number, inspection_id) FROM form_numbers ORDER BY number`,
 		"sync_changes": `SELECT concat_ws(' ', scope, version, entity_type, entity_id, origin_seq, md5((state - 'received_at')::text))
 			FROM sync_changes WHERE entity_type = 'inspection' ORDER BY scope, version`,
-		"audit_entries": `SELECT concat_ws(' ', chain, seq, action, entity_id) FROM audit_entries WHERE entity_type = 'inspection' ORDER BY chain, seq`,
+		"audit_entries":       `SELECT concat_ws(' ', chain, seq, action, entity_id) FROM audit_entries WHERE entity_type = 'inspection' ORDER BY chain, seq`,
+		"evidence":            `SELECT concat_ws(' ', client_id, linked_record_id, linked_at IS NOT NULL) FROM evidence ORDER BY client_id`,
+		"inspection_evidence": `SELECT concat_ws(' ', client_id, inspection_id) FROM inspection_evidence ORDER BY 1`,
 	}
 	out := map[string][]string{}
 	for table, q := range queries {
@@ -349,5 +352,76 @@ func TestSyncService_PushSetWiseFallsBack(t *testing.T) {
 	got := pushTwins(t, a, b, batch, len(batch))
 	if g, w := verdictsOf(got), []string{"applied", "applied", "rejected:validation_failed", "applied", "applied"}; !reflect.DeepEqual(g, w) {
 		t.Fatalf("verdicts %v, want %v", g, w)
+	}
+}
+
+// verifiedItem stores a verified photo of street st-a with client id
+// clientID, naming record (or none), of 10 bytes with SHA-256 sha.
+func verifiedItem(t *testing.T, tw *twinPush, clientID, record, sha string) {
+	t.Helper()
+	ctx := context.Background()
+	store := postgres.NewEvidenceStore(tw.db)
+	id := uuid.NewString()
+	e := evidence.Evidence{ID: id, ClientID: clientID, RecordClientID: record, UploaderID: tw.dev.UserID, StreetCode: "st-a",
+		Kind: evidence.KindPhoto, DeclaredContentType: evidence.TypeJPEG, Length: 10, DeclaredSHA256: sha,
+		CapturedAt: tw.db.Clock(), CreatedAt: tw.db.Clock()}
+	up := evidence.Upload{EvidenceID: id, ExpiresAt: tw.db.Clock().Add(time.Hour), S3Key: "uploads/" + id}
+	e, err := store.CreateUpload(ctx, e, up, evidence.Started(e, up))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := uuid.NewString()
+	if _, _, err := store.AcquireUpload(ctx, e.ID, token, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	until := tw.db.Clock().Add(time.Hour)
+	o := evidence.Outcome{Status: evidence.StatusVerified, SHA256: sha, ObjectKey: "evidence/sha256/" + sha, VersionID: "v1",
+		LockMode: "GOVERNANCE", RetainUntil: &until, Thumbnail: evidence.ThumbnailNone}
+	if _, err := store.Finish(ctx, e.ID, token, o, evidence.Finished(e, o)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSyncService_PushSetWiseEvidence: records and their evidence pushed
+// set-wise end as act by act: a file that arrived first satisfies its
+// record (complete) and is linked to it, a file not arrived leaves its
+// record pending, a file naming a record that does not list it is linked
+// to it, and two records expecting the same file are judged one after the
+// other (the second on its own).
+func TestSyncService_PushSetWiseEvidence(t *testing.T) {
+	a, b, acts := newTwins(t)
+	sha := strings.Repeat("ab", 32)
+	photo := func(clientID string) inspection.ExpectedEvidence {
+		return inspection.ExpectedEvidence{ClientID: clientID, SHA256: sha, Size: 10, ContentType: "image/jpeg", Kind: "photo"}
+	}
+	arrived, missing, shared, named := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
+	withPhotos := func(ids ...string) func(r *inspection.Record) {
+		return func(r *inspection.Record) {
+			for _, id := range ids {
+				r.Evidence = append(r.Evidence, photo(id))
+			}
+		}
+	}
+	complete := acts.record(0, withPhotos(arrived))
+	pending := acts.record(1, withPhotos(missing))
+	naming := acts.record(2, nil)
+	first, second := acts.record(3, withPhotos(shared)), acts.record(4, withPhotos(shared))
+	for _, tw := range []*twinPush{a, b} {
+		verifiedItem(t, tw, arrived, "", sha)
+		verifiedItem(t, tw, shared, "", sha)
+		verifiedItem(t, tw, named, naming.ID, sha)
+	}
+	batch := []wsync.Mutation{acts.recordAct(complete), acts.recordAct(pending), acts.recordAct(naming),
+		acts.recordAct(first), acts.recordAct(second), acts.recordAct(acts.record(5, nil))}
+	got := pushTwins(t, a, b, batch, 2)
+	if g, w := verdictsOf(got), []string{"applied", "applied", "applied", "applied", "applied", "applied"}; !reflect.DeepEqual(g, w) {
+		t.Fatalf("verdicts %v, want %v", g, w)
+	}
+	var status string
+	if err := a.db.SQL.QueryRow(`SELECT string_agg(status, ',' ORDER BY act_at) FROM inspections`).Scan(&status); err != nil {
+		t.Fatal(err)
+	}
+	if status != "complete,evidence_pending,complete,complete,evidence_pending,complete" {
+		t.Fatalf("statuses %s", status)
 	}
 }
