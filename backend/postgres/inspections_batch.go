@@ -70,27 +70,13 @@ func compact(words []string) []string {
 // policyVersions returns every version of every department's procedure
 // policy (PoliciesAt picks among them).
 func (s *InspectionStore) policyVersions(ctx context.Context) ([]org.Policy, error) {
-	var rows []struct {
-		DepartmentCode                   string
-		ValidFrom                        time.Time
-		SingleOfficerSimpleProcedure     bool
-		SecondInspectorFromOtherResident bool
-		SecondInspectorLegalBasis        string
-		MixedCrewSeizureReview           bool
-	}
-	err := s.db.conn(ctx).Raw(`SELECT d.code AS department_code, p.valid_from, p.single_officer_simple_procedure,
-			p.second_inspector_from_other_resident, p.second_inspector_legal_basis, p.mixed_crew_seizure_review
-		FROM procedure_policies p JOIN departments d ON d.id = p.department_id ORDER BY d.code, p.valid_from`).Scan(&rows).Error
-	if err != nil {
+	var rows []policyRow
+	if err := s.db.conn(ctx).Raw(`SELECT` + policyColumns + ` ORDER BY d.code, p.valid_from`).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "load policies")
 	}
 	out := make([]org.Policy, len(rows))
 	for i, r := range rows {
-		out[i] = org.Policy{DepartmentCode: r.DepartmentCode, ValidFrom: r.ValidFrom.UTC(), Policy: authority.Policy{
-			Department: r.DepartmentCode, SingleOfficerSimpleProcedure: r.SingleOfficerSimpleProcedure,
-			SecondInspectorFromOtherResident: r.SecondInspectorFromOtherResident,
-			SecondInspectorLegalBasis:        r.SecondInspectorLegalBasis, MixedCrewSeizureReview: r.MixedCrewSeizureReview,
-		}}
+		out[i] = r.policy()
 	}
 	return out, nil
 }

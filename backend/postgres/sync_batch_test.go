@@ -76,24 +76,10 @@ type twinActs struct {
 	seq   int64
 }
 
-// record is a record of officer.a (a-cg-03) with a-cg-04 at a shop front,
-// i minutes after 9:30 on the story's 2026-11-20, changed by edit.
+// record is the shopFront record i minutes after 9:30 on the story's
+// 2026-11-20, changed by edit.
 func (a *twinActs) record(i int, edit func(r *inspection.Record)) inspection.Record {
-	at := a.story.At("2026-11-20T09:30:00+08:00").Add(time.Duration(i) * time.Minute)
-	r := inspection.Record{
-		ID: uuid.NewString(), TeamCode: "team-st-a", MatterCodes: []string{"CG-002"},
-		Location:  inspection.Location{Lat: 39.9401, Lon: 116.4035, AccuracyM: 6, Address: "东城区南锣鼓巷 12 号门前"},
-		StartedAt: inspection.DeviceTime{Wall: at, SinceBootMS: 7_200_000 + int64(i)*60_000},
-		Crew: []inspection.CrewCheckIn{{OfficerCode: "a-cg-03", CheckedInAt: at.Add(-2 * time.Minute)},
-			{OfficerCode: "a-cg-04", CheckedInAt: at.Add(-time.Minute)}},
-		Party:      &inspection.Party{Kind: inspection.PartyPerson, Name: "刘某", Phone: "13900000001"},
-		Findings:   "店外摆放货架占用人行道约 3 平方米",
-		PhoneTier:  "enforcement",
-		Measures:   []inspection.Measure{{Kind: "evidence", MatterCode: "CG-002"}, {Kind: "warning", MatterCode: "CG-002"}},
-		RecordText: "执法人员出示证件，告知当事人店外经营违反规定，当事人当场将货架撤回店内。",
-		Signatures: inspection.Signatures{Officers: []inspection.OfficerSignature{}},
-		Evidence:   []inspection.ExpectedEvidence{},
-	}
+	r := shopFront(a.story.At("2026-11-20T09:30:00+08:00").Add(time.Duration(i)*time.Minute), i)
 	if edit != nil {
 		edit(&r)
 	}
@@ -238,17 +224,7 @@ func newTwins(t *testing.T) (*twinPush, *twinPush, *twinActs) {
 	return a, b, &twinActs{t: t, devID: devID, key: key, story: demo.StoryOn(a.db.Clock.Today())}
 }
 
-func verdictsOf(res wsync.PushResponse) []string {
-	var out []string
-	for _, r := range res.Results {
-		v := string(r.Verdict)
-		if r.Problem != nil {
-			v += ":" + r.Problem.Code
-		}
-		out = append(out, v)
-	}
-	return out
-}
+func verdictsOf(res wsync.PushResponse) []string { return strings.Split(verdicts(res), ",") }
 
 // TestSyncService_PushSetWise: every kind of answer a record act can get,
 // in one push, set-wise as act by act; pushed again, every answer is a

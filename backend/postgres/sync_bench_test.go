@@ -55,6 +55,26 @@ func newSyncBench(b *testing.B, n int) *syncBench {
 	return s
 }
 
+// shopFront is the i-th record of a day's round at the shop fronts of
+// street A, at at: officer.a (a-cg-03) with a-cg-04, goods on the
+// pavement, a warning.
+func shopFront(at time.Time, i int) inspection.Record {
+	return inspection.Record{
+		ID: uuid.NewString(), TeamCode: "team-st-a", MatterCodes: []string{"CG-002"},
+		Location:  inspection.Location{Lat: 39.9401, Lon: 116.4035, AccuracyM: 6, Address: "东城区南锣鼓巷 12 号门前"},
+		StartedAt: inspection.DeviceTime{Wall: at, SinceBootMS: 7_200_000 + int64(i)*60_000},
+		Crew: []inspection.CrewCheckIn{{OfficerCode: "a-cg-03", CheckedInAt: at.Add(-2 * time.Minute)},
+			{OfficerCode: "a-cg-04", CheckedInAt: at.Add(-time.Minute)}},
+		Party:      &inspection.Party{Kind: inspection.PartyPerson, Name: "刘某", Phone: "13900000001"},
+		Findings:   "店外摆放货架占用人行道约 3 平方米",
+		PhoneTier:  "enforcement",
+		Measures:   []inspection.Measure{{Kind: "evidence", MatterCode: "CG-002"}, {Kind: "warning", MatterCode: "CG-002"}},
+		RecordText: "执法人员出示证件，告知当事人店外经营违反规定，当事人当场将货架撤回店内。",
+		Signatures: inspection.Signatures{Officers: []inspection.OfficerSignature{}},
+		Evidence:   []inspection.ExpectedEvidence{},
+	}
+}
+
 // inspections are n signed inspection.record@1 mutations of officer.a
 // (a-cg-03) with a-cg-04 at a shop front in street A.
 func (s *syncBench) inspections(b *testing.B, n int) []wsync.Mutation {
@@ -63,20 +83,7 @@ func (s *syncBench) inspections(b *testing.B, n int) []wsync.Mutation {
 	out := make([]wsync.Mutation, n)
 	for i := range n {
 		at := act.Add(time.Duration(i) * time.Minute)
-		r := inspection.Record{
-			ID: uuid.NewString(), TeamCode: "team-st-a", MatterCodes: []string{"CG-002"},
-			Location:  inspection.Location{Lat: 39.9401, Lon: 116.4035, AccuracyM: 6, Address: "东城区南锣鼓巷 12 号门前"},
-			StartedAt: inspection.DeviceTime{Wall: at, SinceBootMS: 7_200_000 + int64(i)*60_000},
-			Crew: []inspection.CrewCheckIn{{OfficerCode: "a-cg-03", CheckedInAt: at.Add(-2 * time.Minute)},
-				{OfficerCode: "a-cg-04", CheckedInAt: at.Add(-time.Minute)}},
-			Party:      &inspection.Party{Kind: inspection.PartyPerson, Name: "刘某", Phone: "13900000001"},
-			Findings:   "店外摆放货架占用人行道约 3 平方米",
-			PhoneTier:  "enforcement",
-			Measures:   []inspection.Measure{{Kind: "evidence", MatterCode: "CG-002"}, {Kind: "warning", MatterCode: "CG-002"}},
-			RecordText: "执法人员出示证件，告知当事人店外经营违反规定，当事人当场将货架撤回店内。",
-			Signatures: inspection.Signatures{Officers: []inspection.OfficerSignature{}},
-			Evidence:   []inspection.ExpectedEvidence{},
-		}
+		r := shopFront(at, i)
 		args, err := json.Marshal(r)
 		if err != nil {
 			b.Fatal(err)
