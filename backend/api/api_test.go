@@ -125,6 +125,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	syncStore := postgres.NewSyncStore(f.db)
 	inspectionStore := postgres.NewInspectionStore(f.db)
 	inspections := inspection.NewService(inspectionStore, f.org, inspection.DefaultCalendar(), f.now)
+	inspections.SetWise(inspectionStore) // as serve wires it
 	evidenceCfg.Index = inspections
 	ev, evidenceStore := newEvidenceWith(t, f.db, f.bucket, evidenceCfg)
 	ev.OrphanAge = orphanAge

@@ -54,10 +54,17 @@ type BatchStore interface {
 	// and what need names.
 	ReadBatch(ctx context.Context, userID string, at time.Time, need BatchNeed) (BatchRead, error)
 	// WriteBatch stores the records created, in order, with one statement
-	// per table: each as Store.Create would (version, form numbers, trail
-	// entry, feed). It fails (and the caller's transaction with it) when
-	// any of them cannot be stored, e.g. an id taken meanwhile.
+	// per table: each as Store.Create would (version, form numbers,
+	// evidence, trail entry, feed). It fails whole, writing nothing and
+	// leaving the transaction of ctx usable, when any of them cannot be
+	// stored, e.g. an id taken meanwhile.
 	WriteBatch(ctx context.Context, created []Created) error
+}
+
+// SetWise makes the service write with store set-wise: a sync push's
+// records (SyncBatcher) and the online create (RecordOnce, a batch of one).
+func (s *Service) SetWise(store BatchStore) {
+	s.batches = store
 }
 
 // SyncBatcher is the set-wise side of SyncHandlers, writing with store.
@@ -68,6 +75,14 @@ func (s *Service) SyncBatcher(store BatchStore) wsync.Batcher {
 type batcher struct {
 	s     *Service
 	store BatchStore
+}
+
+// add adds what r names to n.
+func (n *BatchNeed) add(r Record) {
+	for _, c := range r.Crew {
+		n.OfficerCodes = append(n.OfficerCodes, c.OfficerCode)
+	}
+	n.MatterCodes = append(n.MatterCodes, r.MatterCodes...)
 }
 
 // Begin reads what the record acts of acts name, in one BatchStore read.
@@ -81,29 +96,57 @@ func (b batcher) Begin(ctx context.Context, acts []wsync.NamedAct) (wsync.Batch,
 		user = a.Act.UserID
 		need.RecordIDs = append(need.RecordIDs, a.Act.EntityID)
 		var r Record
-		if decodeArgs(a.Act.Args, &r) != nil {
-			continue // rejected by its handler
+		if decodeArgs(a.Act.Args, &r) == nil { // else rejected by its handler
+			need.add(r)
 		}
-		for _, c := range r.Crew {
-			need.OfficerCodes = append(need.OfficerCodes, c.OfficerCode)
-		}
-		need.MatterCodes = append(need.MatterCodes, r.MatterCodes...)
 	}
 	if user == "" {
 		return &batch{}, nil
 	}
+	return b.open(ctx, user, need)
+}
+
+// open reads what need names for user, in one BatchStore read, and returns
+// the batch that judges against it.
+func (b batcher) open(ctx context.Context, user string, need BatchNeed) (*batch, error) {
 	read, err := b.store.ReadBatch(ctx, user, b.s.now(), need)
 	if err != nil {
 		return nil, err
 	}
 	st := &staged{Store: b.s.store, stored: read.Stored, ids: map[string]bool{}}
 	judge := &Service{store: st, org: batchOrg{FactSet: read.Facts, scope: read.Scope}, calendar: b.s.calendar, now: b.s.now}
-	return &batch{store: b.store, staged: st, handlers: SyncHandlers(judge)}, nil
+	return &batch{store: b.store, staged: st, judge: judge, handlers: SyncHandlers(judge)}, nil
+}
+
+// recordSetWise is RecordOnce as a batch of one: the same read, judgment
+// and write as a set-wise push. ok is false when it could not decide (the
+// record needs what a batch does not read, the read or the write failed,
+// leaving nothing written): the caller records one at a time.
+func (s *Service) recordSetWise(ctx context.Context, who Actor, r Record) (st State, dup, ok bool, err error) {
+	var need BatchNeed
+	need.RecordIDs = []string{r.ID}
+	need.add(r)
+	b, err := batcher{s: s, store: s.batches}.open(ctx, who.UserID, need)
+	if err != nil {
+		return State{}, false, false, nil
+	}
+	st, dup, err = b.judge.recordOnce(ctx, who, r)
+	switch {
+	case errors.Is(err, wsync.ErrNotBatchable), errors.Is(err, org.ErrNotRead):
+		return State{}, false, false, nil
+	case err != nil:
+		return State{}, false, true, err
+	}
+	if err := b.Flush(ctx); err != nil {
+		return State{}, false, false, nil
+	}
+	return st, dup, true, nil
 }
 
 type batch struct {
 	store    BatchStore
 	staged   *staged
+	judge    *Service // the commands, on the batch's read and staged store
 	handlers map[string]wsync.Handler
 }
 

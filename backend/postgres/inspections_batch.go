@@ -111,16 +111,20 @@ func (s *InspectionStore) states(ctx context.Context, ids []string) (map[string]
 // with one statement per table: the records, their versions, the files
 // they expect, the form numbers of the devices' own blocks, the trail
 // entries (one lock per street's chain) and the feed changes (one lock per
-// scope), in the transaction of ctx. A record that expects files is
-// brought up to date with them under the evidence locks first, and the
-// files that arrived before it are linked after the trail entries, with a
-// query or two per such record. A taken id fails it whole
-// (derrors.Conflict).
+// scope), in a savepoint of the transaction of ctx, or in its own. A
+// record that expects files is brought up to date with them under the
+// evidence locks first, and the files that arrived before it are linked
+// with the trail entries, in the order of the acts, with a query or two per
+// such record. A taken id fails it whole (derrors.Conflict), leaving the
+// transaction of ctx usable.
 func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.Created) error {
 	if len(created) == 0 {
 		return nil
 	}
-	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
+	// In a savepoint when ctx carries a transaction: a write that fails
+	// leaves it usable, for the caller to create one at a time.
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		tx := s.db.conn(ctx)
 		now := s.db.now()
 		k := len(created)
 		var (

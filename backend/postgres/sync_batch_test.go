@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/evidence"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/org/demo"
@@ -57,6 +58,7 @@ func newTwinPush(t *testing.T, devID string, key ed25519.PrivateKey, setWise boo
 	svc := wsync.NewService(postgres.NewSyncStore(db), inspection.SyncHandlers(insp), db.Clock)
 	if setWise {
 		svc.SetWise(insp.SyncBatcher(store))
+		insp.SetWise(store) // the online creates too
 	}
 	// The device's block of decision-form numbers T-1 to T-10.
 	if _, err := store.IssueBlock(ctx, dev.ID, "penalty_decision", "T-", 10, db.Clock()); err != nil {
@@ -399,5 +401,51 @@ func TestSyncService_PushSetWiseEvidence(t *testing.T) {
 	}
 	if status != "complete,evidence_pending,complete,complete,evidence_pending,complete" {
 		t.Fatalf("statuses %s", status)
+	}
+}
+
+// TestInspectionService_RecordOnceSetWise: an online create is a batch of
+// one through the set-wise code (a few statements, where one at a time
+// sends some 25), with the same result; when its write fails, inside the
+// transaction of an Idempotency-Key, its savepoint is undone and the record
+// is created one at a time in that transaction: the answer is the one of a
+// create one at a time (the refusal itself, not an aborted transaction).
+func TestInspectionService_RecordOnceSetWise(t *testing.T) {
+	ctx := context.Background()
+	a, b, acts := newTwins(t)
+	r := acts.record(0, nil)
+	var sent [2]int64
+	for i, tw := range []*twinPush{a, b} {
+		before := tw.stmts.Load()
+		if _, dup, err := tw.insp.RecordOnce(ctx, inspection.Actor{UserID: tw.dev.UserID}, r); err != nil || dup {
+			t.Fatalf("record: dup %v, %v", dup, err)
+		}
+		sent[i] = tw.stmts.Load() - before
+	}
+	if sent[0] >= sent[1] {
+		t.Fatalf("set-wise sent %d statements, one at a time %d: the create did not go set-wise", sent[0], sent[1])
+	}
+	refused := acts.record(1, nil)
+	var codes [2]derrors.Code
+	for i, tw := range []*twinPush{a, b} {
+		if _, err := tw.db.SQL.Exec(fmt.Sprintf(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				IF NEW.inspection_id = '%s' THEN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '23514'; END IF;
+				RETURN NEW;
+			END $$;
+			CREATE TRIGGER refuse BEFORE INSERT ON inspection_versions FOR EACH ROW EXECUTE FUNCTION refuse()`, refused.ID)); err != nil {
+			t.Fatal(err)
+		}
+		err := tw.db.InTx(ctx, func(ctx context.Context) error {
+			_, _, err := tw.insp.RecordOnce(ctx, inspection.Actor{UserID: tw.dev.UserID}, refused)
+			return err
+		})
+		codes[i] = derrors.CodeOf(err)
+	}
+	if codes[0] != derrors.Invalid || codes[1] != codes[0] {
+		t.Fatalf("refused create: set-wise %s, one at a time %s; want %s", codes[0], codes[1], derrors.Invalid)
+	}
+	if g, w := written(t, a.db), written(t, b.db); !reflect.DeepEqual(g, w) {
+		t.Fatalf("set-wise wrote %v, one at a time %v", g, w)
 	}
 }

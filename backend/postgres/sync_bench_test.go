@@ -125,6 +125,7 @@ func benchService(db *postgres.DB) *wsync.Service {
 	insp := inspection.NewService(store, postgres.NewOrgStore(db), inspection.DefaultCalendar(), db.Clock)
 	svc := wsync.NewService(postgres.NewSyncStore(db), inspection.SyncHandlers(insp), db.Clock)
 	svc.SetWise(insp.SyncBatcher(store))
+	insp.SetWise(store)
 	return svc
 }
 
