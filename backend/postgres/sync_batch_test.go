@@ -301,6 +301,20 @@ func TestSyncService_PushSetWise(t *testing.T) {
 	}
 }
 
+// refuseVersionOf makes the database refuse the version of record id, as
+// a constraint would (check_violation), with a trigger.
+func refuseVersionOf(t *testing.T, tw *twinPush, id string) {
+	t.Helper()
+	if _, err := tw.db.SQL.Exec(fmt.Sprintf(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.inspection_id = '%s' THEN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '23514'; END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER refuse BEFORE INSERT ON inspection_versions FOR EACH ROW EXECUTE FUNCTION refuse()`, id)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestSyncService_PushSetWiseFallsBack: when the set-wise write fails on
 // something its read could not foresee (here a trigger refusing one
 // record's version, as a constraint would), the batch is applied act by
@@ -318,14 +332,7 @@ func TestSyncService_PushSetWiseFallsBack(t *testing.T) {
 		batch = append(batch, acts.recordAct(r))
 	}
 	for _, tw := range []*twinPush{a, b} {
-		if _, err := tw.db.SQL.Exec(fmt.Sprintf(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-			BEGIN
-				IF NEW.inspection_id = '%s' THEN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '23514'; END IF;
-				RETURN NEW;
-			END $$;
-			CREATE TRIGGER refuse BEFORE INSERT ON inspection_versions FOR EACH ROW EXECUTE FUNCTION refuse()`, refused)); err != nil {
-			t.Fatal(err)
-		}
+		refuseVersionOf(t, tw, refused)
 	}
 	got := pushTwins(t, a, b, batch, len(batch))
 	if g, w := verdictsOf(got), []string{"applied", "applied", "rejected:validation_failed", "applied", "applied"}; !reflect.DeepEqual(g, w) {
@@ -428,14 +435,7 @@ func TestInspectionService_RecordOnceSetWise(t *testing.T) {
 	refused := acts.record(1, nil)
 	var codes [2]derrors.Code
 	for i, tw := range []*twinPush{a, b} {
-		if _, err := tw.db.SQL.Exec(fmt.Sprintf(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-			BEGIN
-				IF NEW.inspection_id = '%s' THEN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '23514'; END IF;
-				RETURN NEW;
-			END $$;
-			CREATE TRIGGER refuse BEFORE INSERT ON inspection_versions FOR EACH ROW EXECUTE FUNCTION refuse()`, refused.ID)); err != nil {
-			t.Fatal(err)
-		}
+		refuseVersionOf(t, tw, refused.ID)
 		err := tw.db.InTx(ctx, func(ctx context.Context) error {
 			_, _, err := tw.insp.RecordOnce(ctx, inspection.Actor{UserID: tw.dev.UserID}, refused)
 			return err
