@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -168,15 +169,20 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 				return err
 			}
 		}
+		// The encodings, on every CPU: most of the work of a big batch.
+		digests := make([]string, k)
+		if err := onEveryCPU(k, func(i int) error {
+			st := created[i].State
+			var err1, err2, err3 error
+			states[i], err1 = stateJSON(st)
+			records[i], err2 = recordJSON(st.Record)
+			digests[i], err3 = audit.Digest(st)
+			return errors.Join(err1, err2, err3)
+		}); err != nil {
+			return err
+		}
 		for i, c := range created {
 			st := c.State
-			var err error
-			if states[i], err = stateJSON(st); err != nil {
-				return err
-			}
-			if records[i], err = recordJSON(st.Record); err != nil {
-				return err
-			}
 			if st.DeviceID != "" {
 				devices[i] = &created[i].State.DeviceID
 			}
@@ -193,12 +199,8 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 					numberAts, numberDevs = append(numberAts, st.ActAt), append(numberDevs, st.DeviceID)
 				}
 			}
-			ad, err := audit.Digest(st)
-			if err != nil {
-				return err
-			}
 			entries = append(entries, audit.Entry{Chain: st.StreetCode, Action: "inspection.record", EntityType: "inspection",
-				EntityID: st.Record.ID, AfterDigest: ad})
+				EntityID: st.Record.ID, AfterDigest: digests[i]})
 			for _, p := range feedPublications(st.Record.ID, c.Feed) {
 				pubs = append(pubs, OriginPublication{Publication: p, Origin: c.Origin})
 			}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -95,6 +98,24 @@ type pgArray[T any] []T
 // Value hands the slice to pgx, which encodes it as an array.
 func (a pgArray[T]) Value() (driver.Value, error) { return []T(a), nil }
 
+// onEveryCPU runs fn(0) to fn(n-1) spread over GOMAXPROCS goroutines and
+// returns their errors joined, for the CPU-bound preparation of a set-wise
+// write.
+func onEveryCPU(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				errs[i] = fn(i)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(slices.DeleteFunc(errs, func(err error) bool { return err == nil })...)
+}
+
 // OriginPublication is a change to publish with the device act it comes
 // from (zero for none), for publishing the changes of many acts at once.
 type OriginPublication struct {
@@ -144,15 +165,22 @@ func (db *DB) publishAll(ctx context.Context, tx *gorm.DB, pubs []OriginPublicat
 		states, devices          = make([]*string, n), make([]*string, n)
 		seqs                     = make([]*int64, n)
 	)
+	// The states, encoded on every CPU: most of the work of a big batch.
+	if err := onEveryCPU(n, func(i int) error {
+		if pubs[i].State == nil {
+			return nil
+		}
+		b, err := json.Marshal(pubs[i].State)
+		state := string(b)
+		states[i] = &state
+		return err
+	}); err != nil {
+		return err
+	}
 	for i, p := range pubs {
 		ops[i] = "delete"
 		if p.State != nil {
-			b, err := json.Marshal(p.State)
-			if err != nil {
-				return err
-			}
-			state := string(b)
-			ops[i], states[i] = "upsert", &state
+			ops[i] = "upsert"
 		}
 		if p.Origin.DeviceID != "" {
 			device, seq := p.Origin.DeviceID, p.Origin.Seq
