@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The sync benchmarks of issue 5, each with its baseline in the same run,
 # against the throwaway PostgreSQL and MinIO that deploy/local/test.sh starts
-# (and removes). Prints the go test output, then the ratios.
+# (and removes), durable. Prints the go test output, then the ratios.
 #
 #   bench/sync.sh [N]    N iterations of each benchmark (default 5)
 #
@@ -12,7 +12,9 @@ cd "$(dirname "$0")/.."
 n=${1:-5}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-deploy/local/test.sh -count=1 -run '^$' -bench '^BenchmarkSync' -benchtime "${n}x" ./backend/postgres/ | tee "$out"
+# Durability on (fsync, synchronous_commit, full_page_writes), as in
+# production; the benchmarks refuse to run without it.
+WHISTLE_TEST_DURABLE=1 deploy/local/test.sh -count=1 -run '^$' -bench '^BenchmarkSync' -benchtime "${n}x" ./backend/postgres/ | tee "$out"
 awk '
   /^BenchmarkSync/ { name = $1; sub(/-[0-9]+$/, "", name); ns[name] = $3 }
   END {

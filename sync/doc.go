@@ -10,6 +10,11 @@
 // same number with another payload is a conflict, never applied; a gap stops
 // the batch. Every mutation gets a verdict (applied, duplicate,
 // accepted_with_exceptions, rejected, retry); nothing is dropped silently.
+// With a Batcher (Service.SetWise) a push is first applied set-wise, in one
+// transaction: one read of what the batch needs, every act judged in memory
+// by the same commands, each table written once (batch.go); what it cannot
+// judge in memory, and the whole batch when its write fails, goes act by
+// act, so the guarantees never depend on it.
 // Mutations are applied by the same command handlers as the online API,
 // each in a savepoint: a handler that fails for good has its writes undone
 // and is recorded as rejected with a stable code, and the batch goes on; one

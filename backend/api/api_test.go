@@ -125,6 +125,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	syncStore := postgres.NewSyncStore(f.db)
 	inspectionStore := postgres.NewInspectionStore(f.db)
 	inspections := inspection.NewService(inspectionStore, f.org, inspection.DefaultCalendar(), f.now)
+	inspections.SetWise(inspectionStore) // as serve wires it
 	evidenceCfg.Index = inspections
 	ev, evidenceStore := newEvidenceWith(t, f.db, f.bucket, evidenceCfg)
 	ev.OrphanAge = orphanAge
@@ -134,6 +135,9 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	if logs == nil { // a restarted fixture
 		logs = io.Discard
 	}
+	// As serve wires it: pushes applied set-wise first.
+	syncService := wsync.NewService(syncStore, inspection.SyncHandlers(inspections), f.now)
+	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
 	app, err := api.New(api.Config{
 		Logger:    slog.New(api.NewLogHandler(slog.NewJSONHandler(logs, nil))),
 		Now:       f.now,
@@ -143,7 +147,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		Org:       f.org,
 		Trail: api.Trail{Store: postgres.NewAuditStore(f.db), Sink: f.bucket, Key: trailKey,
 			LockMode: media.Governance, Retention: time.Hour},
-		Sync: api.Sync{Service: wsync.NewService(syncStore, inspection.SyncHandlers(inspections), f.now),
+		Sync: api.Sync{Service: syncService,
 			Devices: postgres.NewSessionStore(f.db), Reports: syncStore, MinPullAppVersion: f.minPullApp},
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Evidence:    ev,

@@ -106,6 +106,10 @@ func (s *scanner) value(pointer string) bool {
 	return s.scan(pointer)
 }
 
+// pointerEscape escapes a member name in a JSON pointer (RFC 6901); built
+// once, as building a Replacer costs more than most of what it replaces.
+var pointerEscape = strings.NewReplacer("~", "~0", "/", "~1")
+
 func (s *scanner) scan(pointer string) bool {
 	switch s.next() {
 	case '{':
@@ -129,7 +133,7 @@ func (s *scanner) scan(pointer string) bool {
 			} else {
 				var name string
 				_ = json.Unmarshal(s.b[start:s.i], &name)
-				member = pointer + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(name)
+				member = pointer + "/" + pointerEscape.Replace(name)
 			}
 			if s.next() != ':' {
 				return false

@@ -154,6 +154,7 @@ type Service struct {
 	org      Org
 	calendar Calendar
 	now      func() time.Time
+	batches  BatchStore // nil: records are created one at a time (SetWise)
 }
 
 // NewService returns a Service.

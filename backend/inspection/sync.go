@@ -38,7 +38,7 @@ func SyncHandlers(s *Service) map[string]wsync.Handler {
 			if r.ID != act.EntityID {
 				return wsync.Outcome{}, derrors.Invalidf("/id", "the record's id must be the mutation's entity_id")
 			}
-			st, dup, err := s.RecordOnce(ctx, Actor{UserID: act.UserID, DeviceID: act.DeviceID}, r)
+			st, dup, err := s.recordOnce(ctx, Actor{UserID: act.UserID, DeviceID: act.DeviceID}, r)
 			if dup {
 				return wsync.Outcome{Duplicate: true, State: st}, err
 			}
@@ -60,8 +60,21 @@ func SyncHandlers(s *Service) map[string]wsync.Handler {
 // record whose id is taken is answered as recordedBefore does: the same
 // record again is a duplicate (the stored state as the caller may see it,
 // and duplicate true; nothing changes), another record is refused with
-// derrors.EntityConflict naming the fields that differ.
+// derrors.EntityConflict naming the fields that differ. With a BatchStore
+// (SetWise), the online create is a batch of one through the code of a
+// set-wise push (recordSetWise), and otherwise as here.
 func (s *Service) RecordOnce(ctx context.Context, who Actor, r Record) (State, bool, error) {
+	if s.batches != nil {
+		if st, dup, ok, err := s.recordSetWise(ctx, who, r); ok {
+			return st, dup, err
+		}
+	}
+	return s.recordOnce(ctx, who, r)
+}
+
+// recordOnce is RecordOnce one record at a time: the sync handler's, the
+// act-by-act path of a push.
+func (s *Service) recordOnce(ctx context.Context, who Actor, r Record) (State, bool, error) {
 	st, err := s.Record(ctx, who, r)
 	if derrors.CodeOf(err) != derrors.Conflict {
 		return st, false, err

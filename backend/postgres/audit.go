@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -133,24 +134,8 @@ type chainHeadRow struct {
 // SERIALIZABLE a concurrent append fails with derrors.Conflict instead of
 // waiting.
 func (db *DB) appendAudit(ctx context.Context, tx *gorm.DB, e audit.Entry) (audit.Entry, error) {
-	actor := audit.ActorFrom(ctx)
-	if e.ActorUserID == "" {
-		e.ActorUserID = actor.UserID
-	}
-	if e.DeviceID == "" {
-		e.DeviceID = actor.DeviceID
-	}
-	if e.RequestID == "" {
-		e.RequestID = actor.RequestID
-	}
-	var err error
-	if e.ActorUserID, err = canonicalUUID("actor_user_id", e.ActorUserID); err != nil {
-		return audit.Entry{}, err
-	}
-	if e.DeviceID, err = canonicalUUID("device_id", e.DeviceID); err != nil {
-		return audit.Entry{}, err
-	}
-	if err := e.Validate(); err != nil {
+	e, err := completeEntry(ctx, e)
+	if err != nil {
 		return audit.Entry{}, err
 	}
 
@@ -190,6 +175,108 @@ func (db *DB) appendAudit(ctx context.Context, tx *gorm.DB, e audit.Entry) (audi
 	}
 	e.ID = ids[0]
 	return e, nil
+}
+
+// completeEntry fills in e's actor, device and request from
+// audit.ActorFrom(ctx) where e leaves them empty, puts its ids in canonical
+// form and validates it.
+func completeEntry(ctx context.Context, e audit.Entry) (audit.Entry, error) {
+	actor := audit.ActorFrom(ctx)
+	if e.ActorUserID == "" {
+		e.ActorUserID = actor.UserID
+	}
+	if e.DeviceID == "" {
+		e.DeviceID = actor.DeviceID
+	}
+	if e.RequestID == "" {
+		e.RequestID = actor.RequestID
+	}
+	var err error
+	if e.ActorUserID, err = canonicalUUID("actor_user_id", e.ActorUserID); err != nil {
+		return audit.Entry{}, err
+	}
+	if e.DeviceID, err = canonicalUUID("device_id", e.DeviceID); err != nil {
+		return audit.Entry{}, err
+	}
+	if err := e.Validate(); err != nil {
+		return audit.Entry{}, err
+	}
+	return e, nil
+}
+
+// appendAudits appends entries to the trail inside tx as appendAudit does
+// each, with two statements per chain whatever the number of entries: the
+// chain's head row is locked once (chains in sorted order, so that two
+// batches cannot deadlock), its entries are chained in memory in the order
+// given and inserted with the head's advance in one statement. Call it as
+// the last audit step of the transaction, as appendAudit.
+func (db *DB) appendAudits(ctx context.Context, tx *gorm.DB, entries []audit.Entry) error {
+	byChain := map[string][]audit.Entry{}
+	for _, e := range entries {
+		e, err := completeEntry(ctx, e)
+		if err != nil {
+			return err
+		}
+		byChain[e.Chain] = append(byChain[e.Chain], e)
+	}
+	chains := make([]string, 0, len(byChain))
+	for c := range byChain {
+		chains = append(chains, c)
+	}
+	slices.Sort(chains)
+	tx = tx.WithContext(ctx)
+	for _, chain := range chains {
+		var head chainHeadRow
+		err := tx.Raw(`INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (?, 0, ?)
+			ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_heads.seq RETURNING chain, seq, hash`,
+			chain, audit.GenesisHash).Scan(&head).Error
+		if err != nil {
+			return translate(err, "append audit entries: lock chain")
+		}
+		at := audit.Truncate(db.now()) // after the lock, as appendAudit
+		es := byChain[chain]
+		k := len(es)
+		var (
+			seqs                           = make([]int64, k)
+			actors, devices                = make([]*string, k), make([]*string, k)
+			requests, actions, types, ids  = make([]string, k), make([]string, k), make([]string, k), make([]string, k)
+			befores, afters, prevs, hashes = make([]string, k), make([]string, k), make([]string, k), make([]string, k)
+		)
+		for i := range es {
+			es[i].At, es[i].Seq, es[i].PrevHash = at, head.Seq+1, head.Hash
+			es[i].Hash = es[i].ComputeHash()
+			head.Seq, head.Hash = es[i].Seq, es[i].Hash
+			e := es[i]
+			if e.ActorUserID != "" {
+				actors[i] = &es[i].ActorUserID
+			}
+			if e.DeviceID != "" {
+				devices[i] = &es[i].DeviceID
+			}
+			seqs[i], requests[i], actions[i], types[i], ids[i] = e.Seq, e.RequestID, e.Action, e.EntityType, e.EntityID
+			befores[i], afters[i], prevs[i], hashes[i] = e.BeforeDigest, e.AfterDigest, e.PrevHash, e.Hash
+		}
+		var n []int64
+		err = tx.Raw(`WITH entries AS (
+				INSERT INTO audit_entries (chain, seq, at, actor_user_id, device_id, request_id, action, entity_type, entity_id,
+					before_digest, after_digest, prev_hash, hash)
+				SELECT ?, seq, ?::timestamptz, actor::uuid, device::uuid, request, action, entity_type, entity_id, before, after, prev, hash
+				FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+					AS u(seq, actor, device, request, action, entity_type, entity_id, before, after, prev, hash)
+				ORDER BY seq
+				RETURNING id)
+			UPDATE audit_chain_heads SET seq = ?, hash = ? WHERE chain = ? RETURNING (SELECT count(*) FROM entries)`,
+			chain, at, pgArray[int64](seqs), pgArray[*string](actors), pgArray[*string](devices), pgArray[string](requests),
+			pgArray[string](actions), pgArray[string](types), pgArray[string](ids), pgArray[string](befores), pgArray[string](afters),
+			pgArray[string](prevs), pgArray[string](hashes), head.Seq, head.Hash, chain).Scan(&n).Error
+		if err != nil {
+			return translate(err, "append audit entries")
+		}
+		if len(n) != 1 || n[0] != int64(len(es)) {
+			return derrors.New(derrors.Internal, "append audit entries: the chain head of %q did not advance", chain)
+		}
+	}
+	return nil
 }
 
 // Append appends e to the trail in a transaction of its own and returns it

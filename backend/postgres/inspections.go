@@ -133,6 +133,12 @@ func (s *InspectionStore) withEvidence(ctx context.Context, tx *gorm.DB, st insp
 	if err := lockEvidenceOf(tx, st.Record.ID, ids); err != nil {
 		return st, feed, err
 	}
+	return s.refreshEvidence(ctx, st, feed)
+}
+
+// refreshEvidence is st and its feed with the expected files verified as
+// of now; withEvidence calls it under the evidence locks.
+func (s *InspectionStore) refreshEvidence(ctx context.Context, st inspection.State, feed map[string]inspection.State) (inspection.State, map[string]inspection.State, error) {
 	verified, err := s.VerifiedEvidence(ctx, st)
 	if err != nil {
 		return st, feed, err

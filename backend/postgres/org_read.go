@@ -158,31 +158,41 @@ func (s *OrgStore) MatterVersions(ctx context.Context, code string) ([]org.Matte
 	return out, nil
 }
 
+// policyRow is a version of a department's procedure policy.
+type policyRow struct {
+	DepartmentCode                   string
+	ValidFrom                        time.Time
+	SingleOfficerSimpleProcedure     bool
+	SecondInspectorFromOtherResident bool
+	SecondInspectorLegalBasis        string
+	MixedCrewSeizureReview           bool
+}
+
+// policyColumns are the columns of a policyRow, from procedure_policies p
+// joined to departments d: SELECT policyColumns, or SELECT DISTINCT ON (...) policyColumns.
+const policyColumns = ` d.code AS department_code, p.valid_from, p.single_officer_simple_procedure,
+	p.second_inspector_from_other_resident, p.second_inspector_legal_basis, p.mixed_crew_seizure_review
+	FROM procedure_policies p JOIN departments d ON d.id = p.department_id`
+
+func (r policyRow) policy() org.Policy {
+	return org.Policy{DepartmentCode: r.DepartmentCode, ValidFrom: r.ValidFrom.UTC(), Policy: authority.Policy{
+		Department: r.DepartmentCode, SingleOfficerSimpleProcedure: r.SingleOfficerSimpleProcedure,
+		SecondInspectorFromOtherResident: r.SecondInspectorFromOtherResident,
+		SecondInspectorLegalBasis:        r.SecondInspectorLegalBasis, MixedCrewSeizureReview: r.MixedCrewSeizureReview,
+	}}
+}
+
 // PoliciesAt returns the policy of each department in force at t, by department code.
 func (s *OrgStore) PoliciesAt(ctx context.Context, t time.Time) (map[string]org.Policy, error) {
-	var rows []struct {
-		DepartmentCode                   string
-		ValidFrom                        time.Time
-		SingleOfficerSimpleProcedure     bool
-		SecondInspectorFromOtherResident bool
-		SecondInspectorLegalBasis        string
-		MixedCrewSeizureReview           bool
-	}
-	err := s.db.conn(ctx).Raw(`SELECT DISTINCT ON (p.department_id) d.code AS department_code, p.valid_from,
-			p.single_officer_simple_procedure, p.second_inspector_from_other_resident, p.second_inspector_legal_basis,
-			p.mixed_crew_seizure_review
-		FROM procedure_policies p JOIN departments d ON d.id = p.department_id
+	var rows []policyRow
+	err := s.db.conn(ctx).Raw(`SELECT DISTINCT ON (p.department_id)`+policyColumns+`
 		WHERE p.valid_from <= ? ORDER BY p.department_id, p.valid_from DESC`, t).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "load policies")
 	}
 	out := make(map[string]org.Policy, len(rows))
 	for _, r := range rows {
-		out[r.DepartmentCode] = org.Policy{DepartmentCode: r.DepartmentCode, ValidFrom: r.ValidFrom.UTC(), Policy: authority.Policy{
-			Department: r.DepartmentCode, SingleOfficerSimpleProcedure: r.SingleOfficerSimpleProcedure,
-			SecondInspectorFromOtherResident: r.SecondInspectorFromOtherResident,
-			SecondInspectorLegalBasis:        r.SecondInspectorLegalBasis, MixedCrewSeizureReview: r.MixedCrewSeizureReview,
-		}}
+		out[r.DepartmentCode] = r.policy()
 	}
 	return out, nil
 }

@@ -55,6 +55,26 @@ func newSyncBench(b *testing.B, n int) *syncBench {
 	return s
 }
 
+// shopFront is the i-th record of a day's round at the shop fronts of
+// street A, at at: officer.a (a-cg-03) with a-cg-04, goods on the
+// pavement, a warning.
+func shopFront(at time.Time, i int) inspection.Record {
+	return inspection.Record{
+		ID: uuid.NewString(), TeamCode: "team-st-a", MatterCodes: []string{"CG-002"},
+		Location:  inspection.Location{Lat: 39.9401, Lon: 116.4035, AccuracyM: 6, Address: "东城区南锣鼓巷 12 号门前"},
+		StartedAt: inspection.DeviceTime{Wall: at, SinceBootMS: 7_200_000 + int64(i)*60_000},
+		Crew: []inspection.CrewCheckIn{{OfficerCode: "a-cg-03", CheckedInAt: at.Add(-2 * time.Minute)},
+			{OfficerCode: "a-cg-04", CheckedInAt: at.Add(-time.Minute)}},
+		Party:      &inspection.Party{Kind: inspection.PartyPerson, Name: "刘某", Phone: "13900000001"},
+		Findings:   "店外摆放货架占用人行道约 3 平方米",
+		PhoneTier:  "enforcement",
+		Measures:   []inspection.Measure{{Kind: "evidence", MatterCode: "CG-002"}, {Kind: "warning", MatterCode: "CG-002"}},
+		RecordText: "执法人员出示证件，告知当事人店外经营违反规定，当事人当场将货架撤回店内。",
+		Signatures: inspection.Signatures{Officers: []inspection.OfficerSignature{}},
+		Evidence:   []inspection.ExpectedEvidence{},
+	}
+}
+
 // inspections are n signed inspection.record@1 mutations of officer.a
 // (a-cg-03) with a-cg-04 at a shop front in street A.
 func (s *syncBench) inspections(b *testing.B, n int) []wsync.Mutation {
@@ -63,20 +83,7 @@ func (s *syncBench) inspections(b *testing.B, n int) []wsync.Mutation {
 	out := make([]wsync.Mutation, n)
 	for i := range n {
 		at := act.Add(time.Duration(i) * time.Minute)
-		r := inspection.Record{
-			ID: uuid.NewString(), TeamCode: "team-st-a", MatterCodes: []string{"CG-002"},
-			Location:  inspection.Location{Lat: 39.9401, Lon: 116.4035, AccuracyM: 6, Address: "东城区南锣鼓巷 12 号门前"},
-			StartedAt: inspection.DeviceTime{Wall: at, SinceBootMS: 7_200_000 + int64(i)*60_000},
-			Crew: []inspection.CrewCheckIn{{OfficerCode: "a-cg-03", CheckedInAt: at.Add(-2 * time.Minute)},
-				{OfficerCode: "a-cg-04", CheckedInAt: at.Add(-time.Minute)}},
-			Party:      &inspection.Party{Kind: inspection.PartyPerson, Name: "刘某", Phone: "13900000001"},
-			Findings:   "店外摆放货架占用人行道约 3 平方米",
-			PhoneTier:  "enforcement",
-			Measures:   []inspection.Measure{{Kind: "evidence", MatterCode: "CG-002"}, {Kind: "warning", MatterCode: "CG-002"}},
-			RecordText: "执法人员出示证件，告知当事人店外经营违反规定，当事人当场将货架撤回店内。",
-			Signatures: inspection.Signatures{Officers: []inspection.OfficerSignature{}},
-			Evidence:   []inspection.ExpectedEvidence{},
-		}
+		r := shopFront(at, i)
 		args, err := json.Marshal(r)
 		if err != nil {
 			b.Fatal(err)
@@ -114,8 +121,12 @@ func (s *syncBench) database(b *testing.B) (*postgres.DB, string, wsync.Device) 
 
 // service is the sync service with the server's inspection handlers.
 func benchService(db *postgres.DB) *wsync.Service {
-	insp := inspection.NewService(postgres.NewInspectionStore(db), postgres.NewOrgStore(db), inspection.DefaultCalendar(), db.Clock)
-	return wsync.NewService(postgres.NewSyncStore(db), inspection.SyncHandlers(insp), db.Clock)
+	store := postgres.NewInspectionStore(db)
+	insp := inspection.NewService(store, postgres.NewOrgStore(db), inspection.DefaultCalendar(), db.Clock)
+	svc := wsync.NewService(postgres.NewSyncStore(db), inspection.SyncHandlers(insp), db.Clock)
+	svc.SetWise(insp.SyncBatcher(store))
+	insp.SetWise(store)
+	return svc
 }
 
 // pushAll pushes batch and fails unless every mutation got want (applied
@@ -221,8 +232,27 @@ func tableRows(b *testing.B, db *postgres.DB) int {
 	return total
 }
 
+// durable fails the benchmark unless the cluster is durable, as in
+// production: the test script turns fsync, synchronous_commit and
+// full_page_writes off, which the figures must not measure (bench/sync.sh
+// runs it with WHISTLE_TEST_DURABLE=1). Protocol and baseline run on the
+// same cluster.
+func durable(b *testing.B) {
+	b.Helper()
+	db, _ := pgtest.New(b)
+	var fsync, commit, pages string
+	if err := db.SQL.QueryRow(`SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')`).
+		Scan(&fsync, &commit, &pages); err != nil {
+		b.Fatal(err)
+	}
+	if fsync != "on" || commit != "on" || pages != "on" {
+		b.Fatalf("fsync %s, synchronous_commit %s, full_page_writes %s: run the benchmarks durable (bench/sync.sh)", fsync, commit, pages)
+	}
+}
+
 func BenchmarkSyncPush(b *testing.B) {
 	ctx := context.Background()
+	durable(b)
 	s := newSyncBench(b, benchBatch)
 
 	// The rows the copy baseline inserts: those of a reference push.
@@ -297,7 +327,7 @@ func BenchmarkSyncPush(b *testing.B) {
 
 // countStatements counts the statements GORM sends on db (savepoints
 // included; BEGIN and COMMIT go around it).
-func countStatements(b *testing.B, db *postgres.DB, n *atomic.Int64) {
+func countStatements(b testing.TB, db *postgres.DB, n *atomic.Int64) {
 	b.Helper()
 	count := func(*gorm.DB) { n.Add(1) }
 	cb := db.Gorm.Callback()
@@ -330,6 +360,7 @@ type pageRow struct {
 
 func BenchmarkSyncPull(b *testing.B) {
 	ctx := context.Background()
+	durable(b)
 	const page = 1000
 	s := newSyncBench(b, page)
 	db, dsn, dev := s.database(b)

@@ -46,9 +46,13 @@ func TestSyncStore_PullConcurrentWriters(t *testing.T) {
 		scopes       []string
 		limit        int
 		maxDelayUS   int
+		// setWise: each transaction publishes its changes and two more
+		// notes in one go, as a set-wise push does (publishAll).
+		setWise bool
 	}{
 		{name: "OKOneScope", writers: 24, txs: 25, scopes: []string{"team:a"}, limit: 5, maxDelayUS: 3000},
 		{name: "OKTwoScopesSmallPages", writers: 16, txs: 25, scopes: []string{"team:a", "team:b"}, limit: 3, maxDelayUS: 2000},
+		{name: "OKSetWise", writers: 16, txs: 25, scopes: []string{"team:a", "team:b"}, limit: 4, maxDelayUS: 2000, setWise: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,8 +76,18 @@ func TestSyncStore_PullConcurrentWriters(t *testing.T) {
 					for i := range tt.txs {
 						pubs, entity, rollback := writerTx(rng, w, i, tt.scopes, own)
 						var got []feedEvent
+						if tt.setWise {
+							for k := range 2 {
+								pubs = append(pubs, postgres.Publication{Scope: tt.scopes[k%len(tt.scopes)], EntityType: "note",
+									EntityID: fmt.Sprintf("%s-more-%d", entity, k), State: map[string]any{"writer": w, "tx": i}})
+							}
+						}
 						err := db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-							if err := postgres.PublishInTx(db, ctx, tx, pubs); err != nil {
+							publish := postgres.PublishInTx
+							if tt.setWise {
+								publish = postgres.PublishAllInTx
+							}
+							if err := publish(db, ctx, tx, pubs); err != nil {
 								return err
 							}
 							for _, p := range pubs {

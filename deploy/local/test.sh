@@ -55,7 +55,12 @@ console_port=$(free_port)
 say "throwaway PostgreSQL on 127.0.0.1:$pg_port, MinIO on 127.0.0.1:$s3_port (in $work)"
 pg_init "$work/pg"
 # Durability is pointless for a cluster thrown away in minutes; speed is not.
-pg_start "$work/pg" "$pg_port" fsync=off synchronous_commit=off full_page_writes=off max_connections=300
+# Benchmarks measure it as in production: WHISTLE_TEST_DURABLE=1 keeps it on.
+if [ "${WHISTLE_TEST_DURABLE:-}" = 1 ]; then
+  pg_start "$work/pg" "$pg_port" max_connections=300
+else
+  pg_start "$work/pg" "$pg_port" fsync=off synchronous_commit=off full_page_writes=off max_connections=300
+fi
 minio_start "$work/minio" "$s3_port" "$console_port" whistle-test whistle-test-secret
 
 export WHISTLE_TEST_DATABASE_URL

@@ -112,8 +112,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	orgStore := postgres.NewOrgStore(db)
 	inspectionStore := postgres.NewInspectionStore(db)
 	inspections := inspection.NewService(inspectionStore, orgStore, cfg.Calendar, cfg.Clock)
+	inspections.SetWise(inspectionStore) // an online create is a batch of one
 	syncService := wsync.NewService(syncStore, mutationHandlers(inspections), cfg.Clock)
 	syncService.RetryLimit(cfg.SyncRetryLimit)
+	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
 	evidenceStore := postgres.NewEvidenceStore(db)
 	evidenceRules, err := evidence.NewService(evidence.Config{Records: evidenceStore, Index: inspections,
 		UploadKey: media.UploadKey, UploadExpiry: cfg.EvidenceExpiry, Now: cfg.Clock, Log: log})
