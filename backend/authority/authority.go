@@ -137,11 +137,11 @@ func (c Certificate) StatusAt(t time.Time) string {
 // ValidAt reports whether the certificate could be shown at t: ValidFrom <= t < ValidTo and its
 // status at t is active.
 func (c Certificate) ValidAt(t time.Time) bool {
-	return c.invalidAt(t) == ""
+	return c.InvalidAt(t) == ""
 }
 
-// invalidAt returns the reason code why the certificate was not valid at t, or "" if it was.
-func (c Certificate) invalidAt(t time.Time) string {
+// InvalidAt returns the reason code why the certificate was not valid at t, or "" if it was.
+func (c Certificate) InvalidAt(t time.Time) string {
 	switch {
 	case t.Before(c.ValidFrom):
 		return ReasonCertNotYetValid
@@ -357,7 +357,7 @@ func disqualifier(m CrewMember, at time.Time) string {
 	case m.Certificate == nil || m.Certificate.Number == "":
 		return ReasonNoCertificate
 	}
-	return m.Certificate.invalidAt(at)
+	return m.Certificate.InvalidAt(at)
 }
 
 // pickHolders returns, in crew order, the entries among qualified (indices into crew) that count as

@@ -207,6 +207,8 @@ func Route(in RouteInput) Routing {
 
 // certificateAt returns "" if one of certs is valid at t, else the candidate reason code of the
 // certificate that comes closest (the one valid latest), CandidateNoCertificate if there is none.
+// Validity is the authority engine's (authority.Certificate.InvalidAt), so a case is never routed
+// to an officer whose certificate the engine would not count on site.
 func certificateAt(certs []org.Certificate, t time.Time) string {
 	if len(certs) == 0 {
 		return CandidateNoCertificate
@@ -221,17 +223,14 @@ func certificateAt(certs []org.Certificate, t time.Time) string {
 			last = ac
 		}
 	}
-	switch {
-	case t.Before(last.ValidFrom):
-		return CandidateCertNotYetValid
-	case !t.Before(last.ValidTo):
-		return CandidateCertExpired
-	}
-	switch last.StatusAt(t) {
-	case authority.CertificateSuspended:
-		return CandidateCertSuspended
-	case authority.CertificateRevoked:
-		return CandidateCertRevoked
-	}
-	return CandidateCertStatusUnknown
+	return candidateCertReason[last.InvalidAt(t)]
+}
+
+// candidateCertReason maps the authority engine's certificate reasons to routing's.
+var candidateCertReason = map[string]string{
+	authority.ReasonCertNotYetValid:    CandidateCertNotYetValid,
+	authority.ReasonCertExpiredAtAct:   CandidateCertExpired,
+	authority.ReasonCertSuspendedAtAct: CandidateCertSuspended,
+	authority.ReasonCertRevokedAtAct:   CandidateCertRevoked,
+	authority.ReasonCertStatusUnknown:  CandidateCertStatusUnknown,
 }
