@@ -157,8 +157,8 @@ const (
 
 // DeadlineSubject is what a deadline is about: an inspection record, a case (later), a work order.
 type DeadlineSubject struct {
-	DeadlineKind string `json:"kind"` // "inspection", "case", "work_order"
-	ID           string `json:"id"`
+	Kind string `json:"kind"` // "inspection", "case", "work_order"
+	ID   string `json:"id"`
 }
 
 // Deadline is one statutory deadline.

@@ -74,6 +74,9 @@ type Config struct {
 
 	// Thumbnails derives thumbnails (required).
 	Thumbnails Thumbnailer
+	// Deadlines escalates statutory deadlines at their due instants; nil
+	// fails those jobs (they are retried, then kept discarded).
+	Deadlines Escalator
 	// Anchor signs the audit chain heads into the evidence bucket; it runs
 	// every AnchorInterval (0: never).
 	Anchor         func(ctx context.Context) error
@@ -117,6 +120,7 @@ func New(cfg Config) (*Jobs, error) {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &thumbnailWorker{thumbs: cfg.Thumbnails})
+	river.AddWorker(workers, &escalateWorker{deadlines: cfg.Deadlines, now: cfg.Now})
 	var periodic []*river.PeriodicJob
 	if cfg.Anchor != nil && cfg.AnchorInterval > 0 {
 		river.AddWorker(workers, &funcWorker[AnchorArgs]{run: cfg.Anchor})
@@ -170,6 +174,14 @@ func (j *Jobs) Stop(ctx context.Context) error { return j.client.Stop(ctx) }
 // verified item evidenceID.
 func (j *Jobs) ThumbnailTx(ctx context.Context, tx *sql.Tx, evidenceID string) error {
 	_, err := j.client.InsertTx(ctx, tx, ThumbnailArgs{EvidenceID: evidenceID}, nil)
+	return err
+}
+
+// EscalateTx inserts, in tx, the job escalating deadline deadlineID at its
+// due instant: River holds it, scheduled, until the one clock reaches due,
+// and works it once on one instance.
+func (j *Jobs) EscalateTx(ctx context.Context, tx *sql.Tx, deadlineID string, due time.Time) error {
+	_, err := j.client.InsertTx(ctx, tx, EscalateArgs{DeadlineID: deadlineID, Due: due.UTC()}, &river.InsertOpts{ScheduledAt: due})
 	return err
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/org"
+	wsync "github.com/whistle/whistle/sync"
 )
 
 // The set-wise side of the inspection store (issue 13): what a sync push
@@ -249,6 +250,20 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 				return err
 			}
 		}
+		// The seizures' statutory deadlines, with one statement for all.
+		sts := make([]inspection.State, k)
+		origins := make(map[string]wsync.Origin, k)
+		for i, c := range created {
+			sts[i], origins[c.State.Record.ID] = c.State, c.Origin
+		}
+		deadlineEntries, deadlinePubs, err := s.db.openSeizures(ctx, tx, sts)
+		if err != nil {
+			return err
+		}
+		for _, p := range deadlinePubs {
+			dl, _ := p.State.(DeadlineFeed)
+			pubs = append(pubs, OriginPublication{Publication: p, Origin: origins[dl.Subject.ID]})
+		}
 		// The trail entries, and the evidence that arrived before its
 		// record linked now (custody entries in the record's chain): in
 		// the order of the acts, so that the chains read as act by act.
@@ -270,6 +285,9 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 					return err
 				}
 			}
+		}
+		if err := s.db.appendAudits(ctx, tx, deadlineEntries); err != nil {
+			return err
 		}
 		return s.db.publishAll(ctx, tx, pubs)
 	})

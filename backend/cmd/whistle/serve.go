@@ -73,6 +73,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	db.Deadlines = &postgres.DeadlineRules{Policy: cfg.Deadlines, Calendar: cfg.Calendar}
 	if err := telemetry.TraceGORM(db.Gorm, tracing); err != nil {
 		return fmt.Errorf("trace SQL: %w", err)
 	}
@@ -176,6 +177,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer listener.Close()
 	work, err := jobs.New(jobs.Config{DB: db.SQL, Listener: listener, Now: cfg.Clock, Log: log,
 		Thumbnails: uploads,
+		Deadlines:  postgres.NewDeadlineStore(db),
 		Anchor:     anchorHeads(log, trail, cfg.Clock), AnchorInterval: cfg.AnchorInterval,
 		Recheck: recheckEvidence(log, uploads, cfg.RecheckAge), RecheckInterval: cfg.RecheckInterval,
 		Purge:         purge(log, syncStore, cfg.TombstoneRetention, idempotencyStore, cfg.IdempotencyRetention, cfg.Clock),
