@@ -19,6 +19,8 @@ type Pause struct {
 	From   time.Time `json:"from"`
 	To     time.Time `json:"to,omitzero"`
 	Reason string    `json:"reason"`
+	// EndReason is why the pause ended, when someone ended it (a deadline resumed).
+	EndReason string `json:"end_reason,omitempty"`
 }
 
 // ClockStatus is where a clock stands at an instant.

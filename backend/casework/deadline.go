@@ -257,8 +257,9 @@ func (d Deadline) Pause(cal Calendar, at time.Time, reason string) (Deadline, er
 	return d, nil
 }
 
-// Resume restarts d, paused, at instant at: ErrDeadline unless a pause of d is running.
-func (d Deadline) Resume(at time.Time) (Deadline, error) {
+// Resume restarts d, paused, at instant at, with the reason: ErrDeadline unless a pause of d is
+// running.
+func (d Deadline) Resume(at time.Time, reason string) (Deadline, error) {
 	n := len(d.Pauses)
 	if !d.MetAt.IsZero() || n == 0 || !d.Pauses[n-1].To.IsZero() {
 		return d, fmt.Errorf("%w: only a paused deadline can be resumed", ErrDeadline)
@@ -267,7 +268,7 @@ func (d Deadline) Resume(at time.Time) (Deadline, error) {
 		return d, fmt.Errorf("%w: the pause cannot end before it began", ErrDeadline)
 	}
 	d.Pauses = slices.Clone(d.Pauses)
-	d.Pauses[n-1].To = at
+	d.Pauses[n-1].To, d.Pauses[n-1].EndReason = at, reason
 	return d, nil
 }
 

@@ -172,7 +172,7 @@ func TestDeadlinePauseResumeMeet(t *testing.T) {
 	if _, err := d.Pause(cal, start.Add(day), " "); !errors.Is(err, ErrDeadline) {
 		t.Errorf("a pause without reason: %v", err)
 	}
-	if _, err := d.Resume(start.Add(day)); !errors.Is(err, ErrDeadline) {
+	if _, err := d.Resume(start.Add(day), ""); !errors.Is(err, ErrDeadline) {
 		t.Errorf("resuming an open deadline: %v", err)
 	}
 	if _, err := d.Pause(cal, cstAt(2026, 10, 9, 0, 0), "检测"); !errors.Is(err, ErrDeadline) {
@@ -188,10 +188,10 @@ func TestDeadlinePauseResumeMeet(t *testing.T) {
 	if _, err := p.Pause(cal, start.Add(2*day), "again"); !errors.Is(err, ErrDeadline) {
 		t.Errorf("pausing a paused deadline: %v", err)
 	}
-	if _, err := p.Resume(start); !errors.Is(err, ErrDeadline) {
+	if _, err := p.Resume(start, ""); !errors.Is(err, ErrDeadline) {
 		t.Errorf("resuming before the pause began: %v", err)
 	}
-	r, err := p.Resume(start.Add(3 * day))
+	r, err := p.Resume(start.Add(3*day), "检测完毕")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,7 +131,9 @@ type DeadlineFeed struct {
 	Version     int                      `json:"version"`
 }
 
-func deadlineFeed(d casework.Deadline, state casework.DeadlineState, due time.Time, leaders []string) DeadlineFeed {
+// NewDeadlineFeed is d in its wire form, in state with due instant due; leaders are the officer
+// codes it was escalated to.
+func NewDeadlineFeed(d casework.Deadline, state casework.DeadlineState, due time.Time, leaders []string) DeadlineFeed {
 	f := DeadlineFeed{ID: d.ID, Kind: d.Kind, Basis: casework.DeadlineBasisOf(d.Kind), Subject: d.Subject, StreetCode: d.StreetCode,
 		TeamCode: d.TeamCode, OfficerCode: d.Officer, Period: d.Period.String(), StartedAt: d.Start, DueAt: due.UTC(),
 		State: state, Pauses: d.Pauses, EscalatedTo: leaders, Version: d.Version}
@@ -203,7 +205,7 @@ func (db *DB) insertDeadlines(ctx context.Context, tx *gorm.DB, ds []casework.De
 		ids[i], streets[i], teams[i], depts[i], skinds[i], sids[i] = d.ID, d.StreetCode, d.TeamCode, d.Department, d.Subject.Kind, d.Subject.ID
 		kinds[i], periods[i], extensions[i], officers[i] = string(d.Kind), d.Period.String(), ext, d.Officer
 		states[i], pauses[i], extended[i], starts[i], dues[i] = string(state), p, d.Extended, d.Start, due
-		feed := deadlineFeed(d, state, due, nil)
+		feed := NewDeadlineFeed(d, state, due, nil)
 		digest, err := audit.Digest(feed)
 		if err != nil {
 			return nil, nil, err
@@ -432,9 +434,12 @@ func (s *DeadlineStore) Pause(ctx context.Context, id string, version int, reaso
 	})
 }
 
-// Resume restarts deadline id, at version, now, and schedules its escalation at its new due instant.
-func (s *DeadlineStore) Resume(ctx context.Context, id string, version int) (Stored, error) {
-	return s.change(ctx, id, version, "deadline.resume", casework.Deadline.Resume)
+// Resume restarts deadline id, at version, now, with reason, and schedules its escalation at its
+// new due instant.
+func (s *DeadlineStore) Resume(ctx context.Context, id string, version int, reason string) (Stored, error) {
+	return s.change(ctx, id, version, "deadline.resume", func(d casework.Deadline, at time.Time) (casework.Deadline, error) {
+		return d.Resume(at, reason)
+	})
 }
 
 // Meet records that the act deadline id waits for was done now (version 0: whatever its version),
@@ -444,7 +449,7 @@ func (s *DeadlineStore) Meet(ctx context.Context, id string, version int) (Store
 }
 
 // change applies act to deadline id at the store's now, if the deadline is at version (0: any):
-// derrors.PreconditionFailed when it moved on, derrors.Conflict when act refuses. The row, its
+// derrors.Conflict when it moved on or act refuses. The row, its
 // trail entry and feed changes, and (when the deadline runs again) its escalation job are
 // written in one transaction.
 func (s *DeadlineStore) change(ctx context.Context, id string, version int, action string,
@@ -460,7 +465,7 @@ func (s *DeadlineStore) change(ctx context.Context, id string, version int, acti
 			return err
 		}
 		if version != 0 && before.Deadline.Version != version {
-			return derrors.New(derrors.PreconditionFailed, "the deadline is at version %d, not %d", before.Deadline.Version, version)
+			return derrors.New(derrors.Conflict, "the deadline moved to version %d meanwhile (not %d)", before.Deadline.Version, version)
 		}
 		now := s.db.now()
 		d, err := act(before.Deadline, now)
@@ -492,9 +497,9 @@ func (s *DeadlineStore) change(ctx context.Context, id string, version int, acti
 				return err
 			}
 		}
-		feed := deadlineFeed(d, state, due, nil)
+		feed := NewDeadlineFeed(d, state, due, nil)
 		if err := s.db.auditChange(ctx, tx, d.StreetCode, action, "deadline", d.ID,
-			deadlineFeed(before.Deadline, before.State, before.Due, nil), feed); err != nil {
+			NewDeadlineFeed(before.Deadline, before.State, before.Due, nil), feed); err != nil {
 			return err
 		}
 		out = Stored{Deadline: d, State: state, Due: due}
@@ -546,9 +551,9 @@ func (s *DeadlineStore) Escalate(ctx context.Context, id string) (time.Time, err
 			now, due, d.Version, now, uid).Error; err != nil {
 			return translate(err, "escalate deadline")
 		}
-		feed := deadlineFeed(d, casework.DeadlineOverdue, due, leaders)
+		feed := NewDeadlineFeed(d, casework.DeadlineOverdue, due, leaders)
 		if err := s.db.auditChange(audit.WithActor(ctx, audit.Actor{}), tx, d.StreetCode, "deadline.escalate", "deadline", d.ID,
-			deadlineFeed(before.Deadline, before.State, before.Due, nil), feed); err != nil {
+			NewDeadlineFeed(before.Deadline, before.State, before.Due, nil), feed); err != nil {
 			return err
 		}
 		return s.db.publish(ctx, tx, deadlinePublications(feed))

@@ -148,6 +148,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
 			IdleTimeout: cfg.EvidenceIdle},
+		Deadlines: postgres.NewDeadlineStore(db),
 		Sync: api.Sync{
 			Service:           syncService,
 			Devices:           postgres.NewSessionStore(db),
