@@ -74,12 +74,12 @@ const (
 
 // Period is a legal period: N units.
 type Period struct {
-	N          int
-	PeriodUnit PeriodUnit
+	N    int
+	Unit PeriodUnit
 }
 
 // String is the period as configured: "90d", "7wd", "24h".
-func (p Period) String() string { return strconv.Itoa(p.N) + string(p.PeriodUnit) }
+func (p Period) String() string { return strconv.Itoa(p.N) + string(p.Unit) }
 
 // ParsePeriod reads a period written as a positive number and a unit: "90d" (calendar days),
 // "7wd" (working days) or "24h" (hours).
@@ -91,7 +91,7 @@ func ParsePeriod(s string) (Period, error) {
 			if err != nil || v <= 0 {
 				break
 			}
-			return Period{N: v, PeriodUnit: u}, nil
+			return Period{N: v, Unit: u}, nil
 		}
 	}
 	return Period{}, fmt.Errorf("period %q is not a positive number of days (90d), working days (7wd) or hours (24h)", s)
@@ -118,7 +118,7 @@ func midnightAfter(t time.Time, loc *time.Location) time.Time {
 // 203); for working days, the midnight closing the N-th working day after the day of the start.
 func (p Period) End(start time.Time, cal Calendar) time.Time {
 	loc := cal.Zone()
-	switch p.PeriodUnit {
+	switch p.Unit {
 	case UnitHours:
 		return start.Add(time.Duration(p.N) * time.Hour)
 	case UnitWorkingDays:
@@ -210,7 +210,7 @@ func (d Deadline) Judge(cal Calendar, dueSoon time.Duration, at time.Time) (Stan
 		end = d.Extension.after(end, cal)
 	}
 	due := end.Add(paused)
-	if paused > 0 && d.Period.PeriodUnit != UnitHours {
+	if paused > 0 && d.Period.Unit != UnitHours {
 		due = toWorkday(due, cal)
 	}
 	s := Standing{Due: due, Paused: paused, Remaining: due.Sub(at)}
@@ -231,7 +231,7 @@ func (d Deadline) Judge(cal Calendar, dueSoon time.Duration, at time.Time) (Stan
 // after is the end of p counted on from the end (exclusive) of another period, as an extension
 // is: hours from that instant, days from the day after the other period's last day.
 func (p Period) after(end time.Time, cal Calendar) time.Time {
-	if p.PeriodUnit == UnitHours {
+	if p.Unit == UnitHours {
 		return end.Add(time.Duration(p.N) * time.Hour)
 	}
 	return p.End(end.Add(-time.Nanosecond), cal)
