@@ -122,6 +122,7 @@ type DeadlineFeed struct {
 	TeamCode    string                   `json:"team_code"`
 	OfficerCode string                   `json:"officer_code"`
 	Period      string                   `json:"period"`
+	Extended    bool                     `json:"extended"`
 	StartedAt   time.Time                `json:"started_at"`
 	DueAt       time.Time                `json:"due_at"`
 	State       casework.DeadlineState   `json:"state"`
@@ -135,7 +136,7 @@ type DeadlineFeed struct {
 // codes it was escalated to.
 func NewDeadlineFeed(d casework.Deadline, state casework.DeadlineState, due time.Time, leaders []string) DeadlineFeed {
 	f := DeadlineFeed{ID: d.ID, Kind: d.Kind, Basis: casework.DeadlineBasisOf(d.Kind), Subject: d.Subject, StreetCode: d.StreetCode,
-		TeamCode: d.TeamCode, OfficerCode: d.Officer, Period: d.Period.String(), StartedAt: d.Start, DueAt: due.UTC(),
+		TeamCode: d.TeamCode, OfficerCode: d.Officer, Period: d.Period.String(), Extended: d.Extended, StartedAt: d.Start, DueAt: due.UTC(),
 		State: state, Pauses: d.Pauses, EscalatedTo: leaders, Version: d.Version}
 	if !d.EscalatedAt.IsZero() {
 		at := d.EscalatedAt
@@ -190,10 +191,13 @@ func (db *DB) insertDeadlines(ctx context.Context, tx *gorm.DB, ds []casework.De
 		pubs                                     []Publication
 	)
 	for i, d := range ds {
-		state, due, err := db.judged(d)
+		// A new deadline is open, even one already due (a record pushed late): only its job,
+		// which runs at once then, marks it overdue and escalates it.
+		_, due, err := db.judged(d)
 		if err != nil {
 			return nil, nil, err
 		}
+		state := casework.DeadlineOpen
 		p, err := jsonText(d.Pauses)
 		if err != nil {
 			return nil, nil, err
@@ -228,10 +232,8 @@ func (db *DB) insertDeadlines(ctx context.Context, tx *gorm.DB, ds []casework.De
 		return nil, nil, translate(err, "open deadlines")
 	}
 	for i := range ds {
-		if states[i] == string(casework.DeadlineOpen) {
-			if err := db.scheduleEscalation(ctx, tx, ids[i], dues[i]); err != nil {
-				return nil, nil, err
-			}
+		if err := db.scheduleEscalation(ctx, tx, ids[i], dues[i]); err != nil {
+			return nil, nil, err
 		}
 	}
 	return entries, pubs, nil
@@ -477,8 +479,11 @@ func (s *DeadlineStore) change(ctx context.Context, id string, version int, acti
 		if err != nil {
 			return err
 		}
-		if before.State == casework.DeadlineOverdue && state != casework.DeadlineMet {
+		switch {
+		case before.State == casework.DeadlineOverdue && state != casework.DeadlineMet:
 			state = casework.DeadlineOverdue // escalated: only meeting it ends that
+		case state == casework.DeadlineOverdue:
+			state = casework.DeadlineOpen // due, not escalated yet: its job does that
 		}
 		pauses, err := jsonText(d.Pauses)
 		if err != nil {

@@ -36,7 +36,7 @@ func (m *movable) add(d time.Duration) { m.moved.Add(int64(d)) }
 // nothumbs stands in for media: these tests make no thumbnails.
 type nothumbs struct{}
 
-func (nothumbs) DeriveThumbnail(context.Context, string) error      { return nil }
+func (nothumbs) DeriveThumbnail(context.Context, string) error       { return nil }
 func (nothumbs) FailThumbnail(context.Context, string, string) error { return nil }
 
 // deadlineEnv is a demo database with the movable clock and a way to make River clients
