@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/whistle/whistle/backend/api/apitest"
 	"github.com/whistle/whistle/backend/authority"
+	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/openapi"
 )
 
@@ -223,4 +226,77 @@ func TestDeadlines_LateSeizureEscalates(t *testing.T) {
 	if !strings.Contains(string(res.Body), "\nwhistle_deadlines_overdue 1\n") {
 		t.Errorf("metrics lack whistle_deadlines_overdue 1")
 	}
+}
+
+// openDeadline opens a work order's 5-working-day deadline in street's team, answered for by
+// officer, through the store (as the cases will), and returns its id.
+func openDeadline(t *testing.T, f *fixture, street, team, officer string) string {
+	t.Helper()
+	d, err := casework.DefaultDeadlinePolicy().Open(casework.DeadlineOpening{StreetCode: street, TeamCode: team,
+		Subject: casework.DeadlineSubject{Kind: "work_order", ID: "12345-" + uuid.NewString()[:8]}, Kind: casework.DeadlineWorkOrder,
+		Start: f.now(), Officer: officer, Limit: casework.Period{N: 5, Unit: casework.UnitWorkingDays}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := postgres.NewDeadlineStore(f.db).Open(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Deadline.ID
+}
+
+// recordMatrixDeadlines opens one deadline in each street for the access matrix.
+func recordMatrixDeadlines(t *testing.T, f *fixture, e *matrixEnv) {
+	t.Helper()
+	e.deadline = map[string]string{
+		"st-a": openDeadline(t, f, "st-a", "team-st-a", "a-cg-03"),
+		"st-b": openDeadline(t, f, "st-b", "team-st-b", "b-cg-03"),
+	}
+}
+
+// deadlineMatrix: officers and the team leader see their street's deadlines, administrators
+// all; the other roles list none (403) and find none (404).
+func deadlineMatrix(_ *testing.T, e *matrixEnv, list bool) []matrixObject {
+	check := func(_ *matrixEnv, t *testing.T, c matrixCaller, res *apitest.Response, _ outcome) {
+		var got []openapi.Deadline
+		if list {
+			res.JSON(t, &got)
+		} else {
+			var d openapi.Deadline
+			res.JSON(t, &d)
+			got = append(got, d)
+		}
+		for _, d := range got {
+			if c.role != openapi.RoleAdmin && d.StreetCode != c.street {
+				t.Errorf("%s sees a deadline of street %s: leak", c.login, d.StreetCode)
+			}
+		}
+	}
+	if list {
+		want := sameForAll(forbidden)
+		want["officer.a"], want["leader.a"], want["admin"] = visible, visible, visible
+		return []matrixObject{
+			{name: "own", url: "/v1/deadlines", want: want, check: check},
+			{name: "other", url: "/v1/deadlines?subject_kind=work_order&subject_id=none", want: want, check: check},
+		}
+	}
+	own, other := sameForAll(hidden), sameForAll(hidden)
+	own["officer.a"], own["leader.a"], own["admin"], other["admin"] = visible, visible, visible, visible
+	return []matrixObject{
+		{name: "own", url: "/v1/deadlines/" + e.deadline["st-a"], want: own, check: check},
+		{name: "other", url: "/v1/deadlines/" + e.deadline["st-b"], want: other, check: check},
+		{name: "unknown", url: "/v1/deadlines/" + uuid.NewString(), want: sameForAll(hidden)},
+	}
+}
+
+// trailDeadline is a deadline of street A for the trail test, paused by the team leader if paused.
+func trailDeadline(t *testing.T, f *fixture, leader string, paused bool) string {
+	t.Helper()
+	id := openDeadline(t, f, "st-a", "team-st-a", "a-cg-03")
+	if paused {
+		if res := actOnDeadline(t, f, leader, id, "pause", "", `{"version":1,"reason":"工单中止"}`); res.Status != http.StatusOK {
+			t.Fatalf("pause: %d %s", res.Status, res.Body)
+		}
+	}
+	return id
 }
