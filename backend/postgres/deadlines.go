@@ -174,9 +174,9 @@ func (db *DB) judged(d casework.Deadline) (casework.DeadlineState, time.Time, er
 }
 
 // insertDeadlines stores new deadlines in tx with one statement and inserts the escalation job of
-// each; it returns their trail entries and feed changes, for the caller to append and publish last
-// in its transaction (with its own).
-func (db *DB) insertDeadlines(ctx context.Context, tx *gorm.DB, ds []casework.Deadline) ([]audit.Entry, []Publication, error) {
+// each; it returns the trail entry and the feed changes of each, for the caller to append and
+// publish last in its transaction (with its own).
+func (db *DB) insertDeadlines(ctx context.Context, tx *gorm.DB, ds []casework.Deadline) ([]audit.Entry, [][]Publication, error) {
 	if len(ds) == 0 {
 		return nil, nil, nil
 	}
@@ -188,7 +188,7 @@ func (db *DB) insertDeadlines(ctx context.Context, tx *gorm.DB, ds []casework.De
 		extended                                 = make([]bool, k)
 		starts, dues                             = make([]time.Time, k), make([]time.Time, k)
 		entries                                  = make([]audit.Entry, k)
-		pubs                                     []Publication
+		pubs                                     = make([][]Publication, k)
 	)
 	for i, d := range ds {
 		// A new deadline is open, even one already due (a record pushed late): only its job,
@@ -215,7 +215,7 @@ func (db *DB) insertDeadlines(ctx context.Context, tx *gorm.DB, ds []casework.De
 			return nil, nil, err
 		}
 		entries[i] = audit.Entry{Chain: d.StreetCode, Action: "deadline.open", EntityType: "deadline", EntityID: d.ID, AfterDigest: digest}
-		pubs = append(pubs, deadlinePublications(feed)...)
+		pubs[i] = deadlinePublications(feed)
 	}
 	err := tx.Exec(`INSERT INTO deadlines (id, street_code, team_code, department_code, subject_kind, subject_id, kind, period,
 			extension, officer_code, state, pauses, extended, started_at, due_at, updated_at)
@@ -269,7 +269,7 @@ func (s *DeadlineStore) Open(ctx context.Context, d casework.Deadline) (Stored, 
 		if err := s.db.appendAudits(ctx, tx, entries); err != nil {
 			return err
 		}
-		return s.db.publish(ctx, tx, pubs)
+		return s.db.publish(ctx, tx, pubs[0])
 	})
 	if err != nil {
 		return Stored{}, translate(err, "open deadline")
@@ -336,14 +336,31 @@ func (db *DB) seizureDeadlines(tx *gorm.DB, sts []inspection.State) ([]casework.
 	return out, nil
 }
 
+// openedDeadlines are the trail entries and feed changes of the deadlines one record opened.
+type openedDeadlines struct {
+	entries []audit.Entry
+	pubs    []Publication
+}
+
 // openSeizures opens, in tx, the deadlines of the seizures of the records sts, and returns
-// their trail entries and feed changes (see insertDeadlines).
-func (db *DB) openSeizures(ctx context.Context, tx *gorm.DB, sts []inspection.State) ([]audit.Entry, []Publication, error) {
+// their trail entries and feed changes by record id, for the caller to append and publish after
+// the record's own (see insertDeadlines).
+func (db *DB) openSeizures(ctx context.Context, tx *gorm.DB, sts []inspection.State) (map[string]openedDeadlines, error) {
 	ds, err := db.seizureDeadlines(tx, sts)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return db.insertDeadlines(ctx, tx, ds)
+	entries, pubs, err := db.insertDeadlines(ctx, tx, ds)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]openedDeadlines{}
+	for i, d := range ds {
+		o := out[d.Subject.ID]
+		o.entries, o.pubs = append(o.entries, entries[i]), append(o.pubs, pubs[i]...)
+		out[d.Subject.ID] = o
+	}
+	return out, nil
 }
 
 // Get returns a stored deadline, or derrors.NotFound.

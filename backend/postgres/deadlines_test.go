@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,9 +15,11 @@ import (
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/clock/clocktest"
+	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/jobs"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
+	wsync "github.com/whistle/whistle/sync"
 )
 
 // movable is a clock the test moves forward: the suite's time when the test began, plus what the
@@ -302,5 +306,60 @@ func TestDeadline_PauseResumeReschedules(t *testing.T) {
 	}
 	if p := got.Deadline.Pauses; len(p) != 1 || p[0].Reason != "送检，检测期间不计入" || p[0].EndReason != "检测完毕" || p[0].To.Sub(p[0].From) != 30*time.Hour {
 		t.Errorf("pauses as stored: %+v", p)
+	}
+}
+
+// TestDeadline_SeizuresSetWiseAsActByAct: the seizures of a push open the same deadlines
+// set-wise (WriteBatch, one statement) as act by act (Create): same subjects, periods, due
+// instants and officers, each with its trail entry and its feed changes.
+func TestDeadline_SeizuresSetWiseAsActByAct(t *testing.T) {
+	a, b, acts := newTwins(t)
+	seize := func(extension string) func(r *inspection.Record) {
+		return func(r *inspection.Record) {
+			r.MatterCodes = append(r.MatterCodes, "CG-001")
+			r.Measures = append(r.Measures, inspection.Measure{Kind: "seizure", MatterCode: "CG-001", Seizure: &inspection.Seizure{
+				Items: []inspection.SeizedItem{{Name: "货架", Quantity: 2, Unit: "个", Condition: "旧"}}, CustodyPlace: "执法队暂扣物品库",
+				ExtensionReason: extension}})
+		}
+	}
+	batch := []wsync.Mutation{
+		acts.recordAct(acts.record(0, seize(""))),
+		acts.recordAct(acts.record(1, nil)),
+		acts.recordAct(acts.record(2, seize("需检测，经批准延长"))),
+	}
+	pushTwins(t, a, b, batch, 0)
+	opened := func(db *postgres.DB) []string {
+		rows, err := db.SQL.Query(`SELECT concat_ws(' ', d.subject_kind, d.subject_id, d.kind, d.period, d.extended, d.extension,
+				d.department_code, d.officer_code, d.team_code, d.state, d.started_at, d.due_at,
+				(SELECT count(*) FROM audit_entries e WHERE e.entity_id = d.id::text AND e.action = 'deadline.open'),
+				(SELECT string_agg(c.scope, ',' ORDER BY c.scope) FROM sync_changes c WHERE c.entity_type = 'deadline' AND c.entity_id = d.id::text))
+			FROM deadlines d ORDER BY d.started_at`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	setWise, oneByOne := opened(a.db), opened(b.db)
+	if len(setWise) != 2 || !slices.Equal(setWise, oneByOne) {
+		t.Fatalf("set-wise opened\n%s\nact by act\n%s", strings.Join(setWise, "\n"), strings.Join(oneByOne, "\n"))
+	}
+	for _, want := range []string{" seizure 30d f  cg a-cg-03 team-st-a open ", " seizure 30d t 30d cg a-cg-03 team-st-a open "} {
+		if !slices.ContainsFunc(setWise, func(s string) bool { return strings.Contains(s, want) }) {
+			t.Errorf("no deadline like %q among\n%s", want, strings.Join(setWise, "\n"))
+		}
+	}
+	for _, s := range setWise {
+		if !strings.HasSuffix(s, " 1 officer:a-cg-03,team:team-st-a") {
+			t.Errorf("deadline without its trail entry or its feed changes: %s", s)
+		}
 	}
 }

@@ -168,21 +168,21 @@ func (s *InspectionStore) Create(ctx context.Context, st inspection.State, autho
 			return err
 		}
 		// A seizure opens its statutory deadline with the record.
-		deadlineEntries, deadlinePubs, err := s.db.openSeizures(ctx, tx, []inspection.State{st})
+		opened, err := s.db.openSeizures(ctx, tx, []inspection.State{st})
 		if err != nil {
 			return err
 		}
 		if err := s.db.auditChange(ctx, tx, st.StreetCode, "inspection.record", "inspection", st.Record.ID, nil, st); err != nil {
 			return err
 		}
-		if err := s.db.appendAudits(ctx, tx, deadlineEntries); err != nil {
+		if err := s.db.appendAudits(ctx, tx, opened[st.Record.ID].entries); err != nil {
 			return err
 		}
 		// Evidence that arrived before its record is linked now.
 		if _, err := NewEvidenceStore(s.db).LinkRecord(ctx, st.EvidenceRef()); err != nil {
 			return err
 		}
-		return s.db.publish(ctx, tx, append(feedPublications(st.Record.ID, feed), deadlinePubs...))
+		return s.db.publish(ctx, tx, append(feedPublications(st.Record.ID, feed), opened[st.Record.ID].pubs...))
 	})
 	return translate(err, "record inspection")
 }
