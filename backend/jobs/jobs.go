@@ -1,6 +1,7 @@
 // Package jobs runs the server's background work on River
 // (github.com/riverqueue/river), in the same PostgreSQL as the data: jobs
-// for one item (a thumbnail), inserted in the transaction of the change that
+// for one item (a thumbnail, a deadline's escalation at its due instant),
+// inserted in the transaction of the change that
 // calls for them, so that a committed change always has its job and a
 // rolled-back one never does; and periodic work (anchoring the audit chain
 // heads, re-hashing stored originals, purging sync tombstones), run by the elected leader of the
