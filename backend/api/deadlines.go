@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"strings"
 
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/casework"
@@ -152,16 +151,6 @@ func (s *server) actOnDeadline(ctx context.Context, id string, ifMatch *string,
 	}
 	out, err := s.deadlineOut(after)
 	return out, deadlineETag(after.Deadline), err
-}
-
-// etagMatches reports whether an If-Match header names current (or is *), by strong comparison.
-func etagMatches(ifMatch, current string) bool {
-	for tag := range strings.SplitSeq(ifMatch, ",") {
-		if tag = strings.TrimSpace(tag); tag == "*" || tag == current {
-			return true
-		}
-	}
-	return false
 }
 
 // PauseDeadline stops a deadline, by the team leader, with the reason.
