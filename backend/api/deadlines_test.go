@@ -228,13 +228,26 @@ func TestDeadlines_LateSeizureEscalates(t *testing.T) {
 	}
 }
 
-// openDeadline opens a work order's 5-working-day deadline in street's team, answered for by
-// officer, through the store (as the cases will), and returns its id.
+// openDeadline opens a work order's 5-working-day deadline in street's team from now, answered
+// for by officer, through the store (as the cases will), and returns its id.
 func openDeadline(t *testing.T, f *fixture, street, team, officer string) string {
 	t.Helper()
+	return openWorkOrder(t, f, street, team, officer, "12345-"+uuid.NewString()[:8], f.now())
+}
+
+// openDeadlineAt opens a work order's deadline of street A from start.
+func openDeadlineAt(t *testing.T, f *fixture, start time.Time) string {
+	t.Helper()
+	return openWorkOrder(t, f, "st-a", "team-st-a", "a-cg-03", "12345-"+uuid.NewString()[:8], start)
+}
+
+// openWorkOrder opens the 5-working-day deadline of work order number in street's team from
+// start, answered for by officer, through the store (as the cases will), and returns its id.
+func openWorkOrder(t *testing.T, f *fixture, street, team, officer, number string, start time.Time) string {
+	t.Helper()
 	d, err := casework.DefaultDeadlinePolicy().Open(casework.DeadlineOpening{StreetCode: street, TeamCode: team,
-		Subject: casework.DeadlineSubject{Kind: "work_order", ID: "12345-" + uuid.NewString()[:8]}, Kind: casework.DeadlineWorkOrder,
-		Start: f.now(), Officer: officer, Limit: casework.Period{N: 5, Unit: casework.UnitWorkingDays}})
+		Subject: casework.DeadlineSubject{Kind: "work_order", ID: number}, Kind: casework.DeadlineWorkOrder,
+		Start: start, Officer: officer, Limit: casework.Period{N: 5, Unit: casework.UnitWorkingDays}})
 	if err != nil {
 		t.Fatal(err)
 	}
