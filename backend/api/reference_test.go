@@ -785,7 +785,7 @@ func newRefWorld(t *testing.T, f *fixture) *refWorld {
 	e := newMatrixEnv(t, f)
 	o := e.officer(t, "b-cg-03")
 	ev := getEvidence(t, f.client, b.token, w.itemBID)
-	w.markers = []string{w.recB.Party.IDNumber, w.recB.Party.Phone, "REFWALK-B", o.NameZH, o.Phone, *ev.VersionId, w.deadlineB}
+	w.markers = []string{w.recB.Party.IDNumber, w.recB.Party.Phone, "REFWALK-B", o.NameZH, o.Phone, *ev.VersionId}
 	for _, c := range e.ds.Certificates {
 		if c.OfficerCode == "b-cg-03" {
 			w.markers = append(w.markers, c.Number)
