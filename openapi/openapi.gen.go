@@ -156,6 +156,93 @@ func (e CustodyEntryEvent) Valid() bool {
 	}
 }
 
+// Defines values for DeadlineKind.
+const (
+	DeadlineKindDecision        DeadlineKind = "decision"
+	DeadlineKindEmergencyReport DeadlineKind = "emergency_report"
+	DeadlineKindPayment         DeadlineKind = "payment"
+	DeadlineKindSeizure         DeadlineKind = "seizure"
+	DeadlineKindService         DeadlineKind = "service"
+	DeadlineKindWorkOrder       DeadlineKind = "work_order"
+)
+
+// Valid indicates whether the value is a known member of the DeadlineKind enum.
+func (e DeadlineKind) Valid() bool {
+	switch e {
+	case DeadlineKindDecision:
+		return true
+	case DeadlineKindEmergencyReport:
+		return true
+	case DeadlineKindPayment:
+		return true
+	case DeadlineKindSeizure:
+		return true
+	case DeadlineKindService:
+		return true
+	case DeadlineKindWorkOrder:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeadlineState.
+const (
+	DeadlineStateMet     DeadlineState = "met"
+	DeadlineStateOpen    DeadlineState = "open"
+	DeadlineStateOverdue DeadlineState = "overdue"
+	DeadlineStatePaused  DeadlineState = "paused"
+)
+
+// Valid indicates whether the value is a known member of the DeadlineState enum.
+func (e DeadlineState) Valid() bool {
+	switch e {
+	case DeadlineStateMet:
+		return true
+	case DeadlineStateOpen:
+		return true
+	case DeadlineStateOverdue:
+		return true
+	case DeadlineStatePaused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeadlineChangeEntityType.
+const (
+	DeadlineChangeEntityTypeDeadline DeadlineChangeEntityType = "deadline"
+)
+
+// Valid indicates whether the value is a known member of the DeadlineChangeEntityType enum.
+func (e DeadlineChangeEntityType) Valid() bool {
+	switch e {
+	case DeadlineChangeEntityTypeDeadline:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeadlineChangeOp.
+const (
+	DeadlineChangeOpDelete DeadlineChangeOp = "delete"
+	DeadlineChangeOpUpsert DeadlineChangeOp = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the DeadlineChangeOp enum.
+func (e DeadlineChangeOp) Valid() bool {
+	switch e {
+	case DeadlineChangeOpDelete:
+		return true
+	case DeadlineChangeOpUpsert:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DepartmentChangeEntityType.
 const (
 	DepartmentChangeEntityTypeDepartment DepartmentChangeEntityType = "department"
@@ -960,6 +1047,54 @@ func (e ImportDatasetParamsSection) Valid() bool {
 	}
 }
 
+// Defines values for ListDeadlinesParamsState.
+const (
+	ListDeadlinesParamsStateDueSoon ListDeadlinesParamsState = "due_soon"
+	ListDeadlinesParamsStateMet     ListDeadlinesParamsState = "met"
+	ListDeadlinesParamsStateOpen    ListDeadlinesParamsState = "open"
+	ListDeadlinesParamsStateOverdue ListDeadlinesParamsState = "overdue"
+	ListDeadlinesParamsStatePaused  ListDeadlinesParamsState = "paused"
+)
+
+// Valid indicates whether the value is a known member of the ListDeadlinesParamsState enum.
+func (e ListDeadlinesParamsState) Valid() bool {
+	switch e {
+	case ListDeadlinesParamsStateDueSoon:
+		return true
+	case ListDeadlinesParamsStateMet:
+		return true
+	case ListDeadlinesParamsStateOpen:
+		return true
+	case ListDeadlinesParamsStateOverdue:
+		return true
+	case ListDeadlinesParamsStatePaused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListDeadlinesParamsSubjectKind.
+const (
+	ListDeadlinesParamsSubjectKindCase       ListDeadlinesParamsSubjectKind = "case"
+	ListDeadlinesParamsSubjectKindInspection ListDeadlinesParamsSubjectKind = "inspection"
+	ListDeadlinesParamsSubjectKindWorkOrder  ListDeadlinesParamsSubjectKind = "work_order"
+)
+
+// Valid indicates whether the value is a known member of the ListDeadlinesParamsSubjectKind enum.
+func (e ListDeadlinesParamsSubjectKind) Valid() bool {
+	switch e {
+	case ListDeadlinesParamsSubjectKindCase:
+		return true
+	case ListDeadlinesParamsSubjectKindInspection:
+		return true
+	case ListDeadlinesParamsSubjectKindWorkOrder:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListInspectionsParamsStatus.
 const (
 	ListInspectionsParamsStatusComplete        ListInspectionsParamsStatus = "complete"
@@ -1229,6 +1364,95 @@ type Dataset struct {
 	Streets      *[]Street      `json:"streets,omitempty"`
 	Teams        *[]Team        `json:"teams,omitempty"`
 }
+
+// Deadline A statutory deadline (backend/casework/deadline.go): the act its subject must see done by
+// `due_at`, counted on the working-day calendar (short periods in working days, 处罚法 art.
+// 85), pushed back by its pauses. In the sync feed (entity type `deadline`) as of its last
+// change; in the API judged now.
+type Deadline struct {
+	Basis struct {
+		En string `json:"en"`
+		Zh string `json:"zh"`
+	} `json:"basis"`
+
+	// DueAt The instant it ends (exclusive); while paused, it moves on with the pause.
+	DueAt time.Time `json:"due_at"`
+
+	// DueSoon Open and due within the due-soon window (API only).
+	DueSoon     *bool      `json:"due_soon,omitempty"`
+	EscalatedAt *time.Time `json:"escalated_at,omitempty"`
+
+	// EscalatedTo The officer codes of the team leaders it was escalated to.
+	EscalatedTo *[]string `json:"escalated_to,omitempty"`
+
+	// Extended A seizure extended once (强制法 art. 25).
+	Extended *bool              `json:"extended,omitempty"`
+	Id       openapi_types.UUID `json:"id"`
+	Kind     DeadlineKind       `json:"kind"`
+
+	// OfficerCode The officer who answers for the act; "" when none is known.
+	OfficerCode string `json:"officer_code"`
+	Pauses      []struct {
+		EndReason *string   `json:"end_reason,omitempty"`
+		From      time.Time `json:"from"`
+		Reason    string    `json:"reason"`
+
+		// To Absent while the pause runs.
+		To *time.Time `json:"to,omitempty"`
+	} `json:"pauses"`
+
+	// Period As configured: `30d` (days), `7wd` (working days), `24h` (hours); an extended seizure adds its extension.
+	Period     string        `json:"period"`
+	StartedAt  time.Time     `json:"started_at"`
+	State      DeadlineState `json:"state"`
+	StreetCode string        `json:"street_code"`
+	Subject    struct {
+		Id string `json:"id"`
+
+		// Kind inspection (a record's seizure), case, work_order
+		Kind string `json:"kind"`
+	} `json:"subject"`
+	TeamCode string `json:"team_code"`
+	Version  int    `json:"version"`
+}
+
+// DeadlineKind defines model for Deadline.Kind.
+type DeadlineKind string
+
+// DeadlineState defines model for Deadline.State.
+type DeadlineState string
+
+// DeadlineAct defines model for DeadlineAct.
+type DeadlineAct struct {
+	Reason string `json:"reason"`
+
+	// Version The deadline's version as read.
+	Version int `json:"version"`
+}
+
+// DeadlineChange defines model for DeadlineChange.
+type DeadlineChange struct {
+	ChangedAt    time.Time                `json:"changed_at"`
+	EntityId     string                   `json:"entity_id"`
+	EntityType   DeadlineChangeEntityType `json:"entity_type"`
+	Op           DeadlineChangeOp         `json:"op"`
+	OriginDevice *string                  `json:"origin_device,omitempty"`
+	OriginSeq    *int64                   `json:"origin_seq,omitempty"`
+	Scope        string                   `json:"scope"`
+
+	// State A statutory deadline (backend/casework/deadline.go): the act its subject must see done by
+	// `due_at`, counted on the working-day calendar (short periods in working days, 处罚法 art.
+	// 85), pushed back by its pauses. In the sync feed (entity type `deadline`) as of its last
+	// change; in the API judged now.
+	State   *Deadline `json:"state,omitempty"`
+	Version int64     `json:"version"`
+}
+
+// DeadlineChangeEntityType defines model for DeadlineChange.EntityType.
+type DeadlineChangeEntityType string
+
+// DeadlineChangeOp defines model for DeadlineChange.Op.
+type DeadlineChangeOp string
 
 // Decision defines model for Decision.
 type Decision struct {
@@ -2442,6 +2666,9 @@ type At = time.Time
 // Cursor defines model for Cursor.
 type Cursor = string
 
+// DeadlineID defines model for DeadlineID.
+type DeadlineID = openapi_types.UUID
+
 // DeviceID defines model for DeviceID.
 type DeviceID = openapi_types.UUID
 
@@ -2603,6 +2830,45 @@ type SetPolicyParams struct {
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListDeadlinesParams defines parameters for ListDeadlines.
+type ListDeadlinesParams struct {
+	State *ListDeadlinesParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// SubjectKind With `subject_id`: the deadlines of one subject.
+	SubjectKind *ListDeadlinesParamsSubjectKind `form:"subject_kind,omitempty" json:"subject_kind,omitempty"`
+	SubjectId   *string                         `form:"subject_id,omitempty" json:"subject_id,omitempty"`
+
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListDeadlinesParamsState defines parameters for ListDeadlines.
+type ListDeadlinesParamsState string
+
+// ListDeadlinesParamsSubjectKind defines parameters for ListDeadlines.
+type ListDeadlinesParamsSubjectKind string
+
+// PauseDeadlineParams defines parameters for PauseDeadline.
+type PauseDeadlineParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ResumeDeadlineParams defines parameters for ResumeDeadline.
+type ResumeDeadlineParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListDepartmentsParams defines parameters for ListDepartments.
@@ -2859,6 +3125,12 @@ type RefreshJSONRequestBody = RefreshRequest
 // DecideAuthorityJSONRequestBody defines body for DecideAuthority for application/json ContentType.
 type DecideAuthorityJSONRequestBody = DecisionRequest
 
+// PauseDeadlineJSONRequestBody defines body for PauseDeadline for application/json ContentType.
+type PauseDeadlineJSONRequestBody = DeadlineAct
+
+// ResumeDeadlineJSONRequestBody defines body for ResumeDeadline for application/json ContentType.
+type ResumeDeadlineJSONRequestBody = DeadlineAct
+
 // RegisterDeviceJSONRequestBody defines body for RegisterDevice for application/json ContentType.
 type RegisterDeviceJSONRequestBody = DeviceRegistration
 
@@ -3090,6 +3362,40 @@ func (t *Change) MergePolicyChange(v PolicyChange) error {
 	return err
 }
 
+// AsDeadlineChange returns the union data inside the Change as a DeadlineChange
+func (t Change) AsDeadlineChange() (DeadlineChange, error) {
+	var body DeadlineChange
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDeadlineChange overwrites any union data inside the Change as the provided DeadlineChange
+func (t *Change) FromDeadlineChange(v DeadlineChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"deadline"}`))
+	t.union = b
+	return err
+}
+
+// MergeDeadlineChange performs a merge with any union data inside the Change, using the provided DeadlineChange
+func (t *Change) MergeDeadlineChange(v DeadlineChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"deadline"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t Change) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"entity_type"`
@@ -3104,6 +3410,8 @@ func (t Change) ValueByDiscriminator() (interface{}, error) {
 		return nil, err
 	}
 	switch discriminator {
+	case "deadline":
+		return t.AsDeadlineChange()
 	case "department":
 		return t.AsDepartmentChange()
 	case "inspection":
@@ -3291,6 +3599,18 @@ type ServerInterface interface {
 	// DecideAuthority Explain which procedure a crew may use for a matter at a moment, and why.
 	// (POST /v1/authority/decisions)
 	DecideAuthority(c *fiber.Ctx) error
+	// ListDeadlines The statutory deadlines of the caller's street (officers and team leaders; administrators all), most urgent first.
+	// (GET /v1/deadlines)
+	ListDeadlines(c *fiber.Ctx, params ListDeadlinesParams) error
+	// GetDeadline One statutory deadline, judged now.
+	// (GET /v1/deadlines/{id})
+	GetDeadline(c *fiber.Ctx, id DeadlineID) error
+	// PauseDeadline The team leader stops an open deadline, with the reason (testing time excluded from a seizure, 强制法 art. 25; a case suspended).
+	// (POST /v1/deadlines/{id}/pause)
+	PauseDeadline(c *fiber.Ctx, id DeadlineID, params PauseDeadlineParams) error
+	// ResumeDeadline The team leader restarts a paused deadline, with the reason; its escalation is scheduled at its new due instant.
+	// (POST /v1/deadlines/{id}/resume)
+	ResumeDeadline(c *fiber.Ctx, id DeadlineID, params ResumeDeadlineParams) error
 	// ListDepartments The 26 enforcement departments with their kind.
 	// (GET /v1/departments)
 	ListDepartments(c *fiber.Ctx, params ListDepartmentsParams) error
@@ -4018,6 +4338,202 @@ func (siw *ServerInterfaceWrapper) DecideAuthority(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.DecideAuthority(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ListDeadlines operation middleware
+func (siw *ServerInterfaceWrapper) ListDeadlines(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDeadlinesParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", query, &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter state: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "subject_kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "subject_kind", query, &params.SubjectKind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter subject_kind: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "subject_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "subject_id", query, &params.SubjectId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter subject_id: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListDeadlines(c, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetDeadline operation middleware
+func (siw *ServerInterfaceWrapper) GetDeadline(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id DeadlineID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetDeadline(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// PauseDeadline operation middleware
+func (siw *ServerInterfaceWrapper) PauseDeadline(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id DeadlineID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PauseDeadlineParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.PauseDeadline(c, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ResumeDeadline operation middleware
+func (siw *ServerInterfaceWrapper) ResumeDeadline(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id DeadlineID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ResumeDeadlineParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ResumeDeadline(c, id, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -5381,6 +5897,14 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 	router.Get(options.BaseURL+"/v1/number-blocks/:id/report", wrapper.NumberBlockReport)
 
 	router.Post(options.BaseURL+"/v1/number-blocks/:id/voids", wrapper.VoidNumbers)
+
+	router.Get(options.BaseURL+"/v1/deadlines", wrapper.ListDeadlines)
+
+	router.Get(options.BaseURL+"/v1/deadlines/:id", wrapper.GetDeadline)
+
+	router.Post(options.BaseURL+"/v1/deadlines/:id/pause", wrapper.PauseDeadline)
+
+	router.Post(options.BaseURL+"/v1/deadlines/:id/resume", wrapper.ResumeDeadline)
 
 	router.Post(options.BaseURL+"/v1/sync/push", wrapper.SyncPush)
 
@@ -6760,6 +7284,413 @@ type DecideAuthoritydefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response DecideAuthoritydefaultApplicationProblemPlusJSONResponse) VisitDecideAuthorityResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListDeadlinesRequestObject struct {
+	Params ListDeadlinesParams
+}
+
+type ListDeadlinesResponseObject interface {
+	VisitListDeadlinesResponse(ctx *fiber.Ctx) error
+}
+
+type ListDeadlines200ResponseHeaders struct {
+	Link *string
+}
+
+type ListDeadlines200JSONResponse struct {
+	Body    []Deadline
+	Headers ListDeadlines200ResponseHeaders
+}
+
+func (response ListDeadlines200JSONResponse) VisitListDeadlinesResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListDeadlines400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeadlines400ApplicationProblemPlusJSONResponse) VisitListDeadlinesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ListDeadlines401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeadlines401ApplicationProblemPlusJSONResponse) VisitListDeadlinesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListDeadlines403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeadlines403ApplicationProblemPlusJSONResponse) VisitListDeadlinesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ListDeadlinesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListDeadlinesdefaultApplicationProblemPlusJSONResponse) VisitListDeadlinesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetDeadlineRequestObject struct {
+	Id DeadlineID `json:"id"`
+}
+
+type GetDeadlineResponseObject interface {
+	VisitGetDeadlineResponse(ctx *fiber.Ctx) error
+}
+
+type GetDeadline200ResponseHeaders struct {
+	ETag string
+}
+
+type GetDeadline200JSONResponse struct {
+	Body    Deadline
+	Headers GetDeadline200ResponseHeaders
+}
+
+func (response GetDeadline200JSONResponse) VisitGetDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetDeadline401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeadline401ApplicationProblemPlusJSONResponse) VisitGetDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetDeadline404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeadline404ApplicationProblemPlusJSONResponse) VisitGetDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetDeadlinedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetDeadlinedefaultApplicationProblemPlusJSONResponse) VisitGetDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type PauseDeadlineRequestObject struct {
+	Id     DeadlineID `json:"id"`
+	Params PauseDeadlineParams
+	Body   *PauseDeadlineJSONRequestBody
+}
+
+type PauseDeadlineResponseObject interface {
+	VisitPauseDeadlineResponse(ctx *fiber.Ctx) error
+}
+
+type PauseDeadline200ResponseHeaders struct {
+	ETag string
+}
+
+type PauseDeadline200JSONResponse struct {
+	Body    Deadline
+	Headers PauseDeadline200ResponseHeaders
+}
+
+func (response PauseDeadline200JSONResponse) VisitPauseDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type PauseDeadline400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PauseDeadline400ApplicationProblemPlusJSONResponse) VisitPauseDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type PauseDeadline401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PauseDeadline401ApplicationProblemPlusJSONResponse) VisitPauseDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type PauseDeadline403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PauseDeadline403ApplicationProblemPlusJSONResponse) VisitPauseDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type PauseDeadline404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PauseDeadline404ApplicationProblemPlusJSONResponse) VisitPauseDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type PauseDeadline409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PauseDeadline409ApplicationProblemPlusJSONResponse) VisitPauseDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type PauseDeadline412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response PauseDeadline412ApplicationProblemPlusJSONResponse) VisitPauseDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type PauseDeadline413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PauseDeadline413ApplicationProblemPlusJSONResponse) VisitPauseDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type PauseDeadline415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PauseDeadline415ApplicationProblemPlusJSONResponse) VisitPauseDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type PauseDeadline422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response PauseDeadline422ApplicationProblemPlusJSONResponse) VisitPauseDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type PauseDeadlinedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response PauseDeadlinedefaultApplicationProblemPlusJSONResponse) VisitPauseDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ResumeDeadlineRequestObject struct {
+	Id     DeadlineID `json:"id"`
+	Params ResumeDeadlineParams
+	Body   *ResumeDeadlineJSONRequestBody
+}
+
+type ResumeDeadlineResponseObject interface {
+	VisitResumeDeadlineResponse(ctx *fiber.Ctx) error
+}
+
+type ResumeDeadline200ResponseHeaders struct {
+	ETag string
+}
+
+type ResumeDeadline200JSONResponse struct {
+	Body    Deadline
+	Headers ResumeDeadline200ResponseHeaders
+}
+
+func (response ResumeDeadline200JSONResponse) VisitResumeDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ResumeDeadline400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeDeadline400ApplicationProblemPlusJSONResponse) VisitResumeDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ResumeDeadline401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeDeadline401ApplicationProblemPlusJSONResponse) VisitResumeDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ResumeDeadline403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeDeadline403ApplicationProblemPlusJSONResponse) VisitResumeDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ResumeDeadline404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeDeadline404ApplicationProblemPlusJSONResponse) VisitResumeDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ResumeDeadline409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeDeadline409ApplicationProblemPlusJSONResponse) VisitResumeDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type ResumeDeadline412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeDeadline412ApplicationProblemPlusJSONResponse) VisitResumeDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type ResumeDeadline413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeDeadline413ApplicationProblemPlusJSONResponse) VisitResumeDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type ResumeDeadline415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeDeadline415ApplicationProblemPlusJSONResponse) VisitResumeDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type ResumeDeadline422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeDeadline422ApplicationProblemPlusJSONResponse) VisitResumeDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type ResumeDeadlinedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResumeDeadlinedefaultApplicationProblemPlusJSONResponse) VisitResumeDeadlineResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(response.StatusCode)
 
@@ -9165,6 +10096,18 @@ type StrictServerInterface interface {
 	// DecideAuthority Explain which procedure a crew may use for a matter at a moment, and why.
 	// (POST /v1/authority/decisions)
 	DecideAuthority(ctx context.Context, request DecideAuthorityRequestObject) (DecideAuthorityResponseObject, error)
+	// ListDeadlines The statutory deadlines of the caller's street (officers and team leaders; administrators all), most urgent first.
+	// (GET /v1/deadlines)
+	ListDeadlines(ctx context.Context, request ListDeadlinesRequestObject) (ListDeadlinesResponseObject, error)
+	// GetDeadline One statutory deadline, judged now.
+	// (GET /v1/deadlines/{id})
+	GetDeadline(ctx context.Context, request GetDeadlineRequestObject) (GetDeadlineResponseObject, error)
+	// PauseDeadline The team leader stops an open deadline, with the reason (testing time excluded from a seizure, 强制法 art. 25; a case suspended).
+	// (POST /v1/deadlines/{id}/pause)
+	PauseDeadline(ctx context.Context, request PauseDeadlineRequestObject) (PauseDeadlineResponseObject, error)
+	// ResumeDeadline The team leader restarts a paused deadline, with the reason; its escalation is scheduled at its new due instant.
+	// (POST /v1/deadlines/{id}/resume)
+	ResumeDeadline(ctx context.Context, request ResumeDeadlineRequestObject) (ResumeDeadlineResponseObject, error)
 	// ListDepartments The 26 enforcement departments with their kind.
 	// (GET /v1/departments)
 	ListDepartments(ctx context.Context, request ListDepartmentsRequestObject) (ListDepartmentsResponseObject, error)
@@ -9892,6 +10835,144 @@ func (sh *strictHandler) DecideAuthority(ctx *fiber.Ctx) error {
 		return err
 	} else if validResponse, ok := response.(DecideAuthorityResponseObject); ok {
 		if err := validResponse.VisitDecideAuthorityResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListDeadlines operation middleware
+func (sh *strictHandler) ListDeadlines(ctx *fiber.Ctx, params ListDeadlinesParams) error {
+	var request ListDeadlinesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDeadlines(ctx.UserContext(), request.(ListDeadlinesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDeadlines")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDeadlinesResponseObject); ok {
+		if err := validResponse.VisitListDeadlinesResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDeadline operation middleware
+func (sh *strictHandler) GetDeadline(ctx *fiber.Ctx, id DeadlineID) error {
+	var request GetDeadlineRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDeadline(ctx.UserContext(), request.(GetDeadlineRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDeadline")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDeadlineResponseObject); ok {
+		if err := validResponse.VisitGetDeadlineResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PauseDeadline operation middleware
+func (sh *strictHandler) PauseDeadline(ctx *fiber.Ctx, id DeadlineID, params PauseDeadlineParams) error {
+	var request PauseDeadlineRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body PauseDeadlineJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.PauseDeadline(ctx.UserContext(), request.(PauseDeadlineRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PauseDeadline")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PauseDeadlineResponseObject); ok {
+		if err := validResponse.VisitPauseDeadlineResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResumeDeadline operation middleware
+func (sh *strictHandler) ResumeDeadline(ctx *fiber.Ctx, id DeadlineID, params ResumeDeadlineParams) error {
+	var request ResumeDeadlineRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ResumeDeadlineJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ResumeDeadline(ctx.UserContext(), request.(ResumeDeadlineRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResumeDeadline")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResumeDeadlineResponseObject); ok {
+		if err := validResponse.VisitResumeDeadlineResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

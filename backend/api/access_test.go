@@ -86,6 +86,7 @@ type matrixEnv struct {
 	inspection    map[string]string // street -> id of an inspection recorded there (with party data)
 	block         map[string]string // street -> id of a number block of an officer's device there
 	evidence      map[string]string // street -> id of evidence its officer uploaded (see evidence_test.go)
+	deadline      map[string]string // street -> id of a deadline of its team (see deadlines_test.go)
 	story         demo.Story        // dates of the demo's story as loaded
 }
 
@@ -352,6 +353,8 @@ var readMatrix = map[string]func(*testing.T, *matrixEnv) []matrixObject{
 			{name: "other", url: "/v1/inspections/review-queue", want: want, check: checkInspectionList},
 		}
 	},
+	"/v1/deadlines":      func(t *testing.T, e *matrixEnv) []matrixObject { return deadlineMatrix(t, e, true) },
+	"/v1/deadlines/{id}": func(t *testing.T, e *matrixEnv) []matrixObject { return deadlineMatrix(t, e, false) },
 	"/v1/inspections/{id}": func(_ *testing.T, e *matrixEnv) []matrixObject {
 		return inspectionObjects(e, "")
 	},
@@ -587,6 +590,7 @@ func TestAccess_ReadMatrix(t *testing.T) {
 	}
 	recordMatrixInspections(t, f, e)
 	recordMatrixEvidence(t, f, e)
+	recordMatrixDeadlines(t, f, e)
 	// One phone in each street, for the device routes.
 	registerDevice(t, f.client, tokens["officer.a"], "phone of officer.a")
 	registerDevice(t, f.client, f.login(t, "officer.b", demo.Password), "phone of officer.b")

@@ -151,6 +151,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 			Devices: postgres.NewSessionStore(f.db), Reports: syncStore, MinPullAppVersion: f.minPullApp},
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Evidence:    ev,
+		Deadlines:   postgres.NewDeadlineStore(f.db),
 		Dependencies: []api.Dependency{
 			{Name: "postgres", Check: f.db},
 			{Name: "object_store", Check: objects},
@@ -166,7 +167,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	}
 	f.app, f.client, f.evidence, f.evidenceStore = app, apitest.New(t, app), ev.Media, evidenceStore
 	f.jobs, err = jobs.New(jobs.Config{DB: f.db.SQL, Now: f.now, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Thumbnails: ev.Media, RetryBase: time.Millisecond, FetchPollInterval: 20 * time.Millisecond, TestOnly: true})
+		Thumbnails: ev.Media, Deadlines: postgres.NewDeadlineStore(f.db), RetryBase: time.Millisecond, FetchPollInterval: 20 * time.Millisecond, TestOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,11 +55,19 @@ func (s *server) checkIfMatch(ctx context.Context, ifMatch *string, id string) e
 		return err
 	}
 	current := inspectionETag(st)
-	for tag := range strings.SplitSeq(*ifMatch, ",") {
-		tag = strings.TrimSpace(tag)
-		if tag == "*" || tag == current { // strong comparison: a weak tag never matches
-			return nil
-		}
+	if etagMatches(*ifMatch, current) {
+		return nil
 	}
 	return derrors.New(derrors.PreconditionFailed, "the record changed since it was read (If-Match %s, now %s): read it again", *ifMatch, current)
+}
+
+// etagMatches reports whether an If-Match header names current or is *, by strong comparison: a
+// weak tag never matches.
+func etagMatches(ifMatch, current string) bool {
+	for tag := range strings.SplitSeq(ifMatch, ",") {
+		if tag = strings.TrimSpace(tag); tag == "*" || tag == current {
+			return true
+		}
+	}
+	return false
 }

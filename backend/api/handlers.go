@@ -28,6 +28,7 @@ type server struct {
 	sync        Sync
 	inspections Inspections
 	evidence    Evidence
+	deadlines   Deadlines
 	now         func() time.Time
 	deps        []Dependency
 	gatherer    prometheus.Gatherer

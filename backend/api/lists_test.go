@@ -176,6 +176,10 @@ func TestLists_Page(t *testing.T) {
 			t.Fatalf("policy: %d %s", res.Status, res.Body)
 		}
 	}
+	// Statutory deadlines, two of them due at one instant.
+	for i := range 5 {
+		openDeadlineAt(t, f, f.now().Add(-time.Duration(i/2*i)*time.Hour))
+	}
 	g := f.restart(t, evidenceConfig{}, 0) // every unlinked item is an orphan at once
 	f = g                                  // a restarted instance: log in again
 	admin, leader, officer := f.login(t, "admin", demo.Password), f.login(t, "leader.a", demo.Password), f.login(t, "officer.a", demo.Password)
@@ -214,6 +218,7 @@ func TestLists_Page(t *testing.T) {
 				return listKey{keys: []string{field(m, "username")}, id: field(m, "device_id")}
 			}},
 		{name: "listEvidenceOrphans", path: "/v1/evidence/orphans", token: leader, key: at("completed_at")},
+		{name: "listDeadlines", path: "/v1/deadlines", token: leader, key: at("due_at")},
 		{name: "getEvidenceCustody", path: "/v1/evidence/" + item + "/custody", token: officer, items: "entries", key: byID, grows: true},
 		{name: "queryAudit", path: "/v1/admin/audit", token: admin, items: "entries", key: byID},
 		{name: "queryAudit/chain", path: "/v1/admin/audit?chain=district", token: admin, items: "entries", key: byID},

@@ -78,6 +78,7 @@ type refWorld struct {
 	itemBID       string
 	uploadB       string // officer.b's unfinished upload
 	blockB        openapi.NumberBlock
+	deadlineB     string // a work order's deadline of street B (subject deadlineOrderB)
 	deviceB       string // officer.b's phone
 	markers       []string
 }
@@ -547,6 +548,7 @@ func referenceTable() map[refKey]refEntry {
 	recB := func(w *refWorld) string { return w.recB.ID }
 	evB := func(w *refWorld) string { return w.itemBID }
 	unknownID := "00000000-0000-4000-8000-00000000dead"
+	dlB := func(w *refWorld) string { return w.deadlineB }
 	t := map[refKey]refEntry{
 		"POST /v1/auth/login body/username": credential,
 		"POST /v1/auth/login body/device_id": {class: scoped, probe: &refProbe{
@@ -650,6 +652,24 @@ func referenceTable() map[refKey]refEntry {
 		"GET /v1/evidence/{evidence_id}/custody path:evidence_id":   {class: scoped, probe: get("/v1/evidence/{evidence_id}/custody", "evidence_id", evB, unknownID)},
 		"POST /v1/evidence/{evidence_id}/download-url path:evidence_id": {class: scoped,
 			probe: post("/v1/evidence/{evidence_id}/download-url", "evidence_id", "", evB, unknownID)},
+		"GET /v1/deadlines/{id} path:id": {class: scoped, probe: get("/v1/deadlines/{id}", "id", dlB, unknownID)},
+		"POST /v1/deadlines/{id}/pause path:id": {class: scoped,
+			probe: post("/v1/deadlines/{id}/pause", "id", `{"version":1,"reason":"refwalk"}`, dlB, unknownID)},
+		"POST /v1/deadlines/{id}/resume path:id": {class: scoped,
+			probe: post("/v1/deadlines/{id}/resume", "id", `{"version":1,"reason":"refwalk"}`, dlB, unknownID)},
+		"GET /v1/deadlines query:subject_id": {class: scoped, probe: &refProbe{
+			send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
+				res := w.f.client.For(t).Get("/v1/deadlines?subject_kind=work_order&subject_id="+neturl.QueryEscape(v), w.tokens[c.login])
+				a := httpAnswer(res)
+				if res.Status == http.StatusOK {
+					var list []openapi.Deadline
+					res.JSON(t, &list)
+					a.extra = "deadlines=" + strconv.Itoa(len(list))
+				}
+				return a
+			},
+			foreign: func(*refWorld, refCaller) []string { return []string{deadlineOrderB} },
+			unknown: func(*refWorld, refCaller) string { return "12345-nowhere" }}},
 		"GET /v1/admin/audit query:entity_type":                         {class: notRef, why: "a kind of entity (inspection, evidence, ...), not an object"},
 		"GET /v1/admin/audit query:action":                              {class: notRef, why: "a kind of act (inspection.record, ...), not an object"},
 		"GET /v1/admin/audit/export query:entity_type":                  {class: notRef, why: "a kind of entity, not an object"},
@@ -668,9 +688,12 @@ func referenceTable() map[refKey]refEntry {
 	for _, op := range []string{"POST /v1/inspections/{id}/amendments", "POST /v1/inspections/{id}/review"} {
 		t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the record the path names, compared with it as the caller sees it"}
 	}
+	for _, op := range []string{"POST /v1/deadlines/{id}/pause", "POST /v1/deadlines/{id}/resume"} {
+		t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the deadline the path names, compared once the caller may act on it"}
+	}
 	for _, op := range []string{"GET /v1/inspections", "GET /v1/inspections/review-queue", "GET /v1/evidence/orphans",
 		"GET /v1/streets", "GET /v1/departments", "GET /v1/matters", "GET /v1/matters/{code}", "GET /v1/policies",
-		"GET /v1/teams/{code}/roster", "GET /v1/sync/devices", "GET /v1/evidence/{evidence_id}/custody"} {
+		"GET /v1/teams/{code}/roster", "GET /v1/sync/devices", "GET /v1/evidence/{evidence_id}/custody", "GET /v1/deadlines"} {
 		t[op+" query:cursor"] = refEntry{class: notRef, why: "a position (sort keys and id) in a list the caller may read; it only narrows the list (keyset), filters nothing in"}
 	}
 	for _, ch := range recordChannels {
@@ -719,6 +742,9 @@ func listProbe(param, foreign, unknown string) *refProbe {
 	}
 }
 
+// deadlineOrderB is the work order of street B whose deadline the walk names.
+const deadlineOrderB = "12345-REFWALK-B"
+
 // newRefWorld makes street B's objects: officer.b's phone and number
 // block, a verified photo and an unfinished upload of his, and a record of
 // street B awaiting review that expects the photo and one more file.
@@ -754,6 +780,7 @@ func newRefWorld(t *testing.T, f *fixture) *refWorld {
 		t.Fatalf("street B's unfinished upload: %d %s", res.Status, res.Body)
 	}
 	w.uploadB = idOf(t, res)
+	w.deadlineB = openWorkOrder(t, f, "st-b", "team-st-b", "b-cg-03", deadlineOrderB, f.now())
 
 	e := newMatrixEnv(t, f)
 	o := e.officer(t, "b-cg-03")
@@ -790,6 +817,7 @@ func (w *refWorld) streetB(t *testing.T) string {
 		`SELECT row_to_json(x)::text FROM number_blocks x WHERE device_id IN (SELECT id FROM devices WHERE user_id IN ` + users + `) ORDER BY id`,
 		`SELECT row_to_json(x)::text FROM form_numbers x, number_blocks b WHERE b.id = '` + w.blockB.Id.String() + `'
 			AND x.number IN (SELECT b.prefix || n FROM generate_series(b.first, b.last) n) ORDER BY 1`,
+		`SELECT row_to_json(x)::text FROM deadlines x WHERE street_code = 'st-b' ORDER BY id`,
 		`SELECT row_to_json(x)::text FROM audit_entries x WHERE chain = 'st-b' ORDER BY id`,
 		`SELECT row_to_json(x)::text FROM sync_changes x WHERE scope = 'team:team-st-b' OR scope LIKE 'officer:b-%'
 			OR scope IN (SELECT 'device:' || id FROM devices WHERE user_id IN ` + users + `) ORDER BY scope, entity_id`,

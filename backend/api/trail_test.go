@@ -125,6 +125,14 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 			id, _ := trailInspection(t, f)
 			return call{"POST", "/v1/inspections/" + id + "/review", "application/json", `{"version":1,"decision":"return","reasons":["补充证据"]}`, leader}
 		},
+		"pauseDeadline": func() call {
+			id := trailDeadline(t, f, leader, false)
+			return call{"POST", "/v1/deadlines/" + id + "/pause", "application/json", `{"version":1,"reason":"工单中止，待当事人补正材料"}`, leader}
+		},
+		"resumeDeadline": func() call {
+			id := trailDeadline(t, f, leader, true)
+			return call{"POST", "/v1/deadlines/" + id + "/resume", "application/json", `{"version":2,"reason":"材料已补正"}`, leader}
+		},
 		"issueNumberBlock": func() call {
 			return call{"POST", "/v1/number-blocks", "application/json", `{"doc_type":"penalty_decision","count":5}`, sess.AccessToken}
 		},

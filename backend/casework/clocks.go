@@ -3,7 +3,6 @@ package casework
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -20,6 +19,8 @@ type Pause struct {
 	From   time.Time `json:"from"`
 	To     time.Time `json:"to,omitzero"`
 	Reason string    `json:"reason"`
+	// EndReason is why the pause ended, when someone ended it (a deadline resumed).
+	EndReason string `json:"end_reason,omitempty"`
 }
 
 // ClockStatus is where a clock stands at an instant.
@@ -64,26 +65,9 @@ func DecisionClock(filedAt time.Time, days int, pauses []Pause, at time.Time) (C
 	y, m, d := filedAt.Date()
 	end := time.Date(y, m, d+days+1, 0, 0, 0, 0, filedAt.Location())
 
-	sorted := slices.Clone(pauses)
-	slices.SortFunc(sorted, func(a, b Pause) int { return a.From.Compare(b.From) })
-	var paused time.Duration
-	running := false
-	var prevEnd time.Time
-	for i, p := range sorted {
-		switch {
-		case p.From.Before(filedAt) || p.From.After(at):
-			return Clock{}, fmt.Errorf("%w: pause %d starts at %s, outside filing %s to %s", ErrPauses, i, p.From, filedAt, at)
-		case !p.To.IsZero() && p.To.Before(p.From):
-			return Clock{}, fmt.Errorf("%w: pause %d ends before it starts", ErrPauses, i)
-		case i > 0 && (prevEnd.IsZero() || p.From.Before(prevEnd)):
-			return Clock{}, fmt.Errorf("%w: pause %d overlaps the one before", ErrPauses, i)
-		}
-		to := p.To
-		if to.IsZero() || to.After(at) {
-			to, running = at, true
-		}
-		paused += to.Sub(p.From)
-		prevEnd = p.To
+	paused, running, err := pausedUpTo(filedAt, pauses, at)
+	if err != nil {
+		return Clock{}, err
 	}
 
 	c := Clock{Basis: DecisionBasis, Start: filedAt, Due: end.Add(paused), Paused: paused}

@@ -15,6 +15,10 @@
 //     reason each candidate was or was not chosen.
 //   - clocks.go: DecisionClock, the deadline to decide a case (90 days from filing, 处罚法 art. 60,
 //     configurable) with the pauses that stop it, judged at a given instant.
+//   - deadline.go: the statutory deadlines (decision, service, payment, seizure, emergency report,
+//     work order) with their legal basis, their periods per department (DeadlinePolicy), counted
+//     on the working-day calendar (inspection.Calendar satisfies Calendar), paused and resumed,
+//     judged at an instant as open, paused, met or overdue.
 //
 // Nothing here reads the clock: every function that depends on time takes the instant as an
 // argument. The package imports the standard library and the project's domain packages only.

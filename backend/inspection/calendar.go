@@ -92,6 +92,9 @@ func ParseCalendar(b []byte) (Calendar, error) {
 	return c, nil
 }
 
+// Zone is the calendar's time zone, in which its days begin and end.
+func (c Calendar) Zone() *time.Location { return c.loc() }
+
 func (c Calendar) loc() *time.Location {
 	if c.Location == nil {
 		return time.FixedZone("CST", 8*3600)

@@ -1,6 +1,7 @@
 // Package jobs runs the server's background work on River
 // (github.com/riverqueue/river), in the same PostgreSQL as the data: jobs
-// for one item (a thumbnail), inserted in the transaction of the change that
+// for one item (a thumbnail, a deadline's escalation at its due instant),
+// inserted in the transaction of the change that
 // calls for them, so that a committed change always has its job and a
 // rolled-back one never does; and periodic work (anchoring the audit chain
 // heads, re-hashing stored originals, purging sync tombstones), run by the elected leader of the
@@ -74,6 +75,9 @@ type Config struct {
 
 	// Thumbnails derives thumbnails (required).
 	Thumbnails Thumbnailer
+	// Deadlines escalates statutory deadlines at their due instants; nil
+	// fails those jobs (they are retried, then kept discarded).
+	Deadlines Escalator
 	// Anchor signs the audit chain heads into the evidence bucket; it runs
 	// every AnchorInterval (0: never).
 	Anchor         func(ctx context.Context) error
@@ -117,6 +121,7 @@ func New(cfg Config) (*Jobs, error) {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &thumbnailWorker{thumbs: cfg.Thumbnails})
+	river.AddWorker(workers, &escalateWorker{deadlines: cfg.Deadlines, now: cfg.Now})
 	var periodic []*river.PeriodicJob
 	if cfg.Anchor != nil && cfg.AnchorInterval > 0 {
 		river.AddWorker(workers, &funcWorker[AnchorArgs]{run: cfg.Anchor})
@@ -170,6 +175,14 @@ func (j *Jobs) Stop(ctx context.Context) error { return j.client.Stop(ctx) }
 // verified item evidenceID.
 func (j *Jobs) ThumbnailTx(ctx context.Context, tx *sql.Tx, evidenceID string) error {
 	_, err := j.client.InsertTx(ctx, tx, ThumbnailArgs{EvidenceID: evidenceID}, nil)
+	return err
+}
+
+// EscalateTx inserts, in tx, the job escalating deadline deadlineID at its
+// due instant: River holds it, scheduled, until the one clock reaches due,
+// and works it once on one instance.
+func (j *Jobs) EscalateTx(ctx context.Context, tx *sql.Tx, deadlineID string, due time.Time) error {
+	_, err := j.client.InsertTx(ctx, tx, EscalateArgs{DeadlineID: deadlineID, Due: due.UTC()}, &river.InsertOpts{ScheduledAt: due})
 	return err
 }
 

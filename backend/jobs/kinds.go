@@ -2,9 +2,13 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river"
+
+	"github.com/whistle/whistle/backend/clock"
 )
 
 // ThumbnailArgs is the job deriving the thumbnail of one verified image.
@@ -67,6 +71,55 @@ func (PurgeArgs) Kind() string { return "sync.purge_tombstones" }
 
 // InsertOpts: one attempt; the next period is the retry.
 func (PurgeArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 1} }
+
+// EscalateArgs is the job escalating one statutory deadline at its due
+// instant. Due is part of the args so that a deadline re-scheduled (paused,
+// then resumed) gets a job of its own, while the same deadline and instant
+// inserted twice are one job (unique by args).
+type EscalateArgs struct {
+	DeadlineID string    `json:"deadline_id"`
+	Due        time.Time `json:"due"`
+}
+
+// Kind names the job in River's tables.
+func (EscalateArgs) Kind() string { return "deadline.escalate" }
+
+// InsertOpts: unique by args among the jobs not finished yet; retried as
+// any job when the store fails.
+func (EscalateArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: EscalateAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// EscalateAttempts bounds the attempts at one escalation (the store
+// failing); waiting for a due instant that moved is a snooze, not an attempt.
+const EscalateAttempts = 10
+
+// Escalator escalates deadlines that are due (postgres.DeadlineStore).
+type Escalator interface {
+	// Escalate escalates the deadline if it is open and due by the one
+	// clock; for an open deadline not due yet it returns its due instant,
+	// else the zero time.
+	Escalate(ctx context.Context, deadlineID string) (time.Time, error)
+}
+
+// escalateWorker works one EscalateArgs: the store judges the deadline
+// under lock; a deadline not due yet (its due instant moved) is waited for.
+type escalateWorker struct {
+	river.WorkerDefaults[EscalateArgs]
+	deadlines Escalator
+	now       clock.Clock
+}
+
+func (w *escalateWorker) Work(ctx context.Context, job *river.Job[EscalateArgs]) error {
+	if w.deadlines == nil {
+		return errors.New("jobs: no deadline escalator configured")
+	}
+	next, err := w.deadlines.Escalate(ctx, job.Args.DeadlineID)
+	if err != nil || next.IsZero() {
+		return err
+	}
+	return river.JobSnooze(max(next.Sub(w.now()), time.Second))
+}
 
 // funcWorker runs a periodic job's function.
 type funcWorker[T river.JobArgs] struct {

@@ -167,14 +167,22 @@ func (s *InspectionStore) Create(ctx context.Context, st inspection.State, autho
 		if err := s.write(ctx, tx, st, author, reason, true); err != nil {
 			return err
 		}
+		// A seizure opens its statutory deadline with the record.
+		opened, err := s.db.openSeizures(ctx, tx, []inspection.State{st})
+		if err != nil {
+			return err
+		}
 		if err := s.db.auditChange(ctx, tx, st.StreetCode, "inspection.record", "inspection", st.Record.ID, nil, st); err != nil {
+			return err
+		}
+		if err := s.db.appendAudits(ctx, tx, opened[st.Record.ID].entries); err != nil {
 			return err
 		}
 		// Evidence that arrived before its record is linked now.
 		if _, err := NewEvidenceStore(s.db).LinkRecord(ctx, st.EvidenceRef()); err != nil {
 			return err
 		}
-		return s.db.publish(ctx, tx, feedPublications(st.Record.ID, feed))
+		return s.db.publish(ctx, tx, append(feedPublications(st.Record.ID, feed), opened[st.Record.ID].pubs...))
 	})
 	return translate(err, "record inspection")
 }

@@ -139,7 +139,9 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 			numbers, numbered, numberDevs  []string
 			numberAts                      []time.Time
 		)
-		var entries []audit.Entry
+		// Each record's trail entries: its own, then those of the deadlines
+		// its seizures open, as Create appends them.
+		entries := make([][]audit.Entry, k)
 		var pubs []OriginPublication
 		// As Create, under the locks that verifying evidence takes (all of
 		// them first, in one sorted statement); the records expecting
@@ -181,6 +183,15 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 		}); err != nil {
 			return err
 		}
+		// The seizures' statutory deadlines, with one statement for all.
+		sts := make([]inspection.State, k)
+		for i, c := range created {
+			sts[i] = c.State
+		}
+		opened, err := s.db.openSeizures(ctx, tx, sts)
+		if err != nil {
+			return err
+		}
 		for i, c := range created {
 			st := c.State
 			if st.DeviceID != "" {
@@ -199,9 +210,9 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 					numberAts, numberDevs = append(numberAts, st.ActAt), append(numberDevs, st.DeviceID)
 				}
 			}
-			entries = append(entries, audit.Entry{Chain: st.StreetCode, Action: "inspection.record", EntityType: "inspection",
-				EntityID: st.Record.ID, AfterDigest: digests[i]})
-			for _, p := range feedPublications(st.Record.ID, c.Feed) {
+			entries[i] = append([]audit.Entry{{Chain: st.StreetCode, Action: "inspection.record", EntityType: "inspection",
+				EntityID: st.Record.ID, AfterDigest: digests[i]}}, opened[st.Record.ID].entries...)
+			for _, p := range append(feedPublications(st.Record.ID, c.Feed), opened[st.Record.ID].pubs...) {
 				pubs = append(pubs, OriginPublication{Publication: p, Origin: c.Origin})
 			}
 		}
@@ -261,7 +272,7 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 			if !linking[i] && i < len(created)-1 {
 				continue
 			}
-			if err := s.db.appendAudits(ctx, tx, entries[from:i+1]); err != nil {
+			if err := s.db.appendAudits(ctx, tx, slices.Concat(entries[from:i+1]...)); err != nil {
 				return err
 			}
 			from = i + 1

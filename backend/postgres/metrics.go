@@ -10,14 +10,11 @@ import (
 // Metrics is a Prometheus collector of domain figures read from the
 // database at each scrape: they are the same whichever instance is
 // scraped, and survive restarts.
-//
-// Overdue statutory deadlines are not among them: a seizure's deadline is
-// recorded, but no act yet ends a seizure (release or decision), so an
-// overdue one cannot be told from one already dealt with.
 type Metrics struct {
 	db       *DB
 	evidence *prometheus.Desc
 	review   *prometheus.Desc
+	overdue  *prometheus.Desc
 	up       *prometheus.Desc
 }
 
@@ -31,6 +28,8 @@ func NewMetrics(db *DB) *Metrics {
 			"Evidence items by status (uploading, verified, quarantined, rejected, terminated).", []string{"status"}, nil),
 		review: prometheus.NewDesc("whistle_review_queue_depth",
 			"Inspection records waiting for a team leader's review.", nil, nil),
+		overdue: prometheus.NewDesc("whistle_deadlines_overdue",
+			"Statutory deadlines overdue now: escalated to the team leader, or due and not escalated yet.", nil, nil),
 		up: prometheus.NewDesc("whistle_domain_metrics_up",
 			"1 when the last scrape read the domain figures from the database, 0 when it could not.", nil, nil),
 	}
@@ -40,6 +39,7 @@ func NewMetrics(db *DB) *Metrics {
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.evidence
 	ch <- m.review
+	ch <- m.overdue
 	ch <- m.up
 }
 
@@ -67,6 +67,10 @@ func (m *Metrics) collect(ctx context.Context, ch chan<- prometheus.Metric) erro
 	if err := m.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM inspections WHERE review = 'pending'`).Scan(&pending).Error; err != nil {
 		return err
 	}
+	overdue, err := m.db.overdueCount(ctx)
+	if err != nil {
+		return err
+	}
 	// Every status is sent, so that a series exists at 0 before its first item.
 	counts := map[string]int64{"uploading": 0, "verified": 0, "quarantined": 0, "rejected": 0, "terminated": 0}
 	for _, s := range byStatus {
@@ -76,5 +80,6 @@ func (m *Metrics) collect(ctx context.Context, ch chan<- prometheus.Metric) erro
 		ch <- prometheus.MustNewConstMetric(m.evidence, prometheus.GaugeValue, float64(n), status)
 	}
 	ch <- prometheus.MustNewConstMetric(m.review, prometheus.GaugeValue, float64(pending))
+	ch <- prometheus.MustNewConstMetric(m.overdue, prometheus.GaugeValue, float64(overdue))
 	return nil
 }

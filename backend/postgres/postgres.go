@@ -54,6 +54,10 @@ type DB struct {
 	// calls for them (backend/jobs, over River). main sets it before use;
 	// nil (store tests) inserts none.
 	Jobs Jobs
+	// Deadlines are the periods and the calendar statutory deadlines are
+	// counted with (configuration); nil: the law's periods on the built-in
+	// calendar (DefaultDeadlineRules).
+	Deadlines *DeadlineRules
 }
 
 // Jobs is what the stores need of the job queue: inserting, in the
@@ -61,6 +65,9 @@ type DB struct {
 type Jobs interface {
 	// ThumbnailTx inserts the job deriving the thumbnail of a verified item.
 	ThumbnailTx(ctx context.Context, tx *sql.Tx, evidenceID string) error
+	// EscalateTx inserts the job escalating a deadline at its due instant
+	// (DeadlineStore.Escalate).
+	EscalateTx(ctx context.Context, tx *sql.Tx, deadlineID string, due time.Time) error
 }
 
 // sqlTx is the database/sql transaction under a GORM transaction, for the

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/telemetry"
@@ -36,22 +37,23 @@ type Config struct {
 	LogLevel             slog.Level
 	SigningKey           ed25519.PrivateKey
 	AccessTokenTTL       time.Duration
-	LockMode             string              // Object Lock mode of anchors (and evidence): GOVERNANCE or COMPLIANCE
-	LockRetention        time.Duration       // how long they stay locked
-	AnchorInterval       time.Duration       // how often serve anchors the audit heads; 0: never
-	RecheckInterval      time.Duration       // how often serve re-hashes a batch of stored originals; 0: never
-	RecheckAge           time.Duration       // how long an original goes unchecked before it is due again
-	MinPullAppVersion    string              // apps older than this may push but not pull
-	TombstoneRetention   time.Duration       // how long sync keeps deletions for devices to pull
-	IdempotencyRetention time.Duration       // how long the answers of creates sent with an Idempotency-Key are kept
-	SyncRetryLimit       int                 // transient failures in a row before an act is rejected (retry_exhausted)
-	Calendar             inspection.Calendar // working days, for legal periods
-	EvidenceExpiry       time.Duration       // how long an unfinished evidence upload may be resumed
-	EvidenceOrphanAge    time.Duration       // how long evidence waits for its record before it is listed as an orphan
-	EvidenceIdle         time.Duration       // how long an upload body may stall before the request ends
-	Clock                clock.Clock         // the one clock of every date rule: the machine's
-	OtelExporter         string              // where trace spans go: "" (nowhere), stdout or otlp
-	PprofAddr            string              // loopback host:port of the pprof admin listener; "": off
+	LockMode             string                  // Object Lock mode of anchors (and evidence): GOVERNANCE or COMPLIANCE
+	LockRetention        time.Duration           // how long they stay locked
+	AnchorInterval       time.Duration           // how often serve anchors the audit heads; 0: never
+	RecheckInterval      time.Duration           // how often serve re-hashes a batch of stored originals; 0: never
+	RecheckAge           time.Duration           // how long an original goes unchecked before it is due again
+	MinPullAppVersion    string                  // apps older than this may push but not pull
+	TombstoneRetention   time.Duration           // how long sync keeps deletions for devices to pull
+	IdempotencyRetention time.Duration           // how long the answers of creates sent with an Idempotency-Key are kept
+	SyncRetryLimit       int                     // transient failures in a row before an act is rejected (retry_exhausted)
+	Calendar             inspection.Calendar     // working days, for legal periods
+	Deadlines            casework.DeadlinePolicy // statutory deadlines' periods, per department, and the due-soon window
+	EvidenceExpiry       time.Duration           // how long an unfinished evidence upload may be resumed
+	EvidenceOrphanAge    time.Duration           // how long evidence waits for its record before it is listed as an orphan
+	EvidenceIdle         time.Duration           // how long an upload body may stall before the request ends
+	Clock                clock.Clock             // the one clock of every date rule: the machine's
+	OtelExporter         string                  // where trace spans go: "" (nowhere), stdout or otlp
+	PprofAddr            string                  // loopback host:port of the pprof admin listener; "": off
 }
 
 // setting documents one variable; the settings table of docs/OPERATIONS.md
@@ -95,6 +97,8 @@ var settings = []setting{
 	{"WHISTLE_IDEMPOTENCY_RETENTION", "24h", "how long the answer of an online create sent with an `Idempotency-Key` is kept for replay (purged hourly by a River job)", false},
 	{"WHISTLE_SYNC_RETRY_LIMIT", "5", "how many pushes in a row one act may fail transiently (verdict `retry`) before it is rejected with `retry_exhausted`, so that a device's queue always drains", false},
 	{"WHISTLE_CALENDAR_FILE", "", "JSON file of public holidays and weekend working days for legal periods (`{\"covered_until\":\"YYYY-MM-DD\",\"holidays\":[...],\"workdays\":[...]}`; `covered_until`, the last day the file knows every holiday and working day of, is required: periods ending after it are flagged `CALENDAR_NOT_COVERED`); empty: the built-in calendar of mainland China", false},
+	{"WHISTLE_DEADLINE_PERIODS", "decision=90d,service=7wd,payment=15d,seizure=30d,seizure_extension=30d,emergency_report=24h", "periods of the statutory deadlines, comma-separated `kind=period` (every department) or `department.kind=period` (one department's, e.g. `cg.decision=60d`); a period is days (`90d`, a last day off work moves to the next working day), working days (`7wd`, on the calendar of `WHISTLE_CALENDAR_FILE`) or hours (`24h`); kinds not given keep the law's period shown here (处罚法 arts 60, 61, 67, 85; 强制法 arts 19, 25); a work order's limit is on the order", false},
+	{"WHISTLE_DEADLINE_DUE_SOON", "72h", "an open statutory deadline due within this window is listed as due soon (`GET /v1/deadlines?state=due_soon`)", false},
 }
 
 // LoadConfig reads and validates the configuration. Its error names the
@@ -146,6 +150,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"WHISTLE_EVIDENCE_UPLOAD_EXPIRY", &c.EvidenceExpiry},
 		{"WHISTLE_EVIDENCE_ORPHAN_AGE", &c.EvidenceOrphanAge},
 		{"WHISTLE_EVIDENCE_IDLE_TIMEOUT", &c.EvidenceIdle},
+		{"WHISTLE_DEADLINE_DUE_SOON", &c.Deadlines.DueSoon},
 	}
 	for _, d := range durations {
 		v := get(d.name)
@@ -175,6 +180,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if c.Calendar, err = inspection.ParseCalendar(b); err != nil {
 			return c, fmt.Errorf("WHISTLE_CALENDAR_FILE: %w", err)
 		}
+	}
+	if c.Deadlines, err = casework.ParseDeadlinePolicy(get("WHISTLE_DEADLINE_PERIODS"), c.Deadlines.DueSoon); err != nil {
+		return c, fmt.Errorf("WHISTLE_DEADLINE_PERIODS: %w", err)
 	}
 	c.LockMode = strings.ToUpper(get("WHISTLE_LOCK_MODE"))
 	if c.LockMode != "GOVERNANCE" && c.LockMode != "COMPLIANCE" {

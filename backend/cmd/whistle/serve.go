@@ -73,6 +73,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	db.Deadlines = &postgres.DeadlineRules{Policy: cfg.Deadlines, Calendar: cfg.Calendar}
 	if err := telemetry.TraceGORM(db.Gorm, tracing); err != nil {
 		return fmt.Errorf("trace SQL: %w", err)
 	}
@@ -147,6 +148,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
 			IdleTimeout: cfg.EvidenceIdle},
+		Deadlines: postgres.NewDeadlineStore(db),
 		Sync: api.Sync{
 			Service:           syncService,
 			Devices:           postgres.NewSessionStore(db),
@@ -176,6 +178,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer listener.Close()
 	work, err := jobs.New(jobs.Config{DB: db.SQL, Listener: listener, Now: cfg.Clock, Log: log,
 		Thumbnails: uploads,
+		Deadlines:  postgres.NewDeadlineStore(db),
 		Anchor:     anchorHeads(log, trail, cfg.Clock), AnchorInterval: cfg.AnchorInterval,
 		Recheck: recheckEvidence(log, uploads, cfg.RecheckAge), RecheckInterval: cfg.RecheckInterval,
 		Purge:         purge(log, syncStore, cfg.TombstoneRetention, idempotencyStore, cfg.IdempotencyRetention, cfg.Clock),
