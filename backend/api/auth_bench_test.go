@@ -28,8 +28,9 @@ const (
 //   - /whistle: GET /v1/auth/session with officer.a's bearer token through
 //     the whole API as production serves it (request logging, metrics,
 //     tracing, validation against the contract, the token's signature and
-//     expiry, the session check of identity.Service.AuthenticateClaims),
-//     and no other work.
+//     expiry, the session check of identity.Service.AuthenticateClaims,
+//     reused for identity.DefaultSessionCheckTTL as serve wires it), and no
+//     other work.
 //   - /fiber: a bare fiber.New() app answering GET /v1/auth/session with a
 //     JSON body of the same shape, no middleware.
 //
@@ -37,7 +38,9 @@ const (
 // concurrent keep-alive HTTP clients for authLoad; each reports req/s and
 // the 50th and 99th percentile latency in ms.
 func BenchmarkAuthRoute(b *testing.B) {
-	s := newBenchStack(b)
+	durableAPI(b)
+	s := newServeStack(b)
+	token := s.login(b, "officer.a", "")
 	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
 	bare.Get("/v1/auth/session", func(c *fiber.Ctx) error {
 		return c.JSON(fiber.Map{"user_id": "8d0c6c6e-2a57-4c1e-9d1a-5b0e0f5f6a11", "role": "officer",
@@ -56,7 +59,7 @@ func BenchmarkAuthRoute(b *testing.B) {
 	} {
 		b.Run(side.name, func(b *testing.B) {
 			for range b.N {
-				n, lat := drive(b, s.client, side.url, s.token, authClients, authLoad)
+				n, lat := drive(b, s.client, side.url, token, authClients, authLoad)
 				b.ReportMetric(float64(n)/authLoad.Seconds(), "req/s")
 				b.ReportMetric(ms(percentile(lat, 0.50)), "p50-ms")
 				b.ReportMetric(ms(percentile(lat, 0.99)), "p99-ms")

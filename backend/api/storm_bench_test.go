@@ -66,7 +66,7 @@ func BenchmarkReconnectStorm(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
-				s := newStormStack(b)
+				s := newServeStack(b)
 				phones := make([]*stormPhone, n)
 				for i := range phones {
 					phones[i] = s.phone(b, photo, uint64(i))
@@ -114,16 +114,17 @@ func durableAPI(b *testing.B) {
 	}
 }
 
-// stormStack is the API as serve wires it for sync and evidence (set-wise
-// pushes, evidence linked to records), served on a loopback port.
-type stormStack struct {
+// serveStack is the API as serve wires it for authentication, sync and
+// evidence (session checks reused for identity.DefaultSessionCheckTTL,
+// set-wise pushes, evidence linked to records), served on a loopback port.
+type serveStack struct {
 	db     *postgres.DB
 	url    string
 	client *http.Client
 	story  demo.Story
 }
 
-func newStormStack(b *testing.B) *stormStack {
+func newServeStack(b *testing.B) *serveStack {
 	b.Helper()
 	db, _ := pgtest.New(b)
 	pgtest.LoadDemo(b, db)
@@ -138,10 +139,10 @@ func newStormStack(b *testing.B) *stormStack {
 	syncService := wsync.NewService(syncStore, inspection.SyncHandlers(inspections), db.Clock)
 	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
 	app, err := api.New(api.Config{
-		Logger: slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))), Now: db.Clock, Identity: pgtest.Identity(b, db),
+		Logger: slog.New(api.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))), Now: db.Clock, Identity: pgtest.ServingIdentity(b, db),
 		Users: postgres.NewUserStore(db), Passwords: testHasher, Org: orgs,
-		Trail: api.Trail{Store: postgres.NewAuditStore(db), Sink: bucket, Key: trailKey, LockMode: media.Governance, Retention: time.Hour},
-		Sync: api.Sync{Service: syncService, Devices: postgres.NewSessionStore(db), Reports: syncStore},
+		Trail:       api.Trail{Store: postgres.NewAuditStore(db), Sink: bucket, Key: trailKey, LockMode: media.Governance, Retention: time.Hour},
+		Sync:        api.Sync{Service: syncService, Devices: postgres.NewSessionStore(db), Reports: syncStore},
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Evidence:    ev,
 		Registry:    prometheus.NewRegistry(), RequestTimeout: 2 * time.Minute, BodyLimit: 4 << 20,
@@ -155,12 +156,12 @@ func newStormStack(b *testing.B) *stormStack {
 	}
 	go app.Listener(ln)
 	b.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
-	return &stormStack{db: db, url: "http://" + ln.Addr().String(), story: demo.StoryOn(db.Clock.Today()),
+	return &serveStack{db: db, url: "http://" + ln.Addr().String(), story: demo.StoryOn(db.Clock.Today()),
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4 * stormPhones}, Timeout: 5 * time.Minute}}
 }
 
 // call sends a JSON request and decodes a 2xx answer into out.
-func (s *stormStack) call(b *testing.B, method, path, token string, body, out any) {
+func (s *serveStack) call(b *testing.B, method, path, token string, body, out any) {
 	b.Helper()
 	in, err := json.Marshal(body)
 	if err != nil {
@@ -182,6 +183,21 @@ func (s *stormStack) call(b *testing.B, method, path, token string, body, out an
 	}
 }
 
+// login logs username in with the demo password, on deviceID unless it is
+// "", and returns the access token.
+func (s *serveStack) login(b *testing.B, username, deviceID string) string {
+	b.Helper()
+	req := map[string]string{"username": username, "password": demo.Password}
+	if deviceID != "" {
+		req["device_id"] = deviceID
+	}
+	var sess struct {
+		AccessToken string `json:"access_token"`
+	}
+	s.call(b, http.MethodPost, "/v1/auth/login", "", req, &sess)
+	return sess.AccessToken
+}
+
 // stormPhone is a registered device of officer.a with its day of work:
 // signed acts, and photos that some of them expect.
 type stormPhone struct {
@@ -194,20 +210,15 @@ type stormPhone struct {
 
 // phone registers a device, logs in on it and records its acts offline;
 // i makes its photos' bytes its own.
-func (s *stormStack) phone(b *testing.B, photo []byte, i uint64) *stormPhone {
+func (s *serveStack) phone(b *testing.B, photo []byte, i uint64) *stormPhone {
 	b.Helper()
 	pub, key, _ := ed25519.GenerateKey(rand.Reader)
-	var sess struct {
-		AccessToken string `json:"access_token"`
-	}
-	s.call(b, http.MethodPost, "/v1/auth/login", "", map[string]string{"username": "officer.a", "password": demo.Password}, &sess)
 	var dev struct {
 		ID string `json:"id"`
 	}
-	s.call(b, http.MethodPost, "/v1/devices", sess.AccessToken,
+	s.call(b, http.MethodPost, "/v1/devices", s.login(b, "officer.a", ""),
 		map[string]string{"public_key": base64.StdEncoding.EncodeToString(pub), "name": fmt.Sprintf("phone %d", i)}, &dev)
-	s.call(b, http.MethodPost, "/v1/auth/login", "", map[string]string{"username": "officer.a", "password": demo.Password, "device_id": dev.ID}, &sess)
-	p := &stormPhone{id: dev.ID, token: sess.AccessToken}
+	p := &stormPhone{id: dev.ID, token: s.login(b, "officer.a", dev.ID)}
 	day := s.story.At("2026-11-10T08:30:00+08:00")
 	for j := range stormActs {
 		at := day.Add(time.Duration(j) * 5 * time.Minute)
@@ -231,7 +242,7 @@ func (s *stormStack) phone(b *testing.B, photo []byte, i uint64) *stormPhone {
 }
 
 // sync is the phone reconnecting: its push and its uploads at once.
-func (p *stormPhone) sync(b *testing.B, s *stormStack) {
+func (p *stormPhone) sync(b *testing.B, s *serveStack) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		start := time.Now()
@@ -248,7 +259,7 @@ func (p *stormPhone) sync(b *testing.B, s *stormStack) {
 }
 
 // upload sends one photo as a tus creation-with-upload request.
-func (s *stormStack) upload(b *testing.B, token string, it item) {
+func (s *serveStack) upload(b *testing.B, token string, it item) {
 	req, _ := http.NewRequest(http.MethodPost, s.url+"/v1/evidence/uploads", bytes.NewReader(it.data))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Tus-Resumable", "1.0.0")
@@ -269,7 +280,7 @@ func (s *stormStack) upload(b *testing.B, token string, it item) {
 
 // verify fails the benchmark unless every act was applied exactly once and
 // every photo is verified and linked to its record.
-func (s *stormStack) verify(b *testing.B, phones []*stormPhone) {
+func (s *serveStack) verify(b *testing.B, phones []*stormPhone) {
 	b.Helper()
 	ctx := context.Background()
 	devices := make([]string, len(phones))
