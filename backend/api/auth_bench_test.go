@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/whistle/whistle/backend/postgres/pgtest"
 )
 
 // Load of the authentication benchmark: authClients clients at once, each
@@ -42,7 +44,7 @@ const (
 // over its slices and the 50th and 99th percentile latency in ms
 // (whistle-req/s, fiber-req/s, whistle-p99-ms, ...).
 func BenchmarkAuthRoute(b *testing.B) {
-	durableAPI(b)
+	pgtest.RequireDurable(b)
 	s := newServeStack(b)
 	token := s.login(b, "officer.a", "")
 	bare := fiber.New(fiber.Config{DisableStartupMessage: true})

@@ -56,7 +56,7 @@ const (
 // changes as acts; no duplicate); every photo verified and linked to its
 // record, one evidence row each; exact is 1 when all of it held.
 func BenchmarkReconnectStorm(b *testing.B) {
-	durableAPI(b)
+	pgtest.RequireDurable(b)
 	photo := testJPEG(b, 600, 600, 7, nil)
 	for _, n := range []int{1, stormPhones} {
 		name := "phones-" + strconv.Itoa(n)
@@ -96,21 +96,6 @@ func BenchmarkReconnectStorm(b *testing.B) {
 				b.ReportMetric(1, "exact")
 			}
 		})
-	}
-}
-
-// durableAPI fails the benchmark unless the test cluster is durable, as in
-// production (make bench runs it with WHISTLE_TEST_DURABLE=1).
-func durableAPI(b *testing.B) {
-	b.Helper()
-	db, _ := pgtest.New(b)
-	var fsync, commit, pages string
-	if err := db.SQL.QueryRow(`SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')`).
-		Scan(&fsync, &commit, &pages); err != nil {
-		b.Fatal(err)
-	}
-	if fsync != "on" || commit != "on" || pages != "on" {
-		b.Fatalf("fsync %s, synchronous_commit %s, full_page_writes %s: run the benchmarks durable (make bench)", fsync, commit, pages)
 	}
 }
 
