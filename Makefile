@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers.
-.PHONY: run test reset generate build
+.PHONY: run test reset generate build bench
 
 ## run: the local stack (PostgreSQL, MinIO, API on 127.0.0.1:8080) with demo data; Ctrl-C stops it
 run:
@@ -8,6 +8,12 @@ run:
 ## test: the whole test suite against a throwaway PostgreSQL and MinIO
 test:
 	@deploy/local/test.sh
+
+## bench: every benchmark on one durable throwaway cluster, ROUNDS rounds (default 5), then the table
+## of medians, ranges, ratios and aims (bench/all.sh; results in BENCHMARKS.md). E.g. make bench ROUNDS=3
+ROUNDS ?= 5
+bench:
+	@ROUNDS=$(ROUNDS) bench/all.sh
 
 ## reset: delete the local stack's data (.data/); the next `make run` starts afresh
 reset:

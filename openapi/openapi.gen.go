@@ -1255,6 +1255,20 @@ type AuditVerification struct {
 	UntrustedAnchors *[]string `json:"untrusted_anchors,omitempty"`
 }
 
+// AuthSession defines model for AuthSession.
+type AuthSession struct {
+	// DeviceId The registered phone of the session; absent for a browser session.
+	DeviceId *openapi_types.UUID `json:"device_id,omitempty"`
+
+	// ExpiresAt When the access token stops being accepted.
+	ExpiresAt time.Time `json:"expires_at"`
+	Role      Role      `json:"role"`
+
+	// SessionId The session (refresh-token family) the token was issued in.
+	SessionId openapi_types.UUID `json:"session_id"`
+	UserId    openapi_types.UUID `json:"user_id"`
+}
+
 // Certificate defines model for Certificate.
 type Certificate struct {
 	IssuingDepartmentCode string `json:"issuing_department_code"`
@@ -3596,6 +3610,9 @@ type ServerInterface interface {
 	// Refresh Rotate a refresh token for a new access token and a new refresh token.
 	// (POST /v1/auth/refresh)
 	Refresh(c *fiber.Ctx) error
+	// GetAuthSession The caller's session as its access token proves it.
+	// (GET /v1/auth/session)
+	GetAuthSession(c *fiber.Ctx) error
 	// DecideAuthority Explain which procedure a crew may use for a matter at a moment, and why.
 	// (POST /v1/authority/decisions)
 	DecideAuthority(c *fiber.Ctx) error
@@ -4320,6 +4337,24 @@ func (siw *ServerInterfaceWrapper) Refresh(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.Refresh(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetAuthSession operation middleware
+func (siw *ServerInterfaceWrapper) GetAuthSession(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetAuthSession(c)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -5854,6 +5889,8 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 
 	router.Post(options.BaseURL+"/v1/auth/logout", wrapper.Logout)
 
+	router.Get(options.BaseURL+"/v1/auth/session", wrapper.GetAuthSession)
+
 	router.Get(options.BaseURL+"/v1/me", wrapper.GetMe)
 
 	router.Post(options.BaseURL+"/v1/devices", wrapper.RegisterDevice)
@@ -7189,6 +7226,45 @@ type RefreshdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response RefreshdefaultApplicationProblemPlusJSONResponse) VisitRefreshResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetAuthSessionRequestObject struct {
+}
+
+type GetAuthSessionResponseObject interface {
+	VisitGetAuthSessionResponse(ctx *fiber.Ctx) error
+}
+
+type GetAuthSession200JSONResponse AuthSession
+
+func (response GetAuthSession200JSONResponse) VisitGetAuthSessionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type GetAuthSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAuthSession401ApplicationProblemPlusJSONResponse) VisitGetAuthSessionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetAuthSessiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetAuthSessiondefaultApplicationProblemPlusJSONResponse) VisitGetAuthSessionResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(response.StatusCode)
 
@@ -10093,6 +10169,9 @@ type StrictServerInterface interface {
 	// Refresh Rotate a refresh token for a new access token and a new refresh token.
 	// (POST /v1/auth/refresh)
 	Refresh(ctx context.Context, request RefreshRequestObject) (RefreshResponseObject, error)
+	// GetAuthSession The caller's session as its access token proves it.
+	// (GET /v1/auth/session)
+	GetAuthSession(ctx context.Context, request GetAuthSessionRequestObject) (GetAuthSessionResponseObject, error)
 	// DecideAuthority Explain which procedure a crew may use for a matter at a moment, and why.
 	// (POST /v1/authority/decisions)
 	DecideAuthority(ctx context.Context, request DecideAuthorityRequestObject) (DecideAuthorityResponseObject, error)
@@ -10796,6 +10875,31 @@ func (sh *strictHandler) Refresh(ctx *fiber.Ctx) error {
 		return err
 	} else if validResponse, ok := response.(RefreshResponseObject); ok {
 		if err := validResponse.VisitRefreshResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetAuthSession operation middleware
+func (sh *strictHandler) GetAuthSession(ctx *fiber.Ctx) error {
+	var request GetAuthSessionRequestObject
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAuthSession(ctx.UserContext(), request.(GetAuthSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAuthSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAuthSessionResponseObject); ok {
+		if err := validResponse.VisitGetAuthSessionResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

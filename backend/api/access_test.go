@@ -213,6 +213,15 @@ func adminOnly(url string, check func(*matrixEnv, *testing.T, matrixCaller, *api
 // A read route added to the contract without an entry here fails TestAccess_ReadMatrix.
 var readMatrix = map[string]func(*testing.T, *matrixEnv) []matrixObject{
 	"/v1/me": func(*testing.T, *matrixEnv) []matrixObject { return reference("/v1/me", checkMe) },
+	"/v1/auth/session": func(*testing.T, *matrixEnv) []matrixObject {
+		return reference("/v1/auth/session", func(_ *matrixEnv, t *testing.T, c matrixCaller, res *apitest.Response, _ outcome) {
+			var got openapi.AuthSession
+			res.JSON(t, &got)
+			if got.Role != c.role {
+				t.Errorf("session role %s, want the caller's %s", got.Role, c.role)
+			}
+		})
+	},
 	"/v1/streets": func(*testing.T, *matrixEnv) []matrixObject {
 		return reference("/v1/streets", func(_ *matrixEnv, t *testing.T, _ matrixCaller, res *apitest.Response, _ outcome) {
 			var got []openapi.Street

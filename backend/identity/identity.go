@@ -108,6 +108,13 @@ type Options struct {
 	Throttle Throttle
 	// Log gets the warnings of failed-login bursts (none when nil).
 	Log *slog.Logger
+	// SessionCheckTTL is how long a successful check of an access token
+	// (Authenticate) is reused for the same token without asking the
+	// database again; 0 asks on every request. Serve uses
+	// DefaultSessionCheckTTL: a session ended on another instance, or an
+	// account disabled in the database directly, is refused here within
+	// that delay; one ended through this Service is refused at once.
+	SessionCheckTTL time.Duration
 }
 
 // Service logs users in, refreshes and ends their sessions, registers their
@@ -123,6 +130,7 @@ type Service struct {
 	throttle   Throttle
 	log        *slog.Logger
 	dummyHash  string // hash of no one's password, checked for unknown usernames
+	checks     *sessionChecks
 }
 
 // NewService returns a Service over o. It fails when a required option is
@@ -133,6 +141,8 @@ func NewService(o Options) (*Service, error) {
 		return nil, errors.New("identity: Options.Users, Sessions, Throttles, Passwords, Tokens and Now are required")
 	case o.RefreshTTL < 0:
 		return nil, errors.New("identity: Options.RefreshTTL is negative")
+	case o.SessionCheckTTL < 0:
+		return nil, errors.New("identity: Options.SessionCheckTTL is negative")
 	}
 	if o.RefreshTTL == 0 {
 		o.RefreshTTL = DefaultRefreshTTL
@@ -160,6 +170,7 @@ func NewService(o Options) (*Service, error) {
 		throttle:   th,
 		log:        log,
 		dummyHash:  dummy,
+		checks:     &sessionChecks{ttl: o.SessionCheckTTL},
 	}, nil
 }
 
@@ -281,8 +292,10 @@ func (s *Service) issue(u User, fam Family, now time.Time) (Session, error) {
 
 // Authenticate returns the live user behind an access token. A token of a
 // disabled or deleted account, of a session that was logged out or revoked,
-// or of a revoked device is refused at once, not at its expiry. Every refusal
-// is derrors.Unauthenticated.
+// or of a revoked device is refused, not left to its expiry: at once when
+// this Service ended it, otherwise within Options.SessionCheckTTL (the time
+// a successful check of the same token is reused). Every refusal is
+// derrors.Unauthenticated.
 func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
 	u, _, err := s.AuthenticateClaims(ctx, token)
 	return u, err
@@ -292,6 +305,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 // for operations on the caller's own session such as Logout. It returns the
 // same errors as Authenticate.
 func (s *Service) AuthenticateClaims(ctx context.Context, token string) (User, Claims, error) {
+	now := s.now()
+	if chk, ok := s.checks.get(token, now); ok {
+		return chk.user, chk.claims, nil
+	}
 	c, err := s.tokens.Verify(token)
 	if err != nil {
 		return User{}, Claims{}, err
@@ -313,6 +330,7 @@ func (s *Service) AuthenticateClaims(ctx context.Context, token string) (User, C
 	if !live {
 		return User{}, Claims{}, errSessionEnded
 	}
+	s.checks.put(token, u, c, now)
 	return u, c, nil
 }
 

@@ -54,6 +54,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, 0)
+}
+
+// newFixtureWith is newFixture with session checks reused for
+// sessionCheckTTL (Options.SessionCheckTTL).
+func newFixtureWith(t *testing.T, sessionCheckTTL time.Duration) *fixture {
+	t.Helper()
 	db, _ := pgtest.New(t)
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	// A clock the tests advance, starting at the suite's time; the stores
@@ -70,6 +77,8 @@ func newFixture(t *testing.T) *fixture {
 		Passwords: hasher,
 		Tokens:    signer,
 		Now:       clk.Now,
+
+		SessionCheckTTL: sessionCheckTTL,
 	})
 	if err != nil {
 		t.Fatal(err)

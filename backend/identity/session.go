@@ -331,6 +331,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken, addr string) (Sessi
 	switch rot.Outcome {
 	case Rotated:
 	case Reused:
+		s.checks.forget() // the family was revoked: its access tokens too
 		return Session{}, derrors.New(derrors.Unauthenticated, "this session was revoked because a refresh token was reused (a spent token was presented again); log in again")
 	case Expired:
 		return Session{}, derrors.New(derrors.Unauthenticated, "the refresh token has expired; log in again")
@@ -361,6 +362,7 @@ func (s *Service) Logout(ctx context.Context, c Claims) error {
 		return derrors.New(derrors.Unauthenticated, "the token names no session")
 	}
 	err := s.sessions.RevokeFamily(ctx, c.SessionID, ReasonLogout, s.now())
+	s.checks.forget()
 	if derrors.CodeOf(err) == derrors.NotFound {
 		return errSessionEnded
 	}
@@ -421,6 +423,7 @@ func (s *Service) RevokeDevice(ctx context.Context, actor User, deviceID, reason
 	if d.UserID != actor.ID && actor.Role != org.RoleAdmin {
 		return Device{}, derrors.New(derrors.Forbidden, "only the device's holder or an administrator may revoke it")
 	}
+	defer s.checks.forget()
 	return s.sessions.RevokeDevice(ctx, d.ID, reason, s.now())
 }
 
@@ -435,5 +438,6 @@ func (s *Service) DisableUser(ctx context.Context, actor User, userID string) (U
 	if actor.ID == userID {
 		return User{}, derrors.New(derrors.Forbidden, "an administrator may not disable their own account")
 	}
+	defer s.checks.forget()
 	return s.sessions.DisableUser(ctx, userID, s.now())
 }

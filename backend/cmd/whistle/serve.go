@@ -97,13 +97,14 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	users := postgres.NewUserStore(db)
 	passwords := argon2id.Hasher{Params: argon2id.Default}
 	ids, err := identity.NewService(identity.Options{
-		Users:     users,
-		Sessions:  postgres.NewSessionStore(db),
-		Throttles: postgres.NewThrottleStore(db),
-		Passwords: passwords,
-		Tokens:    jwt.NewSigner(cfg.SigningKey, cfg.AccessTokenTTL, cfg.Clock),
-		Now:       cfg.Clock,
-		Log:       log,
+		Users:           users,
+		Sessions:        postgres.NewSessionStore(db),
+		Throttles:       postgres.NewThrottleStore(db),
+		Passwords:       passwords,
+		Tokens:          jwt.NewSigner(cfg.SigningKey, cfg.AccessTokenTTL, cfg.Clock),
+		Now:             cfg.Clock,
+		SessionCheckTTL: identity.DefaultSessionCheckTTL, // a session ended on another instance is refused here within 2 s
+		Log:             log,
 	})
 	if err != nil {
 		return err

@@ -34,8 +34,25 @@ func LoadDemo(t testing.TB, db *postgres.DB) {
 }
 
 // Identity returns the identity service over db's stores, as serve wires
-// it, signing access tokens (valid 15 minutes) with a fresh key.
+// it, signing access tokens (valid 15 minutes) with a fresh key, except
+// that every request's token is checked against the database
+// (SessionCheckTTL 0): tests end sessions and disable accounts by writing
+// the stores directly and expect the next request to be refused.
 func Identity(t testing.TB, db *postgres.DB) *identity.Service {
+	t.Helper()
+	return IdentityWith(t, db, 0)
+}
+
+// ServingIdentity is Identity exactly as serve wires it: a successful
+// session check reused for identity.DefaultSessionCheckTTL. For the
+// benchmarks, which measure what production does.
+func ServingIdentity(t testing.TB, db *postgres.DB) *identity.Service {
+	t.Helper()
+	return IdentityWith(t, db, identity.DefaultSessionCheckTTL)
+}
+
+// IdentityWith is Identity with the given Options.SessionCheckTTL.
+func IdentityWith(t testing.TB, db *postgres.DB, sessionCheckTTL time.Duration) *identity.Service {
 	t.Helper()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -48,6 +65,8 @@ func Identity(t testing.TB, db *postgres.DB) *identity.Service {
 		Passwords: Hasher,
 		Tokens:    jwt.NewSigner(key, 15*time.Minute, db.Clock),
 		Now:       db.Clock,
+
+		SessionCheckTTL: sessionCheckTTL,
 	})
 	if err != nil {
 		t.Fatal(err)
