@@ -4,12 +4,17 @@
 # of the same bytes from the same host (3 MB photos, 64 KiB files), and the
 # peak heap at 16 concurrent uploads. Prints the raw `go test -bench` output
 # and then the throughput ratios. Extra arguments go to `go test`
-# (e.g. -benchtime=5s, -count=3).
+# (e.g. -benchtime=5s, -count=3). With -count=N, each ratio is printed per
+# run (API and PutObject of the same round, interleaved), then the median,
+# min and max over the runs.
+#
+# Durability on (fsync, synchronous_commit, full_page_writes), as in
+# production; the benchmarks refuse to run without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-deploy/local/test.sh -run '^$' -bench 'BenchmarkEvidenceUpload' -benchtime=3s "$@" ./backend/api/ | tee "$out"
+WHISTLE_TEST_DURABLE=1 deploy/local/test.sh -run '^$' -bench 'BenchmarkEvidenceUpload' -benchtime=3s "$@" ./backend/api/ | tee "$out"
 echo
 echo "throughput of the API relative to PutObject (same run):"
 awk '
