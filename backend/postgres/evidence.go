@@ -264,17 +264,24 @@ func (s *EvidenceStore) CreateFinished(ctx context.Context, e evidence.Evidence,
 		if o.LinkedRecord != "" {
 			linked, record = now, o.LinkedRecord
 		}
+		// The item and its upload, in one statement.
 		var rows []evidenceRow
-		err := tx.Raw(`INSERT INTO evidence (id, client_id, record_client_id, uploader_id, device_id, street_code, kind,
-				declared_content_type, length, declared_sha256, captured_at, lat, lon, upload_metadata, created_at,
-				status, sha256, content_type, object_key, version_id, lock_mode, retain_until, exif, discrepancies,
-				thumbnail, problem_code, problem_detail, completed_at, linked_at, linked_record_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-				?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?) RETURNING *`,
+		err := tx.Raw(`WITH item AS (
+				INSERT INTO evidence (id, client_id, record_client_id, uploader_id, device_id, street_code, kind,
+					declared_content_type, length, declared_sha256, captured_at, lat, lon, upload_metadata, created_at,
+					status, sha256, content_type, object_key, version_id, lock_mode, retain_until, exif, discrepancies,
+					thumbnail, problem_code, problem_detail, completed_at, linked_at, linked_record_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+					?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?) RETURNING *),
+			upload AS (
+				INSERT INTO evidence_uploads (evidence_id, upload_offset, expires_at, s3_key, updated_at)
+				SELECT id, ?, ?, ?, ? FROM item)
+			SELECT * FROM item`,
 			e.ID, e.ClientID, rec, e.UploaderID, dev, e.StreetCode, string(e.Kind), e.DeclaredContentType, e.Length,
 			e.DeclaredSHA256, e.CapturedAt, e.Lat, e.Lon, e.UploadMetadata, e.CreatedAt,
 			string(o.Status), o.SHA256, o.ContentType, o.ObjectKey, o.VersionID, lockModeOf(o), o.RetainUntil, exif, disc,
-			o.Thumbnail, o.ProblemCode, o.ProblemDetail, now, linked, record).Scan(&rows).Error
+			o.Thumbnail, o.ProblemCode, o.ProblemDetail, now, linked, record,
+			offset, u.ExpiresAt, u.S3Key, now).Scan(&rows).Error
 		if err != nil {
 			return translate(err, "create evidence")
 		}
@@ -282,11 +289,6 @@ func (s *EvidenceStore) CreateFinished(ctx context.Context, e evidence.Evidence,
 			return derrors.New(derrors.Internal, "create evidence %s: no row", e.ID)
 		}
 		out = evidenceFromRow(rows[0])
-		err = tx.Exec(`INSERT INTO evidence_uploads (evidence_id, upload_offset, expires_at, s3_key, updated_at) VALUES (?, ?, ?, ?, ?)`,
-			e.ID, offset, u.ExpiresAt, u.S3Key, now).Error
-		if err != nil {
-			return translate(err, "create upload")
-		}
 		if err := s.db.enqueueThumbnail(ctx, tx, out); err != nil {
 			return err
 		}
