@@ -156,8 +156,8 @@ type custodyRecord struct {
 // appendCustody appends the custody of one or more changes of e inside tx:
 // every event of cs, in order, in one statement, then one audit trail entry
 // per change (its Action), whose after-digest covers that change's events,
-// so the trail vouches for the custody log too. The entries go to e's chain
-// in one append (appendAudits: the chain's head locked once).
+// so the trail vouches for the custody log too. Two statements in all: the
+// events with the lock of e's chain (lockChain), then the entries.
 func (db *DB) appendCustody(ctx context.Context, tx *gorm.DB, e evidence.Evidence, cs ...evidence.Custody) error {
 	actor := audit.ActorFrom(ctx)
 	at := audit.Truncate(db.now())
@@ -184,14 +184,22 @@ func (db *DB) appendCustody(ctx context.Context, tx *gorm.DB, e evidence.Evidenc
 		if err != nil {
 			return err
 		}
-		entries[i] = audit.Entry{Chain: chainOf(e), Action: c.Action, EntityType: "evidence", EntityID: e.ID, AfterDigest: digest}
+		entry, err := completeEntry(ctx, audit.Entry{Chain: chainOf(e), Action: c.Action, EntityType: "evidence", EntityID: e.ID,
+			AfterDigest: digest})
+		if err != nil {
+			return err
+		}
+		entries[i] = entry
 	}
-	err := tx.Exec(`INSERT INTO evidence_custody (evidence_id, at, event, actor_user_id, device_id, request_id, detail) VALUES `+
-		strings.Join(values, ", "), args...).Error
+	// The events and the lock of the chain's head in one statement, the
+	// entries with the head's advance in another.
+	tx = tx.WithContext(ctx)
+	head, err := lockChain(tx, chainOf(e), `custody AS (INSERT INTO evidence_custody (evidence_id, at, event, actor_user_id,
+		device_id, request_id, detail) VALUES `+strings.Join(values, ", ")+`)`, args...)
 	if err != nil {
 		return translate(err, "append custody events")
 	}
-	return db.appendAudits(ctx, tx, entries)
+	return db.appendChained(tx, head, entries)
 }
 
 // CreateUpload stores a new item in evidence.StatusUploading with its upload
