@@ -45,23 +45,6 @@ type benchStack struct {
 	stmts  atomic.Int64 // statements sent to PostgreSQL (countStatements)
 }
 
-// durable fails the benchmark unless its cluster is durable, as in
-// production: the test script turns fsync, synchronous_commit and
-// full_page_writes off, which the figures must not measure
-// (bench/evidence.sh runs with WHISTLE_TEST_DURABLE=1). The API and the
-// PutObject baseline run against the same cluster and bucket.
-func durable(b *testing.B, db *postgres.DB) {
-	b.Helper()
-	var fsync, commit, pages string
-	if err := db.SQL.QueryRow(`SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')`).
-		Scan(&fsync, &commit, &pages); err != nil {
-		b.Fatal(err)
-	}
-	if fsync != "on" || commit != "on" || pages != "on" {
-		b.Fatalf("fsync %s, synchronous_commit %s, full_page_writes %s: run the benchmarks durable (bench/evidence.sh)", fsync, commit, pages)
-	}
-}
-
 // countStatements counts in n every statement db sends to PostgreSQL: each
 // one through GORM (its callbacks), and the BEGIN and COMMIT (or ROLLBACK)
 // of each transaction GORM opens (countingPool). The job queue's insert,
@@ -69,20 +52,7 @@ func durable(b *testing.B, db *postgres.DB) {
 // countingJobs.
 func countStatements(b *testing.B, db *postgres.DB, n *atomic.Int64) {
 	b.Helper()
-	count := func(*gorm.DB) { n.Add(1) }
-	cb := db.Gorm.Callback()
-	for _, err := range []error{
-		cb.Create().After("gorm:create").Register("bench:count", count),
-		cb.Query().After("gorm:query").Register("bench:count", count),
-		cb.Update().After("gorm:update").Register("bench:count", count),
-		cb.Delete().After("gorm:delete").Register("bench:count", count),
-		cb.Row().After("gorm:row").Register("bench:count", count),
-		cb.Raw().After("gorm:raw").Register("bench:count", count),
-	} {
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+	pgtest.CountStatements(b, db, n)
 	pool := &countingPool{ConnPool: db.Gorm.Statement.ConnPool, begin: db.SQL, n: n}
 	db.Gorm.ConnPool, db.Gorm.Statement.ConnPool = pool, pool
 }
@@ -114,7 +84,7 @@ func (j countingJobs) ThumbnailTx(ctx context.Context, tx *sql.Tx, evidenceID st
 func newBenchStack(b *testing.B) *benchStack {
 	b.Helper()
 	db, _ := pgtest.New(b)
-	durable(b, db)
+	pgtest.RequireDurable(b, db) // bench/evidence.sh runs it durable
 	bucket := mediatest.New(b)
 	orgs := postgres.NewOrgStore(db)
 	pgtest.LoadDemo(b, db)
