@@ -71,6 +71,8 @@ func (p *countingPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.C
 }
 
 // countingJobs counts the job queue's insert (one statement) of each job.
+// River also sends a NOTIFY with an insert, at most once per queue per
+// interval of its limiter (about once a second), which is not counted.
 type countingJobs struct {
 	postgres.Jobs
 	n *atomic.Int64
