@@ -213,35 +213,42 @@ func (s *server) tusCreate(c *fiber.Ctx) error {
 		return c.SendStatus(fiber.StatusCreated)
 	}
 	offset, expires := int64(0), d.Upload.ExpiresAt
-	if ct := string(c.Request().Header.ContentType()); hasBody(c) && ct != offsetStream {
-		if _, err := s.evidence.Service.Start(ctx, d); err != nil {
-			return err
+	// The caller, its scope and the client id were checked above, once:
+	// the write reuses them.
+	in, err := s.creationBody(c, cl, e.ID)
+	if err != nil || in.Body == nil {
+		// No body, or one refused before it is read: the upload is
+		// created at offset 0.
+		if _, serr := s.evidence.Service.Start(ctx, d); serr != nil {
+			return serr
 		}
-		return derrors.New(derrors.UnsupportedMediaType, "a creation with upload must have Content-Type %s, not %q", offsetStream, ct)
-	}
-	if hasBody(c) {
-		// The caller, its scope and the client id were checked above,
-		// once: the write reuses them.
-		in, err := s.writeInput(c, cl, e.ID, 0)
 		if err != nil {
-			if _, serr := s.evidence.Service.Start(ctx, d); serr != nil {
-				return serr
-			}
 			return err
 		}
+	} else {
 		res, err := s.evidence.Media.Begin(ctx, d, in)
 		if err != nil {
 			return nameEvidence(err, res.Evidence)
 		}
 		offset, expires = res.Offset, res.ExpiresAt
-	} else if _, err := s.evidence.Service.Start(ctx, d); err != nil {
-		return err
 	}
 	c.Set("Upload-Offset", strconv.FormatInt(offset, 10))
 	if offset < e.Length {
 		c.Set("Upload-Expires", expires.UTC().Format(time.RFC1123))
 	}
 	return c.SendStatus(fiber.StatusCreated)
+}
+
+// creationBody is the write of a creation-with-upload's body to upload id
+// by cl; without a body, its Body is nil.
+func (s *server) creationBody(c *fiber.Ctx, cl caller, id string) (media.WriteInput, error) {
+	if !hasBody(c) {
+		return media.WriteInput{}, nil
+	}
+	if ct := string(c.Request().Header.ContentType()); ct != offsetStream {
+		return media.WriteInput{}, derrors.New(derrors.UnsupportedMediaType, "a creation with upload must have Content-Type %s, not %q", offsetStream, ct)
+	}
+	return s.writeInput(c, cl, id, 0)
 }
 
 // hasBody reports whether the request carries a body.

@@ -85,22 +85,6 @@ func newID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-// Create starts the upload of an evidence item and returns it. If the
-// uploader already holds verified evidence under the phone's client id
-// with the same hash, that item is returned with existing set, and nothing
-// is created: a phone that lost the answer to its last request may ask
-// again. A client id held by another uploader is neither taken over nor
-// confirmed: the upload is a new item of this uploader's, which links to
-// no record of another street (LinksTo). It returns the errors of Declare.
-func (s *Service) Create(ctx context.Context, in CreateInput) (e Evidence, existing bool, err error) {
-	d, err := s.Declare(ctx, in)
-	if err != nil || d.Existing {
-		return d.Evidence, d.Existing, err
-	}
-	e, err = s.Start(ctx, d)
-	return e, false, err
-}
-
 // Declaration is an accepted declaration of a new upload, not stored yet
 // (Declare): the item as it starts and its upload; or, with Existing, the
 // verified item the uploader already holds under the client id.
@@ -110,10 +94,15 @@ type Declaration struct {
 	Existing bool
 }
 
-// Declare checks the declaration of a new upload and the uploader's
-// client id, as Create does, and returns what Start (or, for an upload
-// whose every byte comes in the request that declares it, FinishDeclared)
-// stores. It returns derrors.Invalid, UnsupportedMediaType or
+// Declare checks the declaration of a new upload and returns what Start
+// (or, for an upload whose every byte comes in the request that declares
+// it, FinishDeclared) stores; nothing is stored yet. If the uploader
+// already holds verified evidence under the phone's client id with the
+// same hash, that item is returned with Existing set: a phone that lost
+// the answer to its last request may ask again. A client id held by
+// another uploader is neither taken over nor confirmed: the upload is a
+// new item of this uploader's, which links to no record of another street
+// (LinksTo). It returns derrors.Invalid, UnsupportedMediaType or
 // PayloadTooLarge for a bad declaration (see CheckDeclaration), and
 // Conflict for a client id the uploader already verified with other bytes.
 func (s *Service) Declare(ctx context.Context, in CreateInput) (Declaration, error) {
