@@ -120,9 +120,12 @@ type WriteResult struct {
 
 // writer is the state of one write.
 type writer struct {
-	s        *Service
-	ctx      context.Context
-	lease    *evidence.Lease
+	s     *Service
+	ctx   context.Context
+	lease *evidence.Lease // nil while decl is not stored
+	// decl is the declared upload a creation-with-upload writes before it
+	// is stored (Begin); nil once stored, and for every other write.
+	decl     *evidence.Declaration
 	e        evidence.Evidence
 	u        evidence.Upload
 	buf      []byte // bytes after the last part; starts at offset 0 while fromStart
@@ -187,9 +190,6 @@ func (s *Service) Write(ctx context.Context, in WriteInput) (WriteResult, error)
 			return res, derrors.Wrap(err, derrors.Internal, "restore hash state")
 		}
 	}
-	if in.Checksum != nil {
-		w.chunk = in.Checksum.hasher()
-	}
 	w.buf = s.buffer(min(int64(PartSize), u.TailSize+remaining))
 	defer s.release(w.buf)
 	if u.TailSize > 0 {
@@ -198,7 +198,55 @@ func (s *Service) Write(ctx context.Context, in WriteInput) (WriteResult, error)
 			return res, err
 		}
 	}
+	return w.write(in, remaining, res)
+}
 
+// Begin stores a declared upload (evidence.Service.Declare) with the body
+// of the request that declared it (tus creation-with-upload), and returns
+// what Write returns. A body that is the whole file and fits one buffer
+// (the common photo) is hashed, checked and stored under Object Lock
+// before the database is written to, then the item is stored as it ended,
+// in one transaction (evidence.Service.FinishDeclared): one commit for the
+// whole upload. Otherwise, or if that body breaks off, the upload is
+// started (evidence.Service.Start) with what arrived, as if by Write.
+func (s *Service) Begin(ctx context.Context, d evidence.Declaration, in WriteInput) (WriteResult, error) {
+	e, u := d.Evidence, d.Upload
+	if in.Body == nil || in.ContentLength != e.Length || e.Length > PartSize {
+		if _, err := s.ev.Start(ctx, d); err != nil {
+			return WriteResult{Evidence: e}, err
+		}
+		in.ID, in.Offset = e.ID, 0
+		return s.Write(ctx, in)
+	}
+	res := WriteResult{ExpiresAt: u.ExpiresAt, Evidence: e}
+	w := &writer{s: s, ctx: ctx, decl: &d, e: e, u: u, renewed: s.now(), h: sha256.New()}
+	defer func() {
+		if w.lease != nil {
+			w.lease.Release(ctx) // unless Finish took it
+		}
+	}()
+	// The buffer holds the whole file: no part is stored before the end
+	// (flushPart), so nothing needs the upload stored until then.
+	w.buf = s.buffer(e.Length)
+	defer s.release(w.buf)
+	res, err := w.write(in, e.Length, res)
+	if w.decl != nil {
+		// Refused before anything was kept (a bad checksum, too long a
+		// body): the upload stands, at offset 0, for the phone to resume.
+		if _, serr := s.ev.Start(ctx, d); serr != nil {
+			return res, serr
+		}
+	}
+	return res, err
+}
+
+// write streams the body of in (at most remaining bytes) into the
+// upload, then completes it, or records what arrived.
+func (w *writer) write(in WriteInput, remaining int64, res WriteResult) (WriteResult, error) {
+	s, ctx, e, u := w.s, w.ctx, w.e, w.u
+	if in.Checksum != nil {
+		w.chunk = in.Checksum.hasher()
+	}
 	readErr := w.stream(in.Body, remaining)
 	if derrors.CodeOf(readErr) == derrors.UnsupportedMediaType {
 		return res, w.reject(readErr)
@@ -238,6 +286,37 @@ func (s *Service) Write(ctx context.Context, in WriteInput) (WriteResult, error)
 		s.log.InfoContext(ctx, "upload body broke off; kept what arrived", "upload", e.ID, "offset", res.Offset, "err", readErr.Error())
 	}
 	return res, nil
+}
+
+// start stores the declared upload a write began before storing it, and
+// takes its lease, so that its progress can be saved.
+func (w *writer) start() error {
+	if w.decl == nil {
+		return nil
+	}
+	if _, err := w.s.ev.Start(w.ctx, *w.decl); err != nil {
+		return err
+	}
+	w.decl = nil
+	lease, err := w.s.ev.Acquire(w.ctx, w.e.ID, w.e.UploaderID)
+	if err != nil {
+		return err
+	}
+	w.lease = lease
+	return nil
+}
+
+// finish records how the upload ended: through the lease, or, for a
+// declared upload not stored yet, by storing it as it ended.
+func (w *writer) finish(ctx context.Context, o evidence.Outcome) (evidence.Evidence, error) {
+	if w.decl == nil {
+		return w.lease.Finish(ctx, o)
+	}
+	e, err := w.s.ev.FinishDeclared(ctx, *w.decl, o)
+	if err == nil {
+		w.decl = nil
+	}
+	return e, err
 }
 
 // stream reads the body into the buffer, hashing it, storing a part each
@@ -285,7 +364,7 @@ func (w *writer) stream(body io.Reader, remaining int64) error {
 // renew extends the lease during a long read, so that a slow phone keeps
 // its upload.
 func (w *writer) renew() error {
-	if w.s.now().Sub(w.renewed) < w.s.ev.LeaseTTL()/3 {
+	if w.lease == nil || w.s.now().Sub(w.renewed) < w.s.ev.LeaseTTL()/3 {
 		return nil
 	}
 	if err := w.lease.Renew(w.ctx); err != nil {
@@ -383,6 +462,9 @@ func (w *writer) flushPart() error {
 // object) and the hash state, all at once.
 func (w *writer) save() error {
 	ctx := w.ctx
+	if err := w.start(); err != nil {
+		return err
+	}
 	state, err := w.h.(encoding.BinaryMarshaler).MarshalBinary()
 	if err != nil {
 		return derrors.Wrap(err, derrors.Internal, "save hash state")
@@ -432,7 +514,7 @@ func (w *writer) reject(cause error) error {
 	errors.As(cause, &de)
 	ctx := context.WithoutCancel(w.ctx)
 	w.cleanup(ctx)
-	_, err := w.lease.Finish(ctx, evidence.Outcome{Status: evidence.StatusRejected, ProblemCode: string(de.Code), ProblemDetail: de.Message, ContentType: w.ctype})
+	_, err := w.finish(ctx, evidence.Outcome{Status: evidence.StatusRejected, ProblemCode: string(de.Code), ProblemDetail: de.Message, ContentType: w.ctype})
 	if err != nil {
 		return err
 	}
@@ -497,7 +579,7 @@ func (w *writer) complete() (evidence.Evidence, error) {
 		}
 	}
 	o.Thumbnail = evidence.ThumbnailState(o.Status, w.ctype, w.head)
-	e, err := w.lease.Finish(ctx, o)
+	e, err := w.finish(ctx, o)
 	if err != nil {
 		return w.e, err
 	}

@@ -201,39 +201,54 @@ func (s *server) tusCreate(c *fiber.Ctx) error {
 	}
 	ctx, cancel := uploadContext(c)
 	defer cancel()
-	e, existing, err := s.evidence.Service.Create(ctx, evidence.CreateInput{Metadata: md, Raw: raw, Length: length,
+	d, err := s.evidence.Service.Declare(ctx, evidence.CreateInput{Metadata: md, Raw: raw, Length: length,
 		UploaderID: cl.user.ID, DeviceID: cl.claims.DeviceID, StreetCode: sc.StreetCode})
 	if err != nil {
 		return err
 	}
+	e := d.Evidence
 	c.Set(fiber.HeaderLocation, tusUploads+"/"+e.ID)
-	if existing {
+	if d.Existing {
 		c.Set("Upload-Offset", strconv.FormatInt(e.Length, 10))
 		return c.SendStatus(fiber.StatusCreated)
 	}
-	offset, expires := int64(0), time.Time{}
-	if hasBody(c) {
-		if ct := string(c.Request().Header.ContentType()); ct != offsetStream {
-			return derrors.New(derrors.UnsupportedMediaType, "a creation with upload must have Content-Type %s, not %q", offsetStream, ct)
+	offset, expires := int64(0), d.Upload.ExpiresAt
+	// The caller, its scope and the client id were checked above, once:
+	// the write reuses them.
+	in, err := s.creationBody(c, cl, e.ID)
+	if err != nil || in.Body == nil {
+		// No body, or one refused before it is read: the upload is
+		// created at offset 0.
+		if _, serr := s.evidence.Service.Start(ctx, d); serr != nil {
+			return serr
 		}
-		res, err := s.write(c, ctx, e.ID, 0)
+		if err != nil {
+			return err
+		}
+	} else {
+		res, err := s.evidence.Media.Begin(ctx, d, in)
 		if err != nil {
 			return nameEvidence(err, res.Evidence)
 		}
 		offset, expires = res.Offset, res.ExpiresAt
-	}
-	if expires.IsZero() {
-		_, u, err := s.evidence.Service.State(ctx, e.ID, cl.user.ID)
-		if err != nil {
-			return err
-		}
-		expires = u.ExpiresAt
 	}
 	c.Set("Upload-Offset", strconv.FormatInt(offset, 10))
 	if offset < e.Length {
 		c.Set("Upload-Expires", expires.UTC().Format(time.RFC1123))
 	}
 	return c.SendStatus(fiber.StatusCreated)
+}
+
+// creationBody is the write of a creation-with-upload's body to upload id
+// by cl; without a body, its Body is nil.
+func (s *server) creationBody(c *fiber.Ctx, cl caller, id string) (media.WriteInput, error) {
+	if !hasBody(c) {
+		return media.WriteInput{}, nil
+	}
+	if ct := string(c.Request().Header.ContentType()); ct != offsetStream {
+		return media.WriteInput{}, derrors.New(derrors.UnsupportedMediaType, "a creation with upload must have Content-Type %s, not %q", offsetStream, ct)
+	}
+	return s.writeInput(c, cl, id, 0)
 }
 
 // hasBody reports whether the request carries a body.
@@ -292,10 +307,20 @@ func (s *server) write(c *fiber.Ctx, ctx context.Context, id string, offset int6
 	if err != nil {
 		return media.WriteResult{}, err
 	}
+	in, err := s.writeInput(c, cl, id, offset)
+	if err != nil {
+		return media.WriteResult{}, err
+	}
+	return s.evidence.Media.Write(ctx, in)
+}
+
+// writeInput is the write of the request's body to upload id by cl at offset.
+func (s *server) writeInput(c *fiber.Ctx, cl caller, id string, offset int64) (media.WriteInput, error) {
 	var sum *media.Checksum
 	if h := c.Get("Upload-Checksum"); h != "" {
+		var err error
 		if sum, err = media.ParseChecksum(h, base64.StdEncoding.DecodeString); err != nil {
-			return media.WriteResult{}, err
+			return media.WriteInput{}, err
 		}
 	}
 	idle := s.evidence.IdleTimeout
@@ -309,8 +334,8 @@ func (s *server) write(c *fiber.Ctx, ctx context.Context, id string, offset int6
 			body = &idleReader{r: strings.NewReader(string(c.Body()))}
 		}
 	}
-	return s.evidence.Media.Write(ctx, media.WriteInput{ID: id, UserID: cl.user.ID, Offset: offset, Body: body,
-		ContentLength: int64(max(c.Request().Header.ContentLength(), -1)), Checksum: sum})
+	return media.WriteInput{ID: id, UserID: cl.user.ID, Offset: offset, Body: body,
+		ContentLength: int64(max(c.Request().Header.ContentLength(), -1)), Checksum: sum}, nil
 }
 
 // idleReader reads a request body, giving each read idle to arrive: a body

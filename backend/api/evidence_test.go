@@ -51,11 +51,6 @@ type evidenceConfig struct {
 
 // newEvidence is the evidence of a fixture: governance lock for an hour,
 // so that test buckets can be emptied.
-func newEvidence(t testing.TB, db *postgres.DB, bucket *media.Store) (api.Evidence, *postgres.EvidenceStore) {
-	t.Helper()
-	return newEvidenceWith(t, db, bucket, evidenceConfig{})
-}
-
 // newEvidenceWith wires the evidence service and the media service over
 // db and bucket as serve does.
 func newEvidenceWith(t testing.TB, db *postgres.DB, bucket *media.Store, cfg evidenceConfig) (api.Evidence, *postgres.EvidenceStore) {

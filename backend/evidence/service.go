@@ -85,43 +85,70 @@ func newID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-// Create starts the upload of an evidence item and returns it. If the
-// uploader already holds verified evidence under the phone's client id
-// with the same hash, that item is returned with existing set, and nothing
-// is created: a phone that lost the answer to its last request may ask
-// again. A client id held by another uploader is neither taken over nor
-// confirmed: the upload is a new item of this uploader's, which links to
-// no record of another street (LinksTo). It returns derrors.Invalid,
-// UnsupportedMediaType or PayloadTooLarge for a bad declaration (see
-// CheckDeclaration), and Conflict for a client id the uploader already
-// verified with other bytes.
-func (s *Service) Create(ctx context.Context, in CreateInput) (e Evidence, existing bool, err error) {
+// Declaration is an accepted declaration of a new upload, not stored yet
+// (Declare): the item as it starts and its upload; or, with Existing, the
+// verified item the uploader already holds under the client id.
+type Declaration struct {
+	Evidence Evidence
+	Upload   Upload
+	Existing bool
+}
+
+// Declare checks the declaration of a new upload and returns what Start
+// (or, for an upload whose every byte comes in the request that declares
+// it, FinishDeclared) stores; nothing is stored yet. If the uploader
+// already holds verified evidence under the phone's client id with the
+// same hash, that item is returned with Existing set: a phone that lost
+// the answer to its last request may ask again. A client id held by
+// another uploader is neither taken over nor confirmed: the upload is a
+// new item of this uploader's, which links to no record of another street
+// (LinksTo). It returns derrors.Invalid, UnsupportedMediaType or
+// PayloadTooLarge for a bad declaration (see CheckDeclaration), and
+// Conflict for a client id the uploader already verified with other bytes.
+func (s *Service) Declare(ctx context.Context, in CreateInput) (Declaration, error) {
 	md := in.Metadata
 	if err := CheckDeclaration(md.Kind, md.ContentType, in.Length); err != nil {
-		return Evidence{}, false, err
+		return Declaration{}, err
 	}
 	if in.Length < 1 {
-		return Evidence{}, false, derrors.Invalidf("Upload-Length", "evidence cannot be empty")
+		return Declaration{}, derrors.Invalidf("Upload-Length", "evidence cannot be empty")
 	}
 	if prev, err := s.rec.VerifiedByClientID(ctx, in.UploaderID, md.ClientID); err == nil {
 		if prev.SHA256 == md.SHA256 && prev.Length == in.Length {
-			return prev, true, nil
+			return Declaration{Evidence: prev, Existing: true}, nil
 		}
-		return Evidence{}, false, derrors.New(derrors.Conflict, "evidence %s is already verified with other bytes (SHA-256 %s)", md.ClientID, prev.SHA256)
+		return Declaration{}, derrors.New(derrors.Conflict, "evidence %s is already verified with other bytes (SHA-256 %s)", md.ClientID, prev.SHA256)
 	} else if derrors.CodeOf(err) != derrors.NotFound {
-		return Evidence{}, false, err
+		return Declaration{}, err
 	}
 	now := s.now().UTC()
 	id := newID()
-	e = Evidence{
+	e := Evidence{
 		ID: id, ClientID: md.ClientID, RecordClientID: md.RecordClientID, UploaderID: in.UploaderID, DeviceID: in.DeviceID,
 		StreetCode: in.StreetCode, Kind: md.Kind, DeclaredContentType: CanonicalType(md.ContentType), Length: in.Length,
 		DeclaredSHA256: md.SHA256, CapturedAt: md.CapturedAt, Lat: md.Lat, Lon: md.Lon, UploadMetadata: in.Raw,
 		Status: StatusUploading, CreatedAt: now,
 	}
 	u := Upload{EvidenceID: id, ExpiresAt: now.Add(s.expiry), S3Key: s.uploadKey(id), NextPart: 1}
-	e, err = s.rec.CreateUpload(ctx, e, u, Started(e, u))
-	return e, false, err
+	return Declaration{Evidence: e, Upload: u}, nil
+}
+
+// Start stores the upload of a declaration (Declare) in StatusUploading,
+// with the custody of its start, and returns the item.
+func (s *Service) Start(ctx context.Context, d Declaration) (Evidence, error) {
+	return s.rec.CreateUpload(ctx, d.Evidence, d.Upload, Started(d.Evidence, d.Upload))
+}
+
+// FinishDeclared stores a declared upload (Declare) that ended in the
+// request that declared it, as o says, in one transaction: the item, its
+// custody started and finished, and its link to its record as Lease.Finish
+// does. No lease is needed: no other request can reach an item before it
+// is stored. It returns the stored item.
+func (s *Service) FinishDeclared(ctx context.Context, d Declaration, o Outcome) (Evidence, error) {
+	e, u := d.Evidence, d.Upload
+	return s.finish(ctx, e, o, func(ctx context.Context, o Outcome) (Evidence, error) {
+		return s.rec.CreateFinished(ctx, e, u, o, Started(e, u), Finished(e, o))
+	})
 }
 
 // State returns an upload's item and progress for its uploader (HEAD). It
@@ -233,40 +260,46 @@ func (l *Lease) Save(ctx context.Context, p Progress) error {
 // record never waits for evidence that is verified. It returns
 // derrors.Locked if the lease was lost.
 func (l *Lease) Finish(ctx context.Context, o Outcome) (Evidence, error) {
-	s, e := l.s, l.Evidence
-	var out Evidence
-	finish := func(ctx context.Context) error {
-		var err error
-		out, err = s.rec.Finish(ctx, e.ID, l.token, o, Finished(e, o))
-		return err
-	}
-	var err error
-	if o.Status == StatusRejected || s.index == nil {
-		err = finish(ctx)
-	} else {
-		err = s.rec.Serialize(ctx, e.RecordClientID, e.ClientID, func(ctx context.Context) error {
-			records, err := s.index.Expecting(ctx, e.ClientID, e.RecordClientID)
-			if err != nil {
-				return err
-			}
-			done := e
-			done.Status, done.SHA256 = o.Status, o.SHA256
-			for _, r := range records {
-				if done.LinksTo(r) {
-					o.LinkedRecord = r.ID
-					break
-				}
-			}
-			if err := finish(ctx); err != nil || o.LinkedRecord == "" {
-				return err
-			}
-			return s.index.EvidenceVerified(ctx, o.LinkedRecord)
-		})
-	}
+	out, err := l.s.finish(ctx, l.Evidence, o, func(ctx context.Context, o Outcome) (Evidence, error) {
+		return l.s.rec.Finish(ctx, l.Evidence.ID, l.token, o, Finished(l.Evidence, o))
+	})
 	if err != nil {
 		return Evidence{}, err
 	}
 	l.released = true
+	return out, nil
+}
+
+// finish records, with store, how the upload of e ended: a completed one
+// linked to the record it belongs to (LinksTo) if that has arrived, the
+// record told in the same transaction (Records.Serialize), so that a record
+// never waits for evidence that is verified; a rejected one as it is.
+func (s *Service) finish(ctx context.Context, e Evidence, o Outcome, store func(context.Context, Outcome) (Evidence, error)) (Evidence, error) {
+	if o.Status == StatusRejected || s.index == nil {
+		return store(ctx, o)
+	}
+	var out Evidence
+	err := s.rec.Serialize(ctx, e.RecordClientID, e.ClientID, func(ctx context.Context) error {
+		records, err := s.index.Expecting(ctx, e.ClientID, e.RecordClientID)
+		if err != nil {
+			return err
+		}
+		done := e
+		done.Status, done.SHA256 = o.Status, o.SHA256
+		for _, r := range records {
+			if done.LinksTo(r) {
+				o.LinkedRecord = r.ID
+				break
+			}
+		}
+		if out, err = store(ctx, o); err != nil || o.LinkedRecord == "" {
+			return err
+		}
+		return s.index.EvidenceVerified(ctx, o.LinkedRecord)
+	})
+	if err != nil {
+		return Evidence{}, err
+	}
 	return out, nil
 }
 

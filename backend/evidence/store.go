@@ -14,6 +14,12 @@ type Records interface {
 	// CreateUpload stores a new evidence item in StatusUploading with its
 	// upload and custody c. It returns derrors.Invalid for bad fields.
 	CreateUpload(ctx context.Context, e Evidence, u Upload, c Custody) (Evidence, error)
+	// CreateFinished stores a new item whose upload began and ended in one
+	// request, as o says it ended, with its upload finished and custody
+	// started then finished (each change with its audit entry), in one
+	// transaction, and returns it. It returns derrors.Invalid for bad
+	// fields.
+	CreateFinished(ctx context.Context, e Evidence, u Upload, o Outcome, started, finished Custody) (Evidence, error)
 	// Evidence returns an item, or derrors.NotFound.
 	Evidence(ctx context.Context, id string) (Evidence, error)
 	// VerifiedByClientID returns the verified item an uploader holds under

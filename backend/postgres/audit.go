@@ -140,15 +140,9 @@ func (db *DB) appendAudit(ctx context.Context, tx *gorm.DB, e audit.Entry) (audi
 	}
 
 	tx = tx.WithContext(ctx)
-	// Create the chain's head row if needed and lock it, in one statement
-	// (DO UPDATE locks the row like FOR UPDATE): concurrent writers of one
-	// chain queue here until this transaction ends, so the chain never forks.
-	var head chainHeadRow
-	err = tx.Raw(`INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (?, 0, ?)
-		ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_heads.seq RETURNING chain, seq, hash`,
-		e.Chain, audit.GenesisHash).Scan(&head).Error
+	head, err := lockChain(tx, e.Chain, "")
 	if err != nil {
-		return audit.Entry{}, translate(err, "append audit entry: lock chain")
+		return audit.Entry{}, err
 	}
 	// Stamped after the lock, so times never go backwards within a chain
 	// written by one server.
@@ -226,55 +220,84 @@ func (db *DB) appendAudits(ctx context.Context, tx *gorm.DB, entries []audit.Ent
 	slices.Sort(chains)
 	tx = tx.WithContext(ctx)
 	for _, chain := range chains {
-		var head chainHeadRow
-		err := tx.Raw(`INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (?, 0, ?)
-			ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_heads.seq RETURNING chain, seq, hash`,
-			chain, audit.GenesisHash).Scan(&head).Error
+		head, err := lockChain(tx, chain, "")
 		if err != nil {
-			return translate(err, "append audit entries: lock chain")
+			return err
 		}
-		at := audit.Truncate(db.now()) // after the lock, as appendAudit
-		es := byChain[chain]
-		k := len(es)
-		var (
-			seqs                           = make([]int64, k)
-			actors, devices                = make([]*string, k), make([]*string, k)
-			requests, actions, types, ids  = make([]string, k), make([]string, k), make([]string, k), make([]string, k)
-			befores, afters, prevs, hashes = make([]string, k), make([]string, k), make([]string, k), make([]string, k)
-		)
-		for i := range es {
-			es[i].At, es[i].Seq, es[i].PrevHash = at, head.Seq+1, head.Hash
-			es[i].Hash = es[i].ComputeHash()
-			head.Seq, head.Hash = es[i].Seq, es[i].Hash
-			e := es[i]
-			if e.ActorUserID != "" {
-				actors[i] = &es[i].ActorUserID
-			}
-			if e.DeviceID != "" {
-				devices[i] = &es[i].DeviceID
-			}
-			seqs[i], requests[i], actions[i], types[i], ids[i] = e.Seq, e.RequestID, e.Action, e.EntityType, e.EntityID
-			befores[i], afters[i], prevs[i], hashes[i] = e.BeforeDigest, e.AfterDigest, e.PrevHash, e.Hash
+		if err := db.appendChained(tx, head, byChain[chain]); err != nil {
+			return err
 		}
-		var n []int64
-		err = tx.Raw(`WITH entries AS (
-				INSERT INTO audit_entries (chain, seq, at, actor_user_id, device_id, request_id, action, entity_type, entity_id,
-					before_digest, after_digest, prev_hash, hash)
-				SELECT ?, seq, ?::timestamptz, actor::uuid, device::uuid, request, action, entity_type, entity_id, before, after, prev, hash
-				FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-					AS u(seq, actor, device, request, action, entity_type, entity_id, before, after, prev, hash)
-				ORDER BY seq
-				RETURNING id)
-			UPDATE audit_chain_heads SET seq = ?, hash = ? WHERE chain = ? RETURNING (SELECT count(*) FROM entries)`,
-			chain, at, pgArray[int64](seqs), pgArray[*string](actors), pgArray[*string](devices), pgArray[string](requests),
-			pgArray[string](actions), pgArray[string](types), pgArray[string](ids), pgArray[string](befores), pgArray[string](afters),
-			pgArray[string](prevs), pgArray[string](hashes), head.Seq, head.Hash, chain).Scan(&n).Error
-		if err != nil {
-			return translate(err, "append audit entries")
+	}
+	return nil
+}
+
+// lockChain creates chain's head row if needed and locks it until tx ends,
+// in one statement (DO UPDATE locks the row like FOR UPDATE), and returns
+// the head: concurrent writers of one chain queue here, so the chain never
+// forks. with, if not "", is a data-modifying common table expression
+// ("name AS (INSERT ...)", its parameters in args) run in the same
+// statement, so that a change written just before its audit entries costs
+// no round trip of its own.
+func lockChain(tx *gorm.DB, chain, with string, args ...any) (chainHeadRow, error) {
+	q := `INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (?, 0, ?)
+		ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_heads.seq RETURNING chain, seq, hash`
+	if with != "" {
+		q = "WITH " + with + " " + q
+	}
+	var head chainHeadRow
+	err := tx.Raw(q, append(args, chain, audit.GenesisHash)...).Scan(&head).Error
+	if err != nil {
+		return chainHeadRow{}, translate(err, "append audit entries: lock chain")
+	}
+	return head, nil
+}
+
+// appendChained appends es, complete (completeEntry) and all of head's
+// chain, whose head row tx has locked (lockChain), after head: chained in
+// memory in the order given, inserted with the head's advance in one
+// statement.
+func (db *DB) appendChained(tx *gorm.DB, head chainHeadRow, es []audit.Entry) error {
+	chain := head.Chain
+	at := audit.Truncate(db.now()) // after the lock, as appendAudit
+	k := len(es)
+	var (
+		seqs                           = make([]int64, k)
+		actors, devices                = make([]*string, k), make([]*string, k)
+		requests, actions, types, ids  = make([]string, k), make([]string, k), make([]string, k), make([]string, k)
+		befores, afters, prevs, hashes = make([]string, k), make([]string, k), make([]string, k), make([]string, k)
+	)
+	for i := range es {
+		es[i].At, es[i].Seq, es[i].PrevHash = at, head.Seq+1, head.Hash
+		es[i].Hash = es[i].ComputeHash()
+		head.Seq, head.Hash = es[i].Seq, es[i].Hash
+		e := es[i]
+		if e.ActorUserID != "" {
+			actors[i] = &es[i].ActorUserID
 		}
-		if len(n) != 1 || n[0] != int64(len(es)) {
-			return derrors.New(derrors.Internal, "append audit entries: the chain head of %q did not advance", chain)
+		if e.DeviceID != "" {
+			devices[i] = &es[i].DeviceID
 		}
+		seqs[i], requests[i], actions[i], types[i], ids[i] = e.Seq, e.RequestID, e.Action, e.EntityType, e.EntityID
+		befores[i], afters[i], prevs[i], hashes[i] = e.BeforeDigest, e.AfterDigest, e.PrevHash, e.Hash
+	}
+	var n []int64
+	err := tx.Raw(`WITH entries AS (
+			INSERT INTO audit_entries (chain, seq, at, actor_user_id, device_id, request_id, action, entity_type, entity_id,
+				before_digest, after_digest, prev_hash, hash)
+			SELECT ?, seq, ?::timestamptz, actor::uuid, device::uuid, request, action, entity_type, entity_id, before, after, prev, hash
+			FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+				AS u(seq, actor, device, request, action, entity_type, entity_id, before, after, prev, hash)
+			ORDER BY seq
+			RETURNING id)
+		UPDATE audit_chain_heads SET seq = ?, hash = ? WHERE chain = ? RETURNING (SELECT count(*) FROM entries)`,
+		chain, at, pgArray[int64](seqs), pgArray[*string](actors), pgArray[*string](devices), pgArray[string](requests),
+		pgArray[string](actions), pgArray[string](types), pgArray[string](ids), pgArray[string](befores), pgArray[string](afters),
+		pgArray[string](prevs), pgArray[string](hashes), head.Seq, head.Hash, chain).Scan(&n).Error
+	if err != nil {
+		return translate(err, "append audit entries")
+	}
+	if len(n) != 1 || n[0] != int64(len(es)) {
+		return derrors.New(derrors.Internal, "append audit entries: the chain head of %q did not advance", chain)
 	}
 	return nil
 }

@@ -153,43 +153,53 @@ type custodyRecord struct {
 	Detail     map[string]any `json:"detail"`
 }
 
-// appendCustody appends the custody events of one change of e inside tx,
-// in one statement, and one audit trail entry (c.Action) whose
-// after-digest covers them all, so the trail vouches for the custody log
-// too.
-func (db *DB) appendCustody(ctx context.Context, tx *gorm.DB, e evidence.Evidence, c evidence.Custody) error {
+// appendCustody appends the custody of one or more changes of e inside tx:
+// every event of cs, in order, in one statement, then one audit trail entry
+// per change (its Action), whose after-digest covers that change's events,
+// so the trail vouches for the custody log too. Two statements in all: the
+// events with the lock of e's chain (lockChain), then the entries.
+func (db *DB) appendCustody(ctx context.Context, tx *gorm.DB, e evidence.Evidence, cs ...evidence.Custody) error {
 	actor := audit.ActorFrom(ctx)
 	at := audit.Truncate(db.now())
-	events := c.Events
 	var (
 		values  []string
 		args    []any
-		records = make([]custodyRecord, len(events))
+		entries = make([]audit.Entry, len(cs))
 	)
-	for i, ev := range events {
-		if ev.Detail == nil {
-			ev.Detail = map[string]any{}
+	for i, c := range cs {
+		records := make([]custodyRecord, len(c.Events))
+		for j, ev := range c.Events {
+			if ev.Detail == nil {
+				ev.Detail = map[string]any{}
+			}
+			dj, err := jsonText(ev.Detail)
+			if err != nil {
+				return err
+			}
+			values = append(values, "(?, ?, ?, ?, ?, ?, ?::jsonb)")
+			args = append(args, e.ID, at, ev.Event, uuidPtr(actor.UserID), uuidPtr(actor.DeviceID), actor.RequestID, dj)
+			records[j] = custodyRecord{EvidenceID: e.ID, Event: ev.Event, At: at, Detail: ev.Detail}
 		}
-		dj, err := jsonText(ev.Detail)
+		digest, err := audit.Digest(records)
 		if err != nil {
 			return err
 		}
-		values = append(values, "(?, ?, ?, ?, ?, ?, ?::jsonb)")
-		args = append(args, e.ID, at, ev.Event, uuidPtr(actor.UserID), uuidPtr(actor.DeviceID), actor.RequestID, dj)
-		records[i] = custodyRecord{EvidenceID: e.ID, Event: ev.Event, At: at, Detail: ev.Detail}
+		entry, err := completeEntry(ctx, audit.Entry{Chain: chainOf(e), Action: c.Action, EntityType: "evidence", EntityID: e.ID,
+			AfterDigest: digest})
+		if err != nil {
+			return err
+		}
+		entries[i] = entry
 	}
-	err := tx.Exec(`INSERT INTO evidence_custody (evidence_id, at, event, actor_user_id, device_id, request_id, detail) VALUES `+
-		strings.Join(values, ", "), args...).Error
+	// The events and the lock of the chain's head in one statement, the
+	// entries with the head's advance in another.
+	tx = tx.WithContext(ctx)
+	head, err := lockChain(tx, chainOf(e), `custody AS (INSERT INTO evidence_custody (evidence_id, at, event, actor_user_id,
+		device_id, request_id, detail) VALUES `+strings.Join(values, ", ")+`)`, args...)
 	if err != nil {
 		return translate(err, "append custody events")
 	}
-	digest, err := audit.Digest(records)
-	if err != nil {
-		return err
-	}
-	_, err = db.appendAudit(ctx, tx, audit.Entry{Chain: chainOf(e), Action: c.Action, EntityType: "evidence",
-		EntityID: e.ID, AfterDigest: digest})
-	return err
+	return db.appendChained(tx, head, entries)
 }
 
 // CreateUpload stores a new item in evidence.StatusUploading with its upload
@@ -223,6 +233,79 @@ func (s *EvidenceStore) CreateUpload(ctx context.Context, e evidence.Evidence, u
 	}
 	e.Status, e.CreatedAt, e.CapturedAt = evidence.StatusUploading, e.CreatedAt.UTC(), e.CapturedAt.UTC()
 	return e, nil
+}
+
+// CreateFinished stores an item whose upload began and ended in one
+// request, as o says it ended (verified, quarantined or rejected), in one
+// transaction (or the one ctx carries, see Serialize): the item, its upload
+// as finished (every byte received unless rejected, nothing staged, no
+// lease), the thumbnail job of a verified image, and the custody of its
+// start and of its end, each with its audit trail entry. It returns the
+// stored item; derrors.Invalid for fields the schema refuses.
+func (s *EvidenceStore) CreateFinished(ctx context.Context, e evidence.Evidence, u evidence.Upload, o evidence.Outcome,
+	started, finished evidence.Custody) (evidence.Evidence, error) {
+	var exif any
+	if o.EXIF != nil {
+		var err error
+		if exif, err = exifJSON(*o.EXIF); err != nil {
+			return evidence.Evidence{}, err
+		}
+	}
+	disc, err := jsonText(nonNil(o.Discrepancies))
+	if err != nil {
+		return evidence.Evidence{}, err
+	}
+	var rec, dev, linked, record any
+	if e.RecordClientID != "" {
+		rec = e.RecordClientID
+	}
+	if e.DeviceID != "" {
+		dev = e.DeviceID
+	}
+	var offset int64
+	if o.Status != evidence.StatusRejected {
+		offset = e.Length
+	}
+	var out evidence.Evidence
+	err = s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
+		now := s.db.now()
+		if o.LinkedRecord != "" {
+			linked, record = now, o.LinkedRecord
+		}
+		// The item and its upload, in one statement.
+		var rows []evidenceRow
+		err := tx.Raw(`WITH item AS (
+				INSERT INTO evidence (id, client_id, record_client_id, uploader_id, device_id, street_code, kind,
+					declared_content_type, length, declared_sha256, captured_at, lat, lon, upload_metadata, created_at,
+					status, sha256, content_type, object_key, version_id, lock_mode, retain_until, exif, discrepancies,
+					thumbnail, problem_code, problem_detail, completed_at, linked_at, linked_record_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+					?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?) RETURNING *),
+			upload AS (
+				INSERT INTO evidence_uploads (evidence_id, upload_offset, expires_at, s3_key, updated_at)
+				SELECT id, ?, ?, ?, ? FROM item)
+			SELECT * FROM item`,
+			e.ID, e.ClientID, rec, e.UploaderID, dev, e.StreetCode, string(e.Kind), e.DeclaredContentType, e.Length,
+			e.DeclaredSHA256, e.CapturedAt, e.Lat, e.Lon, e.UploadMetadata, e.CreatedAt,
+			string(o.Status), o.SHA256, o.ContentType, o.ObjectKey, o.VersionID, lockModeOf(o), o.RetainUntil, exif, disc,
+			o.Thumbnail, o.ProblemCode, o.ProblemDetail, now, linked, record,
+			offset, u.ExpiresAt, u.S3Key, now).Scan(&rows).Error
+		if err != nil {
+			return translate(err, "create evidence")
+		}
+		if len(rows) != 1 {
+			return derrors.New(derrors.Internal, "create evidence %s: no row", e.ID)
+		}
+		out = evidenceFromRow(rows[0])
+		if err := s.db.enqueueThumbnail(ctx, tx, out); err != nil {
+			return err
+		}
+		return s.db.appendCustody(ctx, tx, out, started, finished)
+	})
+	if err != nil {
+		return evidence.Evidence{}, translate(err, "create evidence")
+	}
+	return out, nil
 }
 
 // Evidence returns an item, or derrors.NotFound.
@@ -844,11 +927,13 @@ func lockEvidenceOf(tx *gorm.DB, record string, clientIDs []string) error {
 	for _, id := range clientIDs {
 		keys = append(keys, "evidence:"+id)
 	}
-	slices.Sort(keys)
-	for _, k := range slices.Compact(keys) {
-		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, k).Error; err != nil {
-			return translate(err, "lock evidence")
-		}
+	if len(keys) == 0 {
+		return nil
 	}
-	return nil
+	slices.Sort(keys)
+	// All in one statement, in the order given (WITH ORDINALITY; a volatile
+	// function in the select list is evaluated after the ORDER BY).
+	err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(?::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n`,
+		pgArray[string](slices.Compact(keys))).Error
+	return translate(err, "lock evidence")
 }

@@ -65,7 +65,7 @@ func newTwinPush(t *testing.T, devID string, key ed25519.PrivateKey, setWise boo
 		t.Fatal(err)
 	}
 	tw := &twinPush{db: db, svc: svc, insp: insp, dev: dev, store: store}
-	countStatements(t, db, &tw.stmts)
+	pgtest.CountStatements(t, db, &tw.stmts)
 	return tw
 }
 

@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"gorm.io/gorm"
 
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/postgres"
@@ -233,21 +232,12 @@ func tableRows(b *testing.B, db *postgres.DB) int {
 }
 
 // durable fails the benchmark unless the cluster is durable, as in
-// production: the test script turns fsync, synchronous_commit and
-// full_page_writes off, which the figures must not measure (bench/sync.sh
-// runs it with WHISTLE_TEST_DURABLE=1). Protocol and baseline run on the
-// same cluster.
+// production (bench/sync.sh runs it with WHISTLE_TEST_DURABLE=1). Protocol
+// and baseline run on the same cluster.
 func durable(b *testing.B) {
 	b.Helper()
 	db, _ := pgtest.New(b)
-	var fsync, commit, pages string
-	if err := db.SQL.QueryRow(`SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')`).
-		Scan(&fsync, &commit, &pages); err != nil {
-		b.Fatal(err)
-	}
-	if fsync != "on" || commit != "on" || pages != "on" {
-		b.Fatalf("fsync %s, synchronous_commit %s, full_page_writes %s: run the benchmarks durable (bench/sync.sh)", fsync, commit, pages)
-	}
+	pgtest.RequireDurable(b, db)
 }
 
 func BenchmarkSyncPush(b *testing.B) {
@@ -266,7 +256,7 @@ func BenchmarkSyncPush(b *testing.B) {
 		for range b.N {
 			b.StopTimer()
 			db, _, dev := s.database(b)
-			countStatements(b, db, &stmts)
+			pgtest.CountStatements(b, db, &stmts)
 			svc := benchService(db)
 			b.StartTimer()
 			pushAll(b, svc, dev, s.batch, wsync.Applied)
@@ -323,26 +313,6 @@ func BenchmarkSyncPush(b *testing.B) {
 		}
 		b.ReportMetric(float64(written)/float64(b.N), "rows/op")
 	})
-}
-
-// countStatements counts the statements GORM sends on db (savepoints
-// included; BEGIN and COMMIT go around it).
-func countStatements(b testing.TB, db *postgres.DB, n *atomic.Int64) {
-	b.Helper()
-	count := func(*gorm.DB) { n.Add(1) }
-	cb := db.Gorm.Callback()
-	for _, err := range []error{
-		cb.Create().After("gorm:create").Register("bench:count", count),
-		cb.Query().After("gorm:query").Register("bench:count", count),
-		cb.Update().After("gorm:update").Register("bench:count", count),
-		cb.Delete().After("gorm:delete").Register("bench:count", count),
-		cb.Row().After("gorm:row").Register("bench:count", count),
-		cb.Raw().After("gorm:raw").Register("bench:count", count),
-	} {
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
 }
 
 // pageRow is a change as the baseline reads it.
