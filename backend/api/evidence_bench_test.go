@@ -86,7 +86,7 @@ func (j countingJobs) ThumbnailTx(ctx context.Context, tx *sql.Tx, evidenceID st
 func newBenchStack(b *testing.B) *benchStack {
 	b.Helper()
 	db, _ := pgtest.New(b)
-	pgtest.RequireDurable(b, db) // bench/evidence.sh runs it durable
+	pgtest.RequireDurable(b) // bench/evidence.sh runs it durable
 	bucket := mediatest.New(b)
 	orgs := postgres.NewOrgStore(db)
 	pgtest.LoadDemo(b, db)

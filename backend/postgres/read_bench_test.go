@@ -14,6 +14,7 @@ import (
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/postgres"
+	"github.com/whistle/whistle/backend/postgres/pgtest"
 	wsync "github.com/whistle/whistle/sync"
 )
 
@@ -38,7 +39,7 @@ import (
 // inspection record is the scoped read the API has today.
 func BenchmarkScopedRead(b *testing.B) {
 	ctx := context.Background()
-	durable(b)
+	pgtest.RequireDurable(b)
 	s := newSyncBench(b, 20)
 	db, dsn, dev := s.database(b)
 	pushAll(b, benchService(db), dev, s.batch, wsync.Applied)

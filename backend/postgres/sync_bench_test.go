@@ -231,18 +231,9 @@ func tableRows(b *testing.B, db *postgres.DB) int {
 	return total
 }
 
-// durable fails the benchmark unless the cluster is durable, as in
-// production (bench/sync.sh runs it with WHISTLE_TEST_DURABLE=1). Protocol
-// and baseline run on the same cluster.
-func durable(b *testing.B) {
-	b.Helper()
-	db, _ := pgtest.New(b)
-	pgtest.RequireDurable(b, db)
-}
-
 func BenchmarkSyncPush(b *testing.B) {
 	ctx := context.Background()
-	durable(b)
+	pgtest.RequireDurable(b)
 	s := newSyncBench(b, benchBatch)
 
 	// The rows the copy baseline inserts: those of a reference push.
@@ -330,7 +321,7 @@ type pageRow struct {
 
 func BenchmarkSyncPull(b *testing.B) {
 	ctx := context.Background()
-	durable(b)
+	pgtest.RequireDurable(b)
 	const page = 1000
 	s := newSyncBench(b, page)
 	db, dsn, dev := s.database(b)
