@@ -133,4 +133,3 @@ func TestCaseStore_IntakeRoutesStoresAndFeeds(t *testing.T) {
 		}
 	})
 }
-
