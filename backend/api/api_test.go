@@ -22,6 +22,7 @@ import (
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/api/apitest"
 	"github.com/whistle/whistle/backend/argon2id"
+	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
@@ -126,6 +127,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	inspectionStore := postgres.NewInspectionStore(f.db)
 	inspections := inspection.NewService(inspectionStore, f.org, inspection.DefaultCalendar(), f.now)
 	inspections.SetWise(inspectionStore) // as serve wires it
+	cases := casework.NewService(postgres.NewCaseStore(f.db), f.org, f.now, casework.Config{})
 	evidenceCfg.Index = inspections
 	ev, evidenceStore := newEvidenceWith(t, f.db, f.bucket, evidenceCfg)
 	ev.OrphanAge = orphanAge
@@ -150,6 +152,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		Sync: api.Sync{Service: syncService,
 			Devices: postgres.NewSessionStore(f.db), Reports: syncStore, MinPullAppVersion: f.minPullApp},
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
+		Cases:       api.Cases{Service: cases},
 		Evidence:    ev,
 		Dependencies: []api.Dependency{
 			{Name: "postgres", Check: f.db},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/openapi"
 	wsync "github.com/whistle/whistle/sync"
 )
@@ -93,6 +94,7 @@ var entityStates = map[string]func(json.RawMessage) (any, error){
 	"department":   stateOf(noError(departmentOut)),
 	"matter":       stateOf(noError(matterOut)),
 	"policy":       stateOf(noError(policyOut)),
+	"case":         stateOf(func(r casework.Record) (openapi.Case, error) { return caseOut(r, nil) }),
 }
 
 func changeOut(c wsync.Change) (openapi.Change, error) {

@@ -27,6 +27,7 @@ type server struct {
 	trail       Trail
 	sync        Sync
 	inspections Inspections
+	cases       Cases
 	evidence    Evidence
 	now         func() time.Time
 	deps        []Dependency

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/telemetry"
@@ -45,6 +46,7 @@ type Config struct {
 	TombstoneRetention   time.Duration       // how long sync keeps deletions for devices to pull
 	IdempotencyRetention time.Duration       // how long the answers of creates sent with an Idempotency-Key are kept
 	SyncRetryLimit       int                 // transient failures in a row before an act is rejected (retry_exhausted)
+	Cases                casework.Config     // routing and duplicate detection of cases
 	Calendar             inspection.Calendar // working days, for legal periods
 	EvidenceExpiry       time.Duration       // how long an unfinished evidence upload may be resumed
 	EvidenceOrphanAge    time.Duration       // how long evidence waits for its record before it is listed as an orphan
@@ -94,6 +96,7 @@ var settings = []setting{
 	{"WHISTLE_SYNC_TOMBSTONE_RETENTION", "720h", "how long sync keeps deletions for devices to pull; older cursors re-bootstrap", false},
 	{"WHISTLE_IDEMPOTENCY_RETENTION", "24h", "how long the answer of an online create sent with an `Idempotency-Key` is kept for replay (purged hourly by a River job)", false},
 	{"WHISTLE_SYNC_RETRY_LIMIT", "5", "how many pushes in a row one act may fail transiently (verdict `retry`) before it is rejected with `retry_exhausted`, so that a device's queue always drains", false},
+	{"WHISTLE_CASE_MAX_OPEN", "0", "open cases at which an officer is passed over by case routing (`OVERLOADED`); 0: no limit", false},
 	{"WHISTLE_CALENDAR_FILE", "", "JSON file of public holidays and weekend working days for legal periods (`{\"covered_until\":\"YYYY-MM-DD\",\"holidays\":[...],\"workdays\":[...]}`; `covered_until`, the last day the file knows every holiday and working day of, is required: periods ending after it are flagged `CALENDAR_NOT_COVERED`); empty: the built-in calendar of mainland China", false},
 }
 
@@ -160,6 +163,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if _, err := wsync.ParseAppVersion(c.MinPullAppVersion); err != nil {
 			return c, fmt.Errorf("WHISTLE_MIN_PULL_APP_VERSION: %w", err)
 		}
+	}
+	maxOpen := get("WHISTLE_CASE_MAX_OPEN")
+	if c.Cases.MaxOpenCases, err = strconv.Atoi(maxOpen); err != nil || c.Cases.MaxOpenCases < 0 {
+		return c, fmt.Errorf("WHISTLE_CASE_MAX_OPEN: %q is not a whole number of at least 0", maxOpen)
 	}
 	retries := get("WHISTLE_SYNC_RETRY_LIMIT")
 	c.SyncRetryLimit, err = strconv.Atoi(retries)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/argon2id"
+	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/evidence"
 	"github.com/whistle/whistle/backend/identity"
@@ -113,6 +114,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	inspectionStore := postgres.NewInspectionStore(db)
 	inspections := inspection.NewService(inspectionStore, orgStore, cfg.Calendar, cfg.Clock)
 	inspections.SetWise(inspectionStore) // an online create is a batch of one
+	cases := casework.NewService(postgres.NewCaseStore(db), orgStore, cfg.Clock, cfg.Cases)
 	syncService := wsync.NewService(syncStore, mutationHandlers(inspections), cfg.Clock)
 	syncService.RetryLimit(cfg.SyncRetryLimit)
 	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
@@ -145,6 +147,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Org:         orgStore,
 		Trail:       trail,
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
+		Cases:       api.Cases{Service: cases},
 		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
 			IdleTimeout: cfg.EvidenceIdle},
 		Sync: api.Sync{
