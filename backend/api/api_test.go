@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.opentelemetry.io/otel/trace"
@@ -128,6 +129,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	inspections := inspection.NewService(inspectionStore, f.org, inspection.DefaultCalendar(), f.now)
 	inspections.SetWise(inspectionStore) // as serve wires it
 	cases := casework.NewService(postgres.NewCaseStore(f.db), f.org, f.now, casework.Config{})
+	inspections.OnApproved(f.db.InTx, cases.ApprovalHook(uuid.NewString)) // as serve wires it
 	evidenceCfg.Index = inspections
 	ev, evidenceStore := newEvidenceWith(t, f.db, f.bucket, evidenceCfg)
 	ev.OrphanAge = orphanAge

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/whistle/whistle/backend/api/apitest"
+	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/openapi"
 )
@@ -401,5 +402,50 @@ func init() {
 			{name: "own", url: "/v1/cases", want: want, check: check},
 			{name: "other", url: "/v1/cases?department=sj", want: want, check: check},
 		}
+	}
+}
+
+// TestCases_ApprovalOpensAClue: approving a record that needs follow-up (here a summons: the
+// party comes to the team) opens its clue in the approval's transaction; a record closed on the
+// spot by a simple-procedure fine opens none.
+func TestCases_ApprovalOpensAClue(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	leader := f.login(t, "leader.a", demo.Password)
+	officer := f.login(t, "officer.a", demo.Password)
+	record := func(summons bool) string {
+		r := marketInspection(f.story.At("2026-11-10T10:00:00+08:00"), []string{"a-cg-03", "a-sj-01"}, "JYCF-CLUE-"+uuid.NewString()[:8])
+		if summons {
+			r.Measures = append(r.Measures, inspection.Measure{Kind: "summons", MatterCode: "SJ-004",
+				Summons: &inspection.Summons{At: f.story.At("2026-11-12T09:00:00+08:00"), Place: "交道口街道综合执法队"}})
+		}
+		body, _ := json.Marshal(r)
+		var st openapi.Inspection
+		res := f.client.For(t).PostJSON("/v1/inspections", string(body), officer)
+		res.JSON(t, &st)
+		if res.Status != http.StatusCreated || st.Review != openapi.InspectionReviewPending {
+			t.Fatalf("record: %d review %s", res.Status, st.Review)
+		}
+		if res := f.client.For(t).PostJSON("/v1/inspections/"+r.ID+"/review", `{"version":1,"decision":"approve"}`, leader); res.Status != http.StatusOK {
+			t.Fatalf("approve: %d %s", res.Status, res.Body)
+		}
+		return r.ID
+	}
+	summoned, fined := record(true), record(false)
+	list := listCases(t, f, leader, "")
+	if len(list) != 1 || list[0].Sources[0].InspectionId == nil || list[0].Sources[0].InspectionId.String() != summoned {
+		t.Fatalf("cases after two approvals: %d", len(list))
+	}
+	c := list[0]
+	if c.State != openapi.Clue || c.MatterCode != "SJ-004" || c.Assignee.Code != "a-sj-01" {
+		t.Fatalf("clue %+v", c)
+	}
+	if h := deref(getCase(t, f, leader, c.Id.String()).History); len(h) == 0 || h[0].Actor != "leader.a" {
+		t.Fatalf("history %+v", h)
+	}
+	// One case per record: the team leader cannot open a second one.
+	f.client.For(t).PostJSON("/v1/cases", `{"inspection_id":"`+summoned+`"}`, leader).Problem(t, http.StatusConflict, "conflict")
+	// The fined record may still be opened by hand.
+	if c := intake(t, f, leader, `{"inspection_id":"`+fined+`"}`); c.Sources[0].InspectionId.String() != fined {
+		t.Fatalf("opened by hand: %+v", c.Sources)
 	}
 }

@@ -1,6 +1,8 @@
 package casework
 
 import (
+	"context"
+
 	"github.com/whistle/whistle/backend/authority"
 	"github.com/whistle/whistle/backend/inspection"
 )
@@ -37,4 +39,15 @@ func NeedsFollowUp(r inspection.Record) bool {
 		}
 	}
 	return !closedOnSpot
+}
+
+// ApprovalHook is what an approval of an inspection record sets off (inspection.Service.OnApproved):
+// the clue of a record that needs follow-up, opened in the approval's transaction under an id
+// newID gives. A record that has its case already is left alone: approving again never opens a
+// second.
+func (s *Service) ApprovalHook(newID func() string) func(ctx context.Context, userID string, st inspection.State) error {
+	return func(ctx context.Context, userID string, st inspection.State) error {
+		_, err := s.InspectionApproved(ctx, userID, newID(), FactsOfInspection(st))
+		return err
+	}
 }

@@ -270,6 +270,11 @@ func (s *Service) openFromInspection(ctx context.Context, sc org.Scope, now time
 // the record before it is routed.
 func (s *Service) openWith(ctx context.Context, sc org.Scope, now time.Time, in Intake, action string, edit func(*Record)) (Record, error) {
 	matter, err := s.org.MatterAt(ctx, in.MatterCode, now)
+	if derrors.CodeOf(err) == derrors.NotFound && in.Source.Kind == SourceInspection {
+		// A record's matter withdrawn from the catalogue since the act: the version of the act,
+		// so that approving the record never fails for it.
+		matter, err = s.org.MatterAt(ctx, in.MatterCode, in.Source.ReceivedAt)
+	}
 	if derrors.CodeOf(err) == derrors.NotFound {
 		return Record{}, derrors.Invalidf("/matter_code", "no matter %q in force", in.MatterCode)
 	}
