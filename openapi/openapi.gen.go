@@ -1465,6 +1465,52 @@ type CaseContact struct {
 	Phone *string `json:"phone,omitempty"`
 }
 
+// CaseDuplicatesProblem An intake that looks like open cases names them.
+type CaseDuplicatesProblem struct {
+	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
+	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
+	// `conflict`, `payload_too_large`, `unsupported_media_type`,
+	// `too_many_requests`, `timeout`, `dependency_unavailable`, `contention` (503: a
+	// concurrent change got in the way, nothing was written; retry), `internal`;
+	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap),
+	// `app_update_required` (426: update the app before pulling; pushing still works) and,
+	// in a mutation's problem, `entity_conflict` (the entity exists with other content);
+	// for resumable uploads also `gone` (410), `locked` (423, retry),
+	// `precondition_failed` (412), `checksum_mismatch` (460) and
+	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it);
+	// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
+	// request with this key is still being processed; retry later) and `idempotency_key_reused`
+	// (422: the key was used with another request); `precondition_failed` (412) also answers a
+	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
+	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
+	// The list is closed: a test checks it equals the codes of `backend/derrors`.
+	//
+	//
+	// Example: validation_failed
+	Code       ProblemCode `json:"code"`
+	Detail     *string     `json:"detail,omitempty"`
+	Duplicates *[]struct {
+		Address   string    `json:"address"`
+		CreatedAt time.Time `json:"created_at"`
+
+		// DistanceM Metres between the two places; -1 when one has no coordinates (the same address).
+		DistanceM float32            `json:"distance_m"`
+		Id        openapi_types.UUID `json:"id"`
+
+		// State clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+		State CaseState `json:"state"`
+	} `json:"duplicates,omitempty"`
+	Errors    *[]FieldError `json:"errors,omitempty"`
+	Instance  *string       `json:"instance,omitempty"`
+	RequestId *string       `json:"request_id,omitempty"`
+	Status    int           `json:"status"`
+	Title     string        `json:"title"`
+
+	// Type A URI naming the problem type (`urn:whistle:problem:<code>`).
+	Type string `json:"type"`
+}
+
 // CaseEvent defines model for CaseEvent.
 type CaseEvent struct {
 	// Actor Username.
@@ -1510,6 +1556,8 @@ type CaseGate struct {
 
 // CaseIntake A grid source with its matter, or `inspection_id` (a record of the street; its first matter unless `matter_code` names another of it).
 type CaseIntake struct {
+	// ConfirmNew Open a new case although it looks like open ones (409 `case_duplicates` otherwise).
+	ConfirmNew  *bool   `json:"confirm_new,omitempty"`
 	Description *string `json:"description,omitempty"`
 
 	// Id The case's id, chosen by the client; a new one when absent.
@@ -1517,7 +1565,10 @@ type CaseIntake struct {
 	InspectionId *openapi_types.UUID `json:"inspection_id,omitempty"`
 	Location     *CaseLocation       `json:"location,omitempty"`
 	MatterCode   *string             `json:"matter_code,omitempty"`
-	Source       *CaseSourceInput    `json:"source,omitempty"`
+
+	// MergeInto Add the source to this open case (a duplicate) instead of opening one: 200 with that case.
+	MergeInto *openapi_types.UUID `json:"merge_into,omitempty"`
+	Source    *CaseSourceInput    `json:"source,omitempty"`
 }
 
 // CaseLocation defines model for CaseLocation.
@@ -1532,6 +1583,15 @@ type CaseMatterChange struct {
 	BaseVersion *int   `json:"base_version,omitempty"`
 	MatterCode  string `json:"matter_code"`
 	Reason      string `json:"reason"`
+}
+
+// CaseMerge defines model for CaseMerge.
+type CaseMerge struct {
+	BaseVersion *int `json:"base_version,omitempty"`
+
+	// Into The case that keeps both cases' sources and contacts.
+	Into   openapi_types.UUID `json:"into"`
+	Reason string             `json:"reason"`
 }
 
 // CaseNote defines model for CaseNote.
@@ -3271,6 +3331,15 @@ type ChangeCaseMatterParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// MergeCaseParams defines parameters for MergeCase.
+type MergeCaseParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // NotifyCasePartyParams defines parameters for NotifyCaseParty.
 type NotifyCasePartyParams struct {
 	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
@@ -3566,6 +3635,9 @@ type IntakeCaseJSONRequestBody = CaseIntake
 
 // ChangeCaseMatterJSONRequestBody defines body for ChangeCaseMatter for application/json ContentType.
 type ChangeCaseMatterJSONRequestBody = CaseMatterChange
+
+// MergeCaseJSONRequestBody defines body for MergeCase for application/json ContentType.
+type MergeCaseJSONRequestBody = CaseMerge
 
 // AddCaseNoteJSONRequestBody defines body for AddCaseNote for application/json ContentType.
 type AddCaseNoteJSONRequestBody = CaseNote
@@ -4062,6 +4134,9 @@ type ServerInterface interface {
 	// ChangeCaseMatter Re-categorise a clue or filed case (the team leader or the officer holding it); it is routed again to the new matter's owner.
 	// (POST /v1/cases/{id}/matter)
 	ChangeCaseMatter(c *fiber.Ctx, id CaseID, params ChangeCaseMatterParams) error
+	// MergeCase The team leader merges a clue into another case of the street (the same problem taken in twice): that case keeps both cases' sources and contacts.
+	// (POST /v1/cases/{id}/merge)
+	MergeCase(c *fiber.Ctx, id CaseID, params MergeCaseParams) error
 	// AddCaseNote Add a note to a case's history (offline: case.note@1).
 	// (POST /v1/cases/{id}/notes)
 	AddCaseNote(c *fiber.Ctx, id CaseID) error
@@ -4992,6 +5067,57 @@ func (siw *ServerInterfaceWrapper) ChangeCaseMatter(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.ChangeCaseMatter(c, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// MergeCase operation middleware
+func (siw *ServerInterfaceWrapper) MergeCase(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params MergeCaseParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.MergeCase(c, id, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -6601,6 +6727,8 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 
 	router.Post(options.BaseURL+"/v1/cases/:id/notifications", wrapper.NotifyCaseParty)
 
+	router.Post(options.BaseURL+"/v1/cases/:id/merge", wrapper.MergeCase)
+
 	router.Post(options.BaseURL+"/v1/number-blocks", wrapper.IssueNumberBlock)
 
 	router.Get(options.BaseURL+"/v1/number-blocks/:id/report", wrapper.NumberBlockReport)
@@ -8074,6 +8202,25 @@ type IntakeCaseResponseObject interface {
 	VisitIntakeCaseResponse(ctx *fiber.Ctx) error
 }
 
+type IntakeCase200ResponseHeaders struct {
+	ETag *string
+}
+
+type IntakeCase200JSONResponse struct {
+	Body    Case
+	Headers IntakeCase200ResponseHeaders
+}
+
+func (response IntakeCase200JSONResponse) VisitIntakeCaseResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
 type IntakeCase201ResponseHeaders struct {
 	ETag *string
 }
@@ -8137,9 +8284,7 @@ func (response IntakeCase404ApplicationProblemPlusJSONResponse) VisitIntakeCaseR
 	return ctx.JSON(&response)
 }
 
-type IntakeCase409ApplicationProblemPlusJSONResponse struct {
-	ConflictApplicationProblemPlusJSONResponse
-}
+type IntakeCase409ApplicationProblemPlusJSONResponse CaseDuplicatesProblem
 
 func (response IntakeCase409ApplicationProblemPlusJSONResponse) VisitIntakeCaseResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
@@ -8388,6 +8533,146 @@ type ChangeCaseMatterdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ChangeCaseMatterdefaultApplicationProblemPlusJSONResponse) VisitChangeCaseMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type MergeCaseRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params MergeCaseParams
+	Body   *MergeCaseJSONRequestBody
+}
+
+type MergeCaseResponseObject interface {
+	VisitMergeCaseResponse(ctx *fiber.Ctx) error
+}
+
+type MergeCase200ResponseHeaders struct {
+	ETag *string
+}
+
+type MergeCase200JSONResponse struct {
+	Body    Case
+	Headers MergeCase200ResponseHeaders
+}
+
+func (response MergeCase200JSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type MergeCase400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase400ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase401ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase403ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase404ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase409ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase412ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase413ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase415ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase422ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCasedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response MergeCasedefaultApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(response.StatusCode)
 
@@ -11491,6 +11776,9 @@ type StrictServerInterface interface {
 	// ChangeCaseMatter Re-categorise a clue or filed case (the team leader or the officer holding it); it is routed again to the new matter's owner.
 	// (POST /v1/cases/{id}/matter)
 	ChangeCaseMatter(ctx context.Context, request ChangeCaseMatterRequestObject) (ChangeCaseMatterResponseObject, error)
+	// MergeCase The team leader merges a clue into another case of the street (the same problem taken in twice): that case keeps both cases' sources and contacts.
+	// (POST /v1/cases/{id}/merge)
+	MergeCase(ctx context.Context, request MergeCaseRequestObject) (MergeCaseResponseObject, error)
 	// AddCaseNote Add a note to a case's history (offline: case.note@1).
 	// (POST /v1/cases/{id}/notes)
 	AddCaseNote(ctx context.Context, request AddCaseNoteRequestObject) (AddCaseNoteResponseObject, error)
@@ -12370,6 +12658,48 @@ func (sh *strictHandler) ChangeCaseMatter(ctx *fiber.Ctx, id CaseID, params Chan
 		return err
 	} else if validResponse, ok := response.(ChangeCaseMatterResponseObject); ok {
 		if err := validResponse.VisitChangeCaseMatterResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// MergeCase operation middleware
+func (sh *strictHandler) MergeCase(ctx *fiber.Ctx, id CaseID, params MergeCaseParams) error {
+	var request MergeCaseRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body MergeCaseJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.MergeCase(ctx.UserContext(), request.(MergeCaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MergeCase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(MergeCaseResponseObject); ok {
+		if err := validResponse.VisitMergeCaseResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

@@ -60,11 +60,24 @@ func (e caseRefusal) extendProblem(p map[string]any) {
 	p["refusal"] = refusalOut(te)
 }
 
-// caseError gives a refused move its refusal member.
+// caseDuplicates is a refused intake answered with the open cases it looks like.
+type caseDuplicates struct {
+	*casework.DuplicatesError
+}
+
+func (e caseDuplicates) extendProblem(p map[string]any) {
+	p["duplicates"] = e.Duplicates
+}
+
+// caseError gives a refused move its refusal member, a refused intake its duplicates.
 func caseError(err error) error {
 	var re *casework.RefusalError
 	if errors.As(err, &re) {
 		return caseRefusal{re}
+	}
+	var de *casework.DuplicatesError
+	if errors.As(err, &de) {
+		return caseDuplicates{de}
 	}
 	return err
 }
@@ -102,9 +115,17 @@ func (s *server) IntakeCase(ctx context.Context, req openapi.IntakeCaseRequestOb
 		if b.Location == nil {
 			return nil, derrors.Invalidf("/location", "a case says where the problem is")
 		}
+		if b.MergeInto != nil {
+			r, err = s.cases.Service.AddSource(ctx, c.user.ID, b.MergeInto.String(), intakeIn(id, b))
+			if err != nil {
+				return nil, err
+			}
+			out, err := caseOut(r, nil)
+			return openapi.IntakeCase200JSONResponse{Body: out, Headers: openapi.IntakeCase200ResponseHeaders{ETag: caseETag(r)}}, err
+		}
 		r, err = s.cases.Service.Intake(ctx, c.user.ID, intakeIn(id, b))
 		if err != nil {
-			return nil, err
+			return nil, caseError(err)
 		}
 	}
 	out, err := caseOut(r, nil)
@@ -255,4 +276,22 @@ func (s *server) NotifyCaseParty(ctx context.Context, req openapi.NotifyCasePart
 	}
 	out, err := caseOut(r, nil)
 	return openapi.NotifyCaseParty200JSONResponse{Body: out, Headers: openapi.NotifyCaseParty200ResponseHeaders{ETag: caseETag(r)}}, err
+}
+
+// MergeCase merges a clue into another case.
+func (s *server) MergeCase(ctx context.Context, req openapi.MergeCaseRequestObject) (openapi.MergeCaseResponseObject, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkCaseIfMatch(ctx, req.Params.IfMatch, req.Id.String()); err != nil {
+		return nil, err
+	}
+	b := req.Body
+	r, err := s.cases.Service.Merge(ctx, c.user.ID, req.Id.String(), deref(b.BaseVersion), b.Into.String(), b.Reason)
+	if err != nil {
+		return nil, err
+	}
+	out, err := caseOut(r, nil)
+	return openapi.MergeCase200JSONResponse{Body: out, Headers: openapi.MergeCase200ResponseHeaders{ETag: caseETag(r)}}, err
 }

@@ -2,10 +2,12 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
@@ -21,11 +23,22 @@ import (
 // operator who took the order down.
 const reporterPhone = "13911112222"
 
-// workOrderBody is a 12345 work order about matter, of nature single or comprehensive.
+// workOrderPlaces numbers the places of workOrderBody: each order is at another place, about
+// 220 metres north of the one before, so that no two are duplicates.
+var workOrderPlaces atomic.Int64
+
+// workOrderBody is a 12345 work order about matter, of nature single or comprehensive, at a
+// place of its own.
 func workOrderBody(f *fixture, matter, nature string) string {
+	n := workOrderPlaces.Add(1)
+	return workOrderAt(f, matter, nature, fmt.Sprintf("东城区南锣鼓巷 %d 号", n), 39.9+float64(n)*0.002)
+}
+
+// workOrderAt is a 12345 work order about matter at address, latitude lat.
+func workOrderAt(f *fixture, matter, nature, address string, lat float64) string {
 	b, _ := json.Marshal(map[string]any{
 		"id": uuid.NewString(), "matter_code": matter, "description": "商户占道经营，堵塞消防通道",
-		"location": map[string]any{"address": "东城区南锣鼓巷 12 号", "lat": 39.9375, "lng": 116.4035},
+		"location": map[string]any{"address": address, "lat": lat, "lng": 116.4035},
 		"source": map[string]any{"kind": "work_order", "channel": "12345", "work_order_number": "GD-" + uuid.NewString()[:8],
 			"nature": nature, "contact": map[string]any{"name": "李小明", "phone": reporterPhone},
 			"received_at": f.now().Add(-3600e9).UTC(), "time_limit": f.now().Add(7 * 24 * 3600e9).UTC(),
@@ -448,4 +461,61 @@ func TestCases_ApprovalOpensAClue(t *testing.T) {
 	if c := intake(t, f, leader, `{"inspection_id":"`+fined+`"}`); c.Sources[0].InspectionId.String() != fined {
 		t.Fatalf("opened by hand: %+v", c.Sources)
 	}
+}
+
+// TestCases_Duplicates: the same matter at the same place within the window is offered for
+// merging; merging keeps both sources and their contacts.
+func TestCases_Duplicates(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	grid := f.login(t, "grid.a", demo.Password)
+	leader := f.login(t, "leader.a", demo.Password)
+	first := intake(t, f, grid, workOrderAt(f, "CG-002", "comprehensive", "东城区交道口南大街 5 号", 39.9400))
+	// 50 metres north, the same matter: a duplicate. 300 metres: another problem.
+	near := workOrderAt(f, "CG-002", "comprehensive", "东城区交道口南大街 7 号", 39.94045)
+	res := f.client.For(t).PostJSON("/v1/cases", near, grid)
+	res.Problem(t, http.StatusConflict, "case_duplicates")
+	var p openapi.CaseDuplicatesProblem
+	res.JSON(t, &p)
+	if p.Duplicates == nil || len(*p.Duplicates) != 1 || (*p.Duplicates)[0].Id != first.Id || (*p.Duplicates)[0].DistanceM != 50 {
+		t.Fatalf("duplicates %s", res.Body)
+	}
+	intake(t, f, grid, workOrderAt(f, "CG-002", "comprehensive", "东城区交道口南大街 30 号", 39.9427))
+	intake(t, f, grid, workOrderAt(f, "CG-003", "comprehensive", "东城区交道口南大街 5 号", 39.9400)) // another matter
+	t.Run("MergeAtIntake", func(t *testing.T) {
+		var body map[string]any
+		json.Unmarshal([]byte(near), &body)
+		body["merge_into"] = first.Id.String()
+		b, _ := json.Marshal(body)
+		c := ok(t, f.client.For(t).PostJSON("/v1/cases", string(b), grid))
+		if c.Id != first.Id || len(c.Sources) != 2 {
+			t.Fatalf("merged at intake: %+v", c.Sources)
+		}
+	})
+	t.Run("ConfirmNewThenMerge", func(t *testing.T) {
+		var body map[string]any
+		json.Unmarshal([]byte(workOrderAt(f, "CG-002", "comprehensive", "东城区交道口南大街 5 号", 39.9400)), &body)
+		body["confirm_new"] = true
+		b, _ := json.Marshal(body)
+		second := intake(t, f, grid, string(b))
+		caseAct(t, f, grid, second.Id.String(), "merge", `{"into":"`+first.Id.String()+`","reason":"同一问题"}`, "").Problem(t, http.StatusForbidden, "forbidden")
+		c := ok(t, caseAct(t, f, leader, second.Id.String(), "merge", `{"into":"`+first.Id.String()+`","reason":"同一问题重复受理"}`, ""))
+		if c.Id != first.Id || len(c.Sources) != 3 || strings.Count(string(mustJSON(t, c)), reporterPhone) != 3 {
+			t.Fatalf("after the merge: %d sources", len(c.Sources))
+		}
+		merged := getCase(t, f, leader, second.Id.String())
+		if merged.MergedInto == nil || *merged.MergedInto != first.Id {
+			t.Fatalf("merged case %+v", merged.MergedInto)
+		}
+		// A merged case takes no more acts.
+		caseAct(t, f, leader, second.Id.String(), "notes", `{"text":"x"}`, "").Problem(t, http.StatusConflict, "conflict")
+	})
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -13,7 +13,7 @@ import (
 // intakeIn is a grid source taken in as case id.
 func intakeIn(id string, b openapi.CaseIntake) casework.Intake {
 	src := b.Source
-	in := casework.Intake{ID: id, MatterCode: deref(b.MatterCode), Description: deref(b.Description), Location: locationIn(*b.Location),
+	in := casework.Intake{ID: id, ConfirmNew: deref(b.ConfirmNew), MatterCode: deref(b.MatterCode), Description: deref(b.Description), Location: locationIn(*b.Location),
 		Source: casework.Source{Kind: casework.SourceKind(src.Kind), Channel: deref(src.Channel),
 			WorkOrderNumber: deref(src.WorkOrderNumber), ReceivedAt: src.ReceivedAt, TimeLimit: src.TimeLimit,
 			Location: locationIn(src.Location), Description: src.Description}}

@@ -151,6 +151,10 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 			ok(t, caseAct(t, f, leader, id, "transitions", `{"to":"filed"}`, ""))
 			return call{"POST", "/v1/cases/" + id + "/notifications", "application/json", `{"waived":true}`, f.login(t, "officer.a", "whistle-demo")}
 		},
+		"mergeCase": func() call {
+			into, id := trailCase(t, f, false), trailCase(t, f, false)
+			return call{"POST", "/v1/cases/" + id + "/merge", "application/json", `{"into":"` + into + `","reason":"同一问题"}`, leader}
+		},
 		"issueNumberBlock": func() call {
 			return call{"POST", "/v1/number-blocks", "application/json", `{"doc_type":"penalty_decision","count":5}`, sess.AccessToken}
 		},

@@ -20,8 +20,11 @@ type Change struct {
 	Events  []Event
 	Routing *Routing
 	Feed    map[string]Record
-	// MergedFrom, for a merge, is the case merged into Record: its sources move to Record.
-	MergedFrom *Record
+	// MergedFrom, for a merge, is the case merged into Record (at its next version): its sources
+	// move to Record; MergedEvents and MergedFeed are its history entries and feed.
+	MergedFrom   *Record
+	MergedEvents []Event
+	MergedFeed   map[string]Record
 }
 
 // Store persists cases. The consumer owns it; backend/postgres implements it. Every write adds
@@ -41,6 +44,9 @@ type Store interface {
 	// OpenCases counts, for each officer code given, the open cases (not concluded, withdrawn
 	// or merged) held by that officer.
 	OpenCases(ctx context.Context, officers []string) (map[string]int, error)
+	// OpenSimilar returns the open cases (not concluded, withdrawn or merged) of street and
+	// matter taken in since since, newest first.
+	OpenSimilar(ctx context.Context, street, matter string, since time.Time) ([]Record, error)
 	// CaseOfInspection returns the id of the case opened from an inspection record, "" if none.
 	CaseOfInspection(ctx context.Context, inspectionID string) (string, error)
 }
@@ -72,6 +78,11 @@ func (NoClocks) Transitioned(context.Context, Record, State, State) error { retu
 type Config struct {
 	// MaxOpenCases is the load at which an officer takes no more cases; 0: no limit.
 	MaxOpenCases int
+	// DuplicateRadiusM and DuplicateWindow say when an intake is the same problem as an open
+	// case: the same matter, a place within the radius (metres), taken in within the window;
+	// zero: DefaultDuplicateRadiusM, DefaultDuplicateWindow.
+	DuplicateRadiusM float64
+	DuplicateWindow  time.Duration
 }
 
 // Service takes cases in, routes them by legal authority and moves them through their states.
@@ -104,6 +115,9 @@ type Intake struct {
 	Source      Source
 	Location    Location
 	Description string
+	// ConfirmNew opens a new case although it looks like open ones (a *DuplicatesError
+	// otherwise).
+	ConfirmNew bool
 }
 
 // Intake opens a case (a clue) from a grid source and routes it. Work orders, community reports
@@ -123,6 +137,17 @@ func (s *Service) Intake(ctx context.Context, userID string, in Intake) (Record,
 	}
 	if err := validateIntake(in); err != nil {
 		return Record{}, err
+	}
+	if !in.ConfirmNew {
+		dups, err := s.duplicatesOf(ctx, sc.StreetCode, in.MatterCode, in.Location, now)
+		if err != nil {
+			return Record{}, err
+		}
+		if len(dups) > 0 {
+			return Record{}, &DuplicatesError{Err: derrors.New(derrors.CaseDuplicates,
+				"%d open case(s) of matter %s at this place: merge the source into one (merge_into) or confirm a new case (confirm_new)",
+				len(dups), in.MatterCode), Duplicates: dups}
+		}
 	}
 	in.Source.TakenBy = userID
 	return s.openWith(ctx, sc, now, in, "case.intake", nil)

@@ -172,10 +172,21 @@ func (s *CaseStore) Update(ctx context.Context, c casework.Change, base int) err
 			return err
 		}
 		if m := c.MergedFrom; m != nil {
+			merged, err := s.lock(tx, m.ID)
+			if err != nil {
+				return err
+			}
+			if merged.Version != m.Version-1 || merged.MergedInto != "" {
+				return derrors.New(derrors.Conflict, "case %s changed meanwhile", m.ID)
+			}
 			if err := s.write(tx, *m); err != nil {
 				return err
 			}
 			if err := tx.Exec(`UPDATE case_sources SET case_id = ? WHERE case_id = ?`, c.Record.ID, m.ID).Error; err != nil {
+				return err
+			}
+			mc := casework.Change{Record: *m, Action: "case.merged", Events: c.MergedEvents, Feed: c.MergedFeed}
+			if err := s.finish(ctx, tx, mc, &merged); err != nil {
 				return err
 			}
 		}
@@ -328,6 +339,24 @@ func (s *CaseStore) OpenCases(ctx context.Context, officers []string) (map[strin
 	}
 	for _, r := range rows {
 		out[r.Code] = r.N
+	}
+	return out, nil
+}
+
+// OpenSimilar returns the open cases of street and matter taken in since since, newest first.
+func (s *CaseStore) OpenSimilar(ctx context.Context, street, matter string, since time.Time) ([]casework.Record, error) {
+	var rows []struct{ Doc []byte }
+	err := s.db.conn(ctx).Raw(`SELECT convert_to(doc::text, 'UTF8') AS doc FROM cases
+		WHERE street_code = ? AND matter_code = ? AND created_at >= ? AND state NOT IN ('concluded', 'withdrawn') AND merged_into IS NULL
+		ORDER BY created_at DESC, id LIMIT 100`, street, matter, since).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "find similar cases")
+	}
+	out := make([]casework.Record, len(rows))
+	for i, r := range rows {
+		if out[i], err = caseFromJSON(r.Doc); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -109,7 +109,9 @@ func TestCaseStore_IntakeRoutesStoresAndFeeds(t *testing.T) {
 		}
 		// The next order of the same department goes to a-sj-01 again (a-sj-02 cannot take it),
 		// and the load is counted.
-		c2, err := e.svc.Intake(ctx, e.users["grid.a"], e.workOrder("SJ-002"))
+		second := e.workOrder("SJ-002")
+		second.ConfirmNew = true // the same place: a duplicate but for the confirmation
+		c2, err := e.svc.Intake(ctx, e.users["grid.a"], second)
 		if err != nil || c2.Assignee.Code != "a-sj-01" || c2.Routing.Candidates[0].OpenCases != 1 {
 			t.Fatalf("second order %+v %v", c2.Routing, err)
 		}
