@@ -93,6 +93,51 @@ func (e CaseEventKind) Valid() bool {
 	}
 }
 
+// Defines values for CaseFileMutationName.
+const (
+	CaseFile1 CaseFileMutationName = "case.file@1"
+)
+
+// Valid indicates whether the value is a known member of the CaseFileMutationName enum.
+func (e CaseFileMutationName) Valid() bool {
+	switch e {
+	case CaseFile1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseNoteMutationName.
+const (
+	CaseNote1 CaseNoteMutationName = "case.note@1"
+)
+
+// Valid indicates whether the value is a known member of the CaseNoteMutationName enum.
+func (e CaseNoteMutationName) Valid() bool {
+	switch e {
+	case CaseNote1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseNotifyMutationName.
+const (
+	CaseNotify1 CaseNotifyMutationName = "case.notify@1"
+)
+
+// Valid indicates whether the value is a known member of the CaseNotifyMutationName enum.
+func (e CaseNotifyMutationName) Valid() bool {
+	switch e {
+	case CaseNotify1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CaseOutcome.
 const (
 	NoPenalty   CaseOutcome = "no_penalty"
@@ -1543,6 +1588,25 @@ type CaseFacts struct {
 	WithdrawReason      *string     `json:"withdraw_reason,omitempty"`
 }
 
+// CaseFileMutation A clue filed (立案) offline: a transition with `to` filed (as POST /v1/cases/{id}/transitions); the entity is the case.
+type CaseFileMutation struct {
+	Args  CaseTransition `json:"args"`
+	Clock DeviceClock    `json:"clock"`
+
+	// EntityId The case's id.
+	EntityId openapi_types.UUID   `json:"entity_id"`
+	Name     CaseFileMutationName `json:"name"`
+
+	// Seq Per device: 1, 2, 3, ... never reused.
+	Seq int64 `json:"seq"`
+
+	// Signature Ed25519 signature by the device key over the signing message (see Mutation), base64.
+	Signature []byte `json:"signature"`
+}
+
+// CaseFileMutationName defines model for CaseFileMutation.Name.
+type CaseFileMutationName string
+
 // CaseGate defines model for CaseGate.
 type CaseGate struct {
 	// Basis The article of law.
@@ -1599,6 +1663,25 @@ type CaseNote struct {
 	Text string `json:"text"`
 }
 
+// CaseNoteMutation A note added offline (as POST /v1/cases/{id}/notes).
+type CaseNoteMutation struct {
+	Args  CaseNote    `json:"args"`
+	Clock DeviceClock `json:"clock"`
+
+	// EntityId The case's id.
+	EntityId openapi_types.UUID   `json:"entity_id"`
+	Name     CaseNoteMutationName `json:"name"`
+
+	// Seq Per device: 1, 2, 3, ... never reused.
+	Seq int64 `json:"seq"`
+
+	// Signature Ed25519 signature by the device key over the signing message (see Mutation), base64.
+	Signature []byte `json:"signature"`
+}
+
+// CaseNoteMutationName defines model for CaseNoteMutation.Name.
+type CaseNoteMutationName string
+
 // CaseNotification defines model for CaseNotification.
 type CaseNotification struct {
 	BaseVersion *int    `json:"base_version,omitempty"`
@@ -1607,6 +1690,25 @@ type CaseNotification struct {
 	// Waived The party waived statement and defence on record.
 	Waived *bool `json:"waived,omitempty"`
 }
+
+// CaseNotifyMutation The party told the facts, grounds and rights (or waiving them) offline (as POST /v1/cases/{id}/notifications).
+type CaseNotifyMutation struct {
+	Args  CaseNotification `json:"args"`
+	Clock DeviceClock      `json:"clock"`
+
+	// EntityId The case's id.
+	EntityId openapi_types.UUID     `json:"entity_id"`
+	Name     CaseNotifyMutationName `json:"name"`
+
+	// Seq Per device: 1, 2, 3, ... never reused.
+	Seq int64 `json:"seq"`
+
+	// Signature Ed25519 signature by the device key over the signing message (see Mutation), base64.
+	Signature []byte `json:"signature"`
+}
+
+// CaseNotifyMutationName defines model for CaseNotifyMutation.Name.
+type CaseNotifyMutationName string
 
 // CaseObjection defines model for CaseObjection.
 type CaseObjection struct {
@@ -2693,8 +2795,9 @@ type MutationEnvelope struct {
 	Signature []byte `json:"signature"`
 }
 
-// MutationResult The verdict on one mutation; `state` is the entity as the server now holds it (every mutation of this version is on an inspection).
+// MutationResult The verdict on one mutation; `state` is the inspection as the server now holds it (for `inspection.*` mutations), `case` the case (for `case.*` mutations).
 type MutationResult struct {
+	Case       *Case                 `json:"case,omitempty"`
 	EntityId   string                `json:"entity_id"`
 	Exceptions *[]SyncException      `json:"exceptions,omitempty"`
 	Problem    *SyncProblem          `json:"problem,omitempty"`
@@ -4030,6 +4133,108 @@ func (t *Mutation) MergeInspectionAmendMutation(v InspectionAmendMutation) error
 	return err
 }
 
+// AsCaseFileMutation returns the union data inside the Mutation as a CaseFileMutation
+func (t Mutation) AsCaseFileMutation() (CaseFileMutation, error) {
+	var body CaseFileMutation
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCaseFileMutation overwrites any union data inside the Mutation as the provided CaseFileMutation
+func (t *Mutation) FromCaseFileMutation(v CaseFileMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"case.file@1"}`))
+	t.union = b
+	return err
+}
+
+// MergeCaseFileMutation performs a merge with any union data inside the Mutation, using the provided CaseFileMutation
+func (t *Mutation) MergeCaseFileMutation(v CaseFileMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"case.file@1"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCaseNoteMutation returns the union data inside the Mutation as a CaseNoteMutation
+func (t Mutation) AsCaseNoteMutation() (CaseNoteMutation, error) {
+	var body CaseNoteMutation
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCaseNoteMutation overwrites any union data inside the Mutation as the provided CaseNoteMutation
+func (t *Mutation) FromCaseNoteMutation(v CaseNoteMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"case.note@1"}`))
+	t.union = b
+	return err
+}
+
+// MergeCaseNoteMutation performs a merge with any union data inside the Mutation, using the provided CaseNoteMutation
+func (t *Mutation) MergeCaseNoteMutation(v CaseNoteMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"case.note@1"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCaseNotifyMutation returns the union data inside the Mutation as a CaseNotifyMutation
+func (t Mutation) AsCaseNotifyMutation() (CaseNotifyMutation, error) {
+	var body CaseNotifyMutation
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCaseNotifyMutation overwrites any union data inside the Mutation as the provided CaseNotifyMutation
+func (t *Mutation) FromCaseNotifyMutation(v CaseNotifyMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"case.notify@1"}`))
+	t.union = b
+	return err
+}
+
+// MergeCaseNotifyMutation performs a merge with any union data inside the Mutation, using the provided CaseNotifyMutation
+func (t *Mutation) MergeCaseNotifyMutation(v CaseNotifyMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"case.notify@1"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t Mutation) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"name"`
@@ -4044,6 +4249,12 @@ func (t Mutation) ValueByDiscriminator() (interface{}, error) {
 		return nil, err
 	}
 	switch discriminator {
+	case "case.file@1":
+		return t.AsCaseFileMutation()
+	case "case.note@1":
+		return t.AsCaseNoteMutation()
+	case "case.notify@1":
+		return t.AsCaseNotifyMutation()
 	case "inspection.amend@1":
 		return t.AsInspectionAmendMutation()
 	case "inspection.record@1":

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -140,7 +141,9 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		logs = io.Discard
 	}
 	// As serve wires it: pushes applied set-wise first.
-	syncService := wsync.NewService(syncStore, inspection.SyncHandlers(inspections), f.now)
+	handlers := inspection.SyncHandlers(inspections)
+	maps.Copy(handlers, casework.SyncHandlers(cases))
+	syncService := wsync.NewService(syncStore, handlers, f.now)
 	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
 	app, err := api.New(api.Config{
 		Logger:    slog.New(api.NewLogHandler(slog.NewJSONHandler(logs, nil))),

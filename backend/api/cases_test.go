@@ -519,3 +519,50 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// TestCases_OfflineActs: the officer holding a case files it, notes and notifies on the phone,
+// offline; the push applies the same commands as online, with the same verdicts.
+func TestCases_OfflineActs(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	leader := f.login(t, "leader.a", demo.Password)
+	c := intake(t, f, f.login(t, "grid.a", demo.Password), workOrderBody(f, "CG-002", "comprehensive"))
+	id := c.Id.String()
+	ok(t, caseAct(t, f, leader, id, "reassignment", `{"officer_code":"a-cg-03","reason":"片区"}`, ""))
+	p := newPhone(t, f, "officer.a")
+	res := p.push(
+		p.mutation("case.file@1", id, map[string]any{"to": "filed", "base_version": 2}),
+		p.mutation("case.note@1", id, map[string]any{"text": "现场复查：仍在占道"}),
+		p.mutation("case.file@1", id, map[string]any{"to": "filed"}),    // filed already: refused as online
+		p.mutation("case.file@1", id, map[string]any{"to": "decided"}),  // not a filing
+		p.mutation("case.notify@1", id, map[string]any{"note": "当场告知"}), // a filed case: the party may be told
+	)
+	verdicts := make([]string, len(res.Results))
+	for i, r := range res.Results {
+		verdicts[i] = string(r.Verdict)
+		if r.Problem != nil {
+			verdicts[i] += " " + r.Problem.Code
+		}
+	}
+	want := []string{"applied", "applied", "rejected case_transition_refused", "rejected validation_failed", "applied"}
+	if !slices.Equal(verdicts, want) {
+		t.Fatalf("verdicts %v\nwant     %v", verdicts, want)
+	}
+	if st := res.Results[4].Case; st == nil || st.State != openapi.Filed || !st.Facts.RightsNotified {
+		t.Fatalf("the case after the push: %+v", st)
+	}
+	// The same refusal online.
+	_, _ = refusal(t, caseAct(t, f, f.login(t, "officer.a", demo.Password), id, "transitions", `{"to":"filed"}`, ""), http.StatusConflict, "case_transition_refused")
+	// Another street's phone cannot act on the case.
+	q := newPhone(t, f, "officer.b")
+	if r := q.push(q.mutation("case.note@1", id, map[string]any{"text": "x"})).Results[0]; r.Verdict != "rejected" || r.Problem.Code != "not_found" {
+		t.Fatalf("officer.b's note: %s %+v", r.Verdict, r.Problem)
+	}
+	got := getCase(t, f, leader, id)
+	var kinds []string
+	for _, ev := range deref(got.History) {
+		kinds = append(kinds, string(ev.Kind))
+	}
+	if !slices.Equal(kinds, []string{"intake", "routed", "reassigned", "transition", "note", "notified"}) {
+		t.Fatalf("history %v", kinds)
+	}
+}

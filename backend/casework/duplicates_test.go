@@ -10,9 +10,9 @@ func TestDuplicates(t *testing.T) {
 		return Record{ID: id, Location: Location{Address: addr, Lat: lat, Lng: lng}}
 	}
 	open := []Record{
-		at("far", f(39.9430), f(116.4035), "交道口南大街 40 号"),    // ~333 m north
-		at("near", f(39.94045), f(116.4035), "交道口南大街 7 号"),  // 50 m north
-		at("same", f(39.9400), f(116.4035), "交道口南大街 5 号"),   // the same point
+		at("far", f(39.9430), f(116.4035), "交道口南大街 40 号"),  // ~333 m north
+		at("near", f(39.94045), f(116.4035), "交道口南大街 7 号"), // 50 m north
+		at("same", f(39.9400), f(116.4035), "交道口南大街 5 号"),  // the same point
 		at("noCoords", nil, nil, "交道口南大街 5 号"),             // no coordinates, the same address
 		at("noCoordsOther", nil, nil, "交道口南大街 9 号"),        // no coordinates, another address
 		at("edge", f(39.9400), f(116.40467), "交道口南大街 6 号"), // ~100 m east

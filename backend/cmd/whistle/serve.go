@@ -117,7 +117,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	inspections.SetWise(inspectionStore) // an online create is a batch of one
 	cases := casework.NewService(postgres.NewCaseStore(db), orgStore, cfg.Clock, cfg.Cases)
 	inspections.OnApproved(db.InTx, cases.ApprovalHook(uuid.NewString)) // an approved record needing follow-up opens its clue
-	syncService := wsync.NewService(syncStore, mutationHandlers(inspections), cfg.Clock)
+	syncService := wsync.NewService(syncStore, mutationHandlers(inspections, cases), cfg.Clock)
 	syncService.RetryLimit(cfg.SyncRetryLimit)
 	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
 	evidenceStore := postgres.NewEvidenceStore(db)
@@ -220,9 +220,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 // mutationHandlers are the sync mutations this server applies, by
 // name@version: keep every version still in the field.
-func mutationHandlers(inspections *inspection.Service) map[string]wsync.Handler {
+func mutationHandlers(inspections *inspection.Service, cases *casework.Service) map[string]wsync.Handler {
 	handlers := map[string]wsync.Handler{}
 	for name, h := range inspection.SyncHandlers(inspections) {
+		handlers[name] = h
+	}
+	for name, h := range casework.SyncHandlers(cases) {
 		handlers[name] = h
 	}
 	return handlers
