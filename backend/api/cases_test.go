@@ -566,3 +566,88 @@ func TestCases_OfflineActs(t *testing.T) {
 		t.Fatalf("history %v", kinds)
 	}
 }
+
+// refWorldCases takes a work order in, in each street, for the reference walk (a street-B case to
+// name, a street-A case to act on), and returns what only street B's case holds.
+func refWorldCases(t *testing.T, w *refWorld) []string {
+	t.Helper()
+	var body map[string]any
+	json.Unmarshal([]byte(workOrderBody(w.f, "SJ-002", "comprehensive")), &body)
+	src := body["source"].(map[string]any)
+	src["contact"] = map[string]any{"name": "钱某某", "phone": "13600009999"}
+	src["description"] = "REFWALK-CASE-B"
+	b, _ := json.Marshal(body)
+	w.caseB = intake(t, w.f, w.f.login(t, "grid.b", demo.Password), string(b)).Id.String()
+	w.caseA = intake(t, w.f, w.tokens["grid.a"], workOrderBody(w.f, "CG-002", "comprehensive")).Id.String()
+	return []string{"13600009999", "REFWALK-CASE-B"}
+}
+
+// caseReferences are the walk's entries of the case routes. Every act on a case names it by the
+// path's id: street B's case is answered as an unknown one (404), and stays as it was.
+func caseReferences(t map[refKey]refEntry) {
+	caseB := func(w *refWorld) string { return w.caseB }
+	unknownID := "00000000-0000-4000-8000-00000000dead"
+	matters := refEntry{class: public, why: "the matter catalogue (权责清单) is district reference data every role reads"}
+	t["GET /v1/cases/{id} path:id"] = refEntry{class: scoped, probe: get("/v1/cases/{id}", "id", caseB, unknownID)}
+	t["GET /v1/cases query:department"] = refEntry{class: public, why: "a department code, district reference data; it only narrows the cases the caller may list"}
+	t["POST /v1/cases body/matter_code"] = matters
+	t["POST /v1/cases/{id}/matter body/matter_code"] = matters
+	t["POST /v1/cases body/source/work_order_number"] = refEntry{class: notRef,
+		why: "the number the grid center wrote on its order, recorded as given; nothing is looked up by it"}
+	for _, act := range []struct{ path, body string }{
+		{"transitions", `{"to":"filed"}`},
+		{"reassignment", `{"officer_code":"a-cg-03","reason":"片区"}`},
+		{"objections", `{"reason":"不属本人"}`},
+		{"matter", `{"matter_code":"CG-003","reason":"重新定性"}`},
+		{"notes", `{"text":"备注"}`},
+		{"notifications", `{"note":"告知"}`},
+		{"merge", `{"into":"` + uuid.NewString() + `","reason":"同一问题"}`},
+	} {
+		op := "POST /v1/cases/{id}/" + act.path
+		t[op+" path:id"] = refEntry{class: scoped, probe: post("/v1/cases/{id}/"+act.path, "id", act.body, caseB, unknownID)}
+		if act.path != "notes" {
+			t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the case the path names, compared with it as the caller sees it"}
+		}
+	}
+	// Inputs naming another case or record: on an intake, and acting on street A's own case.
+	t["POST /v1/cases body/inspection_id"] = refEntry{class: scoped,
+		probe: post("/v1/cases", "", `{"inspection_id":"%s"}`, func(w *refWorld) string { return w.recB.ID }, unknownID)}
+	t["POST /v1/cases body/merge_into"] = refEntry{class: scoped, probe: &refProbe{
+		send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
+			var body map[string]any
+			json.Unmarshal([]byte(workOrderBody(w.f, "SJ-002", "comprehensive")), &body)
+			body["merge_into"] = v
+			b, _ := json.Marshal(body)
+			return httpAnswer(w.f.client.For(t).PostJSON("/v1/cases", string(b), w.tokens[c.login]))
+		},
+		foreign: func(w *refWorld, _ refCaller) []string { return []string{w.caseB} }, unknown: newID}}
+	t["POST /v1/cases body/id"] = refEntry{class: scoped, probe: &refProbe{
+		send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
+			var body map[string]any
+			json.Unmarshal([]byte(workOrderBody(w.f, "SJ-002", "comprehensive")), &body)
+			body["id"] = v
+			b, _ := json.Marshal(body)
+			return httpAnswer(w.f.client.For(t).PostJSON("/v1/cases", string(b), w.tokens[c.login]))
+		},
+		foreign: func(w *refWorld, _ refCaller) []string { return []string{w.caseB} }, unknown: newID,
+		byDesign: "an id in use cannot be used again: 409 conflict naming only the id sent (who may not take problems in: 403)",
+		want: func(t *testing.T, _ *refWorld, c refCaller, got answer) {
+			want := http.StatusConflict
+			if c.login == "officer.a" || c.login == "community.a1" {
+				want = http.StatusForbidden
+			}
+			if got.status != want {
+				t.Errorf("%s taking an order in under street B's case id: %s, want %d", c.login, got, want)
+			}
+		}}}
+	t["POST /v1/cases/{id}/merge body/into"] = refEntry{class: scoped, probe: &refProbe{
+		send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
+			return httpAnswer(caseAct(t, w.f, w.tokens[c.login], w.caseA, "merge", `{"into":"`+v+`","reason":"同一问题"}`, ""))
+		},
+		foreign: func(w *refWorld, _ refCaller) []string { return []string{w.caseB} }, unknown: newID}}
+	t["POST /v1/cases/{id}/reassignment body/officer_code"] = refEntry{class: scoped, probe: &refProbe{
+		send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
+			return httpAnswer(caseAct(t, w.f, w.tokens[c.login], w.caseA, "reassignment", `{"officer_code":"`+v+`","reason":"片区"}`, ""))
+		},
+		foreign: func(*refWorld, refCaller) []string { return []string{"b-cg-03"} }, unknown: func(*refWorld, refCaller) string { return "zz-nobody" }}}
+}

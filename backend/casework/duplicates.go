@@ -100,7 +100,7 @@ func (s *Service) duplicatesOf(ctx context.Context, street, matter string, loc L
 // case keeps every source with its contact. The caller may take the source in and see the case.
 // Errors: derrors.NotFound, derrors.Forbidden, derrors.Invalid, derrors.Conflict.
 func (s *Service) AddSource(ctx context.Context, userID, id string, in Intake) (Record, error) {
-	now := s.now().UTC()
+	now := s.instant()
 	sc, err := s.org.Scope(ctx, userID, now)
 	if err != nil {
 		return Record{}, err
@@ -162,7 +162,7 @@ func (s *Service) Merge(ctx context.Context, userID, id string, base int, into, 
 	if closed(target.State) {
 		return Record{}, derrors.New(derrors.Conflict, "case %s is %s", into, target.State)
 	}
-	now := s.now().UTC()
+	now := s.instant()
 	target.Sources = append(slices.Clone(target.Sources), from.Sources...)
 	from.MergedInto = into
 	from.Version++

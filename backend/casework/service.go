@@ -99,6 +99,10 @@ func NewService(store Store, o Org, now func() time.Time, cfg Config) *Service {
 	return &Service{store: store, org: o, now: now, cfg: cfg, clocks: NoClocks{}}
 }
 
+// instant is the time of an act as stored: UTC, to the microsecond PostgreSQL keeps, so that
+// the case served equals the case read back (and a list's cursor names a stored moment).
+func (s *Service) instant() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
 // SetClocks wires the statutory deadlines (nil: NoClocks).
 func (s *Service) SetClocks(c Clocks) {
 	if c == nil {
@@ -126,7 +130,7 @@ type Intake struct {
 // OpenFromInspection. Errors: derrors.Invalid (naming the field), derrors.Forbidden,
 // derrors.Conflict (the id is taken).
 func (s *Service) Intake(ctx context.Context, userID string, in Intake) (Record, error) {
-	now := s.now().UTC()
+	now := s.instant()
 	sc, err := s.org.Scope(ctx, userID, now)
 	if err != nil {
 		return Record{}, err
@@ -236,7 +240,7 @@ func (s *Service) route(ctx context.Context, r *Record, matter org.MatterInForce
 // of it. Errors: derrors.Invalid, derrors.Forbidden, derrors.NotFound (no such record in the
 // caller's street), derrors.Conflict (the record already has its case, or the id is taken).
 func (s *Service) OpenFromInspection(ctx context.Context, userID, id string, rec InspectionFacts, matterCode string) (Record, error) {
-	now := s.now().UTC()
+	now := s.instant()
 	sc, err := s.org.Scope(ctx, userID, now)
 	if err != nil {
 		return Record{}, err
@@ -340,7 +344,7 @@ func (s *Service) InspectionApproved(ctx context.Context, userID, caseID string,
 	if existing, err := s.store.CaseOfInspection(ctx, rec.ID); err != nil || existing != "" {
 		return nil, err
 	}
-	now := s.now().UTC()
+	now := s.instant()
 	sc, err := s.org.Scope(ctx, userID, now)
 	if err != nil {
 		return nil, err
@@ -531,7 +535,7 @@ func handles(sc org.Scope, r Record) bool {
 func (s *Service) save(ctx context.Context, sc org.Scope, r Record, action string, routing *Routing, evs ...Event) (Record, error) {
 	base := r.Version
 	r.Version++
-	r.UpdatedAt = s.now().UTC()
+	r.UpdatedAt = s.instant()
 	if err := s.store.Update(ctx, Change{Record: r, Action: action, Events: evs, Routing: routing, Feed: Feed(r)}, base); err != nil {
 		return Record{}, err
 	}
@@ -597,7 +601,7 @@ func (s *Service) Transition(ctx context.Context, userID, id string, m MoveReque
 	if err := s.clocks.Transitioned(ctx, next, r.State, m.To); err != nil {
 		return Record{}, err
 	}
-	ev := Event{Kind: EventTransition, At: s.now().UTC(), Actor: sc.UserID, From: r.State, To: m.To, Reason: m.Reason}
+	ev := Event{Kind: EventTransition, At: s.instant(), Actor: sc.UserID, From: r.State, To: m.To, Reason: m.Reason}
 	return s.save(ctx, sc, next, "case.transition."+string(m.To), nil, ev)
 }
 
@@ -645,7 +649,7 @@ func (s *Service) Reassign(ctx context.Context, userID, id string, base int, off
 	if closed(r.State) {
 		return Record{}, derrors.New(derrors.Conflict, "the case is %s", r.State)
 	}
-	now := s.now().UTC()
+	now := s.instant()
 	roster, err := s.org.Roster(ctx, r.TeamCode, now, nil, 10_000)
 	if err != nil {
 		return Record{}, err
@@ -687,7 +691,7 @@ func (s *Service) Object(ctx context.Context, userID, id string, base int, reaso
 	if r.State != StateClue {
 		return Record{}, derrors.New(derrors.Conflict, "a %s case is no longer objected to: the team leader reassigns it", r.State)
 	}
-	now := s.now().UTC()
+	now := s.instant()
 	var routing Routing
 	switch {
 	case sc.Role == org.RoleOfficer && sc.OfficerCode != "" && r.Assignee == Receiver{Kind: ReceiverOfficer, Code: sc.OfficerCode}:
@@ -734,7 +738,7 @@ func (s *Service) ChangeMatter(ctx context.Context, userID, id string, base int,
 	if r.State != StateClue && r.State != StateFiled {
 		return Record{}, derrors.New(derrors.Conflict, "the matter of a %s case is settled", r.State)
 	}
-	now := s.now().UTC()
+	now := s.instant()
 	matter, err := s.org.MatterAt(ctx, matterCode, now)
 	if derrors.CodeOf(err) == derrors.NotFound {
 		return Record{}, derrors.Invalidf("/matter_code", "no matter %q in force", matterCode)
@@ -770,7 +774,7 @@ func (s *Service) Note(ctx context.Context, userID, id, text string) (Record, er
 	if !handles(sc, r) {
 		return Record{}, derrors.New(derrors.Forbidden, "only the officer holding the case or the team leader adds notes")
 	}
-	ev := Event{Kind: EventNote, At: s.now().UTC(), Actor: sc.UserID, Reason: text}
+	ev := Event{Kind: EventNote, At: s.instant(), Actor: sc.UserID, Reason: text}
 	return s.save(ctx, sc, r, "case.note", nil, ev)
 }
 
@@ -794,6 +798,6 @@ func (s *Service) Notify(ctx context.Context, userID, id string, base int, waive
 	} else {
 		r.Facts.RightsNotified = true
 	}
-	ev := Event{Kind: EventNotified, At: s.now().UTC(), Actor: sc.UserID, Reason: note}
+	ev := Event{Kind: EventNotified, At: s.instant(), Actor: sc.UserID, Reason: note}
 	return s.save(ctx, sc, r, "case.notify", nil, ev)
 }

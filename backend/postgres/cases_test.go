@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/google/uuid"
@@ -90,8 +91,17 @@ func TestCaseStore_IntakeRoutesStoresAndFeeds(t *testing.T) {
 	}
 
 	t.Run("ErrIDTaken", func(t *testing.T) {
-		if _, err := e.svc.Intake(ctx, e.users["grid.a"], in); derrors.CodeOf(err) != derrors.Conflict {
+		again := in
+		again.ConfirmNew = true // the same place too: past the duplicate check, to the id
+		if _, err := e.svc.Intake(ctx, e.users["grid.a"], again); derrors.CodeOf(err) != derrors.Conflict {
 			t.Fatalf("second intake under one id: %v", err)
+		}
+	})
+	t.Run("ErrDuplicate", func(t *testing.T) {
+		_, err := e.svc.Intake(ctx, e.users["grid.a"], e.workOrder("SJ-002"))
+		var de *casework.DuplicatesError
+		if !errors.As(err, &de) || len(de.Duplicates) != 1 || de.Duplicates[0].ID != c.ID || de.Duplicates[0].DistanceM != -1 {
+			t.Fatalf("the same order at the same address: %v", err)
 		}
 	})
 	t.Run("ErrStaleVersion", func(t *testing.T) {
