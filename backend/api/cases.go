@@ -176,122 +176,97 @@ func (s *server) GetCase(ctx context.Context, req openapi.GetCaseRequestObject) 
 	return openapi.GetCase200JSONResponse{Body: out, Headers: openapi.GetCase200ResponseHeaders{ETag: caseETag(r)}}, err
 }
 
-// TransitionCase moves a case to another state.
-func (s *server) TransitionCase(ctx context.Context, req openapi.TransitionCaseRequestObject) (openapi.TransitionCaseResponseObject, error) {
+// onCase makes an act on case id as the caller, after the If-Match check (ifMatch nil: none
+// sent): the case after the act, as the caller sees it, and its entity tag.
+func (s *server) onCase(ctx context.Context, id string, ifMatch *string, act func(user, id string) (casework.Record, error)) (openapi.Case, *string, error) {
 	c, err := callerFrom(ctx)
 	if err != nil {
-		return nil, err
+		return openapi.Case{}, nil, err
 	}
-	if err := s.checkCaseIfMatch(ctx, req.Params.IfMatch, req.Id.String()); err != nil {
-		return nil, err
+	if err := s.checkCaseIfMatch(ctx, ifMatch, id); err != nil {
+		return openapi.Case{}, nil, err
 	}
-	r, err := s.cases.Service.Transition(ctx, c.user.ID, req.Id.String(), moveIn(*req.Body))
+	r, err := act(c.user.ID, id)
 	if err != nil {
-		return nil, caseError(err)
+		return openapi.Case{}, nil, caseError(err)
 	}
 	out, err := caseOut(r, nil)
-	return openapi.TransitionCase200JSONResponse{Body: out, Headers: openapi.TransitionCase200ResponseHeaders{ETag: caseETag(r)}}, err
+	return out, caseETag(r), err
+}
+
+// TransitionCase moves a case to another state.
+func (s *server) TransitionCase(ctx context.Context, req openapi.TransitionCaseRequestObject) (openapi.TransitionCaseResponseObject, error) {
+	out, tag, err := s.onCase(ctx, req.Id.String(), req.Params.IfMatch, func(user, id string) (casework.Record, error) {
+		return s.cases.Service.Transition(ctx, user, id, moveIn(*req.Body))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return openapi.TransitionCase200JSONResponse{Body: out, Headers: openapi.TransitionCase200ResponseHeaders{ETag: tag}}, nil
 }
 
 // ReassignCase is the team leader's reassignment.
 func (s *server) ReassignCase(ctx context.Context, req openapi.ReassignCaseRequestObject) (openapi.ReassignCaseResponseObject, error) {
-	c, err := callerFrom(ctx)
+	out, tag, err := s.onCase(ctx, req.Id.String(), req.Params.IfMatch, func(user, id string) (casework.Record, error) {
+		return s.cases.Service.Reassign(ctx, user, id, deref(req.Body.BaseVersion), req.Body.OfficerCode, req.Body.Reason)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkCaseIfMatch(ctx, req.Params.IfMatch, req.Id.String()); err != nil {
-		return nil, err
-	}
-	b := req.Body
-	r, err := s.cases.Service.Reassign(ctx, c.user.ID, req.Id.String(), deref(b.BaseVersion), b.OfficerCode, b.Reason)
-	if err != nil {
-		return nil, err
-	}
-	out, err := caseOut(r, nil)
-	return openapi.ReassignCase200JSONResponse{Body: out, Headers: openapi.ReassignCase200ResponseHeaders{ETag: caseETag(r)}}, err
+	return openapi.ReassignCase200JSONResponse{Body: out, Headers: openapi.ReassignCase200ResponseHeaders{ETag: tag}}, nil
 }
 
 // ObjectToCase is the receiver's objection.
 func (s *server) ObjectToCase(ctx context.Context, req openapi.ObjectToCaseRequestObject) (openapi.ObjectToCaseResponseObject, error) {
-	c, err := callerFrom(ctx)
+	out, tag, err := s.onCase(ctx, req.Id.String(), req.Params.IfMatch, func(user, id string) (casework.Record, error) {
+		return s.cases.Service.Object(ctx, user, id, deref(req.Body.BaseVersion), req.Body.Reason)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkCaseIfMatch(ctx, req.Params.IfMatch, req.Id.String()); err != nil {
-		return nil, err
-	}
-	r, err := s.cases.Service.Object(ctx, c.user.ID, req.Id.String(), deref(req.Body.BaseVersion), req.Body.Reason)
-	if err != nil {
-		return nil, err
-	}
-	out, err := caseOut(r, nil)
-	return openapi.ObjectToCase200JSONResponse{Body: out, Headers: openapi.ObjectToCase200ResponseHeaders{ETag: caseETag(r)}}, err
+	return openapi.ObjectToCase200JSONResponse{Body: out, Headers: openapi.ObjectToCase200ResponseHeaders{ETag: tag}}, nil
 }
 
 // ChangeCaseMatter re-categorises a case; it is routed again.
 func (s *server) ChangeCaseMatter(ctx context.Context, req openapi.ChangeCaseMatterRequestObject) (openapi.ChangeCaseMatterResponseObject, error) {
-	c, err := callerFrom(ctx)
+	out, tag, err := s.onCase(ctx, req.Id.String(), req.Params.IfMatch, func(user, id string) (casework.Record, error) {
+		return s.cases.Service.ChangeMatter(ctx, user, id, deref(req.Body.BaseVersion), req.Body.MatterCode, req.Body.Reason)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkCaseIfMatch(ctx, req.Params.IfMatch, req.Id.String()); err != nil {
-		return nil, err
-	}
-	b := req.Body
-	r, err := s.cases.Service.ChangeMatter(ctx, c.user.ID, req.Id.String(), deref(b.BaseVersion), b.MatterCode, b.Reason)
-	if err != nil {
-		return nil, err
-	}
-	out, err := caseOut(r, nil)
-	return openapi.ChangeCaseMatter200JSONResponse{Body: out, Headers: openapi.ChangeCaseMatter200ResponseHeaders{ETag: caseETag(r)}}, err
+	return openapi.ChangeCaseMatter200JSONResponse{Body: out, Headers: openapi.ChangeCaseMatter200ResponseHeaders{ETag: tag}}, nil
 }
 
 // AddCaseNote adds a note to a case's history.
 func (s *server) AddCaseNote(ctx context.Context, req openapi.AddCaseNoteRequestObject) (openapi.AddCaseNoteResponseObject, error) {
-	c, err := callerFrom(ctx)
+	out, tag, err := s.onCase(ctx, req.Id.String(), nil, func(user, id string) (casework.Record, error) {
+		return s.cases.Service.Note(ctx, user, id, req.Body.Text)
+	})
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.cases.Service.Note(ctx, c.user.ID, req.Id.String(), req.Body.Text)
-	if err != nil {
-		return nil, err
-	}
-	out, err := caseOut(r, nil)
-	return openapi.AddCaseNote200JSONResponse{Body: out, Headers: openapi.AddCaseNote200ResponseHeaders{ETag: caseETag(r)}}, err
+	return openapi.AddCaseNote200JSONResponse{Body: out, Headers: openapi.AddCaseNote200ResponseHeaders{ETag: tag}}, nil
 }
 
 // NotifyCaseParty records the art. 44 notification (or its waiver).
 func (s *server) NotifyCaseParty(ctx context.Context, req openapi.NotifyCasePartyRequestObject) (openapi.NotifyCasePartyResponseObject, error) {
-	c, err := callerFrom(ctx)
+	out, tag, err := s.onCase(ctx, req.Id.String(), req.Params.IfMatch, func(user, id string) (casework.Record, error) {
+		return s.cases.Service.Notify(ctx, user, id, deref(req.Body.BaseVersion), deref(req.Body.Waived), deref(req.Body.Note))
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkCaseIfMatch(ctx, req.Params.IfMatch, req.Id.String()); err != nil {
-		return nil, err
-	}
-	b := req.Body
-	r, err := s.cases.Service.Notify(ctx, c.user.ID, req.Id.String(), deref(b.BaseVersion), deref(b.Waived), deref(b.Note))
-	if err != nil {
-		return nil, err
-	}
-	out, err := caseOut(r, nil)
-	return openapi.NotifyCaseParty200JSONResponse{Body: out, Headers: openapi.NotifyCaseParty200ResponseHeaders{ETag: caseETag(r)}}, err
+	return openapi.NotifyCaseParty200JSONResponse{Body: out, Headers: openapi.NotifyCaseParty200ResponseHeaders{ETag: tag}}, nil
 }
 
 // MergeCase merges a clue into another case.
 func (s *server) MergeCase(ctx context.Context, req openapi.MergeCaseRequestObject) (openapi.MergeCaseResponseObject, error) {
-	c, err := callerFrom(ctx)
+	out, tag, err := s.onCase(ctx, req.Id.String(), req.Params.IfMatch, func(user, id string) (casework.Record, error) {
+		return s.cases.Service.Merge(ctx, user, id, deref(req.Body.BaseVersion), req.Body.Into.String(), req.Body.Reason)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkCaseIfMatch(ctx, req.Params.IfMatch, req.Id.String()); err != nil {
-		return nil, err
-	}
-	b := req.Body
-	r, err := s.cases.Service.Merge(ctx, c.user.ID, req.Id.String(), deref(b.BaseVersion), b.Into.String(), b.Reason)
-	if err != nil {
-		return nil, err
-	}
-	out, err := caseOut(r, nil)
-	return openapi.MergeCase200JSONResponse{Body: out, Headers: openapi.MergeCase200ResponseHeaders{ETag: caseETag(r)}}, err
+	return openapi.MergeCase200JSONResponse{Body: out, Headers: openapi.MergeCase200ResponseHeaders{ETag: tag}}, nil
 }

@@ -582,6 +582,15 @@ func refWorldCases(t *testing.T, w *refWorld) []string {
 	return []string{"13600009999", "REFWALK-CASE-B"}
 }
 
+// orderWith is a work order (workOrderBody) with key set to v.
+func orderWith(f *fixture, key string, v any) string {
+	var body map[string]any
+	json.Unmarshal([]byte(workOrderBody(f, "SJ-002", "comprehensive")), &body)
+	body[key] = v
+	b, _ := json.Marshal(body)
+	return string(b)
+}
+
 // caseReferences are the walk's entries of the case routes. Every act on a case names it by the
 // path's id: street B's case is answered as an unknown one (404), and stays as it was.
 func caseReferences(t map[refKey]refEntry) {
@@ -614,20 +623,12 @@ func caseReferences(t map[refKey]refEntry) {
 		probe: post("/v1/cases", "", `{"inspection_id":"%s"}`, func(w *refWorld) string { return w.recB.ID }, unknownID)}
 	t["POST /v1/cases body/merge_into"] = refEntry{class: scoped, probe: &refProbe{
 		send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
-			var body map[string]any
-			json.Unmarshal([]byte(workOrderBody(w.f, "SJ-002", "comprehensive")), &body)
-			body["merge_into"] = v
-			b, _ := json.Marshal(body)
-			return httpAnswer(w.f.client.For(t).PostJSON("/v1/cases", string(b), w.tokens[c.login]))
+			return httpAnswer(w.f.client.For(t).PostJSON("/v1/cases", orderWith(w.f, "merge_into", v), w.tokens[c.login]))
 		},
 		foreign: func(w *refWorld, _ refCaller) []string { return []string{w.caseB} }, unknown: newID}}
 	t["POST /v1/cases body/id"] = refEntry{class: scoped, probe: &refProbe{
 		send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
-			var body map[string]any
-			json.Unmarshal([]byte(workOrderBody(w.f, "SJ-002", "comprehensive")), &body)
-			body["id"] = v
-			b, _ := json.Marshal(body)
-			return httpAnswer(w.f.client.For(t).PostJSON("/v1/cases", string(b), w.tokens[c.login]))
+			return httpAnswer(w.f.client.For(t).PostJSON("/v1/cases", orderWith(w.f, "id", v), w.tokens[c.login]))
 		},
 		foreign: func(w *refWorld, _ refCaller) []string { return []string{w.caseB} }, unknown: newID,
 		byDesign: "an id in use cannot be used again: 409 conflict naming only the id sent (who may not take problems in: 403)",

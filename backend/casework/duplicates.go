@@ -11,7 +11,6 @@ import (
 
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/derrors"
-	"github.com/whistle/whistle/backend/org"
 )
 
 // The same problem reported twice (the same place within a radius, the same matter within a
@@ -139,12 +138,9 @@ func (s *Service) Merge(ctx context.Context, userID, id string, base int, into, 
 	if id == into {
 		return Record{}, derrors.Invalidf("/into", "a case is not merged into itself")
 	}
-	from, sc, err := s.load(ctx, userID, id, base)
+	from, sc, err := s.loadFor(ctx, userID, id, base, leads, "only the team leader merges cases")
 	if err != nil {
 		return Record{}, err
-	}
-	if sc.Role != org.RoleTeamLeader || sc.StreetCode != from.StreetCode {
-		return Record{}, derrors.New(derrors.Forbidden, "only the team leader merges cases")
 	}
 	target, _, err := s.load(ctx, userID, into, 0)
 	if derrors.CodeOf(err) == derrors.NotFound {

@@ -522,13 +522,22 @@ func (s *Service) load(ctx context.Context, userID, id string, base int) (Record
 // handles reports whether sc handles case r: the officer holding it, or the team leader of its
 // street.
 func handles(sc org.Scope, r Record) bool {
-	switch sc.Role {
-	case org.RoleTeamLeader:
-		return sc.StreetCode == r.StreetCode
-	case org.RoleOfficer:
-		return sc.OfficerCode != "" && r.Assignee == Receiver{Kind: ReceiverOfficer, Code: sc.OfficerCode}
+	return leads(sc, r) || (sc.Role == org.RoleOfficer && sc.OfficerCode != "" && r.Assignee == Receiver{Kind: ReceiverOfficer, Code: sc.OfficerCode})
+}
+
+// leads reports whether sc is the team leader of r's street.
+func leads(sc org.Scope, r Record) bool {
+	return sc.Role == org.RoleTeamLeader && sc.StreetCode == r.StreetCode
+}
+
+// loadFor is load for an act that only callers may (handles, leads) make: derrors.Forbidden
+// with refusal for anyone else who sees the case.
+func (s *Service) loadFor(ctx context.Context, userID, id string, base int, may func(org.Scope, Record) bool, refusal string) (Record, org.Scope, error) {
+	r, sc, err := s.load(ctx, userID, id, base)
+	if err == nil && !may(sc, r) {
+		err = derrors.New(derrors.Forbidden, "%s", refusal)
 	}
-	return false
+	return r, sc, err
 }
 
 // save stores the next version of r with its events.
@@ -563,12 +572,9 @@ type MoveRequest struct {
 // (wrapped in a derrors.Error: Forbidden for the role, Conflict otherwise) listing every unmet
 // gate. Errors: derrors.NotFound, derrors.Forbidden, derrors.Conflict.
 func (s *Service) Transition(ctx context.Context, userID, id string, m MoveRequest) (Record, error) {
-	r, sc, err := s.load(ctx, userID, id, m.Base)
+	r, sc, err := s.loadFor(ctx, userID, id, m.Base, handles, "only the officer holding the case or the team leader moves it")
 	if err != nil {
 		return Record{}, err
-	}
-	if !handles(sc, r) {
-		return Record{}, derrors.New(derrors.Forbidden, "only the officer holding the case or the team leader moves it")
 	}
 	next := r
 	if m.Outcome != "" {
@@ -639,12 +645,9 @@ func (s *Service) Reassign(ctx context.Context, userID, id string, base int, off
 	if strings.TrimSpace(reason) == "" {
 		return Record{}, derrors.Invalidf("/reason", "a reassignment says why")
 	}
-	r, sc, err := s.load(ctx, userID, id, base)
+	r, sc, err := s.loadFor(ctx, userID, id, base, leads, "only the team leader reassigns a case")
 	if err != nil {
 		return Record{}, err
-	}
-	if sc.Role != org.RoleTeamLeader || sc.StreetCode != r.StreetCode {
-		return Record{}, derrors.New(derrors.Forbidden, "only the team leader reassigns a case")
 	}
 	if closed(r.State) {
 		return Record{}, derrors.New(derrors.Conflict, "the case is %s", r.State)
@@ -728,12 +731,9 @@ func (s *Service) ChangeMatter(ctx context.Context, userID, id string, base int,
 	if strings.TrimSpace(reason) == "" {
 		return Record{}, derrors.Invalidf("/reason", "a matter change says why")
 	}
-	r, sc, err := s.load(ctx, userID, id, base)
+	r, sc, err := s.loadFor(ctx, userID, id, base, handles, "only the officer holding the case or the team leader changes its matter")
 	if err != nil {
 		return Record{}, err
-	}
-	if !handles(sc, r) {
-		return Record{}, derrors.New(derrors.Forbidden, "only the officer holding the case or the team leader changes its matter")
 	}
 	if r.State != StateClue && r.State != StateFiled {
 		return Record{}, derrors.New(derrors.Conflict, "the matter of a %s case is settled", r.State)
@@ -767,12 +767,9 @@ func (s *Service) Note(ctx context.Context, userID, id, text string) (Record, er
 	if strings.TrimSpace(text) == "" {
 		return Record{}, derrors.Invalidf("/text", "a note says something")
 	}
-	r, sc, err := s.load(ctx, userID, id, 0)
+	r, sc, err := s.loadFor(ctx, userID, id, 0, handles, "only the officer holding the case or the team leader adds notes")
 	if err != nil {
 		return Record{}, err
-	}
-	if !handles(sc, r) {
-		return Record{}, derrors.New(derrors.Forbidden, "only the officer holding the case or the team leader adds notes")
 	}
 	ev := Event{Kind: EventNote, At: s.instant(), Actor: sc.UserID, Reason: text}
 	return s.save(ctx, sc, r, "case.note", nil, ev)
@@ -780,15 +777,12 @@ func (s *Service) Note(ctx context.Context, userID, id, text string) (Record, er
 
 // Notify records that the party was told the facts, grounds and basis of the intended decision
 // and their rights (处罚法 art. 44), or waived statement and defence on record; the fact the
-// decision's gate looks for. Only while the case is investigated, by the officer holding it or
-// the team leader. Errors: derrors.NotFound, derrors.Forbidden, derrors.Conflict.
+// decision's gate looks for. Only for a filed case before its decision (filed or
+// investigating), by the officer holding it or the team leader. Errors: derrors.NotFound, derrors.Forbidden, derrors.Conflict.
 func (s *Service) Notify(ctx context.Context, userID, id string, base int, waived bool, note string) (Record, error) {
-	r, sc, err := s.load(ctx, userID, id, base)
+	r, sc, err := s.loadFor(ctx, userID, id, base, handles, "only the officer holding the case or the team leader notifies the party")
 	if err != nil {
 		return Record{}, err
-	}
-	if !handles(sc, r) {
-		return Record{}, derrors.New(derrors.Forbidden, "only the officer holding the case or the team leader notifies the party")
 	}
 	if r.State != StateInvestigating && r.State != StateFiled {
 		return Record{}, derrors.New(derrors.Conflict, "the party is notified of a filed case before the decision, not of a %s one", r.State)

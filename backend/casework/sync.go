@@ -1,11 +1,10 @@
 package casework
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/inspection"
 	wsync "github.com/whistle/whistle/sync"
 )
 
@@ -42,7 +41,7 @@ func SyncHandlers(s *Service) map[string]wsync.Handler {
 	return map[string]wsync.Handler{
 		MutationFile: func(ctx context.Context, act wsync.Act) (wsync.Outcome, error) {
 			var a FileArgs
-			if err := decode(act.Args, &a); err != nil {
+			if err := inspection.DecodeArgs(act.Args, &a); err != nil {
 				return wsync.Outcome{}, err
 			}
 			if a.To != StateFiled {
@@ -53,7 +52,7 @@ func SyncHandlers(s *Service) map[string]wsync.Handler {
 		},
 		MutationNote: func(ctx context.Context, act wsync.Act) (wsync.Outcome, error) {
 			var a NoteArgs
-			if err := decode(act.Args, &a); err != nil {
+			if err := inspection.DecodeArgs(act.Args, &a); err != nil {
 				return wsync.Outcome{}, err
 			}
 			r, err := s.Note(ctx, act.UserID, act.EntityID, a.Text)
@@ -61,21 +60,11 @@ func SyncHandlers(s *Service) map[string]wsync.Handler {
 		},
 		MutationNotify: func(ctx context.Context, act wsync.Act) (wsync.Outcome, error) {
 			var a NotifyArgs
-			if err := decode(act.Args, &a); err != nil {
+			if err := inspection.DecodeArgs(act.Args, &a); err != nil {
 				return wsync.Outcome{}, err
 			}
 			r, err := s.Notify(ctx, act.UserID, act.EntityID, a.BaseVersion, a.Waived, a.Note)
 			return wsync.Outcome{State: r}, err
 		},
 	}
-}
-
-// decode reads args strictly: a field the contract does not name is refused.
-func decode(args json.RawMessage, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(args))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return derrors.Wrap(err, derrors.Invalid, "the mutation's args do not match its schema: "+err.Error())
-	}
-	return nil
 }
