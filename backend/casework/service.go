@@ -62,8 +62,10 @@ type Org interface {
 // Clocks is where the statutory deadlines of a case start and stop: filing starts the decision
 // period (处罚法 art. 60), a decision the service period (art. 61), a conclusion or withdrawal
 // stops them. The deadlines are built apart (issue 14, backend/casework/deadline*.go); until they
-// are wired here, NoClocks does nothing. Transitioned is called inside the transaction of the
-// transition (ctx), so a deadline is stored with the change or not at all.
+// are wired here, NoClocks does nothing. Transitioned is called once a move is judged allowed,
+// with ctx, just before the move is stored: the wiring must run it and the store's write in one
+// transaction (as inspection.Service.OnApproved does with the store's InTx), so that a deadline
+// is stored with the change or not at all.
 type Clocks interface {
 	Transitioned(ctx context.Context, c Record, from, to State) error
 }
