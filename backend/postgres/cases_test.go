@@ -145,3 +145,29 @@ func TestCaseStore_IntakeRoutesStoresAndFeeds(t *testing.T) {
 		}
 	})
 }
+
+// TestCaseService_Overloaded: an officer at the configured load is passed over; with no other
+// eligible officer of the department, the case goes to the department's queue.
+func TestCaseService_Overloaded(t *testing.T) {
+	e := newCaseEnv(t)
+	ctx := context.Background()
+	svc := casework.NewService(e.store, postgres.NewOrgStore(e.db), e.db.Clock, casework.Config{MaxOpenCases: 1})
+	first, err := svc.Intake(ctx, e.users["grid.a"], e.workOrder("SJ-002"))
+	if err != nil || first.Assignee.Code != "a-sj-01" {
+		t.Fatalf("first order: %+v %v", first.Assignee, err)
+	}
+	in := e.workOrder("SJ-002")
+	in.ConfirmNew = true
+	second, err := svc.Intake(ctx, e.users["grid.a"], in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]string{}
+	for _, c := range second.Routing.Candidates {
+		reasons[c.OfficerCode] = c.Reason.Code
+	}
+	if second.Assignee != (casework.Receiver{Kind: casework.ReceiverDepartment, Code: "sj"}) ||
+		second.Routing.Reason.Code != casework.RouteNoEligibleOfficer || reasons["a-sj-01"] != casework.CandidateOverloaded {
+		t.Fatalf("second order: %+v %+v", second.Assignee, second.Routing)
+	}
+}
