@@ -21,6 +21,324 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for CaseChangeEntityType.
+const (
+	CaseChangeEntityTypeCase CaseChangeEntityType = "case"
+)
+
+// Valid indicates whether the value is a known member of the CaseChangeEntityType enum.
+func (e CaseChangeEntityType) Valid() bool {
+	switch e {
+	case CaseChangeEntityTypeCase:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseChangeOp.
+const (
+	CaseChangeOpDelete CaseChangeOp = "delete"
+	CaseChangeOpUpsert CaseChangeOp = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the CaseChangeOp enum.
+func (e CaseChangeOp) Valid() bool {
+	switch e {
+	case CaseChangeOpDelete:
+		return true
+	case CaseChangeOpUpsert:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseEventKind.
+const (
+	Intake        CaseEventKind = "intake"
+	MatterChanged CaseEventKind = "matter_changed"
+	Merged        CaseEventKind = "merged"
+	Note          CaseEventKind = "note"
+	Notified      CaseEventKind = "notified"
+	Objection     CaseEventKind = "objection"
+	Reassigned    CaseEventKind = "reassigned"
+	Routed        CaseEventKind = "routed"
+	Transition    CaseEventKind = "transition"
+)
+
+// Valid indicates whether the value is a known member of the CaseEventKind enum.
+func (e CaseEventKind) Valid() bool {
+	switch e {
+	case Intake:
+		return true
+	case MatterChanged:
+		return true
+	case Merged:
+		return true
+	case Note:
+		return true
+	case Notified:
+		return true
+	case Objection:
+		return true
+	case Reassigned:
+		return true
+	case Routed:
+		return true
+	case Transition:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseFileMutationName.
+const (
+	CaseFile1 CaseFileMutationName = "case.file@1"
+)
+
+// Valid indicates whether the value is a known member of the CaseFileMutationName enum.
+func (e CaseFileMutationName) Valid() bool {
+	switch e {
+	case CaseFile1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseNoteMutationName.
+const (
+	CaseNote1 CaseNoteMutationName = "case.note@1"
+)
+
+// Valid indicates whether the value is a known member of the CaseNoteMutationName enum.
+func (e CaseNoteMutationName) Valid() bool {
+	switch e {
+	case CaseNote1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseNotifyMutationName.
+const (
+	CaseNotify1 CaseNotifyMutationName = "case.notify@1"
+)
+
+// Valid indicates whether the value is a known member of the CaseNotifyMutationName enum.
+func (e CaseNotifyMutationName) Valid() bool {
+	switch e {
+	case CaseNotify1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseOutcome.
+const (
+	NoPenalty   CaseOutcome = "no_penalty"
+	Penalty     CaseOutcome = "penalty"
+	Transferred CaseOutcome = "transferred"
+)
+
+// Valid indicates whether the value is a known member of the CaseOutcome enum.
+func (e CaseOutcome) Valid() bool {
+	switch e {
+	case NoPenalty:
+		return true
+	case Penalty:
+		return true
+	case Transferred:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseReceiverKind.
+const (
+	CaseReceiverKindDepartment CaseReceiverKind = "department"
+	CaseReceiverKindOfficer    CaseReceiverKind = "officer"
+	CaseReceiverKindTeamLeader CaseReceiverKind = "team_leader"
+)
+
+// Valid indicates whether the value is a known member of the CaseReceiverKind enum.
+func (e CaseReceiverKind) Valid() bool {
+	switch e {
+	case CaseReceiverKindDepartment:
+		return true
+	case CaseReceiverKindOfficer:
+		return true
+	case CaseReceiverKindTeamLeader:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseRefusalProblemRefusalCode.
+const (
+	CASEGATESUNMET           CaseRefusalProblemRefusalCode = "CASE_GATES_UNMET"
+	CASEROLENOTPERMITTED     CaseRefusalProblemRefusalCode = "CASE_ROLE_NOT_PERMITTED"
+	CASETRANSITIONNOTALLOWED CaseRefusalProblemRefusalCode = "CASE_TRANSITION_NOT_ALLOWED"
+)
+
+// Valid indicates whether the value is a known member of the CaseRefusalProblemRefusalCode enum.
+func (e CaseRefusalProblemRefusalCode) Valid() bool {
+	switch e {
+	case CASEGATESUNMET:
+		return true
+	case CASEROLENOTPERMITTED:
+		return true
+	case CASETRANSITIONNOTALLOWED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseRoutingDestination.
+const (
+	CaseRoutingDestinationDistrictQueue CaseRoutingDestination = "district_queue"
+	CaseRoutingDestinationOfficer       CaseRoutingDestination = "officer"
+	CaseRoutingDestinationUnroutable    CaseRoutingDestination = "unroutable"
+)
+
+// Valid indicates whether the value is a known member of the CaseRoutingDestination enum.
+func (e CaseRoutingDestination) Valid() bool {
+	switch e {
+	case CaseRoutingDestinationDistrictQueue:
+		return true
+	case CaseRoutingDestinationOfficer:
+		return true
+	case CaseRoutingDestinationUnroutable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseSourceKind.
+const (
+	CaseSourceKindCommunityReport   CaseSourceKind = "community_report"
+	CaseSourceKindInspection        CaseSourceKind = "inspection"
+	CaseSourceKindSupervisionNotice CaseSourceKind = "supervision_notice"
+	CaseSourceKindWorkOrder         CaseSourceKind = "work_order"
+)
+
+// Valid indicates whether the value is a known member of the CaseSourceKind enum.
+func (e CaseSourceKind) Valid() bool {
+	switch e {
+	case CaseSourceKindCommunityReport:
+		return true
+	case CaseSourceKindInspection:
+		return true
+	case CaseSourceKindSupervisionNotice:
+		return true
+	case CaseSourceKindWorkOrder:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseSourceNature.
+const (
+	CaseSourceNatureComprehensive CaseSourceNature = "comprehensive"
+	CaseSourceNatureSingle        CaseSourceNature = "single"
+)
+
+// Valid indicates whether the value is a known member of the CaseSourceNature enum.
+func (e CaseSourceNature) Valid() bool {
+	switch e {
+	case CaseSourceNatureComprehensive:
+		return true
+	case CaseSourceNatureSingle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseSourceInputKind.
+const (
+	CaseSourceInputKindCommunityReport   CaseSourceInputKind = "community_report"
+	CaseSourceInputKindSupervisionNotice CaseSourceInputKind = "supervision_notice"
+	CaseSourceInputKindWorkOrder         CaseSourceInputKind = "work_order"
+)
+
+// Valid indicates whether the value is a known member of the CaseSourceInputKind enum.
+func (e CaseSourceInputKind) Valid() bool {
+	switch e {
+	case CaseSourceInputKindCommunityReport:
+		return true
+	case CaseSourceInputKindSupervisionNotice:
+		return true
+	case CaseSourceInputKindWorkOrder:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseSourceInputNature.
+const (
+	CaseSourceInputNatureComprehensive CaseSourceInputNature = "comprehensive"
+	CaseSourceInputNatureSingle        CaseSourceInputNature = "single"
+)
+
+// Valid indicates whether the value is a known member of the CaseSourceInputNature enum.
+func (e CaseSourceInputNature) Valid() bool {
+	switch e {
+	case CaseSourceInputNatureComprehensive:
+		return true
+	case CaseSourceInputNatureSingle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseState.
+const (
+	Clue          CaseState = "clue"
+	Concluded     CaseState = "concluded"
+	Decided       CaseState = "decided"
+	Executed      CaseState = "executed"
+	Filed         CaseState = "filed"
+	Investigating CaseState = "investigating"
+	Served        CaseState = "served"
+	Withdrawn     CaseState = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the CaseState enum.
+func (e CaseState) Valid() bool {
+	switch e {
+	case Clue:
+		return true
+	case Concluded:
+		return true
+	case Decided:
+		return true
+	case Executed:
+		return true
+	case Filed:
+		return true
+	case Investigating:
+		return true
+	case Served:
+		return true
+	case Withdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CertificateStatusStatus.
 const (
 	CertificateStatusStatusActive    CertificateStatusStatus = "active"
@@ -823,6 +1141,8 @@ func (e PolicyChangeOp) Valid() bool {
 const (
 	ProblemCodeAppUpdateRequired      ProblemCode = "app_update_required"
 	ProblemCodeBadRequest             ProblemCode = "bad_request"
+	ProblemCodeCaseDuplicates         ProblemCode = "case_duplicates"
+	ProblemCodeCaseTransitionRefused  ProblemCode = "case_transition_refused"
 	ProblemCodeChecksumMismatch       ProblemCode = "checksum_mismatch"
 	ProblemCodeConflict               ProblemCode = "conflict"
 	ProblemCodeContention             ProblemCode = "contention"
@@ -853,6 +1173,10 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeAppUpdateRequired:
 		return true
 	case ProblemCodeBadRequest:
+		return true
+	case ProblemCodeCaseDuplicates:
+		return true
+	case ProblemCodeCaseTransitionRefused:
 		return true
 	case ProblemCodeChecksumMismatch:
 		return true
@@ -1267,6 +1591,447 @@ type AuthSession struct {
 	// SessionId The session (refresh-token family) the token was issued in.
 	SessionId openapi_types.UUID `json:"session_id"`
 	UserId    openapi_types.UUID `json:"user_id"`
+}
+
+// Case defines model for Case.
+type Case struct {
+	Assignee  CaseReceiver `json:"assignee"`
+	CreatedAt time.Time    `json:"created_at"`
+
+	// DepartmentCode The competent department of that version.
+	DepartmentCode string `json:"department_code"`
+	Description    string `json:"description"`
+
+	// Facts The recorded facts the legal gates judge.
+	Facts         CaseFacts    `json:"facts"`
+	FirstReceiver CaseReceiver `json:"first_receiver"`
+
+	// History Only in GET /v1/cases/{id}.
+	History    *[]CaseEvent       `json:"history,omitempty"`
+	Id         openapi_types.UUID `json:"id"`
+	Location   CaseLocation       `json:"location"`
+	Masked     bool               `json:"masked"`
+	MatterCode string             `json:"matter_code"`
+
+	// MatterVersion The catalogue's version of the matter at intake (or at the last matter change).
+	MatterVersion int                 `json:"matter_version"`
+	MergedInto    *openapi_types.UUID `json:"merged_into,omitempty"`
+	Number        *string             `json:"number,omitempty"`
+	Objectors     *[]string           `json:"objectors,omitempty"`
+
+	// Outcome The decision (处罚法 art. 57): penalty, no penalty, transferred to the judiciary.
+	Outcome *CaseOutcome `json:"outcome,omitempty"`
+
+	// Routing A routing decision, with every officer of the competent department in the team considered.
+	Routing *CaseRouting `json:"routing,omitempty"`
+	Sources []CaseSource `json:"sources"`
+
+	// State clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+	State      CaseState `json:"state"`
+	StreetCode string    `json:"street_code"`
+	TeamCode   string    `json:"team_code"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	Version    int       `json:"version"`
+}
+
+// CaseChange defines model for CaseChange.
+type CaseChange struct {
+	ChangedAt    time.Time            `json:"changed_at"`
+	EntityId     string               `json:"entity_id"`
+	EntityType   CaseChangeEntityType `json:"entity_type"`
+	Op           CaseChangeOp         `json:"op"`
+	OriginDevice *string              `json:"origin_device,omitempty"`
+	OriginSeq    *int64               `json:"origin_seq,omitempty"`
+	Scope        string               `json:"scope"`
+	State        *Case                `json:"state,omitempty"`
+	Version      int64                `json:"version"`
+}
+
+// CaseChangeEntityType defines model for CaseChange.EntityType.
+type CaseChangeEntityType string
+
+// CaseChangeOp defines model for CaseChange.Op.
+type CaseChangeOp string
+
+// CaseContact The reporter; personal data, masked outside the case team.
+type CaseContact struct {
+	Name  *string `json:"name,omitempty"`
+	Phone *string `json:"phone,omitempty"`
+}
+
+// CaseDuplicatesProblem An intake that looks like open cases names them.
+type CaseDuplicatesProblem struct {
+	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
+	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
+	// `conflict`, `payload_too_large`, `unsupported_media_type`,
+	// `too_many_requests`, `timeout`, `dependency_unavailable`, `contention` (503: a
+	// concurrent change got in the way, nothing was written; retry), `internal`;
+	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap),
+	// `app_update_required` (426: update the app before pulling; pushing still works) and,
+	// in a mutation's problem, `entity_conflict` (the entity exists with other content);
+	// for resumable uploads also `gone` (410), `locked` (423, retry),
+	// `precondition_failed` (412), `checksum_mismatch` (460) and
+	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it);
+	// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
+	// request with this key is still being processed; retry later) and `idempotency_key_reused`
+	// (422: the key was used with another request); `precondition_failed` (412) also answers a
+	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
+	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
+	// The list is closed: a test checks it equals the codes of `backend/derrors`.
+	//
+	//
+	// Example: validation_failed
+	Code       ProblemCode `json:"code"`
+	Detail     *string     `json:"detail,omitempty"`
+	Duplicates *[]struct {
+		Address   string    `json:"address"`
+		CreatedAt time.Time `json:"created_at"`
+
+		// DistanceM Metres between the two places; -1 when one has no coordinates (the same address).
+		DistanceM float32            `json:"distance_m"`
+		Id        openapi_types.UUID `json:"id"`
+
+		// State clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+		State CaseState `json:"state"`
+	} `json:"duplicates,omitempty"`
+	Errors    *[]FieldError `json:"errors,omitempty"`
+	Instance  *string       `json:"instance,omitempty"`
+	RequestId *string       `json:"request_id,omitempty"`
+	Status    int           `json:"status"`
+	Title     string        `json:"title"`
+
+	// Type A URI naming the problem type (`urn:whistle:problem:<code>`).
+	Type string `json:"type"`
+}
+
+// CaseEvent defines model for CaseEvent.
+type CaseEvent struct {
+	// Actor Username.
+	Actor    string        `json:"actor"`
+	Assignee *CaseReceiver `json:"assignee,omitempty"`
+	At       time.Time     `json:"at"`
+
+	// From clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+	From   *CaseState    `json:"from,omitempty"`
+	Kind   CaseEventKind `json:"kind"`
+	Reason *string       `json:"reason,omitempty"`
+
+	// To clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+	To *CaseState `json:"to,omitempty"`
+}
+
+// CaseEventKind defines model for CaseEvent.Kind.
+type CaseEventKind string
+
+// CaseFacts The recorded facts the legal gates judge.
+type CaseFacts struct {
+	HearingOffered      bool        `json:"hearing_offered"`
+	LegalReviewDone     bool        `json:"legal_review_done"`
+	LegalReviewRequired bool        `json:"legal_review_required"`
+	Penalty             CasePenalty `json:"penalty"`
+	RightsNotified      bool        `json:"rights_notified"`
+	RightsWaived        bool        `json:"rights_waived"`
+	SeizureUnresolved   bool        `json:"seizure_unresolved"`
+	ServiceRecorded     bool        `json:"service_recorded"`
+	WithdrawReason      *string     `json:"withdraw_reason,omitempty"`
+}
+
+// CaseFileMutation A clue filed (立案) offline: a transition with `to` filed (as POST /v1/cases/{id}/transitions); the entity is the case.
+type CaseFileMutation struct {
+	Args  CaseTransition `json:"args"`
+	Clock DeviceClock    `json:"clock"`
+
+	// EntityId The case's id.
+	EntityId openapi_types.UUID   `json:"entity_id"`
+	Name     CaseFileMutationName `json:"name"`
+
+	// Seq Per device: 1, 2, 3, ... never reused.
+	Seq int64 `json:"seq"`
+
+	// Signature Ed25519 signature by the device key over the signing message (see Mutation), base64.
+	Signature []byte `json:"signature"`
+}
+
+// CaseFileMutationName defines model for CaseFileMutation.Name.
+type CaseFileMutationName string
+
+// CaseGate defines model for CaseGate.
+type CaseGate struct {
+	// Basis The article of law.
+	Basis string `json:"basis"`
+
+	// Code RIGHTS_NOTIFIED, OUTCOME_RECORDED, LEGAL_REVIEW, HEARING_OFFERED, SERVICE_RECORDED, SEIZURE_RESOLVED, REASON_RECORDED, OUTCOME_NO_PENALTY, OUTCOME_TRANSFERRED, OUTCOME_PENALTY.
+	Code string `json:"code"`
+	En   string `json:"en"`
+	Zh   string `json:"zh"`
+}
+
+// CaseIntake A grid source with its matter, or `inspection_id` (a record of the street; its first matter unless `matter_code` names another of it).
+type CaseIntake struct {
+	// ConfirmNew Open a new case although it looks like open ones (409 `case_duplicates` otherwise).
+	ConfirmNew  *bool   `json:"confirm_new,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Id The case's id, chosen by the client; a new one when absent.
+	Id           *openapi_types.UUID `json:"id,omitempty"`
+	InspectionId *openapi_types.UUID `json:"inspection_id,omitempty"`
+	Location     *CaseLocation       `json:"location,omitempty"`
+	MatterCode   *string             `json:"matter_code,omitempty"`
+
+	// MergeInto Add the source to this open case (a duplicate) instead of opening one: 200 with that case.
+	MergeInto *openapi_types.UUID `json:"merge_into,omitempty"`
+	Source    *CaseSourceInput    `json:"source,omitempty"`
+}
+
+// CaseLocation defines model for CaseLocation.
+type CaseLocation struct {
+	Address string   `json:"address"`
+	Lat     *float64 `json:"lat,omitempty"`
+	Lng     *float64 `json:"lng,omitempty"`
+}
+
+// CaseMatterChange defines model for CaseMatterChange.
+type CaseMatterChange struct {
+	BaseVersion *int   `json:"base_version,omitempty"`
+	MatterCode  string `json:"matter_code"`
+	Reason      string `json:"reason"`
+}
+
+// CaseMerge defines model for CaseMerge.
+type CaseMerge struct {
+	BaseVersion *int `json:"base_version,omitempty"`
+
+	// Into The case that keeps both cases' sources and contacts.
+	Into   openapi_types.UUID `json:"into"`
+	Reason string             `json:"reason"`
+}
+
+// CaseNote defines model for CaseNote.
+type CaseNote struct {
+	Text string `json:"text"`
+}
+
+// CaseNoteMutation A note added offline (as POST /v1/cases/{id}/notes).
+type CaseNoteMutation struct {
+	Args  CaseNote    `json:"args"`
+	Clock DeviceClock `json:"clock"`
+
+	// EntityId The case's id.
+	EntityId openapi_types.UUID   `json:"entity_id"`
+	Name     CaseNoteMutationName `json:"name"`
+
+	// Seq Per device: 1, 2, 3, ... never reused.
+	Seq int64 `json:"seq"`
+
+	// Signature Ed25519 signature by the device key over the signing message (see Mutation), base64.
+	Signature []byte `json:"signature"`
+}
+
+// CaseNoteMutationName defines model for CaseNoteMutation.Name.
+type CaseNoteMutationName string
+
+// CaseNotification defines model for CaseNotification.
+type CaseNotification struct {
+	BaseVersion *int    `json:"base_version,omitempty"`
+	Note        *string `json:"note,omitempty"`
+
+	// Waived The party waived statement and defence on record.
+	Waived *bool `json:"waived,omitempty"`
+}
+
+// CaseNotifyMutation The party told the facts, grounds and rights (or waiving them) offline (as POST /v1/cases/{id}/notifications).
+type CaseNotifyMutation struct {
+	Args  CaseNotification `json:"args"`
+	Clock DeviceClock      `json:"clock"`
+
+	// EntityId The case's id.
+	EntityId openapi_types.UUID     `json:"entity_id"`
+	Name     CaseNotifyMutationName `json:"name"`
+
+	// Seq Per device: 1, 2, 3, ... never reused.
+	Seq int64 `json:"seq"`
+
+	// Signature Ed25519 signature by the device key over the signing message (see Mutation), base64.
+	Signature []byte `json:"signature"`
+}
+
+// CaseNotifyMutationName defines model for CaseNotifyMutation.Name.
+type CaseNotifyMutationName string
+
+// CaseObjection defines model for CaseObjection.
+type CaseObjection struct {
+	BaseVersion *int   `json:"base_version,omitempty"`
+	Reason      string `json:"reason"`
+}
+
+// CaseOutcome The decision (处罚法 art. 57): penalty, no penalty, transferred to the judiciary.
+type CaseOutcome string
+
+// CasePenalty defines model for CasePenalty.
+type CasePenalty struct {
+	FineYuan       *int  `json:"fine_yuan,omitempty"`
+	OrdersClosure  *bool `json:"orders_closure,omitempty"`
+	PartyIsOrg     *bool `json:"party_is_org,omitempty"`
+	RevokesLicence *bool `json:"revokes_licence,omitempty"`
+}
+
+// CaseReassignment defines model for CaseReassignment.
+type CaseReassignment struct {
+	BaseVersion *int   `json:"base_version,omitempty"`
+	OfficerCode string `json:"officer_code"`
+	Reason      string `json:"reason"`
+}
+
+// CaseReceiver defines model for CaseReceiver.
+type CaseReceiver struct {
+	// Code The officer's code, the department's code (its district queue), or the team's code (its leader decides).
+	Code string           `json:"code"`
+	Kind CaseReceiverKind `json:"kind"`
+}
+
+// CaseReceiverKind defines model for CaseReceiver.Kind.
+type CaseReceiverKind string
+
+// CaseRefusalProblem A refused move of a case, with what is missing.
+type CaseRefusalProblem struct {
+	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
+	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
+	// `conflict`, `payload_too_large`, `unsupported_media_type`,
+	// `too_many_requests`, `timeout`, `dependency_unavailable`, `contention` (503: a
+	// concurrent change got in the way, nothing was written; retry), `internal`;
+	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap),
+	// `app_update_required` (426: update the app before pulling; pushing still works) and,
+	// in a mutation's problem, `entity_conflict` (the entity exists with other content);
+	// for resumable uploads also `gone` (410), `locked` (423, retry),
+	// `precondition_failed` (412), `checksum_mismatch` (460) and
+	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it);
+	// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
+	// request with this key is still being processed; retry later) and `idempotency_key_reused`
+	// (422: the key was used with another request); `precondition_failed` (412) also answers a
+	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
+	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
+	// The list is closed: a test checks it equals the codes of `backend/derrors`.
+	//
+	//
+	// Example: validation_failed
+	Code     ProblemCode   `json:"code"`
+	Detail   *string       `json:"detail,omitempty"`
+	Errors   *[]FieldError `json:"errors,omitempty"`
+	Instance *string       `json:"instance,omitempty"`
+	Refusal  *struct {
+		Actor string                        `json:"actor"`
+		Code  CaseRefusalProblemRefusalCode `json:"code"`
+
+		// From clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+		From CaseState `json:"from"`
+
+		// To clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+		To    CaseState   `json:"to"`
+		Unmet *[]CaseGate `json:"unmet,omitempty"`
+	} `json:"refusal,omitempty"`
+	RequestId *string `json:"request_id,omitempty"`
+	Status    int     `json:"status"`
+	Title     string  `json:"title"`
+
+	// Type A URI naming the problem type (`urn:whistle:problem:<code>`).
+	Type string `json:"type"`
+}
+
+// CaseRefusalProblemRefusalCode defines model for CaseRefusalProblem.Refusal.Code.
+type CaseRefusalProblemRefusalCode string
+
+// CaseRouting A routing decision, with every officer of the competent department in the team considered.
+type CaseRouting struct {
+	At         time.Time `json:"at"`
+	Candidates []struct {
+		Chosen      bool        `json:"chosen"`
+		OfficerCode string      `json:"officer_code"`
+		OpenCases   int         `json:"open_cases"`
+		Reason      RouteReason `json:"reason"`
+	} `json:"candidates"`
+	DepartmentCode string                 `json:"department_code"`
+	Destination    CaseRoutingDestination `json:"destination"`
+	MatterCode     string                 `json:"matter_code"`
+	MatterVersion  int                    `json:"matter_version"`
+	OfficerCode    *string                `json:"officer_code,omitempty"`
+	Reason         RouteReason            `json:"reason"`
+}
+
+// CaseRoutingDestination defines model for CaseRouting.Destination.
+type CaseRoutingDestination string
+
+// CaseSource defines model for CaseSource.
+type CaseSource struct {
+	Channel *string `json:"channel,omitempty"`
+
+	// Contact The reporter; personal data, masked outside the case team.
+	Contact         *CaseContact        `json:"contact,omitempty"`
+	Description     string              `json:"description"`
+	InspectionId    *openapi_types.UUID `json:"inspection_id,omitempty"`
+	Kind            CaseSourceKind      `json:"kind"`
+	Location        CaseLocation        `json:"location"`
+	Nature          *CaseSourceNature   `json:"nature,omitempty"`
+	ReceivedAt      time.Time           `json:"received_at"`
+	TimeLimit       *time.Time          `json:"time_limit,omitempty"`
+	WorkOrderNumber *string             `json:"work_order_number,omitempty"`
+}
+
+// CaseSourceKind defines model for CaseSource.Kind.
+type CaseSourceKind string
+
+// CaseSourceNature defines model for CaseSource.Nature.
+type CaseSourceNature string
+
+// CaseSourceInput defines model for CaseSourceInput.
+type CaseSourceInput struct {
+	// Channel 12345, 网格巡查, ... (required for a work order).
+	Channel *string `json:"channel,omitempty"`
+
+	// Contact The reporter; personal data, masked outside the case team.
+	Contact     *CaseContact        `json:"contact,omitempty"`
+	Description string              `json:"description"`
+	Kind        CaseSourceInputKind `json:"kind"`
+	Location    CaseLocation        `json:"location"`
+
+	// Nature single: straight to the competent department; comprehensive (the default): the street team.
+	Nature     *CaseSourceInputNature `json:"nature,omitempty"`
+	ReceivedAt time.Time              `json:"received_at"`
+
+	// TimeLimit The time limit written on the order.
+	TimeLimit *time.Time `json:"time_limit,omitempty"`
+
+	// WorkOrderNumber Required for a work order.
+	WorkOrderNumber *string `json:"work_order_number,omitempty"`
+}
+
+// CaseSourceInputKind defines model for CaseSourceInput.Kind.
+type CaseSourceInputKind string
+
+// CaseSourceInputNature single: straight to the competent department; comprehensive (the default): the street team.
+type CaseSourceInputNature string
+
+// CaseState clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+type CaseState string
+
+// CaseTransition defines model for CaseTransition.
+type CaseTransition struct {
+	// BaseVersion The version the move is based on; 409 if the case moved on (phones send it instead of If-Match).
+	BaseVersion         *int  `json:"base_version,omitempty"`
+	HearingOffered      *bool `json:"hearing_offered,omitempty"`
+	LegalReviewDone     *bool `json:"legal_review_done,omitempty"`
+	LegalReviewRequired *bool `json:"legal_review_required,omitempty"`
+
+	// Outcome The decision (处罚法 art. 57): penalty, no penalty, transferred to the judiciary.
+	Outcome         *CaseOutcome `json:"outcome,omitempty"`
+	Penalty         *CasePenalty `json:"penalty,omitempty"`
+	Reason          *string      `json:"reason,omitempty"`
+	SeizureResolved *bool        `json:"seizure_resolved,omitempty"`
+	ServiceRecorded *bool        `json:"service_recorded,omitempty"`
+
+	// To clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+	To CaseState `json:"to"`
 }
 
 // Certificate defines model for Certificate.
@@ -1733,7 +2498,9 @@ type EvidenceProblem struct {
 	// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
 	// request with this key is still being processed; retry later) and `idempotency_key_reused`
 	// (422: the key was used with another request); `precondition_failed` (412) also answers a
-	// stale `If-Match`.
+	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
+	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -1816,7 +2583,9 @@ type ImportProblem struct {
 	// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
 	// request with this key is still being processed; retry later) and `idempotency_key_reused`
 	// (422: the key was used with another request); `precondition_failed` (412) also answers a
-	// stale `If-Match`.
+	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
+	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -2264,8 +3033,9 @@ type MutationEnvelope struct {
 	Signature []byte `json:"signature"`
 }
 
-// MutationResult The verdict on one mutation; `state` is the entity as the server now holds it (every mutation of this version is on an inspection).
+// MutationResult The verdict on one mutation; `state` is the inspection as the server now holds it (for `inspection.*` mutations), `case` the case (for `case.*` mutations).
 type MutationResult struct {
+	Case       *Case                 `json:"case,omitempty"`
 	EntityId   string                `json:"entity_id"`
 	Exceptions *[]SyncException      `json:"exceptions,omitempty"`
 	Problem    *SyncProblem          `json:"problem,omitempty"`
@@ -2422,7 +3192,9 @@ type Problem struct {
 	// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
 	// request with this key is still being processed; retry later) and `idempotency_key_reused`
 	// (422: the key was used with another request); `precondition_failed` (412) also answers a
-	// stale `If-Match`.
+	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
+	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -2453,7 +3225,9 @@ type Problem struct {
 // for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
 // request with this key is still being processed; retry later) and `idempotency_key_reused`
 // (422: the key was used with another request); `precondition_failed` (412) also answers a
-// stale `If-Match`.
+// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
+// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
+// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
 // The list is closed: a test checks it equals the codes of `backend/derrors`.
 //
 // Example: validation_failed
@@ -2514,7 +3288,9 @@ type ReadinessProblem struct {
 	// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
 	// request with this key is still being processed; retry later) and `idempotency_key_reused`
 	// (422: the key was used with another request); `precondition_failed` (412) also answers a
-	// stale `If-Match`.
+	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
+	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -2557,7 +3333,9 @@ type ResyncProblem struct {
 	// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
 	// request with this key is still being processed; retry later) and `idempotency_key_reused`
 	// (422: the key was used with another request); `precondition_failed` (412) also answers a
-	// stale `If-Match`.
+	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
+	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -2593,6 +3371,14 @@ type Roster struct {
 	At      time.Time `json:"at"`
 	Members []Member  `json:"members"`
 	Team    Team      `json:"team"`
+}
+
+// RouteReason defines model for RouteReason.
+type RouteReason struct {
+	// Code ROUTED_TO_OFFICER, LISTED_DEPARTMENT_QUEUE, NO_OFFICER_OF_DEPARTMENT, NO_ELIGIBLE_OFFICER, NO_COMPETENT_DEPARTMENT, SINGLE_NATURE_TO_DEPARTMENT, REASSIGNED_BY_TEAM_LEADER, DEPARTMENT_OBJECTED; for a candidate CHOSEN_LEAST_LOADED, OBJECTED, NO_CERTIFICATE, CERT_NOT_YET_VALID, CERT_EXPIRED, CERT_SUSPENDED, CERT_REVOKED, CERT_STATUS_UNKNOWN, ON_LEAVE, OVERLOADED, MORE_LOADED, TIE_LOWER_OFFICER_ID_CHOSEN.
+	Code string `json:"code"`
+	En   string `json:"en"`
+	Zh   string `json:"zh"`
 }
 
 // RowError defines model for RowError.
@@ -2677,6 +3463,9 @@ type Tier string
 // At defines model for At.
 type At = time.Time
 
+// CaseID defines model for CaseID.
+type CaseID = openapi_types.UUID
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -2709,6 +3498,9 @@ type UploadID = openapi_types.UUID
 
 // BadRequest RFC 9457 problem details with Whistle's stable `code`.
 type BadRequest = Problem
+
+// CaseRefused A refused move of a case, with what is missing.
+type CaseRefused = CaseRefusalProblem
 
 // Conflict RFC 9457 problem details with Whistle's stable `code`.
 type Conflict = Problem
@@ -2844,6 +3636,88 @@ type SetPolicyParams struct {
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListCasesParams defines parameters for ListCases.
+type ListCasesParams struct {
+	State *CaseState `form:"state,omitempty" json:"state,omitempty"`
+
+	// AssignedToMe Only the cases the caller holds (an officer's own, a reviewer's department queue, a team leader's decisions).
+	AssignedToMe *bool   `form:"assigned_to_me,omitempty" json:"assigned_to_me,omitempty"`
+	Department   *string `form:"department,omitempty" json:"department,omitempty"`
+
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// IntakeCaseParams defines parameters for IntakeCase.
+type IntakeCaseParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ChangeCaseMatterParams defines parameters for ChangeCaseMatter.
+type ChangeCaseMatterParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// MergeCaseParams defines parameters for MergeCase.
+type MergeCaseParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// NotifyCasePartyParams defines parameters for NotifyCaseParty.
+type NotifyCasePartyParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ObjectToCaseParams defines parameters for ObjectToCase.
+type ObjectToCaseParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ReassignCaseParams defines parameters for ReassignCase.
+type ReassignCaseParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// TransitionCaseParams defines parameters for TransitionCase.
+type TransitionCaseParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListDeadlinesParams defines parameters for ListDeadlines.
@@ -3139,6 +4013,30 @@ type RefreshJSONRequestBody = RefreshRequest
 // DecideAuthorityJSONRequestBody defines body for DecideAuthority for application/json ContentType.
 type DecideAuthorityJSONRequestBody = DecisionRequest
 
+// IntakeCaseJSONRequestBody defines body for IntakeCase for application/json ContentType.
+type IntakeCaseJSONRequestBody = CaseIntake
+
+// ChangeCaseMatterJSONRequestBody defines body for ChangeCaseMatter for application/json ContentType.
+type ChangeCaseMatterJSONRequestBody = CaseMatterChange
+
+// MergeCaseJSONRequestBody defines body for MergeCase for application/json ContentType.
+type MergeCaseJSONRequestBody = CaseMerge
+
+// AddCaseNoteJSONRequestBody defines body for AddCaseNote for application/json ContentType.
+type AddCaseNoteJSONRequestBody = CaseNote
+
+// NotifyCasePartyJSONRequestBody defines body for NotifyCaseParty for application/json ContentType.
+type NotifyCasePartyJSONRequestBody = CaseNotification
+
+// ObjectToCaseJSONRequestBody defines body for ObjectToCase for application/json ContentType.
+type ObjectToCaseJSONRequestBody = CaseObjection
+
+// ReassignCaseJSONRequestBody defines body for ReassignCase for application/json ContentType.
+type ReassignCaseJSONRequestBody = CaseReassignment
+
+// TransitionCaseJSONRequestBody defines body for TransitionCase for application/json ContentType.
+type TransitionCaseJSONRequestBody = CaseTransition
+
 // PauseDeadlineJSONRequestBody defines body for PauseDeadline for application/json ContentType.
 type PauseDeadlineJSONRequestBody = DeadlineAct
 
@@ -3410,6 +4308,40 @@ func (t *Change) MergeDeadlineChange(v DeadlineChange) error {
 	return err
 }
 
+// AsCaseChange returns the union data inside the Change as a CaseChange
+func (t Change) AsCaseChange() (CaseChange, error) {
+	var body CaseChange
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCaseChange overwrites any union data inside the Change as the provided CaseChange
+func (t *Change) FromCaseChange(v CaseChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"case"}`))
+	t.union = b
+	return err
+}
+
+// MergeCaseChange performs a merge with any union data inside the Change, using the provided CaseChange
+func (t *Change) MergeCaseChange(v CaseChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"case"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t Change) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"entity_type"`
@@ -3424,6 +4356,8 @@ func (t Change) ValueByDiscriminator() (interface{}, error) {
 		return nil, err
 	}
 	switch discriminator {
+	case "case":
+		return t.AsCaseChange()
 	case "deadline":
 		return t.AsDeadlineChange()
 	case "department":
@@ -3521,6 +4455,108 @@ func (t *Mutation) MergeInspectionAmendMutation(v InspectionAmendMutation) error
 	return err
 }
 
+// AsCaseFileMutation returns the union data inside the Mutation as a CaseFileMutation
+func (t Mutation) AsCaseFileMutation() (CaseFileMutation, error) {
+	var body CaseFileMutation
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCaseFileMutation overwrites any union data inside the Mutation as the provided CaseFileMutation
+func (t *Mutation) FromCaseFileMutation(v CaseFileMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"case.file@1"}`))
+	t.union = b
+	return err
+}
+
+// MergeCaseFileMutation performs a merge with any union data inside the Mutation, using the provided CaseFileMutation
+func (t *Mutation) MergeCaseFileMutation(v CaseFileMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"case.file@1"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCaseNoteMutation returns the union data inside the Mutation as a CaseNoteMutation
+func (t Mutation) AsCaseNoteMutation() (CaseNoteMutation, error) {
+	var body CaseNoteMutation
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCaseNoteMutation overwrites any union data inside the Mutation as the provided CaseNoteMutation
+func (t *Mutation) FromCaseNoteMutation(v CaseNoteMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"case.note@1"}`))
+	t.union = b
+	return err
+}
+
+// MergeCaseNoteMutation performs a merge with any union data inside the Mutation, using the provided CaseNoteMutation
+func (t *Mutation) MergeCaseNoteMutation(v CaseNoteMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"case.note@1"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCaseNotifyMutation returns the union data inside the Mutation as a CaseNotifyMutation
+func (t Mutation) AsCaseNotifyMutation() (CaseNotifyMutation, error) {
+	var body CaseNotifyMutation
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCaseNotifyMutation overwrites any union data inside the Mutation as the provided CaseNotifyMutation
+func (t *Mutation) FromCaseNotifyMutation(v CaseNotifyMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"case.notify@1"}`))
+	t.union = b
+	return err
+}
+
+// MergeCaseNotifyMutation performs a merge with any union data inside the Mutation, using the provided CaseNotifyMutation
+func (t *Mutation) MergeCaseNotifyMutation(v CaseNotifyMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"case.notify@1"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t Mutation) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"name"`
@@ -3535,6 +4571,12 @@ func (t Mutation) ValueByDiscriminator() (interface{}, error) {
 		return nil, err
 	}
 	switch discriminator {
+	case "case.file@1":
+		return t.AsCaseFileMutation()
+	case "case.note@1":
+		return t.AsCaseNoteMutation()
+	case "case.notify@1":
+		return t.AsCaseNotifyMutation()
 	case "inspection.amend@1":
 		return t.AsInspectionAmendMutation()
 	case "inspection.record@1":
@@ -3616,6 +4658,36 @@ type ServerInterface interface {
 	// DecideAuthority Explain which procedure a crew may use for a matter at a moment, and why.
 	// (POST /v1/authority/decisions)
 	DecideAuthority(c *fiber.Ctx) error
+	// ListCases The cases the caller may see, newest first; contacts masked outside the case team.
+	// (GET /v1/cases)
+	ListCases(c *fiber.Ctx, params ListCasesParams) error
+	// IntakeCase Take a problem in as a case (a clue) and route it by legal authority.
+	// (POST /v1/cases)
+	IntakeCase(c *fiber.Ctx, params IntakeCaseParams) error
+	// GetCase One case with its routing reasons (zh and en) and its history.
+	// (GET /v1/cases/{id})
+	GetCase(c *fiber.Ctx, id CaseID) error
+	// ChangeCaseMatter Re-categorise a clue or filed case (the team leader or the officer holding it); it is routed again to the new matter's owner.
+	// (POST /v1/cases/{id}/matter)
+	ChangeCaseMatter(c *fiber.Ctx, id CaseID, params ChangeCaseMatterParams) error
+	// MergeCase The team leader merges a clue into another case of the street (the same problem taken in twice): that case keeps both cases' sources and contacts.
+	// (POST /v1/cases/{id}/merge)
+	MergeCase(c *fiber.Ctx, id CaseID, params MergeCaseParams) error
+	// AddCaseNote Add a note to a case's history (offline: case.note@1).
+	// (POST /v1/cases/{id}/notes)
+	AddCaseNote(c *fiber.Ctx, id CaseID) error
+	// NotifyCaseParty Record that the party was told the facts, grounds and rights, or waived them (处罚法 art. 44; offline: case.notify@1).
+	// (POST /v1/cases/{id}/notifications)
+	NotifyCaseParty(c *fiber.Ctx, id CaseID, params NotifyCasePartyParams) error
+	// ObjectToCase The receiving officer or department objects (异议) to a clue, with a reason: it is routed again.
+	// (POST /v1/cases/{id}/objections)
+	ObjectToCase(c *fiber.Ctx, id CaseID, params ObjectToCaseParams) error
+	// ReassignCase The team leader reassigns a case to an officer of the team, with a reason.
+	// (POST /v1/cases/{id}/reassignment)
+	ReassignCase(c *fiber.Ctx, id CaseID, params ReassignCaseParams) error
+	// TransitionCase Move a case to another state (offline: case.file@1 files a clue).
+	// (POST /v1/cases/{id}/transitions)
+	TransitionCase(c *fiber.Ctx, id CaseID, params TransitionCaseParams) error
 	// ListDeadlines The statutory deadlines of the caller's street (officers and team leaders; administrators all), most urgent first.
 	// (GET /v1/deadlines)
 	ListDeadlines(c *fiber.Ctx, params ListDeadlinesParams) error
@@ -4373,6 +5445,478 @@ func (siw *ServerInterfaceWrapper) DecideAuthority(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.DecideAuthority(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ListCases operation middleware
+func (siw *ServerInterfaceWrapper) ListCases(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCasesParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", query, &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter state: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "assigned_to_me" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assigned_to_me", query, &params.AssignedToMe, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter assigned_to_me: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "department" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "department", query, &params.Department, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter department: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListCases(c, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// IntakeCase operation middleware
+func (siw *ServerInterfaceWrapper) IntakeCase(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params IntakeCaseParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.IntakeCase(c, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetCase operation middleware
+func (siw *ServerInterfaceWrapper) GetCase(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetCase(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ChangeCaseMatter operation middleware
+func (siw *ServerInterfaceWrapper) ChangeCaseMatter(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ChangeCaseMatterParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ChangeCaseMatter(c, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// MergeCase operation middleware
+func (siw *ServerInterfaceWrapper) MergeCase(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params MergeCaseParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.MergeCase(c, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// AddCaseNote operation middleware
+func (siw *ServerInterfaceWrapper) AddCaseNote(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.AddCaseNote(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// NotifyCaseParty operation middleware
+func (siw *ServerInterfaceWrapper) NotifyCaseParty(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params NotifyCasePartyParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.NotifyCaseParty(c, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ObjectToCase operation middleware
+func (siw *ServerInterfaceWrapper) ObjectToCase(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ObjectToCaseParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ObjectToCase(c, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ReassignCase operation middleware
+func (siw *ServerInterfaceWrapper) ReassignCase(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReassignCaseParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ReassignCase(c, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// TransitionCase operation middleware
+func (siw *ServerInterfaceWrapper) TransitionCase(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TransitionCaseParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.TransitionCase(c, id, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -5929,6 +7473,26 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 
 	router.Get(options.BaseURL+"/v1/inspections/:id/diff", wrapper.InspectionDiff)
 
+	router.Get(options.BaseURL+"/v1/cases", wrapper.ListCases)
+
+	router.Post(options.BaseURL+"/v1/cases", wrapper.IntakeCase)
+
+	router.Get(options.BaseURL+"/v1/cases/:id", wrapper.GetCase)
+
+	router.Post(options.BaseURL+"/v1/cases/:id/transitions", wrapper.TransitionCase)
+
+	router.Post(options.BaseURL+"/v1/cases/:id/reassignment", wrapper.ReassignCase)
+
+	router.Post(options.BaseURL+"/v1/cases/:id/objections", wrapper.ObjectToCase)
+
+	router.Post(options.BaseURL+"/v1/cases/:id/matter", wrapper.ChangeCaseMatter)
+
+	router.Post(options.BaseURL+"/v1/cases/:id/notes", wrapper.AddCaseNote)
+
+	router.Post(options.BaseURL+"/v1/cases/:id/notifications", wrapper.NotifyCaseParty)
+
+	router.Post(options.BaseURL+"/v1/cases/:id/merge", wrapper.MergeCase)
+
 	router.Post(options.BaseURL+"/v1/number-blocks", wrapper.IssueNumberBlock)
 
 	router.Get(options.BaseURL+"/v1/number-blocks/:id/report", wrapper.NumberBlockReport)
@@ -5984,6 +7548,8 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 }
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
+
+type CaseRefusedApplicationProblemPlusJSONResponse CaseRefusalProblem
 
 type ConflictApplicationProblemPlusJSONResponse Problem
 
@@ -7360,6 +8926,1250 @@ type DecideAuthoritydefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response DecideAuthoritydefaultApplicationProblemPlusJSONResponse) VisitDecideAuthorityResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListCasesRequestObject struct {
+	Params ListCasesParams
+}
+
+type ListCasesResponseObject interface {
+	VisitListCasesResponse(ctx *fiber.Ctx) error
+}
+
+type ListCases200ResponseHeaders struct {
+	Link *string
+}
+
+type ListCases200JSONResponse struct {
+	Body    []Case
+	Headers ListCases200ResponseHeaders
+}
+
+func (response ListCases200JSONResponse) VisitListCasesResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListCases400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCases400ApplicationProblemPlusJSONResponse) VisitListCasesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ListCases401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCases401ApplicationProblemPlusJSONResponse) VisitListCasesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListCases403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCases403ApplicationProblemPlusJSONResponse) VisitListCasesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ListCasesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListCasesdefaultApplicationProblemPlusJSONResponse) VisitListCasesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type IntakeCaseRequestObject struct {
+	Params IntakeCaseParams
+	Body   *IntakeCaseJSONRequestBody
+}
+
+type IntakeCaseResponseObject interface {
+	VisitIntakeCaseResponse(ctx *fiber.Ctx) error
+}
+
+type IntakeCase200ResponseHeaders struct {
+	ETag *string
+}
+
+type IntakeCase200JSONResponse struct {
+	Body    Case
+	Headers IntakeCase200ResponseHeaders
+}
+
+func (response IntakeCase200JSONResponse) VisitIntakeCaseResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type IntakeCase201ResponseHeaders struct {
+	ETag *string
+}
+
+type IntakeCase201JSONResponse struct {
+	Body    Case
+	Headers IntakeCase201ResponseHeaders
+}
+
+func (response IntakeCase201JSONResponse) VisitIntakeCaseResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response.Body)
+}
+
+type IntakeCase400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response IntakeCase400ApplicationProblemPlusJSONResponse) VisitIntakeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type IntakeCase401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response IntakeCase401ApplicationProblemPlusJSONResponse) VisitIntakeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type IntakeCase403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response IntakeCase403ApplicationProblemPlusJSONResponse) VisitIntakeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type IntakeCase404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response IntakeCase404ApplicationProblemPlusJSONResponse) VisitIntakeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type IntakeCase409ApplicationProblemPlusJSONResponse CaseDuplicatesProblem
+
+func (response IntakeCase409ApplicationProblemPlusJSONResponse) VisitIntakeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type IntakeCase413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response IntakeCase413ApplicationProblemPlusJSONResponse) VisitIntakeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type IntakeCase415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response IntakeCase415ApplicationProblemPlusJSONResponse) VisitIntakeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type IntakeCase422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response IntakeCase422ApplicationProblemPlusJSONResponse) VisitIntakeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type IntakeCasedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response IntakeCasedefaultApplicationProblemPlusJSONResponse) VisitIntakeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetCaseRequestObject struct {
+	Id CaseID `json:"id"`
+}
+
+type GetCaseResponseObject interface {
+	VisitGetCaseResponse(ctx *fiber.Ctx) error
+}
+
+type GetCase200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCase200JSONResponse struct {
+	Body    Case
+	Headers GetCase200ResponseHeaders
+}
+
+func (response GetCase200JSONResponse) VisitGetCaseResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetCase401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCase401ApplicationProblemPlusJSONResponse) VisitGetCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetCase404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCase404ApplicationProblemPlusJSONResponse) VisitGetCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetCasedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetCasedefaultApplicationProblemPlusJSONResponse) VisitGetCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ChangeCaseMatterRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params ChangeCaseMatterParams
+	Body   *ChangeCaseMatterJSONRequestBody
+}
+
+type ChangeCaseMatterResponseObject interface {
+	VisitChangeCaseMatterResponse(ctx *fiber.Ctx) error
+}
+
+type ChangeCaseMatter200ResponseHeaders struct {
+	ETag *string
+}
+
+type ChangeCaseMatter200JSONResponse struct {
+	Body    Case
+	Headers ChangeCaseMatter200ResponseHeaders
+}
+
+func (response ChangeCaseMatter200JSONResponse) VisitChangeCaseMatterResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ChangeCaseMatter400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeCaseMatter400ApplicationProblemPlusJSONResponse) VisitChangeCaseMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ChangeCaseMatter401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeCaseMatter401ApplicationProblemPlusJSONResponse) VisitChangeCaseMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ChangeCaseMatter403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeCaseMatter403ApplicationProblemPlusJSONResponse) VisitChangeCaseMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ChangeCaseMatter404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeCaseMatter404ApplicationProblemPlusJSONResponse) VisitChangeCaseMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ChangeCaseMatter409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeCaseMatter409ApplicationProblemPlusJSONResponse) VisitChangeCaseMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type ChangeCaseMatter412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeCaseMatter412ApplicationProblemPlusJSONResponse) VisitChangeCaseMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type ChangeCaseMatter413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeCaseMatter413ApplicationProblemPlusJSONResponse) VisitChangeCaseMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type ChangeCaseMatter415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeCaseMatter415ApplicationProblemPlusJSONResponse) VisitChangeCaseMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type ChangeCaseMatter422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeCaseMatter422ApplicationProblemPlusJSONResponse) VisitChangeCaseMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type ChangeCaseMatterdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ChangeCaseMatterdefaultApplicationProblemPlusJSONResponse) VisitChangeCaseMatterResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type MergeCaseRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params MergeCaseParams
+	Body   *MergeCaseJSONRequestBody
+}
+
+type MergeCaseResponseObject interface {
+	VisitMergeCaseResponse(ctx *fiber.Ctx) error
+}
+
+type MergeCase200ResponseHeaders struct {
+	ETag *string
+}
+
+type MergeCase200JSONResponse struct {
+	Body    Case
+	Headers MergeCase200ResponseHeaders
+}
+
+func (response MergeCase200JSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type MergeCase400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase400ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase401ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase403ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase404ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase409ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase412ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase413ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase415ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCase422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response MergeCase422ApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type MergeCasedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response MergeCasedefaultApplicationProblemPlusJSONResponse) VisitMergeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type AddCaseNoteRequestObject struct {
+	Id   CaseID `json:"id"`
+	Body *AddCaseNoteJSONRequestBody
+}
+
+type AddCaseNoteResponseObject interface {
+	VisitAddCaseNoteResponse(ctx *fiber.Ctx) error
+}
+
+type AddCaseNote200ResponseHeaders struct {
+	ETag *string
+}
+
+type AddCaseNote200JSONResponse struct {
+	Body    Case
+	Headers AddCaseNote200ResponseHeaders
+}
+
+func (response AddCaseNote200JSONResponse) VisitAddCaseNoteResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type AddCaseNote400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseNote400ApplicationProblemPlusJSONResponse) VisitAddCaseNoteResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseNote401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseNote401ApplicationProblemPlusJSONResponse) VisitAddCaseNoteResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseNote403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseNote403ApplicationProblemPlusJSONResponse) VisitAddCaseNoteResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseNote404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseNote404ApplicationProblemPlusJSONResponse) VisitAddCaseNoteResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseNote409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseNote409ApplicationProblemPlusJSONResponse) VisitAddCaseNoteResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseNote413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseNote413ApplicationProblemPlusJSONResponse) VisitAddCaseNoteResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseNote415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseNote415ApplicationProblemPlusJSONResponse) VisitAddCaseNoteResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseNote422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseNote422ApplicationProblemPlusJSONResponse) VisitAddCaseNoteResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseNotedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AddCaseNotedefaultApplicationProblemPlusJSONResponse) VisitAddCaseNoteResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type NotifyCasePartyRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params NotifyCasePartyParams
+	Body   *NotifyCasePartyJSONRequestBody
+}
+
+type NotifyCasePartyResponseObject interface {
+	VisitNotifyCasePartyResponse(ctx *fiber.Ctx) error
+}
+
+type NotifyCaseParty200ResponseHeaders struct {
+	ETag *string
+}
+
+type NotifyCaseParty200JSONResponse struct {
+	Body    Case
+	Headers NotifyCaseParty200ResponseHeaders
+}
+
+func (response NotifyCaseParty200JSONResponse) VisitNotifyCasePartyResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type NotifyCaseParty400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response NotifyCaseParty400ApplicationProblemPlusJSONResponse) VisitNotifyCasePartyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type NotifyCaseParty401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response NotifyCaseParty401ApplicationProblemPlusJSONResponse) VisitNotifyCasePartyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type NotifyCaseParty403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response NotifyCaseParty403ApplicationProblemPlusJSONResponse) VisitNotifyCasePartyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type NotifyCaseParty404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response NotifyCaseParty404ApplicationProblemPlusJSONResponse) VisitNotifyCasePartyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type NotifyCaseParty409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response NotifyCaseParty409ApplicationProblemPlusJSONResponse) VisitNotifyCasePartyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type NotifyCaseParty412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response NotifyCaseParty412ApplicationProblemPlusJSONResponse) VisitNotifyCasePartyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type NotifyCaseParty413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response NotifyCaseParty413ApplicationProblemPlusJSONResponse) VisitNotifyCasePartyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type NotifyCaseParty415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response NotifyCaseParty415ApplicationProblemPlusJSONResponse) VisitNotifyCasePartyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type NotifyCaseParty422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response NotifyCaseParty422ApplicationProblemPlusJSONResponse) VisitNotifyCasePartyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type NotifyCasePartydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response NotifyCasePartydefaultApplicationProblemPlusJSONResponse) VisitNotifyCasePartyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ObjectToCaseRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params ObjectToCaseParams
+	Body   *ObjectToCaseJSONRequestBody
+}
+
+type ObjectToCaseResponseObject interface {
+	VisitObjectToCaseResponse(ctx *fiber.Ctx) error
+}
+
+type ObjectToCase200ResponseHeaders struct {
+	ETag *string
+}
+
+type ObjectToCase200JSONResponse struct {
+	Body    Case
+	Headers ObjectToCase200ResponseHeaders
+}
+
+func (response ObjectToCase200JSONResponse) VisitObjectToCaseResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ObjectToCase400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToCase400ApplicationProblemPlusJSONResponse) VisitObjectToCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToCase401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToCase401ApplicationProblemPlusJSONResponse) VisitObjectToCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToCase403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToCase403ApplicationProblemPlusJSONResponse) VisitObjectToCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToCase404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToCase404ApplicationProblemPlusJSONResponse) VisitObjectToCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToCase409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToCase409ApplicationProblemPlusJSONResponse) VisitObjectToCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToCase412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToCase412ApplicationProblemPlusJSONResponse) VisitObjectToCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToCase413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToCase413ApplicationProblemPlusJSONResponse) VisitObjectToCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToCase415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToCase415ApplicationProblemPlusJSONResponse) VisitObjectToCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToCase422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToCase422ApplicationProblemPlusJSONResponse) VisitObjectToCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToCasedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ObjectToCasedefaultApplicationProblemPlusJSONResponse) VisitObjectToCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ReassignCaseRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params ReassignCaseParams
+	Body   *ReassignCaseJSONRequestBody
+}
+
+type ReassignCaseResponseObject interface {
+	VisitReassignCaseResponse(ctx *fiber.Ctx) error
+}
+
+type ReassignCase200ResponseHeaders struct {
+	ETag *string
+}
+
+type ReassignCase200JSONResponse struct {
+	Body    Case
+	Headers ReassignCase200ResponseHeaders
+}
+
+func (response ReassignCase200JSONResponse) VisitReassignCaseResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ReassignCase400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReassignCase400ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ReassignCase401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ReassignCase401ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ReassignCase403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ReassignCase403ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ReassignCase404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ReassignCase404ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ReassignCase409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ReassignCase409ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type ReassignCase412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ReassignCase412ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type ReassignCase413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ReassignCase413ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type ReassignCase415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ReassignCase415ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type ReassignCase422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ReassignCase422ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type ReassignCasedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ReassignCasedefaultApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type TransitionCaseRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params TransitionCaseParams
+	Body   *TransitionCaseJSONRequestBody
+}
+
+type TransitionCaseResponseObject interface {
+	VisitTransitionCaseResponse(ctx *fiber.Ctx) error
+}
+
+type TransitionCase200ResponseHeaders struct {
+	ETag *string
+}
+
+type TransitionCase200JSONResponse struct {
+	Body    Case
+	Headers TransitionCase200ResponseHeaders
+}
+
+func (response TransitionCase200JSONResponse) VisitTransitionCaseResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type TransitionCase400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionCase400ApplicationProblemPlusJSONResponse) VisitTransitionCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type TransitionCase401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionCase401ApplicationProblemPlusJSONResponse) VisitTransitionCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type TransitionCase403ApplicationProblemPlusJSONResponse struct {
+	CaseRefusedApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionCase403ApplicationProblemPlusJSONResponse) VisitTransitionCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type TransitionCase404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionCase404ApplicationProblemPlusJSONResponse) VisitTransitionCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type TransitionCase409ApplicationProblemPlusJSONResponse CaseRefusalProblem
+
+func (response TransitionCase409ApplicationProblemPlusJSONResponse) VisitTransitionCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type TransitionCase412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionCase412ApplicationProblemPlusJSONResponse) VisitTransitionCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type TransitionCase413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionCase413ApplicationProblemPlusJSONResponse) VisitTransitionCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type TransitionCase415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionCase415ApplicationProblemPlusJSONResponse) VisitTransitionCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type TransitionCase422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionCase422ApplicationProblemPlusJSONResponse) VisitTransitionCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type TransitionCasedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response TransitionCasedefaultApplicationProblemPlusJSONResponse) VisitTransitionCaseResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(response.StatusCode)
 
@@ -10175,6 +12985,36 @@ type StrictServerInterface interface {
 	// DecideAuthority Explain which procedure a crew may use for a matter at a moment, and why.
 	// (POST /v1/authority/decisions)
 	DecideAuthority(ctx context.Context, request DecideAuthorityRequestObject) (DecideAuthorityResponseObject, error)
+	// ListCases The cases the caller may see, newest first; contacts masked outside the case team.
+	// (GET /v1/cases)
+	ListCases(ctx context.Context, request ListCasesRequestObject) (ListCasesResponseObject, error)
+	// IntakeCase Take a problem in as a case (a clue) and route it by legal authority.
+	// (POST /v1/cases)
+	IntakeCase(ctx context.Context, request IntakeCaseRequestObject) (IntakeCaseResponseObject, error)
+	// GetCase One case with its routing reasons (zh and en) and its history.
+	// (GET /v1/cases/{id})
+	GetCase(ctx context.Context, request GetCaseRequestObject) (GetCaseResponseObject, error)
+	// ChangeCaseMatter Re-categorise a clue or filed case (the team leader or the officer holding it); it is routed again to the new matter's owner.
+	// (POST /v1/cases/{id}/matter)
+	ChangeCaseMatter(ctx context.Context, request ChangeCaseMatterRequestObject) (ChangeCaseMatterResponseObject, error)
+	// MergeCase The team leader merges a clue into another case of the street (the same problem taken in twice): that case keeps both cases' sources and contacts.
+	// (POST /v1/cases/{id}/merge)
+	MergeCase(ctx context.Context, request MergeCaseRequestObject) (MergeCaseResponseObject, error)
+	// AddCaseNote Add a note to a case's history (offline: case.note@1).
+	// (POST /v1/cases/{id}/notes)
+	AddCaseNote(ctx context.Context, request AddCaseNoteRequestObject) (AddCaseNoteResponseObject, error)
+	// NotifyCaseParty Record that the party was told the facts, grounds and rights, or waived them (处罚法 art. 44; offline: case.notify@1).
+	// (POST /v1/cases/{id}/notifications)
+	NotifyCaseParty(ctx context.Context, request NotifyCasePartyRequestObject) (NotifyCasePartyResponseObject, error)
+	// ObjectToCase The receiving officer or department objects (异议) to a clue, with a reason: it is routed again.
+	// (POST /v1/cases/{id}/objections)
+	ObjectToCase(ctx context.Context, request ObjectToCaseRequestObject) (ObjectToCaseResponseObject, error)
+	// ReassignCase The team leader reassigns a case to an officer of the team, with a reason.
+	// (POST /v1/cases/{id}/reassignment)
+	ReassignCase(ctx context.Context, request ReassignCaseRequestObject) (ReassignCaseResponseObject, error)
+	// TransitionCase Move a case to another state (offline: case.file@1 files a clue).
+	// (POST /v1/cases/{id}/transitions)
+	TransitionCase(ctx context.Context, request TransitionCaseRequestObject) (TransitionCaseResponseObject, error)
 	// ListDeadlines The statutory deadlines of the caller's street (officers and team leaders; administrators all), most urgent first.
 	// (GET /v1/deadlines)
 	ListDeadlines(ctx context.Context, request ListDeadlinesRequestObject) (ListDeadlinesResponseObject, error)
@@ -10939,6 +13779,394 @@ func (sh *strictHandler) DecideAuthority(ctx *fiber.Ctx) error {
 		return err
 	} else if validResponse, ok := response.(DecideAuthorityResponseObject); ok {
 		if err := validResponse.VisitDecideAuthorityResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCases operation middleware
+func (sh *strictHandler) ListCases(ctx *fiber.Ctx, params ListCasesParams) error {
+	var request ListCasesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCases(ctx.UserContext(), request.(ListCasesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCases")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCasesResponseObject); ok {
+		if err := validResponse.VisitListCasesResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// IntakeCase operation middleware
+func (sh *strictHandler) IntakeCase(ctx *fiber.Ctx, params IntakeCaseParams) error {
+	var request IntakeCaseRequestObject
+
+	request.Params = params
+
+	var body IntakeCaseJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.IntakeCase(ctx.UserContext(), request.(IntakeCaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntakeCase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(IntakeCaseResponseObject); ok {
+		if err := validResponse.VisitIntakeCaseResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCase operation middleware
+func (sh *strictHandler) GetCase(ctx *fiber.Ctx, id CaseID) error {
+	var request GetCaseRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCase(ctx.UserContext(), request.(GetCaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCaseResponseObject); ok {
+		if err := validResponse.VisitGetCaseResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ChangeCaseMatter operation middleware
+func (sh *strictHandler) ChangeCaseMatter(ctx *fiber.Ctx, id CaseID, params ChangeCaseMatterParams) error {
+	var request ChangeCaseMatterRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ChangeCaseMatterJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ChangeCaseMatter(ctx.UserContext(), request.(ChangeCaseMatterRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ChangeCaseMatter")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ChangeCaseMatterResponseObject); ok {
+		if err := validResponse.VisitChangeCaseMatterResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// MergeCase operation middleware
+func (sh *strictHandler) MergeCase(ctx *fiber.Ctx, id CaseID, params MergeCaseParams) error {
+	var request MergeCaseRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body MergeCaseJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.MergeCase(ctx.UserContext(), request.(MergeCaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MergeCase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(MergeCaseResponseObject); ok {
+		if err := validResponse.VisitMergeCaseResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddCaseNote operation middleware
+func (sh *strictHandler) AddCaseNote(ctx *fiber.Ctx, id CaseID) error {
+	var request AddCaseNoteRequestObject
+
+	request.Id = id
+
+	var body AddCaseNoteJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.AddCaseNote(ctx.UserContext(), request.(AddCaseNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddCaseNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddCaseNoteResponseObject); ok {
+		if err := validResponse.VisitAddCaseNoteResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// NotifyCaseParty operation middleware
+func (sh *strictHandler) NotifyCaseParty(ctx *fiber.Ctx, id CaseID, params NotifyCasePartyParams) error {
+	var request NotifyCasePartyRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body NotifyCasePartyJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.NotifyCaseParty(ctx.UserContext(), request.(NotifyCasePartyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "NotifyCaseParty")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(NotifyCasePartyResponseObject); ok {
+		if err := validResponse.VisitNotifyCasePartyResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ObjectToCase operation middleware
+func (sh *strictHandler) ObjectToCase(ctx *fiber.Ctx, id CaseID, params ObjectToCaseParams) error {
+	var request ObjectToCaseRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ObjectToCaseJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ObjectToCase(ctx.UserContext(), request.(ObjectToCaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ObjectToCase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ObjectToCaseResponseObject); ok {
+		if err := validResponse.VisitObjectToCaseResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReassignCase operation middleware
+func (sh *strictHandler) ReassignCase(ctx *fiber.Ctx, id CaseID, params ReassignCaseParams) error {
+	var request ReassignCaseRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ReassignCaseJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ReassignCase(ctx.UserContext(), request.(ReassignCaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReassignCase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReassignCaseResponseObject); ok {
+		if err := validResponse.VisitReassignCaseResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// TransitionCase operation middleware
+func (sh *strictHandler) TransitionCase(ctx *fiber.Ctx, id CaseID, params TransitionCaseParams) error {
+	var request TransitionCaseRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body TransitionCaseJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.TransitionCase(ctx.UserContext(), request.(TransitionCaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TransitionCase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TransitionCaseResponseObject); ok {
+		if err := validResponse.VisitTransitionCaseResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

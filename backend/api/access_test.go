@@ -87,6 +87,7 @@ type matrixEnv struct {
 	block         map[string]string // street -> id of a number block of an officer's device there
 	evidence      map[string]string // street -> id of evidence its officer uploaded (see evidence_test.go)
 	deadline      map[string]string // street -> id of a deadline of its team (see deadlines_test.go)
+	cases         map[string]string // street -> id of a case its grid operator took in (see cases_test.go)
 	story         demo.Story        // dates of the demo's story as loaded
 }
 
@@ -97,7 +98,7 @@ func newMatrixEnv(t *testing.T, f *fixture) *matrixEnv {
 		t.Fatal(err)
 	}
 	e := &matrixEnv{ds: ds, now: f.now().UTC(), story: f.story, officerStreet: map[string]string{}, teamStreet: map[string]string{},
-		loginOfficer: map[string]string{}, inspection: map[string]string{}, block: map[string]string{}}
+		loginOfficer: map[string]string{}, inspection: map[string]string{}, block: map[string]string{}, cases: map[string]string{}}
 	for _, l := range ds.Logins {
 		e.loginOfficer[l.Username] = l.OfficerCode
 	}
@@ -600,6 +601,7 @@ func TestAccess_ReadMatrix(t *testing.T) {
 	recordMatrixInspections(t, f, e)
 	recordMatrixEvidence(t, f, e)
 	recordMatrixDeadlines(t, f, e)
+	recordMatrixCases(t, f, e)
 	// One phone in each street, for the device routes.
 	registerDevice(t, f.client, tokens["officer.a"], "phone of officer.a")
 	registerDevice(t, f.client, f.login(t, "officer.b", demo.Password), "phone of officer.b")

@@ -47,6 +47,7 @@ type Config struct {
 	Trail          Trail
 	Sync           Sync
 	Inspections    Inspections
+	Cases          Cases
 	Evidence       Evidence
 	Deadlines      Deadlines
 	Now            func() time.Time // the clock (required)
@@ -116,7 +117,7 @@ func New(cfg Config) (*fiber.App, error) {
 		}
 		cfg.Sync.Service.ValidateArgs(validate)
 	}
-	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, evidence: cfg.Evidence, deadlines: cfg.Deadlines, users: cfg.Users, passwords: cfg.Passwords,
+	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, evidence: cfg.Evidence, deadlines: cfg.Deadlines, users: cfg.Users, passwords: cfg.Passwords,
 		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs,
 		acts: newActCounter(cfg.Registry)}
 	app.Use(validateRequest(router, cfg.Identity))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.opentelemetry.io/otel/trace"
@@ -22,6 +24,7 @@ import (
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/api/apitest"
 	"github.com/whistle/whistle/backend/argon2id"
+	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
@@ -126,6 +129,8 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	inspectionStore := postgres.NewInspectionStore(f.db)
 	inspections := inspection.NewService(inspectionStore, f.org, inspection.DefaultCalendar(), f.now)
 	inspections.SetWise(inspectionStore) // as serve wires it
+	cases := casework.NewService(postgres.NewCaseStore(f.db), f.org, f.now, casework.Config{})
+	inspections.OnApproved(f.db.InTx, cases.ApprovalHook(uuid.NewString)) // as serve wires it
 	evidenceCfg.Index = inspections
 	ev, evidenceStore := newEvidenceWith(t, f.db, f.bucket, evidenceCfg)
 	ev.OrphanAge = orphanAge
@@ -136,7 +141,9 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		logs = io.Discard
 	}
 	// As serve wires it: pushes applied set-wise first.
-	syncService := wsync.NewService(syncStore, inspection.SyncHandlers(inspections), f.now)
+	handlers := inspection.SyncHandlers(inspections)
+	maps.Copy(handlers, casework.SyncHandlers(cases))
+	syncService := wsync.NewService(syncStore, handlers, f.now)
 	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
 	app, err := api.New(api.Config{
 		Logger:    slog.New(api.NewLogHandler(slog.NewJSONHandler(logs, nil))),
@@ -150,6 +157,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		Sync: api.Sync{Service: syncService,
 			Devices: postgres.NewSessionStore(f.db), Reports: syncStore, MinPullAppVersion: f.minPullApp},
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
+		Cases:       api.Cases{Service: cases},
 		Evidence:    ev,
 		Deadlines:   postgres.NewDeadlineStore(f.db),
 		Dependencies: []api.Dependency{

@@ -3,8 +3,10 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/openapi"
 	wsync "github.com/whistle/whistle/sync"
 )
@@ -23,14 +25,18 @@ func pushResponseOut(r wsync.PushResponse, names map[int64]string) (openapi.Push
 	return openapi.PushResponse{Results: results, LastAppliedSeq: r.LastAppliedSeq}, err
 }
 
-// mutationResultOut is the result of the mutation named name. Every
-// mutation of the contract is on an inspection, which is its state; a
+// mutationResultOut is the result of the mutation named name. A mutation
+// of the contract is on an inspection (its state) or a case (its case); a
 // mutation outside the contract (the sync protocol's own tests register
 // one) has no state the contract could type, and none is sent.
 func mutationResultOut(r wsync.Result, name string) (openapi.MutationResult, error) {
 	var state *openapi.Inspection
+	var cas *openapi.Case
 	var err error
-	if _, ok := mutationSchemas[name]; ok {
+	switch _, ok := mutationSchemas[name]; {
+	case ok && strings.HasPrefix(name, "case."):
+		cas, err = optionalStateOut(r.State, func(c casework.Record) (openapi.Case, error) { return caseOut(c, nil) })
+	case ok:
 		state, err = optionalStateOut(r.State, inspectionOut)
 	}
 	if err != nil {
@@ -42,6 +48,7 @@ func mutationResultOut(r wsync.Result, name string) (openapi.MutationResult, err
 		Verdict:    openapi.MutationResultVerdict(r.Verdict),
 		Exceptions: optionalList(r.Exceptions, syncExceptionOut),
 		State:      state,
+		Case:       cas,
 	}
 	if p := r.Problem; p != nil {
 		out.Problem = &openapi.SyncProblem{Code: p.Code, Message: p.Message}
@@ -93,6 +100,7 @@ var entityStates = map[string]func(json.RawMessage) (any, error){
 	"department":   stateOf(noError(departmentOut)),
 	"matter":       stateOf(noError(matterOut)),
 	"policy":       stateOf(noError(policyOut)),
+	"case":         stateOf(func(r casework.Record) (openapi.Case, error) { return caseOut(r, nil) }),
 }
 
 func changeOut(c wsync.Change) (openapi.Change, error) {

@@ -27,6 +27,7 @@ type server struct {
 	trail       Trail
 	sync        Sync
 	inspections Inspections
+	cases       Cases
 	evidence    Evidence
 	deadlines   Deadlines
 	now         func() time.Time

@@ -180,6 +180,10 @@ func TestLists_Page(t *testing.T) {
 	for i := range 5 {
 		openDeadlineAt(t, f, f.now().Add(-time.Duration(i/2*i)*time.Hour))
 	}
+	grid := f.login(t, "grid.a", demo.Password)
+	for range 5 {
+		intake(t, f, grid, workOrderBody(f, "CG-002", "comprehensive"))
+	}
 	g := f.restart(t, evidenceConfig{}, 0) // every unlinked item is an orphan at once
 	f = g                                  // a restarted instance: log in again
 	admin, leader, officer := f.login(t, "admin", demo.Password), f.login(t, "leader.a", demo.Password), f.login(t, "officer.a", demo.Password)
@@ -213,6 +217,8 @@ func TestLists_Page(t *testing.T) {
 			}},
 		{name: "listInspections", path: "/v1/inspections", token: leader, key: byRecord, newest: true},
 		{name: "reviewQueue", path: "/v1/inspections/review-queue", token: leader, key: byRecord},
+		{name: "listCases", path: "/v1/cases", token: leader, key: at("created_at"), newest: true},
+		{name: "listCases/state", path: "/v1/cases?state=clue", token: leader, key: at("created_at"), newest: true},
 		{name: "listDeviceStatus", path: "/v1/sync/devices", token: admin,
 			key: func(m map[string]any) listKey {
 				return listKey{keys: []string{field(m, "username")}, id: field(m, "device_id")}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/openapi"
@@ -20,6 +21,9 @@ import (
 var mutationSchemas = map[string]string{
 	inspection.MutationRecord: "InspectionRecord",
 	inspection.MutationAmend:  "Amendment",
+	casework.MutationFile:     "CaseTransition",
+	casework.MutationNote:     "CaseNote",
+	casework.MutationNotify:   "CaseNotification",
 }
 
 // judgePushesApart makes the request validator check only the envelope of

@@ -133,6 +133,36 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 			id := trailDeadline(t, f, leader, true)
 			return call{"POST", "/v1/deadlines/" + id + "/resume", "application/json", `{"version":2,"reason":"材料已补正"}`, leader}
 		},
+		// Cases (see cases_test.go): a work order of street A routed to a-sj-01 (officer.sj), or
+		// reassigned to officer.a (a-cg-03) to be handled.
+		"intakeCase": func() call {
+			return call{"POST", "/v1/cases", "application/json", workOrderBody(f, "SJ-002", "comprehensive"), f.login(t, "grid.a", "whistle-demo")}
+		},
+		"objectToCase": func() call {
+			c := intake(t, f, f.login(t, "grid.a", "whistle-demo"), workOrderBody(f, "SJ-002", "single"))
+			return call{"POST", "/v1/cases/" + c.Id.String() + "/objections", "application/json", `{"reason":"不属本部门"}`, f.login(t, "reviewer.sj", "whistle-demo")}
+		},
+		"changeCaseMatter": func() call {
+			return call{"POST", "/v1/cases/" + trailCase(t, f, false) + "/matter", "application/json", `{"matter_code":"CG-003","reason":"重新定性"}`, leader}
+		},
+		"reassignCase": func() call {
+			return call{"POST", "/v1/cases/" + trailCase(t, f, false) + "/reassignment", "application/json", `{"officer_code":"a-cg-04","reason":"就近"}`, leader}
+		},
+		"transitionCase": func() call {
+			return call{"POST", "/v1/cases/" + trailCase(t, f, true) + "/transitions", "application/json", `{"to":"filed"}`, f.login(t, "officer.a", "whistle-demo")}
+		},
+		"addCaseNote": func() call {
+			return call{"POST", "/v1/cases/" + trailCase(t, f, true) + "/notes", "application/json", `{"text":"已联系反映人"}`, f.login(t, "officer.a", "whistle-demo")}
+		},
+		"notifyCaseParty": func() call {
+			id := trailCase(t, f, true)
+			ok(t, caseAct(t, f, leader, id, "transitions", `{"to":"filed"}`, ""))
+			return call{"POST", "/v1/cases/" + id + "/notifications", "application/json", `{"waived":true}`, f.login(t, "officer.a", "whistle-demo")}
+		},
+		"mergeCase": func() call {
+			into, id := trailCase(t, f, false), trailCase(t, f, false)
+			return call{"POST", "/v1/cases/" + id + "/merge", "application/json", `{"into":"` + into + `","reason":"同一问题"}`, leader}
+		},
 		"issueNumberBlock": func() call {
 			return call{"POST", "/v1/number-blocks", "application/json", `{"doc_type":"penalty_decision","count":5}`, sess.AccessToken}
 		},
@@ -223,6 +253,17 @@ func trailInspection(t *testing.T, f *fixture) (string, any) {
 	}
 	r.Location.Address = "东城区南锣鼓巷 90 号"
 	return r.ID, r
+}
+
+// trailCase takes a work order of street A in and, when toOfficerA, has the team leader
+// reassign it to officer.a (a-cg-03); it returns the case's id.
+func trailCase(t *testing.T, f *fixture, toOfficerA bool) string {
+	t.Helper()
+	c := intake(t, f, f.login(t, "grid.a", "whistle-demo"), workOrderBody(f, "CG-002", "comprehensive"))
+	if toOfficerA {
+		ok(t, caseAct(t, f, f.login(t, "leader.a", "whistle-demo"), c.Id.String(), "reassignment", `{"officer_code":"a-cg-03","reason":"片区"}`, ""))
+	}
+	return c.Id.String()
 }
 
 // encodePath escapes the non-ASCII of a path (certificate numbers are Chinese).

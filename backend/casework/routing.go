@@ -78,6 +78,9 @@ const (
 	RouteNoOfficerOfDepartment  = "NO_OFFICER_OF_DEPARTMENT"
 	RouteNoEligibleOfficer      = "NO_ELIGIBLE_OFFICER"
 	RouteNoCompetentDepartment  = "NO_COMPETENT_DEPARTMENT"
+	RouteSingleNature           = "SINGLE_NATURE_TO_DEPARTMENT"
+	RouteReassigned             = "REASSIGNED_BY_TEAM_LEADER"
+	RouteDepartmentObjected     = "DEPARTMENT_OBJECTED"
 	CandidateChosen             = "CHOSEN_LEAST_LOADED"
 	CandidateObjected           = "OBJECTED"
 	CandidateNoCertificate      = "NO_CERTIFICATE"
@@ -104,6 +107,11 @@ var routeText = map[string][2]string{
 		"No officer of the competent department in the team can take the case: sent to the department's district queue"},
 	RouteNoCompetentDepartment: {"事项未记录主管部门，无法按职权分派，由队长处理",
 		"The matter names no competent department; it cannot be routed by authority and goes to the team leader"},
+	RouteSingleNature: {"单一性质问题由区网格中心直接派主管部门（《北京市接诉即办工作条例》第十一条）",
+		"A single-nature problem goes from the district grid center straight to the competent department (接诉即办条例 art. 11)"},
+	RouteReassigned: {"队长改派，理由见案件记录", "Reassigned by the team leader; the reason is in the case history"},
+	RouteDepartmentObjected: {"主管部门提出异议，转队长重新确定职责",
+		"The competent department objected; the team leader settles who is competent"},
 	CandidateChosen: {"执法证有效、在岗，在办案件最少，予以分派",
 		"Valid certificate, available, fewest open cases: chosen"},
 	CandidateObjected: {"该人员已对本案提出异议，重新分派时不再选择",

@@ -45,10 +45,10 @@ type Case struct {
 
 // Penalty is the penalty a decision imposes, as far as the hearing gate (art. 63) needs it.
 type Penalty struct {
-	FineYuan       int  // the fine, in yuan; 0 for none
-	PartyIsOrg     bool // the party is a legal person or other organisation, not a natural person
-	RevokesLicence bool // 降低资质等级、吊销许可证件
-	OrdersClosure  bool // 责令停产停业、责令关闭、限制从业
+	FineYuan       int  `json:"fine_yuan,omitempty"`       // the fine, in yuan; 0 for none
+	PartyIsOrg     bool `json:"party_is_org,omitempty"`    // the party is a legal person or other organisation, not a natural person
+	RevokesLicence bool `json:"revokes_licence,omitempty"` // 降低资质等级、吊销许可证件
+	OrdersClosure  bool `json:"orders_closure,omitempty"`  // 责令停产停业、责令关闭、限制从业
 }
 
 // HearingThreshold is the fine from which a hearing must be offered (处罚法 art. 63: 较大数额罚款;

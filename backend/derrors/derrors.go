@@ -47,6 +47,10 @@ const (
 	PreconditionFailed   Code = "precondition_failed"    // a protocol version or precondition header is not supported
 	ChecksumMismatch     Code = "checksum_mismatch"      // a chunk does not match its Upload-Checksum; it was discarded
 	EvidenceHashMismatch Code = "evidence_hash_mismatch" // the evidence's bytes do not have the SHA-256 declared at capture
+
+	// Codes of case handling (backend/casework).
+	CaseTransitionRefused Code = "case_transition_refused" // no such move from the case's state, or a legal gate is unmet; the problem's refusal says which
+	CaseDuplicates        Code = "case_duplicates"         // the problem looks like open cases (same place, same matter): confirm or merge
 )
 
 // FieldError names one offending input field.

@@ -96,7 +96,7 @@ func (b batcher) Begin(ctx context.Context, acts []wsync.NamedAct) (wsync.Batch,
 		user = a.Act.UserID
 		need.RecordIDs = append(need.RecordIDs, a.Act.EntityID)
 		var r Record
-		if decodeArgs(a.Act.Args, &r) == nil { // else rejected by its handler
+		if DecodeArgs(a.Act.Args, &r) == nil { // else rejected by its handler
 			need.add(r)
 		}
 	}

@@ -155,6 +155,9 @@ type Service struct {
 	calendar Calendar
 	now      func() time.Time
 	batches  BatchStore // nil: records are created one at a time (SetWise)
+	// onApproved runs in the transaction of an approval (OnApproved); nil: nothing follows.
+	onApproved func(ctx context.Context, userID string, st State) error
+	inTx       func(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
 // NewService returns a Service.
@@ -498,10 +501,31 @@ func (s *Service) Decide(ctx context.Context, who Actor, id string, version int,
 	if err != nil {
 		return State{}, err
 	}
-	if err := s.store.SetReview(ctx, cur, act, feed); err != nil {
+	store := func(ctx context.Context) error { return s.store.SetReview(ctx, cur, act, feed) }
+	if decision == "approve" && s.onApproved != nil {
+		// The approval and what follows from it (a case opened) commit together.
+		store = func(ctx context.Context) error {
+			return s.inTx(ctx, func(ctx context.Context) error {
+				if err := s.store.SetReview(ctx, cur, act, feed); err != nil {
+					return err
+				}
+				return s.onApproved(ctx, sc.UserID, cur)
+			})
+		}
+	}
+	if err := store(ctx); err != nil {
 		return State{}, err
 	}
 	return cur, nil
+}
+
+// OnApproved makes fn run when the team leader approves a record, in the approval's
+// transaction (inTx opens it, or joins the one of ctx), as the approving user: case handling
+// opens the clue of a record that needs follow-up there (casework.Service.ApprovalHook). An
+// error of fn undoes the approval.
+func (s *Service) OnApproved(inTx func(ctx context.Context, fn func(ctx context.Context) error) error,
+	fn func(ctx context.Context, userID string, st State) error) {
+	s.inTx, s.onApproved = inTx, fn
 }
 
 // visible returns st as viewer sc may see it (access.Inspection), or NotFound.

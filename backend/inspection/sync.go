@@ -32,7 +32,7 @@ func SyncHandlers(s *Service) map[string]wsync.Handler {
 	return map[string]wsync.Handler{
 		MutationRecord: func(ctx context.Context, act wsync.Act) (wsync.Outcome, error) {
 			var r Record
-			if err := decodeArgs(act.Args, &r); err != nil {
+			if err := DecodeArgs(act.Args, &r); err != nil {
 				return wsync.Outcome{}, err
 			}
 			if r.ID != act.EntityID {
@@ -46,7 +46,7 @@ func SyncHandlers(s *Service) map[string]wsync.Handler {
 		},
 		MutationAmend: func(ctx context.Context, act wsync.Act) (wsync.Outcome, error) {
 			var a AmendArgs
-			if err := decodeArgs(act.Args, &a); err != nil {
+			if err := DecodeArgs(act.Args, &a); err != nil {
 				return wsync.Outcome{}, err
 			}
 			st, err := s.Amend(ctx, Actor{UserID: act.UserID, DeviceID: act.DeviceID}, act.EntityID, a.BaseVersion, a.Reason, a.Record)
@@ -166,9 +166,10 @@ func asActed(r Record) Record {
 	return r
 }
 
-// decodeArgs decodes args strictly: an unknown field is a mistake to report,
-// not something to drop silently.
-func decodeArgs(args json.RawMessage, v any) error {
+// DecodeArgs decodes args strictly: an unknown field is a mistake to report
+// (derrors.Invalid), not something to drop silently. The case mutations
+// (backend/casework) read their args with it too.
+func DecodeArgs(args json.RawMessage, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(args))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -46,6 +46,7 @@ type Config struct {
 	TombstoneRetention   time.Duration           // how long sync keeps deletions for devices to pull
 	IdempotencyRetention time.Duration           // how long the answers of creates sent with an Idempotency-Key are kept
 	SyncRetryLimit       int                     // transient failures in a row before an act is rejected (retry_exhausted)
+	Cases                casework.Config         // routing and duplicate detection of cases
 	Calendar             inspection.Calendar     // working days, for legal periods
 	Deadlines            casework.DeadlinePolicy // statutory deadlines' periods, per department, and the due-soon window
 	EvidenceExpiry       time.Duration           // how long an unfinished evidence upload may be resumed
@@ -96,6 +97,9 @@ var settings = []setting{
 	{"WHISTLE_SYNC_TOMBSTONE_RETENTION", "720h", "how long sync keeps deletions for devices to pull; older cursors re-bootstrap", false},
 	{"WHISTLE_IDEMPOTENCY_RETENTION", "24h", "how long the answer of an online create sent with an `Idempotency-Key` is kept for replay (purged hourly by a River job)", false},
 	{"WHISTLE_SYNC_RETRY_LIMIT", "5", "how many pushes in a row one act may fail transiently (verdict `retry`) before it is rejected with `retry_exhausted`, so that a device's queue always drains", false},
+	{"WHISTLE_CASE_MAX_OPEN", "0", "open cases at which an officer is passed over by case routing (`OVERLOADED`); 0: no limit", false},
+	{"WHISTLE_CASE_DUPLICATE_RADIUS", "100", "metres within which an intake of the same matter as an open case is offered for merging (`case_duplicates`)", false},
+	{"WHISTLE_CASE_DUPLICATE_WINDOW", "168h", "how far back open cases count as duplicates of an intake", false},
 	{"WHISTLE_CALENDAR_FILE", "", "JSON file of public holidays and weekend working days for legal periods (`{\"covered_until\":\"YYYY-MM-DD\",\"holidays\":[...],\"workdays\":[...]}`; `covered_until`, the last day the file knows every holiday and working day of, is required: periods ending after it are flagged `CALENDAR_NOT_COVERED`); empty: the built-in calendar of mainland China", false},
 	{"WHISTLE_DEADLINE_PERIODS", "decision=90d,service=7wd,payment=15d,seizure=30d,seizure_extension=30d,emergency_report=24h", "periods of the statutory deadlines, comma-separated `kind=period` (every department) or `department.kind=period` (one department's, e.g. `cg.decision=60d`); a period is days (`90d`, a last day off work moves to the next working day), working days (`7wd`, on the calendar of `WHISTLE_CALENDAR_FILE`) or hours (`24h`); kinds not given keep the law's period shown here (处罚法 arts 60, 61, 67, 85; 强制法 arts 19, 25); a work order's limit is on the order", false},
 	{"WHISTLE_DEADLINE_DUE_SOON", "72h", "an open statutory deadline due within this window is listed as due soon (`GET /v1/deadlines?state=due_soon`)", false},
@@ -165,6 +169,18 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if _, err := wsync.ParseAppVersion(c.MinPullAppVersion); err != nil {
 			return c, fmt.Errorf("WHISTLE_MIN_PULL_APP_VERSION: %w", err)
 		}
+	}
+	maxOpen := get("WHISTLE_CASE_MAX_OPEN")
+	if c.Cases.MaxOpenCases, err = strconv.Atoi(maxOpen); err != nil || c.Cases.MaxOpenCases < 0 {
+		return c, fmt.Errorf("WHISTLE_CASE_MAX_OPEN: %q is not a whole number of at least 0", maxOpen)
+	}
+	radius := get("WHISTLE_CASE_DUPLICATE_RADIUS")
+	if c.Cases.DuplicateRadiusM, err = strconv.ParseFloat(radius, 64); err != nil || c.Cases.DuplicateRadiusM <= 0 {
+		return c, fmt.Errorf("WHISTLE_CASE_DUPLICATE_RADIUS: %q is not a positive number of metres", radius)
+	}
+	window := get("WHISTLE_CASE_DUPLICATE_WINDOW")
+	if c.Cases.DuplicateWindow, err = time.ParseDuration(window); err != nil || c.Cases.DuplicateWindow <= 0 {
+		return c, fmt.Errorf("WHISTLE_CASE_DUPLICATE_WINDOW: %q is not a positive duration", window)
 	}
 	retries := get("WHISTLE_SYNC_RETRY_LIMIT")
 	c.SyncRetryLimit, err = strconv.Atoi(retries)

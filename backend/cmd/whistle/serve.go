@@ -11,12 +11,14 @@ import (
 	"os"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/argon2id"
+	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/evidence"
 	"github.com/whistle/whistle/backend/identity"
@@ -115,7 +117,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	inspectionStore := postgres.NewInspectionStore(db)
 	inspections := inspection.NewService(inspectionStore, orgStore, cfg.Calendar, cfg.Clock)
 	inspections.SetWise(inspectionStore) // an online create is a batch of one
-	syncService := wsync.NewService(syncStore, mutationHandlers(inspections), cfg.Clock)
+	cases := casework.NewService(postgres.NewCaseStore(db), orgStore, cfg.Clock, cfg.Cases)
+	inspections.OnApproved(db.InTx, cases.ApprovalHook(uuid.NewString)) // an approved record needing follow-up opens its clue
+	syncService := wsync.NewService(syncStore, mutationHandlers(inspections, cases), cfg.Clock)
 	syncService.RetryLimit(cfg.SyncRetryLimit)
 	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
 	evidenceStore := postgres.NewEvidenceStore(db)
@@ -147,6 +151,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Org:         orgStore,
 		Trail:       trail,
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
+		Cases:       api.Cases{Service: cases},
 		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
 			IdleTimeout: cfg.EvidenceIdle},
 		Deadlines: postgres.NewDeadlineStore(db),
@@ -219,9 +224,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 // mutationHandlers are the sync mutations this server applies, by
 // name@version: keep every version still in the field.
-func mutationHandlers(inspections *inspection.Service) map[string]wsync.Handler {
+func mutationHandlers(inspections *inspection.Service, cases *casework.Service) map[string]wsync.Handler {
 	handlers := map[string]wsync.Handler{}
 	for name, h := range inspection.SyncHandlers(inspections) {
+		handlers[name] = h
+	}
+	for name, h := range casework.SyncHandlers(cases) {
 		handlers[name] = h
 	}
 	return handlers
