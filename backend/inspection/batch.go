@@ -45,6 +45,11 @@ type Created struct {
 	Reason string
 	Feed   map[string]State
 	Origin wsync.Origin
+	// Answer, when not nil, is to be set by WriteBatch to the encoding of
+	// the state the act answers the device with (Answered), which is
+	// mostly the stored state: encoded once for both.
+	Answer   *wsync.Deferred
+	Answered State
 }
 
 // BatchStore reads and writes a batch of records set-wise, in the
@@ -165,6 +170,12 @@ func (b *batch) Apply(ctx context.Context, name string, act wsync.Act) (wsync.Ou
 			return wsync.Outcome{}, wsync.ErrNotBatchable
 		}
 		return wsync.Outcome{}, err
+	}
+	if st, ok := out.State.(State); ok && len(b.staged.created) == mark+1 {
+		// The answer is encoded by WriteBatch, with the record's state.
+		c := &b.staged.created[mark]
+		c.Answer, c.Answered = &wsync.Deferred{}, st
+		out.State = c.Answer
 	}
 	return out, nil
 }
