@@ -342,9 +342,10 @@ func (s *InspectionStore) arrived(tx *gorm.DB, created []inspection.Created) ([]
 // being st's encoding): a feed scope that sees the record whole and the
 // act's answer reuse the bytes of the state instead of encoding it again.
 // reflect.DeepEqual is cheap on a copy of st (its slices and pointers are
-// the same), and equal values encode alike.
+// the same), and equal values encode alike; a masked copy (a team's feed)
+// differs in Masked, checked first.
 func encodedAs(v, st inspection.State, wire json.RawMessage) (json.RawMessage, error) {
-	if reflect.DeepEqual(v, st) {
+	if v.Masked == st.Masked && reflect.DeepEqual(v, st) {
 		return wire, nil
 	}
 	b, err := json.Marshal(v)
