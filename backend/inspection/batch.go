@@ -12,16 +12,18 @@ import (
 	wsync "github.com/whistle/whistle/sync"
 )
 
-// Set-wise recording (issue 13): the inspection.record@1 acts of a sync
-// push are judged by the same commands as one at a time (RecordOnce and
-// judge, through SyncHandlers), but against one read of the organization
-// and of the stored records, and their records are written set-wise. The
-// commands run on a Service whose Org is that read (org.FactSet) and whose
-// Store stages the records in memory (staged); Flush writes them. An act
-// that needs what the read does not hold (an id taken twice in the push, a
-// file expected by two records of the push, another kind of mutation) is
-// answered wsync.ErrNotBatchable: the sync service applies it, and the acts
-// after it, one at a time.
+// Set-wise recording (issue 13): the inspection.record@1 and
+// inspection.amend@1 acts of a sync push are judged by the same commands
+// as one at a time (RecordOnce and Amend, through SyncHandlers), but
+// against one read of the organization and of the stored records (and
+// what the push staged before each act), and their records are written
+// set-wise. The commands run on a Service whose Org is that read
+// (org.FactSet) and whose Store stages the records and amendments in
+// memory (staged); Flush writes them in the order of the acts. An act that
+// needs what the read does not hold (an id taken twice in the push, a file
+// expected by two records of the push, an amendment involving files,
+// another kind of mutation) is answered wsync.ErrNotBatchable: the sync
+// service applies it, and the acts after it, one at a time.
 
 // BatchNeed is what the record acts of a batch name.
 type BatchNeed struct {
