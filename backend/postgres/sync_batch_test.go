@@ -228,6 +228,26 @@ func newTwins(t *testing.T) (*twinPush, *twinPush, *twinActs) {
 
 func verdictsOf(res wsync.PushResponse) []string { return strings.Split(verdicts(res), ",") }
 
+// pushedAgain pushes an applied batch again into both twins: every
+// answer is a duplicate, and both still hold the same.
+func pushedAgain(t *testing.T, a, b *twinPush, batch []wsync.Mutation) {
+	t.Helper()
+	again := pushTwins(t, a, b, batch, 0)
+	for i, r := range again.Results {
+		if r.Verdict != wsync.Duplicate {
+			t.Fatalf("pushed again, act %d: %s", i+1, r.Verdict)
+		}
+	}
+}
+
+// withFine adds a simple fine on the decision form number to a record.
+func withFine(number string) func(r *inspection.Record) {
+	return func(r *inspection.Record) {
+		r.Measures = append(r.Measures, inspection.Measure{Kind: "fine_simple", MatterCode: "CG-002",
+			Fine: &inspection.Fine{AmountYuan: 50, FormNumber: number}})
+	}
+}
+
 // TestSyncService_PushSetWise: every kind of answer a record act can get,
 // in one push, set-wise as act by act; pushed again, every answer is a
 // duplicate and nothing is written.
@@ -248,12 +268,6 @@ func TestSyncService_PushSetWise(t *testing.T) {
 	}
 	other := taken
 	other.Findings = "另一份记录"
-	fine := func(number string) func(r *inspection.Record) {
-		return func(r *inspection.Record) {
-			r.Measures = append(r.Measures, inspection.Measure{Kind: "fine_simple", MatterCode: "CG-002",
-				Fine: &inspection.Fine{AmountYuan: 50, FormNumber: number}})
-		}
-	}
 	first := acts.record(2, nil)
 	batch := []wsync.Mutation{
 		acts.recordAct(first),
@@ -263,9 +277,9 @@ func TestSyncService_PushSetWise(t *testing.T) {
 		acts.act(inspection.MutationRecord, uuid.NewString(), []byte(`{"id": "not a record", "extra": true}`)),
 		acts.recordAct(online),
 		acts.recordAct(other),
-		acts.recordAct(acts.record(5, fine("T-1"))),
-		acts.recordAct(acts.record(6, fine("T-1"))),  // reused within the push
-		acts.recordAct(acts.record(7, fine("X-99"))), // in no block
+		acts.recordAct(acts.record(5, withFine("T-1"))),
+		acts.recordAct(acts.record(6, withFine("T-1"))),  // reused within the push
+		acts.recordAct(acts.record(7, withFine("X-99"))), // in no block
 		acts.recordAct(acts.record(8, nil)),
 	}
 	got := pushTwins(t, a, b, batch, 0)
@@ -275,12 +289,7 @@ func TestSyncService_PushSetWise(t *testing.T) {
 	if g := verdictsOf(got); !reflect.DeepEqual(g, want) {
 		t.Fatalf("verdicts %v, want %v", g, want)
 	}
-	again := pushTwins(t, a, b, batch, 0)
-	for i, r := range again.Results {
-		if r.Verdict != wsync.Duplicate {
-			t.Fatalf("pushed again, act %d: %s", i+1, r.Verdict)
-		}
-	}
+	pushedAgain(t, a, b, batch)
 
 	// Acts the set-wise path hands to the act-by-act one, in order: the
 	// same id twice in one push (and the amendment and the record after
@@ -323,12 +332,6 @@ func TestSyncService_PushSetWiseAmendments(t *testing.T) {
 		}
 		return acts.act(inspection.MutationAmend, r.ID, args)
 	}
-	fine := func(number string) func(r *inspection.Record) {
-		return func(r *inspection.Record) {
-			r.Measures = append(r.Measures, inspection.Measure{Kind: "fine_simple", MatterCode: "CG-002",
-				Fine: &inspection.Fine{AmountYuan: 50, FormNumber: number}})
-		}
-	}
 	fresh := acts.record(1, nil)
 	batch := []wsync.Mutation{
 		acts.recordAct(fresh),
@@ -336,8 +339,8 @@ func TestSyncService_PushSetWiseAmendments(t *testing.T) {
 		amend(stored, 1, "东城区南锣鼓巷 16 号门前", nil), // stored before the push
 		acts.recordAct(acts.record(2, nil)),
 		amend(stored, 1, "东城区南锣鼓巷 18 号门前", nil),              // stale: the record is at version 2
-		amend(fresh, 2, "东城区南锣鼓巷 20 号门前", fine("T-2")),       // on the version the push made
-		acts.recordAct(acts.record(3, fine("T-2"))),          // the number the correction took
+		amend(fresh, 2, "东城区南锣鼓巷 20 号门前", withFine("T-2")),   // on the version the push made
+		acts.recordAct(acts.record(3, withFine("T-2"))),      // the number the correction took
 		amend(acts.record(4, nil), 1, "东城区南锣鼓巷 22 号门前", nil), // no such record
 		acts.recordAct(acts.record(5, nil)),
 	}
@@ -354,12 +357,7 @@ func TestSyncService_PushSetWiseAmendments(t *testing.T) {
 	if g := verdictsOf(got); !reflect.DeepEqual(g, want) {
 		t.Fatalf("verdicts %v, want %v", g, want)
 	}
-	again := pushTwins(t, a, b, batch, 0)
-	for i, r := range again.Results {
-		if r.Verdict != wsync.Duplicate {
-			t.Fatalf("pushed again, act %d: %s", i+1, r.Verdict)
-		}
-	}
+	pushedAgain(t, a, b, batch)
 }
 
 // refuseVersionOf makes the database refuse the version of record id, as
