@@ -510,8 +510,9 @@ func (s *DeadlineStore) change(ctx context.Context, id string, version int, acti
 		if !d.MetAt.IsZero() {
 			met = &d.MetAt
 		}
-		if err := tx.Exec(`UPDATE deadlines SET state = ?, due_at = ?, pauses = ?::jsonb, met_at = ?, version = ?, updated_at = ? WHERE id = ?`,
-			string(state), due, pauses, met, d.Version, now, uid).Error; err != nil {
+		if err := tx.Exec(`UPDATE deadlines SET state = ?, due_at = ?, pauses = ?::jsonb, met_at = ?, officer_code = ?, version = ?,
+				updated_at = ? WHERE id = ?`,
+			string(state), due, pauses, met, d.Officer, d.Version, now, uid).Error; err != nil {
 			return translate(err, "change deadline")
 		}
 		if state == casework.DeadlineOpen && before.State != casework.DeadlineOpen {
