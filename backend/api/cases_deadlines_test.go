@@ -98,3 +98,37 @@ func TestCases_WorkOrderPastItsLimitEscalates(t *testing.T) {
 		t.Errorf("the case's deadlines by subject: %d", res.Status)
 	}
 }
+
+// TestCases_SeizureResolvedMeetsItsDeadline: approving a record with a seizure opens its clue;
+// recording the seizure resolved on the case's move meets the record's seizure deadline.
+func TestCases_SeizureResolvedMeetsItsDeadline(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	officer := f.login(t, "officer.a", demo.Password)
+	leader := f.login(t, "leader.a", demo.Password)
+	rec := seizureInspection(f.now().Add(-time.Hour))
+	body, _ := json.Marshal(rec)
+	if res := f.client.For(t).PostJSON("/v1/inspections", string(body), officer); res.Status != http.StatusCreated {
+		t.Fatalf("record: %d %s", res.Status, res.Body)
+	}
+	if res := f.client.For(t).PostJSON("/v1/inspections/"+rec.ID+"/review", `{"version":1,"decision":"approve"}`, leader); res.Status != http.StatusOK {
+		t.Fatalf("approve: %d %s", res.Status, res.Body)
+	}
+	seizure := "?subject_kind=inspection&subject_id=" + rec.ID
+	if got := deadlinesOf(t, f, leader, seizure); len(got) != 1 || got[0].Kind != "seizure" || got[0].State != "open" {
+		t.Fatalf("seizure deadline before: %+v", got)
+	}
+	list := listCases(t, f, leader, "")
+	if len(list) != 1 || !list[0].Facts.SeizureUnresolved {
+		t.Fatalf("the approval opened %d cases", len(list))
+	}
+	id := list[0].Id.String()
+	// Not resolved yet: a move without the fact leaves the seizure running.
+	ok(t, caseAct(t, f, leader, id, "transitions", `{"to":"filed"}`, ""))
+	if got := deadlinesOf(t, f, leader, seizure); got[0].State != "open" {
+		t.Fatalf("filing met the seizure deadline: %s", got[0].State)
+	}
+	ok(t, caseAct(t, f, leader, id, "transitions", `{"to":"withdrawn","reason":"物品已发还","seizure_resolved":true}`, ""))
+	if got := deadlinesOf(t, f, leader, seizure); got[0].State != "met" {
+		t.Errorf("the seizure resolved left its deadline %s", got[0].State)
+	}
+}
