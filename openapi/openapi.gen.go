@@ -1598,6 +1598,14 @@ type Case struct {
 	Assignee  CaseReceiver `json:"assignee"`
 	CreatedAt time.Time    `json:"created_at"`
 
+	// Deadlines Only in GET /v1/cases/{id}, and only for the street's officers and team leader (those who
+	// list deadlines): the statutory deadlines of the case (subject `case`, its id), judged now,
+	// the soonest first; the same as GET /v1/deadlines?subject_kind=case&subject_id={id}. Filing
+	// opens `decision` (处罚法 art. 60), a decision meets it and opens `service` (arts 61, 85), service
+	// opens `payment` for a fine (art. 67), execution meets it, a conclusion or withdrawal meets
+	// every one; a work order taken in with its time limit opens `work_order`.
+	Deadlines *[]Deadline `json:"deadlines,omitempty"`
+
 	// DepartmentCode The competent department of that version.
 	DepartmentCode string `json:"department_code"`
 	Description    string `json:"description"`
