@@ -2188,7 +2188,7 @@ type Deadline struct {
 		To *time.Time `json:"to,omitempty"`
 	} `json:"pauses"`
 
-	// Period As configured: `30d` (days), `7wd` (working days), `24h` (hours); an extended seizure adds its extension.
+	// Period As configured: `30d` (days), `7wd` (working days), `24h` (hours), or `172800s` (seconds: a work order's own limit, from its receipt to the instant written on it); an extended seizure adds its extension.
 	Period     string        `json:"period"`
 	StartedAt  time.Time     `json:"started_at"`
 	State      DeadlineState `json:"state"`

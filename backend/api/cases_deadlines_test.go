@@ -52,7 +52,7 @@ func TestCases_WorkOrderPastItsLimitEscalates(t *testing.T) {
 		t.Fatalf("deadlines of the case: %+v", got.Deadlines)
 	}
 	if wo.State != "overdue" || wo.EscalatedAt != nil || wo.OfficerCode != "a-cg-03" || wo.Subject.Kind != "case" ||
-		wo.Subject.Id != id || !wo.DueAt.Equal(now.Add(-2*time.Hour).Truncate(time.Microsecond)) || wo.Period != "48h" || !strings.Contains(wo.Basis.Zh, "接诉即办") {
+		wo.Subject.Id != id || !wo.DueAt.Equal(now.Add(-2*time.Hour).Truncate(time.Microsecond)) || wo.Period != "172800s" || !strings.Contains(wo.Basis.Zh, "接诉即办") {
 		t.Fatalf("before its job ran: %+v", wo)
 	}
 	if g := getCase(t, f, grid, id); g.Deadlines != nil {

@@ -134,14 +134,13 @@ func ClocksOf(before *Record, after Record, at time.Time) ClockOps {
 }
 
 // WorkOrderLimit is the period of a work order's own limit (接诉即办): from its receipt to the
-// limit written on it, to the minute, in whole hours rounded up (a deadline counts hours, days or
-// working days; an order's limit is written to the hour or the day, so it is then exact). False
-// for a source that is no work order or has no limit.
+// limit written on it, in seconds (rounded up, at least one), so the deadline falls due at the
+// instant written on the order. False for a source that is no work order or has no limit.
 func WorkOrderLimit(src Source) (Period, bool) {
 	if src.Kind != SourceWorkOrder || src.TimeLimit == nil {
 		return Period{}, false
 	}
-	d := src.TimeLimit.Sub(src.ReceivedAt).Round(time.Minute)
-	hours := int((d + time.Hour - 1) / time.Hour)
-	return Period{N: max(hours, 1), Unit: UnitHours}, true
+	d := src.TimeLimit.Sub(src.ReceivedAt)
+	secs := int((d + time.Second - 1) / time.Second)
+	return Period{N: max(secs, 1), Unit: UnitSeconds}, true
 }

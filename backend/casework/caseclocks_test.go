@@ -77,7 +77,7 @@ func TestClocksOf_WorkOrdersSeizuresAndOfficers(t *testing.T) {
 
 	ops := ClocksOf(nil, r, received.Add(time.Hour))
 	if len(ops.Open) != 1 || ops.Open[0].Kind != DeadlineWorkOrder || !ops.Open[0].Start.Equal(received) ||
-		ops.Open[0].Limit != (Period{72, UnitHours}) || ops.Open[0].Officer != "" {
+		ops.Open[0].Limit != (Period{72 * 3600, UnitSeconds}) || ops.Open[0].Officer != "" {
 		t.Fatalf("intake of a work order with its limit: %+v", ops.Open)
 	}
 	noLimit := r
@@ -91,8 +91,8 @@ func TestClocksOf_WorkOrdersSeizuresAndOfficers(t *testing.T) {
 	second.WorkOrderNumber, second.ReceivedAt = "GD-2", received.Add(30*time.Minute+20*time.Second)
 	added.Sources = []Source{order, second}
 	if ops := ClocksOf(&r, added, received); len(ops.Open) != 1 || !ops.Open[0].Start.Equal(second.ReceivedAt) ||
-		ops.Open[0].Limit != (Period{72, UnitHours}) {
-		t.Errorf("a source added: %+v, want the second order's limit, 71.5 h rounded up to 72 h", ops.Open)
+		ops.Open[0].Limit != (Period{72*3600 - 30*60 - 20, UnitSeconds}) {
+		t.Errorf("a source added: %+v, want the second order's limit, to the second from its receipt", ops.Open)
 	}
 
 	// Reassigned to an officer, then sent to a department's queue: the officer answering changes.

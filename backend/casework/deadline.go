@@ -70,6 +70,7 @@ const (
 	UnitDays        PeriodUnit = "d"  // calendar days from the day after the start; a last day off work moves to the next working day
 	UnitWorkingDays PeriodUnit = "wd" // working days from the day after the start (处罚法 art. 85, 强制法 art. 69)
 	UnitHours       PeriodUnit = "h"  // hours from the start instant
+	UnitSeconds     PeriodUnit = "s"  // seconds from the start instant: a limit written as an instant (a work order's)
 )
 
 // Period is a legal period: N units.
@@ -82,10 +83,10 @@ type Period struct {
 func (p Period) String() string { return strconv.Itoa(p.N) + string(p.Unit) }
 
 // ParsePeriod reads a period written as a positive number and a unit: "90d" (calendar days),
-// "7wd" (working days) or "24h" (hours).
+// "7wd" (working days), "24h" (hours) or "3600s" (seconds: a work order's limit, stored so).
 func ParsePeriod(s string) (Period, error) {
 	s = strings.TrimSpace(s)
-	for _, u := range []PeriodUnit{UnitWorkingDays, UnitDays, UnitHours} { // "wd" before "d"
+	for _, u := range []PeriodUnit{UnitWorkingDays, UnitDays, UnitHours, UnitSeconds} { // "wd" before "d"
 		if n, ok := strings.CutSuffix(s, string(u)); ok {
 			v, err := strconv.Atoi(n)
 			if err != nil || v <= 0 {
@@ -112,6 +113,18 @@ func midnightAfter(t time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, d+1, 0, 0, 0, 0, loc)
 }
 
+// elapsed tells a period of elapsed time (hours, seconds), counted from an instant with no
+// calendar, from one of days.
+func (p Period) elapsed() bool { return p.Unit == UnitHours || p.Unit == UnitSeconds }
+
+// span is the length of a period of elapsed time.
+func (p Period) span() time.Duration {
+	if p.Unit == UnitSeconds {
+		return time.Duration(p.N) * time.Second
+	}
+	return time.Duration(p.N) * time.Hour
+}
+
 // End is the instant (exclusive) a period started at start ends, without pauses: for hours,
 // start plus the hours; for days, the midnight closing the last day, the day of the start not
 // counted (民法典 art. 201) and a last day off work moved to the next working day (民法典 art.
@@ -119,8 +132,8 @@ func midnightAfter(t time.Time, loc *time.Location) time.Time {
 func (p Period) End(start time.Time, cal Calendar) time.Time {
 	loc := cal.Zone()
 	switch p.Unit {
-	case UnitHours:
-		return start.Add(time.Duration(p.N) * time.Hour)
+	case UnitHours, UnitSeconds:
+		return start.Add(p.span())
 	case UnitWorkingDays:
 		day := midnightAfter(start, loc) // the first day counted
 		for n := 0; ; day = day.AddDate(0, 0, 1) {
@@ -224,7 +237,7 @@ func (d Deadline) Judge(cal Calendar, dueSoon time.Duration, at time.Time) (Stan
 		end = d.Extension.after(end, cal)
 	}
 	due := end.Add(paused)
-	if paused > 0 && d.Period.Unit != UnitHours {
+	if paused > 0 && !d.Period.elapsed() {
 		due = toWorkday(due, cal)
 	}
 	s := Standing{Due: due, Paused: paused, Remaining: due.Sub(at)}
@@ -245,8 +258,8 @@ func (d Deadline) Judge(cal Calendar, dueSoon time.Duration, at time.Time) (Stan
 // after is the end of p counted on from the end (exclusive) of another period, as an extension
 // is: hours from that instant, days from the day after the other period's last day.
 func (p Period) after(end time.Time, cal Calendar) time.Time {
-	if p.Unit == UnitHours {
-		return end.Add(time.Duration(p.N) * time.Hour)
+	if p.elapsed() {
+		return end.Add(p.span())
 	}
 	return p.End(end.Add(-time.Nanosecond), cal)
 }

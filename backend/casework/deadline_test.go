@@ -46,6 +46,7 @@ func TestPeriodEnd(t *testing.T) {
 		{"decision ending on a Sunday", Period{90, UnitDays}, cstAt(2026, 3, 2, 11, 0), cstAt(2026, 6, 2, 0, 0)},
 		// 24 hours are 24 hours, holiday or not.
 		{"emergency report in hours", Period{24, UnitHours}, cstAt(2026, 10, 1, 9, 30), cstAt(2026, 10, 2, 9, 30)},
+		{"a work order's limit to the second, a weekend counted", Period{183623, UnitSeconds}, cstAt(2026, 11, 6, 9, 30), cstAt(2026, 11, 8, 12, 30).Add(23 * time.Second)},
 		// The day of the start is never counted, even a working day started at 00:00.
 		{"one working day from a Friday midnight", Period{1, UnitWorkingDays}, cstAt(2026, 11, 6, 0, 0), cstAt(2026, 11, 10, 0, 0)},
 	}

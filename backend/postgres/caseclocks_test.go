@@ -245,16 +245,16 @@ func TestCaseClocks_RolledBackTransitionLeavesNoDeadline(t *testing.T) {
 func TestCaseClocks_WorkOrderLimitAndWithdrawal(t *testing.T) {
 	e := newCaseClocksEnv(t)
 	ctx := context.Background()
-	limit := e.db.Clock().Add(72 * time.Hour).Truncate(time.Hour)
+	limit := e.db.Clock().Add(72*time.Hour + 17*time.Minute + 23*time.Second).Truncate(time.Microsecond) // to the instant written
 	c := e.caseHeldByOfficerA(t, &limit)
 	wo, ok := e.caseDeadlines(t, c.ID)[casework.DeadlineWorkOrder]
 	if !ok {
 		t.Fatal("the work order's limit opened no deadline")
 	}
 	received := c.Sources[0].ReceivedAt
-	if !wo.Deadline.Start.Equal(received) || wo.Due.Before(limit) || wo.Due.Sub(limit) >= time.Hour || wo.State != casework.DeadlineOpen ||
+	if !wo.Deadline.Start.Equal(received) || wo.Due.Before(limit) || wo.Due.Sub(limit) >= time.Second || wo.State != casework.DeadlineOpen ||
 		wo.Deadline.Officer != "a-cg-03" {
-		t.Fatalf("work order deadline %+v due %s, want from %s due at the limit %s (to the hour), a-cg-03", wo.Deadline, wo.Due, received, limit)
+		t.Fatalf("work order deadline %+v due %s, want from %s due at the limit %s (to the second), a-cg-03", wo.Deadline, wo.Due, received, limit)
 	}
 	if _, err := e.svc.Transition(ctx, e.users["leader.a"], c.ID, casework.MoveRequest{To: casework.StateWithdrawn, Reason: "重复工单"}); err != nil {
 		t.Fatal(err)
