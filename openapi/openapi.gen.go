@@ -12739,6 +12739,17 @@ func (response ListOfficerAbsences401ApplicationProblemPlusJSONResponse) VisitLi
 	return ctx.JSON(&response)
 }
 
+type ListOfficerAbsences403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListOfficerAbsences403ApplicationProblemPlusJSONResponse) VisitListOfficerAbsencesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
 type ListOfficerAbsences404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
