@@ -182,3 +182,74 @@ func TestAbsences_Routing(t *testing.T) {
 		t.Fatalf("after the leave: assignee %+v, reasons %v; want %s again", third.Assignee, candidateReasons(third), away)
 	}
 }
+
+// recordMatrixAbsences records an absence of a-cg-03 (street A) and of b-cg-03 (street B), by
+// the administrator, for the access matrix.
+func recordMatrixAbsences(t *testing.T, f *fixture) {
+	t.Helper()
+	admin := f.login(t, "admin", demo.Password)
+	for _, code := range []string{"a-cg-03", "b-cg-03"} {
+		recorded(t, recordAbsence(t, f, admin, code, absenceBody("leave", f.now().Add(24*time.Hour), f.now().Add(48*time.Hour))))
+	}
+}
+
+// absenceMatrix: the officer reads their own absences, the team leader of the officer's street
+// that street's, the administrator all; the street's other roles are refused, anyone else finds
+// nothing.
+func absenceMatrix(*testing.T, *matrixEnv) []matrixObject {
+	check := func(_ *matrixEnv, t *testing.T, c matrixCaller, res *apitest.Response, _ outcome) {
+		var list []openapi.Absence
+		res.JSON(t, &list)
+		if len(list) == 0 {
+			t.Errorf("%s reads no absence", c.login)
+		}
+		for _, a := range list {
+			if c.role != openapi.RoleAdmin && a.StreetCode != c.street {
+				t.Errorf("%s reads an absence of street %s: leak", c.login, a.StreetCode)
+			}
+		}
+	}
+	own, other := sameForAll(hidden), sameForAll(hidden)
+	own["officer.a"], own["leader.a"], own["grid.a"], own["admin"] = visible, visible, forbidden, visible
+	other["admin"] = visible
+	return []matrixObject{
+		{name: "own", url: "/v1/officers/a-cg-03/absences", want: own, check: check},
+		{name: "other", url: "/v1/officers/b-cg-03/absences", want: other, check: check},
+		{name: "unknown", url: "/v1/officers/zz-nobody/absences", want: sameForAll(hidden)},
+	}
+}
+
+// refWorldAbsence records street B's absence the reference walk names: b-cg-03's, by the
+// administrator.
+func refWorldAbsence(t *testing.T, f *fixture) string {
+	t.Helper()
+	a, _ := recorded(t, recordAbsence(t, f, f.login(t, "admin", demo.Password), "b-cg-03",
+		absenceBody("sick", f.now().Add(-time.Hour), f.now().Add(24*time.Hour))))
+	return a.Id.String()
+}
+
+// absenceReferences are the reference walk's entries of the absence routes: an officer of
+// street B, or street B's absence, is not found to street A's roles, as an unknown one is.
+func absenceReferences(t map[refKey]refEntry) {
+	unknownID := "00000000-0000-4000-8000-00000000dead"
+	officerB := func(*refWorld) string { return "b-cg-03" }
+	absB := func(w *refWorld) string { return w.absenceB }
+	t["GET /v1/officers/{code}/absences path:code"] = refEntry{class: scoped,
+		probe: get("/v1/officers/{code}/absences", "code", officerB, "zz-nobody")}
+	t["POST /v1/officers/{code}/absences path:code"] = refEntry{class: scoped,
+		probe: post("/v1/officers/{code}/absences", "code", `{"kind":"leave","from":"2026-01-01T00:00:00Z","until":"2026-01-02T00:00:00Z"}`, officerB, "zz-nobody")}
+	withdraw := func(path func(w *refWorld, v string) (string, string), foreign func(*refWorld) string, unknown string) *refProbe {
+		return &refProbe{
+			send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
+				cd, ab := path(w, v)
+				return httpAnswer(withdrawAbsence(t, w.f, w.tokens[c.login], cd, ab, ""))
+			},
+			foreign: func(w *refWorld, _ refCaller) []string { return []string{foreign(w)} },
+			unknown: func(*refWorld, refCaller) string { return unknown },
+		}
+	}
+	op := "POST /v1/officers/{code}/absences/{id}/withdrawal"
+	t[op+" path:code"] = refEntry{class: scoped, probe: withdraw(func(w *refWorld, v string) (string, string) { return v, w.absenceB }, officerB, "zz-nobody")}
+	t[op+" path:id"] = refEntry{class: scoped, probe: withdraw(func(w *refWorld, v string) (string, string) { return "b-cg-03", v }, absB, unknownID)}
+	t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the absence the path names, compared once the caller may act on it"}
+}
