@@ -78,7 +78,7 @@ func TestLoadConfig(t *testing.T) {
 		wantVar string
 	}{
 		{"ErrUnavailableKind", map[string]string{"WHISTLE_CASE_UNAVAILABLE_KINDS": "leave,holiday"}, "WHISTLE_CASE_UNAVAILABLE_KINDS"},
-		{"ErrUnavailableKindsEmpty", map[string]string{"WHISTLE_CASE_UNAVAILABLE_KINDS": " "}, "WHISTLE_CASE_UNAVAILABLE_KINDS"},
+		{"ErrUnavailableKindsEmpty", map[string]string{"WHISTLE_CASE_UNAVAILABLE_KINDS": ","}, "WHISTLE_CASE_UNAVAILABLE_KINDS"},
 		{"ErrAddrNotHostPort", map[string]string{"WHISTLE_ADDR": "notaport"}, "WHISTLE_ADDR"},
 		{"ErrAddrPortNotNumber", map[string]string{"WHISTLE_ADDR": "127.0.0.1:http"}, "WHISTLE_ADDR"},
 		{"ErrAddrPortTooBig", map[string]string{"WHISTLE_ADDR": "127.0.0.1:70000"}, "WHISTLE_ADDR"},
