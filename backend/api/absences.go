@@ -30,31 +30,31 @@ func absenceOut(a org.Absence) openapi.Absence {
 	return out
 }
 
-// officerStreets returns officer code's current streets, sorted, or derrors.NotFound (an unknown
-// officer is not found to anyone).
-func (s *server) officerStreets(ctx context.Context, code string) ([]string, error) {
+// officerScope returns the caller's scope and officer code's current streets, sorted, or
+// derrors.NotFound for an unknown officer (not found to anyone).
+func (s *server) officerScope(ctx context.Context, code string) (org.Scope, caller, []string, error) {
+	sc, c, err := s.scope(ctx)
+	if err != nil {
+		return sc, c, nil, err
+	}
 	ms, err := s.org.Officers(ctx, []string{code})
 	if err != nil {
-		return nil, err
+		return sc, c, nil, err
 	}
 	if len(ms) == 0 {
-		return nil, derrors.New(derrors.NotFound, "no officer %q", code)
+		return sc, c, nil, derrors.New(derrors.NotFound, "no officer %q", code)
 	}
 	streets, err := s.currentStreets(ctx, ms[0])
 	if err != nil {
-		return nil, err
+		return sc, c, nil, err
 	}
-	return slices.Compact(slices.Sorted(slices.Values(streets))), nil
+	return sc, c, slices.Compact(slices.Sorted(slices.Values(streets))), nil
 }
 
 // RecordOfficerAbsence records an absence of an officer for the officer's street: the team
 // leader's own, or for an administrator the officer's current street (the first by code).
 func (s *server) RecordOfficerAbsence(ctx context.Context, req openapi.RecordOfficerAbsenceRequestObject) (openapi.RecordOfficerAbsenceResponseObject, error) {
-	sc, c, err := s.scope(ctx)
-	if err != nil {
-		return nil, err
-	}
-	streets, err := s.officerStreets(ctx, req.Code)
+	sc, c, streets, err := s.officerScope(ctx, req.Code)
 	if err != nil {
 		return nil, err
 	}
@@ -90,11 +90,7 @@ func (s *server) ListOfficerAbsences(ctx context.Context, req openapi.ListOffice
 	if err != nil {
 		return nil, err
 	}
-	sc, _, err := s.scope(ctx)
-	if err != nil {
-		return nil, err
-	}
-	streets, err := s.officerStreets(ctx, req.Code)
+	sc, _, streets, err := s.officerScope(ctx, req.Code)
 	if err != nil {
 		return nil, err
 	}
