@@ -1659,6 +1659,14 @@ type Case struct {
 	Assignee  CaseReceiver `json:"assignee"`
 	CreatedAt time.Time    `json:"created_at"`
 
+	// Deadlines Only in GET /v1/cases/{id}, and only for the street's officers and team leader (those who
+	// list deadlines): the statutory deadlines of the case (subject `case`, its id), judged now,
+	// the soonest first; the same as GET /v1/deadlines?subject_kind=case&subject_id={id}. Filing
+	// opens `decision` (处罚法 art. 60), a decision meets it and opens `service` (arts 61, 85), service
+	// opens `payment` for a fine (art. 67), execution meets it, a conclusion or withdrawal meets
+	// every one; a work order taken in with its time limit opens `work_order`.
+	Deadlines *[]Deadline `json:"deadlines,omitempty"`
+
 	// DepartmentCode The competent department of that version.
 	DepartmentCode string `json:"department_code"`
 	Description    string `json:"description"`
@@ -3436,7 +3444,7 @@ type Roster struct {
 
 // RouteReason defines model for RouteReason.
 type RouteReason struct {
-	// Code ROUTED_TO_OFFICER, LISTED_DEPARTMENT_QUEUE, NO_OFFICER_OF_DEPARTMENT, NO_ELIGIBLE_OFFICER, NO_COMPETENT_DEPARTMENT, SINGLE_NATURE_TO_DEPARTMENT, REASSIGNED_BY_TEAM_LEADER, DEPARTMENT_OBJECTED; for a candidate CHOSEN_LEAST_LOADED, OBJECTED, NO_CERTIFICATE, CERT_NOT_YET_VALID, CERT_EXPIRED, CERT_SUSPENDED, CERT_REVOKED, CERT_STATUS_UNKNOWN, ON_LEAVE, OVERLOADED, MORE_LOADED, TIE_LOWER_OFFICER_ID_CHOSEN.
+	// Code ROUTED_TO_OFFICER, LISTED_DEPARTMENT_QUEUE, NO_OFFICER_OF_DEPARTMENT, NO_ELIGIBLE_OFFICER, NO_COMPETENT_DEPARTMENT, SINGLE_NATURE_TO_DEPARTMENT, REASSIGNED_BY_TEAM_LEADER, DEPARTMENT_OBJECTED; for a candidate CHOSEN_LEAST_LOADED, TEAM_LEADER, OBJECTED, NO_CERTIFICATE, CERT_NOT_YET_VALID, CERT_EXPIRED, CERT_SUSPENDED, CERT_REVOKED, CERT_STATUS_UNKNOWN, ON_LEAVE, OVERLOADED, MORE_LOADED, TIE_LOWER_OFFICER_ID_CHOSEN.
 	Code string `json:"code"`
 	En   string `json:"en"`
 	Zh   string `json:"zh"`

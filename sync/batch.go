@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -53,6 +54,15 @@ type Batch interface {
 	// Flush writes what the applied acts staged, each table once, in the
 	// transaction carried by ctx.
 	Flush(ctx context.Context) error
+}
+
+// Deferred is the state of an outcome that its Batch encodes in Flush: the
+// batch writes the same bytes to the record, the trail's digest and the
+// feed, so each state is encoded once (on every CPU) rather than once per
+// use. A Batch's Apply may answer Outcome{State: &Deferred{}}; its Flush
+// sets JSON, the state as json.Marshal encodes it.
+type Deferred struct {
+	JSON json.RawMessage
 }
 
 // Recording is a processed mutation to store: its payload hash and result.
@@ -147,13 +157,17 @@ func (s *Service) pushSetWise(ctx context.Context, store BatchStore, dev Device,
 			return err
 		}
 		var recs []Recording
+		deferred := map[int]*Deferred{} // by index in recs
 		for i, m := range run {
-			res, ok, err := s.judge(ctx, b, dev, m, acts[i].Act)
+			res, d, ok, err := s.judge(ctx, b, dev, m, acts[i].Act)
 			if err != nil {
 				return err
 			}
 			if !ok {
 				break // applied one at a time from here
+			}
+			if d != nil {
+				deferred[len(recs)] = d
 			}
 			recs = append(recs, Recording{Mutation: m, Hash: PayloadHash(dev.ID, m), Result: res, At: acts[i].Act.ReceivedAt})
 		}
@@ -162,6 +176,12 @@ func (s *Service) pushSetWise(ctx context.Context, store BatchStore, dev Device,
 		}
 		if err := b.Flush(ctx); err != nil {
 			return err
+		}
+		for i, d := range deferred {
+			if d.JSON == nil {
+				return derrors.New(derrors.Internal, "sync: the batch left the state of sequence number %d unencoded", recs[i].Mutation.Seq)
+			}
+			recs[i].Result.State = d.JSON
 		}
 		if err := store.RecordAll(ctx, dev.ID, recs); err != nil {
 			return err
@@ -185,12 +205,14 @@ func (s *Service) pushSetWise(ctx context.Context, store BatchStore, dev Device,
 
 // judge is what the set-wise path makes of one new act: its result, or
 // ok false when the act must be applied on its own (not batchable, or a
-// transient failure that the act-by-act path answers and counts).
-func (s *Service) judge(ctx context.Context, b Batch, dev Device, m Mutation, act Act) (Result, bool, error) {
-	res := Result{Seq: m.Seq, EntityID: m.EntityID}
+// transient failure that the act-by-act path answers and counts). d is the
+// outcome's state when the batch encodes it in Flush (the result's State
+// is then to be set from it).
+func (s *Service) judge(ctx context.Context, b Batch, dev Device, m Mutation, act Act) (res Result, d *Deferred, ok bool, err error) {
+	res = Result{Seq: m.Seq, EntityID: m.EntityID}
 	if _, ok := s.handlers[m.Name]; !ok {
 		res.Verdict, res.Problem = Rejected, unknownMutation(m.Name)
-		return res, true, nil
+		return res, nil, true, nil
 	}
 	out, err := Outcome{}, s.admit(m)
 	if err == nil {
@@ -198,15 +220,18 @@ func (s *Service) judge(ctx context.Context, b Batch, dev Device, m Mutation, ac
 	}
 	switch {
 	case errors.Is(err, ErrNotBatchable), err != nil && (derrors.CodeOf(err).Transient() || ctx.Err() != nil):
-		return Result{}, false, nil
+		return Result{}, nil, false, nil
 	case err != nil:
 		res.Verdict, res.Problem = Rejected, problemOf(err)
-		return res, true, nil
+		return res, nil, true, nil
+	}
+	if deferred, isDeferred := out.State.(*Deferred); isDeferred {
+		d, out.State = deferred, nil
 	}
 	if err := settle(&res, out); err != nil {
-		return Result{}, false, err
+		return Result{}, nil, false, err
 	}
-	return res, true, nil
+	return res, d, true, nil
 }
 
 // replayed answers a number already applied, from what is stored for it.

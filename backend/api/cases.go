@@ -10,8 +10,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/openapi"
 )
 
@@ -159,9 +161,10 @@ func (s *server) ListCases(ctx context.Context, req openapi.ListCasesRequestObje
 	return openapi.ListCases200JSONResponse{Body: orEmpty(out), Headers: openapi.ListCases200ResponseHeaders{Link: nextLink(ctx, pg, next)}}, err
 }
 
-// GetCase returns one case with its history.
+// GetCase returns one case with its history and, for those who see the street's deadlines, its
+// statutory deadlines judged now.
 func (s *server) GetCase(ctx context.Context, req openapi.GetCaseRequestObject) (openapi.GetCaseResponseObject, error) {
-	c, err := callerFrom(ctx)
+	sc, c, err := s.scope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +176,31 @@ func (s *server) GetCase(ctx context.Context, req openapi.GetCaseRequestObject) 
 		evs = []casework.Event{}
 	}
 	out, err := caseOut(r, evs)
-	return openapi.GetCase200JSONResponse{Body: out, Headers: openapi.GetCase200ResponseHeaders{ETag: caseETag(r)}}, err
+	if err != nil {
+		return nil, err
+	}
+	if access.Deadline(sc, r.StreetCode) {
+		if out.Deadlines, err = s.caseDeadlines(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	return openapi.GetCase200JSONResponse{Body: out, Headers: openapi.GetCase200ResponseHeaders{ETag: caseETag(r)}}, nil
+}
+
+// caseDeadlines are the statutory deadlines of case r, judged now, the soonest first.
+func (s *server) caseDeadlines(ctx context.Context, r casework.Record) (*[]openapi.Deadline, error) {
+	list, err := s.deadlines.List(ctx, postgres.DeadlineFilter{StreetCode: r.StreetCode,
+		Subject: &casework.DeadlineSubject{Kind: casework.SubjectCase, ID: r.ID}, Limit: casework.MaxPage}) // a case has a handful
+	if err != nil {
+		return nil, err
+	}
+	out := make([]openapi.Deadline, len(list))
+	for i, st := range list {
+		if out[i], err = s.deadlineOut(st); err != nil {
+			return nil, err
+		}
+	}
+	return &out, nil
 }
 
 // onCase makes an act on case id as the caller, after the If-Match check (ifMatch nil: none

@@ -132,8 +132,15 @@ func Digest(v any) (string, error) {
 	if err != nil {
 		return "", derrors.Wrap(err, derrors.Internal, "digest entity state")
 	}
+	return DigestJSON(b), nil
+}
+
+// DigestJSON is Digest of a value whose json.Marshal encoding is b, for a
+// writer that already holds the encoding (a set-wise push encodes each
+// state once for the digest, the feed and the stored outcome).
+func DigestJSON(b []byte) string {
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+	return hex.EncodeToString(sum[:])
 }
 
 // hashDomain opens every hashed encoding, so that an entry hash can never be

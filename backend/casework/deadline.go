@@ -144,6 +144,20 @@ func toWorkday(end time.Time, cal Calendar) time.Time {
 	return end
 }
 
+// Pause stops a clock from From to To (To zero: the pause is still running), e.g. a case suspended
+// (中止) or time for testing or expert opinion that the law does not count.
+type Pause struct {
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to,omitzero"`
+	Reason string    `json:"reason"`
+	// EndReason is why the pause ended, when someone ended it (a deadline resumed).
+	EndReason string `json:"end_reason,omitempty"`
+}
+
+// ErrPauses reports pauses that cannot be applied: ending before they start, starting before the
+// clock, after the instant judged, or overlapping.
+var ErrPauses = errors.New("casework: invalid pauses")
+
 // DeadlineState is where a deadline stands.
 type DeadlineState string
 

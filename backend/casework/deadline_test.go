@@ -248,3 +248,24 @@ func TestParseDeadlinePolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadlineRefusesBadPauses: pauses that cannot be applied are refused, never counted.
+func TestDeadlineRefusesBadPauses(t *testing.T) {
+	filed := time.Date(2024, 3, 1, 15, 20, 0, 0, cst)
+	at := filed.AddDate(0, 1, 0)
+	day := 24 * time.Hour
+	tests := map[string][]Pause{
+		"before the start":    {{From: filed.Add(-day), To: filed.Add(day)}},
+		"after the instant":   {{From: at.Add(time.Second)}},
+		"ends before starts":  {{From: filed.Add(2 * day), To: filed.Add(day)}},
+		"overlapping":         {{From: filed.Add(day), To: filed.Add(3 * day)}, {From: filed.Add(2 * day), To: filed.Add(4 * day)}},
+		"after a running one": {{From: filed.Add(day)}, {From: filed.Add(2 * day), To: filed.Add(3 * day)}},
+	}
+	cal := inspection.DefaultCalendar()
+	for name, pauses := range tests {
+		d := Deadline{Kind: DeadlineDecision, Period: Period{90, UnitDays}, Start: filed, Pauses: pauses}
+		if _, err := d.Judge(cal, 0, at); !errors.Is(err, ErrPauses) {
+			t.Errorf("%s: got %v, want ErrPauses", name, err)
+		}
+	}
+}

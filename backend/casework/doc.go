@@ -13,12 +13,13 @@
 //     the least loaded available officer of that department in the street's team holding a
 //     certificate valid at the instant, else the department's queue at district level, with the
 //     reason each candidate was or was not chosen.
-//   - clocks.go: DecisionClock, the deadline to decide a case (90 days from filing, 处罚法 art. 60,
-//     configurable) with the pauses that stop it, judged at a given instant.
 //   - deadline.go: the statutory deadlines (decision, service, payment, seizure, emergency report,
 //     work order) with their legal basis, their periods per department (DeadlinePolicy), counted
 //     on the working-day calendar (inspection.Calendar satisfies Calendar), paused and resumed,
 //     judged at an instant as open, paused, met or overdue.
+//   - caseclocks.go: the one table of which move of a case opens and meets which deadline;
+//     ClocksOf turns a change of a case into those operations, which the store applies in the
+//     change's transaction.
 //
 // Nothing here reads the clock: every function that depends on time takes the instant as an
 // argument. The package imports the standard library and the project's domain packages only.

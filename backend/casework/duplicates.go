@@ -114,13 +114,14 @@ func (s *Service) AddSource(ctx context.Context, userID, id string, in Intake) (
 	if err != nil {
 		return Record{}, err
 	}
+	before := r
 	if closed(r.State) || r.StreetCode != sc.StreetCode {
 		return Record{}, derrors.New(derrors.Conflict, "case %s is %s: open a new one", id, r.State)
 	}
 	in.Source.TakenBy = userID
 	r.Sources = append(slices.Clone(r.Sources), in.Source)
 	ev := Event{Kind: EventMerged, At: now, Actor: sc.UserID, Reason: "source added: " + sourceName(in.Source)}
-	return s.save(ctx, sc, r, "case.merge.source", nil, ev)
+	return s.save(ctx, sc, before, r, "case.merge.source", nil, ev)
 }
 
 func sourceName(src Source) string {
@@ -159,6 +160,7 @@ func (s *Service) Merge(ctx context.Context, userID, id string, base int, into, 
 		return Record{}, derrors.New(derrors.Conflict, "case %s is %s", into, target.State)
 	}
 	now := s.instant()
+	was := target
 	target.Sources = append(slices.Clone(target.Sources), from.Sources...)
 	from.MergedInto = into
 	from.Version++
@@ -169,7 +171,10 @@ func (s *Service) Merge(ctx context.Context, userID, id string, base int, into, 
 	target.UpdatedAt = now
 	c := Change{Record: target, Action: "case.merge", Events: []Event{ev}, Feed: Feed(target), MergedFrom: &from,
 		MergedEvents: []Event{{Kind: EventMerged, At: now, Actor: sc.UserID, Reason: fmt.Sprintf("merged into %s: %s", into, reason)}},
-		MergedFeed:   Feed(from)}
+		MergedFeed:   Feed(from),
+		// The sources moved open their work orders' limits again on into, from their receipt
+		// (the same due instants); the merged clue's own deadlines are met, it is done with.
+		Clocks: ClocksOf(&was, target, now), MergedClocks: ClockOps{MeetAll: true}}
 	if err := s.store.Update(ctx, c, base); err != nil {
 		return Record{}, err
 	}

@@ -83,6 +83,7 @@ const (
 	RouteDepartmentObjected     = "DEPARTMENT_OBJECTED"
 	CandidateChosen             = "CHOSEN_LEAST_LOADED"
 	CandidateObjected           = "OBJECTED"
+	CandidateTeamLeader         = "TEAM_LEADER"
 	CandidateNoCertificate      = "NO_CERTIFICATE"
 	CandidateCertNotYetValid    = "CERT_NOT_YET_VALID"
 	CandidateCertExpired        = "CERT_EXPIRED"
@@ -116,6 +117,8 @@ var routeText = map[string][2]string{
 		"Valid certificate, available, fewest open cases: chosen"},
 	CandidateObjected: {"该人员已对本案提出异议，重新分派时不再选择",
 		"Objected to this case; not picked again"},
+	CandidateTeamLeader: {"队长负责分派、审核和归档，不作为承办人（可由队长改派给自己）",
+		"The team leader routes, reviews and archives, and is not picked to handle a case (he may reassign it to himself)"},
 	CandidateNoCertificate:   {"无执法证记录，不能承办案件", "No enforcement certificate on record; cannot handle the case"},
 	CandidateCertNotYetValid: {"执法证在分派时尚未生效", "Enforcement certificate not yet valid at the time of routing"},
 	CandidateCertExpired:     {"执法证在分派时已过期", "Enforcement certificate expired at the time of routing"},
@@ -143,7 +146,7 @@ func routeReason(code string) RouteReason {
 // Route sends a case by legal authority. The matter's competent department decides who may handle
 // it: a listed department's matter goes to that department's district queue; otherwise the
 // candidates are the department's (non-auxiliary) officers in the team. A candidate is eligible if
-// they did not object to the case, hold a certificate valid at in.At, are not on leave and are
+// they are not the team leader (who routes, reviews and archives: separation of duties), did not object to the case, hold a certificate valid at in.At, are not on leave and are
 // below MaxOpenCases; of the eligible, the one with the fewest open cases is chosen, the lower
 // officer code on a tie. No eligible candidate: the department's district queue. Every candidate is
 // listed with the reason they were or were not chosen.
@@ -167,6 +170,8 @@ func Route(in RouteInput) Routing {
 		}
 		c := Candidate{OfficerCode: o.Code, OpenCases: in.OpenCases[o.Code]}
 		switch cert := certificateAt(m.Certificates, in.At); {
+		case m.Position == org.PositionLeader:
+			c.Reason = routeReason(CandidateTeamLeader)
 		case slices.Contains(in.Objectors, o.Code):
 			c.Reason = routeReason(CandidateObjected)
 		case cert != "":

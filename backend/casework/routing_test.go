@@ -55,6 +55,8 @@ func TestRoute(t *testing.T) {
 	renewed := validCert("N") // an old expired certificate and a current one
 	oldCert := validCert("N")
 	oldCert.Number, oldCert.ValidFrom, oldCert.ValidTo = "CERT-N-OLD", routedAt.AddDate(-5, 0, 0), routedAt.AddDate(-1, 0, 0)
+	leader := member("L", "chengguan", validCert("L"))
+	leader.Position = org.PositionLeader
 	aux := member("X", "chengguan", validCert("X"))
 	aux.Officer.Auxiliary = true
 	listed := vending
@@ -93,6 +95,11 @@ func TestRoute(t *testing.T) {
 			OnLeave: map[string]bool{"A": true}, OpenCases: map[string]int{"A": 0, "B": 5}, MaxOpenCases: 5},
 			DestDistrictQueue, "", RouteNoEligibleOfficer,
 			[]verdict{{"A", CandidateOnLeave}, {"B", CandidateOverloaded}}},
+		{"the team leader is never picked, though least loaded", RouteInput{Matter: vending,
+			Team:      team(leader, member("B", "chengguan", validCert("B"))),
+			OpenCases: map[string]int{"L": 0, "B": 3}},
+			DestOfficer, "B", RouteToOfficer,
+			[]verdict{{"B", CandidateChosen}, {"L", CandidateTeamLeader}}},
 		{"below the limit is not overloaded", RouteInput{Matter: vending,
 			Team: team(member("B", "chengguan", validCert("B"))), OpenCases: map[string]int{"B": 4}, MaxOpenCases: 5},
 			DestOfficer, "B", RouteToOfficer, []verdict{{"B", CandidateChosen}}},

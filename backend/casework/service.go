@@ -25,10 +25,15 @@ type Change struct {
 	MergedFrom   *Record
 	MergedEvents []Event
 	MergedFeed   map[string]Record
+	// Clocks are the changes of deadlines the change makes (ClocksOf), MergedClocks those of
+	// the merged case: the store applies them in the change's transaction.
+	Clocks       ClockOps
+	MergedClocks ClockOps
 }
 
 // Store persists cases. The consumer owns it; backend/postgres implements it. Every write adds
-// its trail entry and publishes the case to the sync feed in the same transaction.
+// its trail entry, applies the change's ClockOps to the deadlines and publishes the case to the
+// sync feed in the same transaction.
 type Store interface {
 	// Create stores a new case; derrors.Conflict when its id is taken.
 	Create(ctx context.Context, c Change) error
@@ -61,23 +66,6 @@ type Org interface {
 	AbsencesAt(ctx context.Context, officers []string, at time.Time) ([]org.Absence, error)
 }
 
-// Clocks is where the statutory deadlines of a case start and stop: filing starts the decision
-// period (处罚法 art. 60), a decision the service period (art. 61), a conclusion or withdrawal
-// stops them. The deadlines are built apart (issue 14, backend/casework/deadline*.go); until they
-// are wired here, NoClocks does nothing. Transitioned is called once a move is judged allowed,
-// with ctx, just before the move is stored: the wiring must run it and the store's write in one
-// transaction (as inspection.Service.OnApproved does with the store's InTx), so that a deadline
-// is stored with the change or not at all.
-type Clocks interface {
-	Transitioned(ctx context.Context, c Record, from, to State) error
-}
-
-// NoClocks is the Clocks that starts no deadline.
-type NoClocks struct{}
-
-// Transitioned does nothing.
-func (NoClocks) Transitioned(context.Context, Record, State, State) error { return nil }
-
 // Config is the configuration of case handling.
 type Config struct {
 	// MaxOpenCases is the load at which an officer takes no more cases; 0: no limit.
@@ -94,29 +82,20 @@ type Config struct {
 
 // Service takes cases in, routes them by legal authority and moves them through their states.
 type Service struct {
-	store  Store
-	org    Org
-	now    func() time.Time
-	cfg    Config
-	clocks Clocks
+	store Store
+	org   Org
+	now   func() time.Time
+	cfg   Config
 }
 
 // NewService returns a Service over store and o, reading the time from now.
 func NewService(store Store, o Org, now func() time.Time, cfg Config) *Service {
-	return &Service{store: store, org: o, now: now, cfg: cfg, clocks: NoClocks{}}
+	return &Service{store: store, org: o, now: now, cfg: cfg}
 }
 
 // instant is the time of an act as stored: UTC, to the microsecond PostgreSQL keeps, so that
 // the case served equals the case read back (and a list's cursor names a stored moment).
 func (s *Service) instant() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
-
-// SetClocks wires the statutory deadlines (nil: NoClocks).
-func (s *Service) SetClocks(c Clocks) {
-	if c == nil {
-		c = NoClocks{}
-	}
-	s.clocks = c
-}
 
 // Intake is a problem taken in: the case's id (chosen by the caller, so that a retry or an
 // offline act names the same case), its matter, and its first source.
@@ -339,7 +318,8 @@ func (s *Service) openWith(ctx context.Context, sc org.Scope, now time.Time, in 
 	r.FirstReceiver = r.Assignee
 	evs := []Event{{Kind: EventIntake, At: now, Actor: sc.UserID, To: StateClue},
 		{Kind: EventRouted, At: now, Actor: sc.UserID, Reason: routing.Reason.EN, Assignee: &r.Assignee}}
-	if err := s.store.Create(ctx, Change{Record: r, Action: action, Events: evs, Routing: &routing, Feed: Feed(r)}); err != nil {
+	c := Change{Record: r, Action: action, Events: evs, Routing: &routing, Feed: Feed(r), Clocks: ClocksOf(nil, r, now)}
+	if err := s.store.Create(ctx, c); err != nil {
 		return Record{}, err
 	}
 	return visible(sc, r)
@@ -551,12 +531,14 @@ func (s *Service) loadFor(ctx context.Context, userID, id string, base int, may 
 	return r, sc, err
 }
 
-// save stores the next version of r with its events.
-func (s *Service) save(ctx context.Context, sc org.Scope, r Record, action string, routing *Routing, evs ...Event) (Record, error) {
+// save stores r, changed from before (the case as loaded), as its next version with its events
+// and the changes of its deadlines (ClocksOf), in one transaction of the store.
+func (s *Service) save(ctx context.Context, sc org.Scope, before, r Record, action string, routing *Routing, evs ...Event) (Record, error) {
 	base := r.Version
 	r.Version++
 	r.UpdatedAt = s.instant()
-	if err := s.store.Update(ctx, Change{Record: r, Action: action, Events: evs, Routing: routing, Feed: Feed(r)}, base); err != nil {
+	c := Change{Record: r, Action: action, Events: evs, Routing: routing, Feed: Feed(r), Clocks: ClocksOf(&before, r, r.UpdatedAt)}
+	if err := s.store.Update(ctx, c, base); err != nil {
 		return Record{}, err
 	}
 	return visible(sc, r)
@@ -615,11 +597,8 @@ func (s *Service) Transition(ctx context.Context, userID, id string, m MoveReque
 		return Record{}, Refusal(err)
 	}
 	next.State = m.To
-	if err := s.clocks.Transitioned(ctx, next, r.State, m.To); err != nil {
-		return Record{}, err
-	}
 	ev := Event{Kind: EventTransition, At: s.instant(), Actor: sc.UserID, From: r.State, To: m.To, Reason: m.Reason}
-	return s.save(ctx, sc, next, "case.transition."+string(m.To), nil, ev)
+	return s.save(ctx, sc, r, next, "case.transition."+string(m.To), nil, ev)
 }
 
 // RefusalError is a refused transition as the API answers it: the derrors code decides the
@@ -660,6 +639,7 @@ func (s *Service) Reassign(ctx context.Context, userID, id string, base int, off
 	if err != nil {
 		return Record{}, err
 	}
+	before := r
 	if closed(r.State) {
 		return Record{}, derrors.New(derrors.Conflict, "the case is %s", r.State)
 	}
@@ -683,7 +663,7 @@ func (s *Service) Reassign(ctx context.Context, userID, id string, base int, off
 		Reason: routeReason(RouteReassigned), Candidates: []Candidate{}}
 	r.Routing = &routing
 	ev := Event{Kind: EventReassigned, At: now, Actor: sc.UserID, Reason: reason, Assignee: &r.Assignee}
-	return s.save(ctx, sc, r, "case.reassign", &routing, ev)
+	return s.save(ctx, sc, before, r, "case.reassign", &routing, ev)
 }
 
 // closed reports whether a case in state st is no longer handled.
@@ -702,6 +682,7 @@ func (s *Service) Object(ctx context.Context, userID, id string, base int, reaso
 	if err != nil {
 		return Record{}, err
 	}
+	before := r
 	if r.State != StateClue {
 		return Record{}, derrors.New(derrors.Conflict, "a %s case is no longer objected to: the team leader reassigns it", r.State)
 	}
@@ -731,7 +712,7 @@ func (s *Service) Object(ctx context.Context, userID, id string, base int, reaso
 		return Record{}, derrors.New(derrors.Forbidden, "only the officer or department receiving the case objects to it")
 	}
 	ev := Event{Kind: EventObjection, At: now, Actor: sc.UserID, Reason: reason, Assignee: &r.Assignee}
-	return s.save(ctx, sc, r, "case.objection", &routing, ev)
+	return s.save(ctx, sc, before, r, "case.objection", &routing, ev)
 }
 
 // ChangeMatter re-categorises a case (the team leader, or the officer holding it, with a reason):
@@ -746,6 +727,7 @@ func (s *Service) ChangeMatter(ctx context.Context, userID, id string, base int,
 	if err != nil {
 		return Record{}, err
 	}
+	before := r
 	if r.State != StateClue && r.State != StateFiled {
 		return Record{}, derrors.New(derrors.Conflict, "the matter of a %s case is settled", r.State)
 	}
@@ -768,7 +750,7 @@ func (s *Service) ChangeMatter(ctx context.Context, userID, id string, base int,
 	}
 	ev := Event{Kind: EventMatterChange, At: now, Actor: sc.UserID, Reason: fmt.Sprintf("%s -> %s: %s", old, matter.Code, reason),
 		Assignee: &r.Assignee}
-	return s.save(ctx, sc, r, "case.matter", &routing, ev)
+	return s.save(ctx, sc, before, r, "case.matter", &routing, ev)
 }
 
 // Note adds a note to a case's history (an officer's progress, a call with the reporter): the
@@ -782,8 +764,9 @@ func (s *Service) Note(ctx context.Context, userID, id, text string) (Record, er
 	if err != nil {
 		return Record{}, err
 	}
+	before := r
 	ev := Event{Kind: EventNote, At: s.instant(), Actor: sc.UserID, Reason: text}
-	return s.save(ctx, sc, r, "case.note", nil, ev)
+	return s.save(ctx, sc, before, r, "case.note", nil, ev)
 }
 
 // Notify records that the party was told the facts, grounds and basis of the intended decision
@@ -795,6 +778,7 @@ func (s *Service) Notify(ctx context.Context, userID, id string, base int, waive
 	if err != nil {
 		return Record{}, err
 	}
+	before := r
 	if r.State != StateInvestigating && r.State != StateFiled {
 		return Record{}, derrors.New(derrors.Conflict, "the party is notified of a filed case before the decision, not of a %s one", r.State)
 	}
@@ -804,5 +788,5 @@ func (s *Service) Notify(ctx context.Context, userID, id string, base int, waive
 		r.Facts.RightsNotified = true
 	}
 	ev := Event{Kind: EventNotified, At: s.instant(), Actor: sc.UserID, Reason: note}
-	return s.save(ctx, sc, r, "case.notify", nil, ev)
+	return s.save(ctx, sc, before, r, "case.notify", nil, ev)
 }

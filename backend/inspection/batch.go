@@ -12,16 +12,18 @@ import (
 	wsync "github.com/whistle/whistle/sync"
 )
 
-// Set-wise recording (issue 13): the inspection.record@1 acts of a sync
-// push are judged by the same commands as one at a time (RecordOnce and
-// judge, through SyncHandlers), but against one read of the organization
-// and of the stored records, and their records are written set-wise. The
-// commands run on a Service whose Org is that read (org.FactSet) and whose
-// Store stages the records in memory (staged); Flush writes them. An act
-// that needs what the read does not hold (an id taken twice in the push, a
-// file expected by two records of the push, another kind of mutation) is
-// answered wsync.ErrNotBatchable: the sync service applies it, and the acts
-// after it, one at a time.
+// Set-wise recording (issue 13): the inspection.record@1 and
+// inspection.amend@1 acts of a sync push are judged by the same commands
+// as one at a time (RecordOnce and Amend, through SyncHandlers), but
+// against one read of the organization and of the stored records (and
+// what the push staged before each act), and their records are written
+// set-wise. The commands run on a Service whose Org is that read
+// (org.FactSet) and whose Store stages the records and amendments in
+// memory (staged); Flush writes them in the order of the acts. An act that
+// needs what the read does not hold (an id taken twice in the push, a file
+// expected by two records of the push, an amendment involving files,
+// another kind of mutation) is answered wsync.ErrNotBatchable: the sync
+// service applies it, and the acts after it, one at a time.
 
 // BatchNeed is what the record acts of a batch name.
 type BatchNeed struct {
@@ -45,6 +47,11 @@ type Created struct {
 	Reason string
 	Feed   map[string]State
 	Origin wsync.Origin
+	// Answer, when not nil, is to be set by WriteBatch to the encoding of
+	// the state the act answers the device with (Answered), which is
+	// mostly the stored state: encoded once for both.
+	Answer   *wsync.Deferred
+	Answered State
 }
 
 // BatchStore reads and writes a batch of records set-wise, in the
@@ -90,15 +97,22 @@ func (b batcher) Begin(ctx context.Context, acts []wsync.NamedAct) (wsync.Batch,
 	var need BatchNeed
 	user := ""
 	for _, a := range acts {
-		if a.Name != MutationRecord {
+		switch a.Name {
+		case MutationRecord:
+			var r Record
+			if DecodeArgs(a.Act.Args, &r) == nil { // else rejected by its handler
+				need.add(r)
+			}
+		case MutationAmend:
+			var am AmendArgs
+			if DecodeArgs(a.Act.Args, &am) == nil {
+				need.add(am.Record)
+			}
+		default:
 			continue
 		}
 		user = a.Act.UserID
 		need.RecordIDs = append(need.RecordIDs, a.Act.EntityID)
-		var r Record
-		if DecodeArgs(a.Act.Args, &r) == nil { // else rejected by its handler
-			need.add(r)
-		}
 	}
 	if user == "" {
 		return &batch{}, nil
@@ -113,7 +127,7 @@ func (b batcher) open(ctx context.Context, user string, need BatchNeed) (*batch,
 	if err != nil {
 		return nil, err
 	}
-	st := &staged{Store: b.s.store, stored: read.Stored, ids: map[string]bool{}}
+	st := &staged{Store: b.s.store, stored: read.Stored, ids: map[string]bool{}, latest: map[string]State{}}
 	judge := &Service{store: st, org: batchOrg{FactSet: read.Facts, scope: read.Scope}, calendar: b.s.calendar, now: b.s.now}
 	return &batch{store: b.store, staged: st, judge: judge, handlers: SyncHandlers(judge)}, nil
 }
@@ -154,27 +168,52 @@ type batch struct {
 // stages nothing.
 func (b *batch) Apply(ctx context.Context, name string, act wsync.Act) (wsync.Outcome, error) {
 	h, ok := b.handlers[name]
-	if !ok || name != MutationRecord {
+	if !ok || (name != MutationRecord && name != MutationAmend) {
 		return wsync.Outcome{}, wsync.ErrNotBatchable
 	}
-	mark := len(b.staged.created)
+	mark, amendMark := len(b.staged.created), len(b.staged.amended)
 	out, err := h(ctx, act)
 	if err != nil {
-		b.staged.drop(mark)
+		b.staged.drop(mark, amendMark)
 		if errors.Is(err, org.ErrNotRead) {
 			return wsync.Outcome{}, wsync.ErrNotBatchable
 		}
 		return wsync.Outcome{}, err
 	}
+	if st, ok := out.State.(State); ok && len(b.staged.created) == mark+1 {
+		// The answer is encoded by WriteBatch, with the record's state.
+		c := &b.staged.created[mark]
+		c.Answer, c.Answered = &wsync.Deferred{}, st
+		out.State = c.Answer
+	}
 	return out, nil
 }
 
-// Flush writes the staged records.
+// Flush writes the staged records and amendments in the order of their
+// acts: each run of records with one WriteBatch, each amendment between
+// them with the Store's AddVersion (a few statements), so that the trail
+// chains and the feed read as act by act.
 func (b *batch) Flush(ctx context.Context) error {
-	if b.staged == nil || len(b.staged.created) == 0 {
+	if b.staged == nil {
 		return nil
 	}
-	return b.store.WriteBatch(ctx, b.staged.created)
+	from := 0
+	for _, a := range b.staged.amended {
+		if a.after > from {
+			if err := b.store.WriteBatch(ctx, b.staged.created[from:a.after]); err != nil {
+				return err
+			}
+			from = a.after
+		}
+		ctx := wsync.WithOrigin(ctx, a.origin)
+		if err := b.staged.Store.AddVersion(ctx, a.state, a.base, a.author, a.reason, a.feed); err != nil {
+			return err
+		}
+	}
+	if from == len(b.staged.created) {
+		return nil
+	}
+	return b.store.WriteBatch(ctx, b.staged.created[from:])
 }
 
 // batchOrg is the organization as the batch read it.
@@ -199,13 +238,37 @@ type staged struct {
 	stored  map[string]State // stored before the batch
 	created []Created
 	ids     map[string]bool // ids created by the batch
+	amended []amended
+	latest  map[string]State // the last state the batch staged, by id
 }
 
-func (s *staged) drop(mark int) {
+// amended is an amendment staged by a batch, for Store.AddVersion: its
+// arguments, the device act it comes from, and how many of the batch's
+// records were created before it.
+type amended struct {
+	state          State
+	base           int
+	author, reason string
+	feed           map[string]State
+	origin         wsync.Origin
+	after          int
+}
+
+// drop forgets what the batch staged after mark records and amendMark
+// amendments (what a failed act staged).
+func (s *staged) drop(mark, amendMark int) {
 	for _, c := range s.created[mark:] {
 		delete(s.ids, c.State.Record.ID)
 	}
 	s.created = s.created[:mark]
+	s.amended = s.amended[:amendMark]
+	clear(s.latest)
+	for _, c := range s.created {
+		s.latest[c.State.Record.ID] = c.State
+	}
+	for _, a := range s.amended {
+		s.latest[a.state.Record.ID] = a.state
+	}
 }
 
 // numbers are the form numbers c marks used: those of the recording
@@ -245,12 +308,15 @@ func (s *staged) Create(ctx context.Context, st State, author, reason string, fe
 	c := Created{State: st, Author: author, Reason: reason, Feed: feed, Origin: wsync.OriginFrom(ctx)}
 	s.created = append(s.created, c)
 	s.ids[st.Record.ID] = true
+	s.latest[st.Record.ID] = st
 	return nil
 }
 
+// Get answers the record as the batch left it (created or amended by an
+// earlier act of the push), or as stored before the batch.
 func (s *staged) Get(ctx context.Context, id string) (State, error) {
-	if s.ids[id] {
-		return State{}, wsync.ErrNotBatchable
+	if st, ok := s.latest[id]; ok {
+		return st, nil
 	}
 	if st, ok := s.stored[id]; ok {
 		return st, nil
@@ -297,12 +363,34 @@ func (s *staged) UsedFormNumber(ctx context.Context, number, recordID string) (b
 			return true, nil
 		}
 	}
+	for _, a := range s.amended {
+		if a.state.Record.ID != recordID && slices.Contains(Created{State: a.state}.numbers(), number) {
+			return true, nil
+		}
+	}
 	return s.Store.UsedFormNumber(ctx, number, recordID)
 }
 
-// The writes a record act does not make.
-func (s *staged) AddVersion(context.Context, State, int, string, string, map[string]State) error {
-	return wsync.ErrNotBatchable
+// AddVersion stages an amendment judged against what the batch read and
+// staged before it (Get), for Flush to write in its place among the acts.
+// An amendment expecting files, or of a record that expects some, is
+// applied on its own: which files it finds verified and links depends on
+// the writes before it, which the batch's read does not hold.
+func (s *staged) AddVersion(ctx context.Context, st State, base int, author, reason string, feed map[string]State) error {
+	cur, err := s.Get(ctx, st.Record.ID)
+	if err != nil {
+		return err
+	}
+	if len(st.Record.Evidence) > 0 || len(cur.Record.Evidence) > 0 {
+		return wsync.ErrNotBatchable
+	}
+	if cur.Version != base { // as the Store checks under the record's lock
+		return derrors.New(derrors.Conflict, "the record moved to version %d meanwhile", cur.Version)
+	}
+	s.amended = append(s.amended, amended{state: st, base: base, author: author, reason: reason, feed: feed,
+		origin: wsync.OriginFrom(ctx), after: len(s.created)})
+	s.latest[st.Record.ID] = st
+	return nil
 }
 
 func (s *staged) SetReview(context.Context, State, ReviewAct, map[string]State) error {

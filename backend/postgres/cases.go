@@ -15,8 +15,8 @@ import (
 var _ casework.Store = (*CaseStore)(nil)
 
 // CaseStore stores cases, their sources, routing decisions and history. Each change writes its
-// trail entry (chained per street) and publishes the case to the sync feed in the same
-// transaction.
+// trail entry (chained per street), publishes the case to the sync feed and opens, meets and
+// hands over the case's statutory deadlines (casework.ClockOps) in the same transaction.
 type CaseStore struct{ db *DB }
 
 // NewCaseStore returns a CaseStore over db.
@@ -109,8 +109,9 @@ func (s *CaseStore) insertSource(tx *gorm.DB, id string, src casework.Source) er
 	return nil
 }
 
-// finish writes what every change writes: the routing decided, the events, the trail entry and
-// the feed. before is the stored case (nil: created).
+// finish writes what every change writes: the routing decided, the events, the trail entry, the
+// feed, and the changes of deadlines the change makes (c.Clocks). before is the stored case
+// (nil: created).
 func (s *CaseStore) finish(ctx context.Context, tx *gorm.DB, c casework.Change, before *casework.Record) error {
 	r := c.Record
 	if rt := c.Routing; rt != nil {
@@ -154,7 +155,10 @@ func (s *CaseStore) finish(ctx context.Context, tx *gorm.DB, c casework.Change, 
 	if err := s.db.auditChange(ctx, tx, r.StreetCode, c.Action, "case", r.ID, b, r); err != nil {
 		return err
 	}
-	return s.db.publish(ctx, tx, casePublications(r, c.Feed))
+	if err := s.db.publish(ctx, tx, casePublications(r, c.Feed)); err != nil {
+		return err
+	}
+	return s.db.applyCaseClocks(ctx, tx, r, c.Clocks)
 }
 
 // Update stores the next version of a case if it is still at version base, else
@@ -185,7 +189,7 @@ func (s *CaseStore) Update(ctx context.Context, c casework.Change, base int) err
 			if err := tx.Exec(`UPDATE case_sources SET case_id = ? WHERE case_id = ?`, c.Record.ID, m.ID).Error; err != nil {
 				return err
 			}
-			mc := casework.Change{Record: *m, Action: "case.merged", Events: c.MergedEvents, Feed: c.MergedFeed}
+			mc := casework.Change{Record: *m, Action: "case.merged", Events: c.MergedEvents, Feed: c.MergedFeed, Clocks: c.MergedClocks}
 			if err := s.finish(ctx, tx, mc, &merged); err != nil {
 				return err
 			}

@@ -510,8 +510,9 @@ func (s *DeadlineStore) change(ctx context.Context, id string, version int, acti
 		if !d.MetAt.IsZero() {
 			met = &d.MetAt
 		}
-		if err := tx.Exec(`UPDATE deadlines SET state = ?, due_at = ?, pauses = ?::jsonb, met_at = ?, version = ?, updated_at = ? WHERE id = ?`,
-			string(state), due, pauses, met, d.Version, now, uid).Error; err != nil {
+		if err := tx.Exec(`UPDATE deadlines SET state = ?, due_at = ?, pauses = ?::jsonb, met_at = ?, officer_code = ?, version = ?,
+				updated_at = ? WHERE id = ?`,
+			string(state), due, pauses, met, d.Officer, d.Version, now, uid).Error; err != nil {
 			return translate(err, "change deadline")
 		}
 		if state == casework.DeadlineOpen && before.State != casework.DeadlineOpen {
@@ -599,4 +600,103 @@ func (db *DB) overdueCount(ctx context.Context) (int64, error) {
 	err := db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM deadlines WHERE state = 'overdue' OR (state = 'open' AND due_at <= ?)`,
 		db.now()).Scan(&n).Error
 	return n, err
+}
+
+// applyCaseClocks applies, in tx, the changes of deadlines a change of case r makes
+// (casework.ClocksOf): the officer responsible handed over, the deadlines met, the deadlines
+// opened with their escalation jobs; each with its trail entry and feed changes. The case's
+// own trail entry is written first (CaseStore.finish), so the trail reads cause then effect.
+func (db *DB) applyCaseClocks(ctx context.Context, tx *gorm.DB, r casework.Record, ops casework.ClockOps) error {
+	if ops.Empty() {
+		return nil
+	}
+	store := &DeadlineStore{db: db}
+	if ops.Officer != nil {
+		officer := *ops.Officer
+		ids, err := db.caseDeadlines(tx, r.ID, nil)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			_, err := store.change(ctx, id, 0, "deadline.reassign", func(d casework.Deadline, _ time.Time) (casework.Deadline, error) {
+				d.Officer = officer
+				return d, nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if ops.MeetAll || len(ops.Meet) > 0 || len(ops.MeetSeizuresOf) > 0 {
+		var ids []string
+		if ops.MeetAll || len(ops.Meet) > 0 {
+			kinds := ops.Meet
+			if ops.MeetAll {
+				kinds = nil
+			}
+			var err error
+			if ids, err = db.caseDeadlines(tx, r.ID, kinds); err != nil {
+				return err
+			}
+		}
+		if len(ops.MeetSeizuresOf) > 0 {
+			var seizures []string
+			if err := tx.Raw(`SELECT id::text FROM deadlines WHERE subject_kind = ? AND subject_id = ANY(?::text[]) AND kind = 'seizure'
+				AND state <> 'met' ORDER BY id`, casework.SubjectInspection, pgArray[string](ops.MeetSeizuresOf)).Scan(&seizures).Error; err != nil {
+				return translate(err, "read seizure deadlines")
+			}
+			ids = append(ids, seizures...)
+		}
+		for _, id := range ids {
+			if _, err := store.Meet(ctx, id, 0); err != nil {
+				return err
+			}
+		}
+	}
+	if len(ops.Open) == 0 {
+		return nil
+	}
+	policy := db.deadlineRules().Policy
+	ds := make([]casework.Deadline, len(ops.Open))
+	for i, o := range ops.Open {
+		if o.ID == "" {
+			o.ID = uuid.NewString()
+		}
+		d, err := policy.Open(o)
+		if err != nil {
+			return derrors.Wrap(err, derrors.Internal, "open case deadline")
+		}
+		ds[i] = d
+	}
+	entries, pubs, err := db.insertDeadlines(ctx, tx, ds)
+	if err != nil {
+		return err
+	}
+	if err := db.appendAudits(ctx, tx, entries); err != nil {
+		return err
+	}
+	for _, p := range pubs {
+		if err := db.publish(ctx, tx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// caseDeadlines are the ids of case id's deadlines not met, of the given kinds (nil: every
+// kind), in id order (the order rows are locked in).
+func (db *DB) caseDeadlines(tx *gorm.DB, id string, kinds []casework.DeadlineKind) ([]string, error) {
+	q := tx.Table("deadlines").Select("id::text").Where("subject_kind = ? AND subject_id = ? AND state <> 'met'", casework.SubjectCase, id)
+	if kinds != nil {
+		ks := make([]string, len(kinds))
+		for i, k := range kinds {
+			ks[i] = string(k)
+		}
+		q = q.Where("kind = ANY(?::text[])", pgArray[string](ks))
+	}
+	var ids []string
+	if err := q.Order("id").Scan(&ids).Error; err != nil {
+		return nil, translate(err, "read case deadlines")
+	}
+	return ids, nil
 }

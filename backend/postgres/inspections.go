@@ -35,7 +35,9 @@ func officerCodes(r inspection.Record) []string {
 	return out
 }
 
-func feedPublications(id string, feed map[string]inspection.State) []Publication {
+// feedPublications are the changes publishing feed (a record's state per
+// scope, as domain values or already encoded) for the record id.
+func feedPublications[S any](id string, feed map[string]S) []Publication {
 	pubs := make([]Publication, 0, len(feed))
 	for scope, st := range feed {
 		pubs = append(pubs, Publication{Scope: scope, EntityType: "inspection", EntityID: id, State: st})

@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"time"
 
@@ -172,13 +174,29 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 			}
 		}
 		// The encodings, on every CPU: most of the work of a big batch.
+		// The state's wire form is encoded once, for the trail's digest,
+		// the feed scopes that see it whole and the act's answer.
 		digests := make([]string, k)
+		feeds := make([]map[string]json.RawMessage, k)
 		if err := onEveryCPU(k, func(i int) error {
-			st := created[i].State
+			c := created[i]
 			var err1, err2, err3 error
-			states[i], err1 = stateJSON(st)
-			records[i], err2 = recordJSON(st.Record)
-			digests[i], err3 = audit.Digest(st)
+			states[i], err1 = stateJSON(c.State)
+			records[i], err2 = recordJSON(c.State.Record)
+			var wire json.RawMessage
+			if wire, err3 = json.Marshal(c.State); err3 != nil {
+				return derrors.Wrap(err3, derrors.Internal, "encode inspection state")
+			}
+			digests[i] = audit.DigestJSON(wire)
+			feeds[i] = make(map[string]json.RawMessage, len(c.Feed))
+			for scope, f := range c.Feed {
+				if feeds[i][scope], err3 = encodedAs(f, c.State, wire); err3 != nil {
+					return err3
+				}
+			}
+			if c.Answer != nil {
+				c.Answer.JSON, err3 = encodedAs(c.Answered, c.State, wire)
+			}
 			return errors.Join(err1, err2, err3)
 		}); err != nil {
 			return err
@@ -212,7 +230,7 @@ func (s *InspectionStore) WriteBatch(ctx context.Context, created []inspection.C
 			}
 			entries[i] = append([]audit.Entry{{Chain: st.StreetCode, Action: "inspection.record", EntityType: "inspection",
 				EntityID: st.Record.ID, AfterDigest: digests[i]}}, opened[st.Record.ID].entries...)
-			for _, p := range append(feedPublications(st.Record.ID, c.Feed), opened[st.Record.ID].pubs...) {
+			for _, p := range append(feedPublications(st.Record.ID, feeds[i]), opened[st.Record.ID].pubs...) {
 				pubs = append(pubs, OriginPublication{Publication: p, Origin: c.Origin})
 			}
 		}
@@ -318,4 +336,21 @@ func (s *InspectionStore) arrived(tx *gorm.DB, created []inspection.Created) ([]
 		}
 	}
 	return out, nil
+}
+
+// encodedAs is the JSON encoding of v, which is wire when v is st (wire
+// being st's encoding): a feed scope that sees the record whole and the
+// act's answer reuse the bytes of the state instead of encoding it again.
+// reflect.DeepEqual is cheap on a copy of st (its slices and pointers are
+// the same), and equal values encode alike; a masked copy (a team's feed)
+// differs in Masked, checked first.
+func encodedAs(v, st inspection.State, wire json.RawMessage) (json.RawMessage, error) {
+	if v.Masked == st.Masked && reflect.DeepEqual(v, st) {
+		return wire, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, derrors.Wrap(err, derrors.Internal, "encode inspection state")
+	}
+	return b, nil
 }

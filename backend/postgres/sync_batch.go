@@ -165,15 +165,23 @@ func (db *DB) publishAll(ctx context.Context, tx *gorm.DB, pubs []OriginPublicat
 		states, devices          = make([]*string, n), make([]*string, n)
 		seqs                     = make([]*int64, n)
 	)
-	// The states, encoded on every CPU: most of the work of a big batch.
+	// The states, encoded on every CPU: most of the work of a big batch,
+	// unless the publisher encoded them already (json.RawMessage, as
+	// json.Marshal writes it).
 	if err := onEveryCPU(n, func(i int) error {
 		if pubs[i].State == nil {
 			return nil
 		}
-		b, err := json.Marshal(pubs[i].State)
+		b, encoded := pubs[i].State.(json.RawMessage)
+		if !encoded {
+			var err error
+			if b, err = json.Marshal(pubs[i].State); err != nil {
+				return err
+			}
+		}
 		state := string(b)
 		states[i] = &state
-		return err
+		return nil
 	}); err != nil {
 		return err
 	}

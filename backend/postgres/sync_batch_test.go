@@ -228,6 +228,26 @@ func newTwins(t *testing.T) (*twinPush, *twinPush, *twinActs) {
 
 func verdictsOf(res wsync.PushResponse) []string { return strings.Split(verdicts(res), ",") }
 
+// pushedAgain pushes an applied batch again into both twins: every
+// answer is a duplicate, and both still hold the same.
+func pushedAgain(t *testing.T, a, b *twinPush, batch []wsync.Mutation) {
+	t.Helper()
+	again := pushTwins(t, a, b, batch, 0)
+	for i, r := range again.Results {
+		if r.Verdict != wsync.Duplicate {
+			t.Fatalf("pushed again, act %d: %s", i+1, r.Verdict)
+		}
+	}
+}
+
+// withFine adds a simple fine on the decision form number to a record.
+func withFine(number string) func(r *inspection.Record) {
+	return func(r *inspection.Record) {
+		r.Measures = append(r.Measures, inspection.Measure{Kind: "fine_simple", MatterCode: "CG-002",
+			Fine: &inspection.Fine{AmountYuan: 50, FormNumber: number}})
+	}
+}
+
 // TestSyncService_PushSetWise: every kind of answer a record act can get,
 // in one push, set-wise as act by act; pushed again, every answer is a
 // duplicate and nothing is written.
@@ -248,12 +268,6 @@ func TestSyncService_PushSetWise(t *testing.T) {
 	}
 	other := taken
 	other.Findings = "另一份记录"
-	fine := func(number string) func(r *inspection.Record) {
-		return func(r *inspection.Record) {
-			r.Measures = append(r.Measures, inspection.Measure{Kind: "fine_simple", MatterCode: "CG-002",
-				Fine: &inspection.Fine{AmountYuan: 50, FormNumber: number}})
-		}
-	}
 	first := acts.record(2, nil)
 	batch := []wsync.Mutation{
 		acts.recordAct(first),
@@ -263,9 +277,9 @@ func TestSyncService_PushSetWise(t *testing.T) {
 		acts.act(inspection.MutationRecord, uuid.NewString(), []byte(`{"id": "not a record", "extra": true}`)),
 		acts.recordAct(online),
 		acts.recordAct(other),
-		acts.recordAct(acts.record(5, fine("T-1"))),
-		acts.recordAct(acts.record(6, fine("T-1"))),  // reused within the push
-		acts.recordAct(acts.record(7, fine("X-99"))), // in no block
+		acts.recordAct(acts.record(5, withFine("T-1"))),
+		acts.recordAct(acts.record(6, withFine("T-1"))),  // reused within the push
+		acts.recordAct(acts.record(7, withFine("X-99"))), // in no block
 		acts.recordAct(acts.record(8, nil)),
 	}
 	got := pushTwins(t, a, b, batch, 0)
@@ -275,15 +289,11 @@ func TestSyncService_PushSetWise(t *testing.T) {
 	if g := verdictsOf(got); !reflect.DeepEqual(g, want) {
 		t.Fatalf("verdicts %v, want %v", g, want)
 	}
-	again := pushTwins(t, a, b, batch, 0)
-	for i, r := range again.Results {
-		if r.Verdict != wsync.Duplicate {
-			t.Fatalf("pushed again, act %d: %s", i+1, r.Verdict)
-		}
-	}
+	pushedAgain(t, a, b, batch)
 
 	// Acts the set-wise path hands to the act-by-act one, in order: the
-	// same id twice in one push, an amendment, and a gap.
+	// same id twice in one push (and the amendment and the record after
+	// it), and a gap.
 	repeat := acts.record(9, nil)
 	amend := inspection.AmendArgs{BaseVersion: 1, Reason: "地址更正", Record: first}
 	amend.Record.Location.Address = "东城区南锣鼓巷 14 号门前"
@@ -299,6 +309,55 @@ func TestSyncService_PushSetWise(t *testing.T) {
 	if g, w := verdictsOf(got), []string{"applied", "duplicate", "applied", "applied", "retry:sequence_gap"}; !reflect.DeepEqual(g, w) {
 		t.Fatalf("verdicts %v, want %v", g, w)
 	}
+}
+
+// TestSyncService_PushSetWiseAmendments: amendments within a push of
+// records are judged against the batch's read and written in their place
+// among the records, set-wise as act by act: of a record stored before
+// the push, of one created earlier in the same push (twice, each on the
+// version the one before made), a stale base version (a conflict, the
+// acts after it applied), a correction that changes the form number to
+// one a later record of the push uses, and one of an unknown record.
+func TestSyncService_PushSetWiseAmendments(t *testing.T) {
+	a, b, acts := newTwins(t)
+	stored := acts.record(0, nil)
+	if got := pushTwins(t, a, b, []wsync.Mutation{acts.recordAct(stored)}, 0); verdicts(got) != "applied" {
+		t.Fatalf("stored record: %s", verdicts(got))
+	}
+	amend := func(r inspection.Record, base int, address string, edit func(*inspection.Record)) wsync.Mutation {
+		args := inspection.AmendArgs{BaseVersion: base, Reason: "地址更正", Record: r}
+		args.Record.Location.Address = address
+		if edit != nil {
+			edit(&args.Record)
+		}
+		return acts.act(inspection.MutationAmend, r.ID, args)
+	}
+	fresh := acts.record(1, nil)
+	batch := []wsync.Mutation{
+		acts.recordAct(fresh),
+		amend(fresh, 1, "东城区南锣鼓巷 14 号门前", nil),  // created earlier in this push
+		amend(stored, 1, "东城区南锣鼓巷 16 号门前", nil), // stored before the push
+		acts.recordAct(acts.record(2, nil)),
+		amend(stored, 1, "东城区南锣鼓巷 18 号门前", nil),              // stale: the record is at version 2
+		amend(fresh, 2, "东城区南锣鼓巷 20 号门前", withFine("T-2")),   // on the version the push made
+		acts.recordAct(acts.record(3, withFine("T-2"))),      // the number the correction took
+		amend(acts.record(4, nil), 1, "东城区南锣鼓巷 22 号门前", nil), // no such record
+		acts.recordAct(acts.record(5, nil)),
+	}
+	// The three amendments written take a few statements each (the
+	// Store's AddVersion) and split the records' writes: still far fewer
+	// statements than act by act.
+	setWiseBefore, oneByOneBefore := a.stmts.Load(), b.stmts.Load()
+	got := pushTwins(t, a, b, batch, 1)
+	if sent, alone := a.stmts.Load()-setWiseBefore, b.stmts.Load()-oneByOneBefore; 2*sent > alone {
+		t.Fatalf("set-wise sent %d statements, act by act %d: the amendments were applied one at a time", sent, alone)
+	}
+	want := []string{"applied", "applied", "applied", "applied", "rejected:conflict", "applied",
+		"accepted_with_exceptions", "rejected:not_found", "applied"}
+	if g := verdictsOf(got); !reflect.DeepEqual(g, want) {
+		t.Fatalf("verdicts %v, want %v", g, want)
+	}
+	pushedAgain(t, a, b, batch)
 }
 
 // refuseVersionOf makes the database refuse the version of record id, as

@@ -35,8 +35,10 @@ commands:
   record inspection FILE.json
               record an inspection.record@1 offline (entity id: the file's
               "id", else a new UUID written into the args)
-  record NAME@VERSION FILE.json
-              record any mutation offline, the same way
+  record NAME@VERSION FILE.json [ENTITY-ID]
+              record any mutation offline, the same way; an act on an
+              existing entity (a case: case.file@1, case.note@1, ...) names
+              it, and its args are sent as they are
   amend RECORD-ID BASE-VERSION REASON FILE.json
               record a correction (inspection.amend@1) of an inspection offline:
               FILE.json is the corrected record
@@ -109,10 +111,14 @@ func deviceCommand(ctx context.Context, args []string, getenv func(string) strin
 		fmt.Fprintln(stdout, "logged in; unsent acts are still queued")
 		return nil
 	case "record":
-		if len(rest) != 2 {
+		if len(rest) != 2 && len(rest) != 3 {
 			return deviceUsageError(stderr)
 		}
-		return deviceRecord(c, rest[0], rest[1], stdout)
+		entity := ""
+		if len(rest) == 3 {
+			entity = rest[2]
+		}
+		return deviceRecord(c, rest[0], rest[1], entity, stdout)
 	case "amend":
 		if len(rest) != 4 {
 			return deviceUsageError(stderr)
@@ -162,9 +168,10 @@ func devicePassword(getenv func(string) string, stdin io.Reader) (string, error)
 }
 
 // deviceRecord records the args in file as mutation kind ("inspection" or a
-// name@version). The entity id is the args' "id"; without one, a new UUID
-// is made and written into the args, as a phone does for a new record.
-func deviceRecord(c *client.Client, kind, file string, out io.Writer) error {
+// name@version) on entity. Without an entity the act creates one: its id is
+// the args' "id", else a new UUID written into the args, as a phone does for
+// a new record.
+func deviceRecord(c *client.Client, kind, file, entity string, out io.Writer) error {
 	name := kind
 	if kind == "inspection" {
 		name = inspection.MutationRecord
@@ -177,12 +184,15 @@ func deviceRecord(c *client.Client, kind, file string, out io.Writer) error {
 	if err := json.Unmarshal(b, &args); err != nil {
 		return fmt.Errorf("%s: the args must be a JSON object: %w", file, err)
 	}
-	var id string
-	if raw, ok := args["id"]; ok {
+	if _, err := uuid.Parse(entity); entity != "" && err != nil {
+		return fmt.Errorf("entity id %q is not a UUID", entity)
+	}
+	id := entity
+	if raw, ok := args["id"]; ok && entity == "" {
 		if err := json.Unmarshal(raw, &id); err != nil {
 			return fmt.Errorf("%s: id must be a string (a UUID)", file)
 		}
-	} else {
+	} else if entity == "" {
 		id = uuid.NewString()
 		args["id"], _ = json.Marshal(id)
 		if b, err = json.Marshal(args); err != nil {

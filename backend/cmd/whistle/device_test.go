@@ -267,6 +267,22 @@ func TestDevice_Commands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &st); err != nil || st.QueueDepth != 0 || st.LastAppliedSeq != 2 || len(st.LastResults) != 2 {
 		t.Fatalf("status after sync (%v): %s", err, out)
 	}
+	// An act on an existing entity names it, and its args go as they are: a note on a case
+	// this server does not know is judged (rejected, not found), not refused for its shape.
+	note := filepath.Join(t.TempDir(), "note.json")
+	if err := os.WriteFile(note, []byte(`{"text":"现场复查：仍在占道"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ghost := uuid.NewString()
+	if out := device(0, nil, "record", "case.note@1", note, ghost); !strings.Contains(out, "case.note@1 entity "+ghost) {
+		t.Fatalf("record on an entity: %s", out)
+	}
+	if out := device(0, nil, "push"); !strings.Contains(out, ghost) || !strings.Contains(out, "rejected") || !strings.Contains(out, "not_found") {
+		t.Fatalf("push of the note: %s", out)
+	}
+	if out := device(1, nil, "record", "case.note@1", note, "not-a-uuid"); !strings.Contains(out, "not a UUID") {
+		t.Fatalf("record on a bad entity id: %s", out)
+	}
 	device(2, nil, "frobnicate")
 	if out := device(1, nil, "record", "inspection", "no-such-file.json"); !strings.Contains(out, "no-such-file.json") {
 		t.Fatalf("record of a missing file: %s", out)
