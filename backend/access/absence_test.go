@@ -37,50 +37,31 @@ func TestReadAbsences(t *testing.T) {
 	}
 }
 
-func TestRecordAbsence(t *testing.T) {
-	tests := []struct {
-		name      string
-		scope     org.Scope
-		wantKnown bool
-		wantMay   bool
-	}{
-		{"OKAdmin", org.Scope{Role: org.RoleAdmin}, true, true},
-		{"OKTeamLeader", org.Scope{Role: org.RoleTeamLeader, StreetCode: "st-a"}, true, true},
-		{"ErrForbiddenOwn", org.Scope{Role: org.RoleOfficer, OfficerCode: "a-cg-04", StreetCode: "st-a"}, true, false},
-		{"ErrForbiddenGrid", org.Scope{Role: org.RoleGridOperator, StreetCode: "st-a"}, true, false},
-		{"ErrNotFoundOtherLeader", org.Scope{Role: org.RoleTeamLeader, StreetCode: "st-b"}, false, false},
-		{"ErrNotFoundReviewer", org.Scope{Role: org.RoleDeptReviewer, DepartmentCode: "cg"}, false, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			known, may := access.RecordAbsence(tt.scope, "a-cg-04", []string{"st-a"})
-			if known != tt.wantKnown || may != tt.wantMay {
-				t.Errorf("RecordAbsence(%+v) = known %v may %v, want %v %v", tt.scope, known, may, tt.wantKnown, tt.wantMay)
-			}
-		})
-	}
-}
-
-func TestWithdrawAbsence(t *testing.T) {
+// TestActOnAbsence: recording an absence of a-cg-04 (street A now) and withdrawing one of
+// street A; want is known then may.
+func TestActOnAbsence(t *testing.T) {
 	a := org.Absence{OfficerCode: "a-cg-04", StreetCode: "st-a"}
 	tests := []struct {
-		name      string
-		scope     org.Scope
-		wantKnown bool
-		wantMay   bool
+		name             string
+		scope            org.Scope
+		record, withdraw [2]bool
 	}{
-		{"OKAdmin", org.Scope{Role: org.RoleAdmin}, true, true},
-		{"OKTeamLeader", org.Scope{Role: org.RoleTeamLeader, StreetCode: "st-a"}, true, true},
-		{"ErrForbiddenOwn", org.Scope{Role: org.RoleOfficer, OfficerCode: "a-cg-04", StreetCode: "st-b"}, true, false},
-		{"ErrForbiddenGrid", org.Scope{Role: org.RoleGridOperator, StreetCode: "st-a"}, true, false},
-		{"ErrNotFoundOtherLeader", org.Scope{Role: org.RoleTeamLeader, StreetCode: "st-b"}, false, false},
-		{"ErrNotFoundCommunity", org.Scope{Role: org.RoleCommunity, StreetCode: "st-a"}, false, false},
+		{"OKAdmin", org.Scope{Role: org.RoleAdmin}, [2]bool{true, true}, [2]bool{true, true}},
+		{"OKTeamLeader", org.Scope{Role: org.RoleTeamLeader, StreetCode: "st-a"}, [2]bool{true, true}, [2]bool{true, true}},
+		{"ErrForbiddenOwn", org.Scope{Role: org.RoleOfficer, OfficerCode: "a-cg-04", StreetCode: "st-a"}, [2]bool{true, false}, [2]bool{true, false}},
+		{"ErrForbiddenOwnMovedAway", org.Scope{Role: org.RoleOfficer, OfficerCode: "a-cg-04", StreetCode: "st-b"}, [2]bool{true, false}, [2]bool{true, false}},
+		{"ErrForbiddenGrid", org.Scope{Role: org.RoleGridOperator, StreetCode: "st-a"}, [2]bool{true, false}, [2]bool{true, false}},
+		{"ErrNotFoundOtherLeader", org.Scope{Role: org.RoleTeamLeader, StreetCode: "st-b"}, [2]bool{}, [2]bool{}},
+		{"ErrNotFoundCommunity", org.Scope{Role: org.RoleCommunity, StreetCode: "st-a"}, [2]bool{}, [2]bool{}},
+		{"ErrNotFoundReviewer", org.Scope{Role: org.RoleDeptReviewer, DepartmentCode: "cg"}, [2]bool{}, [2]bool{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			known, may := access.WithdrawAbsence(tt.scope, a)
-			if known != tt.wantKnown || may != tt.wantMay {
-				t.Errorf("WithdrawAbsence(%+v) = known %v may %v, want %v %v", tt.scope, known, may, tt.wantKnown, tt.wantMay)
+			if known, may := access.RecordAbsence(tt.scope, "a-cg-04", []string{"st-a"}); [2]bool{known, may} != tt.record {
+				t.Errorf("RecordAbsence(%+v) = known %v may %v, want %v", tt.scope, known, may, tt.record)
+			}
+			if known, may := access.WithdrawAbsence(tt.scope, a); [2]bool{known, may} != tt.withdraw {
+				t.Errorf("WithdrawAbsence(%+v) = known %v may %v, want %v", tt.scope, known, may, tt.withdraw)
 			}
 		})
 	}
