@@ -21,6 +21,30 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AbsenceKind.
+const (
+	Leave    AbsenceKind = "leave"
+	Other    AbsenceKind = "other"
+	Sick     AbsenceKind = "sick"
+	Training AbsenceKind = "training"
+)
+
+// Valid indicates whether the value is a known member of the AbsenceKind enum.
+func (e AbsenceKind) Valid() bool {
+	switch e {
+	case Leave:
+		return true
+	case Other:
+		return true
+	case Sick:
+		return true
+	case Training:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CaseChangeEntityType.
 const (
 	CaseChangeEntityTypeCase CaseChangeEntityType = "case"
@@ -1459,6 +1483,43 @@ func (e ListInspectionsParamsReview) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// Absence defines model for Absence.
+type Absence struct {
+	From time.Time          `json:"from"`
+	Id   openapi_types.UUID `json:"id"`
+
+	// Kind Why the officer is away; which kinds make an officer unavailable to case routing is `WHISTLE_CASE_UNAVAILABLE_KINDS`.
+	Kind        AbsenceKind `json:"kind"`
+	OfficerCode string      `json:"officer_code"`
+	Reason      string      `json:"reason"`
+	RecordedAt  time.Time   `json:"recorded_at"`
+
+	// RecordedBy Username of who recorded it.
+	RecordedBy  string     `json:"recorded_by"`
+	StreetCode  string     `json:"street_code"`
+	Until       time.Time  `json:"until"`
+	WithdrawnAt *time.Time `json:"withdrawn_at,omitempty"`
+
+	// WithdrawnBy Username of who withdrew it.
+	WithdrawnBy *string `json:"withdrawn_by,omitempty"`
+}
+
+// AbsenceKind Why the officer is away; which kinds make an officer unavailable to case routing is `WHISTLE_CASE_UNAVAILABLE_KINDS`.
+type AbsenceKind string
+
+// AbsenceRequest defines model for AbsenceRequest.
+type AbsenceRequest struct {
+	// From First instant away (inclusive).
+	From time.Time `json:"from"`
+
+	// Kind Why the officer is away; which kinds make an officer unavailable to case routing is `WHISTLE_CASE_UNAVAILABLE_KINDS`.
+	Kind   AbsenceKind `json:"kind"`
+	Reason *string     `json:"reason,omitempty"`
+
+	// Until First instant back (exclusive); after `from`.
+	Until time.Time `json:"until"`
 }
 
 // Amendment defines model for Amendment.
@@ -3468,6 +3529,9 @@ type Team struct {
 // refer (none; matter of a listed department).
 type Tier string
 
+// AbsenceID defines model for AbsenceID.
+type AbsenceID = openapi_types.UUID
+
 // At defines model for At.
 type At = time.Time
 
@@ -3497,6 +3561,9 @@ type InspectionID = openapi_types.UUID
 
 // Limit defines model for Limit.
 type Limit = int
+
+// OfficerCode defines model for OfficerCode.
+type OfficerCode = string
 
 // TusResumable defines model for TusResumable.
 type TusResumable = string
@@ -3952,6 +4019,24 @@ type VoidNumbersParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListOfficerAbsencesParams defines parameters for ListOfficerAbsences.
+type ListOfficerAbsencesParams struct {
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// WithdrawOfficerAbsenceParams defines parameters for WithdrawOfficerAbsence.
+type WithdrawOfficerAbsenceParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListPoliciesParams defines parameters for ListPolicies.
 type ListPoliciesParams struct {
 	// At The moment to judge at (RFC 3339); now when absent.
@@ -4071,6 +4156,9 @@ type IssueNumberBlockJSONRequestBody = NumberBlockRequest
 
 // VoidNumbersJSONRequestBody defines body for VoidNumbers for application/json ContentType.
 type VoidNumbersJSONRequestBody VoidNumbersJSONBody
+
+// RecordOfficerAbsenceJSONRequestBody defines body for RecordOfficerAbsence for application/json ContentType.
+type RecordOfficerAbsenceJSONRequestBody = AbsenceRequest
 
 // SyncPullJSONRequestBody defines body for SyncPull for application/json ContentType.
 type SyncPullJSONRequestBody = PullRequest
@@ -4780,6 +4868,15 @@ type ServerInterface interface {
 	// GetOfficer One officer with memberships and certificates.
 	// (GET /v1/officers/{code})
 	GetOfficer(c *fiber.Ctx, code string) error
+	// ListOfficerAbsences An officer's absences (leave, training, sick, other), withdrawn ones too.
+	// (GET /v1/officers/{code}/absences)
+	ListOfficerAbsences(c *fiber.Ctx, code OfficerCode, params ListOfficerAbsencesParams) error
+	// RecordOfficerAbsence The team leader of the officer's street (or an administrator) records an absence.
+	// (POST /v1/officers/{code}/absences)
+	RecordOfficerAbsence(c *fiber.Ctx, code OfficerCode) error
+	// WithdrawOfficerAbsence The team leader of the absence's street (or an administrator) withdraws an absence recorded in error or cancelled.
+	// (POST /v1/officers/{code}/absences/{id}/withdrawal)
+	WithdrawOfficerAbsence(c *fiber.Ctx, code OfficerCode, id AbsenceID, params WithdrawOfficerAbsenceParams) error
 	// ListPolicies The procedure policy of each department in force at a moment.
 	// (GET /v1/policies)
 	ListPolicies(c *fiber.Ctx, params ListPoliciesParams) error
@@ -7168,6 +7265,146 @@ func (siw *ServerInterfaceWrapper) GetOfficer(c *fiber.Ctx) error {
 	return handler(c)
 }
 
+// ListOfficerAbsences operation middleware
+func (siw *ServerInterfaceWrapper) ListOfficerAbsences(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code OfficerCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Params("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter code: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOfficerAbsencesParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListOfficerAbsences(c, code, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// RecordOfficerAbsence operation middleware
+func (siw *ServerInterfaceWrapper) RecordOfficerAbsence(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code OfficerCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Params("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter code: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.RecordOfficerAbsence(c, code)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// WithdrawOfficerAbsence operation middleware
+func (siw *ServerInterfaceWrapper) WithdrawOfficerAbsence(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code OfficerCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Params("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter code: %w", err).Error())
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id AbsenceID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params WithdrawOfficerAbsenceParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.WithdrawOfficerAbsence(c, code, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
 // ListPolicies operation middleware
 func (siw *ServerInterfaceWrapper) ListPolicies(c *fiber.Ctx) error {
 
@@ -7462,6 +7699,12 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 	router.Get(options.BaseURL+"/v1/teams/:code/roster", wrapper.GetRoster)
 
 	router.Get(options.BaseURL+"/v1/officers/:code", wrapper.GetOfficer)
+
+	router.Get(options.BaseURL+"/v1/officers/:code/absences", wrapper.ListOfficerAbsences)
+
+	router.Post(options.BaseURL+"/v1/officers/:code/absences", wrapper.RecordOfficerAbsence)
+
+	router.Post(options.BaseURL+"/v1/officers/:code/absences/:id/withdrawal", wrapper.WithdrawOfficerAbsence)
 
 	router.Post(options.BaseURL+"/v1/authority/decisions", wrapper.DecideAuthority)
 
@@ -12454,6 +12697,310 @@ func (response GetOfficerdefaultApplicationProblemPlusJSONResponse) VisitGetOffi
 	return ctx.JSON(&response.Body)
 }
 
+type ListOfficerAbsencesRequestObject struct {
+	Code   OfficerCode `json:"code"`
+	Params ListOfficerAbsencesParams
+}
+
+type ListOfficerAbsencesResponseObject interface {
+	VisitListOfficerAbsencesResponse(ctx *fiber.Ctx) error
+}
+
+type ListOfficerAbsences200ResponseHeaders struct {
+	Link *string
+}
+
+type ListOfficerAbsences200JSONResponse struct {
+	Body    []Absence
+	Headers ListOfficerAbsences200ResponseHeaders
+}
+
+func (response ListOfficerAbsences200JSONResponse) VisitListOfficerAbsencesResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListOfficerAbsences400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListOfficerAbsences400ApplicationProblemPlusJSONResponse) VisitListOfficerAbsencesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ListOfficerAbsences401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListOfficerAbsences401ApplicationProblemPlusJSONResponse) VisitListOfficerAbsencesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListOfficerAbsences403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListOfficerAbsences403ApplicationProblemPlusJSONResponse) VisitListOfficerAbsencesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ListOfficerAbsences404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListOfficerAbsences404ApplicationProblemPlusJSONResponse) VisitListOfficerAbsencesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ListOfficerAbsencesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListOfficerAbsencesdefaultApplicationProblemPlusJSONResponse) VisitListOfficerAbsencesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type RecordOfficerAbsenceRequestObject struct {
+	Code OfficerCode `json:"code"`
+	Body *RecordOfficerAbsenceJSONRequestBody
+}
+
+type RecordOfficerAbsenceResponseObject interface {
+	VisitRecordOfficerAbsenceResponse(ctx *fiber.Ctx) error
+}
+
+type RecordOfficerAbsence201ResponseHeaders struct {
+	ETag string
+}
+
+type RecordOfficerAbsence201JSONResponse struct {
+	Body    Absence
+	Headers RecordOfficerAbsence201ResponseHeaders
+}
+
+func (response RecordOfficerAbsence201JSONResponse) VisitRecordOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response.Body)
+}
+
+type RecordOfficerAbsence400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RecordOfficerAbsence400ApplicationProblemPlusJSONResponse) VisitRecordOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type RecordOfficerAbsence401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordOfficerAbsence401ApplicationProblemPlusJSONResponse) VisitRecordOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type RecordOfficerAbsence403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordOfficerAbsence403ApplicationProblemPlusJSONResponse) VisitRecordOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type RecordOfficerAbsence404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordOfficerAbsence404ApplicationProblemPlusJSONResponse) VisitRecordOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type RecordOfficerAbsence413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordOfficerAbsence413ApplicationProblemPlusJSONResponse) VisitRecordOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type RecordOfficerAbsence415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordOfficerAbsence415ApplicationProblemPlusJSONResponse) VisitRecordOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type RecordOfficerAbsence422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordOfficerAbsence422ApplicationProblemPlusJSONResponse) VisitRecordOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type RecordOfficerAbsencedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RecordOfficerAbsencedefaultApplicationProblemPlusJSONResponse) VisitRecordOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type WithdrawOfficerAbsenceRequestObject struct {
+	Code   OfficerCode `json:"code"`
+	Id     AbsenceID   `json:"id"`
+	Params WithdrawOfficerAbsenceParams
+}
+
+type WithdrawOfficerAbsenceResponseObject interface {
+	VisitWithdrawOfficerAbsenceResponse(ctx *fiber.Ctx) error
+}
+
+type WithdrawOfficerAbsence200ResponseHeaders struct {
+	ETag string
+}
+
+type WithdrawOfficerAbsence200JSONResponse struct {
+	Body    Absence
+	Headers WithdrawOfficerAbsence200ResponseHeaders
+}
+
+func (response WithdrawOfficerAbsence200JSONResponse) VisitWithdrawOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type WithdrawOfficerAbsence400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawOfficerAbsence400ApplicationProblemPlusJSONResponse) VisitWithdrawOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawOfficerAbsence401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawOfficerAbsence401ApplicationProblemPlusJSONResponse) VisitWithdrawOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawOfficerAbsence403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawOfficerAbsence403ApplicationProblemPlusJSONResponse) VisitWithdrawOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawOfficerAbsence404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawOfficerAbsence404ApplicationProblemPlusJSONResponse) VisitWithdrawOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawOfficerAbsence409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawOfficerAbsence409ApplicationProblemPlusJSONResponse) VisitWithdrawOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawOfficerAbsence412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawOfficerAbsence412ApplicationProblemPlusJSONResponse) VisitWithdrawOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawOfficerAbsencedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response WithdrawOfficerAbsencedefaultApplicationProblemPlusJSONResponse) VisitWithdrawOfficerAbsenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
 type ListPoliciesRequestObject struct {
 	Params ListPoliciesParams
 }
@@ -13107,6 +13654,15 @@ type StrictServerInterface interface {
 	// GetOfficer One officer with memberships and certificates.
 	// (GET /v1/officers/{code})
 	GetOfficer(ctx context.Context, request GetOfficerRequestObject) (GetOfficerResponseObject, error)
+	// ListOfficerAbsences An officer's absences (leave, training, sick, other), withdrawn ones too.
+	// (GET /v1/officers/{code}/absences)
+	ListOfficerAbsences(ctx context.Context, request ListOfficerAbsencesRequestObject) (ListOfficerAbsencesResponseObject, error)
+	// RecordOfficerAbsence The team leader of the officer's street (or an administrator) records an absence.
+	// (POST /v1/officers/{code}/absences)
+	RecordOfficerAbsence(ctx context.Context, request RecordOfficerAbsenceRequestObject) (RecordOfficerAbsenceResponseObject, error)
+	// WithdrawOfficerAbsence The team leader of the absence's street (or an administrator) withdraws an absence recorded in error or cancelled.
+	// (POST /v1/officers/{code}/absences/{id}/withdrawal)
+	WithdrawOfficerAbsence(ctx context.Context, request WithdrawOfficerAbsenceRequestObject) (WithdrawOfficerAbsenceResponseObject, error)
 	// ListPolicies The procedure policy of each department in force at a moment.
 	// (GET /v1/policies)
 	ListPolicies(ctx context.Context, request ListPoliciesRequestObject) (ListPoliciesResponseObject, error)
@@ -15063,6 +15619,104 @@ func (sh *strictHandler) GetOfficer(ctx *fiber.Ctx, code string) error {
 		return err
 	} else if validResponse, ok := response.(GetOfficerResponseObject); ok {
 		if err := validResponse.VisitGetOfficerResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListOfficerAbsences operation middleware
+func (sh *strictHandler) ListOfficerAbsences(ctx *fiber.Ctx, code OfficerCode, params ListOfficerAbsencesParams) error {
+	var request ListOfficerAbsencesRequestObject
+
+	request.Code = code
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOfficerAbsences(ctx.UserContext(), request.(ListOfficerAbsencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOfficerAbsences")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListOfficerAbsencesResponseObject); ok {
+		if err := validResponse.VisitListOfficerAbsencesResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordOfficerAbsence operation middleware
+func (sh *strictHandler) RecordOfficerAbsence(ctx *fiber.Ctx, code OfficerCode) error {
+	var request RecordOfficerAbsenceRequestObject
+
+	request.Code = code
+
+	var body RecordOfficerAbsenceJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordOfficerAbsence(ctx.UserContext(), request.(RecordOfficerAbsenceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordOfficerAbsence")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordOfficerAbsenceResponseObject); ok {
+		if err := validResponse.VisitRecordOfficerAbsenceResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// WithdrawOfficerAbsence operation middleware
+func (sh *strictHandler) WithdrawOfficerAbsence(ctx *fiber.Ctx, code OfficerCode, id AbsenceID, params WithdrawOfficerAbsenceParams) error {
+	var request WithdrawOfficerAbsenceRequestObject
+
+	request.Code = code
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.WithdrawOfficerAbsence(ctx.UserContext(), request.(WithdrawOfficerAbsenceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WithdrawOfficerAbsence")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(WithdrawOfficerAbsenceResponseObject); ok {
+		if err := validResponse.VisitWithdrawOfficerAbsenceResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

@@ -363,8 +363,9 @@ var readMatrix = map[string]func(*testing.T, *matrixEnv) []matrixObject{
 			{name: "other", url: "/v1/inspections/review-queue", want: want, check: checkInspectionList},
 		}
 	},
-	"/v1/deadlines":      func(t *testing.T, e *matrixEnv) []matrixObject { return deadlineMatrix(t, e, true) },
-	"/v1/deadlines/{id}": func(t *testing.T, e *matrixEnv) []matrixObject { return deadlineMatrix(t, e, false) },
+	"/v1/officers/{code}/absences": absenceMatrix,
+	"/v1/deadlines":                func(t *testing.T, e *matrixEnv) []matrixObject { return deadlineMatrix(t, e, true) },
+	"/v1/deadlines/{id}":           func(t *testing.T, e *matrixEnv) []matrixObject { return deadlineMatrix(t, e, false) },
 	"/v1/inspections/{id}": func(_ *testing.T, e *matrixEnv) []matrixObject {
 		return inspectionObjects(e, "")
 	},
@@ -602,6 +603,7 @@ func TestAccess_ReadMatrix(t *testing.T) {
 	recordMatrixEvidence(t, f, e)
 	recordMatrixDeadlines(t, f, e)
 	recordMatrixCases(t, f, e)
+	recordMatrixAbsences(t, f)
 	// One phone in each street, for the device routes.
 	registerDevice(t, f.client, tokens["officer.a"], "phone of officer.a")
 	registerDevice(t, f.client, f.login(t, "officer.b", demo.Password), "phone of officer.b")

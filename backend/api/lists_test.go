@@ -184,6 +184,11 @@ func TestLists_Page(t *testing.T) {
 	for range 5 {
 		intake(t, f, grid, workOrderBody(f, "CG-002", "comprehensive"))
 	}
+	// Absences of an officer, two of them starting at one instant.
+	for i := range 5 {
+		from := f.now().Add(time.Duration(i/2*i) * 24 * time.Hour)
+		recorded(t, recordAbsence(t, f, admin, "a-cg-03", absenceBody("leave", from, from.Add(8*time.Hour))))
+	}
 	g := f.restart(t, evidenceConfig{}, 0) // every unlinked item is an orphan at once
 	f = g                                  // a restarted instance: log in again
 	admin, leader, officer := f.login(t, "admin", demo.Password), f.login(t, "leader.a", demo.Password), f.login(t, "officer.a", demo.Password)
@@ -225,6 +230,7 @@ func TestLists_Page(t *testing.T) {
 			}},
 		{name: "listEvidenceOrphans", path: "/v1/evidence/orphans", token: leader, key: at("completed_at")},
 		{name: "listDeadlines", path: "/v1/deadlines", token: leader, key: at("due_at")},
+		{name: "listOfficerAbsences", path: "/v1/officers/a-cg-03/absences", token: leader, key: at("from"), newest: true},
 		{name: "getEvidenceCustody", path: "/v1/evidence/" + item + "/custody", token: officer, items: "entries", key: byID, grows: true},
 		{name: "queryAudit", path: "/v1/admin/audit", token: admin, items: "entries", key: byID},
 		{name: "queryAudit/chain", path: "/v1/admin/audit?chain=district", token: admin, items: "entries", key: byID},

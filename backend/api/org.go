@@ -9,6 +9,7 @@ import (
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/org"
+	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/openapi"
 )
 
@@ -29,6 +30,10 @@ type OrgStore interface {
 	SetCertificateStatus(ctx context.Context, number, status string, since time.Time, reason string) (org.Certificate, error)
 	Certificate(ctx context.Context, officerCode, number string) (org.Certificate, error)
 	AddMatterVersion(ctx context.Context, m org.Matter) (org.MatterInForce, error)
+	RecordAbsence(ctx context.Context, a org.Absence, userID string) (org.Absence, error)
+	Absence(ctx context.Context, id string) (org.Absence, error)
+	Absences(ctx context.Context, f postgres.AbsenceFilter) ([]org.Absence, error)
+	WithdrawAbsence(ctx context.Context, id, userID string, at time.Time) (org.Absence, error)
 }
 
 // readScope returns the caller's scope if it may read reference data.

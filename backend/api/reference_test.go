@@ -80,6 +80,7 @@ type refWorld struct {
 	blockB        openapi.NumberBlock
 	deadlineB     string // a work order's deadline of street B (subject deadlineOrderB)
 	caseB, caseA  string // a case of each street, taken in by its grid operator (cases_test.go)
+	absenceB      string // an absence of b-cg-03, street B's (absences_test.go)
 	deviceB       string // officer.b's phone
 	markers       []string
 }
@@ -687,6 +688,7 @@ func referenceTable() map[refKey]refEntry {
 		t[op+" header:Idempotency-Key"] = refEntry{class: notRef, why: "the client's key of its own request, scoped to the caller (TestIdempotencyKey_NumberBlock/PerUser)"}
 	}
 	caseReferences(t)
+	absenceReferences(t)
 	for _, op := range []string{"POST /v1/inspections/{id}/amendments", "POST /v1/inspections/{id}/review"} {
 		t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the record the path names, compared with it as the caller sees it"}
 	}
@@ -695,7 +697,8 @@ func referenceTable() map[refKey]refEntry {
 	}
 	for _, op := range []string{"GET /v1/inspections", "GET /v1/inspections/review-queue", "GET /v1/evidence/orphans",
 		"GET /v1/streets", "GET /v1/departments", "GET /v1/matters", "GET /v1/matters/{code}", "GET /v1/policies",
-		"GET /v1/teams/{code}/roster", "GET /v1/sync/devices", "GET /v1/evidence/{evidence_id}/custody", "GET /v1/deadlines", "GET /v1/cases"} {
+		"GET /v1/teams/{code}/roster", "GET /v1/sync/devices", "GET /v1/evidence/{evidence_id}/custody", "GET /v1/deadlines", "GET /v1/cases",
+		"GET /v1/officers/{code}/absences"} {
 		t[op+" query:cursor"] = refEntry{class: notRef, why: "a position (sort keys and id) in a list the caller may read; it only narrows the list (keyset), filters nothing in"}
 	}
 	for _, ch := range recordChannels {
@@ -783,6 +786,7 @@ func newRefWorld(t *testing.T, f *fixture) *refWorld {
 	}
 	w.uploadB = idOf(t, res)
 	w.deadlineB = openWorkOrder(t, f, "st-b", "team-st-b", "b-cg-03", deadlineOrderB, f.now())
+	w.absenceB = refWorldAbsence(t, f)
 
 	e := newMatrixEnv(t, f)
 	o := e.officer(t, "b-cg-03")
@@ -822,6 +826,7 @@ func (w *refWorld) streetB(t *testing.T) string {
 			AND x.number IN (SELECT b.prefix || n FROM generate_series(b.first, b.last) n) ORDER BY 1`,
 		`SELECT row_to_json(x)::text FROM deadlines x WHERE street_code = 'st-b' ORDER BY id`,
 		`SELECT row_to_json(x)::text FROM cases x WHERE street_code = 'st-b' ORDER BY id`,
+		`SELECT row_to_json(x)::text FROM officer_absences x WHERE street_code = 'st-b' ORDER BY id`,
 		`SELECT row_to_json(x)::text FROM case_sources x JOIN cases c ON c.id = x.case_id WHERE c.street_code = 'st-b' ORDER BY 1`,
 		`SELECT row_to_json(x)::text FROM case_routings x JOIN cases c ON c.id = x.case_id WHERE c.street_code = 'st-b' ORDER BY 1`,
 		`SELECT row_to_json(x)::text FROM case_events x JOIN cases c ON c.id = x.case_id WHERE c.street_code = 'st-b' ORDER BY 1`,

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -162,6 +163,15 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 		"mergeCase": func() call {
 			into, id := trailCase(t, f, false), trailCase(t, f, false)
 			return call{"POST", "/v1/cases/" + id + "/merge", "application/json", `{"into":"` + into + `","reason":"同一问题"}`, leader}
+		},
+		// Officer absences (see absences_test.go): leader.a records one of a-cg-04 and withdraws it.
+		"recordOfficerAbsence": func() call {
+			return call{"POST", "/v1/officers/a-cg-04/absences", "application/json", absenceBody("training", f.now(), f.now().Add(8*time.Hour)), leader}
+		},
+		"withdrawOfficerAbsence": func() call {
+			a, tag := recorded(t, recordAbsence(t, f, leader, "a-cg-04", absenceBody("leave", f.now(), f.now().Add(time.Hour))))
+			trailHeaders["withdrawOfficerAbsence"] = http.Header{"If-Match": {tag}}
+			return call{"POST", "/v1/officers/a-cg-04/absences/" + a.Id.String() + "/withdrawal", "", "", leader}
 		},
 		"issueNumberBlock": func() call {
 			return call{"POST", "/v1/number-blocks", "application/json", `{"doc_type":"penalty_decision","count":5}`, sess.AccessToken}

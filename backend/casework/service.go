@@ -62,6 +62,8 @@ type Org interface {
 	MatterAt(ctx context.Context, code string, at time.Time) (org.MatterInForce, error)
 	Roster(ctx context.Context, team string, at time.Time, after *org.RosterKey, limit int) (org.Roster, error)
 	TeamOfStreet(ctx context.Context, street string) (string, error)
+	// AbsencesAt returns the absences, not withdrawn, covering at of the officers given.
+	AbsencesAt(ctx context.Context, officers []string, at time.Time) ([]org.Absence, error)
 }
 
 // Config is the configuration of case handling.
@@ -73,6 +75,9 @@ type Config struct {
 	// zero: DefaultDuplicateRadiusM, DefaultDuplicateWindow.
 	DuplicateRadiusM float64
 	DuplicateWindow  time.Duration
+	// UnavailableKinds are the kinds of absence that keep an officer from being routed cases
+	// (CandidateOnLeave); nil: every kind.
+	UnavailableKinds []org.AbsenceKind
 }
 
 // Service takes cases in, routes them by legal authority and moves them through their states.
@@ -197,8 +202,12 @@ func (s *Service) route(ctx context.Context, r *Record, matter org.MatterInForce
 		if err != nil {
 			return Routing{}, err
 		}
+		absences, err := s.org.AbsencesAt(ctx, codes, now)
+		if err != nil {
+			return Routing{}, err
+		}
 		routing = Route(RouteInput{CaseID: r.ID, Matter: matter, At: now, Team: roster, OpenCases: open,
-			MaxOpenCases: s.cfg.MaxOpenCases, Objectors: r.Objectors})
+			OnLeave: org.Unavailable(absences, now, s.cfg.UnavailableKinds), MaxOpenCases: s.cfg.MaxOpenCases, Objectors: r.Objectors})
 		if routing.Candidates == nil {
 			routing.Candidates = []Candidate{}
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/telemetry"
 	"github.com/whistle/whistle/media"
 	wsync "github.com/whistle/whistle/sync"
@@ -98,6 +99,7 @@ var settings = []setting{
 	{"WHISTLE_IDEMPOTENCY_RETENTION", "24h", "how long the answer of an online create sent with an `Idempotency-Key` is kept for replay (purged hourly by a River job)", false},
 	{"WHISTLE_SYNC_RETRY_LIMIT", "5", "how many pushes in a row one act may fail transiently (verdict `retry`) before it is rejected with `retry_exhausted`, so that a device's queue always drains", false},
 	{"WHISTLE_CASE_MAX_OPEN", "0", "open cases at which an officer is passed over by case routing (`OVERLOADED`); 0: no limit", false},
+	{"WHISTLE_CASE_UNAVAILABLE_KINDS", "leave,training,sick,other", "kinds of officer absence (`leave`, `training`, `sick`, `other`; comma-separated) that make an officer unavailable to case routing (`ON_LEAVE`); absences are recorded at `/v1/officers/{code}/absences`", false},
 	{"WHISTLE_CASE_DUPLICATE_RADIUS", "100", "metres within which an intake of the same matter as an open case is offered for merging (`case_duplicates`)", false},
 	{"WHISTLE_CASE_DUPLICATE_WINDOW", "168h", "how far back open cases count as duplicates of an intake", false},
 	{"WHISTLE_CALENDAR_FILE", "", "JSON file of public holidays and weekend working days for legal periods (`{\"covered_until\":\"YYYY-MM-DD\",\"holidays\":[...],\"workdays\":[...]}`; `covered_until`, the last day the file knows every holiday and working day of, is required: periods ending after it are flagged `CALENDAR_NOT_COVERED`); empty: the built-in calendar of mainland China", false},
@@ -173,6 +175,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	maxOpen := get("WHISTLE_CASE_MAX_OPEN")
 	if c.Cases.MaxOpenCases, err = strconv.Atoi(maxOpen); err != nil || c.Cases.MaxOpenCases < 0 {
 		return c, fmt.Errorf("WHISTLE_CASE_MAX_OPEN: %q is not a whole number of at least 0", maxOpen)
+	}
+	if c.Cases.UnavailableKinds, err = org.ParseAbsenceKinds(get("WHISTLE_CASE_UNAVAILABLE_KINDS")); err != nil {
+		return c, fmt.Errorf("WHISTLE_CASE_UNAVAILABLE_KINDS: %w", err)
 	}
 	radius := get("WHISTLE_CASE_DUPLICATE_RADIUS")
 	if c.Cases.DuplicateRadiusM, err = strconv.ParseFloat(radius, 64); err != nil || c.Cases.DuplicateRadiusM <= 0 {

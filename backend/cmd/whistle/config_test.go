@@ -1,9 +1,12 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/whistle/whistle/backend/org"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -59,11 +62,23 @@ func TestLoadConfig(t *testing.T) {
 			t.Fatalf("config = %+v", c)
 		}
 	})
+	t.Run("OKUnavailableKinds", func(t *testing.T) {
+		c, err := LoadConfig(env(nil))
+		if err != nil || !slices.Equal(c.Cases.UnavailableKinds, org.AbsenceKinds) {
+			t.Fatalf("default unavailable kinds = %v (%v), want every kind", c.Cases.UnavailableKinds, err)
+		}
+		c, err = LoadConfig(env(map[string]string{"WHISTLE_CASE_UNAVAILABLE_KINDS": "leave,sick"}))
+		if err != nil || !slices.Equal(c.Cases.UnavailableKinds, []org.AbsenceKind{org.AbsenceLeave, org.AbsenceSick}) {
+			t.Fatalf("unavailable kinds = %v (%v), want leave and sick", c.Cases.UnavailableKinds, err)
+		}
+	})
 	tests := []struct {
 		name    string
 		vars    map[string]string
 		wantVar string
 	}{
+		{"ErrUnavailableKind", map[string]string{"WHISTLE_CASE_UNAVAILABLE_KINDS": "leave,holiday"}, "WHISTLE_CASE_UNAVAILABLE_KINDS"},
+		{"ErrUnavailableKindsEmpty", map[string]string{"WHISTLE_CASE_UNAVAILABLE_KINDS": ","}, "WHISTLE_CASE_UNAVAILABLE_KINDS"},
 		{"ErrAddrNotHostPort", map[string]string{"WHISTLE_ADDR": "notaport"}, "WHISTLE_ADDR"},
 		{"ErrAddrPortNotNumber", map[string]string{"WHISTLE_ADDR": "127.0.0.1:http"}, "WHISTLE_ADDR"},
 		{"ErrAddrPortTooBig", map[string]string{"WHISTLE_ADDR": "127.0.0.1:70000"}, "WHISTLE_ADDR"},
