@@ -38,7 +38,8 @@ const streamedTag = "evidence-upload"
 // body must match openapi.yaml. Authentication comes first, so that a caller without a
 // token learns nothing about parameters. The authenticated user is put in
 // the request's context.
-func validateRequest(router routers.Router, ids *identity.Service) fiber.Handler {
+func validateRequest(doc *openapi3.T, router routers.Router, ids *identity.Service) fiber.Handler {
+	routes := newContractRoutes(doc, router)
 	return func(c *fiber.Ctx) error {
 		if streamsBody(c.Path()) {
 			// Converting the request would read its whole body: the tus
@@ -59,7 +60,7 @@ func validateRequest(router routers.Router, ids *identity.Service) fiber.Handler
 		}
 		ctx := c.UserContext()
 		req = *req.WithContext(ctx)
-		route, params, err := router.FindRoute(&req)
+		op, params, err := routes.find(&req)
 		if err != nil {
 			c.Locals(routeKey, "unmatched")
 			var rerr *routers.RouteError
@@ -69,8 +70,9 @@ func validateRequest(router routers.Router, ids *identity.Service) fiber.Handler
 			}
 			return derrors.New(derrors.NotFound, "no such route: %s %s", c.Method(), c.Path())
 		}
+		route := op.route
 		c.Locals(routeKey, route.Path)
-		if slices.Contains(route.Operation.Tags, streamedTag) {
+		if op.streamed {
 			return c.Next()
 		}
 		var (
@@ -95,19 +97,20 @@ func validateRequest(router routers.Router, ids *identity.Service) fiber.Handler
 		}
 		// Security first: nothing about the request is judged for a caller
 		// who is not allowed to make it.
-		security := route.Spec.Security
-		if route.Operation.Security != nil {
-			security = *route.Operation.Security
-		}
-		if err := openapi3filter.ValidateSecurityRequirements(ctx, in, security); err != nil {
+		if err := op.checkSecurity(ctx, in); err != nil {
 			return requestProblem(err)
 		}
 		if err := requestText(c, route, params, &req); err != nil {
 			return err
 		}
-		in.Options.AuthenticationFunc = openapi3filter.NoopAuthenticationFunc // done above
-		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
-			return requestProblem(err)
+		if op.validated != nil {
+			// The security requirement is met (above): op.validated is the
+			// operation without it, so that it is not checked twice.
+			in.Route = op.validated
+			in.Options.AuthenticationFunc = openapi3filter.NoopAuthenticationFunc
+			if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+				return requestProblem(err)
+			}
 		}
 		if user.ID != "" {
 			ctx = context.WithValue(ctx, userKey, caller{user: user, claims: claims})
