@@ -120,7 +120,7 @@ func New(cfg Config) (*fiber.App, error) {
 	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, evidence: cfg.Evidence, deadlines: cfg.Deadlines, users: cfg.Users, passwords: cfg.Passwords,
 		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs,
 		acts: newActCounter(cfg.Registry)}
-	app.Use(validateRequest(router, cfg.Identity))
+	app.Use(validateRequest(doc, router, cfg.Identity))
 	srv.registerTus(app)
 	openapi.RegisterHandlers(app, openapi.NewStrictHandler(srv, []openapi.StrictMiddlewareFunc{keepRawBody, keepRequestURI,
 		idempotent(cfg.Idempotency, idempotentOperations(doc))}))

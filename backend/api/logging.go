@@ -38,18 +38,28 @@ func NewLogHandler(h slog.Handler) *LogHandler { return &LogHandler{Handler: h} 
 
 // Handle adds the request id, caller and trace of ctx, if any, to r.
 func (h *LogHandler) Handle(ctx context.Context, r slog.Record) error {
+	// Collected first and added at once: the record grows its attributes
+	// once per request line instead of once per field.
+	var attrs [5]slog.Attr
+	n := 0
 	if id := requestIDFrom(ctx); id != "" {
-		r.AddAttrs(slog.String("request_id", id))
+		attrs[n] = slog.String("request_id", id)
+		n++
 	}
 	if a := audit.ActorFrom(ctx); a.UserID != "" {
-		r.AddAttrs(slog.String("user_id", a.UserID))
+		attrs[n] = slog.String("user_id", a.UserID)
+		n++
 		if a.DeviceID != "" {
-			r.AddAttrs(slog.String("device_id", a.DeviceID))
+			attrs[n] = slog.String("device_id", a.DeviceID)
+			n++
 		}
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+		attrs[n] = slog.String("trace_id", sc.TraceID().String())
+		attrs[n+1] = slog.String("span_id", sc.SpanID().String())
+		n += 2
 	}
+	r.AddAttrs(attrs[:n]...)
 	return h.Handler.Handle(ctx, r)
 }
 

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -91,6 +92,27 @@ func deadline(d time.Duration) fiber.Handler {
 type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+
+	// series caches the children of requests and duration by label values,
+	// so that a request costs a map lookup under a read lock instead of
+	// hashing its labels in both vectors. The label values are bounded (the
+	// contract's route templates, methods, statuses), so is the cache.
+	mu     sync.RWMutex
+	series map[seriesKey]*requestSeries
+}
+
+// seriesKey is the label values of one request series.
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+// requestSeries is the counter and histogram of one seriesKey, and its
+// method copied out of Fiber's buffers for the log line.
+type requestSeries struct {
+	method   string
+	requests prometheus.Counter
+	duration prometheus.Observer
 }
 
 // NewMetrics registers the request metrics on reg.
@@ -105,9 +127,36 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "HTTP request latency, by route template, method and status.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method", "status"}),
+		series: map[seriesKey]*requestSeries{},
 	}
 	reg.MustRegister(m.requests, m.duration)
 	return m
+}
+
+// seriesOf returns the series of a request. method may be in Fiber's
+// reused buffer: it is only read here, and copied into a new series.
+func (m *Metrics) seriesOf(route, method string, status int) *requestSeries {
+	key := seriesKey{route: route, method: method, status: status}
+	m.mu.RLock()
+	s, ok := m.series[key]
+	m.mu.RUnlock()
+	if ok {
+		return s
+	}
+	key.method = strings.Clone(method)
+	code := strconv.Itoa(status)
+	s = &requestSeries{
+		method:   key.method,
+		requests: m.requests.WithLabelValues(route, key.method, code),
+		duration: m.duration.WithLabelValues(route, key.method, code),
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cached, ok := m.series[key]; ok {
+		return cached
+	}
+	m.series[key] = s
+	return s
 }
 
 // observe logs one line per request and records its metrics. It runs the
@@ -128,17 +177,16 @@ func observe(log *slog.Logger, m *Metrics, onError fiber.ErrorHandler) fiber.Han
 		if route == "" {
 			route = "unmatched"
 		}
-		method := string([]byte(c.Method()))
-		code := strconv.Itoa(status)
-		m.requests.WithLabelValues(route, method, code).Inc()
-		m.duration.WithLabelValues(route, method, code).Observe(elapsed.Seconds())
+		series := m.seriesOf(route, c.Method(), status)
+		series.requests.Inc()
+		series.duration.Observe(elapsed.Seconds())
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
 		}
-		log.Log(c.UserContext(), level, "request",
-			"method", method, "path", c.Path(), "route", route,
-			"status", status, "duration_ms", elapsed.Milliseconds(), "bytes", responseSize(c))
+		log.LogAttrs(c.UserContext(), level, "request",
+			slog.String("method", series.method), slog.String("path", c.Path()), slog.String("route", route),
+			slog.Int("status", status), slog.Int64("duration_ms", elapsed.Milliseconds()), slog.Int("bytes", responseSize(c)))
 		return nil
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -38,7 +39,8 @@ const streamedTag = "evidence-upload"
 // body must match openapi.yaml. Authentication comes first, so that a caller without a
 // token learns nothing about parameters. The authenticated user is put in
 // the request's context.
-func validateRequest(router routers.Router, ids *identity.Service) fiber.Handler {
+func validateRequest(doc *openapi3.T, router routers.Router, ids *identity.Service) fiber.Handler {
+	routes := newContractRoutes(doc, router)
 	return func(c *fiber.Ctx) error {
 		if streamsBody(c.Path()) {
 			// Converting the request would read its whole body: the tus
@@ -53,39 +55,53 @@ func validateRequest(router routers.Router, ids *identity.Service) fiber.Handler
 			}
 			return c.Next()
 		}
-		var req http.Request
-		if err := fasthttpadaptor.ConvertRequest(c.Context(), &req, false); err != nil {
+		// The operation is found from the request's URI alone; the whole
+		// request is converted for kin-openapi only if the operation has
+		// something left for it to validate (fasthttpadaptor copies every
+		// header and the body).
+		uri, err := url.ParseRequestURI(string(c.Context().RequestURI()))
+		if err != nil {
 			return derrors.Wrap(err, derrors.BadRequest, "malformed request")
 		}
 		ctx := c.UserContext()
-		req = *req.WithContext(ctx)
-		route, params, err := router.FindRoute(&req)
+		req := (&http.Request{Method: string([]byte(c.Method())), URL: uri, Header: http.Header{}}).WithContext(ctx)
+		op, params, err := routes.find(req)
 		if err != nil {
 			c.Locals(routeKey, "unmatched")
 			var rerr *routers.RouteError
 			if errors.As(err, &rerr) && errors.Is(err, routers.ErrMethodNotAllowed) {
-				c.Set(fiber.HeaderAllow, strings.Join(allowedMethods(router, &req), ", "))
+				c.Set(fiber.HeaderAllow, strings.Join(allowedMethods(router, req), ", "))
 				return derrors.New(derrors.MethodNotAllowed, "method %s is not allowed on %s", c.Method(), c.Path())
 			}
 			return derrors.New(derrors.NotFound, "no such route: %s %s", c.Method(), c.Path())
 		}
+		if op.validated != nil || !(op.public || op.bearer) {
+			var full http.Request
+			if err := fasthttpadaptor.ConvertRequest(c.Context(), &full, false); err != nil {
+				return derrors.Wrap(err, derrors.BadRequest, "malformed request")
+			}
+			req = full.WithContext(ctx)
+		}
+		route := op.route
 		c.Locals(routeKey, route.Path)
-		if slices.Contains(route.Operation.Tags, streamedTag) {
+		if op.streamed {
 			return c.Next()
 		}
 		var (
 			user   identity.User
 			claims identity.Claims
+			// Copied: the token outlives Fiber's buffer in the session cache.
+			authorization = string([]byte(c.Get(fiber.HeaderAuthorization)))
 		)
 		in := &openapi3filter.RequestValidationInput{
-			Request:    &req,
+			Request:    req,
 			PathParams: params,
 			Route:      route,
 			Options: &openapi3filter.Options{
 				MultiError:              true,
 				SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid", uuidFormat)},
 				AuthenticationFunc: func(ctx context.Context, ai *openapi3filter.AuthenticationInput) error {
-					u, c, err := authenticate(ctx, ids, ai)
+					u, c, err := authenticate(ctx, ids, ai, authorization)
 					if err == nil {
 						user, claims = u, c
 					}
@@ -95,19 +111,20 @@ func validateRequest(router routers.Router, ids *identity.Service) fiber.Handler
 		}
 		// Security first: nothing about the request is judged for a caller
 		// who is not allowed to make it.
-		security := route.Spec.Security
-		if route.Operation.Security != nil {
-			security = *route.Operation.Security
-		}
-		if err := openapi3filter.ValidateSecurityRequirements(ctx, in, security); err != nil {
+		if err := op.checkSecurity(ctx, in); err != nil {
 			return requestProblem(err)
 		}
-		if err := requestText(c, route, params, &req); err != nil {
+		if err := requestText(c, route, params, req); err != nil {
 			return err
 		}
-		in.Options.AuthenticationFunc = openapi3filter.NoopAuthenticationFunc // done above
-		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
-			return requestProblem(err)
+		if op.validated != nil {
+			// The security requirement is met (above): op.validated is the
+			// operation without it, so that it is not checked twice.
+			in.Route = op.validated
+			in.Options.AuthenticationFunc = openapi3filter.NoopAuthenticationFunc
+			if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+				return requestProblem(err)
+			}
 		}
 		if user.ID != "" {
 			ctx = context.WithValue(ctx, userKey, caller{user: user, claims: claims})
@@ -146,12 +163,12 @@ var uuidFormat = openapi3.NewCallbackValidator(func(s string) error {
 	return nil
 })
 
-// authenticate checks the bearer token of a request for a secured operation.
-func authenticate(ctx context.Context, ids *identity.Service, ai *openapi3filter.AuthenticationInput) (identity.User, identity.Claims, error) {
+// authenticate checks the bearer token of a request for a secured
+// operation; h is the request's Authorization header.
+func authenticate(ctx context.Context, ids *identity.Service, ai *openapi3filter.AuthenticationInput, h string) (identity.User, identity.Claims, error) {
 	if ai.SecurityScheme == nil || ai.SecurityScheme.Type != "http" || ai.SecurityScheme.Scheme != "bearer" {
 		return identity.User{}, identity.Claims{}, derrors.New(derrors.Unauthenticated, "unsupported security scheme %q", ai.SecuritySchemeName)
 	}
-	h := ai.RequestValidationInput.Request.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return identity.User{}, identity.Claims{}, derrors.New(derrors.Unauthenticated, "an Authorization: Bearer <access token> header is required")
