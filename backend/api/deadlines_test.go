@@ -313,3 +313,44 @@ func trailDeadline(t *testing.T, f *fixture, leader string, paused bool) string 
 	}
 	return id
 }
+
+// TestDeadlines_UrgentSeizureReportedByApproval: a seizure taken on the spot in an emergency
+// opens, besides its 30 days, the 24-hour report to the head of the agency (强制法 art. 19); the
+// team leader's approval of the record is that report and meets it, in the approval's
+// transaction, leaving the seizure's own period running.
+func TestDeadlines_UrgentSeizureReportedByApproval(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	officer := f.login(t, "officer.a", "whistle-demo")
+	leader := f.login(t, "leader.a", "whistle-demo")
+	rec := seizureInspection(f.now().Add(-3 * time.Hour))
+	rec.Measures[0].Seizure.Urgent = true
+	body, _ := json.Marshal(rec)
+	if res := f.client.PostJSON("/v1/inspections", string(body), officer); res.Status != http.StatusCreated {
+		t.Fatalf("record online: %d %s", res.Status, res.Body)
+	}
+	kinds := func() map[string]openapi.Deadline {
+		out := map[string]openapi.Deadline{}
+		for _, d := range deadlinesOf(t, f, leader, "?subject_kind=inspection&subject_id="+rec.ID) {
+			out[string(d.Kind)] = d
+		}
+		return out
+	}
+	got := kinds()
+	report, ok := got["emergency_report"]
+	if len(got) != 2 || !ok || got["seizure"].State != "open" {
+		t.Fatalf("deadlines of an urgent seizure: %+v", got)
+	}
+	if report.State != "open" || report.Period != "24h" || !report.DueAt.Equal(rec.StartedAt.Wall.Add(24*time.Hour)) ||
+		!strings.Contains(report.Basis.Zh, "第十九条") || report.OfficerCode != "a-cg-03" {
+		t.Fatalf("the emergency report: %+v", report)
+	}
+	var st openapi.Inspection
+	f.client.PostJSON("/v1/inspections/"+rec.ID+"/review", `{"version":1,"decision":"approve"}`, leader).JSON(t, &st)
+	if st.Review != "approved" {
+		t.Fatalf("approval: %s", st.Review)
+	}
+	got = kinds()
+	if got["emergency_report"].State != "met" || got["seizure"].State != "open" {
+		t.Fatalf("after the approval: report %s, seizure %s; want met, open", got["emergency_report"].State, got["seizure"].State)
+	}
+}

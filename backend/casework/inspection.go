@@ -45,9 +45,20 @@ func NeedsFollowUp(r inspection.Record) bool {
 // the clue of a record that needs follow-up, opened in the approval's transaction under an id
 // newID gives. A record that has its case already is left alone: approving again never opens a
 // second.
+//
+// The approval is also the team leader's answer to what the record reported to him: it meets
+// the record's ApprovalMeets deadlines.
 func (s *Service) ApprovalHook(newID func() string) func(ctx context.Context, userID string, st inspection.State) error {
 	return func(ctx context.Context, userID string, st inspection.State) error {
+		if err := s.store.MeetInspectionDeadlines(ctx, st.Record.ID, ApprovalMeets); err != nil {
+			return err
+		}
 		_, err := s.InspectionApproved(ctx, userID, newID(), FactsOfInspection(st))
 		return err
 	}
 }
+
+// ApprovalMeets are the deadlines of an inspection record its approval by the team leader meets:
+// the report of an urgent seizure taken on the spot (强制法 art. 19: reported to the head of the
+// agency within 24 hours, approval obtained afterwards), which the approval is.
+var ApprovalMeets = []DeadlineKind{DeadlineEmergencyReport}

@@ -54,6 +54,8 @@ type Store interface {
 	OpenSimilar(ctx context.Context, street, matter string, since time.Time) ([]Record, error)
 	// CaseOfInspection returns the id of the case opened from an inspection record, "" if none.
 	CaseOfInspection(ctx context.Context, inspectionID string) (string, error)
+	// MeetInspectionDeadlines meets an inspection record's open deadlines of the given kinds.
+	MeetInspectionDeadlines(ctx context.Context, inspectionID string, kinds []DeadlineKind) error
 }
 
 // Org is what the service reads of the organization.

@@ -331,6 +331,14 @@ func (db *DB) seizureDeadlines(tx *gorm.DB, sts []inspection.State) ([]casework.
 				return nil, derrors.Wrap(err, derrors.Internal, "open seizure deadline")
 			}
 			out = append(out, d)
+			if m.Seizure.Urgent { // taken on the spot in an emergency: reported within 24 hours (强制法 art. 19)
+				r := o
+				r.ID, r.Kind, r.Extended = uuid.NewString(), casework.DeadlineEmergencyReport, false
+				if d, err = rules.Policy.Open(r); err != nil {
+					return nil, derrors.Wrap(err, derrors.Internal, "open emergency report deadline")
+				}
+				out = append(out, d)
+			}
 		}
 	}
 	return out, nil
@@ -681,6 +689,30 @@ func (db *DB) applyCaseClocks(ctx context.Context, tx *gorm.DB, r casework.Recor
 		}
 	}
 	return nil
+}
+
+// MeetInspectionDeadlines meets the deadlines of inspection record id of the given kinds not met
+// yet, in the transaction of ctx (an approval's) or its own, each with its trail entry and feed
+// change.
+func (s *CaseStore) MeetInspectionDeadlines(ctx context.Context, id string, kinds []casework.DeadlineKind) error {
+	ks := make([]string, len(kinds))
+	for i, k := range kinds {
+		ks[i] = string(k)
+	}
+	return s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
+		var ids []string
+		if err := tx.Raw(`SELECT id::text FROM deadlines WHERE subject_kind = ? AND subject_id = ? AND kind = ANY(?::text[])
+			AND state <> 'met' ORDER BY id`, casework.SubjectInspection, id, pgArray[string](ks)).Scan(&ids).Error; err != nil {
+			return translate(err, "read inspection deadlines")
+		}
+		store := &DeadlineStore{db: s.db}
+		for _, d := range ids {
+			if _, err := store.Meet(ctx, d, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // caseDeadlines are the ids of case id's deadlines not met, of the given kinds (nil: every
