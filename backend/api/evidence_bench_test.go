@@ -90,7 +90,7 @@ func newBenchStack(b *testing.B) *benchStack {
 	bucket := mediatest.New(b)
 	orgs := postgres.NewOrgStore(db)
 	pgtest.LoadDemo(b, db)
-	ids := pgtest.Identity(b, db)
+	ids := pgtest.ServingIdentity(b, db) // as serve: a session check reused for 2 s
 	// As serve wires it: completed evidence is linked to its record if that
 	// has arrived (the inspections), a verified image's thumbnail job is
 	// queued in the transaction that verifies it (River, not started).
