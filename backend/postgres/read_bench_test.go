@@ -35,8 +35,7 @@ import (
 //     (pgx's stdlib driver, what GORM runs on), which splits the gap
 //     between the two into GORM's share and database/sql's.
 //
-// Cases do not exist in the store yet (issue 14 is building them); an
-// inspection record is the scoped read the API has today.
+// BenchmarkScopedCaseRead measures the same for a case.
 func BenchmarkScopedRead(b *testing.B) {
 	ctx := context.Background()
 	pgtest.RequireDurable(b)
