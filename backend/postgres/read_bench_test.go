@@ -51,14 +51,24 @@ func BenchmarkScopedRead(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	ways := []struct {
-		unit string
-		read func() (inspection.State, error)
-	}{
-		{"gorm-ns/read", func() (inspection.State, error) { return insp.Get(ctx, viewer, id) }},
-		{"pgx-ns/read", func() (inspection.State, error) { return rawScopedRead(ctx, pgxQuerier{conn}, viewer, id, db.Clock) }},
-		{"sql-ns/read", func() (inspection.State, error) { return rawScopedRead(ctx, sqlQuerier{db}, viewer, id, db.Clock) }},
-	}
+	compareAndInterleave(b,
+		way[inspection.State]{"gorm-ns/read", func() (inspection.State, error) { return insp.Get(ctx, viewer, id) }},
+		way[inspection.State]{"pgx-ns/read", func() (inspection.State, error) { return rawScopedRead(ctx, pgxQuerier{conn}, viewer, id, db.Clock) }},
+		way[inspection.State]{"sql-ns/read", func() (inspection.State, error) { return rawScopedRead(ctx, sqlQuerier{db}, viewer, id, db.Clock) }})
+}
+
+// way is one way of making a read, with the unit its mean time is reported in.
+type way[T any] struct {
+	unit string
+	read func() (T, error)
+}
+
+// compareAndInterleave fails unless every way reads what the first (the
+// store's) reads, then makes each read once per iteration, in an order that
+// rotates, timing each on its own, and reports the mean time of each read
+// under its unit: the load of a shared machine falls on every way alike.
+func compareAndInterleave[T any](b *testing.B, ways ...way[T]) {
+	b.Helper()
 	want, err := ways[0].read()
 	if err != nil {
 		b.Fatal(err)
@@ -68,25 +78,13 @@ func BenchmarkScopedRead(b *testing.B) {
 			b.Fatalf("%s: the read differs from the store's: %v\n%+v\n%+v", w.unit, err, got, want)
 		}
 	}
-
-	units, reads := make([]string, len(ways)), make([]func() error, len(ways))
-	for k, w := range ways {
-		units[k], reads[k] = w.unit, func() error { _, err := w.read(); return err }
-	}
-	interleave(b, units, reads)
-}
-
-// interleave makes each read once per iteration, in an order that rotates,
-// timing each on its own, and reports the mean time of each read under its
-// unit: the load of a shared machine falls on every way alike.
-func interleave(b *testing.B, units []string, reads []func() error) {
-	took := make([]time.Duration, len(reads))
+	took := make([]time.Duration, len(ways))
 	n := 0
 	for b.Loop() {
-		for k := range reads {
-			w := (n + k) % len(reads)
+		for k := range ways {
+			w := (n + k) % len(ways)
 			start := time.Now()
-			if err := reads[w](); err != nil {
+			if _, err := ways[w].read(); err != nil {
 				b.Fatal(err)
 			}
 			took[w] += time.Since(start)
@@ -94,7 +92,7 @@ func interleave(b *testing.B, units []string, reads []func() error) {
 		n++
 	}
 	for w, t := range took {
-		b.ReportMetric(float64(t.Nanoseconds())/float64(n), units[w])
+		b.ReportMetric(float64(t.Nanoseconds())/float64(n), ways[w].unit)
 	}
 }
 
