@@ -11,7 +11,7 @@ case $(basename "$bin") in
 postgres.test)
   plan=(
     '-test.bench=^BenchmarkSync(Push|Pull)$ -test.benchtime=5x'
-    '-test.bench=^BenchmarkScopedRead$ -test.benchtime=2s'
+    '-test.bench=^BenchmarkScoped(Case)?Read$ -test.benchtime=2s'
   ) ;;
 api.test)
   plan=(

@@ -80,6 +80,8 @@ var figures = []figure{
 		aim: "<= 1 ms more", met: func(d float64) bool { return d <= 1 }},
 	{name: "scoped read through GORM vs raw pgx", protocol: `BenchmarkScopedRead`, baseline: `BenchmarkScopedRead`,
 		unit: "gorm-ns/read", baseUnit: "pgx-ns/read", scale: 1e-3, shown: "µs", ratio: faster, ratioUnit: "x", aim: ">= 0.9x", met: atLeast(0.9)},
+	{name: "scoped case read through GORM vs raw pgx", protocol: `BenchmarkScopedCaseRead`, baseline: `BenchmarkScopedCaseRead`,
+		unit: "gorm-ns/read", baseUnit: "pgx-ns/read", scale: 1e-3, shown: "µs", ratio: faster, ratioUnit: "x", aim: ">= 0.9x", met: atLeast(0.9)},
 	{name: "reconnect storm, 50 phones: total vs ideal (50 x one phone alone)", protocol: `BenchmarkReconnectStorm/phones-50`, baseline: `BenchmarkReconnectStorm/phone-1`,
 		unit: "total-ms", baseUnit: "ideal-ms", scale: 1e-3, shown: "s", ratio: faster, ratioUnit: "x of ideal", aim: "(reported)",
 		check: func(m map[string]float64) bool { return m["exact"] == 1 }, checkName: "verdicts and rows exact"},

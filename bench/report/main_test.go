@@ -57,3 +57,32 @@ func TestRowMetricsOfOneBenchmark(t *testing.T) {
 		}
 	}
 }
+
+// The case read and the inspection read are two figures, each read from its
+// own benchmark's metrics: neither picks up the other's line.
+func TestRowScopedReadsApart(t *testing.T) {
+	out := `round: 1
+BenchmarkScopedRead-2   1800  1300000 ns/op  500000 gorm-ns/read  400000 pgx-ns/read  390000 sql-ns/read
+BenchmarkScopedCaseRead-2   1900  1200000 ns/op  400000 gorm-ns/read  380000 pgx-ns/read  370000 sql-ns/read
+round: 2
+BenchmarkScopedCaseRead-2   1900  1200000 ns/op  500000 gorm-ns/read  400000 pgx-ns/read  370000 sql-ns/read
+`
+	res, err := parse(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, f := range figures {
+		if strings.HasPrefix(f.name, "scoped ") {
+			cells, _ := row(f, res)
+			got[f.name] = cells
+		}
+	}
+	// Case read: rounds 1 and 2 at 0.95x and 0.8x; inspection read: round 1 at 0.8x.
+	if c := got["scoped case read through GORM vs raw pgx"]; len(c) < 6 || c[3] != "0.875 (0.8-0.95) x" || !strings.HasPrefix(c[5], "no (2 rounds)") {
+		t.Errorf("case read row = %q", c)
+	}
+	if c := got["scoped read through GORM vs raw pgx"]; len(c) < 6 || c[3] != "0.8 (0.8-0.8) x" || !strings.HasPrefix(c[5], "no (1 rounds)") {
+		t.Errorf("inspection read row = %q", c)
+	}
+}
