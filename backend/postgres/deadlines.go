@@ -287,9 +287,18 @@ func (db *DB) seizureDeadlines(tx *gorm.DB, sts []inspection.State) ([]casework.
 	}
 	var codes []string
 	var versions []int64
+	// Only the matters of seizures: a push or a create without one reads nothing here.
 	for _, st := range sts {
+		seized := map[string]bool{}
+		for _, m := range st.Record.Measures {
+			if m.Kind == authority.MeasureSeizure && m.Seizure != nil {
+				seized[m.MatterCode] = true
+			}
+		}
 		for _, md := range st.Assessment.Decisions {
-			codes, versions = append(codes, md.MatterCode), append(versions, int64(md.Version))
+			if seized[md.MatterCode] {
+				codes, versions = append(codes, md.MatterCode), append(versions, int64(md.Version))
+			}
 		}
 	}
 	depts := map[key]string{}
