@@ -11,6 +11,7 @@ import (
 
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/geo"
 )
 
 // The same problem reported twice (the same place within a radius, the same matter within a
@@ -45,16 +46,6 @@ func (e *DuplicatesError) Error() string { return e.Err.Error() }
 // Unwrap lets derrors.CodeOf find the code.
 func (e *DuplicatesError) Unwrap() error { return e.Err }
 
-// distanceM is the great-circle distance between two points in metres (haversine, mean Earth
-// radius): plenty for "the same place within 100 metres".
-func distanceM(lat1, lng1, lat2, lng2 float64) float64 {
-	const r = 6_371_000.0
-	rad := math.Pi / 180
-	dLat, dLng := (lat2-lat1)*rad, (lng2-lng1)*rad
-	a := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLng/2)*math.Sin(dLng/2)
-	return 2 * r * math.Asin(math.Sqrt(a))
-}
-
 // Duplicates returns, of the open cases given, those at the same place as loc: within radius
 // metres when both have coordinates, else at the same address (spaces ignored). The nearest come
 // first.
@@ -65,7 +56,7 @@ func Duplicates(loc Location, open []Record, radiusM float64) []Duplicate {
 		d := Duplicate{ID: r.ID, State: r.State, Address: r.Location.Address, DistanceM: -1, CreatedAt: r.CreatedAt}
 		switch {
 		case loc.Lat != nil && loc.Lng != nil && r.Location.Lat != nil && r.Location.Lng != nil:
-			d.DistanceM = math.Round(distanceM(*loc.Lat, *loc.Lng, *r.Location.Lat, *r.Location.Lng))
+			d.DistanceM = math.Round(geo.DistanceM(*loc.Lat, *loc.Lng, *r.Location.Lat, *r.Location.Lng))
 			if d.DistanceM > radiusM {
 				continue
 			}

@@ -2,9 +2,10 @@ package evidence
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"time"
+
+	"github.com/whistle/whistle/backend/geo"
 )
 
 // EXIF is what the camera wrote into an original (JPEG or HEIC): read into metadata,
@@ -63,19 +64,10 @@ func (x *EXIF) Discrepancies(capturedAt time.Time, lat, lon *float64) []string {
 		}
 	}
 	if x.Lat != nil && x.Lon != nil && lat != nil && lon != nil {
-		if d := distance(*x.Lat, *x.Lon, *lat, *lon); d > placeTolerance {
+		if d := geo.DistanceM(*x.Lat, *x.Lon, *lat, *lon); d > placeTolerance {
 			out = append(out, fmt.Sprintf("EXIF position %.6f,%.6f is %.0f m from the declared %.6f,%.6f",
 				*x.Lat, *x.Lon, d, *lat, *lon))
 		}
 	}
 	return out
-}
-
-// distance is the great-circle distance in metres.
-func distance(lat1, lon1, lat2, lon2 float64) float64 {
-	const r = 6371000.0
-	rad := math.Pi / 180
-	dlat, dlon := (lat2-lat1)*rad, (lon2-lon1)*rad
-	a := math.Sin(dlat/2)*math.Sin(dlat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dlon/2)*math.Sin(dlon/2)
-	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
 }
