@@ -88,6 +88,11 @@ func TestCases_WorkOrderPastItsLimitEscalates(t *testing.T) {
 	if dec == nil || dec.State != "open" || dec.Period != "90d" || !dec.StartedAt.Equal(c.UpdatedAt) || !strings.Contains(dec.Basis.Zh, "第六十条") {
 		t.Fatalf("decision deadline after filing: %+v", dec)
 	}
+	// Its escalation job is scheduled 90 days ahead: working the jobs now leaves it waiting.
+	f.workJobs(t)
+	if d := caseDeadlineOf(getCase(t, f, officer, id), "decision"); d.State != "open" || d.EscalatedAt != nil {
+		t.Fatalf("the decision deadline after working the due jobs: %+v", d)
+	}
 	ok(t, caseAct(t, f, leader, id, "transitions", `{"to":"withdrawn","reason":"经核实已自行整改"}`, ""))
 	for _, d := range deref(getCase(t, f, leader, id).Deadlines) {
 		if d.State != "met" {
