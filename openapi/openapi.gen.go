@@ -1350,6 +1350,21 @@ func (e SessionTokenType) Valid() bool {
 	}
 }
 
+// Defines values for SigningKeyAlgorithm.
+const (
+	Ed25519 SigningKeyAlgorithm = "Ed25519"
+)
+
+// Valid indicates whether the value is a known member of the SigningKeyAlgorithm enum.
+func (e SigningKeyAlgorithm) Valid() bool {
+	switch e {
+	case Ed25519:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Tier.
 const (
 	TierEnforcement         Tier = "enforcement"
@@ -3491,6 +3506,20 @@ type Session struct {
 // SessionTokenType defines model for Session.TokenType.
 type SessionTokenType string
 
+// SigningKey defines model for SigningKey.
+type SigningKey struct {
+	Algorithm SigningKeyAlgorithm `json:"algorithm"`
+
+	// PublicKey The 32-byte public key, base64.
+	PublicKey []byte `json:"public_key"`
+
+	// PublicKeyHex The same key, hex.
+	PublicKeyHex string `json:"public_key_hex"`
+}
+
+// SigningKeyAlgorithm defines model for SigningKey.Algorithm.
+type SigningKeyAlgorithm string
+
 // Street defines model for Street.
 type Street struct {
 	Code         string  `json:"code"`
@@ -4763,6 +4792,9 @@ type ServerInterface interface {
 	// GetCase One case with its routing reasons (zh and en) and its history.
 	// (GET /v1/cases/{id})
 	GetCase(c *fiber.Ctx, id CaseID) error
+	// ExportCaseBundle The case's export bundle (ZIP), signed by the server key, with the evidence originals.
+	// (GET /v1/cases/{id}/archive/bundle)
+	ExportCaseBundle(c *fiber.Ctx, id CaseID) error
 	// ChangeCaseMatter Re-categorise a clue or filed case (the team leader or the officer holding it); it is routed again to the new matter's owner.
 	// (POST /v1/cases/{id}/matter)
 	ChangeCaseMatter(c *fiber.Ctx, id CaseID, params ChangeCaseMatterParams) error
@@ -4880,6 +4912,9 @@ type ServerInterface interface {
 	// ListPolicies The procedure policy of each department in force at a moment.
 	// (GET /v1/policies)
 	ListPolicies(c *fiber.Ctx, params ListPoliciesParams) error
+	// GetSigningKey The server's Ed25519 public key, which signs audit heads and export bundles.
+	// (GET /v1/signing-key)
+	GetSigningKey(c *fiber.Ctx) error
 	// ListStreets The streets of the district, by code.
 	// (GET /v1/streets)
 	ListStreets(c *fiber.Ctx, params ListStreetsParams) error
@@ -5687,6 +5722,35 @@ func (siw *ServerInterfaceWrapper) GetCase(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.GetCase(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ExportCaseBundle operation middleware
+func (siw *ServerInterfaceWrapper) ExportCaseBundle(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ExportCaseBundle(c, id)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -7456,6 +7520,24 @@ func (siw *ServerInterfaceWrapper) ListPolicies(c *fiber.Ctx) error {
 	return handler(c)
 }
 
+// GetSigningKey operation middleware
+func (siw *ServerInterfaceWrapper) GetSigningKey(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetSigningKey(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
 // ListStreets operation middleware
 func (siw *ServerInterfaceWrapper) ListStreets(c *fiber.Ctx) error {
 
@@ -7664,6 +7746,8 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 
 	router.Get(options.BaseURL+"/healthz", wrapper.GetHealthz)
 
+	router.Get(options.BaseURL+"/v1/signing-key", wrapper.GetSigningKey)
+
 	router.Get(options.BaseURL+"/readyz", wrapper.GetReadyz)
 
 	router.Get(options.BaseURL+"/metrics", wrapper.GetMetrics)
@@ -7743,6 +7827,8 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 	router.Post(options.BaseURL+"/v1/cases/:id/notifications", wrapper.NotifyCaseParty)
 
 	router.Post(options.BaseURL+"/v1/cases/:id/merge", wrapper.MergeCase)
+
+	router.Get(options.BaseURL+"/v1/cases/:id/archive/bundle", wrapper.ExportCaseBundle)
 
 	router.Post(options.BaseURL+"/v1/number-blocks", wrapper.IssueNumberBlock)
 
@@ -9455,6 +9541,97 @@ type GetCasedefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetCasedefaultApplicationProblemPlusJSONResponse) VisitGetCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ExportCaseBundleRequestObject struct {
+	Id CaseID `json:"id"`
+}
+
+type ExportCaseBundleResponseObject interface {
+	VisitExportCaseBundleResponse(ctx *fiber.Ctx) error
+}
+
+type ExportCaseBundle200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type ExportCaseBundle200ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       ExportCaseBundle200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ExportCaseBundle200ApplicationzipResponse) VisitExportCaseBundleResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ContentDisposition != nil {
+		ctx.Response().Header.Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		ctx.Response().Header.Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	ctx.Status(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(ctx.Response().BodyWriter(), response.Body)
+	return err
+}
+
+type ExportCaseBundle401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExportCaseBundle401ApplicationProblemPlusJSONResponse) VisitExportCaseBundleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ExportCaseBundle403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ExportCaseBundle403ApplicationProblemPlusJSONResponse) VisitExportCaseBundleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ExportCaseBundle404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ExportCaseBundle404ApplicationProblemPlusJSONResponse) VisitExportCaseBundleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ExportCaseBundle409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ExportCaseBundle409ApplicationProblemPlusJSONResponse) VisitExportCaseBundleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type ExportCaseBundledefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ExportCaseBundledefaultApplicationProblemPlusJSONResponse) VisitExportCaseBundleResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(response.StatusCode)
 
@@ -13062,6 +13239,22 @@ func (response ListPoliciesdefaultApplicationProblemPlusJSONResponse) VisitListP
 	return ctx.JSON(&response.Body)
 }
 
+type GetSigningKeyRequestObject struct {
+}
+
+type GetSigningKeyResponseObject interface {
+	VisitGetSigningKeyResponse(ctx *fiber.Ctx) error
+}
+
+type GetSigningKey200JSONResponse SigningKey
+
+func (response GetSigningKey200JSONResponse) VisitGetSigningKeyResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
 type ListStreetsRequestObject struct {
 	Params ListStreetsParams
 }
@@ -13549,6 +13742,9 @@ type StrictServerInterface interface {
 	// GetCase One case with its routing reasons (zh and en) and its history.
 	// (GET /v1/cases/{id})
 	GetCase(ctx context.Context, request GetCaseRequestObject) (GetCaseResponseObject, error)
+	// ExportCaseBundle The case's export bundle (ZIP), signed by the server key, with the evidence originals.
+	// (GET /v1/cases/{id}/archive/bundle)
+	ExportCaseBundle(ctx context.Context, request ExportCaseBundleRequestObject) (ExportCaseBundleResponseObject, error)
 	// ChangeCaseMatter Re-categorise a clue or filed case (the team leader or the officer holding it); it is routed again to the new matter's owner.
 	// (POST /v1/cases/{id}/matter)
 	ChangeCaseMatter(ctx context.Context, request ChangeCaseMatterRequestObject) (ChangeCaseMatterResponseObject, error)
@@ -13666,6 +13862,9 @@ type StrictServerInterface interface {
 	// ListPolicies The procedure policy of each department in force at a moment.
 	// (GET /v1/policies)
 	ListPolicies(ctx context.Context, request ListPoliciesRequestObject) (ListPoliciesResponseObject, error)
+	// GetSigningKey The server's Ed25519 public key, which signs audit heads and export bundles.
+	// (GET /v1/signing-key)
+	GetSigningKey(ctx context.Context, request GetSigningKeyRequestObject) (GetSigningKeyResponseObject, error)
 	// ListStreets The streets of the district, by code.
 	// (GET /v1/streets)
 	ListStreets(ctx context.Context, request ListStreetsRequestObject) (ListStreetsResponseObject, error)
@@ -14438,6 +14637,33 @@ func (sh *strictHandler) GetCase(ctx *fiber.Ctx, id CaseID) error {
 		return err
 	} else if validResponse, ok := response.(GetCaseResponseObject); ok {
 		if err := validResponse.VisitGetCaseResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportCaseBundle operation middleware
+func (sh *strictHandler) ExportCaseBundle(ctx *fiber.Ctx, id CaseID) error {
+	var request ExportCaseBundleRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportCaseBundle(ctx.UserContext(), request.(ExportCaseBundleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportCaseBundle")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportCaseBundleResponseObject); ok {
+		if err := validResponse.VisitExportCaseBundleResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {
@@ -15744,6 +15970,31 @@ func (sh *strictHandler) ListPolicies(ctx *fiber.Ctx, params ListPoliciesParams)
 		return err
 	} else if validResponse, ok := response.(ListPoliciesResponseObject); ok {
 		if err := validResponse.VisitListPoliciesResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSigningKey operation middleware
+func (sh *strictHandler) GetSigningKey(ctx *fiber.Ctx) error {
+	var request GetSigningKeyRequestObject
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSigningKey(ctx.UserContext(), request.(GetSigningKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSigningKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSigningKeyResponseObject); ok {
+		if err := validResponse.VisitGetSigningKeyResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

@@ -39,17 +39,19 @@ type Dependency struct {
 
 // Config is what the API needs, wired by main.
 type Config struct {
-	Logger         *slog.Logger
-	Identity       *identity.Service
-	Users          identity.UserStore      // to find accounts by username (admin acts)
-	Passwords      identity.PasswordHasher // hashes passwords of imported logins
-	Org            OrgStore
-	Trail          Trail
-	Sync           Sync
-	Inspections    Inspections
-	Cases          Cases
-	Evidence       Evidence
-	Deadlines      Deadlines
+	Logger      *slog.Logger
+	Identity    *identity.Service
+	Users       identity.UserStore      // to find accounts by username (admin acts)
+	Passwords   identity.PasswordHasher // hashes passwords of imported logins
+	Org         OrgStore
+	Trail       Trail
+	Sync        Sync
+	Inspections Inspections
+	Cases       Cases
+	Evidence    Evidence
+	Deadlines   Deadlines
+	// Bundles reads what a case's export bundle holds (nil: no export).
+	Bundles        Bundles
 	Now            func() time.Time // the clock (required)
 	Dependencies   []Dependency
 	Registry       *prometheus.Registry // request metrics are registered here and /metrics serves it
@@ -117,7 +119,7 @@ func New(cfg Config) (*fiber.App, error) {
 		}
 		cfg.Sync.Service.ValidateArgs(validate)
 	}
-	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, evidence: cfg.Evidence, deadlines: cfg.Deadlines, users: cfg.Users, passwords: cfg.Passwords,
+	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, evidence: cfg.Evidence, deadlines: cfg.Deadlines, bundles: cfg.Bundles, users: cfg.Users, passwords: cfg.Passwords,
 		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs,
 		acts: newActCounter(cfg.Registry)}
 	app.Use(validateRequest(doc, router, cfg.Identity))

@@ -160,6 +160,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		Cases:       api.Cases{Service: cases},
 		Evidence:    ev,
 		Deadlines:   postgres.NewDeadlineStore(f.db),
+		Bundles:     postgres.NewBundleStore(f.db),
 		Dependencies: []api.Dependency{
 			{Name: "postgres", Check: f.db},
 			{Name: "object_store", Check: objects},

@@ -30,6 +30,7 @@ type server struct {
 	cases       Cases
 	evidence    Evidence
 	deadlines   Deadlines
+	bundles     Bundles
 	now         func() time.Time
 	deps        []Dependency
 	gatherer    prometheus.Gatherer

@@ -155,6 +155,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
 			IdleTimeout: cfg.EvidenceIdle},
 		Deadlines: postgres.NewDeadlineStore(db),
+		Bundles:   postgres.NewBundleStore(db),
 		Sync: api.Sync{
 			Service:           syncService,
 			Devices:           postgres.NewSessionStore(db),
