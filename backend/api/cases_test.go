@@ -598,6 +598,7 @@ func caseReferences(t map[refKey]refEntry) {
 	unknownID := "00000000-0000-4000-8000-00000000dead"
 	matters := refEntry{class: public, why: "the matter catalogue (权责清单) is district reference data every role reads"}
 	t["GET /v1/cases/{id} path:id"] = refEntry{class: scoped, probe: get("/v1/cases/{id}", "id", caseB, unknownID)}
+	t["GET /v1/cases/{id}/archive/bundle path:id"] = refEntry{class: scoped, probe: get("/v1/cases/{id}/archive/bundle", "id", caseB, unknownID)}
 	t["GET /v1/cases query:department"] = refEntry{class: public, why: "a department code, district reference data; it only narrows the cases the caller may list"}
 	t["POST /v1/cases body/matter_code"] = matters
 	t["POST /v1/cases/{id}/matter body/matter_code"] = matters

@@ -9,6 +9,8 @@
 //	whistle audit verify   recompute the audit hash chains against the anchored heads; exit 1 at a broken link
 //	whistle audit anchor   sign the chain heads into the evidence bucket under Object Lock
 //	whistle audit export   write the audit trail as JSON lines
+//	whistle archive verify check a case's export bundle with the server's public key alone
+//	whistle archive pubkey print the public key of WHISTLE_SIGNING_KEY
 //	whistle sync purge     delete sync tombstones older than their retention
 //	whistle device ...     a command-line phone: record offline, push, pull
 //	whistle keygen         print a new WHISTLE_SIGNING_KEY
@@ -51,6 +53,12 @@ commands:
               sign the chain heads into the evidence bucket under Object Lock
   audit export
               write the whole audit trail as JSON lines
+  archive verify BUNDLE.zip [--key PUBLIC_KEY]
+              check a case's export bundle with the server's public key alone
+              (hex or base64; default WHISTLE_PUBLIC_KEY); exit 1 naming each
+              failure
+  archive pubkey
+              print the public key of WHISTLE_SIGNING_KEY (base64, then hex)
   sync purge  delete sync tombstones older than WHISTLE_SYNC_TOMBSTONE_RETENTION
               (serve does it hourly); older device cursors re-bootstrap
   device [-dir DIR] init|login|record|push|pull|sync|status
@@ -67,17 +75,27 @@ var errUsage = errors.New("usage")
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if code := exitCode(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr), os.Stderr); code != 0 {
+		os.Exit(code)
+	}
+}
+
+// exitCode is the exit status of a command that returned err, which it
+// writes to stderr: 0 for none, 2 for a command line that cannot be run
+// (with the usage), 1 for anything else (a bad configuration, a failed
+// verification).
+func exitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil:
+		return 0
 	case errors.Is(err, errDeviceUsage):
-		os.Exit(2)
+		return 2
 	case errors.Is(err, errUsage):
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
+		fmt.Fprint(stderr, usage)
+		return 2
 	default:
-		fmt.Fprintln(os.Stderr, "whistle:", err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, "whistle:", err)
+		return 1
 	}
 }
 
@@ -99,6 +117,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "device":
 		// A device needs no server configuration, only its directory.
 		return deviceCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "archive":
+		// Verifying needs the public key alone, no server configuration.
+		return archiveCommand(args[1:], getenv, stdout)
 	}
 	cfg, err := LoadConfig(getenv)
 	if err != nil {
