@@ -28,6 +28,7 @@ type server struct {
 	sync        Sync
 	inspections Inspections
 	cases       Cases
+	reviews     EvidenceReviews
 	evidence    Evidence
 	deadlines   Deadlines
 	now         func() time.Time
