@@ -23,22 +23,22 @@ import (
 
 // Defines values for AbsenceKind.
 const (
-	AbsenceKindLeave    AbsenceKind = "leave"
-	AbsenceKindOther    AbsenceKind = "other"
-	AbsenceKindSick     AbsenceKind = "sick"
-	AbsenceKindTraining AbsenceKind = "training"
+	Leave    AbsenceKind = "leave"
+	Other    AbsenceKind = "other"
+	Sick     AbsenceKind = "sick"
+	Training AbsenceKind = "training"
 )
 
 // Valid indicates whether the value is a known member of the AbsenceKind enum.
 func (e AbsenceKind) Valid() bool {
 	switch e {
-	case AbsenceKindLeave:
+	case Leave:
 		return true
-	case AbsenceKindOther:
+	case Other:
 		return true
-	case AbsenceKindSick:
+	case Sick:
 		return true
-	case AbsenceKindTraining:
+	case Training:
 		return true
 	default:
 		return false
@@ -800,25 +800,25 @@ func (e EvidenceReviewChangeOp) Valid() bool {
 
 // Defines values for EvidenceReviewItemReason.
 const (
-	EvidenceReviewItemReasonMissingAngle EvidenceReviewItemReason = "missing_angle"
-	EvidenceReviewItemReasonOther        EvidenceReviewItemReason = "other"
-	EvidenceReviewItemReasonUnreadable   EvidenceReviewItemReason = "unreadable"
-	EvidenceReviewItemReasonWrongSubject EvidenceReviewItemReason = "wrong_subject"
-	EvidenceReviewItemReasonWrongTime    EvidenceReviewItemReason = "wrong_time"
+	ReasonMissingAngle EvidenceReviewItemReason = "missing_angle"
+	ReasonOther        EvidenceReviewItemReason = "other"
+	ReasonUnreadable   EvidenceReviewItemReason = "unreadable"
+	ReasonWrongSubject EvidenceReviewItemReason = "wrong_subject"
+	ReasonWrongTime    EvidenceReviewItemReason = "wrong_time"
 )
 
 // Valid indicates whether the value is a known member of the EvidenceReviewItemReason enum.
 func (e EvidenceReviewItemReason) Valid() bool {
 	switch e {
-	case EvidenceReviewItemReasonMissingAngle:
+	case ReasonMissingAngle:
 		return true
-	case EvidenceReviewItemReasonOther:
+	case ReasonOther:
 		return true
-	case EvidenceReviewItemReasonUnreadable:
+	case ReasonUnreadable:
 		return true
-	case EvidenceReviewItemReasonWrongSubject:
+	case ReasonWrongSubject:
 		return true
-	case EvidenceReviewItemReasonWrongTime:
+	case ReasonWrongTime:
 		return true
 	default:
 		return false
