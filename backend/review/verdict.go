@@ -459,7 +459,7 @@ func SyncHandlers(s *Service) map[string]wsync.Handler {
 			if err := inspection.DecodeArgs(act.Args, &a); err != nil {
 				return wsync.Outcome{}, err
 			}
-			r, err := s.Answer(ctx, act.UserID, act.EntityID, AnswerRequest{Note: a.Note, EvidenceIDs: a.EvidenceIDs, Version: a.Version})
+			r, err := s.Answer(ctx, act.UserID, act.EntityID, AnswerRequest(a))
 			return wsync.Outcome{State: r}, err
 		},
 	}
