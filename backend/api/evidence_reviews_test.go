@@ -273,3 +273,49 @@ func trailReturn(t *testing.T, f *fixture) string {
 	return reviewOf(t, postReview(t, f, f.login(t, "reviewer.sj", demo.Password), trailReviewCase(t, f),
 		`{"verdict":"returned","items":[{"reason":"other","note":"缺少询问笔录的照片"}]}`), http.StatusCreated).Id.String()
 }
+
+// recordMatrixReviews has reviewer.sj accept the evidence of the access matrix's case of each
+// street (matter SJ-002: sj is the competent department).
+func recordMatrixReviews(t *testing.T, f *fixture, e *matrixEnv) {
+	t.Helper()
+	reviewer := f.login(t, "reviewer.sj", demo.Password)
+	for street, id := range e.cases {
+		e.reviews[street] = reviewOf(t, postReview(t, f, reviewer, id, `{"verdict":"accepted"}`), http.StatusCreated).Id.String()
+	}
+}
+
+func init() {
+	// The reviews of the access matrix: everyone who sees the case sees its reviews (in street A
+	// its officers, team leader and the grid operator who took it in; the sj reviewer and the
+	// administrator in both streets).
+	seers := func() (own, other map[string]outcome) {
+		own, other = sameForAll(hidden), sameForAll(hidden)
+		own["officer.a"], own["leader.a"], own["grid.a"], own["reviewer.sj"], own["admin"] = visible, visible, visible, visible, visible
+		other["reviewer.sj"], other["admin"] = visible, visible
+		return own, other
+	}
+	unknown := "00000000-0000-4000-8000-00000000dead"
+	readMatrix["/v1/cases/{case_id}/evidence-reviews"] = func(_ *testing.T, e *matrixEnv) []matrixObject {
+		own, other := seers()
+		check := func(_ *matrixEnv, t *testing.T, c matrixCaller, res *apitest.Response, _ outcome) {
+			var list []openapi.EvidenceReview
+			res.JSON(t, &list)
+			if len(list) != 1 {
+				t.Errorf("%s lists %d reviews of the case, want its one", c.login, len(list))
+			}
+		}
+		return []matrixObject{
+			{name: "own", url: "/v1/cases/" + e.cases["st-a"] + "/evidence-reviews", want: own, check: check},
+			{name: "other", url: "/v1/cases/" + e.cases["st-b"] + "/evidence-reviews", want: other, check: check},
+			{name: "unknown", url: "/v1/cases/" + unknown + "/evidence-reviews", want: sameForAll(hidden)},
+		}
+	}
+	readMatrix["/v1/evidence-reviews/{review_id}"] = func(_ *testing.T, e *matrixEnv) []matrixObject {
+		own, other := seers()
+		return []matrixObject{
+			{name: "own", url: "/v1/evidence-reviews/" + e.reviews["st-a"], want: own},
+			{name: "other", url: "/v1/evidence-reviews/" + e.reviews["st-b"], want: other},
+			{name: "unknown", url: "/v1/evidence-reviews/" + unknown, want: sameForAll(hidden)},
+		}
+	}
+}
