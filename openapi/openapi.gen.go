@@ -711,6 +711,138 @@ func (e EvidenceStatus) Valid() bool {
 	}
 }
 
+// Defines values for EvidenceReviewStatus.
+const (
+	EvidenceReviewStatusAccepted EvidenceReviewStatus = "accepted"
+	EvidenceReviewStatusAnswered EvidenceReviewStatus = "answered"
+	EvidenceReviewStatusReturned EvidenceReviewStatus = "returned"
+)
+
+// Valid indicates whether the value is a known member of the EvidenceReviewStatus enum.
+func (e EvidenceReviewStatus) Valid() bool {
+	switch e {
+	case EvidenceReviewStatusAccepted:
+		return true
+	case EvidenceReviewStatusAnswered:
+		return true
+	case EvidenceReviewStatusReturned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvidenceReviewVerdict.
+const (
+	EvidenceReviewVerdictAccepted EvidenceReviewVerdict = "accepted"
+	EvidenceReviewVerdictReturned EvidenceReviewVerdict = "returned"
+)
+
+// Valid indicates whether the value is a known member of the EvidenceReviewVerdict enum.
+func (e EvidenceReviewVerdict) Valid() bool {
+	switch e {
+	case EvidenceReviewVerdictAccepted:
+		return true
+	case EvidenceReviewVerdictReturned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvidenceReviewAnswerMutationName.
+const (
+	EvidenceReviewAnswer1 EvidenceReviewAnswerMutationName = "evidence_review.answer@1"
+)
+
+// Valid indicates whether the value is a known member of the EvidenceReviewAnswerMutationName enum.
+func (e EvidenceReviewAnswerMutationName) Valid() bool {
+	switch e {
+	case EvidenceReviewAnswer1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvidenceReviewChangeEntityType.
+const (
+	EvidenceReviewChangeEntityTypeEvidenceReview EvidenceReviewChangeEntityType = "evidence_review"
+)
+
+// Valid indicates whether the value is a known member of the EvidenceReviewChangeEntityType enum.
+func (e EvidenceReviewChangeEntityType) Valid() bool {
+	switch e {
+	case EvidenceReviewChangeEntityTypeEvidenceReview:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvidenceReviewChangeOp.
+const (
+	EvidenceReviewChangeOpDelete EvidenceReviewChangeOp = "delete"
+	EvidenceReviewChangeOpUpsert EvidenceReviewChangeOp = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the EvidenceReviewChangeOp enum.
+func (e EvidenceReviewChangeOp) Valid() bool {
+	switch e {
+	case EvidenceReviewChangeOpDelete:
+		return true
+	case EvidenceReviewChangeOpUpsert:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvidenceReviewItemReason.
+const (
+	ReasonMissingAngle EvidenceReviewItemReason = "missing_angle"
+	ReasonOther        EvidenceReviewItemReason = "other"
+	ReasonUnreadable   EvidenceReviewItemReason = "unreadable"
+	ReasonWrongSubject EvidenceReviewItemReason = "wrong_subject"
+	ReasonWrongTime    EvidenceReviewItemReason = "wrong_time"
+)
+
+// Valid indicates whether the value is a known member of the EvidenceReviewItemReason enum.
+func (e EvidenceReviewItemReason) Valid() bool {
+	switch e {
+	case ReasonMissingAngle:
+		return true
+	case ReasonOther:
+		return true
+	case ReasonUnreadable:
+		return true
+	case ReasonWrongSubject:
+		return true
+	case ReasonWrongTime:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvidenceReviewRequestVerdict.
+const (
+	EvidenceReviewRequestVerdictAccepted EvidenceReviewRequestVerdict = "accepted"
+	EvidenceReviewRequestVerdictReturned EvidenceReviewRequestVerdict = "returned"
+)
+
+// Valid indicates whether the value is a known member of the EvidenceReviewRequestVerdict enum.
+func (e EvidenceReviewRequestVerdict) Valid() bool {
+	switch e {
+	case EvidenceReviewRequestVerdictAccepted:
+		return true
+	case EvidenceReviewRequestVerdictReturned:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExpectedEvidenceKind.
 const (
 	ExpectedEvidenceKindAudio     ExpectedEvidenceKind = "audio"
@@ -2601,6 +2733,108 @@ type EvidenceProblem struct {
 	Type string `json:"type"`
 }
 
+// EvidenceReview A department's review of a case's evidence: `status` accepted, returned (waiting for the answer) or answered.
+type EvidenceReview struct {
+	Answer         *EvidenceReviewAnswered `json:"answer,omitempty"`
+	At             time.Time               `json:"at"`
+	CaseId         openapi_types.UUID      `json:"case_id"`
+	DepartmentCode string                  `json:"department_code"`
+	Id             openapi_types.UUID      `json:"id"`
+	Items          []EvidenceReviewItem    `json:"items"`
+	ReviewerId     openapi_types.UUID      `json:"reviewer_id"`
+	Status         EvidenceReviewStatus    `json:"status"`
+	Verdict        EvidenceReviewVerdict   `json:"verdict"`
+	Version        int                     `json:"version"`
+}
+
+// EvidenceReviewStatus defines model for EvidenceReview.Status.
+type EvidenceReviewStatus string
+
+// EvidenceReviewVerdict defines model for EvidenceReview.Verdict.
+type EvidenceReviewVerdict string
+
+// EvidenceReviewAnswer defines model for EvidenceReviewAnswer.
+type EvidenceReviewAnswer struct {
+	// EvidenceIds Items of the case's records uploaded since the return.
+	EvidenceIds *[]openapi_types.UUID `json:"evidence_ids,omitempty"`
+	Note        string                `json:"note"`
+
+	// Version The review's version as read; 409 when it moved on.
+	Version *int `json:"version,omitempty"`
+}
+
+// EvidenceReviewAnswerMutation A return answered offline (as POST /v1/evidence-reviews/{review_id}/answer); the entity is the review.
+type EvidenceReviewAnswerMutation struct {
+	Args  EvidenceReviewAnswer `json:"args"`
+	Clock DeviceClock          `json:"clock"`
+
+	// EntityId The review's id.
+	EntityId openapi_types.UUID               `json:"entity_id"`
+	Name     EvidenceReviewAnswerMutationName `json:"name"`
+
+	// Seq Per device: 1, 2, 3, ... never reused.
+	Seq int64 `json:"seq"`
+
+	// Signature Ed25519 signature by the device key over the signing message (see Mutation), base64.
+	Signature []byte `json:"signature"`
+}
+
+// EvidenceReviewAnswerMutationName defines model for EvidenceReviewAnswerMutation.Name.
+type EvidenceReviewAnswerMutationName string
+
+// EvidenceReviewAnswered defines model for EvidenceReviewAnswered.
+type EvidenceReviewAnswered struct {
+	At time.Time `json:"at"`
+
+	// By The user who answered.
+	By          openapi_types.UUID   `json:"by"`
+	EvidenceIds []openapi_types.UUID `json:"evidence_ids"`
+	Note        string               `json:"note"`
+}
+
+// EvidenceReviewChange defines model for EvidenceReviewChange.
+type EvidenceReviewChange struct {
+	ChangedAt    time.Time                      `json:"changed_at"`
+	EntityId     string                         `json:"entity_id"`
+	EntityType   EvidenceReviewChangeEntityType `json:"entity_type"`
+	Op           EvidenceReviewChangeOp         `json:"op"`
+	OriginDevice *string                        `json:"origin_device,omitempty"`
+	OriginSeq    *int64                         `json:"origin_seq,omitempty"`
+	Scope        string                         `json:"scope"`
+
+	// State A department's review of a case's evidence: `status` accepted, returned (waiting for the answer) or answered.
+	State   *EvidenceReview `json:"state,omitempty"`
+	Version int64           `json:"version"`
+}
+
+// EvidenceReviewChangeEntityType defines model for EvidenceReviewChange.EntityType.
+type EvidenceReviewChangeEntityType string
+
+// EvidenceReviewChangeOp defines model for EvidenceReviewChange.Op.
+type EvidenceReviewChangeOp string
+
+// EvidenceReviewItem One reason of a return: an item of the case's records and what is wrong with it, or (no `evidence_id`) evidence missing altogether.
+type EvidenceReviewItem struct {
+	// EvidenceId An evidence item linked to one of the case's inspection records.
+	EvidenceId *openapi_types.UUID `json:"evidence_id,omitempty"`
+
+	// Note Required for `other` and for missing evidence.
+	Note   *string                  `json:"note,omitempty"`
+	Reason EvidenceReviewItemReason `json:"reason"`
+}
+
+// EvidenceReviewItemReason defines model for EvidenceReviewItem.Reason.
+type EvidenceReviewItemReason string
+
+// EvidenceReviewRequest defines model for EvidenceReviewRequest.
+type EvidenceReviewRequest struct {
+	Items   *[]EvidenceReviewItem        `json:"items,omitempty"`
+	Verdict EvidenceReviewRequestVerdict `json:"verdict"`
+}
+
+// EvidenceReviewRequestVerdict defines model for EvidenceReviewRequest.Verdict.
+type EvidenceReviewRequestVerdict string
+
 // ExpectedEvidence defines model for ExpectedEvidence.
 type ExpectedEvidence struct {
 	ClientId    openapi_types.UUID   `json:"client_id"`
@@ -3117,15 +3351,18 @@ type MutationEnvelope struct {
 	Signature []byte `json:"signature"`
 }
 
-// MutationResult The verdict on one mutation; `state` is the inspection as the server now holds it (for `inspection.*` mutations), `case` the case (for `case.*` mutations).
+// MutationResult The verdict on one mutation; `state` is the inspection as the server now holds it (for `inspection.*` mutations), `case` the case (for `case.*` mutations), `evidence_review` the review (for `evidence_review.*` mutations).
 type MutationResult struct {
-	Case       *Case                 `json:"case,omitempty"`
-	EntityId   string                `json:"entity_id"`
-	Exceptions *[]SyncException      `json:"exceptions,omitempty"`
-	Problem    *SyncProblem          `json:"problem,omitempty"`
-	Seq        int64                 `json:"seq"`
-	State      *Inspection           `json:"state,omitempty"`
-	Verdict    MutationResultVerdict `json:"verdict"`
+	Case     *Case  `json:"case,omitempty"`
+	EntityId string `json:"entity_id"`
+
+	// EvidenceReview A department's review of a case's evidence: `status` accepted, returned (waiting for the answer) or answered.
+	EvidenceReview *EvidenceReview       `json:"evidence_review,omitempty"`
+	Exceptions     *[]SyncException      `json:"exceptions,omitempty"`
+	Problem        *SyncProblem          `json:"problem,omitempty"`
+	Seq            int64                 `json:"seq"`
+	State          *Inspection           `json:"state,omitempty"`
+	Verdict        MutationResultVerdict `json:"verdict"`
 }
 
 // MutationResultVerdict defines model for MutationResult.Verdict.
@@ -3594,6 +3831,12 @@ type Limit = int
 // OfficerCode defines model for OfficerCode.
 type OfficerCode = string
 
+// ReviewCaseID defines model for ReviewCaseID.
+type ReviewCaseID = openapi_types.UUID
+
+// ReviewID defines model for ReviewID.
+type ReviewID = openapi_types.UUID
+
 // TusResumable defines model for TusResumable.
 type TusResumable = string
 
@@ -3770,6 +4013,28 @@ type IntakeCaseParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListEvidenceReviewsParams defines parameters for ListEvidenceReviews.
+type ListEvidenceReviewsParams struct {
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// CreateEvidenceReviewParams defines parameters for CreateEvidenceReview.
+type CreateEvidenceReviewParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ChangeCaseMatterParams defines parameters for ChangeCaseMatter.
 type ChangeCaseMatterParams struct {
 	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
@@ -3883,6 +4148,15 @@ type RegisterDeviceParams struct {
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// AnswerEvidenceReviewParams defines parameters for AnswerEvidenceReview.
+type AnswerEvidenceReviewParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListEvidenceOrphansParams defines parameters for ListEvidenceOrphans.
@@ -4138,6 +4412,9 @@ type DecideAuthorityJSONRequestBody = DecisionRequest
 // IntakeCaseJSONRequestBody defines body for IntakeCase for application/json ContentType.
 type IntakeCaseJSONRequestBody = CaseIntake
 
+// CreateEvidenceReviewJSONRequestBody defines body for CreateEvidenceReview for application/json ContentType.
+type CreateEvidenceReviewJSONRequestBody = EvidenceReviewRequest
+
 // ChangeCaseMatterJSONRequestBody defines body for ChangeCaseMatter for application/json ContentType.
 type ChangeCaseMatterJSONRequestBody = CaseMatterChange
 
@@ -4170,6 +4447,9 @@ type RegisterDeviceJSONRequestBody = DeviceRegistration
 
 // RevokeDeviceJSONRequestBody defines body for RevokeDevice for application/json ContentType.
 type RevokeDeviceJSONRequestBody = Reason
+
+// AnswerEvidenceReviewJSONRequestBody defines body for AnswerEvidenceReview for application/json ContentType.
+type AnswerEvidenceReviewJSONRequestBody = EvidenceReviewAnswer
 
 // RecordInspectionJSONRequestBody defines body for RecordInspection for application/json ContentType.
 type RecordInspectionJSONRequestBody = InspectionRecord
@@ -4467,6 +4747,40 @@ func (t *Change) MergeCaseChange(v CaseChange) error {
 	return err
 }
 
+// AsEvidenceReviewChange returns the union data inside the Change as a EvidenceReviewChange
+func (t Change) AsEvidenceReviewChange() (EvidenceReviewChange, error) {
+	var body EvidenceReviewChange
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvidenceReviewChange overwrites any union data inside the Change as the provided EvidenceReviewChange
+func (t *Change) FromEvidenceReviewChange(v EvidenceReviewChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"evidence_review"}`))
+	t.union = b
+	return err
+}
+
+// MergeEvidenceReviewChange performs a merge with any union data inside the Change, using the provided EvidenceReviewChange
+func (t *Change) MergeEvidenceReviewChange(v EvidenceReviewChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"evidence_review"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t Change) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"entity_type"`
@@ -4487,6 +4801,8 @@ func (t Change) ValueByDiscriminator() (interface{}, error) {
 		return t.AsDeadlineChange()
 	case "department":
 		return t.AsDepartmentChange()
+	case "evidence_review":
+		return t.AsEvidenceReviewChange()
 	case "inspection":
 		return t.AsInspectionChange()
 	case "matter":
@@ -4682,6 +4998,40 @@ func (t *Mutation) MergeCaseNotifyMutation(v CaseNotifyMutation) error {
 	return err
 }
 
+// AsEvidenceReviewAnswerMutation returns the union data inside the Mutation as a EvidenceReviewAnswerMutation
+func (t Mutation) AsEvidenceReviewAnswerMutation() (EvidenceReviewAnswerMutation, error) {
+	var body EvidenceReviewAnswerMutation
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvidenceReviewAnswerMutation overwrites any union data inside the Mutation as the provided EvidenceReviewAnswerMutation
+func (t *Mutation) FromEvidenceReviewAnswerMutation(v EvidenceReviewAnswerMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"evidence_review.answer@1"}`))
+	t.union = b
+	return err
+}
+
+// MergeEvidenceReviewAnswerMutation performs a merge with any union data inside the Mutation, using the provided EvidenceReviewAnswerMutation
+func (t *Mutation) MergeEvidenceReviewAnswerMutation(v EvidenceReviewAnswerMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"evidence_review.answer@1"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t Mutation) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"name"`
@@ -4702,6 +5052,8 @@ func (t Mutation) ValueByDiscriminator() (interface{}, error) {
 		return t.AsCaseNoteMutation()
 	case "case.notify@1":
 		return t.AsCaseNotifyMutation()
+	case "evidence_review.answer@1":
+		return t.AsEvidenceReviewAnswerMutation()
 	case "inspection.amend@1":
 		return t.AsInspectionAmendMutation()
 	case "inspection.record@1":
@@ -4789,6 +5141,12 @@ type ServerInterface interface {
 	// IntakeCase Take a problem in as a case (a clue) and route it by legal authority.
 	// (POST /v1/cases)
 	IntakeCase(c *fiber.Ctx, params IntakeCaseParams) error
+	// ListEvidenceReviews The evidence reviews of a case, newest first, for everyone who sees the case.
+	// (GET /v1/cases/{case_id}/evidence-reviews)
+	ListEvidenceReviews(c *fiber.Ctx, caseId ReviewCaseID, params ListEvidenceReviewsParams) error
+	// CreateEvidenceReview A reviewer of the case's department accepts its evidence or returns it with a reason per item.
+	// (POST /v1/cases/{case_id}/evidence-reviews)
+	CreateEvidenceReview(c *fiber.Ctx, caseId ReviewCaseID, params CreateEvidenceReviewParams) error
 	// GetCase One case with its routing reasons (zh and en) and its history.
 	// (GET /v1/cases/{id})
 	GetCase(c *fiber.Ctx, id CaseID) error
@@ -4837,6 +5195,12 @@ type ServerInterface interface {
 	// RevokeDevice Revoke a device (lost phone); its sessions end at once.
 	// (POST /v1/devices/{device_id}/revoke)
 	RevokeDevice(c *fiber.Ctx, deviceId DeviceID) error
+	// GetEvidenceReview One evidence review, for everyone who sees its case.
+	// (GET /v1/evidence-reviews/{review_id})
+	GetEvidenceReview(c *fiber.Ctx, reviewId ReviewID) error
+	// AnswerEvidenceReview The officer holding the case or the team leader answers a return (offline: evidence_review.answer@1).
+	// (POST /v1/evidence-reviews/{review_id}/answer)
+	AnswerEvidenceReview(c *fiber.Ctx, reviewId ReviewID, params AnswerEvidenceReviewParams) error
 	// ListEvidenceOrphans Evidence not linked to a record (none of its street that it names or that expects it has arrived), completed longer ago than the configured age (WHISTLE_EVIDENCE_ORPHAN_AGE).
 	// (GET /v1/evidence/orphans)
 	ListEvidenceOrphans(c *fiber.Ctx, params ListEvidenceOrphansParams) error
@@ -5706,6 +6070,109 @@ func (siw *ServerInterfaceWrapper) IntakeCase(c *fiber.Ctx) error {
 	return handler(c)
 }
 
+// ListEvidenceReviews operation middleware
+func (siw *ServerInterfaceWrapper) ListEvidenceReviews(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId ReviewCaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Params("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter case_id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEvidenceReviewsParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListEvidenceReviews(c, caseId, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// CreateEvidenceReview operation middleware
+func (siw *ServerInterfaceWrapper) CreateEvidenceReview(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId ReviewCaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Params("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter case_id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateEvidenceReviewParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.CreateEvidenceReview(c, caseId, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
 // GetCase operation middleware
 func (siw *ServerInterfaceWrapper) GetCase(c *fiber.Ctx) error {
 
@@ -6398,6 +6865,86 @@ func (siw *ServerInterfaceWrapper) RevokeDevice(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.RevokeDevice(c, deviceId)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetEvidenceReview operation middleware
+func (siw *ServerInterfaceWrapper) GetEvidenceReview(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "review_id" -------------
+	var reviewId ReviewID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "review_id", c.Params("review_id"), &reviewId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter review_id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetEvidenceReview(c, reviewId)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// AnswerEvidenceReview operation middleware
+func (siw *ServerInterfaceWrapper) AnswerEvidenceReview(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "review_id" -------------
+	var reviewId ReviewID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "review_id", c.Params("review_id"), &reviewId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter review_id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AnswerEvidenceReviewParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.AnswerEvidenceReview(c, reviewId, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -7829,6 +8376,14 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 	router.Post(options.BaseURL+"/v1/cases/:id/merge", wrapper.MergeCase)
 
 	router.Get(options.BaseURL+"/v1/cases/:id/archive/bundle", wrapper.ExportCaseBundle)
+
+	router.Get(options.BaseURL+"/v1/cases/:case_id/evidence-reviews", wrapper.ListEvidenceReviews)
+
+	router.Post(options.BaseURL+"/v1/cases/:case_id/evidence-reviews", wrapper.CreateEvidenceReview)
+
+	router.Get(options.BaseURL+"/v1/evidence-reviews/:review_id", wrapper.GetEvidenceReview)
+
+	router.Post(options.BaseURL+"/v1/evidence-reviews/:review_id/answer", wrapper.AnswerEvidenceReview)
 
 	router.Post(options.BaseURL+"/v1/number-blocks", wrapper.IssueNumberBlock)
 
@@ -9480,6 +10035,206 @@ type IntakeCasedefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response IntakeCasedefaultApplicationProblemPlusJSONResponse) VisitIntakeCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListEvidenceReviewsRequestObject struct {
+	CaseId ReviewCaseID `json:"case_id"`
+	Params ListEvidenceReviewsParams
+}
+
+type ListEvidenceReviewsResponseObject interface {
+	VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error
+}
+
+type ListEvidenceReviews200ResponseHeaders struct {
+	Link *string
+}
+
+type ListEvidenceReviews200JSONResponse struct {
+	Body    []EvidenceReview
+	Headers ListEvidenceReviews200ResponseHeaders
+}
+
+func (response ListEvidenceReviews200JSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListEvidenceReviews400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvidenceReviews400ApplicationProblemPlusJSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ListEvidenceReviews401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvidenceReviews401ApplicationProblemPlusJSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListEvidenceReviews404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvidenceReviews404ApplicationProblemPlusJSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ListEvidenceReviewsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListEvidenceReviewsdefaultApplicationProblemPlusJSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type CreateEvidenceReviewRequestObject struct {
+	CaseId ReviewCaseID `json:"case_id"`
+	Params CreateEvidenceReviewParams
+	Body   *CreateEvidenceReviewJSONRequestBody
+}
+
+type CreateEvidenceReviewResponseObject interface {
+	VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error
+}
+
+type CreateEvidenceReview201ResponseHeaders struct {
+	ETag string
+}
+
+type CreateEvidenceReview201JSONResponse struct {
+	Body    EvidenceReview
+	Headers CreateEvidenceReview201ResponseHeaders
+}
+
+func (response CreateEvidenceReview201JSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response.Body)
+}
+
+type CreateEvidenceReview400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview400ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReview401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview401ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReview403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview403ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReview404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview404ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReview409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview409ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReview413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview413ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReview415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview415ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReview422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview422ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReviewdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateEvidenceReviewdefaultApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(response.StatusCode)
 
@@ -11247,6 +12002,203 @@ type RevokeDevicedefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response RevokeDevicedefaultApplicationProblemPlusJSONResponse) VisitRevokeDeviceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetEvidenceReviewRequestObject struct {
+	ReviewId ReviewID `json:"review_id"`
+}
+
+type GetEvidenceReviewResponseObject interface {
+	VisitGetEvidenceReviewResponse(ctx *fiber.Ctx) error
+}
+
+type GetEvidenceReview200ResponseHeaders struct {
+	ETag string
+}
+
+type GetEvidenceReview200JSONResponse struct {
+	Body    EvidenceReview
+	Headers GetEvidenceReview200ResponseHeaders
+}
+
+func (response GetEvidenceReview200JSONResponse) VisitGetEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetEvidenceReview401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceReview401ApplicationProblemPlusJSONResponse) VisitGetEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceReview404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceReview404ApplicationProblemPlusJSONResponse) VisitGetEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceReviewdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetEvidenceReviewdefaultApplicationProblemPlusJSONResponse) VisitGetEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type AnswerEvidenceReviewRequestObject struct {
+	ReviewId ReviewID `json:"review_id"`
+	Params   AnswerEvidenceReviewParams
+	Body     *AnswerEvidenceReviewJSONRequestBody
+}
+
+type AnswerEvidenceReviewResponseObject interface {
+	VisitAnswerEvidenceReviewResponse(ctx *fiber.Ctx) error
+}
+
+type AnswerEvidenceReview200ResponseHeaders struct {
+	ETag string
+}
+
+type AnswerEvidenceReview200JSONResponse struct {
+	Body    EvidenceReview
+	Headers AnswerEvidenceReview200ResponseHeaders
+}
+
+func (response AnswerEvidenceReview200JSONResponse) VisitAnswerEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type AnswerEvidenceReview400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AnswerEvidenceReview400ApplicationProblemPlusJSONResponse) VisitAnswerEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type AnswerEvidenceReview401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AnswerEvidenceReview401ApplicationProblemPlusJSONResponse) VisitAnswerEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type AnswerEvidenceReview403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AnswerEvidenceReview403ApplicationProblemPlusJSONResponse) VisitAnswerEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type AnswerEvidenceReview404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AnswerEvidenceReview404ApplicationProblemPlusJSONResponse) VisitAnswerEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type AnswerEvidenceReview409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AnswerEvidenceReview409ApplicationProblemPlusJSONResponse) VisitAnswerEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type AnswerEvidenceReview412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response AnswerEvidenceReview412ApplicationProblemPlusJSONResponse) VisitAnswerEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type AnswerEvidenceReview413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AnswerEvidenceReview413ApplicationProblemPlusJSONResponse) VisitAnswerEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type AnswerEvidenceReview415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AnswerEvidenceReview415ApplicationProblemPlusJSONResponse) VisitAnswerEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type AnswerEvidenceReview422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response AnswerEvidenceReview422ApplicationProblemPlusJSONResponse) VisitAnswerEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type AnswerEvidenceReviewdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AnswerEvidenceReviewdefaultApplicationProblemPlusJSONResponse) VisitAnswerEvidenceReviewResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(response.StatusCode)
 
@@ -13739,6 +14691,12 @@ type StrictServerInterface interface {
 	// IntakeCase Take a problem in as a case (a clue) and route it by legal authority.
 	// (POST /v1/cases)
 	IntakeCase(ctx context.Context, request IntakeCaseRequestObject) (IntakeCaseResponseObject, error)
+	// ListEvidenceReviews The evidence reviews of a case, newest first, for everyone who sees the case.
+	// (GET /v1/cases/{case_id}/evidence-reviews)
+	ListEvidenceReviews(ctx context.Context, request ListEvidenceReviewsRequestObject) (ListEvidenceReviewsResponseObject, error)
+	// CreateEvidenceReview A reviewer of the case's department accepts its evidence or returns it with a reason per item.
+	// (POST /v1/cases/{case_id}/evidence-reviews)
+	CreateEvidenceReview(ctx context.Context, request CreateEvidenceReviewRequestObject) (CreateEvidenceReviewResponseObject, error)
 	// GetCase One case with its routing reasons (zh and en) and its history.
 	// (GET /v1/cases/{id})
 	GetCase(ctx context.Context, request GetCaseRequestObject) (GetCaseResponseObject, error)
@@ -13787,6 +14745,12 @@ type StrictServerInterface interface {
 	// RevokeDevice Revoke a device (lost phone); its sessions end at once.
 	// (POST /v1/devices/{device_id}/revoke)
 	RevokeDevice(ctx context.Context, request RevokeDeviceRequestObject) (RevokeDeviceResponseObject, error)
+	// GetEvidenceReview One evidence review, for everyone who sees its case.
+	// (GET /v1/evidence-reviews/{review_id})
+	GetEvidenceReview(ctx context.Context, request GetEvidenceReviewRequestObject) (GetEvidenceReviewResponseObject, error)
+	// AnswerEvidenceReview The officer holding the case or the team leader answers a return (offline: evidence_review.answer@1).
+	// (POST /v1/evidence-reviews/{review_id}/answer)
+	AnswerEvidenceReview(ctx context.Context, request AnswerEvidenceReviewRequestObject) (AnswerEvidenceReviewResponseObject, error)
 	// ListEvidenceOrphans Evidence not linked to a record (none of its street that it names or that expects it has arrived), completed longer ago than the configured age (WHISTLE_EVIDENCE_ORPHAN_AGE).
 	// (GET /v1/evidence/orphans)
 	ListEvidenceOrphans(ctx context.Context, request ListEvidenceOrphansRequestObject) (ListEvidenceOrphansResponseObject, error)
@@ -14618,6 +15582,76 @@ func (sh *strictHandler) IntakeCase(ctx *fiber.Ctx, params IntakeCaseParams) err
 	return nil
 }
 
+// ListEvidenceReviews operation middleware
+func (sh *strictHandler) ListEvidenceReviews(ctx *fiber.Ctx, caseId ReviewCaseID, params ListEvidenceReviewsParams) error {
+	var request ListEvidenceReviewsRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEvidenceReviews(ctx.UserContext(), request.(ListEvidenceReviewsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEvidenceReviews")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListEvidenceReviewsResponseObject); ok {
+		if err := validResponse.VisitListEvidenceReviewsResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateEvidenceReview operation middleware
+func (sh *strictHandler) CreateEvidenceReview(ctx *fiber.Ctx, caseId ReviewCaseID, params CreateEvidenceReviewParams) error {
+	var request CreateEvidenceReviewRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	var body CreateEvidenceReviewJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateEvidenceReview(ctx.UserContext(), request.(CreateEvidenceReviewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateEvidenceReview")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateEvidenceReviewResponseObject); ok {
+		if err := validResponse.VisitCreateEvidenceReviewResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetCase operation middleware
 func (sh *strictHandler) GetCase(ctx *fiber.Ctx, id CaseID) error {
 	var request GetCaseRequestObject
@@ -15204,6 +16238,75 @@ func (sh *strictHandler) RevokeDevice(ctx *fiber.Ctx, deviceId DeviceID) error {
 		return err
 	} else if validResponse, ok := response.(RevokeDeviceResponseObject); ok {
 		if err := validResponse.VisitRevokeDeviceResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvidenceReview operation middleware
+func (sh *strictHandler) GetEvidenceReview(ctx *fiber.Ctx, reviewId ReviewID) error {
+	var request GetEvidenceReviewRequestObject
+
+	request.ReviewId = reviewId
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvidenceReview(ctx.UserContext(), request.(GetEvidenceReviewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvidenceReview")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEvidenceReviewResponseObject); ok {
+		if err := validResponse.VisitGetEvidenceReviewResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AnswerEvidenceReview operation middleware
+func (sh *strictHandler) AnswerEvidenceReview(ctx *fiber.Ctx, reviewId ReviewID, params AnswerEvidenceReviewParams) error {
+	var request AnswerEvidenceReviewRequestObject
+
+	request.ReviewId = reviewId
+	request.Params = params
+
+	var body AnswerEvidenceReviewJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.AnswerEvidenceReview(ctx.UserContext(), request.(AnswerEvidenceReviewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AnswerEvidenceReview")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AnswerEvidenceReviewResponseObject); ok {
+		if err := validResponse.VisitAnswerEvidenceReviewResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

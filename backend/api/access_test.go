@@ -88,6 +88,7 @@ type matrixEnv struct {
 	evidence      map[string]string // street -> id of evidence its officer uploaded (see evidence_test.go)
 	deadline      map[string]string // street -> id of a deadline of its team (see deadlines_test.go)
 	cases         map[string]string // street -> id of a case its grid operator took in (see cases_test.go)
+	reviews       map[string]string // street -> id of an evidence review of its case (see evidence_reviews_test.go)
 	story         demo.Story        // dates of the demo's story as loaded
 }
 
@@ -98,7 +99,8 @@ func newMatrixEnv(t *testing.T, f *fixture) *matrixEnv {
 		t.Fatal(err)
 	}
 	e := &matrixEnv{ds: ds, now: f.now().UTC(), story: f.story, officerStreet: map[string]string{}, teamStreet: map[string]string{},
-		loginOfficer: map[string]string{}, inspection: map[string]string{}, block: map[string]string{}, cases: map[string]string{}}
+		loginOfficer: map[string]string{}, inspection: map[string]string{}, block: map[string]string{}, cases: map[string]string{},
+		reviews: map[string]string{}}
 	for _, l := range ds.Logins {
 		e.loginOfficer[l.Username] = l.OfficerCode
 	}
@@ -603,6 +605,7 @@ func TestAccess_ReadMatrix(t *testing.T) {
 	recordMatrixEvidence(t, f, e)
 	recordMatrixDeadlines(t, f, e)
 	recordMatrixCases(t, f, e)
+	recordMatrixReviews(t, f, e)
 	recordMatrixAbsences(t, f)
 	// One phone in each street, for the device routes.
 	registerDevice(t, f.client, tokens["officer.a"], "phone of officer.a")

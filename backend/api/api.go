@@ -48,6 +48,7 @@ type Config struct {
 	Sync        Sync
 	Inspections Inspections
 	Cases       Cases
+	Reviews     EvidenceReviews
 	Evidence    Evidence
 	Deadlines   Deadlines
 	// Bundles reads what a case's export bundle holds (nil: no export).
@@ -119,7 +120,7 @@ func New(cfg Config) (*fiber.App, error) {
 		}
 		cfg.Sync.Service.ValidateArgs(validate)
 	}
-	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, evidence: cfg.Evidence, deadlines: cfg.Deadlines, bundles: cfg.Bundles, users: cfg.Users, passwords: cfg.Passwords,
+	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, reviews: cfg.Reviews, evidence: cfg.Evidence, deadlines: cfg.Deadlines, bundles: cfg.Bundles, users: cfg.Users, passwords: cfg.Passwords,
 		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs,
 		acts: newActCounter(cfg.Registry)}
 	app.Use(validateRequest(doc, router, cfg.Identity))

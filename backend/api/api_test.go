@@ -33,6 +33,7 @@ import (
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
+	"github.com/whistle/whistle/backend/review"
 	"github.com/whistle/whistle/backend/telemetry"
 	"github.com/whistle/whistle/media"
 	"github.com/whistle/whistle/media/mediatest"
@@ -143,6 +144,8 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	// As serve wires it: pushes applied set-wise first.
 	handlers := inspection.SyncHandlers(inspections)
 	maps.Copy(handlers, casework.SyncHandlers(cases))
+	reviews := review.NewService(postgres.NewEvidenceReviewStore(f.db), cases, f.org, f.now)
+	maps.Copy(handlers, review.SyncHandlers(reviews))
 	syncService := wsync.NewService(syncStore, handlers, f.now)
 	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
 	app, err := api.New(api.Config{
@@ -158,6 +161,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 			Devices: postgres.NewSessionStore(f.db), Reports: syncStore, MinPullAppVersion: f.minPullApp},
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Cases:       api.Cases{Service: cases},
+		Reviews:     api.EvidenceReviews{Service: reviews},
 		Evidence:    ev,
 		Deadlines:   postgres.NewDeadlineStore(f.db),
 		Bundles:     postgres.NewBundleStore(f.db),

@@ -26,16 +26,19 @@ func pushResponseOut(r wsync.PushResponse, names map[int64]string) (openapi.Push
 }
 
 // mutationResultOut is the result of the mutation named name. A mutation
-// of the contract is on an inspection (its state) or a case (its case); a
-// mutation outside the contract (the sync protocol's own tests register
+// of the contract is on an inspection (its state), a case (its case) or an
+// evidence review (its evidence_review); a mutation outside the contract (the sync protocol's own tests register
 // one) has no state the contract could type, and none is sent.
 func mutationResultOut(r wsync.Result, name string) (openapi.MutationResult, error) {
 	var state *openapi.Inspection
 	var cas *openapi.Case
+	var rev *openapi.EvidenceReview
 	var err error
 	switch _, ok := mutationSchemas[name]; {
 	case ok && strings.HasPrefix(name, "case."):
 		cas, err = optionalStateOut(r.State, func(c casework.Record) (openapi.Case, error) { return caseOut(c, nil) })
+	case ok && strings.HasPrefix(name, "evidence_review."):
+		rev, err = optionalStateOut(r.State, evidenceReviewOut)
 	case ok:
 		state, err = optionalStateOut(r.State, inspectionOut)
 	}
@@ -43,12 +46,13 @@ func mutationResultOut(r wsync.Result, name string) (openapi.MutationResult, err
 		return openapi.MutationResult{}, fmt.Errorf("result of mutation %d: %w", r.Seq, err)
 	}
 	out := openapi.MutationResult{
-		Seq:        r.Seq,
-		EntityId:   r.EntityID,
-		Verdict:    openapi.MutationResultVerdict(r.Verdict),
-		Exceptions: optionalList(r.Exceptions, syncExceptionOut),
-		State:      state,
-		Case:       cas,
+		Seq:            r.Seq,
+		EntityId:       r.EntityID,
+		Verdict:        openapi.MutationResultVerdict(r.Verdict),
+		Exceptions:     optionalList(r.Exceptions, syncExceptionOut),
+		State:          state,
+		Case:           cas,
+		EvidenceReview: rev,
 	}
 	if p := r.Problem; p != nil {
 		out.Problem = &openapi.SyncProblem{Code: p.Code, Message: p.Message}
@@ -94,13 +98,14 @@ type changeWire struct {
 // entityStates converts the stored state of each entity type of the feed
 // to its schema in the contract; nil means none (a tombstone).
 var entityStates = map[string]func(json.RawMessage) (any, error){
-	"inspection":   stateOf(inspectionOut),
-	"number_block": stateOf(numberBlockOut),
-	"member":       stateOf(noError(memberOut)),
-	"department":   stateOf(noError(departmentOut)),
-	"matter":       stateOf(noError(matterOut)),
-	"policy":       stateOf(noError(policyOut)),
-	"case":         stateOf(func(r casework.Record) (openapi.Case, error) { return caseOut(r, nil) }),
+	"inspection":      stateOf(inspectionOut),
+	"number_block":    stateOf(numberBlockOut),
+	"member":          stateOf(noError(memberOut)),
+	"department":      stateOf(noError(departmentOut)),
+	"matter":          stateOf(noError(matterOut)),
+	"policy":          stateOf(noError(policyOut)),
+	"case":            stateOf(func(r casework.Record) (openapi.Case, error) { return caseOut(r, nil) }),
+	"evidence_review": stateOf(evidenceReviewOut),
 }
 
 func changeOut(c wsync.Change) (openapi.Change, error) {

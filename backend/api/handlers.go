@@ -28,6 +28,7 @@ type server struct {
 	sync        Sync
 	inspections Inspections
 	cases       Cases
+	reviews     EvidenceReviews
 	evidence    Evidence
 	deadlines   Deadlines
 	bundles     Bundles

@@ -189,6 +189,7 @@ func TestLists_Page(t *testing.T) {
 		from := f.now().Add(time.Duration(i/2*i) * 24 * time.Hour)
 		recorded(t, recordAbsence(t, f, admin, "a-cg-03", absenceBody("leave", from, from.Add(8*time.Hour))))
 	}
+	reviewed := seedAcceptedReviews(t, f, 5)
 	g := f.restart(t, evidenceConfig{}, 0) // every unlinked item is an orphan at once
 	f = g                                  // a restarted instance: log in again
 	admin, leader, officer := f.login(t, "admin", demo.Password), f.login(t, "leader.a", demo.Password), f.login(t, "officer.a", demo.Password)
@@ -224,6 +225,7 @@ func TestLists_Page(t *testing.T) {
 		{name: "reviewQueue", path: "/v1/inspections/review-queue", token: leader, key: byRecord},
 		{name: "listCases", path: "/v1/cases", token: leader, key: at("created_at"), newest: true},
 		{name: "listCases/state", path: "/v1/cases?state=clue", token: leader, key: at("created_at"), newest: true},
+		{name: "listEvidenceReviews", path: "/v1/cases/" + reviewed + "/evidence-reviews", token: leader, key: at("at"), newest: true},
 		{name: "listDeviceStatus", path: "/v1/sync/devices", token: admin,
 			key: func(m map[string]any) listKey {
 				return listKey{keys: []string{field(m, "username")}, id: field(m, "device_id")}

@@ -11,6 +11,7 @@ import (
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/review"
 	"github.com/whistle/whistle/openapi"
 )
 
@@ -24,6 +25,7 @@ var mutationSchemas = map[string]string{
 	casework.MutationFile:     "CaseTransition",
 	casework.MutationNote:     "CaseNote",
 	casework.MutationNotify:   "CaseNotification",
+	review.MutationAnswer:     "EvidenceReviewAnswer",
 }
 
 // judgePushesApart makes the request validator check only the envelope of

@@ -80,9 +80,12 @@ type refWorld struct {
 	blockB        openapi.NumberBlock
 	deadlineB     string // a work order's deadline of street B (subject deadlineOrderB)
 	caseB, caseA  string // a case of each street, taken in by its grid operator (cases_test.go)
-	absenceB      string // an absence of b-cg-03, street B's (absences_test.go)
-	deviceB       string // officer.b's phone
-	markers       []string
+	// reviewB is an accepted review of caseB, reviewA a return of another case of street A
+	// (evidence_reviews_test.go).
+	reviewB, reviewA string
+	absenceB         string // an absence of b-cg-03, street B's (absences_test.go)
+	deviceB          string // officer.b's phone
+	markers          []string
 }
 
 // answer is what a call got, reduced to what may be compared between a
@@ -684,10 +687,11 @@ func referenceTable() map[refKey]refEntry {
 	}
 	for _, op := range []string{"POST /v1/devices", "POST /v1/inspections", "POST /v1/inspections/{id}/amendments", "POST /v1/inspections/{id}/review",
 		"POST /v1/number-blocks", "POST /v1/number-blocks/{id}/voids", "POST /v1/admin/imports", "POST /v1/admin/certificates",
-		"POST /v1/admin/matters", "POST /v1/admin/policies", "POST /v1/cases"} {
+		"POST /v1/admin/matters", "POST /v1/admin/policies", "POST /v1/cases", "POST /v1/cases/{case_id}/evidence-reviews"} {
 		t[op+" header:Idempotency-Key"] = refEntry{class: notRef, why: "the client's key of its own request, scoped to the caller (TestIdempotencyKey_NumberBlock/PerUser)"}
 	}
 	caseReferences(t)
+	reviewReferences(t)
 	absenceReferences(t)
 	for _, op := range []string{"POST /v1/inspections/{id}/amendments", "POST /v1/inspections/{id}/review"} {
 		t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the record the path names, compared with it as the caller sees it"}
@@ -698,7 +702,7 @@ func referenceTable() map[refKey]refEntry {
 	for _, op := range []string{"GET /v1/inspections", "GET /v1/inspections/review-queue", "GET /v1/evidence/orphans",
 		"GET /v1/streets", "GET /v1/departments", "GET /v1/matters", "GET /v1/matters/{code}", "GET /v1/policies",
 		"GET /v1/teams/{code}/roster", "GET /v1/sync/devices", "GET /v1/evidence/{evidence_id}/custody", "GET /v1/deadlines", "GET /v1/cases",
-		"GET /v1/officers/{code}/absences"} {
+		"GET /v1/officers/{code}/absences", "GET /v1/cases/{case_id}/evidence-reviews"} {
 		t[op+" query:cursor"] = refEntry{class: notRef, why: "a position (sort keys and id) in a list the caller may read; it only narrows the list (keyset), filters nothing in"}
 	}
 	for _, ch := range recordChannels {
@@ -793,6 +797,7 @@ func newRefWorld(t *testing.T, f *fixture) *refWorld {
 	ev := getEvidence(t, f.client, b.token, w.itemBID)
 	w.markers = []string{w.recB.Party.IDNumber, w.recB.Party.Phone, "REFWALK-B", o.NameZH, o.Phone, *ev.VersionId}
 	w.markers = append(w.markers, refWorldCases(t, w)...)
+	refWorldReviews(t, w)
 	for _, c := range e.ds.Certificates {
 		if c.OfficerCode == "b-cg-03" {
 			w.markers = append(w.markers, c.Number)
@@ -830,6 +835,7 @@ func (w *refWorld) streetB(t *testing.T) string {
 		`SELECT row_to_json(x)::text FROM case_sources x JOIN cases c ON c.id = x.case_id WHERE c.street_code = 'st-b' ORDER BY 1`,
 		`SELECT row_to_json(x)::text FROM case_routings x JOIN cases c ON c.id = x.case_id WHERE c.street_code = 'st-b' ORDER BY 1`,
 		`SELECT row_to_json(x)::text FROM case_events x JOIN cases c ON c.id = x.case_id WHERE c.street_code = 'st-b' ORDER BY 1`,
+		`SELECT row_to_json(x)::text FROM evidence_reviews x JOIN cases c ON c.id = x.case_id WHERE c.street_code = 'st-b' ORDER BY 1`,
 		`SELECT row_to_json(x)::text FROM audit_entries x WHERE chain = 'st-b' ORDER BY id`,
 		`SELECT row_to_json(x)::text FROM sync_changes x WHERE scope = 'team:team-st-b' OR scope LIKE 'officer:b-%'
 			OR scope IN (SELECT 'device:' || id FROM devices WHERE user_id IN ` + users + `) ORDER BY scope, entity_id`,

@@ -152,6 +152,13 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 		"transitionCase": func() call {
 			return call{"POST", "/v1/cases/" + trailCase(t, f, true) + "/transitions", "application/json", `{"to":"filed"}`, f.login(t, "officer.a", "whistle-demo")}
 		},
+		"createEvidenceReview": func() call {
+			return call{"POST", "/v1/cases/" + trailReviewCase(t, f) + "/evidence-reviews", "application/json", `{"verdict":"accepted"}`,
+				f.login(t, "reviewer.sj", "whistle-demo")}
+		},
+		"answerEvidenceReview": func() call {
+			return call{"POST", "/v1/evidence-reviews/" + trailReturn(t, f) + "/answer", "application/json", `{"note":"已补充询问笔录照片"}`, leader}
+		},
 		"addCaseNote": func() call {
 			return call{"POST", "/v1/cases/" + trailCase(t, f, true) + "/notes", "application/json", `{"text":"已联系反映人"}`, f.login(t, "officer.a", "whistle-demo")}
 		},

@@ -26,6 +26,7 @@ import (
 	"github.com/whistle/whistle/backend/jobs"
 	"github.com/whistle/whistle/backend/jwt"
 	"github.com/whistle/whistle/backend/postgres"
+	"github.com/whistle/whistle/backend/review"
 	"github.com/whistle/whistle/backend/telemetry"
 	"github.com/whistle/whistle/media"
 	wsync "github.com/whistle/whistle/sync"
@@ -119,7 +120,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	inspections.SetWise(inspectionStore) // an online create is a batch of one
 	cases := casework.NewService(postgres.NewCaseStore(db), orgStore, cfg.Clock, cfg.Cases)
 	inspections.OnApproved(db.InTx, cases.ApprovalHook(uuid.NewString)) // an approved record needing follow-up opens its clue
-	syncService := wsync.NewService(syncStore, mutationHandlers(inspections, cases), cfg.Clock)
+	reviews := review.NewService(postgres.NewEvidenceReviewStore(db), cases, orgStore, cfg.Clock)
+	syncService := wsync.NewService(syncStore, mutationHandlers(inspections, cases, reviews), cfg.Clock)
 	syncService.RetryLimit(cfg.SyncRetryLimit)
 	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
 	evidenceStore := postgres.NewEvidenceStore(db)
@@ -152,6 +154,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Trail:       trail,
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Cases:       api.Cases{Service: cases},
+		Reviews:     api.EvidenceReviews{Service: reviews},
 		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
 			IdleTimeout: cfg.EvidenceIdle},
 		Deadlines: postgres.NewDeadlineStore(db),
@@ -225,12 +228,15 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 // mutationHandlers are the sync mutations this server applies, by
 // name@version: keep every version still in the field.
-func mutationHandlers(inspections *inspection.Service, cases *casework.Service) map[string]wsync.Handler {
+func mutationHandlers(inspections *inspection.Service, cases *casework.Service, reviews *review.Service) map[string]wsync.Handler {
 	handlers := map[string]wsync.Handler{}
 	for name, h := range inspection.SyncHandlers(inspections) {
 		handlers[name] = h
 	}
 	for name, h := range casework.SyncHandlers(cases) {
+		handlers[name] = h
+	}
+	for name, h := range review.SyncHandlers(reviews) {
 		handlers[name] = h
 	}
 	return handlers
