@@ -143,6 +143,7 @@ const (
 	EventNote         EventKind = "note"
 	EventNotified     EventKind = "notified"
 	EventMerged       EventKind = "merged"
+	EventArchived     EventKind = "archived" // closed into its archive, with its archive number
 )
 
 // Event is one entry of a case's history, kept for ever.
