@@ -23,6 +23,7 @@ import (
 
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/api/apitest"
+	"github.com/whistle/whistle/backend/archive"
 	"github.com/whistle/whistle/backend/argon2id"
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
@@ -158,8 +159,10 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 			Devices: postgres.NewSessionStore(f.db), Reports: syncStore, MinPullAppVersion: f.minPullApp},
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Cases:       api.Cases{Service: cases},
-		Evidence:    ev,
-		Deadlines:   postgres.NewDeadlineStore(f.db),
+		Archives: archive.NewService(postgres.NewArchiveStore(f.db), f.org, archive.DefaultRules(),
+			archive.NumberFormat{}, f.now),
+		Evidence:  ev,
+		Deadlines: postgres.NewDeadlineStore(f.db),
 		Dependencies: []api.Dependency{
 			{Name: "postgres", Check: f.db},
 			{Name: "object_store", Check: objects},

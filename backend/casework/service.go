@@ -675,7 +675,9 @@ func (s *Service) Reassign(ctx context.Context, userID, id string, base int, off
 }
 
 // closed reports whether a case in state st is no longer handled.
-func closed(st State) bool { return st == StateConcluded || st == StateWithdrawn || st == StateArchived }
+func closed(st State) bool {
+	return st == StateConcluded || st == StateWithdrawn || st == StateArchived
+}
 
 // Object is an objection (异议) by the receiving officer or department to a case, with a reason:
 // the case goes back to routing with its history, and routing never picks the objector again.

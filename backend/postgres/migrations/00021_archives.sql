@@ -60,7 +60,7 @@ CREATE INDEX deadline_explanations_deadline ON deadline_explanations (deadline_i
 
 -- +goose Down
 DROP TABLE deadline_explanations, archive_annexes, archives, archive_counters;
-DELETE FROM case_events WHERE kind = 'archived';
+DELETE FROM case_events WHERE kind = 'archive_closed';
 -- A withdrawn case recorded its reason; any other archived case was concluded.
 UPDATE cases SET state = w.state, doc = jsonb_set(doc, '{state}', to_jsonb(w.state))
 FROM (SELECT id, CASE WHEN coalesce(doc->'facts'->>'withdraw_reason', '') <> '' THEN 'withdrawn' ELSE 'concluded' END AS state
