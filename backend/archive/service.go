@@ -260,15 +260,22 @@ func (s *Service) AddAnnex(ctx context.Context, userID, id string, a Annex) (Ann
 	if in.Case.State != casework.StateArchived {
 		return Annex{}, derrors.New(derrors.Conflict, "case %s is %s, not archived: change the case itself", id, in.Case.State)
 	}
-	if a.EvidenceIDs == nil {
-		a.EvidenceIDs = []string{}
-	}
-	a.EvidenceIDs = slices.Compact(slices.Sorted(slices.Values(a.EvidenceIDs)))
+	a.EvidenceIDs = append([]string{}, slices.Compact(slices.Sorted(slices.Values(a.EvidenceIDs)))...)
 	a.CaseID, a.CreatedBy, a.CreatedAt = id, userID, s.instant()
 	if err := s.store.AddAnnex(ctx, a, in.Case.StreetCode); err != nil {
 		return Annex{}, err
 	}
-	return a, nil
+	// Read back, as the archive lists it (its author by username).
+	stored, err := s.store.Archive(ctx, id)
+	if err != nil {
+		return Annex{}, err
+	}
+	for _, x := range stored.Annexes {
+		if x.ID == a.ID {
+			return x, nil
+		}
+	}
+	return Annex{}, derrors.New(derrors.Internal, "annex %s not read back", a.ID)
 }
 
 // Explain records why deadline id was late, by the officer answering for it or the street's team
