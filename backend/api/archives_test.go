@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/whistle/whistle/backend/api/apitest"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/org/demo"
@@ -149,4 +151,42 @@ func TestArchive_ClosingRefusedFixedClosed(t *testing.T) {
 			t.Fatalf("the annex changed the case: version %d -> %d", before.Version, after.Version)
 		}
 	})
+}
+
+// concludedCase is a 12345 work order of street A handled by officer.a to its conclusion with a
+// no-penalty decision served, at version 8: a complete archive.
+func concludedCase(t *testing.T, f *fixture) string {
+	t.Helper()
+	officer := f.login(t, "officer.a", demo.Password)
+	id := trailCase(t, f, true)
+	for _, body := range []string{`{"to":"filed"}`, `{"to":"investigating"}`} {
+		ok(t, caseAct(t, f, officer, id, "transitions", body, ""))
+	}
+	ok(t, caseAct(t, f, officer, id, "notifications", `{"note":"已告知"}`, ""))
+	for _, body := range []string{`{"to":"decided","outcome":"no_penalty"}`, `{"to":"served","service_recorded":true}`, `{"to":"concluded"}`} {
+		ok(t, caseAct(t, f, officer, id, "transitions", body, ""))
+	}
+	if c := getCase(t, f, officer, id); c.Version != 8 {
+		t.Fatalf("concluded at version %d", c.Version)
+	}
+	return id
+}
+
+// lateWorkOrder is the deadline of a work order of street A taken in past its limit.
+func lateWorkOrder(t *testing.T, f *fixture) string {
+	t.Helper()
+	now := f.now()
+	b, _ := json.Marshal(map[string]any{
+		"id": uuid.NewString(), "matter_code": "CG-002", "description": "商户占道经营", "confirm_new": true,
+		"location": map[string]any{"address": "东城区南锣鼓巷 5 号", "lat": 39.96, "lng": 116.4035},
+		"source": map[string]any{"kind": "work_order", "channel": "12345", "work_order_number": "GD-" + uuid.NewString()[:8],
+			"nature": "comprehensive", "received_at": now.Add(-50 * time.Hour).UTC(), "time_limit": now.Add(-2 * time.Hour).UTC(),
+			"location": map[string]any{"address": "东城区南锣鼓巷 5 号"}, "description": "来电反映商户占道经营"},
+	})
+	c := intake(t, f, f.login(t, "grid.a", demo.Password), string(b))
+	wo := caseDeadlineOf(getCase(t, f, f.login(t, "leader.a", demo.Password), c.Id.String()), "work_order")
+	if wo == nil {
+		t.Fatal("no work order deadline")
+	}
+	return wo.Id.String()
 }

@@ -46,7 +46,10 @@ func TestRules_Check(t *testing.T) {
 		{"RecordsApproved/Absent", func(in *Input) { in.Records = map[string]inspection.State{} },
 			"records_approved", "/v1/inspections/" + recID, false},
 		{"EvidenceVerified/Pending", func(in *Input) {
-			setRec(in, func(st *inspection.State) { st.EvidenceVerified = []string{"sig-1"}; st.Status = inspection.EvidencePending })
+			setRec(in, func(st *inspection.State) {
+				st.EvidenceVerified = []string{"sig-1"}
+				st.Status = inspection.EvidencePending
+			})
 		}, "evidence_verified", "/v1/evidence/uploads", false},
 		{"OnsiteSigned/SignatureUnverified", func(in *Input) {
 			setRec(in, func(st *inspection.State) {
@@ -63,7 +66,9 @@ func TestRules_Check(t *testing.T) {
 				st.Record.Signatures.Witness = &inspection.Witness{Name: "社区网格员"}
 			})
 		}, "", "", true},
-		{"OnsiteSigned/Nothing", func(in *Input) { setRec(in, func(st *inspection.State) { st.Record.Signatures = inspection.Signatures{} }) },
+		{"OnsiteSigned/Nothing", func(in *Input) {
+			setRec(in, func(st *inspection.State) { st.Record.Signatures = inspection.Signatures{} })
+		},
 			"onsite_signed", "/v1/inspections/" + recID + "/amendments", false},
 		{"DecisionServed", func(in *Input) { in.Case.Facts.ServiceRecorded = false }, "decision_served", "/v1/cases/case-1/transitions", false},
 		{"DecisionServed/NotForATransfer", func(in *Input) {

@@ -100,14 +100,19 @@ func (s *ArchiveStore) input(tx *gorm.DB, id string, lock bool) (archive.Input, 
 		if err != nil {
 			return archive.Input{}, err
 		}
-		in.Deadlines = append(in.Deadlines, checkedDeadline(st, explained[st.Deadline.ID]))
+		in.Deadlines = append(in.Deadlines, checkedDeadline(st, explained[st.Deadline.ID], s.db.now()))
 	}
 	return in, nil
 }
 
-// checkedDeadline is a stored deadline as the check reads it.
-func checkedDeadline(st Stored, explanation string) archive.Deadline {
-	return archive.Deadline{ID: st.Deadline.ID, Kind: st.Deadline.Kind, State: st.State, Due: st.Due, MetAt: st.Deadline.MetAt,
+// checkedDeadline is a stored deadline as the check reads it at now: one due and not met is
+// overdue, whether or not its escalation job has run yet.
+func checkedDeadline(st Stored, explanation string, now time.Time) archive.Deadline {
+	state := st.State
+	if state == casework.DeadlineOpen && !now.Before(st.Due) {
+		state = casework.DeadlineOverdue
+	}
+	return archive.Deadline{ID: st.Deadline.ID, Kind: st.Deadline.Kind, State: state, Due: st.Due, MetAt: st.Deadline.MetAt,
 		EscalatedAt: st.Deadline.EscalatedAt, Explanation: explanation}
 }
 
@@ -285,7 +290,7 @@ func (s *ArchiveStore) Deadline(ctx context.Context, id string) (archive.Deadlin
 	if err != nil {
 		return archive.DeadlineFacts{}, translate(err, "read deadline")
 	}
-	return archive.DeadlineFacts{Deadline: checkedDeadline(st, ""), StreetCode: st.Deadline.StreetCode, Officer: st.Deadline.Officer,
+	return archive.DeadlineFacts{Deadline: checkedDeadline(st, "", s.db.now()), StreetCode: st.Deadline.StreetCode, Officer: st.Deadline.Officer,
 		Archived: archived}, nil
 }
 
