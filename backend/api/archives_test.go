@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/whistle/whistle/backend/api/apitest"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/org/demo"
@@ -175,14 +173,15 @@ func concludedCase(t *testing.T, f *fixture) string {
 // lateWorkOrder is the deadline of a work order of street A taken in past its limit.
 func lateWorkOrder(t *testing.T, f *fixture) string {
 	t.Helper()
-	now := f.now()
-	b, _ := json.Marshal(map[string]any{
-		"id": uuid.NewString(), "matter_code": "CG-002", "description": "商户占道经营", "confirm_new": true,
-		"location": map[string]any{"address": "东城区南锣鼓巷 5 号", "lat": 39.96, "lng": 116.4035},
-		"source": map[string]any{"kind": "work_order", "channel": "12345", "work_order_number": "GD-" + uuid.NewString()[:8],
-			"nature": "comprehensive", "received_at": now.Add(-50 * time.Hour).UTC(), "time_limit": now.Add(-2 * time.Hour).UTC(),
-			"location": map[string]any{"address": "东城区南锣鼓巷 5 号"}, "description": "来电反映商户占道经营"},
-	})
+	// A work order at a place of its own (workOrderBody), received 50 hours ago with a limit
+	// 2 hours ago.
+	var order map[string]any
+	if err := json.Unmarshal([]byte(workOrderBody(f, "CG-002", "comprehensive")), &order); err != nil {
+		t.Fatal(err)
+	}
+	src := order["source"].(map[string]any)
+	src["received_at"], src["time_limit"] = f.now().Add(-50*time.Hour).UTC(), f.now().Add(-2*time.Hour).UTC()
+	b, _ := json.Marshal(order)
 	c := intake(t, f, f.login(t, "grid.a", demo.Password), string(b))
 	wo := caseDeadlineOf(getCase(t, f, f.login(t, "leader.a", demo.Password), c.Id.String()), "work_order")
 	if wo == nil {
