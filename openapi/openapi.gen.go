@@ -45,6 +45,42 @@ func (e AbsenceKind) Valid() bool {
 	}
 }
 
+// Defines values for AnnexKind.
+const (
+	AnnexKindCorrection AnnexKind = "correction"
+	AnnexKindSupplement AnnexKind = "supplement"
+)
+
+// Valid indicates whether the value is a known member of the AnnexKind enum.
+func (e AnnexKind) Valid() bool {
+	switch e {
+	case AnnexKindCorrection:
+		return true
+	case AnnexKindSupplement:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AnnexRequestKind.
+const (
+	AnnexRequestKindCorrection AnnexRequestKind = "correction"
+	AnnexRequestKindSupplement AnnexRequestKind = "supplement"
+)
+
+// Valid indicates whether the value is a known member of the AnnexRequestKind enum.
+func (e AnnexRequestKind) Valid() bool {
+	switch e {
+	case AnnexRequestKindCorrection:
+		return true
+	case AnnexRequestKindSupplement:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CaseChangeEntityType.
 const (
 	CaseChangeEntityTypeCase CaseChangeEntityType = "case"
@@ -80,6 +116,7 @@ func (e CaseChangeOp) Valid() bool {
 
 // Defines values for CaseEventKind.
 const (
+	ArchiveClosed CaseEventKind = "archive_closed"
 	Intake        CaseEventKind = "intake"
 	MatterChanged CaseEventKind = "matter_changed"
 	Merged        CaseEventKind = "merged"
@@ -94,6 +131,8 @@ const (
 // Valid indicates whether the value is a known member of the CaseEventKind enum.
 func (e CaseEventKind) Valid() bool {
 	switch e {
+	case ArchiveClosed:
+		return true
 	case Intake:
 		return true
 	case MatterChanged:
@@ -329,6 +368,7 @@ func (e CaseSourceInputNature) Valid() bool {
 
 // Defines values for CaseState.
 const (
+	Archived      CaseState = "archived"
 	Clue          CaseState = "clue"
 	Concluded     CaseState = "concluded"
 	Decided       CaseState = "decided"
@@ -342,6 +382,8 @@ const (
 // Valid indicates whether the value is a known member of the CaseState enum.
 func (e CaseState) Valid() bool {
 	switch e {
+	case Archived:
+		return true
 	case Clue:
 		return true
 	case Concluded:
@@ -1296,7 +1338,9 @@ func (e PolicyChangeOp) Valid() bool {
 // Defines values for ProblemCode.
 const (
 	ProblemCodeAppUpdateRequired      ProblemCode = "app_update_required"
+	ProblemCodeArchiveIncomplete      ProblemCode = "archive_incomplete"
 	ProblemCodeBadRequest             ProblemCode = "bad_request"
+	ProblemCodeCaseArchived           ProblemCode = "case_archived"
 	ProblemCodeCaseDuplicates         ProblemCode = "case_duplicates"
 	ProblemCodeCaseTransitionRefused  ProblemCode = "case_transition_refused"
 	ProblemCodeChecksumMismatch       ProblemCode = "checksum_mismatch"
@@ -1328,7 +1372,11 @@ func (e ProblemCode) Valid() bool {
 	switch e {
 	case ProblemCodeAppUpdateRequired:
 		return true
+	case ProblemCodeArchiveIncomplete:
+		return true
 	case ProblemCodeBadRequest:
+		return true
+	case ProblemCodeCaseArchived:
 		return true
 	case ProblemCodeCaseDuplicates:
 		return true
@@ -1679,6 +1727,147 @@ type Amendment struct {
 	Record InspectionRecord `json:"record"`
 }
 
+// Annex defines model for Annex.
+type Annex struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedBy The username of the team leader.
+	CreatedBy   string               `json:"created_by"`
+	EvidenceIds []openapi_types.UUID `json:"evidence_ids"`
+	Id          openapi_types.UUID   `json:"id"`
+	Kind        AnnexKind            `json:"kind"`
+	Text        string               `json:"text"`
+}
+
+// AnnexKind defines model for Annex.Kind.
+type AnnexKind string
+
+// AnnexRequest defines model for AnnexRequest.
+type AnnexRequest struct {
+	EvidenceIds *[]openapi_types.UUID `json:"evidence_ids,omitempty"`
+	Kind        AnnexRequestKind      `json:"kind"`
+	Text        string                `json:"text"`
+}
+
+// AnnexRequestKind defines model for AnnexRequest.Kind.
+type AnnexRequestKind string
+
+// Archive defines model for Archive.
+type Archive struct {
+	Annexes  []Annex            `json:"annexes"`
+	CaseId   openapi_types.UUID `json:"case_id"`
+	Check    ArchiveCheckResult `json:"check"`
+	ClosedAt time.Time          `json:"closed_at"`
+
+	// ClosedBy The username of the team leader who closed it.
+	ClosedBy string `json:"closed_by"`
+
+	// Number The archive number, e.g. 交道口综执档〔2026〕0001号.
+	Number string `json:"number"`
+	Score  int    `json:"score"`
+
+	// Seq The number in the street's year: gapless from 1.
+	Seq int `json:"seq"`
+
+	// Year The archive year (Asia/Shanghai).
+	Year int `json:"year"`
+}
+
+// ArchiveCheck defines model for ArchiveCheck.
+type ArchiveCheck struct {
+	CaseId openapi_types.UUID `json:"case_id"`
+	Check  ArchiveCheckResult `json:"check"`
+
+	// State clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason; archived (归档): closed by the team leader (POST /v1/cases/{id}/archive), read-only. No transition reaches archived.
+	State CaseState `json:"state"`
+}
+
+// ArchiveCheckItem defines model for ArchiveCheckItem.
+type ArchiveCheckItem struct {
+	// Basis The legal basis (zh).
+	Basis string `json:"basis"`
+
+	// Code The rule: records_approved, evidence_verified, onsite_signed, decision_served, seizures_resolved, deadlines_met, legal_review_done, rights_notified, evidence_review_answered.
+	Code string `json:"code"`
+
+	// Mandatory An unmet mandatory item blocks the closing; an optional one lowers the score.
+	Mandatory bool             `json:"mandatory"`
+	Met       bool             `json:"met"`
+	Missing   []ArchiveMissing `json:"missing"`
+	Title     ArchiveTitle     `json:"title"`
+}
+
+// ArchiveCheckResult defines model for ArchiveCheckResult.
+type ArchiveCheckResult struct {
+	// Complete No mandatory item is unmet.
+	Complete bool               `json:"complete"`
+	Items    []ArchiveCheckItem `json:"items"`
+
+	// Outcome The outcome the rules' applies_to read: penalty, no_penalty, transferred, withdrawn (empty before a decision).
+	Outcome string `json:"outcome"`
+	Score   int    `json:"score"`
+}
+
+// ArchiveClosing defines model for ArchiveClosing.
+type ArchiveClosing struct {
+	// Version The case's version as read.
+	Version int `json:"version"`
+}
+
+// ArchiveIncompleteProblem A refused closing, with what is missing.
+type ArchiveIncompleteProblem struct {
+	// Code Stable machine-readable code. One of: `bad_request`, `validation_failed`,
+	// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
+	// `conflict`, `payload_too_large`, `unsupported_media_type`,
+	// `too_many_requests`, `timeout`, `dependency_unavailable`, `contention` (503: a
+	// concurrent change got in the way, nothing was written; retry), `internal`;
+	// for sync also `resync_required` (410, `scopes` names what to re-bootstrap),
+	// `app_update_required` (426: update the app before pulling; pushing still works) and,
+	// in a mutation's problem, `entity_conflict` (the entity exists with other content);
+	// for resumable uploads also `gone` (410), `locked` (423, retry),
+	// `precondition_failed` (412), `checksum_mismatch` (460) and
+	// `evidence_hash_mismatch` (422, the evidence is quarantined; `client_id` names it);
+	// for a create sent with an `Idempotency-Key` also `idempotency_key_in_flight` (409: a
+	// request with this key is still being processed; retry later) and `idempotency_key_reused`
+	// (422: the key was used with another request); `precondition_failed` (412) also answers a
+	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
+	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge); for
+	// archives `archive_incomplete` (409: a mandatory item of the completeness check is unmet;
+	// `missing` names each with its links) and `case_archived` (409: the case is archived and
+	// read-only, with its records and deadlines; a later correction is an annex).
+	// The list is closed: a test checks it equals the codes of `backend/derrors`.
+	//
+	//
+	// Example: validation_failed
+	Code      ProblemCode         `json:"code"`
+	Detail    *string             `json:"detail,omitempty"`
+	Errors    *[]FieldError       `json:"errors,omitempty"`
+	Instance  *string             `json:"instance,omitempty"`
+	Missing   *[]ArchiveCheckItem `json:"missing,omitempty"`
+	RequestId *string             `json:"request_id,omitempty"`
+	Status    int                 `json:"status"`
+	Title     string              `json:"title"`
+
+	// Type A URI naming the problem type (`urn:whistle:problem:<code>`).
+	Type string `json:"type"`
+}
+
+// ArchiveMissing defines model for ArchiveMissing.
+type ArchiveMissing struct {
+	// Link The API path of what fixes it, e.g. `/v1/inspections/{id}/amendments`, `/v1/deadlines/{id}/explanation`.
+	Link string `json:"link"`
+
+	// What What is missing.
+	What string `json:"what"`
+}
+
+// ArchiveTitle defines model for ArchiveTitle.
+type ArchiveTitle struct {
+	En string `json:"en"`
+	Zh string `json:"zh"`
+}
+
 // AssessedDecision What the crew at the act may decide for the matter; as Decision, without the matter.
 type AssessedDecision struct {
 	Allowed []Measure `json:"allowed"`
@@ -1842,7 +2031,7 @@ type Case struct {
 	Routing *CaseRouting `json:"routing,omitempty"`
 	Sources []CaseSource `json:"sources"`
 
-	// State clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+	// State clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason; archived (归档): closed by the team leader (POST /v1/cases/{id}/archive), read-only. No transition reaches archived.
 	State      CaseState `json:"state"`
 	StreetCode string    `json:"street_code"`
 	TeamCode   string    `json:"team_code"`
@@ -1893,7 +2082,10 @@ type CaseDuplicatesProblem struct {
 	// (422: the key was used with another request); `precondition_failed` (412) also answers a
 	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
 	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
-	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge); for
+	// archives `archive_incomplete` (409: a mandatory item of the completeness check is unmet;
+	// `missing` names each with its links) and `case_archived` (409: the case is archived and
+	// read-only, with its records and deadlines; a later correction is an annex).
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -1908,7 +2100,7 @@ type CaseDuplicatesProblem struct {
 		DistanceM float32            `json:"distance_m"`
 		Id        openapi_types.UUID `json:"id"`
 
-		// State clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+		// State clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason; archived (归档): closed by the team leader (POST /v1/cases/{id}/archive), read-only. No transition reaches archived.
 		State CaseState `json:"state"`
 	} `json:"duplicates,omitempty"`
 	Errors    *[]FieldError `json:"errors,omitempty"`
@@ -1928,12 +2120,12 @@ type CaseEvent struct {
 	Assignee *CaseReceiver `json:"assignee,omitempty"`
 	At       time.Time     `json:"at"`
 
-	// From clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+	// From clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason; archived (归档): closed by the team leader (POST /v1/cases/{id}/archive), read-only. No transition reaches archived.
 	From   *CaseState    `json:"from,omitempty"`
 	Kind   CaseEventKind `json:"kind"`
 	Reason *string       `json:"reason,omitempty"`
 
-	// To clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+	// To clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason; archived (归档): closed by the team leader (POST /v1/cases/{id}/archive), read-only. No transition reaches archived.
 	To *CaseState `json:"to,omitempty"`
 }
 
@@ -2127,7 +2319,10 @@ type CaseRefusalProblem struct {
 	// (422: the key was used with another request); `precondition_failed` (412) also answers a
 	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
 	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
-	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge); for
+	// archives `archive_incomplete` (409: a mandatory item of the completeness check is unmet;
+	// `missing` names each with its links) and `case_archived` (409: the case is archived and
+	// read-only, with its records and deadlines; a later correction is an annex).
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -2140,10 +2335,10 @@ type CaseRefusalProblem struct {
 		Actor string                        `json:"actor"`
 		Code  CaseRefusalProblemRefusalCode `json:"code"`
 
-		// From clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+		// From clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason; archived (归档): closed by the team leader (POST /v1/cases/{id}/archive), read-only. No transition reaches archived.
 		From CaseState `json:"from"`
 
-		// To clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+		// To clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason; archived (归档): closed by the team leader (POST /v1/cases/{id}/archive), read-only. No transition reaches archived.
 		To    CaseState   `json:"to"`
 		Unmet *[]CaseGate `json:"unmet,omitempty"`
 	} `json:"refusal,omitempty"`
@@ -2228,7 +2423,7 @@ type CaseSourceInputKind string
 // CaseSourceInputNature single: straight to the competent department; comprehensive (the default): the street team.
 type CaseSourceInputNature string
 
-// CaseState clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+// CaseState clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason; archived (归档): closed by the team leader (POST /v1/cases/{id}/archive), read-only. No transition reaches archived.
 type CaseState string
 
 // CaseTransition defines model for CaseTransition.
@@ -2246,7 +2441,7 @@ type CaseTransition struct {
 	SeizureResolved *bool        `json:"seizure_resolved,omitempty"`
 	ServiceRecorded *bool        `json:"service_recorded,omitempty"`
 
-	// To clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason.
+	// To clue (线索) -> filed (立案) -> investigating -> decided -> served -> executed -> concluded (结案); withdrawn (不予立案/撤销立案) with a reason; archived (归档): closed by the team leader (POST /v1/cases/{id}/archive), read-only. No transition reaches archived.
 	To CaseState `json:"to"`
 }
 
@@ -2448,6 +2643,21 @@ type DeadlineChangeEntityType string
 
 // DeadlineChangeOp defines model for DeadlineChange.Op.
 type DeadlineChangeOp string
+
+// DeadlineExplanation defines model for DeadlineExplanation.
+type DeadlineExplanation struct {
+	At time.Time `json:"at"`
+
+	// By The user id of who explained it.
+	By         string             `json:"by"`
+	DeadlineId openapi_types.UUID `json:"deadline_id"`
+	Reason     string             `json:"reason"`
+}
+
+// DeadlineExplanationRequest defines model for DeadlineExplanationRequest.
+type DeadlineExplanationRequest struct {
+	Reason string `json:"reason"`
+}
 
 // Decision defines model for Decision.
 type Decision struct {
@@ -2716,7 +2926,10 @@ type EvidenceProblem struct {
 	// (422: the key was used with another request); `precondition_failed` (412) also answers a
 	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
 	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
-	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge); for
+	// archives `archive_incomplete` (409: a mandatory item of the completeness check is unmet;
+	// `missing` names each with its links) and `case_archived` (409: the case is archived and
+	// read-only, with its records and deadlines; a later correction is an annex).
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -2903,7 +3116,10 @@ type ImportProblem struct {
 	// (422: the key was used with another request); `precondition_failed` (412) also answers a
 	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
 	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
-	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge); for
+	// archives `archive_incomplete` (409: a mandatory item of the completeness check is unmet;
+	// `missing` names each with its links) and `case_archived` (409: the case is archived and
+	// read-only, with its records and deadlines; a later correction is an annex).
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -3515,7 +3731,10 @@ type Problem struct {
 	// (422: the key was used with another request); `precondition_failed` (412) also answers a
 	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
 	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
-	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge); for
+	// archives `archive_incomplete` (409: a mandatory item of the completeness check is unmet;
+	// `missing` names each with its links) and `case_archived` (409: the case is archived and
+	// read-only, with its records and deadlines; a later correction is an annex).
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -3548,7 +3767,10 @@ type Problem struct {
 // (422: the key was used with another request); `precondition_failed` (412) also answers a
 // stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
 // state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
-// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
+// (409: the problem looks like open cases; `duplicates` names them: confirm or merge); for
+// archives `archive_incomplete` (409: a mandatory item of the completeness check is unmet;
+// `missing` names each with its links) and `case_archived` (409: the case is archived and
+// read-only, with its records and deadlines; a later correction is an annex).
 // The list is closed: a test checks it equals the codes of `backend/derrors`.
 //
 // Example: validation_failed
@@ -3611,7 +3833,10 @@ type ReadinessProblem struct {
 	// (422: the key was used with another request); `precondition_failed` (412) also answers a
 	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
 	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
-	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge); for
+	// archives `archive_incomplete` (409: a mandatory item of the completeness check is unmet;
+	// `missing` names each with its links) and `case_archived` (409: the case is archived and
+	// read-only, with its records and deadlines; a later correction is an annex).
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -3656,7 +3881,10 @@ type ResyncProblem struct {
 	// (422: the key was used with another request); `precondition_failed` (412) also answers a
 	// stale `If-Match`; for cases `case_transition_refused` (409: no such move from the case's
 	// state, or a legal gate is unmet; `refusal` lists what is missing) and `case_duplicates`
-	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge).
+	// (409: the problem looks like open cases; `duplicates` names them: confirm or merge); for
+	// archives `archive_incomplete` (409: a mandatory item of the completeness check is unmet;
+	// `missing` names each with its links) and `case_archived` (409: the case is archived and
+	// read-only, with its records and deadlines; a later correction is an annex).
 	// The list is closed: a test checks it equals the codes of `backend/derrors`.
 	//
 	//
@@ -3842,6 +4070,9 @@ type TusResumable = string
 
 // UploadID defines model for UploadID.
 type UploadID = openapi_types.UUID
+
+// ArchiveIncomplete A refused closing, with what is missing.
+type ArchiveIncomplete = ArchiveIncompleteProblem
 
 // BadRequest RFC 9457 problem details with Whistle's stable `code`.
 type BadRequest = Problem
@@ -4033,6 +4264,15 @@ type CreateEvidenceReviewParams struct {
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CloseCaseArchiveParams defines parameters for CloseCaseArchive.
+type CloseCaseArchiveParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ChangeCaseMatterParams defines parameters for ChangeCaseMatter.
@@ -4415,6 +4655,12 @@ type IntakeCaseJSONRequestBody = CaseIntake
 // CreateEvidenceReviewJSONRequestBody defines body for CreateEvidenceReview for application/json ContentType.
 type CreateEvidenceReviewJSONRequestBody = EvidenceReviewRequest
 
+// AddCaseAnnexJSONRequestBody defines body for AddCaseAnnex for application/json ContentType.
+type AddCaseAnnexJSONRequestBody = AnnexRequest
+
+// CloseCaseArchiveJSONRequestBody defines body for CloseCaseArchive for application/json ContentType.
+type CloseCaseArchiveJSONRequestBody = ArchiveClosing
+
 // ChangeCaseMatterJSONRequestBody defines body for ChangeCaseMatter for application/json ContentType.
 type ChangeCaseMatterJSONRequestBody = CaseMatterChange
 
@@ -4435,6 +4681,9 @@ type ReassignCaseJSONRequestBody = CaseReassignment
 
 // TransitionCaseJSONRequestBody defines body for TransitionCase for application/json ContentType.
 type TransitionCaseJSONRequestBody = CaseTransition
+
+// ExplainDeadlineJSONRequestBody defines body for ExplainDeadline for application/json ContentType.
+type ExplainDeadlineJSONRequestBody = DeadlineExplanationRequest
 
 // PauseDeadlineJSONRequestBody defines body for PauseDeadline for application/json ContentType.
 type PauseDeadlineJSONRequestBody = DeadlineAct
@@ -5150,9 +5399,21 @@ type ServerInterface interface {
 	// GetCase One case with its routing reasons (zh and en) and its history.
 	// (GET /v1/cases/{id})
 	GetCase(c *fiber.Ctx, id CaseID) error
+	// AddCaseAnnex The team leader adds a correction or supplement to an archived case's archive (an annex, with its own trail entry).
+	// (POST /v1/cases/{id}/annexes)
+	AddCaseAnnex(c *fiber.Ctx, id CaseID) error
+	// GetCaseArchive The archive of an archived case, with its number, the check as it stood at closing and its annexes.
+	// (GET /v1/cases/{id}/archive)
+	GetCaseArchive(c *fiber.Ctx, id CaseID) error
+	// CloseCaseArchive The team leader closes a concluded or withdrawn case into its archive (案件归档), with its archive number.
+	// (POST /v1/cases/{id}/archive)
+	CloseCaseArchive(c *fiber.Ctx, id CaseID, params CloseCaseArchiveParams) error
 	// ExportCaseBundle The case's export bundle (ZIP), signed by the server key, with the evidence originals.
 	// (GET /v1/cases/{id}/archive/bundle)
 	ExportCaseBundle(c *fiber.Ctx, id CaseID) error
+	// CheckCaseArchive The completeness check of a case's archive, run now, with its score and what is missing (each with the API path that fixes it).
+	// (GET /v1/cases/{id}/archive/check)
+	CheckCaseArchive(c *fiber.Ctx, id CaseID) error
 	// ChangeCaseMatter Re-categorise a clue or filed case (the team leader or the officer holding it); it is routed again to the new matter's owner.
 	// (POST /v1/cases/{id}/matter)
 	ChangeCaseMatter(c *fiber.Ctx, id CaseID, params ChangeCaseMatterParams) error
@@ -5180,6 +5441,9 @@ type ServerInterface interface {
 	// GetDeadline One statutory deadline, judged now.
 	// (GET /v1/deadlines/{id})
 	GetDeadline(c *fiber.Ctx, id DeadlineID) error
+	// ExplainDeadline The officer answering for a late deadline, or the team leader, records why it was late (the archive's deadlines_met accepts it).
+	// (POST /v1/deadlines/{id}/explanation)
+	ExplainDeadline(c *fiber.Ctx, id DeadlineID) error
 	// PauseDeadline The team leader stops an open deadline, with the reason (testing time excluded from a seizure, 强制法 art. 25; a case suspended).
 	// (POST /v1/deadlines/{id}/pause)
 	PauseDeadline(c *fiber.Ctx, id DeadlineID, params PauseDeadlineParams) error
@@ -6202,6 +6466,115 @@ func (siw *ServerInterfaceWrapper) GetCase(c *fiber.Ctx) error {
 	return handler(c)
 }
 
+// AddCaseAnnex operation middleware
+func (siw *ServerInterfaceWrapper) AddCaseAnnex(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.AddCaseAnnex(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetCaseArchive operation middleware
+func (siw *ServerInterfaceWrapper) GetCaseArchive(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetCaseArchive(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// CloseCaseArchive operation middleware
+func (siw *ServerInterfaceWrapper) CloseCaseArchive(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CloseCaseArchiveParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.CloseCaseArchive(c, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
 // ExportCaseBundle operation middleware
 func (siw *ServerInterfaceWrapper) ExportCaseBundle(c *fiber.Ctx) error {
 
@@ -6218,6 +6591,35 @@ func (siw *ServerInterfaceWrapper) ExportCaseBundle(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.ExportCaseBundle(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// CheckCaseArchive operation middleware
+func (siw *ServerInterfaceWrapper) CheckCaseArchive(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.CheckCaseArchive(c, id)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -6647,6 +7049,35 @@ func (siw *ServerInterfaceWrapper) GetDeadline(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.GetDeadline(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ExplainDeadline operation middleware
+func (siw *ServerInterfaceWrapper) ExplainDeadline(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id DeadlineID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ExplainDeadline(c, id)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -8391,9 +8822,19 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 
 	router.Post(options.BaseURL+"/v1/number-blocks/:id/voids", wrapper.VoidNumbers)
 
+	router.Get(options.BaseURL+"/v1/cases/:id/archive/check", wrapper.CheckCaseArchive)
+
+	router.Get(options.BaseURL+"/v1/cases/:id/archive", wrapper.GetCaseArchive)
+
+	router.Post(options.BaseURL+"/v1/cases/:id/archive", wrapper.CloseCaseArchive)
+
+	router.Post(options.BaseURL+"/v1/cases/:id/annexes", wrapper.AddCaseAnnex)
+
 	router.Get(options.BaseURL+"/v1/deadlines", wrapper.ListDeadlines)
 
 	router.Get(options.BaseURL+"/v1/deadlines/:id", wrapper.GetDeadline)
+
+	router.Post(options.BaseURL+"/v1/deadlines/:id/explanation", wrapper.ExplainDeadline)
 
 	router.Post(options.BaseURL+"/v1/deadlines/:id/pause", wrapper.PauseDeadline)
 
@@ -8438,6 +8879,8 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 	router.Post(options.BaseURL+"/v1/admin/users/:username/disable", wrapper.DisableUser)
 
 }
+
+type ArchiveIncompleteApplicationProblemPlusJSONResponse ArchiveIncompleteProblem
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
 
@@ -10302,6 +10745,316 @@ func (response GetCasedefaultApplicationProblemPlusJSONResponse) VisitGetCaseRes
 	return ctx.JSON(&response.Body)
 }
 
+type AddCaseAnnexRequestObject struct {
+	Id   CaseID `json:"id"`
+	Body *AddCaseAnnexJSONRequestBody
+}
+
+type AddCaseAnnexResponseObject interface {
+	VisitAddCaseAnnexResponse(ctx *fiber.Ctx) error
+}
+
+type AddCaseAnnex201JSONResponse Annex
+
+func (response AddCaseAnnex201JSONResponse) VisitAddCaseAnnexResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseAnnex400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseAnnex400ApplicationProblemPlusJSONResponse) VisitAddCaseAnnexResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseAnnex401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseAnnex401ApplicationProblemPlusJSONResponse) VisitAddCaseAnnexResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseAnnex403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseAnnex403ApplicationProblemPlusJSONResponse) VisitAddCaseAnnexResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseAnnex404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseAnnex404ApplicationProblemPlusJSONResponse) VisitAddCaseAnnexResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseAnnex409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseAnnex409ApplicationProblemPlusJSONResponse) VisitAddCaseAnnexResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseAnnex413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseAnnex413ApplicationProblemPlusJSONResponse) VisitAddCaseAnnexResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseAnnex415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseAnnex415ApplicationProblemPlusJSONResponse) VisitAddCaseAnnexResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseAnnex422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response AddCaseAnnex422ApplicationProblemPlusJSONResponse) VisitAddCaseAnnexResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type AddCaseAnnexdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AddCaseAnnexdefaultApplicationProblemPlusJSONResponse) VisitAddCaseAnnexResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetCaseArchiveRequestObject struct {
+	Id CaseID `json:"id"`
+}
+
+type GetCaseArchiveResponseObject interface {
+	VisitGetCaseArchiveResponse(ctx *fiber.Ctx) error
+}
+
+type GetCaseArchive200JSONResponse Archive
+
+func (response GetCaseArchive200JSONResponse) VisitGetCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type GetCaseArchive401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseArchive401ApplicationProblemPlusJSONResponse) VisitGetCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetCaseArchive403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseArchive403ApplicationProblemPlusJSONResponse) VisitGetCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type GetCaseArchive404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseArchive404ApplicationProblemPlusJSONResponse) VisitGetCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetCaseArchivedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetCaseArchivedefaultApplicationProblemPlusJSONResponse) VisitGetCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type CloseCaseArchiveRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params CloseCaseArchiveParams
+	Body   *CloseCaseArchiveJSONRequestBody
+}
+
+type CloseCaseArchiveResponseObject interface {
+	VisitCloseCaseArchiveResponse(ctx *fiber.Ctx) error
+}
+
+type CloseCaseArchive201JSONResponse Archive
+
+func (response CloseCaseArchive201JSONResponse) VisitCloseCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response)
+}
+
+type CloseCaseArchive400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CloseCaseArchive400ApplicationProblemPlusJSONResponse) VisitCloseCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type CloseCaseArchive401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CloseCaseArchive401ApplicationProblemPlusJSONResponse) VisitCloseCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type CloseCaseArchive403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CloseCaseArchive403ApplicationProblemPlusJSONResponse) VisitCloseCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type CloseCaseArchive404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CloseCaseArchive404ApplicationProblemPlusJSONResponse) VisitCloseCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type CloseCaseArchive409ApplicationProblemPlusJSONResponse struct {
+	ArchiveIncompleteApplicationProblemPlusJSONResponse
+}
+
+func (response CloseCaseArchive409ApplicationProblemPlusJSONResponse) VisitCloseCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type CloseCaseArchive412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response CloseCaseArchive412ApplicationProblemPlusJSONResponse) VisitCloseCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type CloseCaseArchive413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CloseCaseArchive413ApplicationProblemPlusJSONResponse) VisitCloseCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type CloseCaseArchive415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CloseCaseArchive415ApplicationProblemPlusJSONResponse) VisitCloseCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type CloseCaseArchive422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CloseCaseArchive422ApplicationProblemPlusJSONResponse) VisitCloseCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type CloseCaseArchivedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CloseCaseArchivedefaultApplicationProblemPlusJSONResponse) VisitCloseCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
 type ExportCaseBundleRequestObject struct {
 	Id CaseID `json:"id"`
 }
@@ -10387,6 +11140,68 @@ type ExportCaseBundledefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ExportCaseBundledefaultApplicationProblemPlusJSONResponse) VisitExportCaseBundleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type CheckCaseArchiveRequestObject struct {
+	Id CaseID `json:"id"`
+}
+
+type CheckCaseArchiveResponseObject interface {
+	VisitCheckCaseArchiveResponse(ctx *fiber.Ctx) error
+}
+
+type CheckCaseArchive200JSONResponse ArchiveCheck
+
+func (response CheckCaseArchive200JSONResponse) VisitCheckCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type CheckCaseArchive401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CheckCaseArchive401ApplicationProblemPlusJSONResponse) VisitCheckCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type CheckCaseArchive403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CheckCaseArchive403ApplicationProblemPlusJSONResponse) VisitCheckCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type CheckCaseArchive404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CheckCaseArchive404ApplicationProblemPlusJSONResponse) VisitCheckCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type CheckCaseArchivedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CheckCaseArchivedefaultApplicationProblemPlusJSONResponse) VisitCheckCaseArchiveResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(response.StatusCode)
 
@@ -11484,6 +12299,124 @@ type GetDeadlinedefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetDeadlinedefaultApplicationProblemPlusJSONResponse) VisitGetDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ExplainDeadlineRequestObject struct {
+	Id   DeadlineID `json:"id"`
+	Body *ExplainDeadlineJSONRequestBody
+}
+
+type ExplainDeadlineResponseObject interface {
+	VisitExplainDeadlineResponse(ctx *fiber.Ctx) error
+}
+
+type ExplainDeadline201JSONResponse DeadlineExplanation
+
+func (response ExplainDeadline201JSONResponse) VisitExplainDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response)
+}
+
+type ExplainDeadline400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ExplainDeadline400ApplicationProblemPlusJSONResponse) VisitExplainDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ExplainDeadline401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExplainDeadline401ApplicationProblemPlusJSONResponse) VisitExplainDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ExplainDeadline403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ExplainDeadline403ApplicationProblemPlusJSONResponse) VisitExplainDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ExplainDeadline404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ExplainDeadline404ApplicationProblemPlusJSONResponse) VisitExplainDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ExplainDeadline409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ExplainDeadline409ApplicationProblemPlusJSONResponse) VisitExplainDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type ExplainDeadline413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ExplainDeadline413ApplicationProblemPlusJSONResponse) VisitExplainDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type ExplainDeadline415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ExplainDeadline415ApplicationProblemPlusJSONResponse) VisitExplainDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type ExplainDeadline422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ExplainDeadline422ApplicationProblemPlusJSONResponse) VisitExplainDeadlineResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type ExplainDeadlinedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ExplainDeadlinedefaultApplicationProblemPlusJSONResponse) VisitExplainDeadlineResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(response.StatusCode)
 
@@ -14700,9 +15633,21 @@ type StrictServerInterface interface {
 	// GetCase One case with its routing reasons (zh and en) and its history.
 	// (GET /v1/cases/{id})
 	GetCase(ctx context.Context, request GetCaseRequestObject) (GetCaseResponseObject, error)
+	// AddCaseAnnex The team leader adds a correction or supplement to an archived case's archive (an annex, with its own trail entry).
+	// (POST /v1/cases/{id}/annexes)
+	AddCaseAnnex(ctx context.Context, request AddCaseAnnexRequestObject) (AddCaseAnnexResponseObject, error)
+	// GetCaseArchive The archive of an archived case, with its number, the check as it stood at closing and its annexes.
+	// (GET /v1/cases/{id}/archive)
+	GetCaseArchive(ctx context.Context, request GetCaseArchiveRequestObject) (GetCaseArchiveResponseObject, error)
+	// CloseCaseArchive The team leader closes a concluded or withdrawn case into its archive (案件归档), with its archive number.
+	// (POST /v1/cases/{id}/archive)
+	CloseCaseArchive(ctx context.Context, request CloseCaseArchiveRequestObject) (CloseCaseArchiveResponseObject, error)
 	// ExportCaseBundle The case's export bundle (ZIP), signed by the server key, with the evidence originals.
 	// (GET /v1/cases/{id}/archive/bundle)
 	ExportCaseBundle(ctx context.Context, request ExportCaseBundleRequestObject) (ExportCaseBundleResponseObject, error)
+	// CheckCaseArchive The completeness check of a case's archive, run now, with its score and what is missing (each with the API path that fixes it).
+	// (GET /v1/cases/{id}/archive/check)
+	CheckCaseArchive(ctx context.Context, request CheckCaseArchiveRequestObject) (CheckCaseArchiveResponseObject, error)
 	// ChangeCaseMatter Re-categorise a clue or filed case (the team leader or the officer holding it); it is routed again to the new matter's owner.
 	// (POST /v1/cases/{id}/matter)
 	ChangeCaseMatter(ctx context.Context, request ChangeCaseMatterRequestObject) (ChangeCaseMatterResponseObject, error)
@@ -14730,6 +15675,9 @@ type StrictServerInterface interface {
 	// GetDeadline One statutory deadline, judged now.
 	// (GET /v1/deadlines/{id})
 	GetDeadline(ctx context.Context, request GetDeadlineRequestObject) (GetDeadlineResponseObject, error)
+	// ExplainDeadline The officer answering for a late deadline, or the team leader, records why it was late (the archive's deadlines_met accepts it).
+	// (POST /v1/deadlines/{id}/explanation)
+	ExplainDeadline(ctx context.Context, request ExplainDeadlineRequestObject) (ExplainDeadlineResponseObject, error)
 	// PauseDeadline The team leader stops an open deadline, with the reason (testing time excluded from a seizure, 强制法 art. 25; a case suspended).
 	// (POST /v1/deadlines/{id}/pause)
 	PauseDeadline(ctx context.Context, request PauseDeadlineRequestObject) (PauseDeadlineResponseObject, error)
@@ -15679,6 +16627,116 @@ func (sh *strictHandler) GetCase(ctx *fiber.Ctx, id CaseID) error {
 	return nil
 }
 
+// AddCaseAnnex operation middleware
+func (sh *strictHandler) AddCaseAnnex(ctx *fiber.Ctx, id CaseID) error {
+	var request AddCaseAnnexRequestObject
+
+	request.Id = id
+
+	var body AddCaseAnnexJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.AddCaseAnnex(ctx.UserContext(), request.(AddCaseAnnexRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddCaseAnnex")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddCaseAnnexResponseObject); ok {
+		if err := validResponse.VisitAddCaseAnnexResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCaseArchive operation middleware
+func (sh *strictHandler) GetCaseArchive(ctx *fiber.Ctx, id CaseID) error {
+	var request GetCaseArchiveRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCaseArchive(ctx.UserContext(), request.(GetCaseArchiveRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCaseArchive")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCaseArchiveResponseObject); ok {
+		if err := validResponse.VisitGetCaseArchiveResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CloseCaseArchive operation middleware
+func (sh *strictHandler) CloseCaseArchive(ctx *fiber.Ctx, id CaseID, params CloseCaseArchiveParams) error {
+	var request CloseCaseArchiveRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body CloseCaseArchiveJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.CloseCaseArchive(ctx.UserContext(), request.(CloseCaseArchiveRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CloseCaseArchive")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CloseCaseArchiveResponseObject); ok {
+		if err := validResponse.VisitCloseCaseArchiveResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ExportCaseBundle operation middleware
 func (sh *strictHandler) ExportCaseBundle(ctx *fiber.Ctx, id CaseID) error {
 	var request ExportCaseBundleRequestObject
@@ -15698,6 +16756,33 @@ func (sh *strictHandler) ExportCaseBundle(ctx *fiber.Ctx, id CaseID) error {
 		return err
 	} else if validResponse, ok := response.(ExportCaseBundleResponseObject); ok {
 		if err := validResponse.VisitExportCaseBundleResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CheckCaseArchive operation middleware
+func (sh *strictHandler) CheckCaseArchive(ctx *fiber.Ctx, id CaseID) error {
+	var request CheckCaseArchiveRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.CheckCaseArchive(ctx.UserContext(), request.(CheckCaseArchiveRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CheckCaseArchive")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CheckCaseArchiveResponseObject); ok {
+		if err := validResponse.VisitCheckCaseArchiveResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {
@@ -16045,6 +17130,47 @@ func (sh *strictHandler) GetDeadline(ctx *fiber.Ctx, id DeadlineID) error {
 		return err
 	} else if validResponse, ok := response.(GetDeadlineResponseObject); ok {
 		if err := validResponse.VisitGetDeadlineResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExplainDeadline operation middleware
+func (sh *strictHandler) ExplainDeadline(ctx *fiber.Ctx, id DeadlineID) error {
+	var request ExplainDeadlineRequestObject
+
+	request.Id = id
+
+	var body ExplainDeadlineJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ExplainDeadline(ctx.UserContext(), request.(ExplainDeadlineRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExplainDeadline")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExplainDeadlineResponseObject); ok {
+		if err := validResponse.VisitExplainDeadlineResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/whistle/whistle/backend/archive"
 	"github.com/whistle/whistle/backend/idempotency"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/telemetry"
@@ -53,6 +54,7 @@ type Config struct {
 	Deadlines   Deadlines
 	// Bundles reads what a case's export bundle holds (nil: no export).
 	Bundles        Bundles
+	Archives       *archive.Service // the completeness check, archive closing, annexes and explanations of late deadlines
 	Now            func() time.Time // the clock (required)
 	Dependencies   []Dependency
 	Registry       *prometheus.Registry // request metrics are registered here and /metrics serves it
@@ -120,7 +122,7 @@ func New(cfg Config) (*fiber.App, error) {
 		}
 		cfg.Sync.Service.ValidateArgs(validate)
 	}
-	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, reviews: cfg.Reviews, evidence: cfg.Evidence, deadlines: cfg.Deadlines, bundles: cfg.Bundles, users: cfg.Users, passwords: cfg.Passwords,
+	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, reviews: cfg.Reviews, evidence: cfg.Evidence, deadlines: cfg.Deadlines, bundles: cfg.Bundles, archives: cfg.Archives, users: cfg.Users, passwords: cfg.Passwords,
 		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs,
 		acts: newActCounter(cfg.Registry)}
 	app.Use(validateRequest(doc, router, cfg.Identity))

@@ -23,6 +23,7 @@ import (
 
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/api/apitest"
+	"github.com/whistle/whistle/backend/archive"
 	"github.com/whistle/whistle/backend/argon2id"
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
@@ -165,6 +166,8 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		Evidence:    ev,
 		Deadlines:   postgres.NewDeadlineStore(f.db),
 		Bundles:     postgres.NewBundleStore(f.db),
+		Archives: archive.NewService(postgres.NewArchiveStore(f.db), f.org, archive.DefaultRules(),
+			archive.NumberFormat{}, f.now),
 		Dependencies: []api.Dependency{
 			{Name: "postgres", Check: f.db},
 			{Name: "object_store", Check: objects},

@@ -90,7 +90,7 @@ func (s *server) ExportCaseBundle(ctx context.Context, req openapi.ExportCaseBun
 // and the trail entries of all of them up to the anchored head.
 func (s *server) bundleManifest(ctx context.Context, id uuid.UUID, r casework.Record, head audit.SignedHead) (archive.Manifest, []evidence.Evidence, error) {
 	m := archive.Manifest{CaseID: r.ID, StreetCode: r.StreetCode, Inspections: []archive.Inspection{}, Reviews: []json.RawMessage{},
-		Deadlines: []json.RawMessage{}, Evidence: []archive.Item{}}
+		Deadlines: []json.RawMessage{}, Evidence: []archive.EvidenceEntry{}}
 	res, err := s.GetCase(ctx, openapi.GetCaseRequestObject{Id: id})
 	if err != nil {
 		return m, nil, err
@@ -131,7 +131,7 @@ func (s *server) bundleManifest(ctx context.Context, id uuid.UUID, r casework.Re
 			return m, nil, err
 		}
 		for _, e := range items {
-			it := archive.Item{ID: e.ID, ClientID: e.ClientID, RecordID: in.ID, Kind: string(e.Kind), ContentType: e.ContentType,
+			it := archive.EvidenceEntry{ID: e.ID, ClientID: e.ClientID, RecordID: in.ID, Kind: string(e.Kind), ContentType: e.ContentType,
 				Length: e.Length, SHA256: e.SHA256, Status: string(e.Status)}
 			if e.Served() {
 				it.Path = archive.EvidencePath(e.SHA256, e.ContentType)
@@ -194,7 +194,7 @@ func (s *server) bundleRecord(ctx context.Context, street, id string) (archive.I
 // manifest.
 func (s *server) writeBundle(ctx context.Context, w io.Writer, m archive.Manifest, originals []evidence.Evidence) error {
 	bw := archive.NewWriter(w)
-	byID := map[string]archive.Item{}
+	byID := map[string]archive.EvidenceEntry{}
 	for _, it := range m.Evidence {
 		byID[it.ID] = it
 	}
@@ -219,7 +219,7 @@ func (s *server) writeBundle(ctx context.Context, w io.Writer, m archive.Manifes
 
 // exportOriginal streams the verified original of e into the bundle, its
 // access logged first as custody event exported (and in the trail).
-func (s *server) exportOriginal(ctx context.Context, bw *archive.Writer, e evidence.Evidence, it archive.Item, caseID string) error {
+func (s *server) exportOriginal(ctx context.Context, bw *archive.Writer, e evidence.Evidence, it archive.EvidenceEntry, caseID string) error {
 	rc, err := s.evidence.Media.Content(ctx, e)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/whistle/whistle/backend/archive"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/openapi"
@@ -32,6 +33,7 @@ type server struct {
 	evidence    Evidence
 	deadlines   Deadlines
 	bundles     Bundles
+	archives    *archive.Service
 	now         func() time.Time
 	deps        []Dependency
 	gatherer    prometheus.Gatherer

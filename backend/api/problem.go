@@ -42,6 +42,8 @@ var statusOf = map[derrors.Code]int{
 	derrors.EvidenceHashMismatch:  http.StatusUnprocessableEntity,
 	derrors.CaseTransitionRefused: http.StatusConflict,
 	derrors.CaseDuplicates:        http.StatusConflict,
+	derrors.ArchiveIncomplete:     http.StatusConflict,
+	derrors.CaseArchived:          http.StatusConflict,
 }
 
 // StatusChecksumMismatch is tus's 460 Checksum Mismatch.

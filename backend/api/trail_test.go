@@ -171,6 +171,21 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 			into, id := trailCase(t, f, false), trailCase(t, f, false)
 			return call{"POST", "/v1/cases/" + id + "/merge", "application/json", `{"into":"` + into + `","reason":"同一问题"}`, leader}
 		},
+		// Archives (see archives_test.go): a concluded work order closed, then annexed; a work
+		// order past its limit explained.
+		"closeCaseArchive": func() call {
+			return call{"POST", "/v1/cases/" + concludedCase(t, f) + "/archive", "application/json", `{"version":8}`, leader}
+		},
+		"addCaseAnnex": func() call {
+			id := concludedCase(t, f)
+			if res := closeArchive(t, f, leader, id, 8); res.Status != http.StatusCreated {
+				t.Fatalf("close: %d %s", res.Status, res.Body)
+			}
+			return call{"POST", "/v1/cases/" + id + "/annexes", "application/json", `{"kind":"supplement","text":"补充当事人整改照片说明"}`, leader}
+		},
+		"explainDeadline": func() call {
+			return call{"POST", "/v1/deadlines/" + lateWorkOrder(t, f) + "/explanation", "application/json", `{"reason":"反映人电话无法接通，延期答复"}`, leader}
+		},
 		// Officer absences (see absences_test.go): leader.a records one of a-cg-04 and withdraws it.
 		"recordOfficerAbsence": func() call {
 			return call{"POST", "/v1/officers/a-cg-04/absences", "application/json", absenceBody("training", f.now(), f.now().Add(8*time.Hour)), leader}

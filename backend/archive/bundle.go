@@ -98,7 +98,7 @@ func (b *Writer) Add(path string, write func(io.Writer) error) (File, error) {
 // AddEvidence streams the original of it from r to its EvidencePath, and
 // returns it with its path. Bytes whose SHA-256 is not it.SHA256 are
 // refused (derrors.Internal): the bundle would not verify.
-func (b *Writer) AddEvidence(it Item, r io.Reader) (Item, error) {
+func (b *Writer) AddEvidence(it EvidenceEntry, r io.Reader) (EvidenceEntry, error) {
 	it.Path = EvidencePath(it.SHA256, it.ContentType)
 	f, err := b.Add(it.Path, func(w io.Writer) error { _, err := io.Copy(w, r); return err })
 	if err != nil {

@@ -43,7 +43,7 @@ type Manifest struct {
 	ExportedBy string    `json:"exported_by"` // the user id of the exporter
 	// Archive is the case's archive closing (案件归档); nil while the case is
 	// not archived.
-	Archive *Closing `json:"archive,omitempty"`
+	Archive *ArchiveRef `json:"archive,omitempty"`
 	// Case is the case with its history and deadlines, as GET /v1/cases/{id}
 	// answered the exporter.
 	Case json.RawMessage `json:"case"`
@@ -55,16 +55,16 @@ type Manifest struct {
 	// Deadlines are the statutory deadlines of the case and of its records,
 	// as GET /v1/deadlines/{id} answers them.
 	Deadlines []json.RawMessage `json:"deadlines"`
-	Evidence  []Item            `json:"evidence"`
+	Evidence  []EvidenceEntry            `json:"evidence"`
 	Trail     Trail             `json:"trail"`
 	// Files lists every file of the bundle but the manifest and its
 	// signature, with its SHA-256.
 	Files []File `json:"files"`
 }
 
-// Closing is the archive closing of a case: its archive number and when it
+// ArchiveRef is the archive closing of a case: its archive number and when it
 // was closed.
-type Closing struct {
+type ArchiveRef struct {
 	Number   string    `json:"number"`
 	ClosedAt time.Time `json:"closed_at"`
 }
@@ -79,10 +79,10 @@ type Inspection struct {
 	History json.RawMessage `json:"history"`
 }
 
-// Item is an evidence item of the case's records. Only verified originals
+// EvidenceEntry is an evidence item of the case's records. Only verified originals
 // are in the bundle (Path set); an item that is not servable is listed with
 // its status and no path.
-type Item struct {
+type EvidenceEntry struct {
 	ID          string `json:"id"`
 	ClientID    string `json:"client_id"`
 	RecordID    string `json:"record_id"`

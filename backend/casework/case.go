@@ -143,6 +143,7 @@ const (
 	EventNote         EventKind = "note"
 	EventNotified     EventKind = "notified"
 	EventMerged       EventKind = "merged"
+	EventArchived     EventKind = "archive_closed" // closed into its archive (案件归档), with its archive number
 )
 
 // Event is one entry of a case's history, kept for ever.

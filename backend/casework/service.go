@@ -490,7 +490,10 @@ func (s *Service) List(ctx context.Context, viewer string, q ListQuery) ([]Recor
 }
 
 // load reads a case for a change by userID: the case, the caller's scope, and the case as the
-// caller sees it. A merged case takes no more acts. Errors: derrors.NotFound, derrors.Conflict.
+// caller sees it. A merged case takes no more acts, nor an archived one: every command of a case
+// loads it here, so this is the one place the archive's read-only rule is kept (the closing moves
+// the case's version, so a change loaded before it fails in the store). Errors:
+// derrors.NotFound, derrors.Conflict, derrors.CaseArchived.
 func (s *Service) load(ctx context.Context, userID, id string, base int) (Record, org.Scope, error) {
 	r, err := s.store.Get(ctx, id)
 	if err != nil {
@@ -505,6 +508,9 @@ func (s *Service) load(ctx context.Context, userID, id string, base int) (Record
 	}
 	if r.MergedInto != "" {
 		return Record{}, org.Scope{}, derrors.New(derrors.Conflict, "case %s was merged into %s", id, r.MergedInto)
+	}
+	if r.State == StateArchived {
+		return Record{}, org.Scope{}, derrors.New(derrors.CaseArchived, "case %s is archived: a later correction is an annex of its archive", id)
 	}
 	if base != 0 && base != r.Version {
 		return Record{}, org.Scope{}, derrors.New(derrors.Conflict, "the act is based on version %d, but the case is at version %d", base, r.Version)
@@ -669,7 +675,9 @@ func (s *Service) Reassign(ctx context.Context, userID, id string, base int, off
 }
 
 // closed reports whether a case in state st is no longer handled.
-func closed(st State) bool { return st == StateConcluded || st == StateWithdrawn }
+func closed(st State) bool {
+	return st == StateConcluded || st == StateWithdrawn || st == StateArchived
+}
 
 // Object is an objection (异议) by the receiving officer or department to a case, with a reason:
 // the case goes back to routing with its history, and routing never picks the objector again.

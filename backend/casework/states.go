@@ -21,11 +21,15 @@ const (
 	StateExecuted      State = "executed"      // 执行
 	StateConcluded     State = "concluded"     // 结案: handed to the team leader for archiving
 	StateWithdrawn     State = "withdrawn"     // 不予立案 / 撤销立案, with a reason
+	// StateArchived is a concluded or withdrawn case closed into its archive (案件归档) by the team
+	// leader after the completeness check (backend/archive). No move of Moves reaches it: only the
+	// closing does, and an archived case takes no more acts (derrors.CaseArchived).
+	StateArchived State = "archived"
 )
 
 // States lists every state, in handling order.
 var States = []State{StateClue, StateFiled, StateInvestigating, StateDecided, StateServed, StateExecuted,
-	StateConcluded, StateWithdrawn}
+	StateConcluded, StateWithdrawn, StateArchived}
 
 // Outcome is what the decision of a case is (处罚法 art. 57).
 type Outcome string

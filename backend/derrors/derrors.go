@@ -51,6 +51,10 @@ const (
 	// Codes of case handling (backend/casework).
 	CaseTransitionRefused Code = "case_transition_refused" // no such move from the case's state, or a legal gate is unmet; the problem's refusal says which
 	CaseDuplicates        Code = "case_duplicates"         // the problem looks like open cases (same place, same matter): confirm or merge
+
+	// Codes of archive closing (backend/archive).
+	ArchiveIncomplete Code = "archive_incomplete" // the completeness check has unmet mandatory items; the problem's missing names each with its link
+	CaseArchived      Code = "case_archived"      // the case (or the record, deadline of it) is archived and read-only: a later correction is an annex
 )
 
 // FieldError names one offending input field.

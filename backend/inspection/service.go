@@ -129,6 +129,24 @@ type Store interface {
 	// Expecting returns the stored records that expect the evidence client
 	// id clientID, and the record recordID if stored ("" for none).
 	Expecting(ctx context.Context, clientID, recordID string) ([]State, error)
+	// Archived reports whether record id is a source of an archived case
+	// (案件归档): such a record is read-only. AddVersion and SetReview check
+	// it again under the record's lock, answering derrors.CaseArchived.
+	Archived(ctx context.Context, id string) (bool, error)
+}
+
+// sealed refuses a change of record id when it is a source of an archived
+// case: derrors.CaseArchived (a later correction is an annex of the case's
+// archive).
+func (s *Service) sealed(ctx context.Context, id string) error {
+	archived, err := s.store.Archived(ctx, id)
+	if err != nil {
+		return err
+	}
+	if archived {
+		return derrors.New(derrors.CaseArchived, "inspection %s is a record of an archived case: a later correction is an annex of its archive", id)
+	}
+	return nil
 }
 
 // BlockHolder is whose number block a decision-form number lies in, as
@@ -396,7 +414,8 @@ func (s *Service) feed(ctx context.Context, st State) (map[string]State, error) 
 // crew's officers and the recording officer may amend, and not an approved
 // record. Errors: derrors.NotFound (also for a record the caller may not
 // see, as Get answers), derrors.Forbidden, derrors.Conflict (base is not
-// the current version, or the record is approved), derrors.Invalid.
+// the current version, or the record is approved), derrors.Invalid,
+// derrors.CaseArchived (the record is a source of an archived case).
 func (s *Service) Amend(ctx context.Context, who Actor, id string, base int, reason string, r Record) (State, error) {
 	if reason == "" {
 		return State{}, derrors.Invalidf("/reason", "a correction says why")
@@ -418,6 +437,9 @@ func (s *Service) Amend(ctx context.Context, who Actor, id string, base int, rea
 	}
 	if !inCrew(cur.Record, sc.OfficerCode) && (sc.OfficerCode == "" || sc.OfficerCode != cur.RecordedBy) {
 		return State{}, derrors.New(derrors.Forbidden, "only the record's crew or its recording officer may correct it")
+	}
+	if err := s.sealed(ctx, id); err != nil {
+		return State{}, err
 	}
 	if cur.Review == ReviewApproved {
 		return State{}, derrors.New(derrors.Conflict, "version %d was approved: the record is closed", cur.Version)
@@ -463,7 +485,8 @@ func inCrew(r Record, officer string) bool {
 // Decide is the team leader's review: approve the current version, or
 // return it for correction with reasons. Errors: derrors.NotFound,
 // derrors.Forbidden (not the record's street's team leader), derrors.Conflict
-// (not pending, or version is not the current one), derrors.Invalid.
+// (not pending, or version is not the current one), derrors.Invalid,
+// derrors.CaseArchived (the record is a source of an archived case).
 func (s *Service) Decide(ctx context.Context, who Actor, id string, version int, decision string, reasons []string) (State, error) {
 	if decision != "approve" && decision != "return" {
 		return State{}, derrors.Invalidf("/decision", "decision is approve or return")
@@ -485,6 +508,9 @@ func (s *Service) Decide(ctx context.Context, who Actor, id string, version int,
 	}
 	if !may {
 		return State{}, derrors.New(derrors.Forbidden, "only the team leader reviews inspections")
+	}
+	if err := s.sealed(ctx, id); err != nil {
+		return State{}, err
 	}
 	if cur.Review != ReviewPending {
 		return State{}, derrors.New(derrors.Conflict, "the record is %s, not awaiting review", cur.Review)

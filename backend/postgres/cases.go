@@ -341,7 +341,7 @@ func (s *CaseStore) OpenCases(ctx context.Context, officers []string) (map[strin
 		N    int
 	}
 	err := s.db.conn(ctx).Raw(`SELECT assignee_code AS code, count(*) AS n FROM cases
-		WHERE assignee_kind = 'officer' AND assignee_code IN ? AND state NOT IN ('concluded', 'withdrawn') AND merged_into IS NULL
+		WHERE assignee_kind = 'officer' AND assignee_code IN ? AND state NOT IN ('concluded', 'withdrawn', 'archived') AND merged_into IS NULL
 		GROUP BY assignee_code`, officers).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "count open cases")
@@ -356,7 +356,7 @@ func (s *CaseStore) OpenCases(ctx context.Context, officers []string) (map[strin
 func (s *CaseStore) OpenSimilar(ctx context.Context, street, matter string, since time.Time) ([]casework.Record, error) {
 	var rows []struct{ Doc []byte }
 	err := s.db.conn(ctx).Raw(`SELECT convert_to(doc::text, 'UTF8') AS doc FROM cases
-		WHERE street_code = ? AND matter_code = ? AND created_at >= ? AND state NOT IN ('concluded', 'withdrawn') AND merged_into IS NULL
+		WHERE street_code = ? AND matter_code = ? AND created_at >= ? AND state NOT IN ('concluded', 'withdrawn', 'archived') AND merged_into IS NULL
 		ORDER BY created_at DESC, id LIMIT 100`, street, matter, since).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "find similar cases")

@@ -465,7 +465,7 @@ func (s *DeadlineStore) List(ctx context.Context, f DeadlineFilter) ([]Stored, e
 // Pause stops deadline id, at version, now, with reason (casework.Deadline.Pause).
 func (s *DeadlineStore) Pause(ctx context.Context, id string, version int, reason string) (Stored, error) {
 	cal := s.db.deadlineRules().Calendar
-	return s.change(ctx, id, version, "deadline.pause", func(d casework.Deadline, at time.Time) (casework.Deadline, error) {
+	return s.change(ctx, id, version, "deadline.pause", true, func(d casework.Deadline, at time.Time) (casework.Deadline, error) {
 		return d.Pause(cal, at, reason)
 	})
 }
@@ -473,7 +473,7 @@ func (s *DeadlineStore) Pause(ctx context.Context, id string, version int, reaso
 // Resume restarts deadline id, at version, now, with reason, and schedules its escalation at its
 // new due instant.
 func (s *DeadlineStore) Resume(ctx context.Context, id string, version int, reason string) (Stored, error) {
-	return s.change(ctx, id, version, "deadline.resume", func(d casework.Deadline, at time.Time) (casework.Deadline, error) {
+	return s.change(ctx, id, version, "deadline.resume", true, func(d casework.Deadline, at time.Time) (casework.Deadline, error) {
 		return d.Resume(at, reason)
 	})
 }
@@ -481,14 +481,15 @@ func (s *DeadlineStore) Resume(ctx context.Context, id string, version int, reas
 // Meet records that the act deadline id waits for was done now (version 0: whatever its version),
 // in the transaction of ctx or its own.
 func (s *DeadlineStore) Meet(ctx context.Context, id string, version int) (Stored, error) {
-	return s.change(ctx, id, version, "deadline.meet", casework.Deadline.Meet)
+	return s.change(ctx, id, version, "deadline.meet", false, casework.Deadline.Meet)
 }
 
 // change applies act to deadline id at the store's now, if the deadline is at version (0: any):
-// derrors.Conflict when it moved on or act refuses. The row, its
+// derrors.Conflict when it moved on or act refuses; sealed refuses, with derrors.CaseArchived, a
+// deadline of an archived case (checked under the deadline's lock, which a closing takes too). The row, its
 // trail entry and feed changes, and (when the deadline runs again) its escalation job are
 // written in one transaction.
-func (s *DeadlineStore) change(ctx context.Context, id string, version int, action string,
+func (s *DeadlineStore) change(ctx context.Context, id string, version int, action string, sealed bool,
 	act func(casework.Deadline, time.Time) (casework.Deadline, error)) (Stored, error) {
 	uid, err := uuid.Parse(id)
 	if err != nil {
@@ -499,6 +500,11 @@ func (s *DeadlineStore) change(ctx context.Context, id string, version int, acti
 		before, err := s.get(tx, uid, true)
 		if err != nil {
 			return err
+		}
+		if sealed {
+			if err := refuseArchivedSubject(tx, before.Deadline.Subject); err != nil {
+				return err
+			}
 		}
 		if version != 0 && before.Deadline.Version != version {
 			return derrors.New(derrors.Conflict, "the deadline moved to version %d meanwhile (not %d)", before.Deadline.Version, version)
@@ -635,7 +641,7 @@ func (db *DB) applyCaseClocks(ctx context.Context, tx *gorm.DB, r casework.Recor
 			return err
 		}
 		for _, id := range ids {
-			_, err := store.change(ctx, id, 0, "deadline.reassign", func(d casework.Deadline, _ time.Time) (casework.Deadline, error) {
+			_, err := store.change(ctx, id, 0, "deadline.reassign", false, func(d casework.Deadline, _ time.Time) (casework.Deadline, error) {
 				d.Officer = officer
 				return d, nil
 			})

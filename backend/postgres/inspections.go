@@ -204,6 +204,9 @@ func (s *InspectionStore) AddVersion(ctx context.Context, st inspection.State, b
 		if err != nil {
 			return err
 		}
+		if err := s.db.refuseArchivedRecord(tx, st.Record.ID); err != nil {
+			return err
+		}
 		if before.Version != base {
 			return derrors.New(derrors.Conflict, "the record moved to version %d meanwhile", before.Version)
 		}
@@ -227,6 +230,9 @@ func (s *InspectionStore) SetReview(ctx context.Context, st inspection.State, ac
 	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
 		before, err := s.lock(tx, st.Record.ID)
 		if err != nil {
+			return err
+		}
+		if err := s.db.refuseArchivedRecord(tx, st.Record.ID); err != nil {
 			return err
 		}
 		if before.Version != act.Version || before.Review != inspection.ReviewPending {

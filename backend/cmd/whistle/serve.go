@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/whistle/whistle/backend/api"
+	"github.com/whistle/whistle/backend/archive"
 	"github.com/whistle/whistle/backend/argon2id"
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
@@ -155,6 +156,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Cases:       api.Cases{Service: cases},
 		Reviews:     api.EvidenceReviews{Service: reviews},
+		Archives:    archive.NewService(postgres.NewArchiveStore(db), orgStore, cfg.ArchiveRules, cfg.ArchiveNumber, cfg.Clock),
 		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
 			IdleTimeout: cfg.EvidenceIdle},
 		Deadlines: postgres.NewDeadlineStore(db),
