@@ -1,6 +1,10 @@
 package access
 
-import "github.com/whistle/whistle/backend/org"
+import (
+	"time"
+
+	"github.com/whistle/whistle/backend/org"
+)
 
 // CaseView is what access judges of a case: its street, who holds it and who received it first,
 // its competent department, and the accounts that took its sources in.
@@ -19,12 +23,13 @@ type CaseView struct {
 }
 
 // Grant is a live review grant as access judges it: the department whose reviewers it lets in,
-// whether they may download originals and whether they see the party in full.
+// whether they may download originals, whether they see the party in full, and until when.
 type Grant struct {
 	ID             string
 	DepartmentCode string
 	Download       bool
 	Unmasked       bool
+	ExpiresAt      time.Time
 }
 
 // grantFor reports whether g lets department reviewer sc in.

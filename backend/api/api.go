@@ -49,6 +49,7 @@ type Config struct {
 	Inspections    Inspections
 	Cases          Cases
 	Evidence       Evidence
+	Review         Review // department review grants; the zero value: the review routes answer 503
 	Deadlines      Deadlines
 	Now            func() time.Time // the clock (required)
 	Dependencies   []Dependency
@@ -117,7 +118,7 @@ func New(cfg Config) (*fiber.App, error) {
 		}
 		cfg.Sync.Service.ValidateArgs(validate)
 	}
-	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, evidence: cfg.Evidence, deadlines: cfg.Deadlines, users: cfg.Users, passwords: cfg.Passwords,
+	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, evidence: cfg.Evidence, review: cfg.Review, deadlines: cfg.Deadlines, users: cfg.Users, passwords: cfg.Passwords,
 		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs,
 		acts: newActCounter(cfg.Registry)}
 	app.Use(validateRequest(doc, router, cfg.Identity))

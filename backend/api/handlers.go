@@ -29,6 +29,7 @@ type server struct {
 	inspections Inspections
 	cases       Cases
 	evidence    Evidence
+	review      Review
 	deadlines   Deadlines
 	now         func() time.Time
 	deps        []Dependency

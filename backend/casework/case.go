@@ -171,8 +171,8 @@ type Filter struct {
 	// not expired at GrantedAt (a reviewer's list; the service judges each grant again).
 	GrantedTo string
 	GrantedAt time.Time
-	Limit   int
-	After   *Cursor
+	Limit     int
+	After     *Cursor
 }
 
 // Cursor is a position in a list of cases, newest first: the last case of a page.

@@ -148,7 +148,8 @@ func (g Grant) Live(at time.Time) bool {
 
 // Access is g as access judges it.
 func (g Grant) Access() access.Grant {
-	return access.Grant{ID: g.ID, DepartmentCode: g.DepartmentCode, Download: g.DownloadAllowed, Unmasked: g.Unmasked}
+	return access.Grant{ID: g.ID, DepartmentCode: g.DepartmentCode, Download: g.DownloadAllowed, Unmasked: g.Unmasked,
+		ExpiresAt: g.ExpiresAt}
 }
 
 // LiveOf returns, of grants, the one of department live at at that lasts longest, nil if none.
@@ -326,6 +327,26 @@ func (s *Service) Live(ctx context.Context, id string) (Grant, error) {
 		return Grant{}, derrors.New(derrors.NotFound, "no live grant %s", id)
 	}
 	return g, nil
+}
+
+// LiveOnRecord returns grant id of department if it is live now and covers the inspection
+// record recordID (a source of its case); anything else is derrors.NotFound. Each use of a
+// reviewer's download link asks it again.
+func (s *Service) LiveOnRecord(ctx context.Context, id, department, recordID string) (Grant, error) {
+	g, err := s.Live(ctx, id)
+	if err != nil {
+		return Grant{}, err
+	}
+	gs, err := s.store.OfRecord(ctx, department, recordID)
+	if err != nil {
+		return Grant{}, err
+	}
+	for _, on := range gs {
+		if on.ID == g.ID {
+			return g, nil
+		}
+	}
+	return Grant{}, derrors.New(derrors.NotFound, "no live grant %s on record %s", id, recordID)
 }
 
 // caseFor reads the scope of viewer and the grants of case caseID as viewer may see them: the

@@ -26,6 +26,7 @@ import (
 	"github.com/whistle/whistle/backend/jobs"
 	"github.com/whistle/whistle/backend/jwt"
 	"github.com/whistle/whistle/backend/postgres"
+	"github.com/whistle/whistle/backend/review"
 	"github.com/whistle/whistle/backend/telemetry"
 	"github.com/whistle/whistle/media"
 	wsync "github.com/whistle/whistle/sync"
@@ -118,6 +119,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	inspections := inspection.NewService(inspectionStore, orgStore, cfg.Calendar, cfg.Clock)
 	inspections.SetWise(inspectionStore) // an online create is a batch of one
 	cases := casework.NewService(postgres.NewCaseStore(db), orgStore, cfg.Clock, cfg.Cases)
+	grantStore := postgres.NewGrantStore(db)
+	grants := review.NewService(grantStore, orgStore, cfg.Clock)
+	cases.ReviewedUnder(grants)                                         // reviewers see cases under their department's live grants
+	inspections.ReviewedUnder(grants)                                   // and the records that are their sources
 	inspections.OnApproved(db.InTx, cases.ApprovalHook(uuid.NewString)) // an approved record needing follow-up opens its clue
 	syncService := wsync.NewService(syncStore, mutationHandlers(inspections, cases), cfg.Clock)
 	syncService.RetryLimit(cfg.SyncRetryLimit)
@@ -152,6 +157,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Trail:       trail,
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Cases:       api.Cases{Service: cases},
+		Review:      api.Review{Service: grants, Evidence: grantStore, LinkKey: api.LinkKey(cfg.SigningKey.Seed())},
 		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
 			IdleTimeout: cfg.EvidenceIdle},
 		Deadlines: postgres.NewDeadlineStore(db),
