@@ -33,6 +33,7 @@ import (
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
+	"github.com/whistle/whistle/backend/review"
 	"github.com/whistle/whistle/backend/telemetry"
 	"github.com/whistle/whistle/media"
 	"github.com/whistle/whistle/media/mediatest"
@@ -131,6 +132,10 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	inspections.SetWise(inspectionStore) // as serve wires it
 	cases := casework.NewService(postgres.NewCaseStore(f.db), f.org, f.now, casework.Config{})
 	inspections.OnApproved(f.db.InTx, cases.ApprovalHook(uuid.NewString)) // as serve wires it
+	grantStore := postgres.NewGrantStore(f.db)
+	grants := review.NewService(grantStore, f.org, f.now)
+	cases.ReviewedUnder(grants)
+	inspections.ReviewedUnder(grants)
 	evidenceCfg.Index = inspections
 	ev, evidenceStore := newEvidenceWith(t, f.db, f.bucket, evidenceCfg)
 	ev.OrphanAge = orphanAge
@@ -158,6 +163,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 			Devices: postgres.NewSessionStore(f.db), Reports: syncStore, MinPullAppVersion: f.minPullApp},
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Cases:       api.Cases{Service: cases},
+		Review:      api.Review{Service: grants, Evidence: grantStore, LinkKey: api.LinkKey(trailKey.Seed())},
 		Evidence:    ev,
 		Deadlines:   postgres.NewDeadlineStore(f.db),
 		Dependencies: []api.Dependency{

@@ -121,8 +121,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	cases := casework.NewService(postgres.NewCaseStore(db), orgStore, cfg.Clock, cfg.Cases)
 	grantStore := postgres.NewGrantStore(db)
 	grants := review.NewService(grantStore, orgStore, cfg.Clock)
-	cases.ReviewedUnder(grants)                                         // reviewers see cases under their department's live grants
-	inspections.ReviewedUnder(grants)                                   // and the records that are their sources
+	// Reviewers see cases, and the records that are their sources, under their department's live grants.
+	cases.ReviewedUnder(grants)
+	inspections.ReviewedUnder(grants)
 	inspections.OnApproved(db.InTx, cases.ApprovalHook(uuid.NewString)) // an approved record needing follow-up opens its clue
 	syncService := wsync.NewService(syncStore, mutationHandlers(inspections, cases), cfg.Clock)
 	syncService.RetryLimit(cfg.SyncRetryLimit)
