@@ -203,6 +203,7 @@ func TestReviewGrants_Lifecycle(t *testing.T) {
 	// Thirty-one days on, the grant has expired: 404 at once, the link too.
 	later := &fixture{db: f.db, users: f.users, org: f.org, hasher: f.hasher, bucket: f.bucket, now: f.now.Add(31 * 24 * time.Hour), story: f.story}
 	later.build(t, evidenceConfig{}, time.Hour, 5*time.Second, f.bucket)
+	reviewer, leader = later.login(t, "reviewer.sj", demo.Password), later.login(t, "leader.a", demo.Password)
 	for _, p := range []string{"/v1/cases/" + caseID, "/v1/inspections/" + r.ID, "/v1/evidence/" + evID, "/v1/cases/" + caseID + "/evidence", link} {
 		if got := status(t, later, reviewer, p); got != http.StatusNotFound {
 			t.Errorf("after expiry GET %s: %d, want 404", p, got)
