@@ -285,3 +285,36 @@ func (f *fixture) userID(t *testing.T, username string) string {
 	}
 	return id
 }
+
+// grantReferences are the walk's entries of the review routes. A case named by the path is
+// resolved in the caller's scope (street B's answers as an unknown one); a grant is looked up
+// among the grants of the case the path names, so street B's grant on street A's case path is
+// unknown.
+func grantReferences(t map[refKey]refEntry) {
+	caseB := func(w *refWorld) string { return w.caseB }
+	unknownID := "00000000-0000-4000-8000-00000000dead"
+	grantB := func(w *refWorld) string {
+		var id string
+		_ = w.f.db.SQL.QueryRowContext(context.Background(), `SELECT id::text FROM review_grants WHERE case_id = $1`, w.caseB).Scan(&id)
+		return id
+	}
+	t["GET /v1/cases/{id}/grants path:id"] = refEntry{class: scoped, probe: get("/v1/cases/{id}/grants", "id", caseB, unknownID)}
+	t["GET /v1/cases/{id}/evidence path:id"] = refEntry{class: scoped, probe: get("/v1/cases/{id}/evidence", "id", caseB, unknownID)}
+	t["GET /v1/evidence/links/{token} path:token"] = refEntry{class: notRef,
+		why: "a token the server signed naming an item, a grant and a reviewer, checked by its signature and the grant live; anything else answers 404"}
+	for act, body := range map[string]string{
+		"extension":  `{"version":1,"until":"2099-01-01T00:00:00Z","reason":"延期"}`,
+		"revocation": `{"version":1,"reason":"结束"}`,
+		"terms":      `{"version":1,"download_allowed":true,"unmasked":false}`,
+	} {
+		op := "POST /v1/cases/{id}/grants/{grant_id}/" + act
+		t[op+" path:id"] = refEntry{class: scoped, probe: post("/v1/cases/{id}/grants/"+unknownID+"/"+act, "id", body, caseB, unknownID)}
+		t[op+" path:grant_id"] = refEntry{class: scoped, probe: &refProbe{
+			send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
+				return httpAnswer(grantAct(t, w.f, w.tokens[c.login], w.caseA, v, act, body, ""))
+			},
+			foreign: func(w *refWorld, _ refCaller) []string { return []string{grantB(w)} },
+			unknown: func(*refWorld, refCaller) string { return unknownID }}}
+		t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the grant the path names, compared with it as the caller sees it"}
+	}
+}
