@@ -318,3 +318,38 @@ func grantReferences(t map[refKey]refEntry) {
 		t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the grant the path names, compared with it as the caller sees it"}
 	}
 }
+
+// The review rows of the read matrix (the matrix's cases are of market regulation, sj, whose
+// reviewers got a grant at intake): the grants of a case are the team leader's and the
+// administrator's (forbidden to the street's other accounts), and the sj reviewer's own; the
+// case's evidence is for those who see the street's evidence and the sj reviewer; a link no
+// server signed is not found to anyone.
+func init() {
+	readMatrix["/v1/cases/{id}/grants"] = func(_ *testing.T, e *matrixEnv) []matrixObject {
+		own := sameForAll(forbidden)
+		own["leader.a"], own["reviewer.sj"], own["admin"] = visible, visible, visible
+		other := sameForAll(hidden)
+		other["reviewer.sj"], other["admin"] = visible, visible
+		return []matrixObject{
+			{name: "own", url: "/v1/cases/" + e.cases["st-a"] + "/grants", want: own},
+			{name: "other", url: "/v1/cases/" + e.cases["st-b"] + "/grants", want: other},
+			{name: "unknown", url: "/v1/cases/00000000-0000-4000-8000-00000000dead/grants", want: sameForAll(hidden)},
+		}
+	}
+	readMatrix["/v1/cases/{id}/evidence"] = func(_ *testing.T, e *matrixEnv) []matrixObject {
+		own := sameForAll(hidden)
+		own["officer.a"], own["leader.a"], own["reviewer.sj"], own["admin"] = visible, visible, visible, visible
+		other := sameForAll(hidden)
+		other["reviewer.sj"], other["admin"] = visible, visible
+		return []matrixObject{
+			{name: "own", url: "/v1/cases/" + e.cases["st-a"] + "/evidence", want: own},
+			{name: "other", url: "/v1/cases/" + e.cases["st-b"] + "/evidence", want: other},
+		}
+	}
+	readMatrix["/v1/evidence/links/{token}"] = func(_ *testing.T, e *matrixEnv) []matrixObject {
+		return []matrixObject{
+			{name: "forged", url: "/v1/evidence/links/AQ" + strings.Repeat("A", 100), want: sameForAll(hidden)},
+			{name: "garbage", url: "/v1/evidence/links/not-a-link", want: sameForAll(hidden)},
+		}
+	}
+}
