@@ -3076,6 +3076,29 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
+// GrantExtension defines model for GrantExtension.
+type GrantExtension struct {
+	Reason  string    `json:"reason"`
+	Until   time.Time `json:"until"`
+	Version int       `json:"version"`
+}
+
+// GrantRevocation defines model for GrantRevocation.
+type GrantRevocation struct {
+	Reason  string `json:"reason"`
+	Version int    `json:"version"`
+}
+
+// GrantTerms defines model for GrantTerms.
+type GrantTerms struct {
+	DownloadAllowed bool `json:"download_allowed"`
+
+	// LegalBasis Required when unmasked.
+	LegalBasis *string `json:"legal_basis,omitempty"`
+	Unmasked   bool    `json:"unmasked"`
+	Version    int     `json:"version"`
+}
+
 // GridCenter defines model for GridCenter.
 type GridCenter struct {
 	Code         string          `json:"code"`
@@ -3912,6 +3935,37 @@ type ReviewDecision struct {
 // ReviewDecisionDecision defines model for ReviewDecision.Decision.
 type ReviewDecisionDecision string
 
+// ReviewGrant A department's time-boxed, revocable access to a case for review: live from granted_at
+// until expires_at unless revoked.
+type ReviewGrant struct {
+	CaseId openapi_types.UUID `json:"case_id"`
+
+	// CreatedBy The user whose act routed the case.
+	CreatedBy      openapi_types.UUID `json:"created_by"`
+	DepartmentCode string             `json:"department_code"`
+
+	// DownloadAllowed The reviewers may download originals; otherwise view-only.
+	DownloadAllowed bool               `json:"download_allowed"`
+	ExpiresAt       time.Time          `json:"expires_at"`
+	GrantedAt       time.Time          `json:"granted_at"`
+	Id              openapi_types.UUID `json:"id"`
+
+	// LegalBasis Why the party is shown in full (set when unmasked).
+	LegalBasis *string `json:"legal_basis,omitempty"`
+
+	// Live Not expired (by the server's clock) and not revoked: the reviewers see the case.
+	Live         bool       `json:"live"`
+	RevokeReason *string    `json:"revoke_reason,omitempty"`
+	RevokedAt    *time.Time `json:"revoked_at,omitempty"`
+
+	// RevokedBy The revoking user's id.
+	RevokedBy *openapi_types.UUID `json:"revoked_by,omitempty"`
+
+	// Unmasked The reviewers see the party's personal data in full.
+	Unmasked bool `json:"unmasked"`
+	Version  int  `json:"version"`
+}
+
 // Role defines model for Role.
 type Role string
 
@@ -4044,6 +4098,9 @@ type DeviceID = openapi_types.UUID
 // EvidenceID defines model for EvidenceID.
 type EvidenceID = openapi_types.UUID
 
+// GrantID defines model for GrantID.
+type GrantID = openapi_types.UUID
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -4058,9 +4115,6 @@ type Limit = int
 
 // OfficerCode defines model for OfficerCode.
 type OfficerCode = string
-
-// ReviewCaseID defines model for ReviewCaseID.
-type ReviewCaseID = openapi_types.UUID
 
 // ReviewID defines model for ReviewID.
 type ReviewID = openapi_types.UUID
@@ -4244,6 +4298,24 @@ type IntakeCaseParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// CloseCaseArchiveParams defines parameters for CloseCaseArchive.
+type CloseCaseArchiveParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListCaseEvidenceParams defines parameters for ListCaseEvidence.
+type ListCaseEvidenceParams struct {
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // ListEvidenceReviewsParams defines parameters for ListEvidenceReviews.
 type ListEvidenceReviewsParams struct {
 	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
@@ -4266,8 +4338,26 @@ type CreateEvidenceReviewParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
-// CloseCaseArchiveParams defines parameters for CloseCaseArchive.
-type CloseCaseArchiveParams struct {
+// ExtendReviewGrantParams defines parameters for ExtendReviewGrant.
+type ExtendReviewGrantParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// RevokeReviewGrantParams defines parameters for RevokeReviewGrant.
+type RevokeReviewGrantParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// SetReviewGrantTermsParams defines parameters for SetReviewGrantTerms.
+type SetReviewGrantTermsParams struct {
 	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
 	// matches any): when the record changed since (a correction, a review, evidence verified),
 	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
@@ -4652,14 +4742,23 @@ type DecideAuthorityJSONRequestBody = DecisionRequest
 // IntakeCaseJSONRequestBody defines body for IntakeCase for application/json ContentType.
 type IntakeCaseJSONRequestBody = CaseIntake
 
-// CreateEvidenceReviewJSONRequestBody defines body for CreateEvidenceReview for application/json ContentType.
-type CreateEvidenceReviewJSONRequestBody = EvidenceReviewRequest
-
 // AddCaseAnnexJSONRequestBody defines body for AddCaseAnnex for application/json ContentType.
 type AddCaseAnnexJSONRequestBody = AnnexRequest
 
 // CloseCaseArchiveJSONRequestBody defines body for CloseCaseArchive for application/json ContentType.
 type CloseCaseArchiveJSONRequestBody = ArchiveClosing
+
+// CreateEvidenceReviewJSONRequestBody defines body for CreateEvidenceReview for application/json ContentType.
+type CreateEvidenceReviewJSONRequestBody = EvidenceReviewRequest
+
+// ExtendReviewGrantJSONRequestBody defines body for ExtendReviewGrant for application/json ContentType.
+type ExtendReviewGrantJSONRequestBody = GrantExtension
+
+// RevokeReviewGrantJSONRequestBody defines body for RevokeReviewGrant for application/json ContentType.
+type RevokeReviewGrantJSONRequestBody = GrantRevocation
+
+// SetReviewGrantTermsJSONRequestBody defines body for SetReviewGrantTerms for application/json ContentType.
+type SetReviewGrantTermsJSONRequestBody = GrantTerms
 
 // ChangeCaseMatterJSONRequestBody defines body for ChangeCaseMatter for application/json ContentType.
 type ChangeCaseMatterJSONRequestBody = CaseMatterChange
@@ -5390,12 +5489,6 @@ type ServerInterface interface {
 	// IntakeCase Take a problem in as a case (a clue) and route it by legal authority.
 	// (POST /v1/cases)
 	IntakeCase(c *fiber.Ctx, params IntakeCaseParams) error
-	// ListEvidenceReviews The evidence reviews of a case, newest first, for everyone who sees the case.
-	// (GET /v1/cases/{case_id}/evidence-reviews)
-	ListEvidenceReviews(c *fiber.Ctx, caseId ReviewCaseID, params ListEvidenceReviewsParams) error
-	// CreateEvidenceReview A reviewer of the case's department accepts its evidence or returns it with a reason per item.
-	// (POST /v1/cases/{case_id}/evidence-reviews)
-	CreateEvidenceReview(c *fiber.Ctx, caseId ReviewCaseID, params CreateEvidenceReviewParams) error
 	// GetCase One case with its routing reasons (zh and en) and its history.
 	// (GET /v1/cases/{id})
 	GetCase(c *fiber.Ctx, id CaseID) error
@@ -5414,6 +5507,27 @@ type ServerInterface interface {
 	// CheckCaseArchive The completeness check of a case's archive, run now, with its score and what is missing (each with the API path that fixes it).
 	// (GET /v1/cases/{id}/archive/check)
 	CheckCaseArchive(c *fiber.Ctx, id CaseID) error
+	// ListCaseEvidence The evidence items linked to the inspection records that are the case's sources, in pages (the reviewer's list).
+	// (GET /v1/cases/{id}/evidence)
+	ListCaseEvidence(c *fiber.Ctx, id CaseID, params ListCaseEvidenceParams) error
+	// ListEvidenceReviews The evidence reviews of a case, newest first, for everyone who sees the case.
+	// (GET /v1/cases/{id}/evidence-reviews)
+	ListEvidenceReviews(c *fiber.Ctx, id CaseID, params ListEvidenceReviewsParams) error
+	// CreateEvidenceReview A reviewer of the case's department accepts its evidence or returns it with a reason per item.
+	// (POST /v1/cases/{id}/evidence-reviews)
+	CreateEvidenceReview(c *fiber.Ctx, id CaseID, params CreateEvidenceReviewParams) error
+	// ListCaseGrants The department review grants of a case, oldest first.
+	// (GET /v1/cases/{id}/grants)
+	ListCaseGrants(c *fiber.Ctx, id CaseID) error
+	// ExtendReviewGrant Extend a review grant until a later time, with a reason (an expired grant is live again).
+	// (POST /v1/cases/{id}/grants/{grant_id}/extension)
+	ExtendReviewGrant(c *fiber.Ctx, id CaseID, grantId GrantID, params ExtendReviewGrantParams) error
+	// RevokeReviewGrant Revoke a review grant at once, with a reason: the department's reviewers get 404, their link URLs too.
+	// (POST /v1/cases/{id}/grants/{grant_id}/revocation)
+	RevokeReviewGrant(c *fiber.Ctx, id CaseID, grantId GrantID, params RevokeReviewGrantParams) error
+	// SetReviewGrantTerms Change what a review grant allows: download of originals, the party's data in full (on a legal basis).
+	// (POST /v1/cases/{id}/grants/{grant_id}/terms)
+	SetReviewGrantTerms(c *fiber.Ctx, id CaseID, grantId GrantID, params SetReviewGrantTermsParams) error
 	// ChangeCaseMatter Re-categorise a clue or filed case (the team leader or the officer holding it); it is routed again to the new matter's owner.
 	// (POST /v1/cases/{id}/matter)
 	ChangeCaseMatter(c *fiber.Ctx, id CaseID, params ChangeCaseMatterParams) error
@@ -5465,6 +5579,9 @@ type ServerInterface interface {
 	// AnswerEvidenceReview The officer holding the case or the team leader answers a return (offline: evidence_review.answer@1).
 	// (POST /v1/evidence-reviews/{review_id}/answer)
 	AnswerEvidenceReview(c *fiber.Ctx, reviewId ReviewID, params AnswerEvidenceReviewParams) error
+	// GetEvidenceLink A department reviewer's download link (from `POST /v1/evidence/{evidence_id}/download-url`): the verified original, streamed as `/content` does.
+	// (GET /v1/evidence/links/{token})
+	GetEvidenceLink(c *fiber.Ctx, token string) error
 	// ListEvidenceOrphans Evidence not linked to a record (none of its street that it names or that expects it has arrived), completed longer ago than the configured age (WHISTLE_EVIDENCE_ORPHAN_AGE).
 	// (GET /v1/evidence/orphans)
 	ListEvidenceOrphans(c *fiber.Ctx, params ListEvidenceOrphansParams) error
@@ -6334,109 +6451,6 @@ func (siw *ServerInterfaceWrapper) IntakeCase(c *fiber.Ctx) error {
 	return handler(c)
 }
 
-// ListEvidenceReviews operation middleware
-func (siw *ServerInterfaceWrapper) ListEvidenceReviews(c *fiber.Ctx) error {
-
-	var err error
-	_ = err
-
-	// ------------- Path parameter "case_id" -------------
-	var caseId ReviewCaseID
-
-	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Params("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
-	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter case_id: %w", err).Error())
-	}
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params ListEvidenceReviewsParams
-
-	var query url.Values
-	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
-	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
-	}
-
-	// ------------- Optional query parameter "cursor" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
-	}
-
-	// ------------- Optional query parameter "limit" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
-	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
-	}
-
-	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.ListEvidenceReviews(c, caseId, params)
-	}
-
-	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
-		m := siw.HandlerMiddlewares[i]
-		next := handler
-		handler = func(c *fiber.Ctx) error {
-			return m(c, next)
-		}
-	}
-
-	return handler(c)
-}
-
-// CreateEvidenceReview operation middleware
-func (siw *ServerInterfaceWrapper) CreateEvidenceReview(c *fiber.Ctx) error {
-
-	var err error
-	_ = err
-
-	// ------------- Path parameter "case_id" -------------
-	var caseId ReviewCaseID
-
-	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Params("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
-	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter case_id: %w", err).Error())
-	}
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params CreateEvidenceReviewParams
-
-	headers := c.GetReqHeaders()
-
-	// ------------- Optional header parameter "Idempotency-Key" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
-		var IdempotencyKey IdempotencyKey
-		n := len(valueList)
-		if n != 1 {
-			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
-		}
-
-		params.IdempotencyKey = &IdempotencyKey
-
-	}
-
-	handler := func(c *fiber.Ctx) error {
-		return siw.Handler.CreateEvidenceReview(c, caseId, params)
-	}
-
-	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
-		m := siw.HandlerMiddlewares[i]
-		next := handler
-		handler = func(c *fiber.Ctx) error {
-			return m(c, next)
-		}
-	}
-
-	return handler(c)
-}
-
 // GetCase operation middleware
 func (siw *ServerInterfaceWrapper) GetCase(c *fiber.Ctx) error {
 
@@ -6620,6 +6634,367 @@ func (siw *ServerInterfaceWrapper) CheckCaseArchive(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.CheckCaseArchive(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ListCaseEvidence operation middleware
+func (siw *ServerInterfaceWrapper) ListCaseEvidence(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCaseEvidenceParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListCaseEvidence(c, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ListEvidenceReviews operation middleware
+func (siw *ServerInterfaceWrapper) ListEvidenceReviews(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEvidenceReviewsParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListEvidenceReviews(c, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// CreateEvidenceReview operation middleware
+func (siw *ServerInterfaceWrapper) CreateEvidenceReview(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateEvidenceReviewParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.CreateEvidenceReview(c, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ListCaseGrants operation middleware
+func (siw *ServerInterfaceWrapper) ListCaseGrants(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListCaseGrants(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ExtendReviewGrant operation middleware
+func (siw *ServerInterfaceWrapper) ExtendReviewGrant(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// ------------- Path parameter "grant_id" -------------
+	var grantId GrantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "grant_id", c.Params("grant_id"), &grantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter grant_id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExtendReviewGrantParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ExtendReviewGrant(c, id, grantId, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// RevokeReviewGrant operation middleware
+func (siw *ServerInterfaceWrapper) RevokeReviewGrant(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// ------------- Path parameter "grant_id" -------------
+	var grantId GrantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "grant_id", c.Params("grant_id"), &grantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter grant_id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RevokeReviewGrantParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.RevokeReviewGrant(c, id, grantId, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// SetReviewGrantTerms operation middleware
+func (siw *ServerInterfaceWrapper) SetReviewGrantTerms(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// ------------- Path parameter "grant_id" -------------
+	var grantId GrantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "grant_id", c.Params("grant_id"), &grantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter grant_id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SetReviewGrantTermsParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.SetReviewGrantTerms(c, id, grantId, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -7376,6 +7751,35 @@ func (siw *ServerInterfaceWrapper) AnswerEvidenceReview(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.AnswerEvidenceReview(c, reviewId, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetEvidenceLink operation middleware
+func (siw *ServerInterfaceWrapper) GetEvidenceLink(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "token" -------------
+	var token string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", c.Params("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter token: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetEvidenceLink(c, token)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -8808,13 +9212,23 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 
 	router.Get(options.BaseURL+"/v1/cases/:id/archive/bundle", wrapper.ExportCaseBundle)
 
-	router.Get(options.BaseURL+"/v1/cases/:case_id/evidence-reviews", wrapper.ListEvidenceReviews)
+	router.Get(options.BaseURL+"/v1/cases/:id/evidence-reviews", wrapper.ListEvidenceReviews)
 
-	router.Post(options.BaseURL+"/v1/cases/:case_id/evidence-reviews", wrapper.CreateEvidenceReview)
+	router.Post(options.BaseURL+"/v1/cases/:id/evidence-reviews", wrapper.CreateEvidenceReview)
 
 	router.Get(options.BaseURL+"/v1/evidence-reviews/:review_id", wrapper.GetEvidenceReview)
 
 	router.Post(options.BaseURL+"/v1/evidence-reviews/:review_id/answer", wrapper.AnswerEvidenceReview)
+
+	router.Get(options.BaseURL+"/v1/cases/:id/grants", wrapper.ListCaseGrants)
+
+	router.Post(options.BaseURL+"/v1/cases/:id/grants/:grant_id/extension", wrapper.ExtendReviewGrant)
+
+	router.Post(options.BaseURL+"/v1/cases/:id/grants/:grant_id/revocation", wrapper.RevokeReviewGrant)
+
+	router.Post(options.BaseURL+"/v1/cases/:id/grants/:grant_id/terms", wrapper.SetReviewGrantTerms)
+
+	router.Get(options.BaseURL+"/v1/cases/:id/evidence", wrapper.ListCaseEvidence)
 
 	router.Post(options.BaseURL+"/v1/number-blocks", wrapper.IssueNumberBlock)
 
@@ -8847,6 +9261,8 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 	router.Get(options.BaseURL+"/v1/sync/devices", wrapper.ListDeviceStatus)
 
 	router.Get(options.BaseURL+"/v1/evidence/orphans", wrapper.ListEvidenceOrphans)
+
+	router.Get(options.BaseURL+"/v1/evidence/links/:token", wrapper.GetEvidenceLink)
 
 	router.Get(options.BaseURL+"/v1/evidence/:evidence_id", wrapper.GetEvidence)
 
@@ -10484,206 +10900,6 @@ func (response IntakeCasedefaultApplicationProblemPlusJSONResponse) VisitIntakeC
 	return ctx.JSON(&response.Body)
 }
 
-type ListEvidenceReviewsRequestObject struct {
-	CaseId ReviewCaseID `json:"case_id"`
-	Params ListEvidenceReviewsParams
-}
-
-type ListEvidenceReviewsResponseObject interface {
-	VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error
-}
-
-type ListEvidenceReviews200ResponseHeaders struct {
-	Link *string
-}
-
-type ListEvidenceReviews200JSONResponse struct {
-	Body    []EvidenceReview
-	Headers ListEvidenceReviews200ResponseHeaders
-}
-
-func (response ListEvidenceReviews200JSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
-	if response.Headers.Link != nil {
-		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
-	}
-	ctx.Response().Header.Set("Content-Type", "application/json")
-	ctx.Status(200)
-
-	return ctx.JSON(&response.Body)
-}
-
-type ListEvidenceReviews400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
-
-func (response ListEvidenceReviews400ApplicationProblemPlusJSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
-	ctx.Response().Header.Set("Content-Type", "application/problem+json")
-	ctx.Status(400)
-
-	return ctx.JSON(&response)
-}
-
-type ListEvidenceReviews401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
-}
-
-func (response ListEvidenceReviews401ApplicationProblemPlusJSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
-	ctx.Response().Header.Set("Content-Type", "application/problem+json")
-	ctx.Status(401)
-
-	return ctx.JSON(&response)
-}
-
-type ListEvidenceReviews404ApplicationProblemPlusJSONResponse struct {
-	NotFoundApplicationProblemPlusJSONResponse
-}
-
-func (response ListEvidenceReviews404ApplicationProblemPlusJSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
-	ctx.Response().Header.Set("Content-Type", "application/problem+json")
-	ctx.Status(404)
-
-	return ctx.JSON(&response)
-}
-
-type ListEvidenceReviewsdefaultApplicationProblemPlusJSONResponse struct {
-	Body       Problem
-	StatusCode int
-}
-
-func (response ListEvidenceReviewsdefaultApplicationProblemPlusJSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
-	ctx.Response().Header.Set("Content-Type", "application/problem+json")
-	ctx.Status(response.StatusCode)
-
-	return ctx.JSON(&response.Body)
-}
-
-type CreateEvidenceReviewRequestObject struct {
-	CaseId ReviewCaseID `json:"case_id"`
-	Params CreateEvidenceReviewParams
-	Body   *CreateEvidenceReviewJSONRequestBody
-}
-
-type CreateEvidenceReviewResponseObject interface {
-	VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error
-}
-
-type CreateEvidenceReview201ResponseHeaders struct {
-	ETag string
-}
-
-type CreateEvidenceReview201JSONResponse struct {
-	Body    EvidenceReview
-	Headers CreateEvidenceReview201ResponseHeaders
-}
-
-func (response CreateEvidenceReview201JSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
-	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
-	ctx.Response().Header.Set("Content-Type", "application/json")
-	ctx.Status(201)
-
-	return ctx.JSON(&response.Body)
-}
-
-type CreateEvidenceReview400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
-
-func (response CreateEvidenceReview400ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
-	ctx.Response().Header.Set("Content-Type", "application/problem+json")
-	ctx.Status(400)
-
-	return ctx.JSON(&response)
-}
-
-type CreateEvidenceReview401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
-}
-
-func (response CreateEvidenceReview401ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
-	ctx.Response().Header.Set("Content-Type", "application/problem+json")
-	ctx.Status(401)
-
-	return ctx.JSON(&response)
-}
-
-type CreateEvidenceReview403ApplicationProblemPlusJSONResponse struct {
-	ForbiddenApplicationProblemPlusJSONResponse
-}
-
-func (response CreateEvidenceReview403ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
-	ctx.Response().Header.Set("Content-Type", "application/problem+json")
-	ctx.Status(403)
-
-	return ctx.JSON(&response)
-}
-
-type CreateEvidenceReview404ApplicationProblemPlusJSONResponse struct {
-	NotFoundApplicationProblemPlusJSONResponse
-}
-
-func (response CreateEvidenceReview404ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
-	ctx.Response().Header.Set("Content-Type", "application/problem+json")
-	ctx.Status(404)
-
-	return ctx.JSON(&response)
-}
-
-type CreateEvidenceReview409ApplicationProblemPlusJSONResponse struct {
-	ConflictApplicationProblemPlusJSONResponse
-}
-
-func (response CreateEvidenceReview409ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
-	ctx.Response().Header.Set("Content-Type", "application/problem+json")
-	ctx.Status(409)
-
-	return ctx.JSON(&response)
-}
-
-type CreateEvidenceReview413ApplicationProblemPlusJSONResponse struct {
-	PayloadTooLargeApplicationProblemPlusJSONResponse
-}
-
-func (response CreateEvidenceReview413ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
-	ctx.Response().Header.Set("Content-Type", "application/problem+json")
-	ctx.Status(413)
-
-	return ctx.JSON(&response)
-}
-
-type CreateEvidenceReview415ApplicationProblemPlusJSONResponse struct {
-	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
-}
-
-func (response CreateEvidenceReview415ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
-	ctx.Response().Header.Set("Content-Type", "application/problem+json")
-	ctx.Status(415)
-
-	return ctx.JSON(&response)
-}
-
-type CreateEvidenceReview422ApplicationProblemPlusJSONResponse struct {
-	UnprocessableApplicationProblemPlusJSONResponse
-}
-
-func (response CreateEvidenceReview422ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
-	ctx.Response().Header.Set("Content-Type", "application/problem+json")
-	ctx.Status(422)
-
-	return ctx.JSON(&response)
-}
-
-type CreateEvidenceReviewdefaultApplicationProblemPlusJSONResponse struct {
-	Body       Problem
-	StatusCode int
-}
-
-func (response CreateEvidenceReviewdefaultApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
-	ctx.Response().Header.Set("Content-Type", "application/problem+json")
-	ctx.Status(response.StatusCode)
-
-	return ctx.JSON(&response.Body)
-}
-
 type GetCaseRequestObject struct {
 	Id CaseID `json:"id"`
 }
@@ -11202,6 +11418,764 @@ type CheckCaseArchivedefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CheckCaseArchivedefaultApplicationProblemPlusJSONResponse) VisitCheckCaseArchiveResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListCaseEvidenceRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params ListCaseEvidenceParams
+}
+
+type ListCaseEvidenceResponseObject interface {
+	VisitListCaseEvidenceResponse(ctx *fiber.Ctx) error
+}
+
+type ListCaseEvidence200ResponseHeaders struct {
+	Link *string
+}
+
+type ListCaseEvidence200JSONResponse struct {
+	Body    []Evidence
+	Headers ListCaseEvidence200ResponseHeaders
+}
+
+func (response ListCaseEvidence200JSONResponse) VisitListCaseEvidenceResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListCaseEvidence400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCaseEvidence400ApplicationProblemPlusJSONResponse) VisitListCaseEvidenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ListCaseEvidence401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCaseEvidence401ApplicationProblemPlusJSONResponse) VisitListCaseEvidenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListCaseEvidence404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCaseEvidence404ApplicationProblemPlusJSONResponse) VisitListCaseEvidenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ListCaseEvidencedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListCaseEvidencedefaultApplicationProblemPlusJSONResponse) VisitListCaseEvidenceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListEvidenceReviewsRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params ListEvidenceReviewsParams
+}
+
+type ListEvidenceReviewsResponseObject interface {
+	VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error
+}
+
+type ListEvidenceReviews200ResponseHeaders struct {
+	Link *string
+}
+
+type ListEvidenceReviews200JSONResponse struct {
+	Body    []EvidenceReview
+	Headers ListEvidenceReviews200ResponseHeaders
+}
+
+func (response ListEvidenceReviews200JSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListEvidenceReviews400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvidenceReviews400ApplicationProblemPlusJSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ListEvidenceReviews401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvidenceReviews401ApplicationProblemPlusJSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListEvidenceReviews404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvidenceReviews404ApplicationProblemPlusJSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ListEvidenceReviewsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListEvidenceReviewsdefaultApplicationProblemPlusJSONResponse) VisitListEvidenceReviewsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type CreateEvidenceReviewRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params CreateEvidenceReviewParams
+	Body   *CreateEvidenceReviewJSONRequestBody
+}
+
+type CreateEvidenceReviewResponseObject interface {
+	VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error
+}
+
+type CreateEvidenceReview201ResponseHeaders struct {
+	ETag string
+}
+
+type CreateEvidenceReview201JSONResponse struct {
+	Body    EvidenceReview
+	Headers CreateEvidenceReview201ResponseHeaders
+}
+
+func (response CreateEvidenceReview201JSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response.Body)
+}
+
+type CreateEvidenceReview400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview400ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReview401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview401ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReview403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview403ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReview404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview404ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReview409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview409ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReview413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview413ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReview415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview415ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReview422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceReview422ApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceReviewdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateEvidenceReviewdefaultApplicationProblemPlusJSONResponse) VisitCreateEvidenceReviewResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListCaseGrantsRequestObject struct {
+	Id CaseID `json:"id"`
+}
+
+type ListCaseGrantsResponseObject interface {
+	VisitListCaseGrantsResponse(ctx *fiber.Ctx) error
+}
+
+type ListCaseGrants200JSONResponse []ReviewGrant
+
+func (response ListCaseGrants200JSONResponse) VisitListCaseGrantsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type ListCaseGrants401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCaseGrants401ApplicationProblemPlusJSONResponse) VisitListCaseGrantsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListCaseGrants403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCaseGrants403ApplicationProblemPlusJSONResponse) VisitListCaseGrantsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ListCaseGrants404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCaseGrants404ApplicationProblemPlusJSONResponse) VisitListCaseGrantsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ListCaseGrantsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListCaseGrantsdefaultApplicationProblemPlusJSONResponse) VisitListCaseGrantsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ExtendReviewGrantRequestObject struct {
+	Id      CaseID  `json:"id"`
+	GrantId GrantID `json:"grant_id"`
+	Params  ExtendReviewGrantParams
+	Body    *ExtendReviewGrantJSONRequestBody
+}
+
+type ExtendReviewGrantResponseObject interface {
+	VisitExtendReviewGrantResponse(ctx *fiber.Ctx) error
+}
+
+type ExtendReviewGrant200ResponseHeaders struct {
+	ETag *string
+}
+
+type ExtendReviewGrant200JSONResponse struct {
+	Body    ReviewGrant
+	Headers ExtendReviewGrant200ResponseHeaders
+}
+
+func (response ExtendReviewGrant200JSONResponse) VisitExtendReviewGrantResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ExtendReviewGrant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendReviewGrant400ApplicationProblemPlusJSONResponse) VisitExtendReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ExtendReviewGrant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendReviewGrant401ApplicationProblemPlusJSONResponse) VisitExtendReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ExtendReviewGrant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendReviewGrant403ApplicationProblemPlusJSONResponse) VisitExtendReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ExtendReviewGrant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendReviewGrant404ApplicationProblemPlusJSONResponse) VisitExtendReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ExtendReviewGrant409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendReviewGrant409ApplicationProblemPlusJSONResponse) VisitExtendReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type ExtendReviewGrant412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendReviewGrant412ApplicationProblemPlusJSONResponse) VisitExtendReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type ExtendReviewGrant413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendReviewGrant413ApplicationProblemPlusJSONResponse) VisitExtendReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type ExtendReviewGrant415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendReviewGrant415ApplicationProblemPlusJSONResponse) VisitExtendReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type ExtendReviewGrant422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendReviewGrant422ApplicationProblemPlusJSONResponse) VisitExtendReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type ExtendReviewGrantdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ExtendReviewGrantdefaultApplicationProblemPlusJSONResponse) VisitExtendReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type RevokeReviewGrantRequestObject struct {
+	Id      CaseID  `json:"id"`
+	GrantId GrantID `json:"grant_id"`
+	Params  RevokeReviewGrantParams
+	Body    *RevokeReviewGrantJSONRequestBody
+}
+
+type RevokeReviewGrantResponseObject interface {
+	VisitRevokeReviewGrantResponse(ctx *fiber.Ctx) error
+}
+
+type RevokeReviewGrant200ResponseHeaders struct {
+	ETag *string
+}
+
+type RevokeReviewGrant200JSONResponse struct {
+	Body    ReviewGrant
+	Headers RevokeReviewGrant200ResponseHeaders
+}
+
+func (response RevokeReviewGrant200JSONResponse) VisitRevokeReviewGrantResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type RevokeReviewGrant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeReviewGrant400ApplicationProblemPlusJSONResponse) VisitRevokeReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type RevokeReviewGrant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeReviewGrant401ApplicationProblemPlusJSONResponse) VisitRevokeReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type RevokeReviewGrant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeReviewGrant403ApplicationProblemPlusJSONResponse) VisitRevokeReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type RevokeReviewGrant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeReviewGrant404ApplicationProblemPlusJSONResponse) VisitRevokeReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type RevokeReviewGrant409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeReviewGrant409ApplicationProblemPlusJSONResponse) VisitRevokeReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type RevokeReviewGrant412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeReviewGrant412ApplicationProblemPlusJSONResponse) VisitRevokeReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type RevokeReviewGrant413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeReviewGrant413ApplicationProblemPlusJSONResponse) VisitRevokeReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type RevokeReviewGrant415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeReviewGrant415ApplicationProblemPlusJSONResponse) VisitRevokeReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type RevokeReviewGrant422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeReviewGrant422ApplicationProblemPlusJSONResponse) VisitRevokeReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type RevokeReviewGrantdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RevokeReviewGrantdefaultApplicationProblemPlusJSONResponse) VisitRevokeReviewGrantResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type SetReviewGrantTermsRequestObject struct {
+	Id      CaseID  `json:"id"`
+	GrantId GrantID `json:"grant_id"`
+	Params  SetReviewGrantTermsParams
+	Body    *SetReviewGrantTermsJSONRequestBody
+}
+
+type SetReviewGrantTermsResponseObject interface {
+	VisitSetReviewGrantTermsResponse(ctx *fiber.Ctx) error
+}
+
+type SetReviewGrantTerms200ResponseHeaders struct {
+	ETag *string
+}
+
+type SetReviewGrantTerms200JSONResponse struct {
+	Body    ReviewGrant
+	Headers SetReviewGrantTerms200ResponseHeaders
+}
+
+func (response SetReviewGrantTerms200JSONResponse) VisitSetReviewGrantTermsResponse(ctx *fiber.Ctx) error {
+	if response.Headers.ETag != nil {
+		ctx.Response().Header.Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type SetReviewGrantTerms400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SetReviewGrantTerms400ApplicationProblemPlusJSONResponse) VisitSetReviewGrantTermsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type SetReviewGrantTerms401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SetReviewGrantTerms401ApplicationProblemPlusJSONResponse) VisitSetReviewGrantTermsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type SetReviewGrantTerms403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SetReviewGrantTerms403ApplicationProblemPlusJSONResponse) VisitSetReviewGrantTermsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type SetReviewGrantTerms404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SetReviewGrantTerms404ApplicationProblemPlusJSONResponse) VisitSetReviewGrantTermsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type SetReviewGrantTerms409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response SetReviewGrantTerms409ApplicationProblemPlusJSONResponse) VisitSetReviewGrantTermsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type SetReviewGrantTerms412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response SetReviewGrantTerms412ApplicationProblemPlusJSONResponse) VisitSetReviewGrantTermsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type SetReviewGrantTerms413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SetReviewGrantTerms413ApplicationProblemPlusJSONResponse) VisitSetReviewGrantTermsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type SetReviewGrantTerms415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response SetReviewGrantTerms415ApplicationProblemPlusJSONResponse) VisitSetReviewGrantTermsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type SetReviewGrantTerms422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response SetReviewGrantTerms422ApplicationProblemPlusJSONResponse) VisitSetReviewGrantTermsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type SetReviewGrantTermsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SetReviewGrantTermsdefaultApplicationProblemPlusJSONResponse) VisitSetReviewGrantTermsResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(response.StatusCode)
 
@@ -13138,6 +14112,87 @@ func (response AnswerEvidenceReviewdefaultApplicationProblemPlusJSONResponse) Vi
 	return ctx.JSON(&response.Body)
 }
 
+type GetEvidenceLinkRequestObject struct {
+	Token string `json:"token"`
+}
+
+type GetEvidenceLinkResponseObject interface {
+	VisitGetEvidenceLinkResponse(ctx *fiber.Ctx) error
+}
+
+type GetEvidenceLink200ResponseHeaders struct {
+	Digest *string
+}
+
+type GetEvidenceLink200AsteriskResponse struct {
+	Body          io.Reader
+	Headers       GetEvidenceLink200ResponseHeaders
+	ContentType   string
+	ContentLength int64
+}
+
+func (response GetEvidenceLink200AsteriskResponse) VisitGetEvidenceLinkResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Digest != nil {
+		ctx.Response().Header.Set("Digest", fmt.Sprint(*response.Headers.Digest))
+	}
+	ctx.Response().Header.Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		ctx.Response().Header.Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	ctx.Status(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(ctx.Response().BodyWriter(), response.Body)
+	return err
+}
+
+type GetEvidenceLink404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceLink404ApplicationProblemPlusJSONResponse) VisitGetEvidenceLinkResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceLink409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceLink409ApplicationProblemPlusJSONResponse) VisitGetEvidenceLinkResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceLink422ApplicationProblemPlusJSONResponse struct {
+	EvidenceUnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceLink422ApplicationProblemPlusJSONResponse) VisitGetEvidenceLinkResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type GetEvidenceLinkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetEvidenceLinkdefaultApplicationProblemPlusJSONResponse) VisitGetEvidenceLinkResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
 type ListEvidenceOrphansRequestObject struct {
 	Params ListEvidenceOrphansParams
 }
@@ -13308,6 +14363,17 @@ func (response GetEvidenceContent401ApplicationProblemPlusJSONResponse) VisitGet
 	return ctx.JSON(&response)
 }
 
+type GetEvidenceContent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceContent403ApplicationProblemPlusJSONResponse) VisitGetEvidenceContentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
 type GetEvidenceContent404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -13450,6 +14516,17 @@ type CreateEvidenceDownloadURL401ApplicationProblemPlusJSONResponse struct {
 func (response CreateEvidenceDownloadURL401ApplicationProblemPlusJSONResponse) VisitCreateEvidenceDownloadURLResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type CreateEvidenceDownloadURL403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEvidenceDownloadURL403ApplicationProblemPlusJSONResponse) VisitCreateEvidenceDownloadURLResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
 
 	return ctx.JSON(&response)
 }
@@ -15624,12 +16701,6 @@ type StrictServerInterface interface {
 	// IntakeCase Take a problem in as a case (a clue) and route it by legal authority.
 	// (POST /v1/cases)
 	IntakeCase(ctx context.Context, request IntakeCaseRequestObject) (IntakeCaseResponseObject, error)
-	// ListEvidenceReviews The evidence reviews of a case, newest first, for everyone who sees the case.
-	// (GET /v1/cases/{case_id}/evidence-reviews)
-	ListEvidenceReviews(ctx context.Context, request ListEvidenceReviewsRequestObject) (ListEvidenceReviewsResponseObject, error)
-	// CreateEvidenceReview A reviewer of the case's department accepts its evidence or returns it with a reason per item.
-	// (POST /v1/cases/{case_id}/evidence-reviews)
-	CreateEvidenceReview(ctx context.Context, request CreateEvidenceReviewRequestObject) (CreateEvidenceReviewResponseObject, error)
 	// GetCase One case with its routing reasons (zh and en) and its history.
 	// (GET /v1/cases/{id})
 	GetCase(ctx context.Context, request GetCaseRequestObject) (GetCaseResponseObject, error)
@@ -15648,6 +16719,27 @@ type StrictServerInterface interface {
 	// CheckCaseArchive The completeness check of a case's archive, run now, with its score and what is missing (each with the API path that fixes it).
 	// (GET /v1/cases/{id}/archive/check)
 	CheckCaseArchive(ctx context.Context, request CheckCaseArchiveRequestObject) (CheckCaseArchiveResponseObject, error)
+	// ListCaseEvidence The evidence items linked to the inspection records that are the case's sources, in pages (the reviewer's list).
+	// (GET /v1/cases/{id}/evidence)
+	ListCaseEvidence(ctx context.Context, request ListCaseEvidenceRequestObject) (ListCaseEvidenceResponseObject, error)
+	// ListEvidenceReviews The evidence reviews of a case, newest first, for everyone who sees the case.
+	// (GET /v1/cases/{id}/evidence-reviews)
+	ListEvidenceReviews(ctx context.Context, request ListEvidenceReviewsRequestObject) (ListEvidenceReviewsResponseObject, error)
+	// CreateEvidenceReview A reviewer of the case's department accepts its evidence or returns it with a reason per item.
+	// (POST /v1/cases/{id}/evidence-reviews)
+	CreateEvidenceReview(ctx context.Context, request CreateEvidenceReviewRequestObject) (CreateEvidenceReviewResponseObject, error)
+	// ListCaseGrants The department review grants of a case, oldest first.
+	// (GET /v1/cases/{id}/grants)
+	ListCaseGrants(ctx context.Context, request ListCaseGrantsRequestObject) (ListCaseGrantsResponseObject, error)
+	// ExtendReviewGrant Extend a review grant until a later time, with a reason (an expired grant is live again).
+	// (POST /v1/cases/{id}/grants/{grant_id}/extension)
+	ExtendReviewGrant(ctx context.Context, request ExtendReviewGrantRequestObject) (ExtendReviewGrantResponseObject, error)
+	// RevokeReviewGrant Revoke a review grant at once, with a reason: the department's reviewers get 404, their link URLs too.
+	// (POST /v1/cases/{id}/grants/{grant_id}/revocation)
+	RevokeReviewGrant(ctx context.Context, request RevokeReviewGrantRequestObject) (RevokeReviewGrantResponseObject, error)
+	// SetReviewGrantTerms Change what a review grant allows: download of originals, the party's data in full (on a legal basis).
+	// (POST /v1/cases/{id}/grants/{grant_id}/terms)
+	SetReviewGrantTerms(ctx context.Context, request SetReviewGrantTermsRequestObject) (SetReviewGrantTermsResponseObject, error)
 	// ChangeCaseMatter Re-categorise a clue or filed case (the team leader or the officer holding it); it is routed again to the new matter's owner.
 	// (POST /v1/cases/{id}/matter)
 	ChangeCaseMatter(ctx context.Context, request ChangeCaseMatterRequestObject) (ChangeCaseMatterResponseObject, error)
@@ -15699,6 +16791,9 @@ type StrictServerInterface interface {
 	// AnswerEvidenceReview The officer holding the case or the team leader answers a return (offline: evidence_review.answer@1).
 	// (POST /v1/evidence-reviews/{review_id}/answer)
 	AnswerEvidenceReview(ctx context.Context, request AnswerEvidenceReviewRequestObject) (AnswerEvidenceReviewResponseObject, error)
+	// GetEvidenceLink A department reviewer's download link (from `POST /v1/evidence/{evidence_id}/download-url`): the verified original, streamed as `/content` does.
+	// (GET /v1/evidence/links/{token})
+	GetEvidenceLink(ctx context.Context, request GetEvidenceLinkRequestObject) (GetEvidenceLinkResponseObject, error)
 	// ListEvidenceOrphans Evidence not linked to a record (none of its street that it names or that expects it has arrived), completed longer ago than the configured age (WHISTLE_EVIDENCE_ORPHAN_AGE).
 	// (GET /v1/evidence/orphans)
 	ListEvidenceOrphans(ctx context.Context, request ListEvidenceOrphansRequestObject) (ListEvidenceOrphansResponseObject, error)
@@ -16530,76 +17625,6 @@ func (sh *strictHandler) IntakeCase(ctx *fiber.Ctx, params IntakeCaseParams) err
 	return nil
 }
 
-// ListEvidenceReviews operation middleware
-func (sh *strictHandler) ListEvidenceReviews(ctx *fiber.Ctx, caseId ReviewCaseID, params ListEvidenceReviewsParams) error {
-	var request ListEvidenceReviewsRequestObject
-
-	request.CaseId = caseId
-	request.Params = params
-
-	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
-		return sh.ssi.ListEvidenceReviews(ctx.UserContext(), request.(ListEvidenceReviewsRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListEvidenceReviews")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(ListEvidenceReviewsResponseObject); ok {
-		if err := validResponse.VisitListEvidenceReviewsResponse(ctx); err != nil {
-			return err
-		}
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
-// CreateEvidenceReview operation middleware
-func (sh *strictHandler) CreateEvidenceReview(ctx *fiber.Ctx, caseId ReviewCaseID, params CreateEvidenceReviewParams) error {
-	var request CreateEvidenceReviewRequestObject
-
-	request.CaseId = caseId
-	request.Params = params
-
-	var body CreateEvidenceReviewJSONRequestBody
-	var err error
-	// The validation middleware stores the value a kin-openapi validator
-	// validated in the Fiber context. Bind that value, matching member
-	// names exactly, so the handler receives what was validated instead
-	// of a second, case-insensitive decode.
-	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
-		err = ctx.BodyParser(&body)
-	}
-	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, err.Error())
-	}
-	request.Body = &body
-
-	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
-		return sh.ssi.CreateEvidenceReview(ctx.UserContext(), request.(CreateEvidenceReviewRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "CreateEvidenceReview")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(CreateEvidenceReviewResponseObject); ok {
-		if err := validResponse.VisitCreateEvidenceReviewResponse(ctx); err != nil {
-			return err
-		}
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
 // GetCase operation middleware
 func (sh *strictHandler) GetCase(ctx *fiber.Ctx, id CaseID) error {
 	var request GetCaseRequestObject
@@ -16783,6 +17808,260 @@ func (sh *strictHandler) CheckCaseArchive(ctx *fiber.Ctx, id CaseID) error {
 		return err
 	} else if validResponse, ok := response.(CheckCaseArchiveResponseObject); ok {
 		if err := validResponse.VisitCheckCaseArchiveResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCaseEvidence operation middleware
+func (sh *strictHandler) ListCaseEvidence(ctx *fiber.Ctx, id CaseID, params ListCaseEvidenceParams) error {
+	var request ListCaseEvidenceRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCaseEvidence(ctx.UserContext(), request.(ListCaseEvidenceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCaseEvidence")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCaseEvidenceResponseObject); ok {
+		if err := validResponse.VisitListCaseEvidenceResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListEvidenceReviews operation middleware
+func (sh *strictHandler) ListEvidenceReviews(ctx *fiber.Ctx, id CaseID, params ListEvidenceReviewsParams) error {
+	var request ListEvidenceReviewsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEvidenceReviews(ctx.UserContext(), request.(ListEvidenceReviewsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEvidenceReviews")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListEvidenceReviewsResponseObject); ok {
+		if err := validResponse.VisitListEvidenceReviewsResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateEvidenceReview operation middleware
+func (sh *strictHandler) CreateEvidenceReview(ctx *fiber.Ctx, id CaseID, params CreateEvidenceReviewParams) error {
+	var request CreateEvidenceReviewRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body CreateEvidenceReviewJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateEvidenceReview(ctx.UserContext(), request.(CreateEvidenceReviewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateEvidenceReview")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateEvidenceReviewResponseObject); ok {
+		if err := validResponse.VisitCreateEvidenceReviewResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCaseGrants operation middleware
+func (sh *strictHandler) ListCaseGrants(ctx *fiber.Ctx, id CaseID) error {
+	var request ListCaseGrantsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCaseGrants(ctx.UserContext(), request.(ListCaseGrantsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCaseGrants")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCaseGrantsResponseObject); ok {
+		if err := validResponse.VisitListCaseGrantsResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExtendReviewGrant operation middleware
+func (sh *strictHandler) ExtendReviewGrant(ctx *fiber.Ctx, id CaseID, grantId GrantID, params ExtendReviewGrantParams) error {
+	var request ExtendReviewGrantRequestObject
+
+	request.Id = id
+	request.GrantId = grantId
+	request.Params = params
+
+	var body ExtendReviewGrantJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ExtendReviewGrant(ctx.UserContext(), request.(ExtendReviewGrantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExtendReviewGrant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExtendReviewGrantResponseObject); ok {
+		if err := validResponse.VisitExtendReviewGrantResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeReviewGrant operation middleware
+func (sh *strictHandler) RevokeReviewGrant(ctx *fiber.Ctx, id CaseID, grantId GrantID, params RevokeReviewGrantParams) error {
+	var request RevokeReviewGrantRequestObject
+
+	request.Id = id
+	request.GrantId = grantId
+	request.Params = params
+
+	var body RevokeReviewGrantJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeReviewGrant(ctx.UserContext(), request.(RevokeReviewGrantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeReviewGrant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeReviewGrantResponseObject); ok {
+		if err := validResponse.VisitRevokeReviewGrantResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetReviewGrantTerms operation middleware
+func (sh *strictHandler) SetReviewGrantTerms(ctx *fiber.Ctx, id CaseID, grantId GrantID, params SetReviewGrantTermsParams) error {
+	var request SetReviewGrantTermsRequestObject
+
+	request.Id = id
+	request.GrantId = grantId
+	request.Params = params
+
+	var body SetReviewGrantTermsJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.SetReviewGrantTerms(ctx.UserContext(), request.(SetReviewGrantTermsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetReviewGrantTerms")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetReviewGrantTermsResponseObject); ok {
+		if err := validResponse.VisitSetReviewGrantTermsResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {
@@ -17433,6 +18712,33 @@ func (sh *strictHandler) AnswerEvidenceReview(ctx *fiber.Ctx, reviewId ReviewID,
 		return err
 	} else if validResponse, ok := response.(AnswerEvidenceReviewResponseObject); ok {
 		if err := validResponse.VisitAnswerEvidenceReviewResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvidenceLink operation middleware
+func (sh *strictHandler) GetEvidenceLink(ctx *fiber.Ctx, token string) error {
+	var request GetEvidenceLinkRequestObject
+
+	request.Token = token
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvidenceLink(ctx.UserContext(), request.(GetEvidenceLinkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvidenceLink")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEvidenceLinkResponseObject); ok {
+		if err := validResponse.VisitGetEvidenceLinkResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

@@ -72,22 +72,27 @@ func TestInspection(t *testing.T) {
 		scope       org.Scope
 		street      string // the record's street
 		inCrew      bool   // the caller's officer is in the record's crew
+		grant       *access.Grant
 		wantVisible bool
 		wantMasked  bool
 	}{
-		{"OKAdminMasked", org.Scope{Role: org.RoleAdmin}, "st-b", false, true, true},
-		{"OKCrewInFull", org.Scope{Role: org.RoleOfficer, StreetCode: "st-a", OfficerCode: "a-cg-03"}, "st-a", true, true, false},
-		{"OKTeamLeaderInFull", org.Scope{Role: org.RoleTeamLeader, StreetCode: "st-a", OfficerCode: "a-cg-01"}, "st-a", false, true, false},
-		{"OKOfficerNotInCrewMasked", org.Scope{Role: org.RoleOfficer, StreetCode: "st-a", OfficerCode: "a-cg-04"}, "st-a", false, true, true},
-		{"OKGridOperatorMasked", org.Scope{Role: org.RoleGridOperator, StreetCode: "st-a"}, "st-a", false, true, true},
-		{"ErrOtherStreet", org.Scope{Role: org.RoleTeamLeader, StreetCode: "st-a", OfficerCode: "a-cg-01"}, "st-b", true, false, false},
-		{"ErrCommunity", org.Scope{Role: org.RoleCommunity, StreetCode: "st-a"}, "st-a", false, false, false},
-		{"ErrReviewer", org.Scope{Role: org.RoleDeptReviewer, DepartmentCode: "sj"}, "st-a", false, false, false},
-		{"ErrUnknownRole", org.Scope{Role: "mayor", StreetCode: "st-a"}, "st-a", true, false, false},
+		{"OKAdminMasked", org.Scope{Role: org.RoleAdmin}, "st-b", false, nil, true, true},
+		{"OKCrewInFull", org.Scope{Role: org.RoleOfficer, StreetCode: "st-a", OfficerCode: "a-cg-03"}, "st-a", true, nil, true, false},
+		{"OKTeamLeaderInFull", org.Scope{Role: org.RoleTeamLeader, StreetCode: "st-a", OfficerCode: "a-cg-01"}, "st-a", false, nil, true, false},
+		{"OKOfficerNotInCrewMasked", org.Scope{Role: org.RoleOfficer, StreetCode: "st-a", OfficerCode: "a-cg-04"}, "st-a", false, nil, true, true},
+		{"OKGridOperatorMasked", org.Scope{Role: org.RoleGridOperator, StreetCode: "st-a"}, "st-a", false, nil, true, true},
+		{"OKReviewerUnderGrantMasked", org.Scope{Role: org.RoleDeptReviewer, DepartmentCode: "sj"}, "st-a", false, &access.Grant{DepartmentCode: "sj"}, true, true},
+		{"OKReviewerUnderUnmaskedGrant", org.Scope{Role: org.RoleDeptReviewer, DepartmentCode: "sj"}, "st-a", false, &access.Grant{DepartmentCode: "sj", Unmasked: true}, true, false},
+		{"ErrOtherStreet", org.Scope{Role: org.RoleTeamLeader, StreetCode: "st-a", OfficerCode: "a-cg-01"}, "st-b", true, nil, false, false},
+		{"ErrCommunity", org.Scope{Role: org.RoleCommunity, StreetCode: "st-a"}, "st-a", false, nil, false, false},
+		{"ErrReviewerWithoutGrant", org.Scope{Role: org.RoleDeptReviewer, DepartmentCode: "sj"}, "st-a", false, nil, false, false},
+		{"ErrReviewerOtherDepartmentsGrant", org.Scope{Role: org.RoleDeptReviewer, DepartmentCode: "sy"}, "st-a", false, &access.Grant{DepartmentCode: "sj"}, false, false},
+		{"ErrOfficerOtherStreetWithGrant", org.Scope{Role: org.RoleOfficer, StreetCode: "st-b", OfficerCode: "b-cg-03"}, "st-a", false, &access.Grant{DepartmentCode: "cg"}, false, false},
+		{"ErrUnknownRole", org.Scope{Role: "mayor", StreetCode: "st-a"}, "st-a", true, nil, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			visible, masked := access.Inspection(tt.scope, tt.street, tt.inCrew)
+			visible, masked := access.Inspection(tt.scope, tt.street, tt.inCrew, tt.grant)
 			if visible != tt.wantVisible || masked != tt.wantMasked {
 				t.Errorf("Inspection(%+v, %q, %v) = visible %v masked %v, want %v %v", tt.scope, tt.street, tt.inCrew, visible, masked, tt.wantVisible, tt.wantMasked)
 			}
@@ -264,5 +269,53 @@ func TestMaskName(t *testing.T) {
 				t.Errorf("MaskName(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestEvidence_UnderGrant(t *testing.T) {
+	reviewer := org.Scope{Role: org.RoleDeptReviewer, DepartmentCode: "sj", UserID: "r"}
+	viewOnly, download := &access.Grant{DepartmentCode: "sj"}, &access.Grant{DepartmentCode: "sj", Download: true}
+	tests := []struct {
+		name                      string
+		scope                     org.Scope
+		grant                     *access.Grant
+		wantVisible, wantDownload bool
+	}{
+		{"OKReviewerViewOnly", reviewer, viewOnly, true, false},
+		{"OKReviewerDownload", reviewer, download, true, true},
+		{"OKOfficerOfStreet", org.Scope{Role: org.RoleOfficer, StreetCode: "st-a", UserID: "o"}, nil, true, true},
+		{"ErrReviewerWithoutGrant", reviewer, nil, false, false},
+		{"ErrReviewerOtherDepartment", org.Scope{Role: org.RoleDeptReviewer, DepartmentCode: "sy", UserID: "r2"}, download, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			visible := access.Evidence(tt.scope, "uploader", "st-a", tt.grant)
+			download := visible && access.EvidenceContent(tt.scope, tt.grant)
+			if visible != tt.wantVisible || download != tt.wantDownload {
+				t.Errorf("visible %v download %v, want %v %v", visible, download, tt.wantVisible, tt.wantDownload)
+			}
+		})
+	}
+}
+
+func TestCase_ReviewerNeedsALiveGrant(t *testing.T) {
+	reviewer := org.Scope{Role: org.RoleDeptReviewer, DepartmentCode: "sj"}
+	c := access.CaseView{StreetCode: "st-a", DepartmentCode: "sj"}
+	if ok, _ := access.Case(reviewer, c); ok {
+		t.Errorf("a reviewer of the case's department sees it without a grant")
+	}
+	c.Grant = &access.Grant{DepartmentCode: "sj"}
+	if ok, masked := access.Case(reviewer, c); !ok || !masked {
+		t.Errorf("under a masked grant: visible %v masked %v", ok, masked)
+	}
+	c.Grant.Unmasked = true
+	if ok, masked := access.Case(reviewer, c); !ok || masked {
+		t.Errorf("under an unmasked grant: visible %v masked %v", ok, masked)
+	}
+	if known, may := access.ManageGrants(org.Scope{Role: org.RoleTeamLeader, StreetCode: "st-b"}, "st-a"); known || may {
+		t.Errorf("another street's team leader manages the grants")
+	}
+	if known, may := access.ManageGrants(org.Scope{Role: org.RoleOfficer, StreetCode: "st-a"}, "st-a"); !known || may {
+		t.Errorf("an officer of the street: known %v may %v", known, may)
 	}
 }

@@ -10,15 +10,15 @@ func UploadEvidence(sc org.Scope) bool {
 
 // Evidence reports whether sc may see an evidence item uploaded by
 // uploaderID while in the team of street ("" if none): its uploader, the
-// officers and team leader of that street, and administrators.
-//
-// Department reviewers will see the evidence of the cases routed to their
-// department once case routing exists; until then they see none. That rule
-// belongs here, taking the departments an item's case was routed to.
-func Evidence(sc org.Scope, uploaderID, street string) bool {
+// officers and team leader of that street, and administrators; a department
+// reviewer while the department's review grant on a case of the item's record
+// is live (grant; nil: none, loaded only for reviewers).
+func Evidence(sc org.Scope, uploaderID, street string, grant *Grant) bool {
 	switch sc.Role {
 	case org.RoleAdmin:
 		return true
+	case org.RoleDeptReviewer:
+		return grantFor(sc, grant)
 	case org.RoleOfficer, org.RoleTeamLeader:
 		return sc.UserID == uploaderID || (street != "" && sc.StreetCode == street)
 	}
@@ -36,4 +36,15 @@ func EvidenceOrphans(sc org.Scope) (street string, ok bool) {
 		return sc.StreetCode, sc.StreetCode != ""
 	}
 	return "", false
+}
+
+// EvidenceContent reports whether sc, who may see an item (Evidence), may also
+// download its original: a department reviewer only when the grant allows
+// download (else forbidden: the reviewer knows the item exists), everyone
+// else who sees it.
+func EvidenceContent(sc org.Scope, grant *Grant) bool {
+	if sc.Role == org.RoleDeptReviewer {
+		return grantFor(sc, grant) && grant.Download
+	}
+	return true
 }

@@ -30,14 +30,15 @@ func RecordInspection(sc org.Scope) bool {
 // personal data must be masked. Administrators see every record, masked. The
 // officers, team leader and grid operators of the street see its records:
 // in full for the case team (the crew and the team leader), masked for the
-// others.
-//
-// Department reviewers will see the records routed to their department once
-// routing arrives with case handling; until then they see none.
-func Inspection(sc org.Scope, street string, inCrew bool) (visible, masked bool) {
+// others. A department reviewer sees a record that is a source of a case
+// while the department's review grant on the case is live (grant; nil: none,
+// loaded only for reviewers), masked unless the grant is unmasked.
+func Inspection(sc org.Scope, street string, inCrew bool, grant *Grant) (visible, masked bool) {
 	switch {
 	case Admin(sc):
 		return true, true
+	case grantFor(sc, grant):
+		return true, !grant.Unmasked
 	case streetRole(sc) && sc.StreetCode == street:
 		return true, !inCrew && sc.Role != org.RoleTeamLeader
 	}

@@ -676,6 +676,10 @@ func TestAccess_Unauthenticated(t *testing.T) {
 	}
 	for _, path := range readRoutes(t) {
 		item := doc.Paths.Value(path)
+		if sec := item.Get.Security; sec != nil && len(*sec) == 0 {
+			t.Logf("GET %s: public (security: []), its token is in the URL", path)
+			continue
+		}
 		url, query := path, neturl.Values{}
 		for _, p := range append(item.Parameters, item.Get.Parameters...) {
 			v := "x"

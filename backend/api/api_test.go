@@ -27,6 +27,7 @@ import (
 	"github.com/whistle/whistle/backend/argon2id"
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
+	"github.com/whistle/whistle/backend/grant"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/jobs"
@@ -133,6 +134,10 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	inspections.SetWise(inspectionStore) // as serve wires it
 	cases := casework.NewService(postgres.NewCaseStore(f.db), f.org, f.now, casework.Config{})
 	inspections.OnApproved(f.db.InTx, cases.ApprovalHook(uuid.NewString)) // as serve wires it
+	grantStore := postgres.NewGrantStore(f.db)
+	grants := grant.NewService(grantStore, f.org, f.now)
+	cases.ReviewedUnder(grants)
+	inspections.ReviewedUnder(grants)
 	evidenceCfg.Index = inspections
 	ev, evidenceStore := newEvidenceWith(t, f.db, f.bucket, evidenceCfg)
 	ev.OrphanAge = orphanAge
@@ -163,6 +168,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Cases:       api.Cases{Service: cases},
 		Reviews:     api.EvidenceReviews{Service: reviews},
+		Review:      api.Review{Service: grants, Evidence: grantStore, LinkKey: api.LinkKey(trailKey.Seed())},
 		Evidence:    ev,
 		Deadlines:   postgres.NewDeadlineStore(f.db),
 		Bundles:     postgres.NewBundleStore(f.db),

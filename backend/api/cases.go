@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -44,10 +43,8 @@ func (s *server) checkCaseIfMatch(ctx context.Context, ifMatch *string, id strin
 		return err
 	}
 	current := *caseETag(r)
-	for tag := range strings.SplitSeq(*ifMatch, ",") {
-		if tag = strings.TrimSpace(tag); tag == "*" || tag == current {
-			return nil
-		}
+	if matchesETag(*ifMatch, current) {
+		return nil
 	}
 	return derrors.New(derrors.PreconditionFailed, "the case changed since it was read (If-Match %s, now %s): read it again", *ifMatch, current)
 }

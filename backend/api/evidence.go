@@ -19,6 +19,7 @@ import (
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/evidence"
 	"github.com/whistle/whistle/backend/input"
+	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/media"
 	"github.com/whistle/whistle/openapi"
 )
@@ -468,32 +469,66 @@ func parseUploadMetadata(raw string) (evidence.Metadata, error) {
 	return md, nil
 }
 
-// viewable loads an item the caller may see, or answers not found.
-func (s *server) viewable(ctx context.Context, id uuid.UUID) (evidence.Evidence, error) {
+// viewer is who sees an item: the caller's scope and, for a department
+// reviewer, the live grant they see it under.
+type viewer struct {
+	sc    org.Scope
+	grant *access.Grant
+}
+
+// detail is d with the grant's id for a reviewer's access, so that the
+// custody log and the trail say under which grant it happened.
+func (v viewer) detail(d map[string]any) map[string]any {
+	if v.grant != nil {
+		d["grant_id"] = v.grant.ID
+	}
+	return d
+}
+
+// viewable loads an item the caller may see, or answers not found. The
+// grants are read only for a department reviewer: the grant on a case of
+// the item's record.
+func (s *server) viewable(ctx context.Context, id uuid.UUID) (evidence.Evidence, viewer, error) {
 	if s.evidence.Service == nil || s.evidence.Media == nil {
-		return evidence.Evidence{}, derrors.New(derrors.Unavailable, "evidence is not configured")
+		return evidence.Evidence{}, viewer{}, derrors.New(derrors.Unavailable, "evidence is not configured")
 	}
 	sc, _, err := s.scope(ctx)
 	if err != nil {
-		return evidence.Evidence{}, err
+		return evidence.Evidence{}, viewer{}, err
 	}
 	e, err := s.evidence.Service.Evidence(ctx, id.String())
 	if err != nil {
-		return e, err
+		return e, viewer{}, err
 	}
-	if !access.Evidence(sc, e.UploaderID, e.StreetCode) {
-		return evidence.Evidence{}, derrors.New(derrors.NotFound, "no evidence %s", id)
+	v := viewer{sc: sc}
+	if sc.Role == org.RoleDeptReviewer && s.review.Service != nil {
+		if v.grant, err = s.review.Service.LiveGrantOnRecord(ctx, sc.DepartmentCode, e.LinkedRecordID, s.now()); err != nil {
+			return evidence.Evidence{}, viewer{}, err
+		}
 	}
-	return e, nil
+	if !access.Evidence(sc, e.UploaderID, e.StreetCode, v.grant) {
+		return evidence.Evidence{}, viewer{}, derrors.New(derrors.NotFound, "no evidence %s", id)
+	}
+	return e, v, nil
+}
+
+// downloadable is viewable for a download of the original: a reviewer whose
+// grant is view-only is forbidden (the item's existence is no secret to them).
+func (s *server) downloadable(ctx context.Context, id uuid.UUID) (evidence.Evidence, viewer, error) {
+	e, v, err := s.viewable(ctx, id)
+	if err == nil && !access.EvidenceContent(v.sc, v.grant) {
+		err = derrors.New(derrors.Forbidden, "the department's review grant is view-only: the team leader may allow download")
+	}
+	return e, v, err
 }
 
 // GetEvidence returns an item's metadata; the view is logged.
 func (s *server) GetEvidence(ctx context.Context, req openapi.GetEvidenceRequestObject) (openapi.GetEvidenceResponseObject, error) {
-	e, err := s.viewable(ctx, req.EvidenceId)
+	e, v, err := s.viewable(ctx, req.EvidenceId)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.evidence.Service.RecordAccess(ctx, e.ID, evidence.Access{Event: evidence.EventViewed, Detail: map[string]any{"what": "metadata"}}); err != nil {
+	if err := s.evidence.Service.RecordAccess(ctx, e.ID, evidence.Access{Event: evidence.EventViewed, Detail: v.detail(map[string]any{"what": "metadata"})}); err != nil {
 		return nil, err
 	}
 	return openapi.GetEvidence200JSONResponse(evidenceOut(e)), nil
@@ -502,14 +537,20 @@ func (s *server) GetEvidence(ctx context.Context, req openapi.GetEvidenceRequest
 // GetEvidenceContent streams a verified original; the download is logged
 // before the first byte leaves.
 func (s *server) GetEvidenceContent(ctx context.Context, req openapi.GetEvidenceContentRequestObject) (openapi.GetEvidenceContentResponseObject, error) {
-	e, err := s.viewable(ctx, req.EvidenceId)
+	e, v, err := s.downloadable(ctx, req.EvidenceId)
 	if err != nil {
 		return nil, err
 	}
+	return s.streamOriginal(ctx, e, v.detail(map[string]any{"via": "stream"}))
+}
+
+// streamOriginal streams e's verified original, its download logged with
+// detail before the first byte leaves: /content and a reviewer's link.
+func (s *server) streamOriginal(ctx context.Context, e evidence.Evidence, detail map[string]any) (streamResponse, error) {
 	body, err := s.openStream(ctx, e, func(sctx context.Context) (io.ReadCloser, error) { return s.evidence.Media.Content(sctx, e) },
-		evidence.Access{Event: evidence.EventDownloaded, Detail: map[string]any{"via": "stream"}})
+		evidence.Access{Event: evidence.EventDownloaded, Detail: detail})
 	if err != nil {
-		return nil, nameEvidence(err, e)
+		return streamResponse{}, nameEvidence(err, e)
 	}
 	raw, _ := hex.DecodeString(e.SHA256)
 	return streamResponse{body: body, contentType: e.ContentType, length: e.Length,
@@ -518,12 +559,12 @@ func (s *server) GetEvidenceContent(ctx context.Context, req openapi.GetEvidence
 
 // GetEvidenceThumbnail streams a verified image's thumbnail; the view is logged.
 func (s *server) GetEvidenceThumbnail(ctx context.Context, req openapi.GetEvidenceThumbnailRequestObject) (openapi.GetEvidenceThumbnailResponseObject, error) {
-	e, err := s.viewable(ctx, req.EvidenceId)
+	e, v, err := s.viewable(ctx, req.EvidenceId)
 	if err != nil {
 		return nil, err
 	}
 	body, err := s.openStream(ctx, e, func(sctx context.Context) (io.ReadCloser, error) { return s.evidence.Media.Thumbnail(sctx, e) },
-		evidence.Access{Event: evidence.EventViewed, Detail: map[string]any{"what": "thumbnail"}})
+		evidence.Access{Event: evidence.EventViewed, Detail: v.detail(map[string]any{"what": "thumbnail"})})
 	if err != nil {
 		return nil, nameEvidence(err, e)
 	}
@@ -581,6 +622,7 @@ func (r streamResponse) visit(c *fiber.Ctx) error {
 
 func (r streamResponse) VisitGetEvidenceContentResponse(c *fiber.Ctx) error   { return r.visit(c) }
 func (r streamResponse) VisitGetEvidenceThumbnailResponse(c *fiber.Ctx) error { return r.visit(c) }
+func (r streamResponse) VisitGetEvidenceLinkResponse(c *fiber.Ctx) error      { return r.visit(c) }
 
 // writeDeadlineReader extends the connection's write deadline as the body
 // is read out to it.
@@ -597,11 +639,19 @@ func (w *writeDeadlineReader) Read(p []byte) (int, error) {
 }
 
 // CreateEvidenceDownloadURL mints a presigned URL of a verified original
-// after the access check; the download is logged.
+// after the access check; the download is logged. A department reviewer
+// gets a link to this server instead (reviewerLink): a presigned URL could
+// not be revoked with the grant.
 func (s *server) CreateEvidenceDownloadURL(ctx context.Context, req openapi.CreateEvidenceDownloadURLRequestObject) (openapi.CreateEvidenceDownloadURLResponseObject, error) {
-	e, err := s.viewable(ctx, req.EvidenceId)
+	e, v, err := s.downloadable(ctx, req.EvidenceId)
 	if err != nil {
 		return nil, err
+	}
+	if v.grant != nil {
+		if err := evidence.Servable(e); err != nil {
+			return nil, nameEvidence(err, e)
+		}
+		return s.reviewerLink(ctx, e, *v.grant)
 	}
 	u, expires, err := s.evidence.Media.PresignDownload(ctx, e, media.MaxPresignTTL)
 	if err != nil {
@@ -622,11 +672,11 @@ func (s *server) GetEvidenceCustody(ctx context.Context, req openapi.GetEvidence
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.viewable(ctx, req.EvidenceId)
+	e, v, err := s.viewable(ctx, req.EvidenceId)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.evidence.Service.RecordAccess(ctx, e.ID, evidence.Access{Event: evidence.EventViewed, Detail: map[string]any{"what": "custody"}}); err != nil {
+	if err := s.evidence.Service.RecordAccess(ctx, e.ID, evidence.Access{Event: evidence.EventViewed, Detail: v.detail(map[string]any{"what": "custody"})}); err != nil {
 		return nil, err
 	}
 	var after int64

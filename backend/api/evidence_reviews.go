@@ -56,7 +56,7 @@ func (s *server) CreateEvidenceReview(ctx context.Context, req openapi.CreateEvi
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.reviews.Service.Create(ctx, c.user.ID, req.CaseId.String(), uuid.NewString(), evidenceReviewIn(*req.Body))
+	r, err := s.reviews.Service.Create(ctx, c.user.ID, req.Id.String(), uuid.NewString(), evidenceReviewIn(*req.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (s *server) ListEvidenceReviews(ctx context.Context, req openapi.ListEviden
 	if a := pg.after; a != nil {
 		after = &review.Cursor{At: a.At, ID: a.ID}
 	}
-	list, err := s.reviews.Service.List(ctx, c.user.ID, req.CaseId.String(), after, pg.fetch())
+	list, err := s.reviews.Service.List(ctx, c.user.ID, req.Id.String(), after, pg.fetch())
 	if err != nil {
 		return nil, err
 	}

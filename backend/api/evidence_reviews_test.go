@@ -229,11 +229,11 @@ func reviewReferences(t map[refKey]refEntry) {
 	caseB := func(w *refWorld) string { return w.caseB }
 	reviewB := func(w *refWorld) string { return w.reviewB }
 	unknownID := "00000000-0000-4000-8000-00000000dead"
-	t["POST /v1/cases/{case_id}/evidence-reviews path:case_id"] = refEntry{class: scoped,
-		probe: post("/v1/cases/{case_id}/evidence-reviews", "case_id", `{"verdict":"accepted"}`, caseB, unknownID)}
-	t["GET /v1/cases/{case_id}/evidence-reviews path:case_id"] = refEntry{class: scoped,
-		probe: get("/v1/cases/{case_id}/evidence-reviews", "case_id", caseB, unknownID)}
-	t["POST /v1/cases/{case_id}/evidence-reviews body/items/*/evidence_id"] = refEntry{class: scoped, probe: &refProbe{
+	t["POST /v1/cases/{id}/evidence-reviews path:id"] = refEntry{class: scoped,
+		probe: post("/v1/cases/{id}/evidence-reviews", "id", `{"verdict":"accepted"}`, caseB, unknownID)}
+	t["GET /v1/cases/{id}/evidence-reviews path:id"] = refEntry{class: scoped,
+		probe: get("/v1/cases/{id}/evidence-reviews", "id", caseB, unknownID)}
+	t["POST /v1/cases/{id}/evidence-reviews body/items/*/evidence_id"] = refEntry{class: scoped, probe: &refProbe{
 		send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
 			return httpAnswer(postReview(t, w.f, w.tokens[c.login], w.caseA, `{"verdict":"returned","items":[{"evidence_id":"`+v+`","reason":"unreadable"}]}`))
 		},
@@ -295,7 +295,7 @@ func init() {
 		return own, other
 	}
 	unknown := "00000000-0000-4000-8000-00000000dead"
-	readMatrix["/v1/cases/{case_id}/evidence-reviews"] = func(_ *testing.T, e *matrixEnv) []matrixObject {
+	readMatrix["/v1/cases/{id}/evidence-reviews"] = func(_ *testing.T, e *matrixEnv) []matrixObject {
 		own, other := seers()
 		check := func(_ *matrixEnv, t *testing.T, c matrixCaller, res *apitest.Response, _ outcome) {
 			var list []openapi.EvidenceReview

@@ -31,6 +31,7 @@ type server struct {
 	cases       Cases
 	reviews     EvidenceReviews
 	evidence    Evidence
+	review      Review
 	deadlines   Deadlines
 	bundles     Bundles
 	archives    *archive.Service

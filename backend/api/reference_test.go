@@ -687,11 +687,12 @@ func referenceTable() map[refKey]refEntry {
 	}
 	for _, op := range []string{"POST /v1/devices", "POST /v1/inspections", "POST /v1/inspections/{id}/amendments", "POST /v1/inspections/{id}/review",
 		"POST /v1/number-blocks", "POST /v1/number-blocks/{id}/voids", "POST /v1/admin/imports", "POST /v1/admin/certificates",
-		"POST /v1/admin/matters", "POST /v1/admin/policies", "POST /v1/cases", "POST /v1/cases/{case_id}/evidence-reviews"} {
+		"POST /v1/admin/matters", "POST /v1/admin/policies", "POST /v1/cases", "POST /v1/cases/{id}/evidence-reviews"} {
 		t[op+" header:Idempotency-Key"] = refEntry{class: notRef, why: "the client's key of its own request, scoped to the caller (TestIdempotencyKey_NumberBlock/PerUser)"}
 	}
 	caseReferences(t)
 	reviewReferences(t)
+	grantReferences(t)
 	absenceReferences(t)
 	archiveReferences(t)
 	for _, op := range []string{"POST /v1/inspections/{id}/amendments", "POST /v1/inspections/{id}/review"} {
@@ -703,7 +704,7 @@ func referenceTable() map[refKey]refEntry {
 	for _, op := range []string{"GET /v1/inspections", "GET /v1/inspections/review-queue", "GET /v1/evidence/orphans",
 		"GET /v1/streets", "GET /v1/departments", "GET /v1/matters", "GET /v1/matters/{code}", "GET /v1/policies",
 		"GET /v1/teams/{code}/roster", "GET /v1/sync/devices", "GET /v1/evidence/{evidence_id}/custody", "GET /v1/deadlines", "GET /v1/cases",
-		"GET /v1/officers/{code}/absences", "GET /v1/cases/{case_id}/evidence-reviews"} {
+		"GET /v1/officers/{code}/absences", "GET /v1/cases/{id}/evidence-reviews", "GET /v1/cases/{id}/evidence"} {
 		t[op+" query:cursor"] = refEntry{class: notRef, why: "a position (sort keys and id) in a list the caller may read; it only narrows the list (keyset), filters nothing in"}
 	}
 	for _, ch := range recordChannels {

@@ -186,6 +186,22 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 		"explainDeadline": func() call {
 			return call{"POST", "/v1/deadlines/" + lateWorkOrder(t, f) + "/explanation", "application/json", `{"reason":"反映人电话无法接通，延期答复"}`, leader}
 		},
+		// Review grants (see review_grants_test.go): leader.a changes the grant a work order's
+		// intake opened.
+		"extendReviewGrant": func() call {
+			id := trailCase(t, f, false)
+			return call{"POST", "/v1/cases/" + id + "/grants/" + grantOfCase(t, f, id) + "/extension", "application/json",
+				`{"version":1,"until":"` + f.now().Add(60*24*time.Hour).UTC().Format(time.RFC3339) + `","reason":"复核延期"}`, leader}
+		},
+		"revokeReviewGrant": func() call {
+			id := trailCase(t, f, false)
+			return call{"POST", "/v1/cases/" + id + "/grants/" + grantOfCase(t, f, id) + "/revocation", "application/json", `{"version":1,"reason":"复核结束"}`, leader}
+		},
+		"setReviewGrantTerms": func() call {
+			id := trailCase(t, f, false)
+			return call{"POST", "/v1/cases/" + id + "/grants/" + grantOfCase(t, f, id) + "/terms", "application/json",
+				`{"version":1,"download_allowed":true,"unmasked":false}`, leader}
+		},
 		// Officer absences (see absences_test.go): leader.a records one of a-cg-04 and withdraws it.
 		"recordOfficerAbsence": func() call {
 			return call{"POST", "/v1/officers/a-cg-04/absences", "application/json", absenceBody("training", f.now(), f.now().Add(8*time.Hour)), leader}

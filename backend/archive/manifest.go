@@ -55,7 +55,7 @@ type Manifest struct {
 	// Deadlines are the statutory deadlines of the case and of its records,
 	// as GET /v1/deadlines/{id} answers them.
 	Deadlines []json.RawMessage `json:"deadlines"`
-	Evidence  []EvidenceEntry            `json:"evidence"`
+	Evidence  []EvidenceEntry   `json:"evidence"`
 	Trail     Trail             `json:"trail"`
 	// Files lists every file of the bundle but the manifest and its
 	// signature, with its SHA-256.

@@ -168,8 +168,12 @@ type Filter struct {
 	DepartmentCode string
 	// TakenBy keeps the cases with a source taken in by this user (a grid operator's list).
 	TakenBy string
-	Limit   int
-	After   *Cursor
+	// GrantedTo keeps the cases on which this department has a review grant, not revoked and
+	// not expired at GrantedAt (a reviewer's list; the service judges each grant again).
+	GrantedTo string
+	GrantedAt time.Time
+	Limit     int
+	After     *Cursor
 }
 
 // Cursor is a position in a list of cases, newest first: the last case of a page.

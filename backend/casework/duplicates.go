@@ -169,5 +169,5 @@ func (s *Service) Merge(ctx context.Context, userID, id string, base int, into, 
 	if err := s.store.Update(ctx, c, base); err != nil {
 		return Record{}, err
 	}
-	return visible(sc, target)
+	return s.visible(ctx, sc, target)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/grant"
 	"github.com/whistle/whistle/backend/org"
 )
 
@@ -29,6 +30,9 @@ type Change struct {
 	// the merged case: the store applies them in the change's transaction.
 	Clocks       ClockOps
 	MergedClocks ClockOps
+	// Grant is the review grant the change opens, when it routes the case to a department not
+	// routed to before (newlyRouted): the store opens it in the change's transaction.
+	Grant *grant.Grant
 }
 
 // Store persists cases. The consumer owns it; backend/postgres implements it. Every write adds
@@ -80,19 +84,58 @@ type Config struct {
 	// UnavailableKinds are the kinds of absence that keep an officer from being routed cases
 	// (CandidateOnLeave); nil: every kind.
 	UnavailableKinds []org.AbsenceKind
+	// ReviewGrants are how long the grant of a department routed a case lasts (grant.Open).
+	ReviewGrants grant.Periods
+}
+
+// GrantReader reads the live review grants that let a department's reviewers see cases
+// (grant.Service).
+type GrantReader interface {
+	// LiveGrants returns, of the cases given, department's grant live at at on each that has one.
+	LiveGrants(ctx context.Context, department string, caseIDs []string, at time.Time) (map[string]access.Grant, error)
 }
 
 // Service takes cases in, routes them by legal authority and moves them through their states.
 type Service struct {
-	store Store
-	org   Org
-	now   func() time.Time
-	cfg   Config
+	store  Store
+	org    Org
+	now    func() time.Time
+	cfg    Config
+	grants GrantReader // nil: department reviewers see no case
 }
 
 // NewService returns a Service over store and o, reading the time from now.
 func NewService(store Store, o Org, now func() time.Time, cfg Config) *Service {
 	return &Service{store: store, org: o, now: now, cfg: cfg}
+}
+
+// ReviewedUnder makes department reviewers see the cases their department's live review grants
+// cover, read from g (only when the caller is a reviewer). Without it they see none.
+func (s *Service) ReviewedUnder(g GrantReader) { s.grants = g }
+
+// grantsOf reads, when sc is a department reviewer, the department's live grants on the cases
+// given; nil for anyone else, at no cost.
+func (s *Service) grantsOf(ctx context.Context, sc org.Scope, ids ...string) (map[string]access.Grant, error) {
+	if sc.Role != org.RoleDeptReviewer || s.grants == nil || sc.DepartmentCode == "" {
+		return nil, nil
+	}
+	return s.grants.LiveGrants(ctx, sc.DepartmentCode, ids, s.now())
+}
+
+// newlyRouted reports whether r is routed to a department before was not (before nil: a new
+// case): that department's reviewers get a grant on the case, on review's terms.
+func newlyRouted(before *Record, r Record) bool {
+	return r.DepartmentCode != "" && (before == nil || before.DepartmentCode != r.DepartmentCode)
+}
+
+// grantOf is the grant change c opens, if it newly routes the case (newlyRouted), by user by at
+// at.
+func (s *Service) grantOf(before *Record, r Record, by string, at time.Time) *grant.Grant {
+	if !newlyRouted(before, r) {
+		return nil
+	}
+	g := grant.Open(r.ID, r.DepartmentCode, at, by, s.cfg.ReviewGrants)
+	return &g
 }
 
 // instant is the time of an act as stored: UTC, to the microsecond PostgreSQL keeps, so that
@@ -320,11 +363,12 @@ func (s *Service) openWith(ctx context.Context, sc org.Scope, now time.Time, in 
 	r.FirstReceiver = r.Assignee
 	evs := []Event{{Kind: EventIntake, At: now, Actor: sc.UserID, To: StateClue},
 		{Kind: EventRouted, At: now, Actor: sc.UserID, Reason: routing.Reason.EN, Assignee: &r.Assignee}}
-	c := Change{Record: r, Action: action, Events: evs, Routing: &routing, Feed: Feed(r), Clocks: ClocksOf(nil, r, now)}
+	c := Change{Record: r, Action: action, Events: evs, Routing: &routing, Feed: Feed(r), Clocks: ClocksOf(nil, r, now),
+		Grant: s.grantOf(nil, r, sc.UserID, now)}
 	if err := s.store.Create(ctx, c); err != nil {
 		return Record{}, err
 	}
-	return visible(sc, r)
+	return s.visible(ctx, sc, r)
 }
 
 // InspectionApproved opens the clue of an approved inspection record that needs follow-up, in
@@ -349,9 +393,24 @@ func (s *Service) InspectionApproved(ctx context.Context, userID, caseID string,
 	return &r, nil
 }
 
-// visible returns r as sc may see it, or derrors.NotFound.
-func visible(sc org.Scope, r Record) (Record, error) {
-	ok, masked := access.Case(sc, View(r))
+// visible returns r as sc may see it, or derrors.NotFound; a department reviewer's grant on r is
+// read for it.
+func (s *Service) visible(ctx context.Context, sc org.Scope, r Record) (Record, error) {
+	grants, err := s.grantsOf(ctx, sc, r.ID)
+	if err != nil {
+		return Record{}, err
+	}
+	return visibleUnder(sc, r, grants)
+}
+
+// visibleUnder returns r as sc may see it under the live grants given (by case id), or
+// derrors.NotFound.
+func visibleUnder(sc org.Scope, r Record, grants map[string]access.Grant) (Record, error) {
+	v := View(r)
+	if g, ok := grants[r.ID]; ok {
+		v.Grant = &g
+	}
+	ok, masked := access.Case(sc, v)
 	switch {
 	case !ok:
 		return Record{}, derrors.New(derrors.NotFound, "no case %s", r.ID)
@@ -414,7 +473,7 @@ func (s *Service) Get(ctx context.Context, viewer, id string) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	return visible(sc, r)
+	return s.visible(ctx, sc, r)
 }
 
 // History returns a case as the viewer may see it with its history. Errors: derrors.NotFound.
@@ -438,7 +497,8 @@ type ListQuery struct {
 
 // List returns the cases the viewer may see that q selects, newest first (ties by id): an
 // officer's and team leader's their street's, a department reviewer's those of the department, a
-// grid operator's those of a source they took in, an administrator's all. Lists are masked but
+// grid operator's those of a source they took in, an administrator's all; a department reviewer's
+// those the department's live review grants cover. Lists are masked but
 // for the case team, as Get. Errors: derrors.Forbidden.
 func (s *Service) List(ctx context.Context, viewer string, q ListQuery) ([]Record, error) {
 	sc, err := s.org.Scope(ctx, viewer, s.now())
@@ -453,10 +513,7 @@ func (s *Service) List(ctx context.Context, viewer string, q ListQuery) ([]Recor
 	case org.RoleOfficer, org.RoleTeamLeader:
 		f.StreetCode = sc.StreetCode
 	case org.RoleDeptReviewer:
-		if q.DepartmentCode != "" && q.DepartmentCode != sc.DepartmentCode {
-			return []Record{}, nil
-		}
-		f.DepartmentCode = sc.DepartmentCode
+		f.GrantedTo, f.GrantedAt = sc.DepartmentCode, s.now()
 	case org.RoleGridOperator:
 		f.TakenBy = sc.UserID
 	}
@@ -480,9 +537,17 @@ func (s *Service) List(ctx context.Context, viewer string, q ListQuery) ([]Recor
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(list))
+	for i, r := range list {
+		ids[i] = r.ID
+	}
+	grants, err := s.grantsOf(ctx, sc, ids...)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Record, 0, len(list))
 	for _, r := range list {
-		if v, err := visible(sc, r); err == nil {
+		if v, err := visibleUnder(sc, r, grants); err == nil {
 			out = append(out, v)
 		}
 	}
@@ -503,7 +568,7 @@ func (s *Service) load(ctx context.Context, userID, id string, base int) (Record
 	if err != nil {
 		return Record{}, org.Scope{}, err
 	}
-	if _, err := visible(sc, r); err != nil {
+	if _, err := s.visible(ctx, sc, r); err != nil {
 		return Record{}, org.Scope{}, err
 	}
 	if r.MergedInto != "" {
@@ -545,11 +610,12 @@ func (s *Service) save(ctx context.Context, sc org.Scope, before, r Record, acti
 	base := r.Version
 	r.Version++
 	r.UpdatedAt = s.instant()
-	c := Change{Record: r, Action: action, Events: evs, Routing: routing, Feed: Feed(r), Clocks: ClocksOf(&before, r, r.UpdatedAt)}
+	c := Change{Record: r, Action: action, Events: evs, Routing: routing, Feed: Feed(r), Clocks: ClocksOf(&before, r, r.UpdatedAt),
+		Grant: s.grantOf(&before, r, sc.UserID, r.UpdatedAt)}
 	if err := s.store.Update(ctx, c, base); err != nil {
 		return Record{}, err
 	}
-	return visible(sc, r)
+	return s.visible(ctx, sc, r)
 }
 
 // MoveRequest is a transition asked for, with the facts it records.

@@ -176,6 +176,7 @@ type Service struct {
 	// onApproved runs in the transaction of an approval (OnApproved); nil: nothing follows.
 	onApproved func(ctx context.Context, userID string, st State) error
 	inTx       func(ctx context.Context, fn func(ctx context.Context) error) error
+	grants     GrantReader // nil: department reviewers see no record
 }
 
 // NewService returns a Service.
@@ -400,7 +401,7 @@ func (s *Service) feed(ctx context.Context, st State) (map[string]State, error) 
 		for _, street := range m.StreetsAt(teams, now) {
 			// Officers and team leaders are alike to access.Inspection on the crew.
 			sc := org.Scope{Role: org.RoleOfficer, OfficerCode: m.Officer.Code, StreetCode: street}
-			if v, err := visible(sc, st); err == nil {
+			if v, err := visible(sc, st, nil); err == nil {
 				out["officer:"+m.Officer.Code] = v
 				break
 			}
@@ -432,7 +433,7 @@ func (s *Service) Amend(ctx context.Context, who Actor, id string, base int, rea
 	if err != nil {
 		return State{}, err
 	}
-	if _, err := visible(sc, cur); err != nil {
+	if _, err := visible(sc, cur, nil); err != nil {
 		return State{}, err
 	}
 	if !inCrew(cur.Record, sc.OfficerCode) && (sc.OfficerCode == "" || sc.OfficerCode != cur.RecordedBy) {
@@ -554,9 +555,23 @@ func (s *Service) OnApproved(inTx func(ctx context.Context, fn func(ctx context.
 	s.inTx, s.onApproved = inTx, fn
 }
 
-// visible returns st as viewer sc may see it (access.Inspection), or NotFound.
-func visible(sc org.Scope, st State) (State, error) {
-	ok, masked := access.Inspection(sc, st.StreetCode, inCrew(st.Record, sc.OfficerCode))
+// GrantReader reads the live review grant that lets a department's reviewers see a record, a
+// source of a case routed to the department (grant.Service).
+type GrantReader interface {
+	// LiveGrantOnRecord returns department's grant live at at on a case recordID is a source
+	// of, nil if none.
+	LiveGrantOnRecord(ctx context.Context, department, recordID string, at time.Time) (*access.Grant, error)
+}
+
+// ReviewedUnder makes department reviewers see (Get, History) the records that are sources of
+// cases their department's live review grants cover, read from g only when the caller is a
+// reviewer. Without it they see none.
+func (s *Service) ReviewedUnder(g GrantReader) { s.grants = g }
+
+// visible returns st as viewer sc may see it (access.Inspection) under grant (a reviewer's live
+// grant on the record, nil: none), or NotFound.
+func visible(sc org.Scope, st State, grant *access.Grant) (State, error) {
+	ok, masked := access.Inspection(sc, st.StreetCode, inCrew(st.Record, sc.OfficerCode), grant)
 	switch {
 	case !ok:
 		return State{}, derrors.New(derrors.NotFound, "no inspection %s", st.Record.ID)
@@ -579,7 +594,13 @@ func (s *Service) Get(ctx context.Context, viewer string, id string) (State, err
 	if err != nil {
 		return State{}, err
 	}
-	return visible(sc, st)
+	var grant *access.Grant
+	if sc.Role == org.RoleDeptReviewer && s.grants != nil {
+		if grant, err = s.grants.LiveGrantOnRecord(ctx, sc.DepartmentCode, st.Record.ID, s.now()); err != nil {
+			return State{}, err
+		}
+	}
+	return visible(sc, st, grant)
 }
 
 // History returns every version of a record and the review loop, if the

@@ -112,7 +112,7 @@ func (s *Service) recordedBefore(ctx context.Context, who Actor, r Record, taken
 	if err != nil {
 		return State{}, err
 	}
-	seen, err := visible(sc, st)
+	seen, err := visible(sc, st, nil)
 	if derrors.CodeOf(err) == derrors.NotFound {
 		return State{}, derrors.New(derrors.EntityConflict, "the id %s is taken: this act is kept, rejected", r.ID)
 	}

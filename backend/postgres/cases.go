@@ -112,7 +112,7 @@ func (s *CaseStore) insertSource(tx *gorm.DB, id string, src casework.Source) er
 }
 
 // finish writes what every change writes: the routing decided, the events, the trail entry, the
-// feed, and the changes of deadlines the change makes (c.Clocks). before is the stored case
+// feed, the review grant of a department newly routed (c.Grant), and the changes of deadlines the change makes (c.Clocks). before is the stored case
 // (nil: created).
 func (s *CaseStore) finish(ctx context.Context, tx *gorm.DB, c casework.Change, before *casework.Record) error {
 	r := c.Record
@@ -159,6 +159,11 @@ func (s *CaseStore) finish(ctx context.Context, tx *gorm.DB, c casework.Change, 
 	}
 	if err := s.db.publish(ctx, tx, casePublications(r, c.Feed)); err != nil {
 		return err
+	}
+	if c.Grant != nil {
+		if err := s.db.openGrant(ctx, tx, r.StreetCode, *c.Grant); err != nil {
+			return err
+		}
 	}
 	return s.db.applyCaseClocks(ctx, tx, r, c.Clocks)
 }
@@ -307,6 +312,10 @@ func (s *CaseStore) List(ctx context.Context, f casework.Filter) ([]casework.Rec
 	}
 	if f.TakenBy != "" {
 		q = q.Where("id IN (SELECT case_id FROM case_sources WHERE taken_by = ?)", f.TakenBy)
+	}
+	if f.GrantedTo != "" {
+		q = q.Where("id IN (SELECT case_id FROM review_grants WHERE department_code = ? AND revoked_at IS NULL AND expires_at > ?)",
+			f.GrantedTo, f.GrantedAt)
 	}
 	if c := f.After; c != nil {
 		q = q.Where("(created_at < ? OR (created_at = ? AND id > ?))", c.CreatedAt, c.CreatedAt, c.ID)

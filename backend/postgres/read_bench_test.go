@@ -132,7 +132,7 @@ func rawScopedRead(ctx context.Context, q querier, viewer, id string, now func()
 	for _, c := range st.Record.Crew {
 		inCrew = inCrew || (sc.OfficerCode != "" && c.OfficerCode == sc.OfficerCode)
 	}
-	switch ok, masked := access.Inspection(sc, st.StreetCode, inCrew); {
+	switch ok, masked := access.Inspection(sc, st.StreetCode, inCrew, nil); {
 	case !ok:
 		return inspection.State{}, derrors.New(derrors.NotFound, "no inspection %s", id)
 	case masked:

@@ -38,7 +38,7 @@ func writeTestBundle(t *testing.T, priv ed25519.PrivateKey) string {
 	bw := archive.NewWriter(&buf)
 	photo := []byte("\xff\xd8\xff not really a JPEG")
 	sum := sha256.Sum256(photo)
-	it, err := bw.AddEvidence(archive.Item{ID: "ev-1", SHA256: hex.EncodeToString(sum[:]), Length: int64(len(photo)),
+	it, err := bw.AddEvidence(archive.EvidenceEntry{ID: "ev-1", SHA256: hex.EncodeToString(sum[:]), Length: int64(len(photo)),
 		ContentType: "image/jpeg", Kind: "photo", Status: "verified"}, bytes.NewReader(photo))
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func writeTestBundle(t *testing.T, priv ed25519.PrivateKey) string {
 		t.Fatal(err)
 	}
 	m := archive.Manifest{CaseID: "case-1", StreetCode: "st-a", Case: json.RawMessage(`{"id":"case-1","state":"concluded"}`),
-		Evidence: []archive.Item{it}, Trail: archive.Trail{Chain: "st-a", Entries: entries[1:2],
+		Evidence: []archive.EvidenceEntry{it}, Trail: archive.Trail{Chain: "st-a", Entries: entries[1:2],
 			Segment: archive.Segment{Path: archive.SegmentPath, FirstSeq: 1, LastSeq: 3}, Head: audit.SignHead(priv, audit.HeadOf(entries[2]))}}
 	if err := bw.Finish(m, priv); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/whistle/whistle/backend/archive"
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
+	"github.com/whistle/whistle/backend/grant"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/telemetry"
@@ -48,7 +49,7 @@ type Config struct {
 	TombstoneRetention   time.Duration           // how long sync keeps deletions for devices to pull
 	IdempotencyRetention time.Duration           // how long the answers of creates sent with an Idempotency-Key are kept
 	SyncRetryLimit       int                     // transient failures in a row before an act is rejected (retry_exhausted)
-	Cases                casework.Config         // routing and duplicate detection of cases
+	Cases                casework.Config         // routing and duplicate detection of cases, review grants' periods
 	Calendar             inspection.Calendar     // working days, for legal periods
 	Deadlines            casework.DeadlinePolicy // statutory deadlines' periods, per department, and the due-soon window
 	ArchiveRules         archive.Rules           // the completeness check of archive closing, with their legal basis
@@ -106,6 +107,8 @@ var settings = []setting{
 	{"WHISTLE_CASE_UNAVAILABLE_KINDS", "leave,training,sick,other", "kinds of officer absence (`leave`, `training`, `sick`, `other`; comma-separated) that make an officer unavailable to case routing (`ON_LEAVE`); absences are recorded at `/v1/officers/{code}/absences`", false},
 	{"WHISTLE_CASE_DUPLICATE_RADIUS", "100", "metres within which an intake of the same matter as an open case is offered for merging (`case_duplicates`)", false},
 	{"WHISTLE_CASE_DUPLICATE_WINDOW", "168h", "how far back open cases count as duplicates of an intake", false},
+	{"WHISTLE_REVIEW_GRANT_PERIODS", "", "how long the review grant of a department routed a case lasts, per department, comma-separated `department=period` (e.g. `cg=30d,sj=14d`; days `30d` or a duration `36h`); departments not named get `WHISTLE_REVIEW_GRANT_DEFAULT`. The team leader may extend a grant", false},
+	{"WHISTLE_REVIEW_GRANT_DEFAULT", "30d", "how long a department's review grant lasts when `WHISTLE_REVIEW_GRANT_PERIODS` names no period for it (days `30d` or a duration `36h`)", false},
 	{"WHISTLE_CALENDAR_FILE", "", "JSON file of public holidays and weekend working days for legal periods (`{\"covered_until\":\"YYYY-MM-DD\",\"holidays\":[...],\"workdays\":[...]}`; `covered_until`, the last day the file knows every holiday and working day of, is required: periods ending after it are flagged `CALENDAR_NOT_COVERED`); empty: the built-in calendar of mainland China", false},
 	{"WHISTLE_DEADLINE_PERIODS", "decision=90d,service=7wd,payment=15d,seizure=30d,seizure_extension=30d,emergency_report=24h", "periods of the statutory deadlines, comma-separated `kind=period` (every department) or `department.kind=period` (one department's, e.g. `cg.decision=60d`); a period is days (`90d`, a last day off work moves to the next working day), working days (`7wd`, on the calendar of `WHISTLE_CALENDAR_FILE`) or hours (`24h`); kinds not given keep the law's period shown here (处罚法 arts 60, 61, 67, 85; 强制法 arts 19, 25); a work order's limit is on the order", false},
 	{"WHISTLE_DEADLINE_DUE_SOON", "72h", "an open statutory deadline due within this window is listed as due soon (`GET /v1/deadlines?state=due_soon`)", false},
@@ -192,6 +195,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	window := get("WHISTLE_CASE_DUPLICATE_WINDOW")
 	if c.Cases.DuplicateWindow, err = time.ParseDuration(window); err != nil || c.Cases.DuplicateWindow <= 0 {
 		return c, fmt.Errorf("WHISTLE_CASE_DUPLICATE_WINDOW: %q is not a positive duration", window)
+	}
+	if c.Cases.ReviewGrants.ByDepartment, err = grant.ParsePeriods(get("WHISTLE_REVIEW_GRANT_PERIODS")); err != nil {
+		return c, fmt.Errorf("WHISTLE_REVIEW_GRANT_PERIODS: %w", err)
+	}
+	if c.Cases.ReviewGrants.Default, err = grant.ParsePeriod(get("WHISTLE_REVIEW_GRANT_DEFAULT")); err != nil {
+		return c, fmt.Errorf("WHISTLE_REVIEW_GRANT_DEFAULT: %w", err)
 	}
 	retries := get("WHISTLE_SYNC_RETRY_LIMIT")
 	c.SyncRetryLimit, err = strconv.Atoi(retries)

@@ -22,6 +22,7 @@ import (
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/evidence"
+	"github.com/whistle/whistle/backend/grant"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/jobs"
@@ -120,6 +121,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	inspections := inspection.NewService(inspectionStore, orgStore, cfg.Calendar, cfg.Clock)
 	inspections.SetWise(inspectionStore) // an online create is a batch of one
 	cases := casework.NewService(postgres.NewCaseStore(db), orgStore, cfg.Clock, cfg.Cases)
+	grantStore := postgres.NewGrantStore(db)
+	grants := grant.NewService(grantStore, orgStore, cfg.Clock)
+	// Reviewers see cases, and the records that are their sources, under their department's live grants.
+	cases.ReviewedUnder(grants)
+	inspections.ReviewedUnder(grants)
 	inspections.OnApproved(db.InTx, cases.ApprovalHook(uuid.NewString)) // an approved record needing follow-up opens its clue
 	reviews := review.NewService(postgres.NewEvidenceReviewStore(db), cases, orgStore, cfg.Clock)
 	syncService := wsync.NewService(syncStore, mutationHandlers(inspections, cases, reviews), cfg.Clock)
@@ -157,6 +163,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Cases:       api.Cases{Service: cases},
 		Reviews:     api.EvidenceReviews{Service: reviews},
 		Archives:    archive.NewService(postgres.NewArchiveStore(db), orgStore, cfg.ArchiveRules, cfg.ArchiveNumber, cfg.Clock),
+		Review:      api.Review{Service: grants, Evidence: grantStore, LinkKey: api.LinkKey(cfg.SigningKey.Seed())},
 		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
 			IdleTimeout: cfg.EvidenceIdle},
 		Deadlines: postgres.NewDeadlineStore(db),
