@@ -154,6 +154,8 @@ number=$(jq -r .number <<<"$R")
 say "10. the archived case is read-only (409 case_archived); a later correction is an annex"
 api 409 POST "/v1/cases/$id/notes" "$OFFICER" '{"text":"补充情况"}'
 jq -c '{status, code, detail}' <<<"$R"
+api 409 POST "/v1/cases/$id/evidence-reviews" "$REVIEWER" '{"verdict":"accepted"}'
+jq -c '{status, code}' <<<"$R"
 api 201 POST "/v1/cases/$id/annexes" "$LEADER" '{"kind":"supplement","text":"当事人已于次日全部明码标价，附整改说明"}'
 jq -c '{kind, text, created_by}' <<<"$R"
 
