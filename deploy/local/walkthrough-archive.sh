@@ -40,13 +40,14 @@ api() {
   [ "$status" = "$1" ] || fail "$2 $3: HTTP $status, expected $1: $R"
 }
 b64() { printf '%s' "$1" | base64 -w0; }
-# upload FILE RECORD-ID TOKEN: one tus creation-with-upload of a photo for
-# the record; prints the evidence id.
+# upload FILE RECORD-ID TOKEN [CLIENT-ID]: one tus creation-with-upload of a
+# photo for the record (under the client id the record expects it by);
+# prints the evidence id.
 upload() {
   local sha len meta loc
   sha=$(sha256sum "$1" | cut -d' ' -f1)
   len=$(stat -c %s "$1")
-  meta="client_id $(b64 "$(cat /proc/sys/kernel/random/uuid)"),sha256 $(b64 "$sha"),content_type $(b64 image/jpeg),kind $(b64 photo)"
+  meta="client_id $(b64 "${4:-$(cat /proc/sys/kernel/random/uuid)}"),sha256 $(b64 "$sha"),content_type $(b64 image/jpeg),kind $(b64 photo)"
   meta="$meta,captured_at $(b64 "$(date -u +%FT%TZ)"),record_client_id $(b64 "$2")"
   loc=$(curl -sf -D - -o /dev/null -X POST "$B/v1/evidence/uploads" -H "Authorization: Bearer $3" \
     -H 'Tus-Resumable: 1.0.0' -H "Upload-Length: $len" -H "Upload-Metadata: $meta" \
@@ -61,12 +62,47 @@ OFFICER=$(login officer.a) LEADER=$(login leader.a) REVIEWER=$(login reviewer.sj
 now=$(date -u +%FT%TZ)
 checkin=$(date -u -d '-10 minutes' +%FT%TZ)
 rec=$(cat /proc/sys/kernel/random/uuid)
-photo1=media/testdata/goexif-sample1.jpg photo2=media/testdata/goexif-IMG_0001.jpg photo3=media/testdata/go-exif-gps.jpg
-expect() { jq -n --arg c "$(cat /proc/sys/kernel/random/uuid)" --arg s "$(sha256sum "$1" | cut -d' ' -f1)" \
+# Three photos of the shop: distinct JPEGs made here, new bytes on every run.
+mkdir -p "$T/photos"
+cat >"$T/photos/main.go" <<'GO'
+package main
+
+import (
+	"image"
+	"image/color"
+	"image/jpeg"
+	"os"
+	"time"
+)
+
+func main() {
+	seed := time.Now().UnixNano()
+	for i, name := range os.Args[1:] {
+		img := image.NewRGBA(image.Rect(0, 0, 640, 480))
+		for y := range 480 {
+			for x := range 640 {
+				img.Set(x, y, color.RGBA{uint8(x + i*80), uint8(y + int(seed%97)), uint8(i * 90), 255})
+			}
+		}
+		f, err := os.Create(name)
+		if err != nil {
+			panic(err)
+		}
+		if err := jpeg.Encode(f, img, &jpeg.Options{Quality: 80 + i}); err != nil {
+			panic(err)
+		}
+		f.Close()
+	}
+}
+GO
+photo1=$T/photos/1.jpg photo2=$T/photos/2.jpg photo3=$T/photos/3.jpg
+(cd "$T/photos" && go run main.go "$photo1" "$photo2" "$photo3")
+cid1=$(cat /proc/sys/kernel/random/uuid) cid2=$(cat /proc/sys/kernel/random/uuid)
+expect() { jq -n --arg c "$2" --arg s "$(sha256sum "$1" | cut -d' ' -f1)" \
   --argjson n "$(stat -c %s "$1")" '{client_id: $c, sha256: $s, size: $n, content_type: "image/jpeg", kind: "photo"}'; }
 
 say "1. officer.a (a-cg-03) inspects 南锣小吃店 with a-sj-01 and a-sj-02 (SJ-004, prices not marked): two photos; the party neither signs nor is a witness recorded"
-record=$(jq -n --arg id "$rec" --arg now "$now" --arg ci "$checkin" --argjson e1 "$(expect $photo1)" --argjson e2 "$(expect $photo2)" '{
+record=$(jq -n --arg id "$rec" --arg now "$now" --arg ci "$checkin" --argjson e1 "$(expect $photo1 $cid1)" --argjson e2 "$(expect $photo2 $cid2)" '{
   id: $id, team_code: "team-st-a", matter_codes: ["SJ-004"],
   location: {lat: 39.9390, lon: 116.4030, accuracy_m: 8, address: "东城区南锣鼓巷 88 号"},
   started_at: {wall: $now, since_boot_ms: 5000000},
@@ -76,11 +112,11 @@ record=$(jq -n --arg id "$rec" --arg now "$now" --arg ci "$checkin" --argjson e1
   record_text: "现场检查发现该店铺所售商品均未明码标价，责令当场改正。",
   signatures: {officers: []}, evidence: [$e1, $e2]}')
 api 201 POST /v1/inspections "$OFFICER" "$record"
-jq -c '{id: .record.id, version, evidence_status, review: .review.state, exceptions: [.assessment.exceptions[]?.code]}' <<<"$R"
-ev1=$(upload $photo1 "$rec" "$OFFICER"); ev2=$(upload $photo2 "$rec" "$OFFICER")
+jq -c '{id: .record.id, version, status, review, exceptions: [.assessment.exceptions[]?.code]}' <<<"$R"
+ev1=$(upload $photo1 "$rec" "$OFFICER" $cid1); ev2=$(upload $photo2 "$rec" "$OFFICER" $cid2)
 api 200 GET "/v1/inspections/$rec" "$OFFICER"
-jq -c '{evidence_status, photos: ["'"$ev1"'", "'"$ev2"'"]}' <<<"$R"
-if [ "$(jq -r .review.state <<<"$R")" = pending ]; then
+jq -c '{status, photos: ["'"$ev1"'", "'"$ev2"'"]}' <<<"$R"
+if [ "$(jq -r .review <<<"$R")" = pending ]; then
   api 200 POST "/v1/inspections/$rec/review" "$LEADER" '{"version":1,"decision":"approve"}'
   echo "  leader.a approves the flagged record"
 fi
@@ -140,10 +176,10 @@ api 200 GET "/v1/inspections/$rec" "$OFFICER"; v=$(jq -r .version <<<"$R")
 fixed=$(jq '.signatures = {officers: [], party: {refused: true}, witness: {name: "社区网格员王某"}}' <<<"$record")
 api 200 POST "/v1/inspections/$rec/amendments" "$OFFICER" "$(jq -n --argjson r "$fixed" --argjson v "$v" '{base_version: $v, reason: "补记当事人拒签及见证人", record: $r}')"
 v=$(jq -r .version <<<"$R")
-if [ "$(jq -r .review.state <<<"$R")" = pending ]; then
+if [ "$(jq -r .review <<<"$R")" = pending ]; then
   api 200 POST "/v1/inspections/$rec/review" "$LEADER" "{\"version\":$v,\"decision\":\"approve\"}"
 fi
-jq -c '{version, review: .review.state, signatures: .record.signatures}' <<<"$R"
+jq -c '{version, review, signatures: .record.signatures}' <<<"$R"
 
 say "9. leader.a closes the archive: its number, gapless per street and year"
 version=$(jq -r .version <<<"$(curl -sf "$B/v1/cases/$id" -H "Authorization: Bearer $LEADER")")
