@@ -151,7 +151,7 @@ version=$(jq -r .version <<<"$(curl -sf "$B/v1/cases/$id" -H "Authorization: Bea
 api 409 POST "/v1/cases/$id/archive" "$LEADER" "{\"version\":$version}"
 jq -c '{status, code, missing: [.missing[] | {code, links: [.missing[].link]}]}' <<<"$R"
 
-say "8. the fix: officer.a corrects the record (the party refused to sign, the community grid worker witnessed), leader.a approves"
+say "8. the fix: officer.a corrects the record (the party refused to sign, the community grid worker witnessed); leader.a approves it if it is flagged"
 api 200 GET "/v1/inspections/$rec" "$OFFICER"; v=$(jq -r .version <<<"$R")
 fixed=$(jq '.signatures = {officers: [], party: {refused: true}, witness: {name: "社区网格员王某"}}' <<<"$record")
 api 200 POST "/v1/inspections/$rec/amendments" "$OFFICER" "$(jq -n --argjson r "$fixed" --argjson v "$v" '{base_version: $v, reason: "补记当事人拒签及见证人", record: $r}')"
