@@ -92,7 +92,7 @@ func TestRules_Check(t *testing.T) {
 		{"RightsNotified/Waived", func(in *Input) { in.Case.Facts.RightsNotified, in.Case.Facts.RightsWaived = false, true }, "", "", true},
 		// Optional: lowers the score, does not block.
 		{"EvidenceReviewAnswered", func(in *Input) { in.Reviews = append(in.Reviews, ReviewSummary{ID: "r-2", Status: ReviewReturned}) },
-			"evidence_review_answered", "/v1/evidence-reviews/r-2", true},
+			"evidence_review_answered", "/v1/evidence-reviews/r-2/answer", true},
 	}
 	rules := DefaultRules()
 	for _, tt := range tests {
