@@ -77,7 +77,7 @@ type SecondedFilter struct {
 
 // Seconded lists the officers f selects, each with Streets [f.Street].
 func (s *PerformanceStore) Seconded(ctx context.Context, f SecondedFilter) ([]PerformanceOfficer, error) {
-	var rows []PerformanceOfficer
+	var rows []struct{ Code, DepartmentCode, DepartmentKind string }
 	err := s.db.conn(ctx).Raw(`SELECT x.officer_code AS code, d.code AS department_code, d.kind AS department_kind
 		FROM (`+servedIn+`) x JOIN officers o ON o.code = x.officer_code JOIN departments d ON d.id = o.department_id
 		WHERE x.street_code = @street AND d.kind = 'resident' AND NOT o.auxiliary AND (@dept = '' OR d.code = @dept)
@@ -85,10 +85,11 @@ func (s *PerformanceStore) Seconded(ctx context.Context, f SecondedFilter) ([]Pe
 		ORDER BY x.officer_code LIMIT @limit`,
 		map[string]any{"from": f.Period.From, "to": f.Period.To, "street": f.Street, "dept": f.Department, "after": f.AfterCode,
 			"limit": f.Limit}).Scan(&rows).Error
-	for i := range rows {
-		rows[i].Streets = []string{f.Street}
+	out := make([]PerformanceOfficer, len(rows))
+	for i, r := range rows {
+		out[i] = PerformanceOfficer{Code: r.Code, DepartmentCode: r.DepartmentCode, DepartmentKind: r.DepartmentKind, Streets: []string{f.Street}}
 	}
-	return rows, translate(err, "list seconded officers")
+	return out, translate(err, "list seconded officers")
 }
 
 // automaticEvents derives the automatic events (assess.Rules of source trail) of the officers
