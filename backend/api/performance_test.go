@@ -338,3 +338,136 @@ func TestPerformance_Record(t *testing.T) {
 		recordPerfEvent(t, f, leader, "a-sj-01", perfEventBody("other", "positive", f.now().Add(-time.Second), 1)).Problem(t, http.StatusNotFound, "not_found")
 	})
 }
+
+// recordMatrixPerformance records a manual event of a-sj-01 (street A) and of b-sj-01 (street B),
+// by their streets' team leaders, for the access matrix.
+func recordMatrixPerformance(t *testing.T, f *fixture, e *matrixEnv) {
+	t.Helper()
+	for street, code := range map[string]string{"st-a": "a-sj-01", "st-b": "b-sj-01"} {
+		leader := f.login(t, "leader."+strings.TrimPrefix(street, "st-"), demo.Password)
+		ev, _ := perfEvent(t, recordPerfEvent(t, f, leader, code, perfEventBody("commendation", "positive", f.now().Add(-time.Hour), 0)), http.StatusCreated)
+		e.performance[street] = ev.Id
+	}
+}
+
+// perfMatrix is the access matrix of the performance routes: a seconded officer's record is read
+// by the team leader of the officer's street (that street's events), the home department's
+// reviewers and administrators; the street's other roles are refused; anyone else finds nothing.
+// The officer reads their own (a-cg-03, officer.a's).
+func perfMatrix(suffix string) func(*testing.T, *matrixEnv) []matrixObject {
+	return func(*testing.T, *matrixEnv) []matrixObject {
+		check := func(_ *matrixEnv, t *testing.T, c matrixCaller, res *apitest.Response, _ outcome) {
+			if suffix != "" {
+				return
+			}
+			var r openapi.PerformanceRecord
+			res.JSON(t, &r)
+			for _, e := range r.Events {
+				if c.role == openapi.RoleTeamLeader && e.StreetCode != c.street {
+					t.Errorf("%s reads an event of street %s: leak", c.login, e.StreetCode)
+				}
+			}
+		}
+		own, other, self := sameForAll(hidden), sameForAll(hidden), sameForAll(hidden)
+		own["officer.a"], own["leader.a"], own["grid.a"], own["reviewer.sj"], own["admin"] = forbidden, visible, forbidden, visible, visible
+		other["reviewer.sj"], other["admin"] = visible, visible
+		self["officer.a"], self["leader.a"], self["grid.a"], self["admin"] = visible, visible, forbidden, visible
+		return []matrixObject{
+			{name: "own", url: "/v1/officers/a-sj-01/performance" + suffix, want: own, check: check},
+			{name: "other", url: "/v1/officers/b-sj-01/performance" + suffix, want: other, check: check},
+			{name: "self", url: "/v1/officers/a-cg-03/performance" + suffix, want: self, check: check},
+			{name: "unknown", url: "/v1/officers/zz-nobody/performance" + suffix, want: sameForAll(hidden)},
+		}
+	}
+}
+
+// perfEventMatrix: a manual event is read as the record of its street.
+func perfEventMatrix(_ *testing.T, e *matrixEnv) []matrixObject {
+	own, other := sameForAll(hidden), sameForAll(hidden)
+	own["officer.a"], own["leader.a"], own["grid.a"], own["reviewer.sj"], own["admin"] = forbidden, visible, forbidden, visible, visible
+	other["reviewer.sj"], other["admin"] = visible, visible
+	return []matrixObject{
+		{name: "own", url: "/v1/officers/a-sj-01/performance-events/" + e.performance["st-a"], want: own},
+		{name: "other", url: "/v1/officers/b-sj-01/performance-events/" + e.performance["st-b"], want: other},
+	}
+}
+
+// perfListMatrix: a street's list is read by its team leader, the reviewers (their department's
+// officers) and administrators.
+func perfListMatrix(*testing.T, *matrixEnv) []matrixObject {
+	check := func(_ *matrixEnv, t *testing.T, c matrixCaller, res *apitest.Response, _ outcome) {
+		var list []openapi.PerformanceSummary
+		res.JSON(t, &list)
+		if len(list) == 0 {
+			t.Errorf("%s lists no officer", c.login)
+		}
+		for _, s := range list {
+			if c.role == openapi.RoleDeptReviewer && s.HomeDepartment != c.dept {
+				t.Errorf("%s lists %s of department %s", c.login, s.OfficerCode, s.HomeDepartment)
+			}
+		}
+	}
+	own, other := sameForAll(hidden), sameForAll(hidden)
+	own["officer.a"], own["leader.a"], own["grid.a"], own["reviewer.sj"], own["admin"] = forbidden, visible, forbidden, visible, visible
+	other["reviewer.sj"], other["admin"] = visible, visible
+	return []matrixObject{
+		{name: "own", url: "/v1/performance?street=st-a", want: own, check: check},
+		{name: "other", url: "/v1/performance?street=st-b", want: other, check: check},
+	}
+}
+
+// refWorldPerformance records street B's manual event the reference walk names: b-sj-01's, by
+// leader.b.
+func refWorldPerformance(t *testing.T, f *fixture) string {
+	t.Helper()
+	e, _ := perfEvent(t, recordPerfEvent(t, f, f.login(t, "leader.b", demo.Password), "b-sj-01",
+		perfEventBody("commendation", "positive", f.now().Add(-time.Hour), 0)), http.StatusCreated)
+	return e.Id
+}
+
+// performanceReferences are the reference walk's entries of the performance routes: an officer,
+// a street or a manual event of street B is not found to street A's roles, as an unknown one is.
+func performanceReferences(t map[refKey]refEntry) {
+	unknownID := "00000000-0000-4000-8000-00000000dead"
+	officerB := func(*refWorld) string { return "b-sj-01" }
+	eventB := func(w *refWorld) string { return w.performanceB }
+	for _, p := range []string{"/v1/officers/{code}/performance", "/v1/officers/{code}/performance.csv"} {
+		t["GET "+p+" path:code"] = refEntry{class: scoped, probe: get(p, "code", officerB, "zz-nobody")}
+		for _, q := range []string{"from", "to"} {
+			t["GET "+p+" query:"+q] = refEntry{class: notRef, why: "a day of the record's period; it names no object"}
+		}
+	}
+	t["GET /v1/performance query:street"] = refEntry{class: scoped,
+		probe: get("/v1/performance?street={street}", "street", func(*refWorld) string { return "st-b" }, "zz-nowhere")}
+	for _, q := range []string{"from", "to"} {
+		t["GET /v1/performance query:"+q] = refEntry{class: notRef, why: "a day of the records' period; it names no object"}
+	}
+	t["GET /v1/performance query:cursor"] = refEntry{class: notRef, why: "a position (an officer's code) in a list the caller may read; it only narrows the list (keyset)"}
+	ev := "/v1/officers/{code}/performance-events"
+	t["POST "+ev+" path:code"] = refEntry{class: scoped,
+		probe: post(ev, "code", `{"kind":"commendation","polarity":"positive","at":"2026-01-05T00:00:00Z","reason":"表扬"}`, officerB, "zz-nobody")}
+	t["POST "+ev+" header:Idempotency-Key"] = refEntry{class: notRef, why: "the client's key of its own request, scoped to the caller"}
+	one := ev + "/{id}"
+	t["GET "+one+" path:code"] = refEntry{class: scoped, probe: &refProbe{
+		send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
+			return httpAnswer(w.f.client.For(t).Get("/v1/officers/"+v+"/performance-events/"+w.performanceB, w.tokens[c.login]))
+		},
+		foreign: func(w *refWorld, _ refCaller) []string { return []string{officerB(w)} },
+		unknown: func(*refWorld, refCaller) string { return "zz-nobody" },
+	}}
+	t["GET "+one+" path:id"] = refEntry{class: scoped, probe: get("/v1/officers/b-sj-01/performance-events/{id}", "id", eventB, unknownID)}
+	withdraw := func(path func(w *refWorld, v string) (string, string), foreign func(*refWorld) string, unknown string) *refProbe {
+		return &refProbe{
+			send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
+				cd, id := path(w, v)
+				return httpAnswer(withdrawPerfEvent(t, w.f, w.tokens[c.login], cd, id, 1, ""))
+			},
+			foreign: func(w *refWorld, _ refCaller) []string { return []string{foreign(w)} },
+			unknown: func(*refWorld, refCaller) string { return unknown },
+		}
+	}
+	op := "POST " + one + "/withdrawal"
+	t[op+" path:code"] = refEntry{class: scoped, probe: withdraw(func(w *refWorld, v string) (string, string) { return v, w.performanceB }, officerB, "zz-nobody")}
+	t[op+" path:id"] = refEntry{class: scoped, probe: withdraw(func(w *refWorld, v string) (string, string) { return "b-sj-01", v }, eventB, unknownID)}
+	t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the event the path names, compared once the caller may act on it"}
+}
