@@ -1,6 +1,9 @@
 package api_test
 
 import (
+	"archive/zip"
+	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +12,8 @@ import (
 	"time"
 
 	"github.com/whistle/whistle/backend/api/apitest"
+	"github.com/whistle/whistle/backend/archive"
+	"github.com/whistle/whistle/backend/audit"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/openapi"
@@ -149,6 +154,37 @@ func TestArchive_ClosingRefusedFixedClosed(t *testing.T) {
 			t.Fatalf("the annex changed the case: version %d -> %d", before.Version, after.Version)
 		}
 	})
+	// The export of the archived case carries its number, the archive it passed with the annex,
+	// and the annex's trail entry, and verifies.
+	t.Run("Bundle", func(t *testing.T) {
+		res := f.client.For(t).Get("/v1/cases/"+id+"/archive/bundle", leader)
+		if res.Status != http.StatusOK {
+			t.Fatalf("export: %d %.300s", res.Status, res.Body)
+		}
+		rep := archive.Verify(bytes.NewReader(res.Body), int64(len(res.Body)), trailKey.Public().(ed25519.PublicKey))
+		if !rep.OK() {
+			t.Fatalf("the archived case's bundle: %+v", rep.Failures)
+		}
+		zr, _ := zip.NewReader(bytes.NewReader(res.Body), int64(len(res.Body)))
+		mf, err := zr.Open(archive.ManifestPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m archive.Manifest
+		if err := json.NewDecoder(mf).Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		var rec openapi.Archive
+		if m.Archive != nil {
+			_ = json.Unmarshal(m.Archive.Record, &rec)
+		}
+		if m.Archive == nil || m.Archive.Number != want || len(rec.Annexes) != 1 || !rec.Check.Complete {
+			t.Fatalf("manifest archive %+v (record %+v)", m.Archive, rec)
+		}
+		if !slices.ContainsFunc(m.Trail.Entries, func(e audit.Entry) bool { return e.EntityType == "archive_annex" }) {
+			t.Fatal("the annex's trail entry is not in the bundle")
+		}
+	})
 }
 
 // concludedCase is a 12345 work order of street A handled by officer.a to its conclusion with a
@@ -188,4 +224,33 @@ func lateWorkOrder(t *testing.T, f *fixture) string {
 		t.Fatal("no work order deadline")
 	}
 	return wo.Id.String()
+}
+
+// The archive routes in the access matrix, on the matrix's open work orders: the completeness
+// check is for street A's team leader and officers (403 to the case's grid operator, who sees
+// it), and administrators; the sj reviewer's grant covers the case's records and evidence, not
+// its archive (404); an open case has no archive yet, to anyone.
+func init() {
+	readMatrix["/v1/cases/{id}/archive/check"] = func(_ *testing.T, e *matrixEnv) []matrixObject {
+		own := sameForAll(hidden)
+		own["officer.a"], own["leader.a"], own["admin"] = visible, visible, visible
+		own["grid.a"] = forbidden
+		other := sameForAll(hidden)
+		other["admin"] = visible
+		return []matrixObject{
+			{name: "own", url: "/v1/cases/" + e.cases["st-a"] + "/archive/check", want: own},
+			{name: "other", url: "/v1/cases/" + e.cases["st-b"] + "/archive/check", want: other},
+			{name: "unknown", url: "/v1/cases/00000000-0000-4000-8000-00000000dead/archive/check", want: sameForAll(hidden)},
+		}
+	}
+	readMatrix["/v1/cases/{id}/archive"] = func(_ *testing.T, e *matrixEnv) []matrixObject {
+		own := sameForAll(hidden)
+		own["grid.a"] = forbidden
+		other := sameForAll(hidden)
+		return []matrixObject{
+			{name: "own-open", url: "/v1/cases/" + e.cases["st-a"] + "/archive", want: own},
+			{name: "other-open", url: "/v1/cases/" + e.cases["st-b"] + "/archive", want: other},
+			{name: "unknown", url: "/v1/cases/00000000-0000-4000-8000-00000000dead/archive", want: sameForAll(hidden)},
+		}
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/evidence"
 	"github.com/whistle/whistle/backend/postgres"
+	"github.com/whistle/whistle/backend/review"
 	"github.com/whistle/whistle/openapi"
 )
 
@@ -141,6 +142,11 @@ func (s *server) bundleManifest(ctx context.Context, id uuid.UUID, r casework.Re
 			objects = append(objects, postgres.EntityRef{Type: "evidence", ID: e.ID})
 		}
 	}
+	more, err := s.bundleArchive(ctx, &m, r)
+	if err != nil {
+		return m, nil, err
+	}
+	objects = append(objects, more...)
 	entries, err := s.bundles.CaseEntries(ctx, r.StreetCode, objects, head.Seq)
 	if err != nil {
 		return m, nil, err
@@ -152,6 +158,64 @@ func (s *server) bundleManifest(ctx context.Context, id uuid.UUID, r casework.Re
 	m.Trail = archive.Trail{Chain: r.StreetCode, Entries: entries, Head: head,
 		Segment: archive.Segment{Path: archive.SegmentPath, FirstSeq: first, LastSeq: head.Seq}}
 	return m, originals, nil
+}
+
+// bundleArchive adds to m what the department reviews and the archive say of
+// case r, as the caller reads them through the API (the archive only once
+// the case is archived: a case is also exported before, e.g. to be handed
+// to the judiciary), and answers the trail objects they add.
+func (s *server) bundleArchive(ctx context.Context, m *archive.Manifest, r casework.Record) ([]postgres.EntityRef, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var objects []postgres.EntityRef
+	if s.reviews.Service != nil {
+		var after *review.Cursor
+		for {
+			page, err := s.reviews.Service.List(ctx, c.user.ID, r.ID, after, casework.MaxPage)
+			if err != nil {
+				return nil, err
+			}
+			for _, rv := range page {
+				out, err := evidenceReviewOut(rv)
+				if err != nil {
+					return nil, err
+				}
+				b, err := json.Marshal(out)
+				if err != nil {
+					return nil, err
+				}
+				m.Reviews = append(m.Reviews, b)
+				objects = append(objects, postgres.EntityRef{Type: "evidence_review", ID: rv.ID})
+			}
+			if len(page) < casework.MaxPage {
+				break
+			}
+			last := page[len(page)-1]
+			after = &review.Cursor{At: last.At, ID: last.ID}
+		}
+	}
+	if r.State != casework.StateArchived || s.archives == nil {
+		return objects, nil
+	}
+	a, err := s.archives.Get(ctx, c.user.ID, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	out, err := convertJSON[openapi.Archive](a, "archive")
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	m.Archive = &archive.ArchiveRef{Number: a.Number, ClosedAt: a.ClosedAt, Record: b}
+	for _, x := range a.Annexes {
+		objects = append(objects, postgres.EntityRef{Type: "archive_annex", ID: x.ID})
+	}
+	return objects, nil
 }
 
 // bundleRecord is inspection record id of a case of street as the caller

@@ -210,3 +210,25 @@ func otherKey(t *testing.T) ed25519.PublicKey {
 	}
 	return pub
 }
+
+// The export and the public key in the access matrix: the bundle is for street A's team leader
+// and administrators (403 to the others who see the case); the key is public.
+func init() {
+	readMatrix["/v1/cases/{id}/archive/bundle"] = func(_ *testing.T, e *matrixEnv) []matrixObject {
+		own := sameForAll(hidden)
+		own["leader.a"], own["admin"] = visible, visible
+		own["officer.a"], own["grid.a"], own["reviewer.sj"] = forbidden, forbidden, forbidden
+		other := sameForAll(hidden)
+		other["admin"], other["reviewer.sj"] = visible, forbidden
+		return []matrixObject{
+			{name: "own", url: "/v1/cases/" + e.cases["st-a"] + "/archive/bundle", want: own},
+			{name: "other", url: "/v1/cases/" + e.cases["st-b"] + "/archive/bundle", want: other},
+			{name: "unknown", url: "/v1/cases/00000000-0000-4000-8000-00000000dead/archive/bundle", want: sameForAll(hidden)},
+		}
+	}
+	readMatrix["/v1/signing-key"] = func(*testing.T, *matrixEnv) []matrixObject {
+		// One key for everyone: "own" and "other" are the same answer.
+		return []matrixObject{{name: "own", url: "/v1/signing-key", want: sameForAll(visible)},
+			{name: "other", url: "/v1/signing-key", want: sameForAll(visible)}}
+	}
+}

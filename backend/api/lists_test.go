@@ -198,6 +198,18 @@ func TestLists_Page(t *testing.T) {
 		item = upload(t, g.client, officer, newItem(testJPEG(t, 16, 16, uint64(700+i), nil), "image/jpeg", "photo"))
 	}
 
+	// The evidence of a case: five items of the record it was opened from.
+	evRecord := marketInspection(base, []string{"a-cg-03", "a-sj-01", "a-sj-02"}, "JYCF-LISTS-EV")
+	if body, _ := json.Marshal(evRecord); f.client.PostJSON("/v1/inspections", string(body), officer).Status != http.StatusCreated {
+		t.Fatal("the record of the case's evidence was not recorded")
+	}
+	for i := range 5 {
+		it := newItem(testJPEG(t, 16, 16, uint64(800+i), nil), "image/jpeg", "photo")
+		it.recordID = evRecord.ID
+		upload(t, g.client, officer, it)
+	}
+	evidenceCase := intake(t, f, leader, `{"inspection_id":"`+evRecord.ID+`"}`).Id.String()
+
 	at := func(k string) func(map[string]any) listKey {
 		return func(m map[string]any) listKey { return listKey{at: moment(t, field(m, k)), id: field(m, "id")} }
 	}
@@ -225,6 +237,7 @@ func TestLists_Page(t *testing.T) {
 		{name: "reviewQueue", path: "/v1/inspections/review-queue", token: leader, key: byRecord},
 		{name: "listCases", path: "/v1/cases", token: leader, key: at("created_at"), newest: true},
 		{name: "listCases/state", path: "/v1/cases?state=clue", token: leader, key: at("created_at"), newest: true},
+		{name: "listCaseEvidence", path: "/v1/cases/" + evidenceCase + "/evidence", token: leader, key: at("created_at")},
 		{name: "listEvidenceReviews", path: "/v1/cases/" + reviewed + "/evidence-reviews", token: leader, key: at("at"), newest: true},
 		{name: "listDeviceStatus", path: "/v1/sync/devices", token: admin,
 			key: func(m map[string]any) listKey {

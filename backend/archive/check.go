@@ -283,7 +283,7 @@ func evidenceReviewAnswered(in Input) []Missing {
 	for _, r := range in.Reviews {
 		if r.Status == ReviewReturned {
 			out = append(out, Missing{What: fmt.Sprintf("the department's return %s of the evidence is not answered", r.ID),
-				Link: "/v1/evidence-reviews/" + r.ID})
+				Link: "/v1/evidence-reviews/" + r.ID + "/answer"})
 		}
 	}
 	return out

@@ -62,11 +62,13 @@ type Manifest struct {
 	Files []File `json:"files"`
 }
 
-// ArchiveRef is the archive closing of a case: its archive number and when it
-// was closed.
+// ArchiveRef is the archive closing of a case: its archive number, when it
+// was closed, and the archive as GET /v1/cases/{id}/archive answered the
+// exporter (the completeness check it passed and the annexes added since).
 type ArchiveRef struct {
-	Number   string    `json:"number"`
-	ClosedAt time.Time `json:"closed_at"`
+	Number   string          `json:"number"`
+	ClosedAt time.Time       `json:"closed_at"`
+	Record   json.RawMessage `json:"record"`
 }
 
 // Inspection is an inspection record of the case: the record and every

@@ -102,6 +102,14 @@ func (s *ArchiveStore) input(tx *gorm.DB, id string, lock bool) (archive.Input, 
 		}
 		in.Deadlines = append(in.Deadlines, checkedDeadline(st, explained[st.Deadline.ID], s.db.now()))
 	}
+	var reviews []struct{ ID, Status string }
+	if err := tx.Raw(`SELECT id::text AS id, status FROM evidence_reviews WHERE case_id = ? ORDER BY id`+forUpdate, id).
+		Scan(&reviews).Error; err != nil {
+		return archive.Input{}, err
+	}
+	for _, rv := range reviews {
+		in.Reviews = append(in.Reviews, archive.ReviewSummary{ID: rv.ID, Status: archive.ReviewStatus(rv.Status)})
+	}
 	return in, nil
 }
 

@@ -86,6 +86,9 @@ func (s *EvidenceReviewStore) Create(ctx context.Context, c review.Change, check
 		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, "evidence_review:"+r.CaseID).Error; err != nil {
 			return err
 		}
+		if err := lockCaseWritable(tx, r.CaseID); err != nil {
+			return err
+		}
 		var rows []evidenceReviewRow
 		if err := tx.Raw(`SELECT `+evidenceReviewColumns+` FROM evidence_reviews WHERE case_id = ? ORDER BY at DESC, id`, r.CaseID).
 			Scan(&rows).Error; err != nil {
@@ -134,6 +137,9 @@ func (s *EvidenceReviewStore) Update(ctx context.Context, c review.Change, base 
 		}
 		if before.Version != base {
 			return derrors.New(derrors.Conflict, "the evidence review moved to version %d meanwhile", before.Version)
+		}
+		if err := lockCaseWritable(tx, before.CaseID); err != nil {
+			return err
 		}
 		var answer *string
 		if r.Answer != nil {
@@ -200,4 +206,18 @@ func (s *EvidenceReviewStore) Evidence(ctx context.Context, recordIDs []string) 
 		out[i] = review.Evidence{ID: r.ID, UploadedAt: r.CompletedAt.UTC()}
 	}
 	return out, nil
+}
+
+// lockCaseWritable share-locks case id for the transaction (a closing, which locks it for update,
+// waits for the review or the review for the closing) and refuses with derrors.CaseArchived when
+// the case is archived: a review of an archived case's evidence would change what was closed.
+func lockCaseWritable(tx *gorm.DB, id string) error {
+	var state string
+	if err := tx.Raw(`SELECT state FROM cases WHERE id = ? FOR SHARE`, id).Row().Scan(&state); err != nil {
+		return err
+	}
+	if state == string(casework.StateArchived) {
+		return derrors.New(derrors.CaseArchived, "case %s is archived: its evidence takes no more reviews or answers", id)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/grant"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/review"
 )
@@ -26,6 +27,8 @@ func TestEvidenceReviewStore_OneReturnAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As the server wires it: the reviewer sees the case under the grant its intake opened.
+	e.svc.ReviewedUnder(grant.NewService(postgres.NewGrantStore(e.db), postgres.NewOrgStore(e.db), e.db.Clock))
 	store := postgres.NewEvidenceReviewStore(e.db)
 	svc := review.NewService(store, e.svc, postgres.NewOrgStore(e.db), e.db.Clock)
 	ret := review.Request{Verdict: review.VerdictReturned, Items: []review.Item{{Reason: review.ReasonMissingAngle, Note: "缺少店门正面"}}}

@@ -15,28 +15,7 @@
 # state goes to a temporary directory.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-B=${WHISTLE_URL:-http://127.0.0.1:8080}
-say() { printf '\n### %s\n' "$*"; }
-fail() { printf 'walkthrough: %s\n' "$*" >&2; exit 1; }
-command -v jq >/dev/null || fail "needs jq"
-curl -sf "$B/readyz" >/dev/null || fail "no ready server at $B (make run)"
-[ -x bin/whistle ] || go build -o bin/whistle ./backend/cmd/whistle
-
-login() {
-  curl -sf -X POST "$B/v1/auth/login" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"$1\",\"password\":\"whistle-demo\"}" | jq -r .access_token
-}
-# api WANT METHOD PATH TOKEN [BODY]: calls the API and fails unless it
-# answers HTTP WANT; the answer's body is in $R.
-api() {
-  local out status
-  out=$(mktemp)
-  status=$(curl -s -o "$out" -w '%{http_code}' -X "$2" "$B$3" -H "Authorization: Bearer $4" \
-    -H 'Content-Type: application/json' ${5:+-d "$5"})
-  R=$(cat "$out")
-  rm -f "$out"
-  [ "$status" = "$1" ] || fail "$2 $3: HTTP $status, expected $1: $R"
-}
+. deploy/local/walkthrough-lib.sh
 summary='{state, version, assignee, first_receiver, matter: .matter_code, routing: .routing.reason.code}'
 
 GRID=$(login grid.a) LEADER=$(login leader.a) OFFICER=$(login officer.a) REVIEWER=$(login reviewer.sj) ADMIN=$(login admin)
