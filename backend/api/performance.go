@@ -13,6 +13,7 @@ import (
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/assess"
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/openapi"
 )
@@ -217,39 +218,46 @@ func (s *server) RecordPerformanceEvent(ctx context.Context, req openapi.RecordP
 		Headers: openapi.RecordPerformanceEvent201ResponseHeaders{ETag: performanceEventETag(e)}}, nil
 }
 
-// manualEvent is manual event id of officer code with the officer's home department, or
-// derrors.NotFound (also for an event of another officer).
-func (s *server) manualEvent(ctx context.Context, cfg Performance, code, id string) (assess.Event, string, error) {
-	e, err := cfg.Store.Event(ctx, id)
+// manualEvent is manual event id of officer code, if judge lets the caller at it (judge being an
+// access rule of access's performance events), with the configuration and the caller. Errors:
+// derrors.NotFound (also for an event of another officer, or one the caller may not know of),
+// derrors.Forbidden with refusal.
+func (s *server) manualEvent(ctx context.Context, code, id string, judge func(sc org.Scope, code, dept, street string) (known, may bool),
+	refusal string) (assess.Event, Performance, caller, error) {
+	cfg, err := s.performance()
 	if err != nil {
-		return e, "", err
+		return assess.Event{}, cfg, caller{}, err
 	}
-	if e.OfficerCode != code {
-		return assess.Event{}, "", derrors.New(derrors.NotFound, "no performance event %s of officer %q", id, code)
+	sc, c, err := s.scope(ctx)
+	if err != nil {
+		return assess.Event{}, cfg, c, err
+	}
+	notFound := derrors.New(derrors.NotFound, "no performance event %s of officer %q", id, code)
+	e, err := cfg.Store.Event(ctx, id)
+	switch {
+	case err != nil:
+		return e, cfg, c, err
+	case e.OfficerCode != code:
+		return assess.Event{}, cfg, c, notFound
 	}
 	o, err := cfg.Store.Officer(ctx, code, assess.Period{From: e.At, To: e.At.Add(time.Microsecond)})
-	return e, o.DepartmentCode, err
+	if err != nil {
+		return e, cfg, c, err
+	}
+	switch known, may := judge(sc, code, o.DepartmentCode, e.StreetCode); {
+	case !known:
+		return assess.Event{}, cfg, c, notFound
+	case !may:
+		return assess.Event{}, cfg, c, derrors.New(derrors.Forbidden, "%s", refusal)
+	}
+	return e, cfg, c, nil
 }
 
 // GetPerformanceEvent answers one manual event of an officer's record.
 func (s *server) GetPerformanceEvent(ctx context.Context, req openapi.GetPerformanceEventRequestObject) (openapi.GetPerformanceEventResponseObject, error) {
-	cfg, err := s.performance()
+	e, _, _, err := s.manualEvent(ctx, req.Code, req.Id.String(), access.ReadPerformanceEvent, "performance events are read as the officer's record is")
 	if err != nil {
 		return nil, err
-	}
-	sc, _, err := s.scope(ctx)
-	if err != nil {
-		return nil, err
-	}
-	e, dept, err := s.manualEvent(ctx, cfg, req.Code, req.Id.String())
-	if err != nil {
-		return nil, err
-	}
-	switch known, may := access.ReadPerformanceEvent(sc, req.Code, dept, e.StreetCode); {
-	case !known:
-		return nil, derrors.New(derrors.NotFound, "no performance event %s of officer %q", req.Id, req.Code)
-	case !may:
-		return nil, derrors.New(derrors.Forbidden, "performance events are read as the officer's record is")
 	}
 	return openapi.GetPerformanceEvent200JSONResponse{Body: performanceEventOut(e),
 		Headers: openapi.GetPerformanceEvent200ResponseHeaders{ETag: performanceEventETag(e)}}, nil
@@ -257,23 +265,9 @@ func (s *server) GetPerformanceEvent(ctx context.Context, req openapi.GetPerform
 
 // WithdrawPerformanceEvent withdraws a manual event, if it is as read (version, If-Match).
 func (s *server) WithdrawPerformanceEvent(ctx context.Context, req openapi.WithdrawPerformanceEventRequestObject) (openapi.WithdrawPerformanceEventResponseObject, error) {
-	cfg, err := s.performance()
+	e, cfg, c, err := s.manualEvent(ctx, req.Code, req.Id.String(), access.WithdrawPerformanceEvent, "only the team leader of the event's street withdraws it")
 	if err != nil {
 		return nil, err
-	}
-	sc, c, err := s.scope(ctx)
-	if err != nil {
-		return nil, err
-	}
-	e, dept, err := s.manualEvent(ctx, cfg, req.Code, req.Id.String())
-	if err != nil {
-		return nil, err
-	}
-	switch known, may := access.WithdrawPerformanceEvent(sc, req.Code, dept, e.StreetCode); {
-	case !known:
-		return nil, derrors.New(derrors.NotFound, "no performance event %s of officer %q", req.Id, req.Code)
-	case !may:
-		return nil, derrors.New(derrors.Forbidden, "only the team leader of the event's street withdraws it")
 	}
 	if m := req.Params.IfMatch; m != nil && !etagMatches(*m, performanceEventETag(e)) {
 		return nil, derrors.New(derrors.PreconditionFailed, "the event changed since it was read (now %s)", performanceEventETag(e))
