@@ -23,22 +23,22 @@ import (
 
 // Defines values for AbsenceKind.
 const (
-	Leave    AbsenceKind = "leave"
-	Other    AbsenceKind = "other"
-	Sick     AbsenceKind = "sick"
-	Training AbsenceKind = "training"
+	AbsenceKindLeave    AbsenceKind = "leave"
+	AbsenceKindOther    AbsenceKind = "other"
+	AbsenceKindSick     AbsenceKind = "sick"
+	AbsenceKindTraining AbsenceKind = "training"
 )
 
 // Valid indicates whether the value is a known member of the AbsenceKind enum.
 func (e AbsenceKind) Valid() bool {
 	switch e {
-	case Leave:
+	case AbsenceKindLeave:
 		return true
-	case Other:
+	case AbsenceKindOther:
 		return true
-	case Sick:
+	case AbsenceKindSick:
 		return true
-	case Training:
+	case AbsenceKindTraining:
 		return true
 	default:
 		return false
@@ -1296,6 +1296,138 @@ func (e PartyKind) Valid() bool {
 	case Organisation:
 		return true
 	case Person:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PerformanceEventPolarity.
+const (
+	PerformanceEventPolarityNegative PerformanceEventPolarity = "negative"
+	PerformanceEventPolarityPositive PerformanceEventPolarity = "positive"
+)
+
+// Valid indicates whether the value is a known member of the PerformanceEventPolarity enum.
+func (e PerformanceEventPolarity) Valid() bool {
+	switch e {
+	case PerformanceEventPolarityNegative:
+		return true
+	case PerformanceEventPolarityPositive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PerformanceEventSource.
+const (
+	Manual PerformanceEventSource = "manual"
+	Trail  PerformanceEventSource = "trail"
+)
+
+// Valid indicates whether the value is a known member of the PerformanceEventSource enum.
+func (e PerformanceEventSource) Valid() bool {
+	switch e {
+	case Manual:
+		return true
+	case Trail:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PerformanceEventKind.
+const (
+	PerformanceEventKindCaseConcludedOnTime    PerformanceEventKind = "case_concluded_on_time"
+	PerformanceEventKindCommendation           PerformanceEventKind = "commendation"
+	PerformanceEventKindComplaint              PerformanceEventKind = "complaint"
+	PerformanceEventKindDeadlineEscalated      PerformanceEventKind = "deadline_escalated"
+	PerformanceEventKindEvidenceReviewReturned PerformanceEventKind = "evidence_review_returned"
+	PerformanceEventKindInspectionReturned     PerformanceEventKind = "inspection_returned"
+	PerformanceEventKindOther                  PerformanceEventKind = "other"
+)
+
+// Valid indicates whether the value is a known member of the PerformanceEventKind enum.
+func (e PerformanceEventKind) Valid() bool {
+	switch e {
+	case PerformanceEventKindCaseConcludedOnTime:
+		return true
+	case PerformanceEventKindCommendation:
+		return true
+	case PerformanceEventKindComplaint:
+		return true
+	case PerformanceEventKindDeadlineEscalated:
+		return true
+	case PerformanceEventKindEvidenceReviewReturned:
+		return true
+	case PerformanceEventKindInspectionReturned:
+		return true
+	case PerformanceEventKindOther:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PerformanceEventRequestKind.
+const (
+	PerformanceEventRequestKindCommendation PerformanceEventRequestKind = "commendation"
+	PerformanceEventRequestKindComplaint    PerformanceEventRequestKind = "complaint"
+	PerformanceEventRequestKindOther        PerformanceEventRequestKind = "other"
+)
+
+// Valid indicates whether the value is a known member of the PerformanceEventRequestKind enum.
+func (e PerformanceEventRequestKind) Valid() bool {
+	switch e {
+	case PerformanceEventRequestKindCommendation:
+		return true
+	case PerformanceEventRequestKindComplaint:
+		return true
+	case PerformanceEventRequestKindOther:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PerformanceEventRequestPolarity.
+const (
+	PerformanceEventRequestPolarityNegative PerformanceEventRequestPolarity = "negative"
+	PerformanceEventRequestPolarityPositive PerformanceEventRequestPolarity = "positive"
+)
+
+// Valid indicates whether the value is a known member of the PerformanceEventRequestPolarity enum.
+func (e PerformanceEventRequestPolarity) Valid() bool {
+	switch e {
+	case PerformanceEventRequestPolarityNegative:
+		return true
+	case PerformanceEventRequestPolarityPositive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PerformanceGrade.
+const (
+	BasicallyCompetent PerformanceGrade = "basically_competent"
+	Competent          PerformanceGrade = "competent"
+	Excellent          PerformanceGrade = "excellent"
+	Incompetent        PerformanceGrade = "incompetent"
+)
+
+// Valid indicates whether the value is a known member of the PerformanceGrade enum.
+func (e PerformanceGrade) Valid() bool {
+	switch e {
+	case BasicallyCompetent:
+		return true
+	case Competent:
+		return true
+	case Excellent:
+		return true
+	case Incompetent:
 		return true
 	default:
 		return false
@@ -3697,6 +3829,163 @@ type Party struct {
 // PartyKind defines model for Party.Kind.
 type PartyKind string
 
+// PerformanceEvent defines model for PerformanceEvent.
+type PerformanceEvent struct {
+	At time.Time `json:"at"`
+
+	// Counted False for a withdrawn event.
+	Counted bool `json:"counted"`
+
+	// Id A manual event's UUID; an automatic event's `kind:key` (the same fact, the same id).
+	Id string `json:"id"`
+
+	// Kind What an event is. Automatic (source `trail`, derived from the facts of the period, default
+	// points in brackets, `WHISTLE_PERFORMANCE_POINTS` overrides them): `case_concluded_on_time`
+	// (+2; a case the officer held when it was concluded, none of whose deadlines was escalated
+	// or met late; links the case), `deadline_escalated` (-3; a statutory deadline escalated as
+	// overdue while the officer answered for it, for a case's deadline the officer holding the
+	// case then; links the deadline), `evidence_review_returned` (-2; a department's review
+	// returned the evidence of a case the officer held then; links the review),
+	// `inspection_returned` (-1; the team leader returned an inspection record the officer
+	// recorded, each return; links the record). Manual (source `manual`, the team leader's):
+	// `commendation` (positive, 5), `complaint` (negative, 5), `other` (either, 1).
+	Kind PerformanceEventKind `json:"kind"`
+
+	// Link API path of what it counts.
+	Link        string `json:"link"`
+	OfficerCode string `json:"officer_code"`
+
+	// Points Signed: positive events add, negative ones subtract; as counted unless withdrawn.
+	Points     int                      `json:"points"`
+	Polarity   PerformanceEventPolarity `json:"polarity"`
+	Reason     string                   `json:"reason"`
+	RecordedAt *time.Time               `json:"recorded_at,omitempty"`
+
+	// RecordedBy Username (manual events).
+	RecordedBy *string `json:"recorded_by,omitempty"`
+
+	// Reference The id of what it counts: the case, deadline, evidence review, inspection record, or the manual event itself.
+	Reference string                 `json:"reference"`
+	Source    PerformanceEventSource `json:"source"`
+
+	// StreetCode The street of the officer's team at the event's time.
+	StreetCode string `json:"street_code"`
+
+	// Version Manual events: the version `If-Match` and the withdrawal name.
+	Version          *int       `json:"version,omitempty"`
+	WithdrawalReason *string    `json:"withdrawal_reason,omitempty"`
+	WithdrawnAt      *time.Time `json:"withdrawn_at,omitempty"`
+	WithdrawnBy      *string    `json:"withdrawn_by,omitempty"`
+}
+
+// PerformanceEventPolarity defines model for PerformanceEvent.Polarity.
+type PerformanceEventPolarity string
+
+// PerformanceEventSource defines model for PerformanceEvent.Source.
+type PerformanceEventSource string
+
+// PerformanceEventKind What an event is. Automatic (source `trail`, derived from the facts of the period, default
+// points in brackets, `WHISTLE_PERFORMANCE_POINTS` overrides them): `case_concluded_on_time`
+// (+2; a case the officer held when it was concluded, none of whose deadlines was escalated
+// or met late; links the case), `deadline_escalated` (-3; a statutory deadline escalated as
+// overdue while the officer answered for it, for a case's deadline the officer holding the
+// case then; links the deadline), `evidence_review_returned` (-2; a department's review
+// returned the evidence of a case the officer held then; links the review),
+// `inspection_returned` (-1; the team leader returned an inspection record the officer
+// recorded, each return; links the record). Manual (source `manual`, the team leader's):
+// `commendation` (positive, 5), `complaint` (negative, 5), `other` (either, 1).
+type PerformanceEventKind string
+
+// PerformanceEventRequest defines model for PerformanceEventRequest.
+type PerformanceEventRequest struct {
+	// At When it happened; not after now. The officer's team then names the street.
+	At   time.Time                   `json:"at"`
+	Kind PerformanceEventRequestKind `json:"kind"`
+
+	// Points Absent: the kind's configured points.
+	Points   *int                            `json:"points,omitempty"`
+	Polarity PerformanceEventRequestPolarity `json:"polarity"`
+	Reason   string                          `json:"reason"`
+}
+
+// PerformanceEventRequestKind defines model for PerformanceEventRequest.Kind.
+type PerformanceEventRequestKind string
+
+// PerformanceEventRequestPolarity defines model for PerformanceEventRequest.Polarity.
+type PerformanceEventRequestPolarity string
+
+// PerformanceGrade The yearly rating proposed to the home department, the four grades of the civil servants'
+// assessment (公务员考核规定): `excellent` 优秀, `competent` 称职, `basically_competent`
+// 基本称职, `incompetent` 不称职. By the net points: at least 30 excellent, at least 0
+// competent, at least -10 basically competent, below incompetent (`WHISTLE_PERFORMANCE_GRADES`).
+type PerformanceGrade string
+
+// PerformanceRecord defines model for PerformanceRecord.
+type PerformanceRecord struct {
+	Events []PerformanceEvent `json:"events"`
+
+	// From Start of the period (inclusive).
+	From time.Time `json:"from"`
+
+	// HomeDepartment The officer's department, which receives the proposal.
+	HomeDepartment string `json:"home_department"`
+	OfficerCode    string `json:"officer_code"`
+
+	// Proposal The yearly rating proposed to the home department, the four grades of the civil servants'
+	// assessment (公务员考核规定): `excellent` 优秀, `competent` 称职, `basically_competent`
+	// 基本称职, `incompetent` 不称职. By the net points: at least 30 excellent, at least 0
+	// competent, at least -10 basically competent, below incompetent (`WHISTLE_PERFORMANCE_GRADES`).
+	Proposal PerformanceGrade `json:"proposal"`
+
+	// Streets The streets whose events the caller reads (a team leader: his own); absent: all.
+	Streets *[]string `json:"streets,omitempty"`
+
+	// To End of the period (exclusive).
+	To     time.Time         `json:"to"`
+	Totals PerformanceTotals `json:"totals"`
+}
+
+// PerformanceSummary defines model for PerformanceSummary.
+type PerformanceSummary struct {
+	HomeDepartment string `json:"home_department"`
+
+	// Link API path of the officer's record for the same period.
+	Link        string `json:"link"`
+	OfficerCode string `json:"officer_code"`
+
+	// Proposal The yearly rating proposed to the home department, the four grades of the civil servants'
+	// assessment (公务员考核规定): `excellent` 优秀, `competent` 称职, `basically_competent`
+	// 基本称职, `incompetent` 不称职. By the net points: at least 30 excellent, at least 0
+	// competent, at least -10 basically competent, below incompetent (`WHISTLE_PERFORMANCE_GRADES`).
+	Proposal   PerformanceGrade  `json:"proposal"`
+	StreetCode string            `json:"street_code"`
+	Totals     PerformanceTotals `json:"totals"`
+}
+
+// PerformanceTotals defines model for PerformanceTotals.
+type PerformanceTotals struct {
+	// Events Events counted.
+	Events int `json:"events"`
+
+	// Negative Points of the negative events counted (a magnitude).
+	Negative int `json:"negative"`
+	Net      int `json:"net"`
+
+	// Positive Points of the positive events counted.
+	Positive int `json:"positive"`
+
+	// Withdrawn Events withdrawn (listed, not counted).
+	Withdrawn int `json:"withdrawn"`
+}
+
+// PerformanceWithdrawal defines model for PerformanceWithdrawal.
+type PerformanceWithdrawal struct {
+	Reason string `json:"reason"`
+
+	// Version The event's version as read.
+	Version int `json:"version"`
+}
+
 // Policy defines model for Policy.
 type Policy struct {
 	// Department Same as department_code (as the engine sees it).
@@ -4115,6 +4404,18 @@ type Limit = int
 
 // OfficerCode defines model for OfficerCode.
 type OfficerCode = string
+
+// PerformanceEventID defines model for PerformanceEventID.
+type PerformanceEventID = openapi_types.UUID
+
+// PerformanceFrom defines model for PerformanceFrom.
+type PerformanceFrom = openapi_types.Date
+
+// PerformanceTo defines model for PerformanceTo.
+type PerformanceTo = openapi_types.Date
+
+// PerformanceYear defines model for PerformanceYear.
+type PerformanceYear = int
 
 // ReviewID defines model for ReviewID.
 type ReviewID = openapi_types.UUID
@@ -4670,6 +4971,72 @@ type WithdrawOfficerAbsenceParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// GetOfficerPerformanceParams defines parameters for GetOfficerPerformance.
+type GetOfficerPerformanceParams struct {
+	// Year The calendar year (Asia/Shanghai) of the record; not with `from` and `to`.
+	Year *PerformanceYear `form:"year,omitempty" json:"year,omitempty"`
+
+	// From First day of the period (inclusive, Asia/Shanghai), with `to`.
+	From *PerformanceFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last day of the period (inclusive, Asia/Shanghai), with `from`.
+	To *PerformanceTo `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// RecordPerformanceEventParams defines parameters for RecordPerformanceEvent.
+type RecordPerformanceEventParams struct {
+	// IdempotencyKey Makes this create safe to send again (IETF httpapi draft "The Idempotency-Key HTTP Header
+	// Field"): a unique key of the client's choosing (a UUID), as an sf-string (`"<uuid>"`) or bare.
+	// Keys are the caller's own and are kept `WHISTLE_IDEMPOTENCY_RETENTION` (24h by default).
+	// The same key with the same request (method, path, body) answers the kept successful answer
+	// again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and creates nothing; the
+	// same key with another request is refused with 422 `idempotency_key_reused`; while the first
+	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
+	// create keeps nothing: the key may be sent again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// WithdrawPerformanceEventParams defines parameters for WithdrawPerformanceEvent.
+type WithdrawPerformanceEventParams struct {
+	// IfMatch The `ETag` of the record as last read (RFC 9110 section 13.1.1, strong comparison; `*`
+	// matches any): when the record changed since (a correction, a review, evidence verified),
+	// the request is refused with 412 `precondition_failed` and nothing changes. Optional: the
+	// version in the body (`base_version`, `version`) is checked in any case, as phones do.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ExportOfficerPerformanceParams defines parameters for ExportOfficerPerformance.
+type ExportOfficerPerformanceParams struct {
+	// Year The calendar year (Asia/Shanghai) of the record; not with `from` and `to`.
+	Year *PerformanceYear `form:"year,omitempty" json:"year,omitempty"`
+
+	// From First day of the period (inclusive, Asia/Shanghai), with `to`.
+	From *PerformanceFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last day of the period (inclusive, Asia/Shanghai), with `from`.
+	To *PerformanceTo `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ListPerformanceParams defines parameters for ListPerformance.
+type ListPerformanceParams struct {
+	Street string `form:"street" json:"street"`
+
+	// Year The calendar year (Asia/Shanghai) of the record; not with `from` and `to`.
+	Year *PerformanceYear `form:"year,omitempty" json:"year,omitempty"`
+
+	// From First day of the period (inclusive, Asia/Shanghai), with `to`.
+	From *PerformanceFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last day of the period (inclusive, Asia/Shanghai), with `from`.
+	To *PerformanceTo `form:"to,omitempty" json:"to,omitempty"`
+
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // ListPoliciesParams defines parameters for ListPolicies.
 type ListPoliciesParams struct {
 	// At The moment to judge at (RFC 3339); now when absent.
@@ -4816,6 +5183,12 @@ type VoidNumbersJSONRequestBody VoidNumbersJSONBody
 
 // RecordOfficerAbsenceJSONRequestBody defines body for RecordOfficerAbsence for application/json ContentType.
 type RecordOfficerAbsenceJSONRequestBody = AbsenceRequest
+
+// RecordPerformanceEventJSONRequestBody defines body for RecordPerformanceEvent for application/json ContentType.
+type RecordPerformanceEventJSONRequestBody = PerformanceEventRequest
+
+// WithdrawPerformanceEventJSONRequestBody defines body for WithdrawPerformanceEvent for application/json ContentType.
+type WithdrawPerformanceEventJSONRequestBody = PerformanceWithdrawal
 
 // SyncPullJSONRequestBody defines body for SyncPull for application/json ContentType.
 type SyncPullJSONRequestBody = PullRequest
@@ -5654,6 +6027,24 @@ type ServerInterface interface {
 	// WithdrawOfficerAbsence The team leader of the absence's street (or an administrator) withdraws an absence recorded in error or cancelled.
 	// (POST /v1/officers/{code}/absences/{id}/withdrawal)
 	WithdrawOfficerAbsence(c *fiber.Ctx, code OfficerCode, id AbsenceID, params WithdrawOfficerAbsenceParams) error
+	// GetOfficerPerformance An officer's performance record (实绩档案) for a period, with its totals and the rating proposed to the home department.
+	// (GET /v1/officers/{code}/performance)
+	GetOfficerPerformance(c *fiber.Ctx, code OfficerCode, params GetOfficerPerformanceParams) error
+	// RecordPerformanceEvent The team leader records a positive or negative event of an officer's performance record by hand.
+	// (POST /v1/officers/{code}/performance-events)
+	RecordPerformanceEvent(c *fiber.Ctx, code OfficerCode, params RecordPerformanceEventParams) error
+	// GetPerformanceEvent One manual event of an officer's performance record (the link of a manual event).
+	// (GET /v1/officers/{code}/performance-events/{id})
+	GetPerformanceEvent(c *fiber.Ctx, code OfficerCode, id PerformanceEventID) error
+	// WithdrawPerformanceEvent The team leader of the event's street withdraws a manual event recorded in error, with a reason.
+	// (POST /v1/officers/{code}/performance-events/{id}/withdrawal)
+	WithdrawPerformanceEvent(c *fiber.Ctx, code OfficerCode, id PerformanceEventID, params WithdrawPerformanceEventParams) error
+	// ExportOfficerPerformance The same record as `GET .../performance`, as CSV (RFC 4180, UTF-8, header row).
+	// (GET /v1/officers/{code}/performance.csv)
+	ExportOfficerPerformance(c *fiber.Ctx, code OfficerCode, params ExportOfficerPerformanceParams) error
+	// ListPerformance The seconded officers of a street's team in a period, each with the totals and proposal of their record there.
+	// (GET /v1/performance)
+	ListPerformance(c *fiber.Ctx, params ListPerformanceParams) error
 	// ListPolicies The procedure policy of each department in force at a moment.
 	// (GET /v1/policies)
 	ListPolicies(c *fiber.Ctx, params ListPoliciesParams) error
@@ -8851,6 +9242,343 @@ func (siw *ServerInterfaceWrapper) WithdrawOfficerAbsence(c *fiber.Ctx) error {
 	return handler(c)
 }
 
+// GetOfficerPerformance operation middleware
+func (siw *ServerInterfaceWrapper) GetOfficerPerformance(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code OfficerCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Params("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter code: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetOfficerPerformanceParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "year" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "year", query, &params.Year, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter year: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", query, &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter from: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", query, &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter to: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetOfficerPerformance(c, code, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// RecordPerformanceEvent operation middleware
+func (siw *ServerInterfaceWrapper) RecordPerformanceEvent(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code OfficerCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Params("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter code: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordPerformanceEventParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName Idempotency-Key, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err).Error())
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.RecordPerformanceEvent(c, code, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetPerformanceEvent operation middleware
+func (siw *ServerInterfaceWrapper) GetPerformanceEvent(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code OfficerCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Params("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter code: %w", err).Error())
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id PerformanceEventID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetPerformanceEvent(c, code, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// WithdrawPerformanceEvent operation middleware
+func (siw *ServerInterfaceWrapper) WithdrawPerformanceEvent(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code OfficerCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Params("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter code: %w", err).Error())
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id PerformanceEventID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params WithdrawPerformanceEventParams
+
+	headers := c.GetReqHeaders()
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("Too many values for ParamName If-Match, 1 is required, but %d found", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter If-Match: %w", err).Error())
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.WithdrawPerformanceEvent(c, code, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ExportOfficerPerformance operation middleware
+func (siw *ServerInterfaceWrapper) ExportOfficerPerformance(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code OfficerCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Params("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter code: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportOfficerPerformanceParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "year" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "year", query, &params.Year, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter year: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", query, &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter from: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", query, &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter to: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ExportOfficerPerformance(c, code, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ListPerformance operation middleware
+func (siw *ServerInterfaceWrapper) ListPerformance(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPerformanceParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Required query parameter "street" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "street", query, &params.Street, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter street: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "year" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "year", query, &params.Year, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter year: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", query, &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter from: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", query, &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter to: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListPerformance(c, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
 // ListPolicies operation middleware
 func (siw *ServerInterfaceWrapper) ListPolicies(c *fiber.Ctx) error {
 
@@ -9171,6 +9899,18 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 	router.Post(options.BaseURL+"/v1/officers/:code/absences", wrapper.RecordOfficerAbsence)
 
 	router.Post(options.BaseURL+"/v1/officers/:code/absences/:id/withdrawal", wrapper.WithdrawOfficerAbsence)
+
+	router.Get(options.BaseURL+"/v1/officers/:code/performance", wrapper.GetOfficerPerformance)
+
+	router.Get(options.BaseURL+"/v1/officers/:code/performance.csv", wrapper.ExportOfficerPerformance)
+
+	router.Post(options.BaseURL+"/v1/officers/:code/performance-events", wrapper.RecordPerformanceEvent)
+
+	router.Get(options.BaseURL+"/v1/officers/:code/performance-events/:id", wrapper.GetPerformanceEvent)
+
+	router.Post(options.BaseURL+"/v1/officers/:code/performance-events/:id/withdrawal", wrapper.WithdrawPerformanceEvent)
+
+	router.Get(options.BaseURL+"/v1/performance", wrapper.ListPerformance)
 
 	router.Post(options.BaseURL+"/v1/authority/decisions", wrapper.DecideAuthority)
 
@@ -16140,6 +16880,628 @@ func (response WithdrawOfficerAbsencedefaultApplicationProblemPlusJSONResponse) 
 	return ctx.JSON(&response.Body)
 }
 
+type GetOfficerPerformanceRequestObject struct {
+	Code   OfficerCode `json:"code"`
+	Params GetOfficerPerformanceParams
+}
+
+type GetOfficerPerformanceResponseObject interface {
+	VisitGetOfficerPerformanceResponse(ctx *fiber.Ctx) error
+}
+
+type GetOfficerPerformance200JSONResponse PerformanceRecord
+
+func (response GetOfficerPerformance200JSONResponse) VisitGetOfficerPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type GetOfficerPerformance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetOfficerPerformance400ApplicationProblemPlusJSONResponse) VisitGetOfficerPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type GetOfficerPerformance401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetOfficerPerformance401ApplicationProblemPlusJSONResponse) VisitGetOfficerPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetOfficerPerformance403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetOfficerPerformance403ApplicationProblemPlusJSONResponse) VisitGetOfficerPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type GetOfficerPerformance404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetOfficerPerformance404ApplicationProblemPlusJSONResponse) VisitGetOfficerPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetOfficerPerformance422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response GetOfficerPerformance422ApplicationProblemPlusJSONResponse) VisitGetOfficerPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type GetOfficerPerformancedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetOfficerPerformancedefaultApplicationProblemPlusJSONResponse) VisitGetOfficerPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type RecordPerformanceEventRequestObject struct {
+	Code   OfficerCode `json:"code"`
+	Params RecordPerformanceEventParams
+	Body   *RecordPerformanceEventJSONRequestBody
+}
+
+type RecordPerformanceEventResponseObject interface {
+	VisitRecordPerformanceEventResponse(ctx *fiber.Ctx) error
+}
+
+type RecordPerformanceEvent201ResponseHeaders struct {
+	ETag string
+}
+
+type RecordPerformanceEvent201JSONResponse struct {
+	Body    PerformanceEvent
+	Headers RecordPerformanceEvent201ResponseHeaders
+}
+
+func (response RecordPerformanceEvent201JSONResponse) VisitRecordPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response.Body)
+}
+
+type RecordPerformanceEvent400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RecordPerformanceEvent400ApplicationProblemPlusJSONResponse) VisitRecordPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type RecordPerformanceEvent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordPerformanceEvent401ApplicationProblemPlusJSONResponse) VisitRecordPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type RecordPerformanceEvent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordPerformanceEvent403ApplicationProblemPlusJSONResponse) VisitRecordPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type RecordPerformanceEvent404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordPerformanceEvent404ApplicationProblemPlusJSONResponse) VisitRecordPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type RecordPerformanceEvent409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordPerformanceEvent409ApplicationProblemPlusJSONResponse) VisitRecordPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type RecordPerformanceEvent413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordPerformanceEvent413ApplicationProblemPlusJSONResponse) VisitRecordPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type RecordPerformanceEvent415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordPerformanceEvent415ApplicationProblemPlusJSONResponse) VisitRecordPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type RecordPerformanceEvent422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordPerformanceEvent422ApplicationProblemPlusJSONResponse) VisitRecordPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type RecordPerformanceEventdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RecordPerformanceEventdefaultApplicationProblemPlusJSONResponse) VisitRecordPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetPerformanceEventRequestObject struct {
+	Code OfficerCode        `json:"code"`
+	Id   PerformanceEventID `json:"id"`
+}
+
+type GetPerformanceEventResponseObject interface {
+	VisitGetPerformanceEventResponse(ctx *fiber.Ctx) error
+}
+
+type GetPerformanceEvent200ResponseHeaders struct {
+	ETag string
+}
+
+type GetPerformanceEvent200JSONResponse struct {
+	Body    PerformanceEvent
+	Headers GetPerformanceEvent200ResponseHeaders
+}
+
+func (response GetPerformanceEvent200JSONResponse) VisitGetPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetPerformanceEvent400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPerformanceEvent400ApplicationProblemPlusJSONResponse) VisitGetPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type GetPerformanceEvent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPerformanceEvent401ApplicationProblemPlusJSONResponse) VisitGetPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetPerformanceEvent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetPerformanceEvent403ApplicationProblemPlusJSONResponse) VisitGetPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type GetPerformanceEvent404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetPerformanceEvent404ApplicationProblemPlusJSONResponse) VisitGetPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetPerformanceEventdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetPerformanceEventdefaultApplicationProblemPlusJSONResponse) VisitGetPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type WithdrawPerformanceEventRequestObject struct {
+	Code   OfficerCode        `json:"code"`
+	Id     PerformanceEventID `json:"id"`
+	Params WithdrawPerformanceEventParams
+	Body   *WithdrawPerformanceEventJSONRequestBody
+}
+
+type WithdrawPerformanceEventResponseObject interface {
+	VisitWithdrawPerformanceEventResponse(ctx *fiber.Ctx) error
+}
+
+type WithdrawPerformanceEvent200ResponseHeaders struct {
+	ETag string
+}
+
+type WithdrawPerformanceEvent200JSONResponse struct {
+	Body    PerformanceEvent
+	Headers WithdrawPerformanceEvent200ResponseHeaders
+}
+
+func (response WithdrawPerformanceEvent200JSONResponse) VisitWithdrawPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("ETag", fmt.Sprint(response.Headers.ETag))
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type WithdrawPerformanceEvent400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawPerformanceEvent400ApplicationProblemPlusJSONResponse) VisitWithdrawPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawPerformanceEvent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawPerformanceEvent401ApplicationProblemPlusJSONResponse) VisitWithdrawPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawPerformanceEvent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawPerformanceEvent403ApplicationProblemPlusJSONResponse) VisitWithdrawPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawPerformanceEvent404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawPerformanceEvent404ApplicationProblemPlusJSONResponse) VisitWithdrawPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawPerformanceEvent409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawPerformanceEvent409ApplicationProblemPlusJSONResponse) VisitWithdrawPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawPerformanceEvent412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawPerformanceEvent412ApplicationProblemPlusJSONResponse) VisitWithdrawPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(412)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawPerformanceEvent413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawPerformanceEvent413ApplicationProblemPlusJSONResponse) VisitWithdrawPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawPerformanceEvent415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawPerformanceEvent415ApplicationProblemPlusJSONResponse) VisitWithdrawPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawPerformanceEvent422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawPerformanceEvent422ApplicationProblemPlusJSONResponse) VisitWithdrawPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type WithdrawPerformanceEventdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response WithdrawPerformanceEventdefaultApplicationProblemPlusJSONResponse) VisitWithdrawPerformanceEventResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ExportOfficerPerformanceRequestObject struct {
+	Code   OfficerCode `json:"code"`
+	Params ExportOfficerPerformanceParams
+}
+
+type ExportOfficerPerformanceResponseObject interface {
+	VisitExportOfficerPerformanceResponse(ctx *fiber.Ctx) error
+}
+
+type ExportOfficerPerformance200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ExportOfficerPerformance200TextcsvResponse) VisitExportOfficerPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		ctx.Response().Header.Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	ctx.Status(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(ctx.Response().BodyWriter(), response.Body)
+	return err
+}
+
+type ExportOfficerPerformance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ExportOfficerPerformance400ApplicationProblemPlusJSONResponse) VisitExportOfficerPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ExportOfficerPerformance401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExportOfficerPerformance401ApplicationProblemPlusJSONResponse) VisitExportOfficerPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ExportOfficerPerformance403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ExportOfficerPerformance403ApplicationProblemPlusJSONResponse) VisitExportOfficerPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ExportOfficerPerformance404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ExportOfficerPerformance404ApplicationProblemPlusJSONResponse) VisitExportOfficerPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ExportOfficerPerformance422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ExportOfficerPerformance422ApplicationProblemPlusJSONResponse) VisitExportOfficerPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type ExportOfficerPerformancedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ExportOfficerPerformancedefaultApplicationProblemPlusJSONResponse) VisitExportOfficerPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListPerformanceRequestObject struct {
+	Params ListPerformanceParams
+}
+
+type ListPerformanceResponseObject interface {
+	VisitListPerformanceResponse(ctx *fiber.Ctx) error
+}
+
+type ListPerformance200ResponseHeaders struct {
+	Link *string
+}
+
+type ListPerformance200JSONResponse struct {
+	Body    []PerformanceSummary
+	Headers ListPerformance200ResponseHeaders
+}
+
+func (response ListPerformance200JSONResponse) VisitListPerformanceResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListPerformance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListPerformance400ApplicationProblemPlusJSONResponse) VisitListPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ListPerformance401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListPerformance401ApplicationProblemPlusJSONResponse) VisitListPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListPerformance403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListPerformance403ApplicationProblemPlusJSONResponse) VisitListPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ListPerformance404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListPerformance404ApplicationProblemPlusJSONResponse) VisitListPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ListPerformance422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPerformance422ApplicationProblemPlusJSONResponse) VisitListPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type ListPerformancedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListPerformancedefaultApplicationProblemPlusJSONResponse) VisitListPerformanceResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
 type ListPoliciesRequestObject struct {
 	Params ListPoliciesParams
 }
@@ -16866,6 +18228,24 @@ type StrictServerInterface interface {
 	// WithdrawOfficerAbsence The team leader of the absence's street (or an administrator) withdraws an absence recorded in error or cancelled.
 	// (POST /v1/officers/{code}/absences/{id}/withdrawal)
 	WithdrawOfficerAbsence(ctx context.Context, request WithdrawOfficerAbsenceRequestObject) (WithdrawOfficerAbsenceResponseObject, error)
+	// GetOfficerPerformance An officer's performance record (实绩档案) for a period, with its totals and the rating proposed to the home department.
+	// (GET /v1/officers/{code}/performance)
+	GetOfficerPerformance(ctx context.Context, request GetOfficerPerformanceRequestObject) (GetOfficerPerformanceResponseObject, error)
+	// RecordPerformanceEvent The team leader records a positive or negative event of an officer's performance record by hand.
+	// (POST /v1/officers/{code}/performance-events)
+	RecordPerformanceEvent(ctx context.Context, request RecordPerformanceEventRequestObject) (RecordPerformanceEventResponseObject, error)
+	// GetPerformanceEvent One manual event of an officer's performance record (the link of a manual event).
+	// (GET /v1/officers/{code}/performance-events/{id})
+	GetPerformanceEvent(ctx context.Context, request GetPerformanceEventRequestObject) (GetPerformanceEventResponseObject, error)
+	// WithdrawPerformanceEvent The team leader of the event's street withdraws a manual event recorded in error, with a reason.
+	// (POST /v1/officers/{code}/performance-events/{id}/withdrawal)
+	WithdrawPerformanceEvent(ctx context.Context, request WithdrawPerformanceEventRequestObject) (WithdrawPerformanceEventResponseObject, error)
+	// ExportOfficerPerformance The same record as `GET .../performance`, as CSV (RFC 4180, UTF-8, header row).
+	// (GET /v1/officers/{code}/performance.csv)
+	ExportOfficerPerformance(ctx context.Context, request ExportOfficerPerformanceRequestObject) (ExportOfficerPerformanceResponseObject, error)
+	// ListPerformance The seconded officers of a street's team in a period, each with the totals and proposal of their record there.
+	// (GET /v1/performance)
+	ListPerformance(ctx context.Context, request ListPerformanceRequestObject) (ListPerformanceResponseObject, error)
 	// ListPolicies The procedure policy of each department in force at a moment.
 	// (GET /v1/policies)
 	ListPolicies(ctx context.Context, request ListPoliciesRequestObject) (ListPoliciesResponseObject, error)
@@ -19478,6 +20858,202 @@ func (sh *strictHandler) WithdrawOfficerAbsence(ctx *fiber.Ctx, code OfficerCode
 		return err
 	} else if validResponse, ok := response.(WithdrawOfficerAbsenceResponseObject); ok {
 		if err := validResponse.VisitWithdrawOfficerAbsenceResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOfficerPerformance operation middleware
+func (sh *strictHandler) GetOfficerPerformance(ctx *fiber.Ctx, code OfficerCode, params GetOfficerPerformanceParams) error {
+	var request GetOfficerPerformanceRequestObject
+
+	request.Code = code
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOfficerPerformance(ctx.UserContext(), request.(GetOfficerPerformanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOfficerPerformance")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOfficerPerformanceResponseObject); ok {
+		if err := validResponse.VisitGetOfficerPerformanceResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordPerformanceEvent operation middleware
+func (sh *strictHandler) RecordPerformanceEvent(ctx *fiber.Ctx, code OfficerCode, params RecordPerformanceEventParams) error {
+	var request RecordPerformanceEventRequestObject
+
+	request.Code = code
+	request.Params = params
+
+	var body RecordPerformanceEventJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordPerformanceEvent(ctx.UserContext(), request.(RecordPerformanceEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordPerformanceEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordPerformanceEventResponseObject); ok {
+		if err := validResponse.VisitRecordPerformanceEventResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPerformanceEvent operation middleware
+func (sh *strictHandler) GetPerformanceEvent(ctx *fiber.Ctx, code OfficerCode, id PerformanceEventID) error {
+	var request GetPerformanceEventRequestObject
+
+	request.Code = code
+	request.Id = id
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPerformanceEvent(ctx.UserContext(), request.(GetPerformanceEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPerformanceEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPerformanceEventResponseObject); ok {
+		if err := validResponse.VisitGetPerformanceEventResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// WithdrawPerformanceEvent operation middleware
+func (sh *strictHandler) WithdrawPerformanceEvent(ctx *fiber.Ctx, code OfficerCode, id PerformanceEventID, params WithdrawPerformanceEventParams) error {
+	var request WithdrawPerformanceEventRequestObject
+
+	request.Code = code
+	request.Id = id
+	request.Params = params
+
+	var body WithdrawPerformanceEventJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.WithdrawPerformanceEvent(ctx.UserContext(), request.(WithdrawPerformanceEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WithdrawPerformanceEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(WithdrawPerformanceEventResponseObject); ok {
+		if err := validResponse.VisitWithdrawPerformanceEventResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportOfficerPerformance operation middleware
+func (sh *strictHandler) ExportOfficerPerformance(ctx *fiber.Ctx, code OfficerCode, params ExportOfficerPerformanceParams) error {
+	var request ExportOfficerPerformanceRequestObject
+
+	request.Code = code
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportOfficerPerformance(ctx.UserContext(), request.(ExportOfficerPerformanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportOfficerPerformance")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportOfficerPerformanceResponseObject); ok {
+		if err := validResponse.VisitExportOfficerPerformanceResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPerformance operation middleware
+func (sh *strictHandler) ListPerformance(ctx *fiber.Ctx, params ListPerformanceParams) error {
+	var request ListPerformanceRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPerformance(ctx.UserContext(), request.(ListPerformanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPerformance")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPerformanceResponseObject); ok {
+		if err := validResponse.VisitListPerformanceResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

@@ -89,6 +89,7 @@ type matrixEnv struct {
 	deadline      map[string]string // street -> id of a deadline of its team (see deadlines_test.go)
 	cases         map[string]string // street -> id of a case its grid operator took in (see cases_test.go)
 	reviews       map[string]string // street -> id of an evidence review of its case (see evidence_reviews_test.go)
+	performance   map[string]string // street -> id of a manual performance event of its seconded officer (performance_test.go)
 	story         demo.Story        // dates of the demo's story as loaded
 }
 
@@ -100,7 +101,7 @@ func newMatrixEnv(t *testing.T, f *fixture) *matrixEnv {
 	}
 	e := &matrixEnv{ds: ds, now: f.now().UTC(), story: f.story, officerStreet: map[string]string{}, teamStreet: map[string]string{},
 		loginOfficer: map[string]string{}, inspection: map[string]string{}, block: map[string]string{}, cases: map[string]string{},
-		reviews: map[string]string{}}
+		reviews: map[string]string{}, performance: map[string]string{}}
 	for _, l := range ds.Logins {
 		e.loginOfficer[l.Username] = l.OfficerCode
 	}
@@ -365,9 +366,13 @@ var readMatrix = map[string]func(*testing.T, *matrixEnv) []matrixObject{
 			{name: "other", url: "/v1/inspections/review-queue", want: want, check: checkInspectionList},
 		}
 	},
-	"/v1/officers/{code}/absences": absenceMatrix,
-	"/v1/deadlines":                func(t *testing.T, e *matrixEnv) []matrixObject { return deadlineMatrix(t, e, true) },
-	"/v1/deadlines/{id}":           func(t *testing.T, e *matrixEnv) []matrixObject { return deadlineMatrix(t, e, false) },
+	"/v1/officers/{code}/absences":                absenceMatrix,
+	"/v1/officers/{code}/performance":             perfMatrix(""),
+	"/v1/officers/{code}/performance.csv":         perfMatrix(".csv"),
+	"/v1/officers/{code}/performance-events/{id}": perfEventMatrix,
+	"/v1/performance":                             perfListMatrix,
+	"/v1/deadlines":                               func(t *testing.T, e *matrixEnv) []matrixObject { return deadlineMatrix(t, e, true) },
+	"/v1/deadlines/{id}":                          func(t *testing.T, e *matrixEnv) []matrixObject { return deadlineMatrix(t, e, false) },
 	"/v1/inspections/{id}": func(_ *testing.T, e *matrixEnv) []matrixObject {
 		return inspectionObjects(e, "")
 	},
@@ -607,6 +612,7 @@ func TestAccess_ReadMatrix(t *testing.T) {
 	recordMatrixCases(t, f, e)
 	recordMatrixReviews(t, f, e)
 	recordMatrixAbsences(t, f)
+	recordMatrixPerformance(t, f, e)
 	// One phone in each street, for the device routes.
 	registerDevice(t, f.client, tokens["officer.a"], "phone of officer.a")
 	registerDevice(t, f.client, f.login(t, "officer.b", demo.Password), "phone of officer.b")

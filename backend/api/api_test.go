@@ -174,6 +174,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		Bundles:     postgres.NewBundleStore(f.db),
 		Archives: archive.NewService(postgres.NewArchiveStore(f.db), f.org, archive.DefaultRules(),
 			archive.NumberFormat{}, f.now),
+		Performance: api.Performance{Store: postgres.NewPerformanceStore(f.db)},
 		Dependencies: []api.Dependency{
 			{Name: "postgres", Check: f.db},
 			{Name: "object_store", Check: objects},

@@ -35,6 +35,7 @@ type server struct {
 	deadlines   Deadlines
 	bundles     Bundles
 	archives    *archive.Service
+	perf        Performance
 	now         func() time.Time
 	deps        []Dependency
 	gatherer    prometheus.Gatherer

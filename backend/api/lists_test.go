@@ -246,6 +246,8 @@ func TestLists_Page(t *testing.T) {
 		{name: "listEvidenceOrphans", path: "/v1/evidence/orphans", token: leader, key: at("completed_at")},
 		{name: "listDeadlines", path: "/v1/deadlines", token: leader, key: at("due_at")},
 		{name: "listOfficerAbsences", path: "/v1/officers/a-cg-03/absences", token: leader, key: at("from"), newest: true},
+		{name: "listPerformance", path: "/v1/performance?street=st-a", token: leader,
+			key: func(m map[string]any) listKey { return listKey{id: field(m, "officer_code")} }},
 		{name: "getEvidenceCustody", path: "/v1/evidence/" + item + "/custody", token: officer, items: "entries", key: byID, grows: true},
 		{name: "queryAudit", path: "/v1/admin/audit", token: admin, items: "entries", key: byID},
 		{name: "queryAudit/chain", path: "/v1/admin/audit?chain=district", token: admin, items: "entries", key: byID},

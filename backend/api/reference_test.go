@@ -84,6 +84,7 @@ type refWorld struct {
 	// (evidence_reviews_test.go).
 	reviewB, reviewA string
 	absenceB         string // an absence of b-cg-03, street B's (absences_test.go)
+	performanceB     string // a manual performance event of b-sj-01, street B's (performance_test.go)
 	deviceB          string // officer.b's phone
 	markers          []string
 }
@@ -694,6 +695,7 @@ func referenceTable() map[refKey]refEntry {
 	reviewReferences(t)
 	grantReferences(t)
 	absenceReferences(t)
+	performanceReferences(t)
 	archiveReferences(t)
 	for _, op := range []string{"POST /v1/inspections/{id}/amendments", "POST /v1/inspections/{id}/review"} {
 		t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the record the path names, compared with it as the caller sees it"}
@@ -793,6 +795,7 @@ func newRefWorld(t *testing.T, f *fixture) *refWorld {
 	w.uploadB = idOf(t, res)
 	w.deadlineB = openWorkOrder(t, f, "st-b", "team-st-b", "b-cg-03", deadlineOrderB, f.now())
 	w.absenceB = refWorldAbsence(t, f)
+	w.performanceB = refWorldPerformance(t, f)
 
 	e := newMatrixEnv(t, f)
 	o := e.officer(t, "b-cg-03")
@@ -834,6 +837,7 @@ func (w *refWorld) streetB(t *testing.T) string {
 		`SELECT row_to_json(x)::text FROM deadlines x WHERE street_code = 'st-b' ORDER BY id`,
 		`SELECT row_to_json(x)::text FROM cases x WHERE street_code = 'st-b' ORDER BY id`,
 		`SELECT row_to_json(x)::text FROM officer_absences x WHERE street_code = 'st-b' ORDER BY id`,
+		`SELECT row_to_json(x)::text FROM performance_events x WHERE street_code = 'st-b' ORDER BY id`,
 		`SELECT row_to_json(x)::text FROM case_sources x JOIN cases c ON c.id = x.case_id WHERE c.street_code = 'st-b' ORDER BY 1`,
 		`SELECT row_to_json(x)::text FROM case_routings x JOIN cases c ON c.id = x.case_id WHERE c.street_code = 'st-b' ORDER BY 1`,
 		`SELECT row_to_json(x)::text FROM case_events x JOIN cases c ON c.id = x.case_id WHERE c.street_code = 'st-b' ORDER BY 1`,

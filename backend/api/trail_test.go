@@ -211,6 +211,16 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 			trailHeaders["withdrawOfficerAbsence"] = http.Header{"If-Match": {tag}}
 			return call{"POST", "/v1/officers/a-cg-04/absences/" + a.Id.String() + "/withdrawal", "", "", leader}
 		},
+		// Performance events (see performance_test.go): leader.a records one of a-sj-01 and withdraws it.
+		"recordPerformanceEvent": func() call {
+			return call{"POST", "/v1/officers/a-sj-01/performance-events", "application/json",
+				perfEventBody("commendation", "positive", f.now().Add(-time.Hour), 0), leader}
+		},
+		"withdrawPerformanceEvent": func() call {
+			e, tag := perfEvent(t, recordPerfEvent(t, f, leader, "a-sj-01", perfEventBody("complaint", "negative", f.now().Add(-time.Hour), 0)), http.StatusCreated)
+			trailHeaders["withdrawPerformanceEvent"] = http.Header{"If-Match": {tag}}
+			return call{"POST", "/v1/officers/a-sj-01/performance-events/" + e.Id + "/withdrawal", "application/json", `{"version":1,"reason":"误录"}`, leader}
+		},
 		"issueNumberBlock": func() call {
 			return call{"POST", "/v1/number-blocks", "application/json", `{"doc_type":"penalty_decision","count":5}`, sess.AccessToken}
 		},

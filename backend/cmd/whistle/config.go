@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/whistle/whistle/backend/archive"
+	"github.com/whistle/whistle/backend/assess"
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/grant"
@@ -54,6 +55,8 @@ type Config struct {
 	Deadlines            casework.DeadlinePolicy // statutory deadlines' periods, per department, and the due-soon window
 	ArchiveRules         archive.Rules           // the completeness check of archive closing, with their legal basis
 	ArchiveNumber        archive.NumberFormat    // the format of archive numbers
+	PerformancePoints    assess.Points           // points of each kind of performance event
+	PerformanceGrades    assess.Grades           // net points of the grades a performance record proposes
 	EvidenceExpiry       time.Duration           // how long an unfinished evidence upload may be resumed
 	EvidenceOrphanAge    time.Duration           // how long evidence waits for its record before it is listed as an orphan
 	EvidenceIdle         time.Duration           // how long an upload body may stall before the request ends
@@ -114,6 +117,8 @@ var settings = []setting{
 	{"WHISTLE_DEADLINE_DUE_SOON", "72h", "an open statutory deadline due within this window is listed as due soon (`GET /v1/deadlines?state=due_soon`)", false},
 	{"WHISTLE_ARCHIVE_RULES_FILE", "", "JSON file of the rules of the archive's completeness check (`{\"rules\":[{\"code\",\"mandatory\",\"weight\",\"basis\",\"title\":{\"zh\",\"en\"},\"applies_to\":[outcomes]}]}`; codes: records_approved, evidence_verified, onsite_signed, decision_served, seizures_resolved, deadlines_met, legal_review_done, rights_notified, evidence_review_answered; outcomes: penalty, no_penalty, transferred, withdrawn); empty: the built-in rules (`backend/archive/rules.json`)", false},
 	{"WHISTLE_ARCHIVE_NUMBER_FORMAT", archive.DefaultNumberFormat, "format of archive numbers, gapless per street and year (Asia/Shanghai): `{street}` (the street's name without 街道), `{street_code}`, `{year}`, `{seq}` (required; `{seq:04}` pads it to 4 digits)", false},
+	{"WHISTLE_PERFORMANCE_POINTS", "", "points of the events of seconded officers' performance records (实绩档案), comma-separated `kind=points` over the defaults `case_concluded_on_time=2,deadline_escalated=3,evidence_review_returned=2,inspection_returned=1,commendation=5,complaint=5,other=1` (magnitudes: the polarity gives the sign; 0 turns an automatic kind off; a manual kind's points are the default of an event recorded without its own, at most 20)", false},
+	{"WHISTLE_PERFORMANCE_GRADES", "excellent=30,competent=0,basically_competent=-10", "lowest net points of each grade of the rating a performance record proposes to the home department (优秀、称职、基本称职; below the last: 不称职), falling from excellent to basically_competent", false},
 }
 
 // LoadConfig reads and validates the configuration. Its error names the
@@ -222,6 +227,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.ArchiveNumber, err = archive.ParseNumberFormat(get("WHISTLE_ARCHIVE_NUMBER_FORMAT")); err != nil {
 		return c, fmt.Errorf("WHISTLE_ARCHIVE_NUMBER_FORMAT: %w", err)
+	}
+	if c.PerformancePoints, err = assess.ParsePoints(get("WHISTLE_PERFORMANCE_POINTS")); err != nil {
+		return c, fmt.Errorf("WHISTLE_PERFORMANCE_POINTS: %w", err)
+	}
+	if c.PerformanceGrades, err = assess.ParseGrades(get("WHISTLE_PERFORMANCE_GRADES")); err != nil {
+		return c, fmt.Errorf("WHISTLE_PERFORMANCE_GRADES: %w", err)
 	}
 	if c.Deadlines, err = casework.ParseDeadlinePolicy(get("WHISTLE_DEADLINE_PERIODS"), c.Deadlines.DueSoon); err != nil {
 		return c, fmt.Errorf("WHISTLE_DEADLINE_PERIODS: %w", err)

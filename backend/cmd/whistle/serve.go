@@ -164,6 +164,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Reviews:     api.EvidenceReviews{Service: reviews},
 		Archives:    archive.NewService(postgres.NewArchiveStore(db), orgStore, cfg.ArchiveRules, cfg.ArchiveNumber, cfg.Clock),
 		Review:      api.Review{Service: grants, Evidence: grantStore, LinkKey: api.LinkKey(cfg.SigningKey.Seed())},
+		Performance: api.Performance{Store: postgres.NewPerformanceStore(db), Points: cfg.PerformancePoints, Grades: cfg.PerformanceGrades},
 		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
 			IdleTimeout: cfg.EvidenceIdle},
 		Deadlines: postgres.NewDeadlineStore(db),
