@@ -31,6 +31,7 @@ import (
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/jobs"
+	"github.com/whistle/whistle/backend/numbering"
 	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
@@ -173,7 +174,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		Deadlines:   postgres.NewDeadlineStore(f.db),
 		Bundles:     postgres.NewBundleStore(f.db),
 		Archives: archive.NewService(postgres.NewArchiveStore(f.db), f.org, archive.DefaultRules(),
-			archive.NumberFormat{}, f.now),
+			numbering.Format{}, f.now),
 		Dependencies: []api.Dependency{
 			{Name: "postgres", Check: f.db},
 			{Name: "object_store", Check: objects},

@@ -18,6 +18,7 @@ import (
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/grant"
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/numbering"
 	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/telemetry"
 	"github.com/whistle/whistle/media"
@@ -53,7 +54,7 @@ type Config struct {
 	Calendar             inspection.Calendar     // working days, for legal periods
 	Deadlines            casework.DeadlinePolicy // statutory deadlines' periods, per department, and the due-soon window
 	ArchiveRules         archive.Rules           // the completeness check of archive closing, with their legal basis
-	ArchiveNumber        archive.NumberFormat    // the format of archive numbers
+	ArchiveNumber        numbering.Format        // the format of archive numbers
 	EvidenceExpiry       time.Duration           // how long an unfinished evidence upload may be resumed
 	EvidenceOrphanAge    time.Duration           // how long evidence waits for its record before it is listed as an orphan
 	EvidenceIdle         time.Duration           // how long an upload body may stall before the request ends
@@ -220,7 +221,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.ArchiveRules, err = archive.LoadRules(get("WHISTLE_ARCHIVE_RULES_FILE")); err != nil {
 		return c, fmt.Errorf("WHISTLE_ARCHIVE_RULES_FILE: %w", err)
 	}
-	if c.ArchiveNumber, err = archive.ParseNumberFormat(get("WHISTLE_ARCHIVE_NUMBER_FORMAT")); err != nil {
+	if c.ArchiveNumber, err = numbering.Parse(get("WHISTLE_ARCHIVE_NUMBER_FORMAT"), archive.DefaultNumberFormat); err != nil {
 		return c, fmt.Errorf("WHISTLE_ARCHIVE_NUMBER_FORMAT: %w", err)
 	}
 	if c.Deadlines, err = casework.ParseDeadlinePolicy(get("WHISTLE_DEADLINE_PERIODS"), c.Deadlines.DueSoon); err != nil {
