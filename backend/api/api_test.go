@@ -38,6 +38,7 @@ import (
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 	"github.com/whistle/whistle/backend/review"
 	"github.com/whistle/whistle/backend/telemetry"
+	"github.com/whistle/whistle/backend/whistle"
 	"github.com/whistle/whistle/media"
 	"github.com/whistle/whistle/media/mediatest"
 	"github.com/whistle/whistle/openapi"
@@ -153,6 +154,9 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	maps.Copy(handlers, casework.SyncHandlers(cases))
 	reviews := review.NewService(postgres.NewEvidenceReviewStore(f.db), cases, f.org, f.now)
 	maps.Copy(handlers, review.SyncHandlers(reviews))
+	whistles := whistle.NewService(postgres.NewWhistleStore(f.db), f.org, whistle.DefaultDeadlines(), numbering.MustParse(whistle.DefaultNumberFormat),
+		numbering.YearOf, f.now, uuid.NewString)
+	maps.Copy(handlers, whistle.SyncHandlers(whistles))
 	syncService := wsync.NewService(syncStore, handlers, f.now)
 	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
 	app, err := api.New(api.Config{
@@ -169,6 +173,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Cases:       api.Cases{Service: cases},
 		Reviews:     api.EvidenceReviews{Service: reviews},
+		Whistles:    api.Whistles{Service: whistles},
 		Review:      api.Review{Service: grants, Evidence: grantStore, LinkKey: api.LinkKey(trailKey.Seed())},
 		Evidence:    ev,
 		Deadlines:   postgres.NewDeadlineStore(f.db),
@@ -190,7 +195,7 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	}
 	f.app, f.client, f.evidence, f.evidenceStore = app, apitest.New(t, app), ev.Media, evidenceStore
 	f.jobs, err = jobs.New(jobs.Config{DB: f.db.SQL, Now: f.now, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Thumbnails: ev.Media, Deadlines: postgres.NewDeadlineStore(f.db), RetryBase: time.Millisecond, FetchPollInterval: 20 * time.Millisecond, TestOnly: true})
+		Thumbnails: ev.Media, Deadlines: postgres.NewDeadlineStore(f.db), Whistles: postgres.NewWhistleStore(f.db), RetryBase: time.Millisecond, FetchPollInterval: 20 * time.Millisecond, TestOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

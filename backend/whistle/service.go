@@ -223,15 +223,33 @@ func (s *Service) List(ctx context.Context, viewer string, f Filter) ([]Whistle,
 	return s.store.List(ctx, f)
 }
 
-// update applies act to the whistle the caller sees, at version base, with the act's trail
-// action.
-func (s *Service) update(ctx context.Context, w Whistle, action string, ts []Timer) (Whistle, error) {
-	base := w.Version
-	w.Version++
-	if err := s.store.Update(ctx, Change{Whistle: w, Action: action, Timers: ts}, base); err != nil {
-		return Whistle{}, err
+// attempts bounds how often an act is judged again when the whistle moved between its reading
+// and its writing (a report racing an escalation): the act is judged on the new version.
+const attempts = 3
+
+// act judges apply on the whistle the caller sees, at the time of the act, and stores the result
+// with the trail action apply returns; a whistle that moved meanwhile is read and judged again.
+func (s *Service) act(ctx context.Context, userID, id string, apply func(w *Whistle, sc org.Scope, now time.Time) (string, []Timer, error)) (Whistle, error) {
+	for attempt := 1; ; attempt++ {
+		w, sc, err := s.load(ctx, userID, id)
+		if err != nil {
+			return Whistle{}, err
+		}
+		action, ts, err := apply(&w, sc, s.instant())
+		if err != nil {
+			return Whistle{}, err
+		}
+		base := w.Version
+		w.Version++
+		err = s.store.Update(ctx, Change{Whistle: w, Action: action, Timers: ts}, base)
+		if derrors.CodeOf(err) == derrors.Conflict && attempt < attempts {
+			continue
+		}
+		if err != nil {
+			return Whistle{}, err
+		}
+		return w, nil
 	}
-	return w, nil
 }
 
 // reportsFor reports whether the caller of sc reports for department code of a whistle of street:
@@ -253,141 +271,116 @@ func (s *Service) reportsFor(ctx context.Context, sc org.Scope, code, street str
 	return false, nil
 }
 
+// department checks that the caller of sc acts for department code of w.
+func (s *Service) department(ctx context.Context, sc org.Scope, code string, w Whistle, what string) error {
+	ok, err := s.reportsFor(ctx, sc, code, w.StreetCode)
+	if err == nil && !ok {
+		err = derrors.New(derrors.Forbidden, "only department %s's reviewers and its officers in the street's team %s for it", code, what)
+	}
+	return err
+}
+
+// street checks that the caller of sc is the grid operator or team leader of w's street.
+func street(sc org.Scope, w Whistle, what string) error {
+	if !raiser(sc, w.StreetCode) {
+		return derrors.New(derrors.Forbidden, "only the street's grid operator or team leader %s", what)
+	}
+	return nil
+}
+
 // Report records a step of a called department, by the department's reviewer or one of its
 // officers in the street's team, judged by ApplyReport at the act's time: online and offline
 // (whistle.ack@1, whistle.arrive@1, whistle.finish@1) alike. Evidence named must be the
 // reporter's own uploads. Errors: derrors.NotFound, derrors.Forbidden, derrors.Invalid,
 // derrors.Conflict.
 func (s *Service) Report(ctx context.Context, userID, id string, r ReportRequest) (Whistle, error) {
-	w, sc, err := s.load(ctx, userID, id)
-	if err != nil {
-		return Whistle{}, err
-	}
-	ok, err := s.reportsFor(ctx, sc, r.DepartmentCode, w.StreetCode)
-	if err != nil {
-		return Whistle{}, err
-	}
-	if !ok {
-		return Whistle{}, derrors.New(derrors.Forbidden, "only department %s's reviewers and its officers in the street's team report for it", r.DepartmentCode)
-	}
-	if len(r.EvidenceIDs) > 0 {
-		own, err := s.store.OwnEvidence(ctx, userID, r.EvidenceIDs)
-		if err != nil {
-			return Whistle{}, err
+	return s.act(ctx, userID, id, func(w *Whistle, sc org.Scope, now time.Time) (string, []Timer, error) {
+		if err := s.department(ctx, sc, r.DepartmentCode, *w, "report"); err != nil {
+			return "", nil, err
 		}
-		for i, e := range r.EvidenceIDs {
-			if !slices.Contains(own, e) || slices.Index(r.EvidenceIDs, e) != i {
-				return Whistle{}, derrors.Invalidf(fmt.Sprintf("/evidence_ids/%d", i), "no evidence item %s of yours (or named twice)", e)
+		if len(r.EvidenceIDs) > 0 {
+			own, err := s.store.OwnEvidence(ctx, userID, r.EvidenceIDs)
+			if err != nil {
+				return "", nil, err
+			}
+			for i, e := range r.EvidenceIDs {
+				if !slices.Contains(own, e) || slices.Index(r.EvidenceIDs, e) != i {
+					return "", nil, derrors.Invalidf(fmt.Sprintf("/evidence_ids/%d", i), "no evidence item %s of yours (or named twice)", e)
+				}
 			}
 		}
-	}
-	if err := ApplyReport(&w, r, userID, s.instant()); err != nil {
-		return Whistle{}, err
-	}
-	return s.update(ctx, w, "whistle."+string(r.Step), nil)
+		return "whistle." + string(r.Step), nil, ApplyReport(w, r, userID, now)
+	})
 }
 
 // Object records a called department's objection (not its remit) by its reviewers or officers.
 // Errors: derrors.NotFound, derrors.Forbidden, derrors.Invalid, derrors.Conflict.
 func (s *Service) Object(ctx context.Context, userID, id, code, reasons string) (Whistle, error) {
-	w, sc, err := s.load(ctx, userID, id)
-	if err != nil {
-		return Whistle{}, err
-	}
-	ok, err := s.reportsFor(ctx, sc, code, w.StreetCode)
-	if err != nil {
-		return Whistle{}, err
-	}
-	if !ok {
-		return Whistle{}, derrors.New(derrors.Forbidden, "only department %s's reviewers and its officers in the street's team object for it", code)
-	}
-	if err := ApplyObjection(&w, s.newID(), code, reasons, userID, s.instant()); err != nil {
-		return Whistle{}, err
-	}
-	return s.update(ctx, w, "whistle.object", nil)
-}
-
-// forStreet loads a whistle for an act of its street's grid operator or team leader.
-func (s *Service) forStreet(ctx context.Context, userID, id, what string) (Whistle, error) {
-	w, sc, err := s.load(ctx, userID, id)
-	if err != nil {
-		return Whistle{}, err
-	}
-	if !raiser(sc, w.StreetCode) {
-		return Whistle{}, derrors.New(derrors.Forbidden, "only the street's grid operator or team leader %s", what)
-	}
-	return w, nil
+	oid := s.newID()
+	return s.act(ctx, userID, id, func(w *Whistle, sc org.Scope, now time.Time) (string, []Timer, error) {
+		if err := s.department(ctx, sc, code, *w, "object"); err != nil {
+			return "", nil, err
+		}
+		return "whistle.object", nil, ApplyObjection(w, oid, code, reasons, userID, now)
+	})
 }
 
 // Rule is the street's ruling on a department's objection (ApplyRuling). Errors:
 // derrors.NotFound, derrors.Forbidden, derrors.Invalid, derrors.Conflict.
 func (s *Service) Rule(ctx context.Context, userID, id string, r RulingRequest) (Whistle, error) {
-	w, err := s.forStreet(ctx, userID, id, "rules on an objection")
-	if err != nil {
-		return Whistle{}, err
-	}
 	deps, err := s.departments(ctx)
 	if err != nil {
 		return Whistle{}, err
 	}
-	ts, err := ApplyRuling(&w, s.deadlines, r, deps, userID, s.instant())
-	if err != nil {
-		return Whistle{}, err
-	}
-	return s.update(ctx, w, "whistle.rule", ts)
+	return s.act(ctx, userID, id, func(w *Whistle, sc org.Scope, now time.Time) (string, []Timer, error) {
+		if err := street(sc, *w, "rules on an objection"); err != nil {
+			return "", nil, err
+		}
+		ts, err := ApplyRuling(w, s.deadlines, r, deps, userID, now)
+		return "whistle.rule", ts, err
+	})
 }
 
 // Note adds a progress note by the street. Errors: derrors.NotFound, derrors.Forbidden,
 // derrors.Invalid, derrors.Conflict.
 func (s *Service) Note(ctx context.Context, userID, id, text string) (Whistle, error) {
-	w, err := s.forStreet(ctx, userID, id, "notes a whistle's progress")
-	if err != nil {
-		return Whistle{}, err
-	}
-	if err := ApplyNote(&w, text, userID, s.instant()); err != nil {
-		return Whistle{}, err
-	}
-	return s.update(ctx, w, "whistle.note", nil)
+	return s.act(ctx, userID, id, func(w *Whistle, sc org.Scope, now time.Time) (string, []Timer, error) {
+		if err := street(sc, *w, "notes a whistle's progress"); err != nil {
+			return "", nil, err
+		}
+		return "whistle.note", nil, ApplyNote(w, text, userID, now)
+	})
 }
 
 // Close closes a whistle by the street (ApplyClose). Errors: derrors.NotFound,
 // derrors.Forbidden, derrors.Invalid, derrors.Conflict.
 func (s *Service) Close(ctx context.Context, userID, id, result, reason string) (Whistle, error) {
-	w, err := s.forStreet(ctx, userID, id, "closes a whistle")
-	if err != nil {
-		return Whistle{}, err
-	}
-	if err := ApplyClose(&w, result, reason, userID, s.instant()); err != nil {
-		return Whistle{}, err
-	}
-	return s.update(ctx, w, "whistle.close", nil)
+	return s.act(ctx, userID, id, func(w *Whistle, sc org.Scope, now time.Time) (string, []Timer, error) {
+		if err := street(sc, *w, "closes a whistle"); err != nil {
+			return "", nil, err
+		}
+		return "whistle.close", nil, ApplyClose(w, result, reason, userID, now)
+	})
 }
 
 // Rate is a rating of a closed whistle by its source or a community of its street (MayRate),
 // once each. Errors: derrors.NotFound, derrors.Forbidden, derrors.Invalid, derrors.Conflict.
 func (s *Service) Rate(ctx context.Context, userID, id string, rating Rating, comment string) (Whistle, error) {
-	w, sc, err := s.load(ctx, userID, id)
-	if err != nil {
-		return Whistle{}, err
-	}
-	if !MayRate(w, sc) {
-		return Whistle{}, derrors.New(derrors.Forbidden, "the whistle's source and the street's communities rate it")
-	}
-	if err := ApplyRating(&w, sc, rating, comment, s.instant()); err != nil {
-		return Whistle{}, err
-	}
-	return s.update(ctx, w, "whistle.rate", nil)
+	return s.act(ctx, userID, id, func(w *Whistle, sc org.Scope, now time.Time) (string, []Timer, error) {
+		if !MayRate(*w, sc) {
+			return "", nil, derrors.New(derrors.Forbidden, "the whistle's source and the street's communities rate it")
+		}
+		return "whistle.rate", nil, ApplyRating(w, sc, rating, comment, now)
+	})
 }
 
 // Satisfaction records a hotline resident's answer, asked by the street (ApplySatisfaction).
 // Errors: derrors.NotFound, derrors.Forbidden, derrors.Invalid, derrors.Conflict.
 func (s *Service) Satisfaction(ctx context.Context, userID, id string, answer Answer, at time.Time) (Whistle, error) {
-	w, err := s.forStreet(ctx, userID, id, "records the resident's satisfaction")
-	if err != nil {
-		return Whistle{}, err
-	}
-	if err := ApplySatisfaction(&w, answer, at, userID, s.instant()); err != nil {
-		return Whistle{}, err
-	}
-	return s.update(ctx, w, "whistle.satisfaction", nil)
+	return s.act(ctx, userID, id, func(w *Whistle, sc org.Scope, now time.Time) (string, []Timer, error) {
+		if err := street(sc, *w, "records the resident's satisfaction"); err != nil {
+			return "", nil, err
+		}
+		return "whistle.satisfaction", nil, ApplySatisfaction(w, answer, at, userID, now)
+	})
 }

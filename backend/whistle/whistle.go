@@ -729,3 +729,7 @@ func ApplySatisfaction(w *Whistle, answer Answer, at time.Time, userID string, n
 	w.History = append(w.History, Event{At: now, By: userID, Action: "whistle.satisfaction", Note: string(answer)})
 	return nil
 }
+
+// DefaultNumberFormat is the default format of whistle numbers (WHISTLE_WHISTLE_NUMBER_FORMAT,
+// numbering.Format): 交道口吹哨〔2026〕0001号.
+const DefaultNumberFormat = "{street}吹哨〔{year}〕{seq:04}号"
