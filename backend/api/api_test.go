@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,6 +64,7 @@ type fixture struct {
 	// now is the clock of every service of the fixture (the suite's, from
 	// pgtest); story reads dates of the demo's story as loaded on its day.
 	now   clock.Clock
+	shift *atomic.Int64 // how far advance moved now
 	story demo.Story
 	// tracing records the spans of the API, its SQL and its S3 calls.
 	tracing trace.TracerProvider
@@ -92,6 +94,9 @@ var testHasher = pgtest.Hasher
 func newFixture(t *testing.T, opt options) *fixture {
 	t.Helper()
 	db, _ := pgtest.New(t)
+	// The suite's clock, which advance moves forward (a whistle's deadlines run out).
+	shift, base := new(atomic.Int64), db.Clock
+	db.Clock = func() time.Time { return base().Add(time.Duration(shift.Load())) }
 	bucket := mediatest.New(t)
 	if opt.tracing != nil || opt.publicS3 != "" {
 		bucket = reopenBucket(t, bucket, func(cfg *media.Config) {
@@ -116,7 +121,7 @@ func newFixture(t *testing.T, opt options) *fixture {
 		pgtest.LoadDemo(t, db)
 	}
 	f := &fixture{db: db, users: users, org: orgs, hasher: testHasher, bucket: bucket,
-		now: db.Clock, story: demo.StoryOn(db.Clock.Today())}
+		now: db.Clock, shift: shift, story: demo.StoryOn(db.Clock.Today())}
 	f.minPullApp = opt.minPullApp
 	f.tracing, f.logs = opt.tracing, opt.logs
 	if f.logs == nil {
@@ -201,6 +206,10 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	}
 	f.db.Jobs = f.jobs
 }
+
+// advance moves the fixture's clock forward by d: every service, River and the tokens see it.
+// Access tokens issued before may expire: log in again after.
+func (f *fixture) advance(d time.Duration) { f.shift.Add(int64(d)) }
 
 // workJobs works the fixture's River jobs until none is left to run,
 // retries included; a job scheduled after the fixture's clock (a deadline's
