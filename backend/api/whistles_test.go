@@ -314,3 +314,69 @@ func TestWhistles_ReportsObjectionClosingRating(t *testing.T) {
 		}
 	})
 }
+
+// closedWhistle is a hotline whistle of street A calling cg, closed by grid.a with a reason.
+func closedWhistle(t *testing.T, f *fixture) string {
+	t.Helper()
+	id := raise(t, f, whistleBody(f, "key", "hotline", "cg")).Id.String()
+	whistleOf(t, whistleAct(t, f, "grid.a", id, "closure", `{"result":"已处置","reason":"问题已自行消除"}`), http.StatusOK)
+	return id
+}
+
+// refWorldWhistles raises a whistle of each street calling cg, for the reference walk.
+func refWorldWhistles(t *testing.T, w *refWorld) {
+	t.Helper()
+	f := w.f
+	w.whistleA = raise(t, f, whistleBody(f, "regular", "patrol", "cg")).Id.String()
+	b := whistleOf(t, f.client.For(t).PostJSON("/v1/whistles", whistleBody(f, "regular", "patrol", "cg"), f.login(t, "grid.b", demo.Password)), http.StatusCreated)
+	w.whistleB = b.Id.String()
+	w.markers = append(w.markers, b.Number)
+}
+
+// whistleReferences are the whistle inputs of the reference walk.
+func whistleReferences(t map[refKey]refEntry) {
+	whistleB := func(w *refWorld) string { return w.whistleB }
+	unknownID := "00000000-0000-4000-8000-00000000dead"
+	t["GET /v1/whistles/{id} path:id"] = refEntry{class: scoped, probe: get("/v1/whistles/{id}", "id", whistleB, unknownID)}
+	for path, body := range map[string]string{
+		"reports":      `{"department_code":"cg","step":"ack"}`,
+		"objections":   `{"department_code":"cg","reasons":"refwalk"}`,
+		"rulings":      `{"department_code":"cg","outcome":"overruled","reason":"refwalk"}`,
+		"progress":     `{"text":"refwalk"}`,
+		"closure":      `{"result":"refwalk","reason":"refwalk"}`,
+		"rating":       `{"rating":"satisfied"}`,
+		"satisfaction": `{"answer":"satisfied"}`,
+	} {
+		t["POST /v1/whistles/{id}/"+path+" path:id"] = refEntry{class: scoped, probe: post("/v1/whistles/{id}/"+path, "id", body, whistleB, unknownID)}
+	}
+	departments := refEntry{class: public, why: "the departments are district reference data every role reads"}
+	for _, key := range []string{"POST /v1/whistles/{id}/reports body/department_code", "POST /v1/whistles/{id}/objections body/department_code",
+		"POST /v1/whistles/{id}/rulings body/department_code", "GET /v1/whistles query:department"} {
+		t[key] = departments
+	}
+	t["POST /v1/whistles body/case_id"] = refEntry{class: scoped, probe: &refProbe{
+		send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
+			var body map[string]any
+			_ = json.Unmarshal([]byte(whistleBody(w.f, "regular", "patrol", "cg")), &body)
+			body["case_id"] = v
+			b, _ := json.Marshal(body)
+			return httpAnswer(w.f.client.For(t).PostJSON("/v1/whistles", string(b), w.tokens[c.login]))
+		},
+		foreign: func(w *refWorld, _ refCaller) []string { return []string{w.caseB} }, unknown: newID}}
+	t["POST /v1/whistles/{id}/reports body/evidence_ids/*"] = refEntry{class: scoped, probe: &refProbe{
+		send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
+			body := fmt.Sprintf(`{"department_code":"cg","step":"ack","evidence_ids":[%q]}`, v)
+			return httpAnswer(w.f.client.For(t).PostJSON("/v1/whistles/"+w.whistleA+"/reports", body, w.tokens[c.login]))
+		},
+		foreign: func(w *refWorld, _ refCaller) []string { return []string{w.itemBID} }, unknown: newID}}
+	for _, name := range []string{whistle.MutationAck, whistle.MutationArrive, whistle.MutationFinish} {
+		t["POST /v1/sync/push args["+name+"]/department_code"] = departments
+		t["POST /v1/sync/push args["+name+"]/evidence_ids/*"] = refEntry{class: scoped, probe: &refProbe{phoneOnly: true,
+			send: func(w *refWorld, t *testing.T, c refCaller, v string) answer {
+				p := w.phones[c.login]
+				return pushAnswer(t, p, p.mutation(name, w.whistleA, whistle.ReportArgs{DepartmentCode: "cg", EvidenceIDs: []string{v},
+					Location: &whistle.Location{Address: "refwalk"}, Result: "refwalk"}))
+			},
+			foreign: func(w *refWorld, _ refCaller) []string { return []string{w.itemBID} }, unknown: newID}}
+	}
+}
