@@ -86,8 +86,8 @@ type refWorld struct {
 	absenceB         string // an absence of b-cg-03, street B's (absences_test.go)
 	// whistleB is a whistle of street B calling cg, whistleA one of street A (whistles_test.go).
 	whistleB, whistleA string
-	deviceB          string // officer.b's phone
-	markers          []string
+	deviceB            string // officer.b's phone
+	markers            []string
 }
 
 // answer is what a call got, reduced to what may be compared between a

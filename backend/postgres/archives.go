@@ -164,7 +164,9 @@ func (s *ArchiveStore) Close(ctx context.Context, id string, close func(in archi
 			return err
 		}
 		before := in.Case
-		c, err := close(in, func(street string, year int) (int, error) { return nextNumber(tx, numbering.SeriesArchive, street, year) })
+		c, err := close(in, func(street string, year int) (int, error) {
+			return nextNumber(tx, numbering.SeriesArchive, street, year)
+		})
 		if err != nil {
 			return err
 		}
