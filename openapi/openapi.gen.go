@@ -1701,6 +1701,456 @@ func (e Tier) Valid() bool {
 	}
 }
 
+// Defines values for WhistleScope.
+const (
+	WhistleScopeCommon     WhistleScope = "common"
+	WhistleScopeIndividual WhistleScope = "individual"
+)
+
+// Valid indicates whether the value is a known member of the WhistleScope enum.
+func (e WhistleScope) Valid() bool {
+	switch e {
+	case WhistleScopeCommon:
+		return true
+	case WhistleScopeIndividual:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleSource.
+const (
+	WhistleSourceCommunity  WhistleSource = "community"
+	WhistleSourceGridWorker WhistleSource = "grid_worker"
+	WhistleSourceHotline    WhistleSource = "hotline"
+	WhistleSourcePatrol     WhistleSource = "patrol"
+)
+
+// Valid indicates whether the value is a known member of the WhistleSource enum.
+func (e WhistleSource) Valid() bool {
+	switch e {
+	case WhistleSourceCommunity:
+		return true
+	case WhistleSourceGridWorker:
+		return true
+	case WhistleSourceHotline:
+		return true
+	case WhistleSourcePatrol:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleState.
+const (
+	WhistleStateClosed WhistleState = "closed"
+	WhistleStateOpen   WhistleState = "open"
+)
+
+// Valid indicates whether the value is a known member of the WhistleState enum.
+func (e WhistleState) Valid() bool {
+	switch e {
+	case WhistleStateClosed:
+		return true
+	case WhistleStateOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleType.
+const (
+	WhistleTypeEmergency WhistleType = "emergency"
+	WhistleTypeKey       WhistleType = "key"
+	WhistleTypeRegular   WhistleType = "regular"
+)
+
+// Valid indicates whether the value is a known member of the WhistleType enum.
+func (e WhistleType) Valid() bool {
+	switch e {
+	case WhistleTypeEmergency:
+		return true
+	case WhistleTypeKey:
+		return true
+	case WhistleTypeRegular:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleAckMutationName.
+const (
+	WhistleAck1 WhistleAckMutationName = "whistle.ack@1"
+)
+
+// Valid indicates whether the value is a known member of the WhistleAckMutationName enum.
+func (e WhistleAckMutationName) Valid() bool {
+	switch e {
+	case WhistleAck1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleArriveMutationName.
+const (
+	WhistleArrive1 WhistleArriveMutationName = "whistle.arrive@1"
+)
+
+// Valid indicates whether the value is a known member of the WhistleArriveMutationName enum.
+func (e WhistleArriveMutationName) Valid() bool {
+	switch e {
+	case WhistleArrive1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleCallStatus.
+const (
+	Called   WhistleCallStatus = "called"
+	Released WhistleCallStatus = "released"
+)
+
+// Valid indicates whether the value is a known member of the WhistleCallStatus enum.
+func (e WhistleCallStatus) Valid() bool {
+	switch e {
+	case Called:
+		return true
+	case Released:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleChangeEntityType.
+const (
+	WhistleChangeEntityTypeWhistle WhistleChangeEntityType = "whistle"
+)
+
+// Valid indicates whether the value is a known member of the WhistleChangeEntityType enum.
+func (e WhistleChangeEntityType) Valid() bool {
+	switch e {
+	case WhistleChangeEntityTypeWhistle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleChangeOp.
+const (
+	WhistleChangeOpDelete WhistleChangeOp = "delete"
+	WhistleChangeOpUpsert WhistleChangeOp = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the WhistleChangeOp enum.
+func (e WhistleChangeOp) Valid() bool {
+	switch e {
+	case WhistleChangeOpDelete:
+		return true
+	case WhistleChangeOpUpsert:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleEscalationStep.
+const (
+	WhistleEscalationStepAck    WhistleEscalationStep = "ack"
+	WhistleEscalationStepArrive WhistleEscalationStep = "arrive"
+	WhistleEscalationStepFinish WhistleEscalationStep = "finish"
+)
+
+// Valid indicates whether the value is a known member of the WhistleEscalationStep enum.
+func (e WhistleEscalationStep) Valid() bool {
+	switch e {
+	case WhistleEscalationStepAck:
+		return true
+	case WhistleEscalationStepArrive:
+		return true
+	case WhistleEscalationStepFinish:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleEscalationTo.
+const (
+	DistrictCoordinationOffice WhistleEscalationTo = "district_coordination_office"
+	StreetDirector             WhistleEscalationTo = "street_director"
+)
+
+// Valid indicates whether the value is a known member of the WhistleEscalationTo enum.
+func (e WhistleEscalationTo) Valid() bool {
+	switch e {
+	case DistrictCoordinationOffice:
+		return true
+	case StreetDirector:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleFinishMutationName.
+const (
+	WhistleFinish1 WhistleFinishMutationName = "whistle.finish@1"
+)
+
+// Valid indicates whether the value is a known member of the WhistleFinishMutationName enum.
+func (e WhistleFinishMutationName) Valid() bool {
+	switch e {
+	case WhistleFinish1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleObjectionOutcome.
+const (
+	WhistleObjectionOutcomeAccepted  WhistleObjectionOutcome = "accepted"
+	WhistleObjectionOutcomeOverruled WhistleObjectionOutcome = "overruled"
+	WhistleObjectionOutcomePending   WhistleObjectionOutcome = "pending"
+)
+
+// Valid indicates whether the value is a known member of the WhistleObjectionOutcome enum.
+func (e WhistleObjectionOutcome) Valid() bool {
+	switch e {
+	case WhistleObjectionOutcomeAccepted:
+		return true
+	case WhistleObjectionOutcomeOverruled:
+		return true
+	case WhistleObjectionOutcomePending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleRatingRating.
+const (
+	WhistleRatingRatingBasicallySatisfied WhistleRatingRating = "basically_satisfied"
+	WhistleRatingRatingNotSatisfied       WhistleRatingRating = "not_satisfied"
+	WhistleRatingRatingSatisfied          WhistleRatingRating = "satisfied"
+)
+
+// Valid indicates whether the value is a known member of the WhistleRatingRating enum.
+func (e WhistleRatingRating) Valid() bool {
+	switch e {
+	case WhistleRatingRatingBasicallySatisfied:
+		return true
+	case WhistleRatingRatingNotSatisfied:
+		return true
+	case WhistleRatingRatingSatisfied:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleRatingRequestRating.
+const (
+	WhistleRatingRequestRatingBasicallySatisfied WhistleRatingRequestRating = "basically_satisfied"
+	WhistleRatingRequestRatingNotSatisfied       WhistleRatingRequestRating = "not_satisfied"
+	WhistleRatingRequestRatingSatisfied          WhistleRatingRequestRating = "satisfied"
+)
+
+// Valid indicates whether the value is a known member of the WhistleRatingRequestRating enum.
+func (e WhistleRatingRequestRating) Valid() bool {
+	switch e {
+	case WhistleRatingRequestRatingBasicallySatisfied:
+		return true
+	case WhistleRatingRequestRatingNotSatisfied:
+		return true
+	case WhistleRatingRequestRatingSatisfied:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleReportRequestStep.
+const (
+	WhistleReportRequestStepAck    WhistleReportRequestStep = "ack"
+	WhistleReportRequestStepArrive WhistleReportRequestStep = "arrive"
+	WhistleReportRequestStepFinish WhistleReportRequestStep = "finish"
+)
+
+// Valid indicates whether the value is a known member of the WhistleReportRequestStep enum.
+func (e WhistleReportRequestStep) Valid() bool {
+	switch e {
+	case WhistleReportRequestStepAck:
+		return true
+	case WhistleReportRequestStepArrive:
+		return true
+	case WhistleReportRequestStepFinish:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleRequestScope.
+const (
+	WhistleRequestScopeCommon     WhistleRequestScope = "common"
+	WhistleRequestScopeIndividual WhistleRequestScope = "individual"
+)
+
+// Valid indicates whether the value is a known member of the WhistleRequestScope enum.
+func (e WhistleRequestScope) Valid() bool {
+	switch e {
+	case WhistleRequestScopeCommon:
+		return true
+	case WhistleRequestScopeIndividual:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleRequestSource.
+const (
+	WhistleRequestSourceCommunity  WhistleRequestSource = "community"
+	WhistleRequestSourceGridWorker WhistleRequestSource = "grid_worker"
+	WhistleRequestSourceHotline    WhistleRequestSource = "hotline"
+	WhistleRequestSourcePatrol     WhistleRequestSource = "patrol"
+)
+
+// Valid indicates whether the value is a known member of the WhistleRequestSource enum.
+func (e WhistleRequestSource) Valid() bool {
+	switch e {
+	case WhistleRequestSourceCommunity:
+		return true
+	case WhistleRequestSourceGridWorker:
+		return true
+	case WhistleRequestSourceHotline:
+		return true
+	case WhistleRequestSourcePatrol:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleRequestType.
+const (
+	WhistleRequestTypeEmergency WhistleRequestType = "emergency"
+	WhistleRequestTypeKey       WhistleRequestType = "key"
+	WhistleRequestTypeRegular   WhistleRequestType = "regular"
+)
+
+// Valid indicates whether the value is a known member of the WhistleRequestType enum.
+func (e WhistleRequestType) Valid() bool {
+	switch e {
+	case WhistleRequestTypeEmergency:
+		return true
+	case WhistleRequestTypeKey:
+		return true
+	case WhistleRequestTypeRegular:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleRulingRequestOutcome.
+const (
+	WhistleRulingRequestOutcomeAccepted  WhistleRulingRequestOutcome = "accepted"
+	WhistleRulingRequestOutcomeOverruled WhistleRulingRequestOutcome = "overruled"
+)
+
+// Valid indicates whether the value is a known member of the WhistleRulingRequestOutcome enum.
+func (e WhistleRulingRequestOutcome) Valid() bool {
+	switch e {
+	case WhistleRulingRequestOutcomeAccepted:
+		return true
+	case WhistleRulingRequestOutcomeOverruled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleSatisfactionAnswer.
+const (
+	WhistleSatisfactionAnswerBasicallySatisfied WhistleSatisfactionAnswer = "basically_satisfied"
+	WhistleSatisfactionAnswerNotSatisfied       WhistleSatisfactionAnswer = "not_satisfied"
+	WhistleSatisfactionAnswerSatisfied          WhistleSatisfactionAnswer = "satisfied"
+	WhistleSatisfactionAnswerUnreachable        WhistleSatisfactionAnswer = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the WhistleSatisfactionAnswer enum.
+func (e WhistleSatisfactionAnswer) Valid() bool {
+	switch e {
+	case WhistleSatisfactionAnswerBasicallySatisfied:
+		return true
+	case WhistleSatisfactionAnswerNotSatisfied:
+		return true
+	case WhistleSatisfactionAnswerSatisfied:
+		return true
+	case WhistleSatisfactionAnswerUnreachable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleSatisfactionRequestAnswer.
+const (
+	WhistleSatisfactionRequestAnswerBasicallySatisfied WhistleSatisfactionRequestAnswer = "basically_satisfied"
+	WhistleSatisfactionRequestAnswerNotSatisfied       WhistleSatisfactionRequestAnswer = "not_satisfied"
+	WhistleSatisfactionRequestAnswerSatisfied          WhistleSatisfactionRequestAnswer = "satisfied"
+	WhistleSatisfactionRequestAnswerUnreachable        WhistleSatisfactionRequestAnswer = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the WhistleSatisfactionRequestAnswer enum.
+func (e WhistleSatisfactionRequestAnswer) Valid() bool {
+	switch e {
+	case WhistleSatisfactionRequestAnswerBasicallySatisfied:
+		return true
+	case WhistleSatisfactionRequestAnswerNotSatisfied:
+		return true
+	case WhistleSatisfactionRequestAnswerSatisfied:
+		return true
+	case WhistleSatisfactionRequestAnswerUnreachable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WhistleStepTimingStep.
+const (
+	WhistleStepTimingStepAck    WhistleStepTimingStep = "ack"
+	WhistleStepTimingStepArrive WhistleStepTimingStep = "arrive"
+	WhistleStepTimingStepFinish WhistleStepTimingStep = "finish"
+)
+
+// Valid indicates whether the value is a known member of the WhistleStepTimingStep enum.
+func (e WhistleStepTimingStep) Valid() bool {
+	switch e {
+	case WhistleStepTimingStepAck:
+		return true
+	case WhistleStepTimingStepArrive:
+		return true
+	case WhistleStepTimingStepFinish:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ImportDatasetParamsSection.
 const (
 	Certificates ImportDatasetParamsSection = "certificates"
@@ -1806,6 +2256,63 @@ func (e ListInspectionsParamsReview) Valid() bool {
 	case ListInspectionsParamsReviewPending:
 		return true
 	case ListInspectionsParamsReviewReturned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListWhistlesParamsScope.
+const (
+	ListWhistlesParamsScopeCommon     ListWhistlesParamsScope = "common"
+	ListWhistlesParamsScopeIndividual ListWhistlesParamsScope = "individual"
+)
+
+// Valid indicates whether the value is a known member of the ListWhistlesParamsScope enum.
+func (e ListWhistlesParamsScope) Valid() bool {
+	switch e {
+	case ListWhistlesParamsScopeCommon:
+		return true
+	case ListWhistlesParamsScopeIndividual:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListWhistlesParamsType.
+const (
+	ListWhistlesParamsTypeEmergency ListWhistlesParamsType = "emergency"
+	ListWhistlesParamsTypeKey       ListWhistlesParamsType = "key"
+	ListWhistlesParamsTypeRegular   ListWhistlesParamsType = "regular"
+)
+
+// Valid indicates whether the value is a known member of the ListWhistlesParamsType enum.
+func (e ListWhistlesParamsType) Valid() bool {
+	switch e {
+	case ListWhistlesParamsTypeEmergency:
+		return true
+	case ListWhistlesParamsTypeKey:
+		return true
+	case ListWhistlesParamsTypeRegular:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListWhistlesParamsState.
+const (
+	ListWhistlesParamsStateClosed ListWhistlesParamsState = "closed"
+	ListWhistlesParamsStateOpen   ListWhistlesParamsState = "open"
+)
+
+// Valid indicates whether the value is a known member of the ListWhistlesParamsState enum.
+func (e ListWhistlesParamsState) Valid() bool {
+	switch e {
+	case ListWhistlesParamsStateClosed:
+		return true
+	case ListWhistlesParamsStateOpen:
 		return true
 	default:
 		return false
@@ -3734,6 +4241,9 @@ type MutationResult struct {
 	Seq            int64                 `json:"seq"`
 	State          *Inspection           `json:"state,omitempty"`
 	Verdict        MutationResultVerdict `json:"verdict"`
+
+	// Whistle A whistle (吹哨) with its called departments' reports (报到) and their timing.
+	Whistle *Whistle `json:"whistle,omitempty"`
 }
 
 // MutationResultVerdict defines model for MutationResult.Verdict.
@@ -4366,6 +4876,395 @@ type Team struct {
 // refer (none; matter of a listed department).
 type Tier string
 
+// Whistle A whistle (吹哨) with its called departments' reports (报到) and their timing.
+type Whistle struct {
+	Calls       []WhistleCall       `json:"calls"`
+	CaseId      *openapi_types.UUID `json:"case_id,omitempty"`
+	Channel     string              `json:"channel"`
+	Closure     *WhistleClosure     `json:"closure,omitempty"`
+	Description string              `json:"description"`
+	Escalations []WhistleEscalation `json:"escalations"`
+
+	// Filing The whistle's filing with the district grid center (备案), before it is raised.
+	Filing   WhistleFiling      `json:"filing"`
+	History  []WhistleEvent     `json:"history"`
+	Id       openapi_types.UUID `json:"id"`
+	Location *WhistleLocation   `json:"location,omitempty"`
+
+	// Number Gapless per street and year, e.g. 交道口吹哨〔2026〕0001号.
+	Number       string                `json:"number"`
+	Objections   []WhistleObjection    `json:"objections"`
+	Opinion      *string               `json:"opinion,omitempty"`
+	Progress     []WhistleNote         `json:"progress"`
+	RaisedAt     time.Time             `json:"raised_at"`
+	RaisedBy     openapi_types.UUID    `json:"raised_by"`
+	Ratings      []WhistleRating       `json:"ratings"`
+	Receiver     string                `json:"receiver"`
+	Satisfaction []WhistleSatisfaction `json:"satisfaction"`
+	Scope        WhistleScope          `json:"scope"`
+	Source       WhistleSource         `json:"source"`
+	State        WhistleState          `json:"state"`
+	StreetCode   string                `json:"street_code"`
+	TeamCode     string                `json:"team_code"`
+	Type         WhistleType           `json:"type"`
+	Version      int                   `json:"version"`
+}
+
+// WhistleScope defines model for Whistle.Scope.
+type WhistleScope string
+
+// WhistleSource defines model for Whistle.Source.
+type WhistleSource string
+
+// WhistleState defines model for Whistle.State.
+type WhistleState string
+
+// WhistleType defines model for Whistle.Type.
+type WhistleType string
+
+// WhistleAckMutation A step ack reported offline (as POST /v1/whistles/{id}/reports with step ack); the entity is the whistle; without `at` the act is timed by the device's clock.
+type WhistleAckMutation struct {
+	Args  WhistleStepReport `json:"args"`
+	Clock DeviceClock       `json:"clock"`
+
+	// EntityId The whistle's id.
+	EntityId openapi_types.UUID     `json:"entity_id"`
+	Name     WhistleAckMutationName `json:"name"`
+
+	// Seq Per device: 1, 2, 3, ... never reused.
+	Seq int64 `json:"seq"`
+
+	// Signature Ed25519 signature by the device key over the signing message (see Mutation), base64.
+	Signature []byte `json:"signature"`
+}
+
+// WhistleAckMutationName defines model for WhistleAckMutation.Name.
+type WhistleAckMutationName string
+
+// WhistleArriveMutation A step arrive reported offline (as POST /v1/whistles/{id}/reports with step arrive); the entity is the whistle; without `at` the act is timed by the device's clock.
+type WhistleArriveMutation struct {
+	Args  WhistleStepReport `json:"args"`
+	Clock DeviceClock       `json:"clock"`
+
+	// EntityId The whistle's id.
+	EntityId openapi_types.UUID        `json:"entity_id"`
+	Name     WhistleArriveMutationName `json:"name"`
+
+	// Seq Per device: 1, 2, 3, ... never reused.
+	Seq int64 `json:"seq"`
+
+	// Signature Ed25519 signature by the device key over the signing message (see Mutation), base64.
+	Signature []byte `json:"signature"`
+}
+
+// WhistleArriveMutationName defines model for WhistleArriveMutation.Name.
+type WhistleArriveMutationName string
+
+// WhistleCall defines model for WhistleCall.
+type WhistleCall struct {
+	CalledAt       time.Time           `json:"called_at"`
+	DepartmentCode string              `json:"department_code"`
+	Status         WhistleCallStatus   `json:"status"`
+	Steps          []WhistleStepTiming `json:"steps"`
+}
+
+// WhistleCallStatus defines model for WhistleCall.Status.
+type WhistleCallStatus string
+
+// WhistleChange defines model for WhistleChange.
+type WhistleChange struct {
+	ChangedAt    time.Time               `json:"changed_at"`
+	EntityId     string                  `json:"entity_id"`
+	EntityType   WhistleChangeEntityType `json:"entity_type"`
+	Op           WhistleChangeOp         `json:"op"`
+	OriginDevice *string                 `json:"origin_device,omitempty"`
+	OriginSeq    *int64                  `json:"origin_seq,omitempty"`
+	Scope        string                  `json:"scope"`
+
+	// State A whistle (吹哨) with its called departments' reports (报到) and their timing.
+	State   *Whistle `json:"state,omitempty"`
+	Version int64    `json:"version"`
+}
+
+// WhistleChangeEntityType defines model for WhistleChange.EntityType.
+type WhistleChangeEntityType string
+
+// WhistleChangeOp defines model for WhistleChange.Op.
+type WhistleChangeOp string
+
+// WhistleClosure defines model for WhistleClosure.
+type WhistleClosure struct {
+	At     time.Time          `json:"at"`
+	By     openapi_types.UUID `json:"by"`
+	Reason *string            `json:"reason,omitempty"`
+	Result string             `json:"result"`
+}
+
+// WhistleClosureRequest defines model for WhistleClosureRequest.
+type WhistleClosureRequest struct {
+	// Reason Required while a called department has not finished.
+	Reason *string `json:"reason,omitempty"`
+
+	// Result Fed back to the source.
+	Result string `json:"result"`
+}
+
+// WhistleEscalation defines model for WhistleEscalation.
+type WhistleEscalation struct {
+	At             time.Time             `json:"at"`
+	DepartmentCode string                `json:"department_code"`
+	Due            time.Time             `json:"due"`
+	Step           WhistleEscalationStep `json:"step"`
+	To             []WhistleEscalationTo `json:"to"`
+}
+
+// WhistleEscalationStep defines model for WhistleEscalation.Step.
+type WhistleEscalationStep string
+
+// WhistleEscalationTo defines model for WhistleEscalation.To.
+type WhistleEscalationTo string
+
+// WhistleEvent defines model for WhistleEvent.
+type WhistleEvent struct {
+	Action string    `json:"action"`
+	At     time.Time `json:"at"`
+
+	// By Absent for the system (an escalation).
+	By   *openapi_types.UUID `json:"by,omitempty"`
+	Note *string             `json:"note,omitempty"`
+}
+
+// WhistleFiling The whistle's filing with the district grid center (备案), before it is raised.
+type WhistleFiling struct {
+	FiledAt time.Time `json:"filed_at"`
+
+	// FiledBy The district desk officer who took the filing.
+	FiledBy string `json:"filed_by"`
+
+	// Reference The district grid center's reference.
+	Reference string `json:"reference"`
+}
+
+// WhistleFinishMutation A step finish reported offline (as POST /v1/whistles/{id}/reports with step finish); the entity is the whistle; without `at` the act is timed by the device's clock.
+type WhistleFinishMutation struct {
+	Args  WhistleStepReport `json:"args"`
+	Clock DeviceClock       `json:"clock"`
+
+	// EntityId The whistle's id.
+	EntityId openapi_types.UUID        `json:"entity_id"`
+	Name     WhistleFinishMutationName `json:"name"`
+
+	// Seq Per device: 1, 2, 3, ... never reused.
+	Seq int64 `json:"seq"`
+
+	// Signature Ed25519 signature by the device key over the signing message (see Mutation), base64.
+	Signature []byte `json:"signature"`
+}
+
+// WhistleFinishMutationName defines model for WhistleFinishMutation.Name.
+type WhistleFinishMutationName string
+
+// WhistleLocation defines model for WhistleLocation.
+type WhistleLocation struct {
+	Address *string  `json:"address,omitempty"`
+	Lat     *float64 `json:"lat,omitempty"`
+	Lng     *float64 `json:"lng,omitempty"`
+}
+
+// WhistleNote defines model for WhistleNote.
+type WhistleNote struct {
+	At   time.Time          `json:"at"`
+	By   openapi_types.UUID `json:"by"`
+	Text string             `json:"text"`
+}
+
+// WhistleNoteRequest defines model for WhistleNoteRequest.
+type WhistleNoteRequest struct {
+	Text string `json:"text"`
+}
+
+// WhistleObjection defines model for WhistleObjection.
+type WhistleObjection struct {
+	At             time.Time               `json:"at"`
+	By             openapi_types.UUID      `json:"by"`
+	DepartmentCode string                  `json:"department_code"`
+	Id             openapi_types.UUID      `json:"id"`
+	Outcome        WhistleObjectionOutcome `json:"outcome"`
+	Reasons        string                  `json:"reasons"`
+	Ruling         *WhistleRuling          `json:"ruling,omitempty"`
+}
+
+// WhistleObjectionOutcome defines model for WhistleObjection.Outcome.
+type WhistleObjectionOutcome string
+
+// WhistleObjectionRequest defines model for WhistleObjectionRequest.
+type WhistleObjectionRequest struct {
+	DepartmentCode string `json:"department_code"`
+	Reasons        string `json:"reasons"`
+}
+
+// WhistleRating defines model for WhistleRating.
+type WhistleRating struct {
+	At      time.Time           `json:"at"`
+	By      openapi_types.UUID  `json:"by"`
+	Comment *string             `json:"comment,omitempty"`
+	Rating  WhistleRatingRating `json:"rating"`
+	Role    Role                `json:"role"`
+}
+
+// WhistleRatingRating defines model for WhistleRating.Rating.
+type WhistleRatingRating string
+
+// WhistleRatingRequest defines model for WhistleRatingRequest.
+type WhistleRatingRequest struct {
+	Comment *string                    `json:"comment,omitempty"`
+	Rating  WhistleRatingRequestRating `json:"rating"`
+}
+
+// WhistleRatingRequestRating defines model for WhistleRatingRequest.Rating.
+type WhistleRatingRequestRating string
+
+// WhistleReport defines model for WhistleReport.
+type WhistleReport struct {
+	// At The act's time.
+	At          time.Time             `json:"at"`
+	By          openapi_types.UUID    `json:"by"`
+	EvidenceIds *[]openapi_types.UUID `json:"evidence_ids,omitempty"`
+
+	// Late Done after the step's due instant.
+	Late       bool             `json:"late"`
+	Location   *WhistleLocation `json:"location,omitempty"`
+	ReceivedAt time.Time        `json:"received_at"`
+	Result     *string          `json:"result,omitempty"`
+}
+
+// WhistleReportRequest defines model for WhistleReportRequest.
+type WhistleReportRequest struct {
+	// At When the step was done (default: now).
+	At             *time.Time            `json:"at,omitempty"`
+	DepartmentCode string                `json:"department_code"`
+	EvidenceIds    *[]openapi_types.UUID `json:"evidence_ids,omitempty"`
+	Location       *WhistleLocation      `json:"location,omitempty"`
+
+	// Result Required to finish.
+	Result *string                  `json:"result,omitempty"`
+	Step   WhistleReportRequestStep `json:"step"`
+}
+
+// WhistleReportRequestStep defines model for WhistleReportRequest.Step.
+type WhistleReportRequestStep string
+
+// WhistleRequest defines model for WhistleRequest.
+type WhistleRequest struct {
+	// CaseId The case of the caller's street the whistle comes from.
+	CaseId *openapi_types.UUID `json:"case_id,omitempty"`
+
+	// Channel How the problem came in (phone, 12345, on foot...).
+	Channel string `json:"channel"`
+
+	// Departments The called departments' codes.
+	Departments []string `json:"departments"`
+	Description string   `json:"description"`
+
+	// Filing The whistle's filing with the district grid center (备案), before it is raised.
+	Filing   *WhistleFiling   `json:"filing,omitempty"`
+	Location *WhistleLocation `json:"location,omitempty"`
+
+	// Opinion The street's handling opinion.
+	Opinion *string `json:"opinion,omitempty"`
+
+	// Receiver Who received the problem.
+	Receiver string `json:"receiver"`
+
+	// Scope 共性 or 个性: the two task lists.
+	Scope WhistleRequestScope `json:"scope"`
+
+	// Source 哨源.
+	Source WhistleRequestSource `json:"source"`
+
+	// Type 应急哨, 重点哨, 常规哨.
+	Type WhistleRequestType `json:"type"`
+}
+
+// WhistleRequestScope 共性 or 个性: the two task lists.
+type WhistleRequestScope string
+
+// WhistleRequestSource 哨源.
+type WhistleRequestSource string
+
+// WhistleRequestType 应急哨, 重点哨, 常规哨.
+type WhistleRequestType string
+
+// WhistleRuling defines model for WhistleRuling.
+type WhistleRuling struct {
+	At          time.Time          `json:"at"`
+	By          openapi_types.UUID `json:"by"`
+	Departments *[]string          `json:"departments,omitempty"`
+	Reason      *string            `json:"reason,omitempty"`
+}
+
+// WhistleRulingRequest defines model for WhistleRulingRequest.
+type WhistleRulingRequest struct {
+	DepartmentCode string `json:"department_code"`
+
+	// Departments Called instead (accepted only).
+	Departments *[]string                   `json:"departments,omitempty"`
+	Outcome     WhistleRulingRequestOutcome `json:"outcome"`
+
+	// Reason Required to overrule.
+	Reason *string `json:"reason,omitempty"`
+}
+
+// WhistleRulingRequestOutcome defines model for WhistleRulingRequest.Outcome.
+type WhistleRulingRequestOutcome string
+
+// WhistleSatisfaction defines model for WhistleSatisfaction.
+type WhistleSatisfaction struct {
+	Answer     WhistleSatisfactionAnswer `json:"answer"`
+	At         time.Time                 `json:"at"`
+	RecordedAt time.Time                 `json:"recorded_at"`
+	RecordedBy openapi_types.UUID        `json:"recorded_by"`
+}
+
+// WhistleSatisfactionAnswer defines model for WhistleSatisfaction.Answer.
+type WhistleSatisfactionAnswer string
+
+// WhistleSatisfactionRequest defines model for WhistleSatisfactionRequest.
+type WhistleSatisfactionRequest struct {
+	Answer WhistleSatisfactionRequestAnswer `json:"answer"`
+
+	// At When the resident was asked (default now).
+	At *time.Time `json:"at,omitempty"`
+}
+
+// WhistleSatisfactionRequestAnswer defines model for WhistleSatisfactionRequest.Answer.
+type WhistleSatisfactionRequestAnswer string
+
+// WhistleStepReport defines model for WhistleStepReport.
+type WhistleStepReport struct {
+	// At When the step was done (default: now, or the device's clock offline).
+	At             *time.Time            `json:"at,omitempty"`
+	DepartmentCode string                `json:"department_code"`
+	EvidenceIds    *[]openapi_types.UUID `json:"evidence_ids,omitempty"`
+	Location       *WhistleLocation      `json:"location,omitempty"`
+
+	// Result Required to finish.
+	Result *string `json:"result,omitempty"`
+}
+
+// WhistleStepTiming defines model for WhistleStepTiming.
+type WhistleStepTiming struct {
+	Due time.Time `json:"due"`
+
+	// Escalated Not done by the server's clock at the due instant: escalated.
+	Escalated bool                  `json:"escalated"`
+	Report    *WhistleReport        `json:"report,omitempty"`
+	Step      WhistleStepTimingStep `json:"step"`
+}
+
+// WhistleStepTimingStep defines model for WhistleStepTiming.Step.
+type WhistleStepTimingStep string
+
 // AbsenceID defines model for AbsenceID.
 type AbsenceID = openapi_types.UUID
 
@@ -4425,6 +5324,9 @@ type TusResumable = string
 
 // UploadID defines model for UploadID.
 type UploadID = openapi_types.UUID
+
+// WhistleID defines model for WhistleID.
+type WhistleID = openapi_types.UUID
 
 // ArchiveIncomplete A refused closing, with what is missing.
 type ArchiveIncomplete = ArchiveIncompleteProblem
@@ -5079,6 +5981,29 @@ type GetRosterParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListWhistlesParams defines parameters for ListWhistles.
+type ListWhistlesParams struct {
+	Scope      *ListWhistlesParamsScope `form:"scope,omitempty" json:"scope,omitempty"`
+	Type       *ListWhistlesParamsType  `form:"type,omitempty" json:"type,omitempty"`
+	State      *ListWhistlesParamsState `form:"state,omitempty" json:"state,omitempty"`
+	Department *string                  `form:"department,omitempty" json:"department,omitempty"`
+
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListWhistlesParamsScope defines parameters for ListWhistles.
+type ListWhistlesParamsScope string
+
+// ListWhistlesParamsType defines parameters for ListWhistles.
+type ListWhistlesParamsType string
+
+// ListWhistlesParamsState defines parameters for ListWhistles.
+type ListWhistlesParamsState string
+
 // CreateCertificateJSONRequestBody defines body for CreateCertificate for application/json ContentType.
 type CreateCertificateJSONRequestBody = Certificate
 
@@ -5195,6 +6120,30 @@ type SyncPullJSONRequestBody = PullRequest
 
 // SyncPushJSONRequestBody defines body for SyncPush for application/json ContentType.
 type SyncPushJSONRequestBody = PushRequest
+
+// CreateWhistleJSONRequestBody defines body for CreateWhistle for application/json ContentType.
+type CreateWhistleJSONRequestBody = WhistleRequest
+
+// CloseWhistleJSONRequestBody defines body for CloseWhistle for application/json ContentType.
+type CloseWhistleJSONRequestBody = WhistleClosureRequest
+
+// ObjectToWhistleJSONRequestBody defines body for ObjectToWhistle for application/json ContentType.
+type ObjectToWhistleJSONRequestBody = WhistleObjectionRequest
+
+// AddWhistleProgressJSONRequestBody defines body for AddWhistleProgress for application/json ContentType.
+type AddWhistleProgressJSONRequestBody = WhistleNoteRequest
+
+// RateWhistleJSONRequestBody defines body for RateWhistle for application/json ContentType.
+type RateWhistleJSONRequestBody = WhistleRatingRequest
+
+// ReportWhistleStepJSONRequestBody defines body for ReportWhistleStep for application/json ContentType.
+type ReportWhistleStepJSONRequestBody = WhistleReportRequest
+
+// RuleOnWhistleObjectionJSONRequestBody defines body for RuleOnWhistleObjection for application/json ContentType.
+type RuleOnWhistleObjectionJSONRequestBody = WhistleRulingRequest
+
+// RecordWhistleSatisfactionJSONRequestBody defines body for RecordWhistleSatisfaction for application/json ContentType.
+type RecordWhistleSatisfactionJSONRequestBody = WhistleSatisfactionRequest
 
 // AsInspectionChange returns the union data inside the Change as a InspectionChange
 func (t Change) AsInspectionChange() (InspectionChange, error) {
@@ -5502,6 +6451,40 @@ func (t *Change) MergeEvidenceReviewChange(v EvidenceReviewChange) error {
 	return err
 }
 
+// AsWhistleChange returns the union data inside the Change as a WhistleChange
+func (t Change) AsWhistleChange() (WhistleChange, error) {
+	var body WhistleChange
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWhistleChange overwrites any union data inside the Change as the provided WhistleChange
+func (t *Change) FromWhistleChange(v WhistleChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"whistle"}`))
+	t.union = b
+	return err
+}
+
+// MergeWhistleChange performs a merge with any union data inside the Change, using the provided WhistleChange
+func (t *Change) MergeWhistleChange(v WhistleChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"entity_type":"whistle"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t Change) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"entity_type"`
@@ -5534,6 +6517,8 @@ func (t Change) ValueByDiscriminator() (interface{}, error) {
 		return t.AsNumberBlockChange()
 	case "policy":
 		return t.AsPolicyChange()
+	case "whistle":
+		return t.AsWhistleChange()
 	default:
 		return nil, errors.New("unknown discriminator value: " + discriminator)
 	}
@@ -5753,6 +6738,108 @@ func (t *Mutation) MergeEvidenceReviewAnswerMutation(v EvidenceReviewAnswerMutat
 	return err
 }
 
+// AsWhistleAckMutation returns the union data inside the Mutation as a WhistleAckMutation
+func (t Mutation) AsWhistleAckMutation() (WhistleAckMutation, error) {
+	var body WhistleAckMutation
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWhistleAckMutation overwrites any union data inside the Mutation as the provided WhistleAckMutation
+func (t *Mutation) FromWhistleAckMutation(v WhistleAckMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"whistle.ack@1"}`))
+	t.union = b
+	return err
+}
+
+// MergeWhistleAckMutation performs a merge with any union data inside the Mutation, using the provided WhistleAckMutation
+func (t *Mutation) MergeWhistleAckMutation(v WhistleAckMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"whistle.ack@1"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWhistleArriveMutation returns the union data inside the Mutation as a WhistleArriveMutation
+func (t Mutation) AsWhistleArriveMutation() (WhistleArriveMutation, error) {
+	var body WhistleArriveMutation
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWhistleArriveMutation overwrites any union data inside the Mutation as the provided WhistleArriveMutation
+func (t *Mutation) FromWhistleArriveMutation(v WhistleArriveMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"whistle.arrive@1"}`))
+	t.union = b
+	return err
+}
+
+// MergeWhistleArriveMutation performs a merge with any union data inside the Mutation, using the provided WhistleArriveMutation
+func (t *Mutation) MergeWhistleArriveMutation(v WhistleArriveMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"whistle.arrive@1"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWhistleFinishMutation returns the union data inside the Mutation as a WhistleFinishMutation
+func (t Mutation) AsWhistleFinishMutation() (WhistleFinishMutation, error) {
+	var body WhistleFinishMutation
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWhistleFinishMutation overwrites any union data inside the Mutation as the provided WhistleFinishMutation
+func (t *Mutation) FromWhistleFinishMutation(v WhistleFinishMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"whistle.finish@1"}`))
+	t.union = b
+	return err
+}
+
+// MergeWhistleFinishMutation performs a merge with any union data inside the Mutation, using the provided WhistleFinishMutation
+func (t *Mutation) MergeWhistleFinishMutation(v WhistleFinishMutation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"name":"whistle.finish@1"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t Mutation) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"name"`
@@ -5779,6 +6866,12 @@ func (t Mutation) ValueByDiscriminator() (interface{}, error) {
 		return t.AsInspectionAmendMutation()
 	case "inspection.record@1":
 		return t.AsInspectionRecordMutation()
+	case "whistle.ack@1":
+		return t.AsWhistleAckMutation()
+	case "whistle.arrive@1":
+		return t.AsWhistleArriveMutation()
+	case "whistle.finish@1":
+		return t.AsWhistleFinishMutation()
 	default:
 		return nil, errors.New("unknown discriminator value: " + discriminator)
 	}
@@ -6066,6 +7159,36 @@ type ServerInterface interface {
 	// GetRoster A street team's members at a moment, with their certificates.
 	// (GET /v1/teams/{code}/roster)
 	GetRoster(c *fiber.Ctx, code string, params GetRosterParams) error
+	// ListWhistles The whistles the caller sees, newest first; `scope` gives the two task lists (common, individual).
+	// (GET /v1/whistles)
+	ListWhistles(c *fiber.Ctx, params ListWhistlesParams) error
+	// CreateWhistle The street's grid operator or team leader raises a whistle (吹哨), after its filing with the district grid center.
+	// (POST /v1/whistles)
+	CreateWhistle(c *fiber.Ctx) error
+	// GetWhistle One whistle with its departments' reports and their timing, escalations, objections, ratings and history.
+	// (GET /v1/whistles/{id})
+	GetWhistle(c *fiber.Ctx, id WhistleID) error
+	// CloseWhistle The street closes a whistle, with the result fed back to its source.
+	// (POST /v1/whistles/{id}/closure)
+	CloseWhistle(c *fiber.Ctx, id WhistleID) error
+	// ObjectToWhistle A called department objects (not its remit), with reasons.
+	// (POST /v1/whistles/{id}/objections)
+	ObjectToWhistle(c *fiber.Ctx, id WhistleID) error
+	// AddWhistleProgress The street adds a progress note to an open whistle.
+	// (POST /v1/whistles/{id}/progress)
+	AddWhistleProgress(c *fiber.Ctx, id WhistleID) error
+	// RateWhistle The source or a community of the street rates a closed whistle's result, once per rater.
+	// (POST /v1/whistles/{id}/rating)
+	RateWhistle(c *fiber.Ctx, id WhistleID) error
+	// ReportWhistleStep A called department reports a step (报到): ack, arrive (with location), finish (with result and evidence) (offline: whistle.ack@1, whistle.arrive@1, whistle.finish@1).
+	// (POST /v1/whistles/{id}/reports)
+	ReportWhistleStep(c *fiber.Ctx, id WhistleID) error
+	// RuleOnWhistleObjection The street accepts a department's objection (releases it, calls others) or overrules it.
+	// (POST /v1/whistles/{id}/rulings)
+	RuleOnWhistleObjection(c *fiber.Ctx, id WhistleID) error
+	// RecordWhistleSatisfaction The street records the resident's satisfaction with a closed hotline whistle (回访).
+	// (POST /v1/whistles/{id}/satisfaction)
+	RecordWhistleSatisfaction(c *fiber.Ctx, id WhistleID) error
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -9831,6 +10954,328 @@ func (siw *ServerInterfaceWrapper) GetRoster(c *fiber.Ctx) error {
 	return handler(c)
 }
 
+// ListWhistles operation middleware
+func (siw *ServerInterfaceWrapper) ListWhistles(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWhistlesParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", query, &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter scope: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", query, &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter type: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", query, &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter state: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "department" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "department", query, &params.Department, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter department: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListWhistles(c, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// CreateWhistle operation middleware
+func (siw *ServerInterfaceWrapper) CreateWhistle(c *fiber.Ctx) error {
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.CreateWhistle(c)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetWhistle operation middleware
+func (siw *ServerInterfaceWrapper) GetWhistle(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WhistleID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetWhistle(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// CloseWhistle operation middleware
+func (siw *ServerInterfaceWrapper) CloseWhistle(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WhistleID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.CloseWhistle(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ObjectToWhistle operation middleware
+func (siw *ServerInterfaceWrapper) ObjectToWhistle(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WhistleID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ObjectToWhistle(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// AddWhistleProgress operation middleware
+func (siw *ServerInterfaceWrapper) AddWhistleProgress(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WhistleID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.AddWhistleProgress(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// RateWhistle operation middleware
+func (siw *ServerInterfaceWrapper) RateWhistle(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WhistleID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.RateWhistle(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ReportWhistleStep operation middleware
+func (siw *ServerInterfaceWrapper) ReportWhistleStep(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WhistleID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ReportWhistleStep(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// RuleOnWhistleObjection operation middleware
+func (siw *ServerInterfaceWrapper) RuleOnWhistleObjection(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WhistleID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.RuleOnWhistleObjection(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// RecordWhistleSatisfaction operation middleware
+func (siw *ServerInterfaceWrapper) RecordWhistleSatisfaction(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WhistleID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.RecordWhistleSatisfaction(c, id)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
 // FiberServerOptions provides options for the Fiber server.
 type FiberServerOptions struct {
 	BaseURL            string
@@ -9983,6 +11428,26 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 	router.Post(options.BaseURL+"/v1/cases/:id/archive", wrapper.CloseCaseArchive)
 
 	router.Post(options.BaseURL+"/v1/cases/:id/annexes", wrapper.AddCaseAnnex)
+
+	router.Get(options.BaseURL+"/v1/whistles", wrapper.ListWhistles)
+
+	router.Post(options.BaseURL+"/v1/whistles", wrapper.CreateWhistle)
+
+	router.Get(options.BaseURL+"/v1/whistles/:id", wrapper.GetWhistle)
+
+	router.Post(options.BaseURL+"/v1/whistles/:id/reports", wrapper.ReportWhistleStep)
+
+	router.Post(options.BaseURL+"/v1/whistles/:id/objections", wrapper.ObjectToWhistle)
+
+	router.Post(options.BaseURL+"/v1/whistles/:id/rulings", wrapper.RuleOnWhistleObjection)
+
+	router.Post(options.BaseURL+"/v1/whistles/:id/progress", wrapper.AddWhistleProgress)
+
+	router.Post(options.BaseURL+"/v1/whistles/:id/closure", wrapper.CloseWhistle)
+
+	router.Post(options.BaseURL+"/v1/whistles/:id/rating", wrapper.RateWhistle)
+
+	router.Post(options.BaseURL+"/v1/whistles/:id/satisfaction", wrapper.RecordWhistleSatisfaction)
 
 	router.Get(options.BaseURL+"/v1/deadlines", wrapper.ListDeadlines)
 
@@ -17995,6 +19460,1061 @@ func (response GetRosterdefaultApplicationProblemPlusJSONResponse) VisitGetRoste
 	return ctx.JSON(&response.Body)
 }
 
+type ListWhistlesRequestObject struct {
+	Params ListWhistlesParams
+}
+
+type ListWhistlesResponseObject interface {
+	VisitListWhistlesResponse(ctx *fiber.Ctx) error
+}
+
+type ListWhistles200ResponseHeaders struct {
+	Link *string
+}
+
+type ListWhistles200JSONResponse struct {
+	Body    []Whistle
+	Headers ListWhistles200ResponseHeaders
+}
+
+func (response ListWhistles200JSONResponse) VisitListWhistlesResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListWhistles400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWhistles400ApplicationProblemPlusJSONResponse) VisitListWhistlesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ListWhistles401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWhistles401ApplicationProblemPlusJSONResponse) VisitListWhistlesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListWhistlesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListWhistlesdefaultApplicationProblemPlusJSONResponse) VisitListWhistlesResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type CreateWhistleRequestObject struct {
+	Body *CreateWhistleJSONRequestBody
+}
+
+type CreateWhistleResponseObject interface {
+	VisitCreateWhistleResponse(ctx *fiber.Ctx) error
+}
+
+type CreateWhistle201JSONResponse Whistle
+
+func (response CreateWhistle201JSONResponse) VisitCreateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response)
+}
+
+type CreateWhistle400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWhistle400ApplicationProblemPlusJSONResponse) VisitCreateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type CreateWhistle401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWhistle401ApplicationProblemPlusJSONResponse) VisitCreateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type CreateWhistle403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWhistle403ApplicationProblemPlusJSONResponse) VisitCreateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type CreateWhistle404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWhistle404ApplicationProblemPlusJSONResponse) VisitCreateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type CreateWhistle409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWhistle409ApplicationProblemPlusJSONResponse) VisitCreateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type CreateWhistle413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWhistle413ApplicationProblemPlusJSONResponse) VisitCreateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type CreateWhistle415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWhistle415ApplicationProblemPlusJSONResponse) VisitCreateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type CreateWhistle422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWhistle422ApplicationProblemPlusJSONResponse) VisitCreateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type CreateWhistledefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateWhistledefaultApplicationProblemPlusJSONResponse) VisitCreateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetWhistleRequestObject struct {
+	Id WhistleID `json:"id"`
+}
+
+type GetWhistleResponseObject interface {
+	VisitGetWhistleResponse(ctx *fiber.Ctx) error
+}
+
+type GetWhistle200JSONResponse Whistle
+
+func (response GetWhistle200JSONResponse) VisitGetWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type GetWhistle401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWhistle401ApplicationProblemPlusJSONResponse) VisitGetWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetWhistle404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWhistle404ApplicationProblemPlusJSONResponse) VisitGetWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetWhistledefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetWhistledefaultApplicationProblemPlusJSONResponse) VisitGetWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type CloseWhistleRequestObject struct {
+	Id   WhistleID `json:"id"`
+	Body *CloseWhistleJSONRequestBody
+}
+
+type CloseWhistleResponseObject interface {
+	VisitCloseWhistleResponse(ctx *fiber.Ctx) error
+}
+
+type CloseWhistle200JSONResponse Whistle
+
+func (response CloseWhistle200JSONResponse) VisitCloseWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type CloseWhistle400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CloseWhistle400ApplicationProblemPlusJSONResponse) VisitCloseWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type CloseWhistle401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CloseWhistle401ApplicationProblemPlusJSONResponse) VisitCloseWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type CloseWhistle403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CloseWhistle403ApplicationProblemPlusJSONResponse) VisitCloseWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type CloseWhistle404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CloseWhistle404ApplicationProblemPlusJSONResponse) VisitCloseWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type CloseWhistle409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CloseWhistle409ApplicationProblemPlusJSONResponse) VisitCloseWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type CloseWhistle413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CloseWhistle413ApplicationProblemPlusJSONResponse) VisitCloseWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type CloseWhistle415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CloseWhistle415ApplicationProblemPlusJSONResponse) VisitCloseWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type CloseWhistle422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CloseWhistle422ApplicationProblemPlusJSONResponse) VisitCloseWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type CloseWhistledefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CloseWhistledefaultApplicationProblemPlusJSONResponse) VisitCloseWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ObjectToWhistleRequestObject struct {
+	Id   WhistleID `json:"id"`
+	Body *ObjectToWhistleJSONRequestBody
+}
+
+type ObjectToWhistleResponseObject interface {
+	VisitObjectToWhistleResponse(ctx *fiber.Ctx) error
+}
+
+type ObjectToWhistle200JSONResponse Whistle
+
+func (response ObjectToWhistle200JSONResponse) VisitObjectToWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToWhistle400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToWhistle400ApplicationProblemPlusJSONResponse) VisitObjectToWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToWhistle401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToWhistle401ApplicationProblemPlusJSONResponse) VisitObjectToWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToWhistle403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToWhistle403ApplicationProblemPlusJSONResponse) VisitObjectToWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToWhistle404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToWhistle404ApplicationProblemPlusJSONResponse) VisitObjectToWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToWhistle409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToWhistle409ApplicationProblemPlusJSONResponse) VisitObjectToWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToWhistle413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToWhistle413ApplicationProblemPlusJSONResponse) VisitObjectToWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToWhistle415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToWhistle415ApplicationProblemPlusJSONResponse) VisitObjectToWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToWhistle422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ObjectToWhistle422ApplicationProblemPlusJSONResponse) VisitObjectToWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type ObjectToWhistledefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ObjectToWhistledefaultApplicationProblemPlusJSONResponse) VisitObjectToWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type AddWhistleProgressRequestObject struct {
+	Id   WhistleID `json:"id"`
+	Body *AddWhistleProgressJSONRequestBody
+}
+
+type AddWhistleProgressResponseObject interface {
+	VisitAddWhistleProgressResponse(ctx *fiber.Ctx) error
+}
+
+type AddWhistleProgress200JSONResponse Whistle
+
+func (response AddWhistleProgress200JSONResponse) VisitAddWhistleProgressResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type AddWhistleProgress400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AddWhistleProgress400ApplicationProblemPlusJSONResponse) VisitAddWhistleProgressResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type AddWhistleProgress401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AddWhistleProgress401ApplicationProblemPlusJSONResponse) VisitAddWhistleProgressResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type AddWhistleProgress403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AddWhistleProgress403ApplicationProblemPlusJSONResponse) VisitAddWhistleProgressResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type AddWhistleProgress404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AddWhistleProgress404ApplicationProblemPlusJSONResponse) VisitAddWhistleProgressResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type AddWhistleProgress409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AddWhistleProgress409ApplicationProblemPlusJSONResponse) VisitAddWhistleProgressResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type AddWhistleProgress413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AddWhistleProgress413ApplicationProblemPlusJSONResponse) VisitAddWhistleProgressResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type AddWhistleProgress415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AddWhistleProgress415ApplicationProblemPlusJSONResponse) VisitAddWhistleProgressResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type AddWhistleProgress422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response AddWhistleProgress422ApplicationProblemPlusJSONResponse) VisitAddWhistleProgressResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type AddWhistleProgressdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AddWhistleProgressdefaultApplicationProblemPlusJSONResponse) VisitAddWhistleProgressResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type RateWhistleRequestObject struct {
+	Id   WhistleID `json:"id"`
+	Body *RateWhistleJSONRequestBody
+}
+
+type RateWhistleResponseObject interface {
+	VisitRateWhistleResponse(ctx *fiber.Ctx) error
+}
+
+type RateWhistle200JSONResponse Whistle
+
+func (response RateWhistle200JSONResponse) VisitRateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type RateWhistle400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RateWhistle400ApplicationProblemPlusJSONResponse) VisitRateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type RateWhistle401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RateWhistle401ApplicationProblemPlusJSONResponse) VisitRateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type RateWhistle403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RateWhistle403ApplicationProblemPlusJSONResponse) VisitRateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type RateWhistle404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RateWhistle404ApplicationProblemPlusJSONResponse) VisitRateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type RateWhistle409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RateWhistle409ApplicationProblemPlusJSONResponse) VisitRateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type RateWhistle413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RateWhistle413ApplicationProblemPlusJSONResponse) VisitRateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type RateWhistle415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RateWhistle415ApplicationProblemPlusJSONResponse) VisitRateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type RateWhistle422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response RateWhistle422ApplicationProblemPlusJSONResponse) VisitRateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type RateWhistledefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RateWhistledefaultApplicationProblemPlusJSONResponse) VisitRateWhistleResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ReportWhistleStepRequestObject struct {
+	Id   WhistleID `json:"id"`
+	Body *ReportWhistleStepJSONRequestBody
+}
+
+type ReportWhistleStepResponseObject interface {
+	VisitReportWhistleStepResponse(ctx *fiber.Ctx) error
+}
+
+type ReportWhistleStep200JSONResponse Whistle
+
+func (response ReportWhistleStep200JSONResponse) VisitReportWhistleStepResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type ReportWhistleStep400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReportWhistleStep400ApplicationProblemPlusJSONResponse) VisitReportWhistleStepResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ReportWhistleStep401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ReportWhistleStep401ApplicationProblemPlusJSONResponse) VisitReportWhistleStepResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ReportWhistleStep403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ReportWhistleStep403ApplicationProblemPlusJSONResponse) VisitReportWhistleStepResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ReportWhistleStep404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ReportWhistleStep404ApplicationProblemPlusJSONResponse) VisitReportWhistleStepResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ReportWhistleStep409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ReportWhistleStep409ApplicationProblemPlusJSONResponse) VisitReportWhistleStepResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type ReportWhistleStep413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ReportWhistleStep413ApplicationProblemPlusJSONResponse) VisitReportWhistleStepResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type ReportWhistleStep415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ReportWhistleStep415ApplicationProblemPlusJSONResponse) VisitReportWhistleStepResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type ReportWhistleStep422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ReportWhistleStep422ApplicationProblemPlusJSONResponse) VisitReportWhistleStepResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type ReportWhistleStepdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ReportWhistleStepdefaultApplicationProblemPlusJSONResponse) VisitReportWhistleStepResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type RuleOnWhistleObjectionRequestObject struct {
+	Id   WhistleID `json:"id"`
+	Body *RuleOnWhistleObjectionJSONRequestBody
+}
+
+type RuleOnWhistleObjectionResponseObject interface {
+	VisitRuleOnWhistleObjectionResponse(ctx *fiber.Ctx) error
+}
+
+type RuleOnWhistleObjection200JSONResponse Whistle
+
+func (response RuleOnWhistleObjection200JSONResponse) VisitRuleOnWhistleObjectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type RuleOnWhistleObjection400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RuleOnWhistleObjection400ApplicationProblemPlusJSONResponse) VisitRuleOnWhistleObjectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type RuleOnWhistleObjection401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RuleOnWhistleObjection401ApplicationProblemPlusJSONResponse) VisitRuleOnWhistleObjectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type RuleOnWhistleObjection403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RuleOnWhistleObjection403ApplicationProblemPlusJSONResponse) VisitRuleOnWhistleObjectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type RuleOnWhistleObjection404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RuleOnWhistleObjection404ApplicationProblemPlusJSONResponse) VisitRuleOnWhistleObjectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type RuleOnWhistleObjection409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RuleOnWhistleObjection409ApplicationProblemPlusJSONResponse) VisitRuleOnWhistleObjectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type RuleOnWhistleObjection413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RuleOnWhistleObjection413ApplicationProblemPlusJSONResponse) VisitRuleOnWhistleObjectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type RuleOnWhistleObjection415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RuleOnWhistleObjection415ApplicationProblemPlusJSONResponse) VisitRuleOnWhistleObjectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type RuleOnWhistleObjection422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response RuleOnWhistleObjection422ApplicationProblemPlusJSONResponse) VisitRuleOnWhistleObjectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type RuleOnWhistleObjectiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RuleOnWhistleObjectiondefaultApplicationProblemPlusJSONResponse) VisitRuleOnWhistleObjectionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type RecordWhistleSatisfactionRequestObject struct {
+	Id   WhistleID `json:"id"`
+	Body *RecordWhistleSatisfactionJSONRequestBody
+}
+
+type RecordWhistleSatisfactionResponseObject interface {
+	VisitRecordWhistleSatisfactionResponse(ctx *fiber.Ctx) error
+}
+
+type RecordWhistleSatisfaction200JSONResponse Whistle
+
+func (response RecordWhistleSatisfaction200JSONResponse) VisitRecordWhistleSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type RecordWhistleSatisfaction400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWhistleSatisfaction400ApplicationProblemPlusJSONResponse) VisitRecordWhistleSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type RecordWhistleSatisfaction401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWhistleSatisfaction401ApplicationProblemPlusJSONResponse) VisitRecordWhistleSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type RecordWhistleSatisfaction403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWhistleSatisfaction403ApplicationProblemPlusJSONResponse) VisitRecordWhistleSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type RecordWhistleSatisfaction404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWhistleSatisfaction404ApplicationProblemPlusJSONResponse) VisitRecordWhistleSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type RecordWhistleSatisfaction409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWhistleSatisfaction409ApplicationProblemPlusJSONResponse) VisitRecordWhistleSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type RecordWhistleSatisfaction413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWhistleSatisfaction413ApplicationProblemPlusJSONResponse) VisitRecordWhistleSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type RecordWhistleSatisfaction415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWhistleSatisfaction415ApplicationProblemPlusJSONResponse) VisitRecordWhistleSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type RecordWhistleSatisfaction422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWhistleSatisfaction422ApplicationProblemPlusJSONResponse) VisitRecordWhistleSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type RecordWhistleSatisfactiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RecordWhistleSatisfactiondefaultApplicationProblemPlusJSONResponse) VisitRecordWhistleSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetDocs A human-readable reference of this contract.
@@ -18267,6 +20787,36 @@ type StrictServerInterface interface {
 	// GetRoster A street team's members at a moment, with their certificates.
 	// (GET /v1/teams/{code}/roster)
 	GetRoster(ctx context.Context, request GetRosterRequestObject) (GetRosterResponseObject, error)
+	// ListWhistles The whistles the caller sees, newest first; `scope` gives the two task lists (common, individual).
+	// (GET /v1/whistles)
+	ListWhistles(ctx context.Context, request ListWhistlesRequestObject) (ListWhistlesResponseObject, error)
+	// CreateWhistle The street's grid operator or team leader raises a whistle (吹哨), after its filing with the district grid center.
+	// (POST /v1/whistles)
+	CreateWhistle(ctx context.Context, request CreateWhistleRequestObject) (CreateWhistleResponseObject, error)
+	// GetWhistle One whistle with its departments' reports and their timing, escalations, objections, ratings and history.
+	// (GET /v1/whistles/{id})
+	GetWhistle(ctx context.Context, request GetWhistleRequestObject) (GetWhistleResponseObject, error)
+	// CloseWhistle The street closes a whistle, with the result fed back to its source.
+	// (POST /v1/whistles/{id}/closure)
+	CloseWhistle(ctx context.Context, request CloseWhistleRequestObject) (CloseWhistleResponseObject, error)
+	// ObjectToWhistle A called department objects (not its remit), with reasons.
+	// (POST /v1/whistles/{id}/objections)
+	ObjectToWhistle(ctx context.Context, request ObjectToWhistleRequestObject) (ObjectToWhistleResponseObject, error)
+	// AddWhistleProgress The street adds a progress note to an open whistle.
+	// (POST /v1/whistles/{id}/progress)
+	AddWhistleProgress(ctx context.Context, request AddWhistleProgressRequestObject) (AddWhistleProgressResponseObject, error)
+	// RateWhistle The source or a community of the street rates a closed whistle's result, once per rater.
+	// (POST /v1/whistles/{id}/rating)
+	RateWhistle(ctx context.Context, request RateWhistleRequestObject) (RateWhistleResponseObject, error)
+	// ReportWhistleStep A called department reports a step (报到): ack, arrive (with location), finish (with result and evidence) (offline: whistle.ack@1, whistle.arrive@1, whistle.finish@1).
+	// (POST /v1/whistles/{id}/reports)
+	ReportWhistleStep(ctx context.Context, request ReportWhistleStepRequestObject) (ReportWhistleStepResponseObject, error)
+	// RuleOnWhistleObjection The street accepts a department's objection (releases it, calls others) or overrules it.
+	// (POST /v1/whistles/{id}/rulings)
+	RuleOnWhistleObjection(ctx context.Context, request RuleOnWhistleObjectionRequestObject) (RuleOnWhistleObjectionResponseObject, error)
+	// RecordWhistleSatisfaction The street records the resident's satisfaction with a closed hotline whistle (回访).
+	// (POST /v1/whistles/{id}/satisfaction)
+	RecordWhistleSatisfaction(ctx context.Context, request RecordWhistleSatisfactionRequestObject) (RecordWhistleSatisfactionResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *fiber.Ctx, args any) (any, error)
@@ -21266,6 +23816,386 @@ func (sh *strictHandler) GetRoster(ctx *fiber.Ctx, code string, params GetRoster
 		return err
 	} else if validResponse, ok := response.(GetRosterResponseObject); ok {
 		if err := validResponse.VisitGetRosterResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWhistles operation middleware
+func (sh *strictHandler) ListWhistles(ctx *fiber.Ctx, params ListWhistlesParams) error {
+	var request ListWhistlesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWhistles(ctx.UserContext(), request.(ListWhistlesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWhistles")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWhistlesResponseObject); ok {
+		if err := validResponse.VisitListWhistlesResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWhistle operation middleware
+func (sh *strictHandler) CreateWhistle(ctx *fiber.Ctx) error {
+	var request CreateWhistleRequestObject
+
+	var body CreateWhistleJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWhistle(ctx.UserContext(), request.(CreateWhistleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWhistle")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWhistleResponseObject); ok {
+		if err := validResponse.VisitCreateWhistleResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWhistle operation middleware
+func (sh *strictHandler) GetWhistle(ctx *fiber.Ctx, id WhistleID) error {
+	var request GetWhistleRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWhistle(ctx.UserContext(), request.(GetWhistleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWhistle")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWhistleResponseObject); ok {
+		if err := validResponse.VisitGetWhistleResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CloseWhistle operation middleware
+func (sh *strictHandler) CloseWhistle(ctx *fiber.Ctx, id WhistleID) error {
+	var request CloseWhistleRequestObject
+
+	request.Id = id
+
+	var body CloseWhistleJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.CloseWhistle(ctx.UserContext(), request.(CloseWhistleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CloseWhistle")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CloseWhistleResponseObject); ok {
+		if err := validResponse.VisitCloseWhistleResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ObjectToWhistle operation middleware
+func (sh *strictHandler) ObjectToWhistle(ctx *fiber.Ctx, id WhistleID) error {
+	var request ObjectToWhistleRequestObject
+
+	request.Id = id
+
+	var body ObjectToWhistleJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ObjectToWhistle(ctx.UserContext(), request.(ObjectToWhistleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ObjectToWhistle")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ObjectToWhistleResponseObject); ok {
+		if err := validResponse.VisitObjectToWhistleResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddWhistleProgress operation middleware
+func (sh *strictHandler) AddWhistleProgress(ctx *fiber.Ctx, id WhistleID) error {
+	var request AddWhistleProgressRequestObject
+
+	request.Id = id
+
+	var body AddWhistleProgressJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.AddWhistleProgress(ctx.UserContext(), request.(AddWhistleProgressRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddWhistleProgress")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddWhistleProgressResponseObject); ok {
+		if err := validResponse.VisitAddWhistleProgressResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RateWhistle operation middleware
+func (sh *strictHandler) RateWhistle(ctx *fiber.Ctx, id WhistleID) error {
+	var request RateWhistleRequestObject
+
+	request.Id = id
+
+	var body RateWhistleJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.RateWhistle(ctx.UserContext(), request.(RateWhistleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RateWhistle")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RateWhistleResponseObject); ok {
+		if err := validResponse.VisitRateWhistleResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReportWhistleStep operation middleware
+func (sh *strictHandler) ReportWhistleStep(ctx *fiber.Ctx, id WhistleID) error {
+	var request ReportWhistleStepRequestObject
+
+	request.Id = id
+
+	var body ReportWhistleStepJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ReportWhistleStep(ctx.UserContext(), request.(ReportWhistleStepRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReportWhistleStep")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReportWhistleStepResponseObject); ok {
+		if err := validResponse.VisitReportWhistleStepResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RuleOnWhistleObjection operation middleware
+func (sh *strictHandler) RuleOnWhistleObjection(ctx *fiber.Ctx, id WhistleID) error {
+	var request RuleOnWhistleObjectionRequestObject
+
+	request.Id = id
+
+	var body RuleOnWhistleObjectionJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.RuleOnWhistleObjection(ctx.UserContext(), request.(RuleOnWhistleObjectionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RuleOnWhistleObjection")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RuleOnWhistleObjectionResponseObject); ok {
+		if err := validResponse.VisitRuleOnWhistleObjectionResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordWhistleSatisfaction operation middleware
+func (sh *strictHandler) RecordWhistleSatisfaction(ctx *fiber.Ctx, id WhistleID) error {
+	var request RecordWhistleSatisfactionRequestObject
+
+	request.Id = id
+
+	var body RecordWhistleSatisfactionJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordWhistleSatisfaction(ctx.UserContext(), request.(RecordWhistleSatisfactionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordWhistleSatisfaction")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordWhistleSatisfactionResponseObject); ok {
+		if err := validResponse.VisitRecordWhistleSatisfactionResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

@@ -50,6 +50,7 @@ type Config struct {
 	Inspections Inspections
 	Cases       Cases
 	Reviews     EvidenceReviews
+	Whistles    Whistles
 	Evidence    Evidence
 	Deadlines   Deadlines
 	// Bundles reads what a case's export bundle holds (nil: no export).
@@ -124,7 +125,7 @@ func New(cfg Config) (*fiber.App, error) {
 		}
 		cfg.Sync.Service.ValidateArgs(validate)
 	}
-	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, reviews: cfg.Reviews, evidence: cfg.Evidence, review: cfg.Review, deadlines: cfg.Deadlines, bundles: cfg.Bundles, archives: cfg.Archives, perf: cfg.Performance, users: cfg.Users, passwords: cfg.Passwords,
+	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, reviews: cfg.Reviews, whistles: cfg.Whistles, evidence: cfg.Evidence, review: cfg.Review, deadlines: cfg.Deadlines, bundles: cfg.Bundles, archives: cfg.Archives, perf: cfg.Performance, users: cfg.Users, passwords: cfg.Passwords,
 		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs,
 		acts: newActCounter(cfg.Registry)}
 	app.Use(validateRequest(doc, router, cfg.Identity))

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,12 +32,14 @@ import (
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/jobs"
+	"github.com/whistle/whistle/backend/numbering"
 	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 	"github.com/whistle/whistle/backend/review"
 	"github.com/whistle/whistle/backend/telemetry"
+	"github.com/whistle/whistle/backend/whistle"
 	"github.com/whistle/whistle/media"
 	"github.com/whistle/whistle/media/mediatest"
 	"github.com/whistle/whistle/openapi"
@@ -61,6 +64,7 @@ type fixture struct {
 	// now is the clock of every service of the fixture (the suite's, from
 	// pgtest); story reads dates of the demo's story as loaded on its day.
 	now   clock.Clock
+	shift *atomic.Int64 // how far advance moved now
 	story demo.Story
 	// tracing records the spans of the API, its SQL and its S3 calls.
 	tracing trace.TracerProvider
@@ -90,6 +94,9 @@ var testHasher = pgtest.Hasher
 func newFixture(t *testing.T, opt options) *fixture {
 	t.Helper()
 	db, _ := pgtest.New(t)
+	// The suite's clock, which advance moves forward (a whistle's deadlines run out).
+	shift, base := new(atomic.Int64), db.Clock
+	db.Clock = func() time.Time { return base().Add(time.Duration(shift.Load())) }
 	bucket := mediatest.New(t)
 	if opt.tracing != nil || opt.publicS3 != "" {
 		bucket = reopenBucket(t, bucket, func(cfg *media.Config) {
@@ -114,7 +121,7 @@ func newFixture(t *testing.T, opt options) *fixture {
 		pgtest.LoadDemo(t, db)
 	}
 	f := &fixture{db: db, users: users, org: orgs, hasher: testHasher, bucket: bucket,
-		now: db.Clock, story: demo.StoryOn(db.Clock.Today())}
+		now: db.Clock, shift: shift, story: demo.StoryOn(db.Clock.Today())}
 	f.minPullApp = opt.minPullApp
 	f.tracing, f.logs = opt.tracing, opt.logs
 	if f.logs == nil {
@@ -152,6 +159,9 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	maps.Copy(handlers, casework.SyncHandlers(cases))
 	reviews := review.NewService(postgres.NewEvidenceReviewStore(f.db), cases, f.org, f.now)
 	maps.Copy(handlers, review.SyncHandlers(reviews))
+	whistles := whistle.NewService(postgres.NewWhistleStore(f.db), f.org, whistle.DefaultDeadlines(), numbering.MustParse(whistle.DefaultNumberFormat),
+		numbering.YearOf, f.now, uuid.NewString)
+	maps.Copy(handlers, whistle.SyncHandlers(whistles))
 	syncService := wsync.NewService(syncStore, handlers, f.now)
 	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
 	app, err := api.New(api.Config{
@@ -168,12 +178,13 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Cases:       api.Cases{Service: cases},
 		Reviews:     api.EvidenceReviews{Service: reviews},
+		Whistles:    api.Whistles{Service: whistles},
 		Review:      api.Review{Service: grants, Evidence: grantStore, LinkKey: api.LinkKey(trailKey.Seed())},
 		Evidence:    ev,
 		Deadlines:   postgres.NewDeadlineStore(f.db),
 		Bundles:     postgres.NewBundleStore(f.db),
 		Archives: archive.NewService(postgres.NewArchiveStore(f.db), f.org, archive.DefaultRules(),
-			archive.NumberFormat{}, f.now),
+			numbering.Format{}, f.now),
 		Performance: api.Performance{Store: postgres.NewPerformanceStore(f.db)},
 		Dependencies: []api.Dependency{
 			{Name: "postgres", Check: f.db},
@@ -190,12 +201,16 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	}
 	f.app, f.client, f.evidence, f.evidenceStore = app, apitest.New(t, app), ev.Media, evidenceStore
 	f.jobs, err = jobs.New(jobs.Config{DB: f.db.SQL, Now: f.now, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Thumbnails: ev.Media, Deadlines: postgres.NewDeadlineStore(f.db), RetryBase: time.Millisecond, FetchPollInterval: 20 * time.Millisecond, TestOnly: true})
+		Thumbnails: ev.Media, Deadlines: postgres.NewDeadlineStore(f.db), Whistles: postgres.NewWhistleStore(f.db), RetryBase: time.Millisecond, FetchPollInterval: 20 * time.Millisecond, TestOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.db.Jobs = f.jobs
 }
+
+// advance moves the fixture's clock forward by d: every service, River and the tokens see it.
+// Access tokens issued before may expire: log in again after.
+func (f *fixture) advance(d time.Duration) { f.shift.Add(int64(d)) }
 
 // workJobs works the fixture's River jobs until none is left to run,
 // retries included; a job scheduled after the fixture's clock (a deadline's

@@ -26,19 +26,22 @@ func pushResponseOut(r wsync.PushResponse, names map[int64]string) (openapi.Push
 }
 
 // mutationResultOut is the result of the mutation named name. A mutation
-// of the contract is on an inspection (its state), a case (its case) or an
-// evidence review (its evidence_review); a mutation outside the contract (the sync protocol's own tests register
+// of the contract is on an inspection (its state), a case (its case), an
+// evidence review (its evidence_review) or a whistle (its whistle); a mutation outside the contract (the sync protocol's own tests register
 // one) has no state the contract could type, and none is sent.
 func mutationResultOut(r wsync.Result, name string) (openapi.MutationResult, error) {
 	var state *openapi.Inspection
 	var cas *openapi.Case
 	var rev *openapi.EvidenceReview
+	var wh *openapi.Whistle
 	var err error
 	switch _, ok := mutationSchemas[name]; {
 	case ok && strings.HasPrefix(name, "case."):
 		cas, err = optionalStateOut(r.State, func(c casework.Record) (openapi.Case, error) { return caseOut(c, nil) })
 	case ok && strings.HasPrefix(name, "evidence_review."):
 		rev, err = optionalStateOut(r.State, evidenceReviewOut)
+	case ok && strings.HasPrefix(name, "whistle."):
+		wh, err = optionalStateOut(r.State, whistleOut)
 	case ok:
 		state, err = optionalStateOut(r.State, inspectionOut)
 	}
@@ -53,6 +56,7 @@ func mutationResultOut(r wsync.Result, name string) (openapi.MutationResult, err
 		State:          state,
 		Case:           cas,
 		EvidenceReview: rev,
+		Whistle:        wh,
 	}
 	if p := r.Problem; p != nil {
 		out.Problem = &openapi.SyncProblem{Code: p.Code, Message: p.Message}
@@ -106,6 +110,7 @@ var entityStates = map[string]func(json.RawMessage) (any, error){
 	"policy":          stateOf(noError(policyOut)),
 	"case":            stateOf(func(r casework.Record) (openapi.Case, error) { return caseOut(r, nil) }),
 	"evidence_review": stateOf(evidenceReviewOut),
+	"whistle":         stateOf(whistleOut),
 }
 
 func changeOut(c wsync.Change) (openapi.Change, error) {

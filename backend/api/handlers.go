@@ -30,6 +30,7 @@ type server struct {
 	inspections Inspections
 	cases       Cases
 	reviews     EvidenceReviews
+	whistles    Whistles
 	evidence    Evidence
 	review      Review
 	deadlines   Deadlines

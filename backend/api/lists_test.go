@@ -190,6 +190,9 @@ func TestLists_Page(t *testing.T) {
 		recorded(t, recordAbsence(t, f, admin, "a-cg-03", absenceBody("leave", from, from.Add(8*time.Hour))))
 	}
 	reviewed := seedAcceptedReviews(t, f, 5)
+	for range 5 {
+		raise(t, f, whistleBody(f, "key", "patrol", "cg"))
+	}
 	g := f.restart(t, evidenceConfig{}, 0) // every unlinked item is an orphan at once
 	f = g                                  // a restarted instance: log in again
 	admin, leader, officer := f.login(t, "admin", demo.Password), f.login(t, "leader.a", demo.Password), f.login(t, "officer.a", demo.Password)
@@ -238,6 +241,8 @@ func TestLists_Page(t *testing.T) {
 		{name: "listCases", path: "/v1/cases", token: leader, key: at("created_at"), newest: true},
 		{name: "listCases/state", path: "/v1/cases?state=clue", token: leader, key: at("created_at"), newest: true},
 		{name: "listCaseEvidence", path: "/v1/cases/" + evidenceCase + "/evidence", token: leader, key: at("created_at")},
+		{name: "listWhistles", path: "/v1/whistles", token: leader, key: at("raised_at"), newest: true},
+		{name: "listWhistles/scope", path: "/v1/whistles?scope=common&state=open", token: leader, key: at("raised_at"), newest: true},
 		{name: "listEvidenceReviews", path: "/v1/cases/" + reviewed + "/evidence-reviews", token: leader, key: at("at"), newest: true},
 		{name: "listDeviceStatus", path: "/v1/sync/devices", token: admin,
 			key: func(m map[string]any) listKey {

@@ -12,6 +12,7 @@ import (
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/review"
+	"github.com/whistle/whistle/backend/whistle"
 	"github.com/whistle/whistle/openapi"
 )
 
@@ -26,6 +27,9 @@ var mutationSchemas = map[string]string{
 	casework.MutationNote:     "CaseNote",
 	casework.MutationNotify:   "CaseNotification",
 	review.MutationAnswer:     "EvidenceReviewAnswer",
+	whistle.MutationAck:       "WhistleStepReport",
+	whistle.MutationArrive:    "WhistleStepReport",
+	whistle.MutationFinish:    "WhistleStepReport",
 }
 
 // judgePushesApart makes the request validator check only the envelope of

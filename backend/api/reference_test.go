@@ -85,8 +85,10 @@ type refWorld struct {
 	reviewB, reviewA string
 	absenceB         string // an absence of b-cg-03, street B's (absences_test.go)
 	performanceB     string // a manual performance event of b-sj-01, street B's (performance_test.go)
-	deviceB          string // officer.b's phone
-	markers          []string
+	// whistleB is a whistle of street B calling cg, whistleA one of street A (whistles_test.go).
+	whistleB, whistleA string
+	deviceB            string // officer.b's phone
+	markers            []string
 }
 
 // answer is what a call got, reduced to what may be compared between a
@@ -697,6 +699,7 @@ func referenceTable() map[refKey]refEntry {
 	absenceReferences(t)
 	performanceReferences(t)
 	archiveReferences(t)
+	whistleReferences(t)
 	for _, op := range []string{"POST /v1/inspections/{id}/amendments", "POST /v1/inspections/{id}/review"} {
 		t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the record the path names, compared with it as the caller sees it"}
 	}
@@ -706,7 +709,7 @@ func referenceTable() map[refKey]refEntry {
 	for _, op := range []string{"GET /v1/inspections", "GET /v1/inspections/review-queue", "GET /v1/evidence/orphans",
 		"GET /v1/streets", "GET /v1/departments", "GET /v1/matters", "GET /v1/matters/{code}", "GET /v1/policies",
 		"GET /v1/teams/{code}/roster", "GET /v1/sync/devices", "GET /v1/evidence/{evidence_id}/custody", "GET /v1/deadlines", "GET /v1/cases",
-		"GET /v1/officers/{code}/absences", "GET /v1/cases/{id}/evidence-reviews", "GET /v1/cases/{id}/evidence"} {
+		"GET /v1/officers/{code}/absences", "GET /v1/cases/{id}/evidence-reviews", "GET /v1/cases/{id}/evidence", "GET /v1/whistles"} {
 		t[op+" query:cursor"] = refEntry{class: notRef, why: "a position (sort keys and id) in a list the caller may read; it only narrows the list (keyset), filters nothing in"}
 	}
 	for _, ch := range recordChannels {
@@ -803,6 +806,7 @@ func newRefWorld(t *testing.T, f *fixture) *refWorld {
 	w.markers = []string{w.recB.Party.IDNumber, w.recB.Party.Phone, "REFWALK-B", o.NameZH, o.Phone, *ev.VersionId}
 	w.markers = append(w.markers, refWorldCases(t, w)...)
 	refWorldReviews(t, w)
+	refWorldWhistles(t, w)
 	for _, c := range e.ds.Certificates {
 		if c.OfficerCode == "b-cg-03" {
 			w.markers = append(w.markers, c.Number)
@@ -842,6 +846,9 @@ func (w *refWorld) streetB(t *testing.T) string {
 		`SELECT row_to_json(x)::text FROM case_routings x JOIN cases c ON c.id = x.case_id WHERE c.street_code = 'st-b' ORDER BY 1`,
 		`SELECT row_to_json(x)::text FROM case_events x JOIN cases c ON c.id = x.case_id WHERE c.street_code = 'st-b' ORDER BY 1`,
 		`SELECT row_to_json(x)::text FROM evidence_reviews x JOIN cases c ON c.id = x.case_id WHERE c.street_code = 'st-b' ORDER BY 1`,
+		`SELECT row_to_json(x)::text FROM whistles x WHERE street_code = 'st-b' ORDER BY id`,
+		`SELECT row_to_json(x)::text FROM whistle_calls x WHERE street_code = 'st-b' ORDER BY 1`,
+		`SELECT row_to_json(x)::text FROM number_counters x WHERE street_code = 'st-b' ORDER BY 1`,
 		`SELECT row_to_json(x)::text FROM audit_entries x WHERE chain = 'st-b' ORDER BY id`,
 		`SELECT row_to_json(x)::text FROM sync_changes x WHERE scope = 'team:team-st-b' OR scope LIKE 'officer:b-%'
 			OR scope IN (SELECT 'device:' || id FROM devices WHERE user_id IN ` + users + `) ORDER BY scope, entity_id`,

@@ -221,6 +221,38 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 			trailHeaders["withdrawPerformanceEvent"] = http.Header{"If-Match": {tag}}
 			return call{"POST", "/v1/officers/a-sj-01/performance-events/" + e.Id + "/withdrawal", "application/json", `{"version":1,"reason":"误录"}`, leader}
 		},
+		// Whistles (see whistles_test.go): grid.a raises, officer.a reports and objects for cg, the
+		// street rules, notes and closes; the community rates, grid.a records the resident's answer.
+		"createWhistle": func() call {
+			return call{"POST", "/v1/whistles", "application/json", whistleBody(f, "key", "patrol", "cg"), f.login(t, "grid.a", "whistle-demo")}
+		},
+		"reportWhistleStep": func() call {
+			return call{"POST", "/v1/whistles/" + raise(t, f, whistleBody(f, "key", "patrol", "cg")).Id.String() + "/reports", "application/json",
+				`{"department_code":"cg","step":"ack"}`, f.login(t, "officer.a", "whistle-demo")}
+		},
+		"objectToWhistle": func() call {
+			return call{"POST", "/v1/whistles/" + raise(t, f, whistleBody(f, "key", "patrol", "cg")).Id.String() + "/objections", "application/json",
+				`{"department_code":"cg","reasons":"非本部门职责"}`, f.login(t, "officer.a", "whistle-demo")}
+		},
+		"ruleOnWhistleObjection": func() call {
+			id := raise(t, f, whistleBody(f, "key", "patrol", "cg")).Id.String()
+			whistleOf(t, whistleAct(t, f, "officer.a", id, "objections", `{"department_code":"cg","reasons":"非本部门职责"}`), http.StatusOK)
+			return call{"POST", "/v1/whistles/" + id + "/rulings", "application/json", `{"department_code":"cg","outcome":"overruled","reason":"属城管职责"}`, leader}
+		},
+		"addWhistleProgress": func() call {
+			return call{"POST", "/v1/whistles/" + raise(t, f, whistleBody(f, "key", "patrol", "cg")).Id.String() + "/progress", "application/json",
+				`{"text":"已电话督促"}`, leader}
+		},
+		"closeWhistle": func() call {
+			return call{"POST", "/v1/whistles/" + raise(t, f, whistleBody(f, "key", "patrol", "cg")).Id.String() + "/closure", "application/json",
+				`{"result":"已处置","reason":"问题已自行消除"}`, leader}
+		},
+		"rateWhistle": func() call {
+			return call{"POST", "/v1/whistles/" + closedWhistle(t, f) + "/rating", "application/json", `{"rating":"satisfied"}`, f.login(t, "community.a1", "whistle-demo")}
+		},
+		"recordWhistleSatisfaction": func() call {
+			return call{"POST", "/v1/whistles/" + closedWhistle(t, f) + "/satisfaction", "application/json", `{"answer":"satisfied"}`, f.login(t, "grid.a", "whistle-demo")}
+		},
 		"issueNumberBlock": func() call {
 			return call{"POST", "/v1/number-blocks", "application/json", `{"doc_type":"penalty_decision","count":5}`, sess.AccessToken}
 		},

@@ -6,6 +6,6 @@
 // approved, its evidence verified, the on-site record signed or the refusal witnessed, the
 // decision served, seizures resolved, deadlines met or their delay explained. Mandatory rules
 // block the closing, optional ones lower the score. A closed case gets an archive number, gapless
-// per street and year (NumberFormat), and is read-only from then on: a later correction is an
+// per street and year (backend/numbering, series archive), and is read-only from then on: a later correction is an
 // annex beside the archive, never a change of the case.
 package archive

@@ -9,6 +9,7 @@ import (
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/numbering"
 	"github.com/whistle/whistle/backend/org"
 )
 
@@ -110,13 +111,16 @@ type Service struct {
 	store  Store
 	org    Org
 	rules  Rules
-	format NumberFormat
+	format numbering.Format
 	now    func() time.Time
 }
 
 // NewService returns a Service judging with rules, numbering with format, reading the time from
 // now.
-func NewService(store Store, o Org, rules Rules, format NumberFormat, now func() time.Time) *Service {
+func NewService(store Store, o Org, rules Rules, format numbering.Format, now func() time.Time) *Service {
+	if format.IsZero() {
+		format = defaultFormat
+	}
 	return &Service{store: store, org: o, rules: rules, format: format, now: now}
 }
 
@@ -212,7 +216,7 @@ func (s *Service) Close(ctx context.Context, userID, id string, base int) (Archi
 				"the archive is incomplete: %s", strings.Join(codes, ", ")), Missing: unmet}
 		}
 		now := s.instant()
-		year := YearOf(now)
+		year := numbering.YearOf(now)
 		seq, err := next(r.StreetCode, year)
 		if err != nil {
 			return Closing{}, err

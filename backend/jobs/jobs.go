@@ -1,6 +1,6 @@
 // Package jobs runs the server's background work on River
 // (github.com/riverqueue/river), in the same PostgreSQL as the data: jobs
-// for one item (a thumbnail, a deadline's escalation at its due instant),
+// for one item (a thumbnail, a deadline's or a whistle step's escalation at its due instant),
 // inserted in the transaction of the change that
 // calls for them, so that a committed change always has its job and a
 // rolled-back one never does; and periodic work (anchoring the audit chain
@@ -78,6 +78,8 @@ type Config struct {
 	// Deadlines escalates statutory deadlines at their due instants; nil
 	// fails those jobs (they are retried, then kept discarded).
 	Deadlines Escalator
+	// Whistles escalates the late steps of whistles at their due instants; nil fails those jobs.
+	Whistles WhistleEscalator
 	// Anchor signs the audit chain heads into the evidence bucket; it runs
 	// every AnchorInterval (0: never).
 	Anchor         func(ctx context.Context) error
@@ -122,6 +124,7 @@ func New(cfg Config) (*Jobs, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &thumbnailWorker{thumbs: cfg.Thumbnails})
 	river.AddWorker(workers, &escalateWorker{deadlines: cfg.Deadlines, now: cfg.Now})
+	river.AddWorker(workers, &whistleEscalateWorker{whistles: cfg.Whistles, now: cfg.Now})
 	var periodic []*river.PeriodicJob
 	if cfg.Anchor != nil && cfg.AnchorInterval > 0 {
 		river.AddWorker(workers, &funcWorker[AnchorArgs]{run: cfg.Anchor})
@@ -183,6 +186,14 @@ func (j *Jobs) ThumbnailTx(ctx context.Context, tx *sql.Tx, evidenceID string) e
 // and works it once on one instance.
 func (j *Jobs) EscalateTx(ctx context.Context, tx *sql.Tx, deadlineID string, due time.Time) error {
 	_, err := j.client.InsertTx(ctx, tx, EscalateArgs{DeadlineID: deadlineID, Due: due.UTC()}, &river.InsertOpts{ScheduledAt: due})
+	return err
+}
+
+// WhistleEscalateTx inserts, in tx, the job escalating step of department's call by whistle
+// whistleID at its due instant.
+func (j *Jobs) WhistleEscalateTx(ctx context.Context, tx *sql.Tx, whistleID, department, step string, due time.Time) error {
+	_, err := j.client.InsertTx(ctx, tx, WhistleEscalateArgs{WhistleID: whistleID, Department: department, Step: step, Due: due.UTC()},
+		&river.InsertOpts{ScheduledAt: due})
 	return err
 }
 

@@ -128,3 +128,48 @@ type funcWorker[T river.JobArgs] struct {
 }
 
 func (w *funcWorker[T]) Work(ctx context.Context, _ *river.Job[T]) error { return w.run(ctx) }
+
+// WhistleEscalateArgs is the job escalating one step of a whistle's called department at its due
+// instant: unique by whistle, department, step and due, so that the same step scheduled twice is
+// one job.
+type WhistleEscalateArgs struct {
+	WhistleID  string    `json:"whistle_id"`
+	Department string    `json:"department_code"`
+	Step       string    `json:"step"`
+	Due        time.Time `json:"due"`
+}
+
+// Kind names the job in River's tables.
+func (WhistleEscalateArgs) Kind() string { return "whistle.escalate" }
+
+// InsertOpts: unique by args among the jobs not finished yet; retried as any job when the store
+// fails.
+func (WhistleEscalateArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: EscalateAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// WhistleEscalator escalates the late steps of whistles (postgres.WhistleStore).
+type WhistleEscalator interface {
+	// Escalate escalates the step if it is still not done and due by the one clock; for a step
+	// not due yet it returns its due instant, else the zero time.
+	Escalate(ctx context.Context, whistleID, department, step string) (time.Time, error)
+}
+
+// whistleEscalateWorker works one WhistleEscalateArgs: the store judges the step under lock.
+type whistleEscalateWorker struct {
+	river.WorkerDefaults[WhistleEscalateArgs]
+	whistles WhistleEscalator
+	now      clock.Clock
+}
+
+func (w *whistleEscalateWorker) Work(ctx context.Context, job *river.Job[WhistleEscalateArgs]) error {
+	if w.whistles == nil {
+		return errors.New("jobs: no whistle escalator configured")
+	}
+	a := job.Args
+	next, err := w.whistles.Escalate(ctx, a.WhistleID, a.Department, a.Step)
+	if err != nil || next.IsZero() {
+		return err
+	}
+	return river.JobSnooze(max(next.Sub(w.now()), time.Second))
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/numbering"
 )
 
 var _ archive.Store = (*ArchiveStore)(nil)
@@ -148,13 +149,14 @@ func explanations(tx *gorm.DB, rows []deadlineRow) (map[string]string, error) {
 	return out, nil
 }
 
-// nextNumber allocates the next archive number of street in year in tx: the counter row stays
-// locked until tx ends, and a rollback gives the number back.
-func nextNumber(tx *gorm.DB, street string, year int) (int, error) {
+// nextNumber allocates the next number of series in street's year in tx (number_counters): the
+// counter row stays locked until tx ends, and a rollback gives the number back. Archive numbers
+// and whistle numbers are counted by it, each series apart.
+func nextNumber(tx *gorm.DB, series numbering.Series, street string, year int) (int, error) {
 	var seq int
-	err := tx.Raw(`INSERT INTO archive_counters (street_code, year, next) VALUES (?, ?, 2)
-		ON CONFLICT (street_code, year) DO UPDATE SET next = archive_counters.next + 1
-		RETURNING next - 1`, street, year).Row().Scan(&seq)
+	err := tx.Raw(`INSERT INTO number_counters (series, street_code, year, next) VALUES (?, ?, ?, 2)
+		ON CONFLICT (series, street_code, year) DO UPDATE SET next = number_counters.next + 1
+		RETURNING next - 1`, string(series), street, year).Row().Scan(&seq)
 	return seq, err
 }
 
@@ -170,7 +172,9 @@ func (s *ArchiveStore) Close(ctx context.Context, id string, close func(in archi
 			return err
 		}
 		before := in.Case
-		c, err := close(in, func(street string, year int) (int, error) { return nextNumber(tx, street, year) })
+		c, err := close(in, func(street string, year int) (int, error) {
+			return nextNumber(tx, numbering.SeriesArchive, street, year)
+		})
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/whistle/whistle/backend/archive"
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/derrors"
+	"github.com/whistle/whistle/backend/numbering"
 	"github.com/whistle/whistle/backend/postgres"
 )
 
@@ -43,7 +44,7 @@ func (e *caseEnv) concludedCase(t *testing.T, served bool) string {
 
 func (e *caseEnv) archives() (*archive.Service, *postgres.ArchiveStore) {
 	store := postgres.NewArchiveStore(e.db)
-	return archive.NewService(store, postgres.NewOrgStore(e.db), archive.DefaultRules(), archive.NumberFormat{}, e.db.Clock), store
+	return archive.NewService(store, postgres.NewOrgStore(e.db), archive.DefaultRules(), numbering.Format{}, e.db.Clock), store
 }
 
 // closeAll closes the cases at once, each in its own goroutine and transaction, and returns
@@ -93,7 +94,7 @@ func TestArchiveStore_ConcurrentClosings(t *testing.T) {
 		nums = append(nums, a.Number)
 	}
 	slices.Sort(nums)
-	if want := numbers(archive.YearOf(e.db.Clock()), 50); !slices.Equal(nums, want) {
+	if want := numbers(numbering.YearOf(e.db.Clock()), 50); !slices.Equal(nums, want) {
 		t.Fatalf("numbers %v\nwant %v", nums, want)
 	}
 	var archived int
@@ -124,7 +125,7 @@ func TestArchiveStore_FailedClosingLeavesNoGap(t *testing.T) {
 	late := e.concludedCase(t, true)
 	boom := errors.New("the disk is full")
 	_, err := store.Close(context.Background(), late, func(in archive.Input, next archive.Sequencer) (archive.Closing, error) {
-		if _, err := next(in.Case.StreetCode, archive.YearOf(e.db.Clock())); err != nil {
+		if _, err := next(in.Case.StreetCode, numbering.YearOf(e.db.Clock())); err != nil {
 			return archive.Closing{}, err
 		}
 		return archive.Closing{}, boom
@@ -142,7 +143,7 @@ func TestArchiveStore_FailedClosingLeavesNoGap(t *testing.T) {
 	}
 	nums = append(nums, a.Number)
 	slices.Sort(nums)
-	if want := numbers(archive.YearOf(e.db.Clock()), 10); !slices.Equal(nums, want) {
+	if want := numbers(numbering.YearOf(e.db.Clock()), 10); !slices.Equal(nums, want) {
 		t.Fatalf("numbers %v\nwant %v", nums, want)
 	}
 }

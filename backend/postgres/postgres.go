@@ -68,6 +68,9 @@ type Jobs interface {
 	// EscalateTx inserts the job escalating a deadline at its due instant
 	// (DeadlineStore.Escalate).
 	EscalateTx(ctx context.Context, tx *sql.Tx, deadlineID string, due time.Time) error
+	// WhistleEscalateTx inserts the job escalating a step of a whistle's called department at
+	// its due instant (WhistleStore.Escalate).
+	WhistleEscalateTx(ctx context.Context, tx *sql.Tx, whistleID, department, step string, due time.Time) error
 }
 
 // sqlTx is the database/sql transaction under a GORM transaction, for the

@@ -19,8 +19,10 @@ import (
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/grant"
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/numbering"
 	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/telemetry"
+	"github.com/whistle/whistle/backend/whistle"
 	"github.com/whistle/whistle/media"
 	wsync "github.com/whistle/whistle/sync"
 )
@@ -54,7 +56,9 @@ type Config struct {
 	Calendar             inspection.Calendar     // working days, for legal periods
 	Deadlines            casework.DeadlinePolicy // statutory deadlines' periods, per department, and the due-soon window
 	ArchiveRules         archive.Rules           // the completeness check of archive closing, with their legal basis
-	ArchiveNumber        archive.NumberFormat    // the format of archive numbers
+	ArchiveNumber        numbering.Format        // the format of archive numbers
+	WhistleDeadlines     whistle.Deadlines       // the periods of each step of a department's report, per whistle type
+	WhistleNumber        numbering.Format        // the format of whistle numbers
 	PerformancePoints    assess.Points           // points of each kind of performance event
 	PerformanceGrades    assess.Grades           // net points of the grades a performance record proposes
 	EvidenceExpiry       time.Duration           // how long an unfinished evidence upload may be resumed
@@ -116,6 +120,8 @@ var settings = []setting{
 	{"WHISTLE_DEADLINE_PERIODS", "decision=90d,service=7wd,payment=15d,seizure=30d,seizure_extension=30d,emergency_report=24h", "periods of the statutory deadlines, comma-separated `kind=period` (every department) or `department.kind=period` (one department's, e.g. `cg.decision=60d`); a period is days (`90d`, a last day off work moves to the next working day), working days (`7wd`, on the calendar of `WHISTLE_CALENDAR_FILE`) or hours (`24h`); kinds not given keep the law's period shown here (处罚法 arts 60, 61, 67, 85; 强制法 arts 19, 25); a work order's limit is on the order", false},
 	{"WHISTLE_DEADLINE_DUE_SOON", "72h", "an open statutory deadline due within this window is listed as due soon (`GET /v1/deadlines?state=due_soon`)", false},
 	{"WHISTLE_ARCHIVE_RULES_FILE", "", "JSON file of the rules of the archive's completeness check (`{\"rules\":[{\"code\",\"mandatory\",\"weight\",\"basis\",\"title\":{\"zh\",\"en\"},\"applies_to\":[outcomes]}]}`; codes: records_approved, evidence_verified, onsite_signed, decision_served, seizures_resolved, deadlines_met, legal_review_done, rights_notified, evidence_review_answered; outcomes: penalty, no_penalty, transferred, withdrawn); empty: the built-in rules (`backend/archive/rules.json`)", false},
+	{"WHISTLE_WHISTLE_DEADLINES", whistle.DefaultDeadlinesSpec, "how long after its call each step of a department's report (报到) is due, per whistle type, comma-separated `type=duration` (the type's response deadline: the `ack` step) or `type.step=duration` (`ack`, `arrive`, `finish`), durations as `30m`, `2h`, `168h`; types emergency 应急哨, key 重点哨, regular 常规哨; steps not given keep the defaults shown, and may not come before the previous step's; a step not done by its due instant is escalated (River job `whistle.escalate`)", false},
+	{"WHISTLE_WHISTLE_NUMBER_FORMAT", whistle.DefaultNumberFormat, "format of whistle numbers, gapless per street and year (Asia/Shanghai), with the placeholders of `WHISTLE_ARCHIVE_NUMBER_FORMAT`", false},
 	{"WHISTLE_ARCHIVE_NUMBER_FORMAT", archive.DefaultNumberFormat, "format of archive numbers, gapless per street and year (Asia/Shanghai): `{street}` (the street's name without 街道), `{street_code}`, `{year}`, `{seq}` (required; `{seq:04}` pads it to 4 digits)", false},
 	{"WHISTLE_PERFORMANCE_POINTS", "", "points of the events of seconded officers' performance records (实绩档案), comma-separated `kind=points` over the defaults `case_concluded_on_time=2,deadline_escalated=3,evidence_review_returned=2,inspection_returned=1,commendation=5,complaint=5,other=1` (magnitudes: the polarity gives the sign; 0 turns an automatic kind off; a manual kind's points are the default of an event recorded without its own, at most 20)", false},
 	{"WHISTLE_PERFORMANCE_GRADES", "excellent=30,competent=0,basically_competent=-10", "lowest net points of each grade of the rating a performance record proposes to the home department (优秀、称职、基本称职; below the last: 不称职), falling from excellent to basically_competent", false},
@@ -225,7 +231,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.ArchiveRules, err = archive.LoadRules(get("WHISTLE_ARCHIVE_RULES_FILE")); err != nil {
 		return c, fmt.Errorf("WHISTLE_ARCHIVE_RULES_FILE: %w", err)
 	}
-	if c.ArchiveNumber, err = archive.ParseNumberFormat(get("WHISTLE_ARCHIVE_NUMBER_FORMAT")); err != nil {
+	if c.ArchiveNumber, err = numbering.Parse(get("WHISTLE_ARCHIVE_NUMBER_FORMAT"), archive.DefaultNumberFormat); err != nil {
 		return c, fmt.Errorf("WHISTLE_ARCHIVE_NUMBER_FORMAT: %w", err)
 	}
 	if c.PerformancePoints, err = assess.ParsePoints(get("WHISTLE_PERFORMANCE_POINTS")); err != nil {
@@ -233,6 +239,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.PerformanceGrades, err = assess.ParseGrades(get("WHISTLE_PERFORMANCE_GRADES")); err != nil {
 		return c, fmt.Errorf("WHISTLE_PERFORMANCE_GRADES: %w", err)
+	}
+	if c.WhistleDeadlines, err = whistle.ParseDeadlines(get("WHISTLE_WHISTLE_DEADLINES")); err != nil {
+		return c, fmt.Errorf("WHISTLE_WHISTLE_DEADLINES: %w", err)
+	}
+	if c.WhistleNumber, err = numbering.Parse(get("WHISTLE_WHISTLE_NUMBER_FORMAT"), whistle.DefaultNumberFormat); err != nil {
+		return c, fmt.Errorf("WHISTLE_WHISTLE_NUMBER_FORMAT: %w", err)
 	}
 	if c.Deadlines, err = casework.ParseDeadlinePolicy(get("WHISTLE_DEADLINE_PERIODS"), c.Deadlines.DueSoon); err != nil {
 		return c, fmt.Errorf("WHISTLE_DEADLINE_PERIODS: %w", err)

@@ -27,9 +27,11 @@ import (
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/jobs"
 	"github.com/whistle/whistle/backend/jwt"
+	"github.com/whistle/whistle/backend/numbering"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/review"
 	"github.com/whistle/whistle/backend/telemetry"
+	"github.com/whistle/whistle/backend/whistle"
 	"github.com/whistle/whistle/media"
 	wsync "github.com/whistle/whistle/sync"
 )
@@ -128,7 +130,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	inspections.ReviewedUnder(grants)
 	inspections.OnApproved(db.InTx, cases.ApprovalHook(uuid.NewString)) // an approved record needing follow-up opens its clue
 	reviews := review.NewService(postgres.NewEvidenceReviewStore(db), cases, orgStore, cfg.Clock)
-	syncService := wsync.NewService(syncStore, mutationHandlers(inspections, cases, reviews), cfg.Clock)
+	whistleStore := postgres.NewWhistleStore(db)
+	whistles := whistle.NewService(whistleStore, orgStore, cfg.WhistleDeadlines, cfg.WhistleNumber, numbering.YearOf, cfg.Clock, uuid.NewString)
+	syncService := wsync.NewService(syncStore, mutationHandlers(inspections, cases, reviews, whistles), cfg.Clock)
 	syncService.RetryLimit(cfg.SyncRetryLimit)
 	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
 	evidenceStore := postgres.NewEvidenceStore(db)
@@ -162,6 +166,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
 		Cases:       api.Cases{Service: cases},
 		Reviews:     api.EvidenceReviews{Service: reviews},
+		Whistles:    api.Whistles{Service: whistles},
 		Archives:    archive.NewService(postgres.NewArchiveStore(db), orgStore, cfg.ArchiveRules, cfg.ArchiveNumber, cfg.Clock),
 		Review:      api.Review{Service: grants, Evidence: grantStore, LinkKey: api.LinkKey(cfg.SigningKey.Seed())},
 		Performance: api.Performance{Store: postgres.NewPerformanceStore(db), Points: cfg.PerformancePoints, Grades: cfg.PerformanceGrades},
@@ -199,6 +204,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	work, err := jobs.New(jobs.Config{DB: db.SQL, Listener: listener, Now: cfg.Clock, Log: log,
 		Thumbnails: uploads,
 		Deadlines:  postgres.NewDeadlineStore(db),
+		Whistles:   whistleStore,
 		Anchor:     anchorHeads(log, trail, cfg.Clock), AnchorInterval: cfg.AnchorInterval,
 		Recheck: recheckEvidence(log, uploads, cfg.RecheckAge), RecheckInterval: cfg.RecheckInterval,
 		Purge:         purge(log, syncStore, cfg.TombstoneRetention, idempotencyStore, cfg.IdempotencyRetention, cfg.Clock),
@@ -238,7 +244,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 // mutationHandlers are the sync mutations this server applies, by
 // name@version: keep every version still in the field.
-func mutationHandlers(inspections *inspection.Service, cases *casework.Service, reviews *review.Service) map[string]wsync.Handler {
+func mutationHandlers(inspections *inspection.Service, cases *casework.Service, reviews *review.Service, whistles *whistle.Service) map[string]wsync.Handler {
 	handlers := map[string]wsync.Handler{}
 	for name, h := range inspection.SyncHandlers(inspections) {
 		handlers[name] = h
@@ -247,6 +253,9 @@ func mutationHandlers(inspections *inspection.Service, cases *casework.Service, 
 		handlers[name] = h
 	}
 	for name, h := range review.SyncHandlers(reviews) {
+		handlers[name] = h
+	}
+	for name, h := range whistle.SyncHandlers(whistles) {
 		handlers[name] = h
 	}
 	return handlers
