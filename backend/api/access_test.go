@@ -90,6 +90,7 @@ type matrixEnv struct {
 	cases         map[string]string // street -> id of a case its grid operator took in (see cases_test.go)
 	reviews       map[string]string // street -> id of an evidence review of its case (see evidence_reviews_test.go)
 	performance   map[string]string // street -> id of a manual performance event of its seconded officer (performance_test.go)
+	whistles      map[string]string // street -> id of a whistle its grid operator raised, calling sj (whistles_test.go)
 	story         demo.Story        // dates of the demo's story as loaded
 }
 
@@ -101,7 +102,7 @@ func newMatrixEnv(t *testing.T, f *fixture) *matrixEnv {
 	}
 	e := &matrixEnv{ds: ds, now: f.now().UTC(), story: f.story, officerStreet: map[string]string{}, teamStreet: map[string]string{},
 		loginOfficer: map[string]string{}, inspection: map[string]string{}, block: map[string]string{}, cases: map[string]string{},
-		reviews: map[string]string{}, performance: map[string]string{}}
+		reviews: map[string]string{}, performance: map[string]string{}, whistles: map[string]string{}}
 	for _, l := range ds.Logins {
 		e.loginOfficer[l.Username] = l.OfficerCode
 	}
@@ -610,6 +611,7 @@ func TestAccess_ReadMatrix(t *testing.T) {
 	recordMatrixEvidence(t, f, e)
 	recordMatrixDeadlines(t, f, e)
 	recordMatrixCases(t, f, e)
+	recordMatrixWhistles(t, f, e)
 	recordMatrixReviews(t, f, e)
 	recordMatrixAbsences(t, f)
 	recordMatrixPerformance(t, f, e)

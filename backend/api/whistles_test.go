@@ -380,3 +380,43 @@ func whistleReferences(t map[refKey]refEntry) {
 			foreign: func(w *refWorld, _ refCaller) []string { return []string{w.itemBID} }, unknown: newID}}
 	}
 }
+
+// recordMatrixWhistles raises, in each street, a whistle calling sj, by its grid operator.
+func recordMatrixWhistles(t *testing.T, f *fixture, e *matrixEnv) {
+	t.Helper()
+	for street, grid := range map[string]string{"st-a": "grid.a", "st-b": "grid.b"} {
+		res := f.client.For(t).PostJSON("/v1/whistles", whistleBody(f, "regular", "grid_worker", "sj"), f.login(t, grid, demo.Password))
+		e.whistles[street] = whistleOf(t, res, http.StatusCreated).Id.String()
+	}
+}
+
+// The whistles in the access matrix: street A's roles see street A's whistle, the sj reviewer
+// both (sj is called in each), administrators all; the list answers everyone who may list, each
+// narrowed to what they see.
+func init() {
+	readMatrix["/v1/whistles/{id}"] = func(_ *testing.T, e *matrixEnv) []matrixObject {
+		own := sameForAll(visible)
+		other := sameForAll(hidden)
+		other["reviewer.sj"], other["admin"] = visible, visible
+		return []matrixObject{
+			{name: "own", url: "/v1/whistles/" + e.whistles["st-a"], want: own},
+			{name: "other", url: "/v1/whistles/" + e.whistles["st-b"], want: other},
+			{name: "unknown", url: "/v1/whistles/00000000-0000-4000-8000-00000000dead", want: sameForAll(hidden)},
+		}
+	}
+	readMatrix["/v1/whistles"] = func(_ *testing.T, e *matrixEnv) []matrixObject {
+		check := func(_ *matrixEnv, t *testing.T, c matrixCaller, res *apitest.Response, _ outcome) {
+			var list []openapi.Whistle
+			res.JSON(t, &list)
+			for _, w := range list {
+				if c.street != "" && w.StreetCode != c.street {
+					t.Errorf("%s lists a whistle of street %s: leak", c.login, w.StreetCode)
+				}
+			}
+		}
+		return []matrixObject{
+			{name: "own", url: "/v1/whistles", want: sameForAll(visible), check: check},
+			{name: "other", url: "/v1/whistles?department=sj", want: sameForAll(visible), check: check},
+		}
+	}
+}
