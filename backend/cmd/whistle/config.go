@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/whistle/whistle/backend/archive"
+	"github.com/whistle/whistle/backend/assess"
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/grant"
@@ -54,6 +55,7 @@ type Config struct {
 	Deadlines            casework.DeadlinePolicy // statutory deadlines' periods, per department, and the due-soon window
 	ArchiveRules         archive.Rules           // the completeness check of archive closing, with their legal basis
 	ArchiveNumber        archive.NumberFormat    // the format of archive numbers
+	Assessment           assess.Config           // the assessment's figure table, response limit and service score
 	EvidenceExpiry       time.Duration           // how long an unfinished evidence upload may be resumed
 	EvidenceOrphanAge    time.Duration           // how long evidence waits for its record before it is listed as an orphan
 	EvidenceIdle         time.Duration           // how long an upload body may stall before the request ends
@@ -113,6 +115,7 @@ var settings = []setting{
 	{"WHISTLE_DEADLINE_PERIODS", "decision=90d,service=7wd,payment=15d,seizure=30d,seizure_extension=30d,emergency_report=24h", "periods of the statutory deadlines, comma-separated `kind=period` (every department) or `department.kind=period` (one department's, e.g. `cg.decision=60d`); a period is days (`90d`, a last day off work moves to the next working day), working days (`7wd`, on the calendar of `WHISTLE_CALENDAR_FILE`) or hours (`24h`); kinds not given keep the law's period shown here (处罚法 arts 60, 61, 67, 85; 强制法 arts 19, 25); a work order's limit is on the order", false},
 	{"WHISTLE_DEADLINE_DUE_SOON", "72h", "an open statutory deadline due within this window is listed as due soon (`GET /v1/deadlines?state=due_soon`)", false},
 	{"WHISTLE_ARCHIVE_RULES_FILE", "", "JSON file of the rules of the archive's completeness check (`{\"rules\":[{\"code\",\"mandatory\",\"weight\",\"basis\",\"title\":{\"zh\",\"en\"},\"applies_to\":[outcomes]}]}`; codes: records_approved, evidence_verified, onsite_signed, decision_served, seizures_resolved, deadlines_met, legal_review_done, rights_notified, evidence_review_answered; outcomes: penalty, no_penalty, transferred, withdrawn); empty: the built-in rules (`backend/archive/rules.json`)", false},
+	{"WHISTLE_ASSESS_FILE", "", "JSON file of the departments' assessment (`{\"response_within\":\"24h\",\"figures\":[...],\"score\":{\"points\",\"basis\",\"items\":[...]}}`; a figure is `{\"code\",\"kind\",\"available\",\"title\":{\"zh\",\"en\"},\"definition\",\"source\"}` with `counts` (measured: count, median_seconds, p90_seconds), `numerator` and `denominator` (rate) or `parts` (composite); a score item is `{\"code\",\"title\",\"figure\",\"weight\",\"when_no_data\"}`): the figures, the rates' formulas, the composite's and the service score's weights; a measured figure marked available must be one the server measures; empty: the built-in table (`backend/assess/figures.json`)", false},
 	{"WHISTLE_ARCHIVE_NUMBER_FORMAT", archive.DefaultNumberFormat, "format of archive numbers, gapless per street and year (Asia/Shanghai): `{street}` (the street's name without 街道), `{street_code}`, `{year}`, `{seq}` (required; `{seq:04}` pads it to 4 digits)", false},
 }
 
@@ -219,6 +222,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.ArchiveRules, err = archive.LoadRules(get("WHISTLE_ARCHIVE_RULES_FILE")); err != nil {
 		return c, fmt.Errorf("WHISTLE_ARCHIVE_RULES_FILE: %w", err)
+	}
+	if c.Assessment, err = assess.LoadConfig(get("WHISTLE_ASSESS_FILE")); err != nil {
+		return c, fmt.Errorf("WHISTLE_ASSESS_FILE: %w", err)
 	}
 	if c.ArchiveNumber, err = archive.ParseNumberFormat(get("WHISTLE_ARCHIVE_NUMBER_FORMAT")); err != nil {
 		return c, fmt.Errorf("WHISTLE_ARCHIVE_NUMBER_FORMAT: %w", err)
