@@ -109,7 +109,7 @@ func (r assessRows) event(caseID, kind, toState, at string) {
 
 func (r assessRows) order(caseID, channel, received string) {
 	r.exec(`INSERT INTO case_sources (case_id, kind, channel, work_order_number, received_at, address, description, taken_by)
-		VALUES ($1, 'work_order', $2, 'GD-'||substr($1::text, 1, 8), $3, 'addr', 'desc', $4)`, caseID, channel, r.at(received), r.actor)
+		VALUES ($1, 'work_order', $2, $3, $4, 'addr', 'desc', $5)`, caseID, channel, "GD-"+caseID[:8], r.at(received), r.actor)
 }
 
 func (r assessRows) deadline(caseID, street, due, met string) {
@@ -134,7 +134,7 @@ func (r assessRows) review(caseID, dept, verdict, at string) {
 //	C4 st-b sj: order 12345 11-07 09:00, routed 11-07, filed 11-07 12:00, concluded 12-02 (after
 //	   the period); sj returned its evidence 11-08
 //	C5 st-a sj: routed 10-28 (before), reassigned 11-10 (in)
-//	C6 st-a sj: an order of channel 12319 11-08 (no 12345 order), routed 11-08
+//	C6 st-a sj: an order of channel 12319 11-08 (no 12345 order), routed 11-08 (a case routed)
 //	C7 st-a sj: an order 12345 received 11-29 but taken in and routed 12-01 10:00 (after)
 func seedAssessment(t *testing.T, f *fixture) {
 	admin, err := f.users.UserByUsername(t.Context(), "admin")
@@ -220,7 +220,7 @@ func TestAssessment_Figures(t *testing.T) {
 		score             float64
 	}{
 		{name: "District/sj", login: "admin", dept: "sj", score: 10, want: want{
-			"cases_routed": 4, "cases_objected": 1, "evidence_reviewed": 1, "evidence_returned": 1,
+			"cases_routed": 5, "cases_objected": 1, "evidence_reviewed": 1, "evidence_returned": 1,
 			"cases_concluded": 1, "cases_concluded_on_time": 1, "cases_concluded_overdue": 0,
 			"evidence_return_rate": 1, "case_on_time_rate": 1,
 			"work_orders_received": 3, "work_orders_responded": 2, "work_orders_resolved": 1,
@@ -233,13 +233,13 @@ func TestAssessment_Figures(t *testing.T) {
 			"work_orders_received": 0, "work_orders_responded": 0, "work_orders_resolved": 0,
 			"response_rate": nan, "resolution_rate": nan, "hotline_composite": nan}},
 		{name: "StreetA/sj", login: "leader.a", dept: "sj", score: 10, want: want{
-			"cases_routed": 3, "cases_objected": 1, "evidence_reviewed": 0, "evidence_returned": 0,
+			"cases_routed": 4, "cases_objected": 1, "evidence_reviewed": 0, "evidence_returned": 0,
 			"cases_concluded": 1, "cases_concluded_on_time": 1, "cases_concluded_overdue": 0,
 			"evidence_return_rate": nan, "case_on_time_rate": 1,
 			"work_orders_received": 2, "work_orders_responded": 1, "work_orders_resolved": 1,
 			"response_rate": 0.5, "resolution_rate": 0.5, "hotline_composite": (0.10*0.5 + 0.45*0.5) / 0.55}},
 		{name: "Reviewer/sj", login: "reviewer.sj", dept: "sj", score: 10, want: want{
-			"cases_routed": 4, "cases_objected": 1, "work_orders_received": 3, "work_orders_responded": 2}},
+			"cases_routed": 5, "cases_objected": 1, "work_orders_received": 3, "work_orders_responded": 2}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -256,8 +256,10 @@ func TestAssessment_Figures(t *testing.T) {
 				switch {
 				case math.IsNaN(w) && v.Value != nil:
 					t.Errorf("%s = %v, want no value", code, *v.Value)
-				case !math.IsNaN(w) && (v.Value == nil || math.Abs(*v.Value-w) > 1e-9):
-					t.Errorf("%s = %v, want %v", code, v.Value, w)
+				case !math.IsNaN(w) && v.Value == nil:
+					t.Errorf("%s has no value, want %v", code, w)
+				case !math.IsNaN(w) && math.Abs(*v.Value-w) > 1e-9:
+					t.Errorf("%s = %v, want %v", code, *v.Value, w)
 				}
 			}
 			for _, code := range []string{"satisfaction_rate", "whistles_received_key", "whistle_ack_median_seconds_emergency"} {
@@ -342,7 +344,7 @@ func TestAssessment_Figures(t *testing.T) {
 		for _, row := range rows[1:] {
 			cells[row[3]+"/"+row[4]] = row
 		}
-		for key, want := range map[string]string{"sj/cases_routed": "4", "sj/work_orders_received": "3", "cg/cases_concluded_overdue": "1",
+		for key, want := range map[string]string{"sj/cases_routed": "5", "sj/work_orders_received": "3", "cg/cases_concluded_overdue": "1",
 			"sj/service_score": "10", "cg/case_on_time_rate": "0", "sj/satisfaction_rate": "", "sj/service_score.case_on_time": "1"} {
 			if row, ok := cells[key]; !ok || row[6] != want {
 				t.Errorf("%s: %v, want value %q", key, row, want)
