@@ -423,7 +423,6 @@ func TestAssessment_Reproducible(t *testing.T) {
 	}
 }
 
-
 // todayPeriod is the query of the period of the fixture's day in Asia/Shanghai.
 func todayPeriod(f *fixture) string {
 	today := f.now().In(assess.Shanghai)

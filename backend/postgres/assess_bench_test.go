@@ -22,7 +22,7 @@ import (
 //     figure's selection counted by department (AssessStore.Measure, through GORM), the rates,
 //     composite and score of each department.
 //   - sql-ns/op: one hand-written statement of the same counts, a pass per table without the
-//     selections' street and department filters, through pgx.
+//     selections' street and department filters, through pgx, JIT off as for the store.
 //
 // The year is synthetic, made by generate_series in the database: 50,000 cases of the demo's
 // two streets over the 365 days before the clock's day, spread over 26 departments, 60% with a
@@ -54,6 +54,9 @@ func BenchmarkAssessmentQuarter(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `SET jit = off`); err != nil { // as AssessStore.Measure runs
+		b.Fatal(err)
+	}
 	measured := assess.DefaultConfig().Measured()
 	report := func() (map[string]map[string]float64, error) {
 		r, err := svc.Report(ctx, admin.ID, period, "")
@@ -89,47 +92,50 @@ func BenchmarkAssessmentQuarter(b *testing.B) {
 func loadAssessmentYear(b *testing.B, db *postgres.DB, start time.Time, actor string) {
 	b.Helper()
 	step := 365 * 86400.0 / 50000
-	for _, q := range []string{
-		`INSERT INTO cases (id, street_code, team_code, matter_code, matter_version, department_code, state, assignee_kind, assignee_code,
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO cases (id, street_code, team_code, matter_code, matter_version, department_code, state, assignee_kind, assignee_code,
 			first_receiver_kind, first_receiver_code, address, description, version, doc, created_at, updated_at)
 		SELECT md5('case' || i)::uuid, st, 'team-' || st, 'X-1', 1, 'd' || lpad((i % 26 + 1)::text, 2, '0'),
 			CASE WHEN i % 10 < 7 THEN 'concluded' ELSE 'filed' END, 'department', 'd', 'department', 'd', 'addr', 'desc', 1, '{}', at, at
 		FROM generate_series(1, 50000) i,
-			LATERAL (SELECT CASE WHEN i % 2 = 0 THEN 'st-a' ELSE 'st-b' END AS st, $1::timestamptz + make_interval(secs => i * $2) AS at) x`,
-		`INSERT INTO case_routings (case_id, at, matter_code, matter_version, department_code, destination, reason, candidates)
-		SELECT id, created_at + interval '1 minute', 'X-1', 1, department_code, 'officer', '{}', '[]' FROM cases ORDER BY created_at`,
-		`INSERT INTO case_routings (case_id, at, matter_code, matter_version, department_code, destination, reason, candidates)
+			LATERAL (SELECT CASE WHEN i % 2 = 0 THEN 'st-a' ELSE 'st-b' END AS st, $1::timestamptz + make_interval(secs => i * $2) AS at) x`, []any{start, step}},
+		{`INSERT INTO case_routings (case_id, at, matter_code, matter_version, department_code, destination, reason, candidates)
+		SELECT id, created_at + interval '1 minute', 'X-1', 1, department_code, 'officer', '{}', '[]' FROM cases ORDER BY created_at`, []any{}},
+		{`INSERT INTO case_routings (case_id, at, matter_code, matter_version, department_code, destination, reason, candidates)
 		SELECT id, created_at + interval '2 days', 'X-1', 1, department_code, 'officer', '{}', '[]' FROM cases
-		WHERE ('x' || substr(id::text, 1, 4))::bit(16)::int % 10 = 0`,
-		`INSERT INTO case_routings (case_id, at, matter_code, matter_version, department_code, destination, reason, candidates)
+		WHERE ('x' || substr(id::text, 1, 4))::bit(16)::int % 10 = 0`, []any{}},
+		{`INSERT INTO case_routings (case_id, at, matter_code, matter_version, department_code, destination, reason, candidates)
 		SELECT id, created_at + interval '1 hour', 'X-1', 1, department_code, 'unroutable', '{}', '[]' FROM cases
-		WHERE ('x' || substr(id::text, 1, 4))::bit(16)::int % 20 = 1`,
-		`INSERT INTO case_events (case_id, version, kind, at, actor_user_id)
-		SELECT id, 1, 'objection', created_at + interval '1 hour', $3::uuid FROM cases WHERE ('x' || substr(id::text, 1, 4))::bit(16)::int % 20 = 1`,
-		`INSERT INTO case_events (case_id, version, kind, at, actor_user_id, to_state)
-		SELECT id, 1, 'intake', created_at, $3::uuid, 'clue' FROM cases`,
-		`INSERT INTO case_events (case_id, version, kind, at, actor_user_id)
+		WHERE ('x' || substr(id::text, 1, 4))::bit(16)::int % 20 = 1`, []any{}},
+		{`INSERT INTO case_events (case_id, version, kind, at, actor_user_id)
+		SELECT id, 1, 'objection', created_at + interval '1 hour', $1::uuid FROM cases WHERE ('x' || substr(id::text, 1, 4))::bit(16)::int % 20 = 1`, []any{actor}},
+		{`INSERT INTO case_events (case_id, version, kind, at, actor_user_id, to_state)
+		SELECT id, 1, 'intake', created_at, $1::uuid, 'clue' FROM cases`, []any{actor}},
+		{`INSERT INTO case_events (case_id, version, kind, at, actor_user_id)
 		SELECT id, 1, 'note', created_at + CASE WHEN ('x' || substr(id::text, 5, 4))::bit(16)::int % 10 < 6 THEN interval '6 hours'
-			ELSE interval '30 hours' END, $3::uuid FROM cases`,
-		`INSERT INTO case_events (case_id, version, kind, at, actor_user_id, to_state)
-		SELECT id, 2, 'transition', created_at + interval '10 days', $3::uuid, 'concluded' FROM cases WHERE state = 'concluded'`,
-		`INSERT INTO case_sources (case_id, kind, channel, work_order_number, received_at, address, description, taken_by)
-		SELECT id, 'work_order', '12345', 'GD-' || substr(id::text, 1, 8), created_at - interval '30 minutes', 'addr', 'desc', $3::uuid
-		FROM cases WHERE ('x' || substr(id::text, 9, 4))::bit(16)::int % 5 < 3`,
-		`INSERT INTO deadlines (id, street_code, team_code, department_code, subject_kind, subject_id, kind, period, started_at, due_at,
+			ELSE interval '30 hours' END, $1::uuid FROM cases`, []any{actor}},
+		{`INSERT INTO case_events (case_id, version, kind, at, actor_user_id, to_state)
+		SELECT id, 2, 'transition', created_at + interval '10 days', $1::uuid, 'concluded' FROM cases WHERE state = 'concluded'`, []any{actor}},
+		{`INSERT INTO case_sources (case_id, kind, channel, work_order_number, received_at, address, description, taken_by)
+		SELECT id, 'work_order', '12345', 'GD-' || substr(id::text, 1, 8), created_at - interval '30 minutes', 'addr', 'desc', $1::uuid
+		FROM cases WHERE ('x' || substr(id::text, 10, 4))::bit(16)::int % 5 < 3`, []any{actor}},
+		{`INSERT INTO deadlines (id, street_code, team_code, department_code, subject_kind, subject_id, kind, period, started_at, due_at,
 			state, met_at, updated_at)
 		SELECT md5('dl' || id)::uuid, street_code, team_code, department_code, 'case', id::text, 'decision', '90d', created_at,
-			created_at + CASE WHEN ('x' || substr(id::text, 13, 4))::bit(16)::int % 17 = 0 THEN interval '5 days' ELSE interval '90 days' END,
+			created_at + CASE WHEN ('x' || substr(id::text, 15, 4))::bit(16)::int % 17 = 0 THEN interval '5 days' ELSE interval '90 days' END,
 			CASE WHEN state = 'concluded' THEN 'met' ELSE 'open' END,
-			CASE WHEN state = 'concluded' THEN created_at + interval '10 days' END, created_at FROM cases`,
-		`INSERT INTO evidence_reviews (id, case_id, department_code, reviewer_user_id, verdict, at, status, version)
-		SELECT md5('rv' || id)::uuid, id, department_code, $3::uuid, v, created_at + interval '3 days', v, 1
-		FROM cases, LATERAL (SELECT CASE WHEN ('x' || substr(id::text, 17, 4))::bit(16)::int % 2 = 0 THEN 'returned' ELSE 'accepted' END AS v) x
-		WHERE ('x' || substr(id::text, 21, 4))::bit(16)::int % 5 = 0`,
-		`ANALYZE cases, case_routings, case_events, case_sources, deadlines, evidence_reviews`,
+			CASE WHEN state = 'concluded' THEN created_at + interval '10 days' END, created_at FROM cases`, []any{}},
+		{`INSERT INTO evidence_reviews (id, case_id, department_code, reviewer_user_id, verdict, at, status, version)
+		SELECT md5('rv' || id)::uuid, id, department_code, $1::uuid, v, created_at + interval '3 days', v, 1
+		FROM cases, LATERAL (SELECT CASE WHEN ('x' || substr(id::text, 20, 4))::bit(16)::int % 2 = 0 THEN 'returned' ELSE 'accepted' END AS v) x
+		WHERE ('x' || substr(id::text, 25, 4))::bit(16)::int % 5 = 0`, []any{actor}},
+		{`ANALYZE cases, case_routings, case_events, case_sources, deadlines, evidence_reviews`, []any{}},
 	} {
-		if _, err := db.SQL.Exec(q, start, step, actor); err != nil {
-			b.Fatalf("%s: %v", q, err)
+		if _, err := db.SQL.Exec(q.sql, q.args...); err != nil {
+			b.Fatalf("%s: %v", q.sql, err)
 		}
 	}
 }
