@@ -12,6 +12,7 @@ postgres.test)
   plan=(
     '-test.bench=^BenchmarkSync(Push|Pull)$ -test.benchtime=5x'
     '-test.bench=^BenchmarkScoped(Case)?Read$ -test.benchtime=2s'
+    '-test.bench=^BenchmarkAssessmentQuarter$ -test.benchtime=20x'
   ) ;;
 api.test)
   plan=(

@@ -81,6 +81,114 @@ func (e AnnexRequestKind) Valid() bool {
 	}
 }
 
+// Defines values for AssessmentFigureKind.
+const (
+	Composite     AssessmentFigureKind = "composite"
+	Count         AssessmentFigureKind = "count"
+	MedianSeconds AssessmentFigureKind = "median_seconds"
+	P90Seconds    AssessmentFigureKind = "p90_seconds"
+	Rate          AssessmentFigureKind = "rate"
+)
+
+// Valid indicates whether the value is a known member of the AssessmentFigureKind enum.
+func (e AssessmentFigureKind) Valid() bool {
+	switch e {
+	case Composite:
+		return true
+	case Count:
+		return true
+	case MedianSeconds:
+		return true
+	case P90Seconds:
+		return true
+	case Rate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AssessmentItemKind.
+const (
+	AssessmentItemKindCase           AssessmentItemKind = "case"
+	AssessmentItemKindEvidenceReview AssessmentItemKind = "evidence_review"
+	AssessmentItemKindObjection      AssessmentItemKind = "objection"
+	AssessmentItemKindRouting        AssessmentItemKind = "routing"
+	AssessmentItemKindWhistle        AssessmentItemKind = "whistle"
+	AssessmentItemKindWhistleReport  AssessmentItemKind = "whistle_report"
+	AssessmentItemKindWorkOrder      AssessmentItemKind = "work_order"
+)
+
+// Valid indicates whether the value is a known member of the AssessmentItemKind enum.
+func (e AssessmentItemKind) Valid() bool {
+	switch e {
+	case AssessmentItemKindCase:
+		return true
+	case AssessmentItemKindEvidenceReview:
+		return true
+	case AssessmentItemKindObjection:
+		return true
+	case AssessmentItemKindRouting:
+		return true
+	case AssessmentItemKindWhistle:
+		return true
+	case AssessmentItemKindWhistleReport:
+		return true
+	case AssessmentItemKindWorkOrder:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AssessmentItemScoreWhy.
+const (
+	AssessmentItemScoreWhyCounted     AssessmentItemScoreWhy = "counted"
+	AssessmentItemScoreWhyFull        AssessmentItemScoreWhy = "full"
+	AssessmentItemScoreWhyNoData      AssessmentItemScoreWhy = "no_data"
+	AssessmentItemScoreWhyUnavailable AssessmentItemScoreWhy = "unavailable"
+	AssessmentItemScoreWhyZero        AssessmentItemScoreWhy = "zero"
+)
+
+// Valid indicates whether the value is a known member of the AssessmentItemScoreWhy enum.
+func (e AssessmentItemScoreWhy) Valid() bool {
+	switch e {
+	case AssessmentItemScoreWhyCounted:
+		return true
+	case AssessmentItemScoreWhyFull:
+		return true
+	case AssessmentItemScoreWhyNoData:
+		return true
+	case AssessmentItemScoreWhyUnavailable:
+		return true
+	case AssessmentItemScoreWhyZero:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AssessmentScoreItemWhenNoData.
+const (
+	AssessmentScoreItemWhenNoDataExclude AssessmentScoreItemWhenNoData = "exclude"
+	AssessmentScoreItemWhenNoDataFull    AssessmentScoreItemWhenNoData = "full"
+	AssessmentScoreItemWhenNoDataZero    AssessmentScoreItemWhenNoData = "zero"
+)
+
+// Valid indicates whether the value is a known member of the AssessmentScoreItemWhenNoData enum.
+func (e AssessmentScoreItemWhenNoData) Valid() bool {
+	switch e {
+	case AssessmentScoreItemWhenNoDataExclude:
+		return true
+	case AssessmentScoreItemWhenNoDataFull:
+		return true
+	case AssessmentScoreItemWhenNoDataZero:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CaseChangeEntityType.
 const (
 	CaseChangeEntityTypeCase CaseChangeEntityType = "case"
@@ -116,40 +224,40 @@ func (e CaseChangeOp) Valid() bool {
 
 // Defines values for CaseEventKind.
 const (
-	ArchiveClosed CaseEventKind = "archive_closed"
-	Intake        CaseEventKind = "intake"
-	MatterChanged CaseEventKind = "matter_changed"
-	Merged        CaseEventKind = "merged"
-	Note          CaseEventKind = "note"
-	Notified      CaseEventKind = "notified"
-	Objection     CaseEventKind = "objection"
-	Reassigned    CaseEventKind = "reassigned"
-	Routed        CaseEventKind = "routed"
-	Transition    CaseEventKind = "transition"
+	CaseEventKindArchiveClosed CaseEventKind = "archive_closed"
+	CaseEventKindIntake        CaseEventKind = "intake"
+	CaseEventKindMatterChanged CaseEventKind = "matter_changed"
+	CaseEventKindMerged        CaseEventKind = "merged"
+	CaseEventKindNote          CaseEventKind = "note"
+	CaseEventKindNotified      CaseEventKind = "notified"
+	CaseEventKindObjection     CaseEventKind = "objection"
+	CaseEventKindReassigned    CaseEventKind = "reassigned"
+	CaseEventKindRouted        CaseEventKind = "routed"
+	CaseEventKindTransition    CaseEventKind = "transition"
 )
 
 // Valid indicates whether the value is a known member of the CaseEventKind enum.
 func (e CaseEventKind) Valid() bool {
 	switch e {
-	case ArchiveClosed:
+	case CaseEventKindArchiveClosed:
 		return true
-	case Intake:
+	case CaseEventKindIntake:
 		return true
-	case MatterChanged:
+	case CaseEventKindMatterChanged:
 		return true
-	case Merged:
+	case CaseEventKindMerged:
 		return true
-	case Note:
+	case CaseEventKindNote:
 		return true
-	case Notified:
+	case CaseEventKindNotified:
 		return true
-	case Objection:
+	case CaseEventKindObjection:
 		return true
-	case Reassigned:
+	case CaseEventKindReassigned:
 		return true
-	case Routed:
+	case CaseEventKindRouted:
 		return true
-	case Transition:
+	case CaseEventKindTransition:
 		return true
 	default:
 		return false
@@ -2525,6 +2633,138 @@ type AssessedDecision struct {
 	Tier Tier `json:"tier"`
 }
 
+// AssessmentFigure One row of the figure table (configuration, `WHISTLE_ASSESS_FILE`; built in `backend/assess/figures.json`).
+type AssessmentFigure struct {
+	// Available False while its data is not recorded (the whistles'): defined, without a value.
+	Available bool   `json:"available"`
+	Code      string `json:"code"`
+
+	// Counts What a measured figure's items are: routing, objection, evidence_review, case, work_order, whistle, whistle_report.
+	Counts      *string              `json:"counts,omitempty"`
+	Definition  string               `json:"definition"`
+	Denominator *string              `json:"denominator,omitempty"`
+	Kind        AssessmentFigureKind `json:"kind"`
+	Numerator   *[]AssessmentTerm    `json:"numerator,omitempty"`
+	Parts       *[]AssessmentTerm    `json:"parts,omitempty"`
+
+	// Source Where the definition comes from, in one line.
+	Source string          `json:"source"`
+	Title  AssessmentTitle `json:"title"`
+}
+
+// AssessmentFigureKind defines model for AssessmentFigure.Kind.
+type AssessmentFigureKind string
+
+// AssessmentItem defines model for AssessmentItem.
+type AssessmentItem struct {
+	// At When it counts: the decision, the event, the review, the conclusion, the order's receipt.
+	At     time.Time          `json:"at"`
+	CaseId openapi_types.UUID `json:"case_id"`
+
+	// Id The item's id in its kind (a routing decision's or history event's number, a review's, a case's or a work order source's).
+	Id   string             `json:"id"`
+	Kind AssessmentItemKind `json:"kind"`
+
+	// Ref What names it to people: a work order's number, a review's verdict, a routing's destination, a case's number.
+	Ref     *string  `json:"ref,omitempty"`
+	Seconds *float64 `json:"seconds,omitempty"`
+}
+
+// AssessmentItemKind defines model for AssessmentItem.Kind.
+type AssessmentItemKind string
+
+// AssessmentItemScore defines model for AssessmentItemScore.
+type AssessmentItemScore struct {
+	Code   string `json:"code"`
+	Figure string `json:"figure"`
+
+	// Value The item's rate as counted; absent when left out.
+	Value  *float64               `json:"value,omitempty"`
+	Weight float64                `json:"weight"`
+	Why    AssessmentItemScoreWhy `json:"why"`
+}
+
+// AssessmentItemScoreWhy defines model for AssessmentItemScore.Why.
+type AssessmentItemScoreWhy string
+
+// AssessmentReport defines model for AssessmentReport.
+type AssessmentReport struct {
+	Departments []DepartmentAssessment `json:"departments"`
+	Figures     []AssessmentFigure     `json:"figures"`
+	Period      struct {
+		From        openapi_types.Date `json:"from"`
+		FromInstant time.Time          `json:"from_instant"`
+		Label       string             `json:"label"`
+
+		// To Exclusive.
+		To        openapi_types.Date `json:"to"`
+		ToInstant time.Time          `json:"to_instant"`
+	} `json:"period"`
+
+	// ResponseWithinSeconds The work orders' response limit (work_orders_responded).
+	ResponseWithinSeconds float64               `json:"response_within_seconds"`
+	ScoreBasis            string                `json:"score_basis"`
+	ScoreItems            []AssessmentScoreItem `json:"score_items"`
+
+	// StreetCode The street whose cases were counted; absent: the district.
+	StreetCode *string `json:"street_code,omitempty"`
+}
+
+// AssessmentScore The street's service score of the department.
+type AssessmentScore struct {
+	Items []AssessmentItemScore `json:"items"`
+	OutOf float64               `json:"out_of"`
+
+	// Partial Some item was left out (no data, or not recorded yet) and the others' weights scaled up.
+	Partial bool `json:"partial"`
+
+	// Points out_of x the weighted mean of the items counted; absent when none counts.
+	Points *float64 `json:"points,omitempty"`
+}
+
+// AssessmentScoreItem defines model for AssessmentScoreItem.
+type AssessmentScoreItem struct {
+	Code       string                        `json:"code"`
+	Figure     string                        `json:"figure"`
+	Title      AssessmentTitle               `json:"title"`
+	Weight     float64                       `json:"weight"`
+	WhenNoData AssessmentScoreItemWhenNoData `json:"when_no_data"`
+}
+
+// AssessmentScoreItemWhenNoData defines model for AssessmentScoreItem.WhenNoData.
+type AssessmentScoreItemWhenNoData string
+
+// AssessmentTerm defines model for AssessmentTerm.
+type AssessmentTerm struct {
+	Figure string  `json:"figure"`
+	Weight float64 `json:"weight"`
+}
+
+// AssessmentTitle defines model for AssessmentTitle.
+type AssessmentTitle struct {
+	En string `json:"en"`
+	Zh string `json:"zh"`
+}
+
+// AssessmentValue defines model for AssessmentValue.
+type AssessmentValue struct {
+	Available   bool     `json:"available"`
+	Code        string   `json:"code"`
+	Denominator *float64 `json:"denominator,omitempty"`
+
+	// Items The API paths listing the items counted (a rate's, its figures').
+	Items []string `json:"items"`
+
+	// Missing A composite's parts left out for want of a value; the others' weights are scaled up to 1.
+	Missing *[]string `json:"missing,omitempty"`
+
+	// Numerator A rate's numerator (weighted).
+	Numerator *float64 `json:"numerator,omitempty"`
+
+	// Value Absent when unavailable or without data (a rate over zero); a count of nothing is 0.
+	Value *float64 `json:"value,omitempty"`
+}
+
 // AuditAnchor defines model for AuditAnchor.
 type AuditAnchor struct {
 	At    time.Time `json:"at"`
@@ -3344,6 +3584,15 @@ type Department struct {
 	Kind   DepartmentKind `json:"kind"`
 	NameEn *string        `json:"name_en,omitempty"`
 	NameZh string         `json:"name_zh"`
+}
+
+// DepartmentAssessment defines model for DepartmentAssessment.
+type DepartmentAssessment struct {
+	DepartmentCode string `json:"department_code"`
+
+	// Score The street's service score of the department.
+	Score  AssessmentScore   `json:"score"`
+	Values []AssessmentValue `json:"values"`
 }
 
 // DepartmentChange defines model for DepartmentChange.
@@ -5268,6 +5517,15 @@ type WhistleStepTimingStep string
 // AbsenceID defines model for AbsenceID.
 type AbsenceID = openapi_types.UUID
 
+// AssessFrom defines model for AssessFrom.
+type AssessFrom = string
+
+// AssessPeriod defines model for AssessPeriod.
+type AssessPeriod = string
+
+// AssessTo defines model for AssessTo.
+type AssessTo = string
+
 // At defines model for At.
 type At = time.Time
 
@@ -5279,6 +5537,9 @@ type Cursor = string
 
 // DeadlineID defines model for DeadlineID.
 type DeadlineID = openapi_types.UUID
+
+// DepartmentCode defines model for DepartmentCode.
+type DepartmentCode = string
 
 // DeviceID defines model for DeviceID.
 type DeviceID = openapi_types.UUID
@@ -5471,6 +5732,62 @@ type SetPolicyParams struct {
 	// request with the key is in flight, 409 `idempotency_key_in_flight` (retry later). A failed
 	// create keeps nothing: the key may be sent again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetAssessmentParams defines parameters for GetAssessment.
+type GetAssessmentParams struct {
+	// Period A quarter (`2026Q4`), a month (`2026-11`) or a year (`2026`) in Asia/Shanghai; or give `from` and `to`.
+	Period *AssessPeriod `form:"period,omitempty" json:"period,omitempty"`
+
+	// From First day of the period (YYYY-MM-DD, Asia/Shanghai, inclusive), with `to`.
+	From *AssessFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To The day after the period (YYYY-MM-DD, Asia/Shanghai, exclusive); at most 366 days after `from`.
+	To *AssessTo `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ExportAssessmentParams defines parameters for ExportAssessment.
+type ExportAssessmentParams struct {
+	// Period A quarter (`2026Q4`), a month (`2026-11`) or a year (`2026`) in Asia/Shanghai; or give `from` and `to`.
+	Period *AssessPeriod `form:"period,omitempty" json:"period,omitempty"`
+
+	// From First day of the period (YYYY-MM-DD, Asia/Shanghai, inclusive), with `to`.
+	From *AssessFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To The day after the period (YYYY-MM-DD, Asia/Shanghai, exclusive); at most 366 days after `from`.
+	To *AssessTo `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// GetDepartmentAssessmentParams defines parameters for GetDepartmentAssessment.
+type GetDepartmentAssessmentParams struct {
+	// Period A quarter (`2026Q4`), a month (`2026-11`) or a year (`2026`) in Asia/Shanghai; or give `from` and `to`.
+	Period *AssessPeriod `form:"period,omitempty" json:"period,omitempty"`
+
+	// From First day of the period (YYYY-MM-DD, Asia/Shanghai, inclusive), with `to`.
+	From *AssessFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To The day after the period (YYYY-MM-DD, Asia/Shanghai, exclusive); at most 366 days after `from`.
+	To *AssessTo `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ListAssessmentItemsParams defines parameters for ListAssessmentItems.
+type ListAssessmentItemsParams struct {
+	Figure string `form:"figure" json:"figure"`
+
+	// Period A quarter (`2026Q4`), a month (`2026-11`) or a year (`2026`) in Asia/Shanghai; or give `from` and `to`.
+	Period *AssessPeriod `form:"period,omitempty" json:"period,omitempty"`
+
+	// From First day of the period (YYYY-MM-DD, Asia/Shanghai, inclusive), with `to`.
+	From *AssessFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To The day after the period (YYYY-MM-DD, Asia/Shanghai, exclusive); at most 366 days after `from`.
+	To *AssessTo `form:"to,omitempty" json:"to,omitempty"`
+
+	// Cursor Opaque position from the `Link` header's `rel="next"` of the previous page; absent for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Page size; 100 when absent, at most 500 (every list).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ListCasesParams defines parameters for ListCases.
@@ -6934,6 +7251,18 @@ type ServerInterface interface {
 	// DisableUser Disable an account; its sessions end at once.
 	// (POST /v1/admin/users/{username}/disable)
 	DisableUser(c *fiber.Ctx, username string) error
+	// GetAssessment The assessment (考核) of the departments in a period, as the caller may see it.
+	// (GET /v1/assessment/departments)
+	GetAssessment(c *fiber.Ctx, params GetAssessmentParams) error
+	// ExportAssessment The same report as CSV, one line per department and figure (and the score and its items).
+	// (GET /v1/assessment/departments.csv)
+	ExportAssessment(c *fiber.Ctx, params ExportAssessmentParams) error
+	// GetDepartmentAssessment The assessment of one department in a period (its counts 0 when it has no items).
+	// (GET /v1/assessment/departments/{code})
+	GetDepartmentAssessment(c *fiber.Ctx, code DepartmentCode, params GetDepartmentAssessmentParams) error
+	// ListAssessmentItems The items a measured figure of a department counts in a period (routing decisions, objections, reviews, cases, work orders), so that the department can contest it.
+	// (GET /v1/assessment/departments/{code}/items)
+	ListAssessmentItems(c *fiber.Ctx, code DepartmentCode, params ListAssessmentItemsParams) error
 	// Login Exchange a username and password for an access token (and, from a registered device, a refresh token).
 	// (POST /v1/auth/login)
 	Login(c *fiber.Ctx) error
@@ -7754,6 +8083,247 @@ func (siw *ServerInterfaceWrapper) DisableUser(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.DisableUser(c, username)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetAssessment operation middleware
+func (siw *ServerInterfaceWrapper) GetAssessment(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAssessmentParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "period" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "period", query, &params.Period, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter period: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", query, &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter from: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", query, &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter to: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetAssessment(c, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ExportAssessment operation middleware
+func (siw *ServerInterfaceWrapper) ExportAssessment(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportAssessmentParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "period" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "period", query, &params.Period, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter period: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", query, &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter from: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", query, &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter to: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ExportAssessment(c, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// GetDepartmentAssessment operation middleware
+func (siw *ServerInterfaceWrapper) GetDepartmentAssessment(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code DepartmentCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Params("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter code: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDepartmentAssessmentParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "period" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "period", query, &params.Period, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter period: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", query, &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter from: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", query, &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter to: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.GetDepartmentAssessment(c, code, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// ListAssessmentItems operation middleware
+func (siw *ServerInterfaceWrapper) ListAssessmentItems(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code DepartmentCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Params("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter code: %w", err).Error())
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAssessmentItemsParams
+
+	var query url.Values
+	query, err = url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for query string: %w", err).Error())
+	}
+
+	// ------------- Required query parameter "figure" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "figure", query, &params.Figure, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter figure: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "period" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "period", query, &params.Period, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter period: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", query, &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter from: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", query, &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter to: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter cursor: %w", err).Error())
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter limit: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.ListAssessmentItems(c, code, params)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -11479,6 +12049,14 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 
 	router.Get(options.BaseURL+"/v1/evidence/:evidence_id/custody", wrapper.GetEvidenceCustody)
 
+	router.Get(options.BaseURL+"/v1/assessment/departments", wrapper.GetAssessment)
+
+	router.Get(options.BaseURL+"/v1/assessment/departments.csv", wrapper.ExportAssessment)
+
+	router.Get(options.BaseURL+"/v1/assessment/departments/:code", wrapper.GetDepartmentAssessment)
+
+	router.Get(options.BaseURL+"/v1/assessment/departments/:code/items", wrapper.ListAssessmentItems)
+
 	router.Get(options.BaseURL+"/v1/admin/audit", wrapper.QueryAudit)
 
 	router.Get(options.BaseURL+"/v1/admin/audit/export", wrapper.ExportAudit)
@@ -12529,6 +13107,298 @@ type DisableUserdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response DisableUserdefaultApplicationProblemPlusJSONResponse) VisitDisableUserResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetAssessmentRequestObject struct {
+	Params GetAssessmentParams
+}
+
+type GetAssessmentResponseObject interface {
+	VisitGetAssessmentResponse(ctx *fiber.Ctx) error
+}
+
+type GetAssessment200JSONResponse AssessmentReport
+
+func (response GetAssessment200JSONResponse) VisitGetAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type GetAssessment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAssessment400ApplicationProblemPlusJSONResponse) VisitGetAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type GetAssessment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAssessment401ApplicationProblemPlusJSONResponse) VisitGetAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetAssessment403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetAssessment403ApplicationProblemPlusJSONResponse) VisitGetAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type GetAssessmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetAssessmentdefaultApplicationProblemPlusJSONResponse) VisitGetAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ExportAssessmentRequestObject struct {
+	Params ExportAssessmentParams
+}
+
+type ExportAssessmentResponseObject interface {
+	VisitExportAssessmentResponse(ctx *fiber.Ctx) error
+}
+
+type ExportAssessment200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ExportAssessment200TextcsvResponse) VisitExportAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		ctx.Response().Header.Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	ctx.Status(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(ctx.Response().BodyWriter(), response.Body)
+	return err
+}
+
+type ExportAssessment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ExportAssessment400ApplicationProblemPlusJSONResponse) VisitExportAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ExportAssessment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExportAssessment401ApplicationProblemPlusJSONResponse) VisitExportAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ExportAssessment403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ExportAssessment403ApplicationProblemPlusJSONResponse) VisitExportAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ExportAssessmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ExportAssessmentdefaultApplicationProblemPlusJSONResponse) VisitExportAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type GetDepartmentAssessmentRequestObject struct {
+	Code   DepartmentCode `json:"code"`
+	Params GetDepartmentAssessmentParams
+}
+
+type GetDepartmentAssessmentResponseObject interface {
+	VisitGetDepartmentAssessmentResponse(ctx *fiber.Ctx) error
+}
+
+type GetDepartmentAssessment200JSONResponse AssessmentReport
+
+func (response GetDepartmentAssessment200JSONResponse) VisitGetDepartmentAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response)
+}
+
+type GetDepartmentAssessment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDepartmentAssessment400ApplicationProblemPlusJSONResponse) VisitGetDepartmentAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type GetDepartmentAssessment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDepartmentAssessment401ApplicationProblemPlusJSONResponse) VisitGetDepartmentAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type GetDepartmentAssessment403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDepartmentAssessment403ApplicationProblemPlusJSONResponse) VisitGetDepartmentAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type GetDepartmentAssessment404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDepartmentAssessment404ApplicationProblemPlusJSONResponse) VisitGetDepartmentAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type GetDepartmentAssessmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetDepartmentAssessmentdefaultApplicationProblemPlusJSONResponse) VisitGetDepartmentAssessmentResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListAssessmentItemsRequestObject struct {
+	Code   DepartmentCode `json:"code"`
+	Params ListAssessmentItemsParams
+}
+
+type ListAssessmentItemsResponseObject interface {
+	VisitListAssessmentItemsResponse(ctx *fiber.Ctx) error
+}
+
+type ListAssessmentItems200ResponseHeaders struct {
+	Link *string
+}
+
+type ListAssessmentItems200JSONResponse struct {
+	Body    []AssessmentItem
+	Headers ListAssessmentItems200ResponseHeaders
+}
+
+func (response ListAssessmentItems200JSONResponse) VisitListAssessmentItemsResponse(ctx *fiber.Ctx) error {
+	if response.Headers.Link != nil {
+		ctx.Response().Header.Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(200)
+
+	return ctx.JSON(&response.Body)
+}
+
+type ListAssessmentItems400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAssessmentItems400ApplicationProblemPlusJSONResponse) VisitListAssessmentItemsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type ListAssessmentItems401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAssessmentItems401ApplicationProblemPlusJSONResponse) VisitListAssessmentItemsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type ListAssessmentItems403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListAssessmentItems403ApplicationProblemPlusJSONResponse) VisitListAssessmentItemsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type ListAssessmentItems404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListAssessmentItems404ApplicationProblemPlusJSONResponse) VisitListAssessmentItemsResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type ListAssessmentItemsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListAssessmentItemsdefaultApplicationProblemPlusJSONResponse) VisitListAssessmentItemsResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(response.StatusCode)
 
@@ -20562,6 +21432,18 @@ type StrictServerInterface interface {
 	// DisableUser Disable an account; its sessions end at once.
 	// (POST /v1/admin/users/{username}/disable)
 	DisableUser(ctx context.Context, request DisableUserRequestObject) (DisableUserResponseObject, error)
+	// GetAssessment The assessment (考核) of the departments in a period, as the caller may see it.
+	// (GET /v1/assessment/departments)
+	GetAssessment(ctx context.Context, request GetAssessmentRequestObject) (GetAssessmentResponseObject, error)
+	// ExportAssessment The same report as CSV, one line per department and figure (and the score and its items).
+	// (GET /v1/assessment/departments.csv)
+	ExportAssessment(ctx context.Context, request ExportAssessmentRequestObject) (ExportAssessmentResponseObject, error)
+	// GetDepartmentAssessment The assessment of one department in a period (its counts 0 when it has no items).
+	// (GET /v1/assessment/departments/{code})
+	GetDepartmentAssessment(ctx context.Context, request GetDepartmentAssessmentRequestObject) (GetDepartmentAssessmentResponseObject, error)
+	// ListAssessmentItems The items a measured figure of a department counts in a period (routing decisions, objections, reviews, cases, work orders), so that the department can contest it.
+	// (GET /v1/assessment/departments/{code}/items)
+	ListAssessmentItems(ctx context.Context, request ListAssessmentItemsRequestObject) (ListAssessmentItemsResponseObject, error)
 	// Login Exchange a username and password for an access token (and, from a registered device, a refresh token).
 	// (POST /v1/auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
@@ -21312,6 +22194,116 @@ func (sh *strictHandler) DisableUser(ctx *fiber.Ctx, username string) error {
 		return err
 	} else if validResponse, ok := response.(DisableUserResponseObject); ok {
 		if err := validResponse.VisitDisableUserResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetAssessment operation middleware
+func (sh *strictHandler) GetAssessment(ctx *fiber.Ctx, params GetAssessmentParams) error {
+	var request GetAssessmentRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAssessment(ctx.UserContext(), request.(GetAssessmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAssessment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAssessmentResponseObject); ok {
+		if err := validResponse.VisitGetAssessmentResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportAssessment operation middleware
+func (sh *strictHandler) ExportAssessment(ctx *fiber.Ctx, params ExportAssessmentParams) error {
+	var request ExportAssessmentRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportAssessment(ctx.UserContext(), request.(ExportAssessmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportAssessment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportAssessmentResponseObject); ok {
+		if err := validResponse.VisitExportAssessmentResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDepartmentAssessment operation middleware
+func (sh *strictHandler) GetDepartmentAssessment(ctx *fiber.Ctx, code DepartmentCode, params GetDepartmentAssessmentParams) error {
+	var request GetDepartmentAssessmentRequestObject
+
+	request.Code = code
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDepartmentAssessment(ctx.UserContext(), request.(GetDepartmentAssessmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDepartmentAssessment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDepartmentAssessmentResponseObject); ok {
+		if err := validResponse.VisitGetDepartmentAssessmentResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAssessmentItems operation middleware
+func (sh *strictHandler) ListAssessmentItems(ctx *fiber.Ctx, code DepartmentCode, params ListAssessmentItemsParams) error {
+	var request ListAssessmentItemsRequestObject
+
+	request.Code = code
+	request.Params = params
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAssessmentItems(ctx.UserContext(), request.(ListAssessmentItemsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAssessmentItems")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAssessmentItemsResponseObject); ok {
+		if err := validResponse.VisitListAssessmentItemsResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/whistle/whistle/backend/archive"
+	"github.com/whistle/whistle/backend/assess"
 	"github.com/whistle/whistle/backend/idempotency"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/telemetry"
@@ -58,6 +59,7 @@ type Config struct {
 	Archives       *archive.Service // the completeness check, archive closing, annexes and explanations of late deadlines
 	Review         Review           // department review grants; the zero value: the review routes answer 503
 	Performance    Performance      // performance records of seconded officers; without a store the routes answer 503
+	Assess         *assess.Service  // the departments' assessment; nil: its routes answer 503
 	Now            func() time.Time // the clock (required)
 	Dependencies   []Dependency
 	Registry       *prometheus.Registry // request metrics are registered here and /metrics serves it
@@ -125,7 +127,7 @@ func New(cfg Config) (*fiber.App, error) {
 		}
 		cfg.Sync.Service.ValidateArgs(validate)
 	}
-	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, reviews: cfg.Reviews, whistles: cfg.Whistles, evidence: cfg.Evidence, review: cfg.Review, deadlines: cfg.Deadlines, bundles: cfg.Bundles, archives: cfg.Archives, perf: cfg.Performance, users: cfg.Users, passwords: cfg.Passwords,
+	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, reviews: cfg.Reviews, whistles: cfg.Whistles, evidence: cfg.Evidence, review: cfg.Review, deadlines: cfg.Deadlines, bundles: cfg.Bundles, archives: cfg.Archives, perf: cfg.Performance, assess: cfg.Assess, users: cfg.Users, passwords: cfg.Passwords,
 		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs,
 		acts: newActCounter(cfg.Registry)}
 	app.Use(validateRequest(doc, router, cfg.Identity))

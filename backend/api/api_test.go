@@ -26,6 +26,7 @@ import (
 	"github.com/whistle/whistle/backend/api/apitest"
 	"github.com/whistle/whistle/backend/archive"
 	"github.com/whistle/whistle/backend/argon2id"
+	"github.com/whistle/whistle/backend/assess"
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/grant"
@@ -164,7 +165,12 @@ func (f *fixture) build(t *testing.T, evidenceCfg evidenceConfig, orphanAge, tim
 	maps.Copy(handlers, whistle.SyncHandlers(whistles))
 	syncService := wsync.NewService(syncStore, handlers, f.now)
 	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
+	assessment, err := assess.NewService(postgres.NewAssessStore(f.db), f.org, assess.DefaultConfig(), f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	app, err := api.New(api.Config{
+		Assess:    assessment,
 		Logger:    slog.New(api.NewLogHandler(slog.NewJSONHandler(logs, nil))),
 		Now:       f.now,
 		Identity:  pgtest.Identity(t, f.db),

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/whistle/whistle/backend/archive"
+	"github.com/whistle/whistle/backend/assess"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/openapi"
@@ -37,6 +38,7 @@ type server struct {
 	bundles     Bundles
 	archives    *archive.Service
 	perf        Performance
+	assess      *assess.Service
 	now         func() time.Time
 	deps        []Dependency
 	gatherer    prometheus.Gatherer

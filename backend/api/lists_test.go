@@ -250,6 +250,7 @@ func TestLists_Page(t *testing.T) {
 			}},
 		{name: "listEvidenceOrphans", path: "/v1/evidence/orphans", token: leader, key: at("completed_at")},
 		{name: "listDeadlines", path: "/v1/deadlines", token: leader, key: at("due_at")},
+		{name: "listAssessmentItems", path: "/v1/assessment/departments/cg/items?figure=cases_routed&" + todayPeriod(f), token: admin, key: at("at")},
 		{name: "listOfficerAbsences", path: "/v1/officers/a-cg-03/absences", token: leader, key: at("from"), newest: true},
 		{name: "listPerformance", path: "/v1/performance?street=st-a", token: leader,
 			key: func(m map[string]any) listKey { return listKey{id: field(m, "officer_code")} }},

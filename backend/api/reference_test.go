@@ -700,6 +700,7 @@ func referenceTable() map[refKey]refEntry {
 	performanceReferences(t)
 	archiveReferences(t)
 	whistleReferences(t)
+	assessReferences(t)
 	for _, op := range []string{"POST /v1/inspections/{id}/amendments", "POST /v1/inspections/{id}/review"} {
 		t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the record the path names, compared with it as the caller sees it"}
 	}

@@ -220,20 +220,9 @@ func (g Grades) Rate(net int) Grade {
 	return GradeIncompetent
 }
 
-// Period is the half-open interval of a record: From inclusive, To exclusive.
-type Period struct{ From, To time.Time }
-
-// Shanghai is the time zone of record years and days; UTC+8 without the zone database.
-var Shanghai = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
-
-// YearPeriod is calendar year y in Asia/Shanghai.
+// YearPeriod is calendar year y in Asia/Shanghai: a record's period (Period, period.go).
 func YearPeriod(y int) Period {
-	return Period{From: time.Date(y, 1, 1, 0, 0, 0, 0, Shanghai), To: time.Date(y+1, 1, 1, 0, 0, 0, 0, Shanghai)}
+	return Period{From: time.Date(y, 1, 1, 0, 0, 0, 0, Shanghai), To: time.Date(y+1, 1, 1, 0, 0, 0, 0, Shanghai), Label: strconv.Itoa(y)}
 }
 
 // DaysPeriod is the days from the start of day from to the end of day to (both inclusive) in

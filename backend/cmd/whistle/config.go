@@ -61,6 +61,7 @@ type Config struct {
 	WhistleNumber        numbering.Format        // the format of whistle numbers
 	PerformancePoints    assess.Points           // points of each kind of performance event
 	PerformanceGrades    assess.Grades           // net points of the grades a performance record proposes
+	Assessment           assess.Config           // the assessment's figure table, response limit and service score
 	EvidenceExpiry       time.Duration           // how long an unfinished evidence upload may be resumed
 	EvidenceOrphanAge    time.Duration           // how long evidence waits for its record before it is listed as an orphan
 	EvidenceIdle         time.Duration           // how long an upload body may stall before the request ends
@@ -122,6 +123,7 @@ var settings = []setting{
 	{"WHISTLE_ARCHIVE_RULES_FILE", "", "JSON file of the rules of the archive's completeness check (`{\"rules\":[{\"code\",\"mandatory\",\"weight\",\"basis\",\"title\":{\"zh\",\"en\"},\"applies_to\":[outcomes]}]}`; codes: records_approved, evidence_verified, onsite_signed, decision_served, seizures_resolved, deadlines_met, legal_review_done, rights_notified, evidence_review_answered; outcomes: penalty, no_penalty, transferred, withdrawn); empty: the built-in rules (`backend/archive/rules.json`)", false},
 	{"WHISTLE_WHISTLE_DEADLINES", whistle.DefaultDeadlinesSpec, "how long after its call each step of a department's report (报到) is due, per whistle type, comma-separated `type=duration` (the type's response deadline: the `ack` step) or `type.step=duration` (`ack`, `arrive`, `finish`), durations as `30m`, `2h`, `168h`; types emergency 应急哨, key 重点哨, regular 常规哨; steps not given keep the defaults shown, and may not come before the previous step's; a step not done by its due instant is escalated (River job `whistle.escalate`)", false},
 	{"WHISTLE_WHISTLE_NUMBER_FORMAT", whistle.DefaultNumberFormat, "format of whistle numbers, gapless per street and year (Asia/Shanghai), with the placeholders of `WHISTLE_ARCHIVE_NUMBER_FORMAT`", false},
+	{"WHISTLE_ASSESS_FILE", "", "JSON file of the departments' assessment (`{\"response_within\":\"24h\",\"figures\":[...],\"score\":{\"points\",\"basis\",\"items\":[...]}}`; a figure is `{\"code\",\"kind\",\"available\",\"title\":{\"zh\",\"en\"},\"definition\",\"source\"}` with `counts` (measured: count, median_seconds, p90_seconds), `numerator` and `denominator` (rate) or `parts` (composite); a score item is `{\"code\",\"title\",\"figure\",\"weight\",\"when_no_data\"}`): the figures, the rates' formulas, the composite's and the service score's weights; a measured figure marked available must be one the server measures; empty: the built-in table (`backend/assess/figures.json`)", false},
 	{"WHISTLE_ARCHIVE_NUMBER_FORMAT", archive.DefaultNumberFormat, "format of archive numbers, gapless per street and year (Asia/Shanghai): `{street}` (the street's name without 街道), `{street_code}`, `{year}`, `{seq}` (required; `{seq:04}` pads it to 4 digits)", false},
 	{"WHISTLE_PERFORMANCE_POINTS", "", "points of the events of seconded officers' performance records (实绩档案), comma-separated `kind=points` over the defaults `case_concluded_on_time=2,deadline_escalated=3,evidence_review_returned=2,inspection_returned=1,commendation=5,complaint=5,other=1` (magnitudes: the polarity gives the sign; 0 turns an automatic kind off; a manual kind's points are the default of an event recorded without its own, at most 20)", false},
 	{"WHISTLE_PERFORMANCE_GRADES", "excellent=30,competent=0,basically_competent=-10", "lowest net points of each grade of the rating a performance record proposes to the home department (优秀、称职、基本称职; below the last: 不称职), falling from excellent to basically_competent", false},
@@ -230,6 +232,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.ArchiveRules, err = archive.LoadRules(get("WHISTLE_ARCHIVE_RULES_FILE")); err != nil {
 		return c, fmt.Errorf("WHISTLE_ARCHIVE_RULES_FILE: %w", err)
+	}
+	if c.Assessment, err = assess.LoadConfig(get("WHISTLE_ASSESS_FILE")); err != nil {
+		return c, fmt.Errorf("WHISTLE_ASSESS_FILE: %w", err)
 	}
 	if c.ArchiveNumber, err = numbering.Parse(get("WHISTLE_ARCHIVE_NUMBER_FORMAT"), archive.DefaultNumberFormat); err != nil {
 		return c, fmt.Errorf("WHISTLE_ARCHIVE_NUMBER_FORMAT: %w", err)

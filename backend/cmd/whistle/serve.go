@@ -19,6 +19,7 @@ import (
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/archive"
 	"github.com/whistle/whistle/backend/argon2id"
+	"github.com/whistle/whistle/backend/assess"
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/evidence"
@@ -147,6 +148,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	idempotencyStore := postgres.NewIdempotencyStore(db)
+	assessment, err := assess.NewService(postgres.NewAssessStore(db), orgStore, cfg.Assessment, cfg.Clock)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -168,6 +173,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Reviews:     api.EvidenceReviews{Service: reviews},
 		Whistles:    api.Whistles{Service: whistles},
 		Archives:    archive.NewService(postgres.NewArchiveStore(db), orgStore, cfg.ArchiveRules, cfg.ArchiveNumber, cfg.Clock),
+		Assess:      assessment,
 		Review:      api.Review{Service: grants, Evidence: grantStore, LinkKey: api.LinkKey(cfg.SigningKey.Seed())},
 		Performance: api.Performance{Store: postgres.NewPerformanceStore(db), Points: cfg.PerformancePoints, Grades: cfg.PerformanceGrades},
 		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
