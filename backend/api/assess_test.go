@@ -346,10 +346,10 @@ func TestAssessment_Figures(t *testing.T) {
 		"whistle_arrive_median_seconds_emergency": nan, "whistle_finish_p90_seconds_emergency": nan,
 		"whistle_ack_median_seconds_regular": 7200, "whistle_arrive_p90_seconds_regular": 86400,
 		"whistle_finish_median_seconds_regular": 432000,
-		"whistle_steps_due": 12, "whistle_steps_on_time": 6, "whistle_on_time_rate": 0.5,
+		"whistle_steps_due":                     12, "whistle_steps_on_time": 6, "whistle_on_time_rate": 0.5,
 		"whistle_objections": 1, "whistle_objections_decided": 1, "whistle_objections_upheld": 0, "whistle_objections_overruled": 1,
 		"whistle_objection_sound_rate": 0,
-		"whistle_ratings": 3, "whistle_ratings_satisfied": 1, "whistle_ratings_basically_satisfied": 1, "whistle_ratings_not_satisfied": 1,
+		"whistle_ratings":              3, "whistle_ratings_satisfied": 1, "whistle_ratings_basically_satisfied": 1, "whistle_ratings_not_satisfied": 1,
 		"whistle_satisfaction_rate": 1.8 / 3, "whistles_closed": 3, "whistles_rated": 2, "whistle_rating_rate": 2.0 / 3,
 	}
 	streetAWhistles := want{
@@ -571,7 +571,8 @@ func TestAssessment_Figures(t *testing.T) {
 	})
 }
 
-// TestAssessment_Reproducible computes today's report, changes the organization (a department
+// TestAssessment_Reproducible computes today's report (cases, work orders and a return call, a
+// whistle reported, objected to, closed and rated), changes the organization (a department
 // renamed, an officer moved to another street's team, the matter of the cases given to another
 // department by a new version), and computes it again: the same report, byte for byte.
 func TestAssessment_Reproducible(t *testing.T) {
@@ -585,15 +586,27 @@ func TestAssessment_Reproducible(t *testing.T) {
 	if res := caseAct(t, f, sj, c.Id.String(), "notes", `{"text":"已电话联系来电人"}`, ""); res.Status != http.StatusOK {
 		t.Fatalf("note: %d %s", res.Status, res.Body)
 	}
+	// A whistle calling sj and cg: sj acknowledges, cg objects and is overruled; closed and rated.
+	// And the return call of a concluded work order of cg.
+	w := raise(t, f, whistleBody(f, "key", "hotline", "sj", "cg")).Id.String()
+	whistleOf(t, f.client.For(t).PostJSON("/v1/whistles/"+w+"/reports", `{"department_code":"sj","step":"ack"}`, sj), http.StatusOK)
+	whistleOf(t, whistleAct(t, f, "officer.a", w, "objections", `{"department_code":"cg","reasons":"非本部门职责"}`), http.StatusOK)
+	whistleOf(t, whistleAct(t, f, "leader.a", w, "rulings", `{"department_code":"cg","outcome":"overruled","reason":"属城管职责"}`), http.StatusOK)
+	whistleOf(t, whistleAct(t, f, "leader.a", w, "closure", `{"result":"已处置","reason":"问题已消除"}`), http.StatusOK)
+	whistleOf(t, whistleAct(t, f, "community.a1", w, "rating", `{"rating":"basically_satisfied"}`), http.StatusOK)
+	if _, status := satisfactionOf(t, f, "grid.a", concludedCase(t, f), `{"answer":"satisfied"}`); status != http.StatusCreated {
+		t.Fatalf("return call: %d", status)
+	}
 	q := todayPeriod(f)
 	read := func() ([]byte, []byte) {
 		t.Helper()
 		rep := f.client.For(t).Get("/v1/assessment/departments?"+q, admin)
 		items := f.client.For(t).Get("/v1/assessment/departments/sj/items?figure=cases_routed&"+q, admin)
-		if rep.Status != http.StatusOK || items.Status != http.StatusOK {
-			t.Fatalf("%d %s / %d %s", rep.Status, rep.Body, items.Status, items.Body)
+		steps := f.client.For(t).Get("/v1/assessment/departments/sj/items?figure=whistle_steps_due&"+q, admin)
+		if rep.Status != http.StatusOK || items.Status != http.StatusOK || steps.Status != http.StatusOK {
+			t.Fatalf("%d %s / %d %s / %d %s", rep.Status, rep.Body, items.Status, items.Body, steps.Status, steps.Body)
 		}
-		return rep.Body, items.Body
+		return rep.Body, append(items.Body, steps.Body...)
 	}
 	before, beforeItems := read()
 	var rep openapi.AssessmentReport
@@ -604,6 +617,15 @@ func TestAssessment_Reproducible(t *testing.T) {
 	if *vals["cases_routed"].Value != 2 || *vals["work_orders_received"].Value != 2 || *vals["work_orders_responded"].Value != 1 {
 		t.Fatalf("sj today: routed %v, orders %v, responded %v; want 2, 2, 1", *vals["cases_routed"].Value,
 			*vals["work_orders_received"].Value, *vals["work_orders_responded"].Value)
+	}
+	if *vals["whistles_received_key"].Value != 1 || vals["whistle_ack_median_seconds_key"].Value == nil ||
+		*vals["whistle_ratings_basically_satisfied"].Value != 1 || *vals["whistles_closed"].Value != 1 {
+		t.Fatalf("sj's whistle today: %+v", vals)
+	}
+	cg, _ := assessed(t, rep, "cg")
+	if *cg["whistle_objections_overruled"].Value != 1 || *cg["work_orders_rated"].Value != 1 || *cg["work_orders_satisfied"].Value != 1 {
+		t.Fatalf("cg today: overruled %v, rated %v, satisfied %v; want 1, 1, 1", *cg["whistle_objections_overruled"].Value,
+			*cg["work_orders_rated"].Value, *cg["work_orders_satisfied"].Value)
 	}
 
 	now := f.now().UTC()
