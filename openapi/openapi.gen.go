@@ -110,13 +110,16 @@ func (e AssessmentFigureKind) Valid() bool {
 
 // Defines values for AssessmentItemKind.
 const (
-	AssessmentItemKindCase           AssessmentItemKind = "case"
-	AssessmentItemKindEvidenceReview AssessmentItemKind = "evidence_review"
-	AssessmentItemKindObjection      AssessmentItemKind = "objection"
-	AssessmentItemKindRouting        AssessmentItemKind = "routing"
-	AssessmentItemKindWhistle        AssessmentItemKind = "whistle"
-	AssessmentItemKindWhistleReport  AssessmentItemKind = "whistle_report"
-	AssessmentItemKindWorkOrder      AssessmentItemKind = "work_order"
+	AssessmentItemKindCase             AssessmentItemKind = "case"
+	AssessmentItemKindEvidenceReview   AssessmentItemKind = "evidence_review"
+	AssessmentItemKindObjection        AssessmentItemKind = "objection"
+	AssessmentItemKindRouting          AssessmentItemKind = "routing"
+	AssessmentItemKindWhistle          AssessmentItemKind = "whistle"
+	AssessmentItemKindWhistleObjection AssessmentItemKind = "whistle_objection"
+	AssessmentItemKindWhistleRating    AssessmentItemKind = "whistle_rating"
+	AssessmentItemKindWhistleReport    AssessmentItemKind = "whistle_report"
+	AssessmentItemKindWhistleStep      AssessmentItemKind = "whistle_step"
+	AssessmentItemKindWorkOrder        AssessmentItemKind = "work_order"
 )
 
 // Valid indicates whether the value is a known member of the AssessmentItemKind enum.
@@ -132,7 +135,13 @@ func (e AssessmentItemKind) Valid() bool {
 		return true
 	case AssessmentItemKindWhistle:
 		return true
+	case AssessmentItemKindWhistleObjection:
+		return true
+	case AssessmentItemKindWhistleRating:
+		return true
 	case AssessmentItemKindWhistleReport:
+		return true
+	case AssessmentItemKindWhistleStep:
 		return true
 	case AssessmentItemKindWorkOrder:
 		return true
@@ -387,6 +396,54 @@ func (e CaseRoutingDestination) Valid() bool {
 	case CaseRoutingDestinationOfficer:
 		return true
 	case CaseRoutingDestinationUnroutable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseSatisfactionAnswer.
+const (
+	CaseSatisfactionAnswerBasicallySatisfied CaseSatisfactionAnswer = "basically_satisfied"
+	CaseSatisfactionAnswerNotSatisfied       CaseSatisfactionAnswer = "not_satisfied"
+	CaseSatisfactionAnswerSatisfied          CaseSatisfactionAnswer = "satisfied"
+	CaseSatisfactionAnswerUnreachable        CaseSatisfactionAnswer = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the CaseSatisfactionAnswer enum.
+func (e CaseSatisfactionAnswer) Valid() bool {
+	switch e {
+	case CaseSatisfactionAnswerBasicallySatisfied:
+		return true
+	case CaseSatisfactionAnswerNotSatisfied:
+		return true
+	case CaseSatisfactionAnswerSatisfied:
+		return true
+	case CaseSatisfactionAnswerUnreachable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseSatisfactionRequestAnswer.
+const (
+	CaseSatisfactionRequestAnswerBasicallySatisfied CaseSatisfactionRequestAnswer = "basically_satisfied"
+	CaseSatisfactionRequestAnswerNotSatisfied       CaseSatisfactionRequestAnswer = "not_satisfied"
+	CaseSatisfactionRequestAnswerSatisfied          CaseSatisfactionRequestAnswer = "satisfied"
+	CaseSatisfactionRequestAnswerUnreachable        CaseSatisfactionRequestAnswer = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the CaseSatisfactionRequestAnswer enum.
+func (e CaseSatisfactionRequestAnswer) Valid() bool {
+	switch e {
+	case CaseSatisfactionRequestAnswerBasicallySatisfied:
+		return true
+	case CaseSatisfactionRequestAnswerNotSatisfied:
+		return true
+	case CaseSatisfactionRequestAnswerSatisfied:
+		return true
+	case CaseSatisfactionRequestAnswerUnreachable:
 		return true
 	default:
 		return false
@@ -2639,7 +2696,7 @@ type AssessmentFigure struct {
 	Available bool   `json:"available"`
 	Code      string `json:"code"`
 
-	// Counts What a measured figure's items are: routing, objection, evidence_review, case, work_order, whistle, whistle_report.
+	// Counts What a measured figure's items are: routing, objection, evidence_review, case, work_order, whistle, whistle_report, whistle_step, whistle_objection, whistle_rating.
 	Counts      *string              `json:"counts,omitempty"`
 	Definition  string               `json:"definition"`
 	Denominator *string              `json:"denominator,omitempty"`
@@ -2657,17 +2714,22 @@ type AssessmentFigureKind string
 
 // AssessmentItem defines model for AssessmentItem.
 type AssessmentItem struct {
-	// At When it counts: the decision, the event, the review, the conclusion, the order's receipt.
-	At     time.Time          `json:"at"`
-	CaseId openapi_types.UUID `json:"case_id"`
+	// At When it counts: the decision, the event, the review, the conclusion, the order's receipt; the call, the report's act, a step's due instant, the objection or its ruling, the rating.
+	At time.Time `json:"at"`
 
-	// Id The item's id in its kind (a routing decision's or history event's number, a review's, a case's or a work order source's).
+	// CaseId The case the item belongs to; absent for a whistle raised on its own.
+	CaseId *openapi_types.UUID `json:"case_id,omitempty"`
+
+	// Id The item's id in its kind (a routing decision's or history event's number, a review's, a case's or a work order source's; a whistle's id, with /step of a report step or /rater of a rating; a whistle objection's id).
 	Id   string             `json:"id"`
 	Kind AssessmentItemKind `json:"kind"`
 
 	// Ref What names it to people: a work order's number, a review's verdict, a routing's destination, a case's number.
 	Ref     *string  `json:"ref,omitempty"`
 	Seconds *float64 `json:"seconds,omitempty"`
+
+	// WhistleId The whistle of a whistle item.
+	WhistleId *openapi_types.UUID `json:"whistle_id,omitempty"`
 }
 
 // AssessmentItemKind defines model for AssessmentItem.Kind.
@@ -3251,6 +3313,33 @@ type CaseRouting struct {
 
 // CaseRoutingDestination defines model for CaseRouting.Destination.
 type CaseRoutingDestination string
+
+// CaseSatisfaction defines model for CaseSatisfaction.
+type CaseSatisfaction struct {
+	Answer CaseSatisfactionAnswer `json:"answer"`
+
+	// At When the reporter was asked.
+	At         time.Time          `json:"at"`
+	CaseId     openapi_types.UUID `json:"case_id"`
+	Note       *string            `json:"note,omitempty"`
+	RecordedAt time.Time          `json:"recorded_at"`
+	RecordedBy openapi_types.UUID `json:"recorded_by"`
+}
+
+// CaseSatisfactionAnswer defines model for CaseSatisfaction.Answer.
+type CaseSatisfactionAnswer string
+
+// CaseSatisfactionRequest defines model for CaseSatisfactionRequest.
+type CaseSatisfactionRequest struct {
+	Answer CaseSatisfactionRequestAnswer `json:"answer"`
+
+	// At When the reporter was asked (default now).
+	At   *time.Time `json:"at,omitempty"`
+	Note *string    `json:"note,omitempty"`
+}
+
+// CaseSatisfactionRequestAnswer defines model for CaseSatisfactionRequest.Answer.
+type CaseSatisfactionRequestAnswer string
 
 // CaseSource defines model for CaseSource.
 type CaseSource struct {
@@ -6387,6 +6476,9 @@ type ObjectToCaseJSONRequestBody = CaseObjection
 // ReassignCaseJSONRequestBody defines body for ReassignCase for application/json ContentType.
 type ReassignCaseJSONRequestBody = CaseReassignment
 
+// RecordCaseSatisfactionJSONRequestBody defines body for RecordCaseSatisfaction for application/json ContentType.
+type RecordCaseSatisfactionJSONRequestBody = CaseSatisfactionRequest
+
 // TransitionCaseJSONRequestBody defines body for TransitionCase for application/json ContentType.
 type TransitionCaseJSONRequestBody = CaseTransition
 
@@ -7341,6 +7433,9 @@ type ServerInterface interface {
 	// ReassignCase The team leader reassigns a case to an officer of the team, with a reason.
 	// (POST /v1/cases/{id}/reassignment)
 	ReassignCase(c *fiber.Ctx, id CaseID, params ReassignCaseParams) error
+	// RecordCaseSatisfaction Record the reporter's satisfaction with a work order's answer (回访, the hotline's 满意率).
+	// (POST /v1/cases/{id}/satisfaction)
+	RecordCaseSatisfaction(c *fiber.Ctx, id CaseID) error
 	// TransitionCase Move a case to another state (offline: case.file@1 files a clue).
 	// (POST /v1/cases/{id}/transitions)
 	TransitionCase(c *fiber.Ctx, id CaseID, params TransitionCaseParams) error
@@ -9363,6 +9458,35 @@ func (siw *ServerInterfaceWrapper) ReassignCase(c *fiber.Ctx) error {
 
 	handler := func(c *fiber.Ctx) error {
 		return siw.Handler.ReassignCase(c, id, params)
+	}
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		m := siw.HandlerMiddlewares[i]
+		next := handler
+		handler = func(c *fiber.Ctx) error {
+			return m(c, next)
+		}
+	}
+
+	return handler(c)
+}
+
+// RecordCaseSatisfaction operation middleware
+func (siw *ServerInterfaceWrapper) RecordCaseSatisfaction(c *fiber.Ctx) error {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Params("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid"})
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Errorf("Invalid format for parameter id: %w", err).Error())
+	}
+
+	handler := func(c *fiber.Ctx) error {
+		return siw.Handler.RecordCaseSatisfaction(c, id)
 	}
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -11960,6 +12084,8 @@ func RegisterHandlersWithOptions(router fiber.Router, si ServerInterface, option
 	router.Post(options.BaseURL+"/v1/cases/:id/matter", wrapper.ChangeCaseMatter)
 
 	router.Post(options.BaseURL+"/v1/cases/:id/notes", wrapper.AddCaseNote)
+
+	router.Post(options.BaseURL+"/v1/cases/:id/satisfaction", wrapper.RecordCaseSatisfaction)
 
 	router.Post(options.BaseURL+"/v1/cases/:id/notifications", wrapper.NotifyCaseParty)
 
@@ -16079,6 +16205,124 @@ type ReassignCasedefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ReassignCasedefaultApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(response.StatusCode)
+
+	return ctx.JSON(&response.Body)
+}
+
+type RecordCaseSatisfactionRequestObject struct {
+	Id   CaseID `json:"id"`
+	Body *RecordCaseSatisfactionJSONRequestBody
+}
+
+type RecordCaseSatisfactionResponseObject interface {
+	VisitRecordCaseSatisfactionResponse(ctx *fiber.Ctx) error
+}
+
+type RecordCaseSatisfaction201JSONResponse CaseSatisfaction
+
+func (response RecordCaseSatisfaction201JSONResponse) VisitRecordCaseSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/json")
+	ctx.Status(201)
+
+	return ctx.JSON(&response)
+}
+
+type RecordCaseSatisfaction400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCaseSatisfaction400ApplicationProblemPlusJSONResponse) VisitRecordCaseSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(400)
+
+	return ctx.JSON(&response)
+}
+
+type RecordCaseSatisfaction401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCaseSatisfaction401ApplicationProblemPlusJSONResponse) VisitRecordCaseSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(401)
+
+	return ctx.JSON(&response)
+}
+
+type RecordCaseSatisfaction403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCaseSatisfaction403ApplicationProblemPlusJSONResponse) VisitRecordCaseSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(403)
+
+	return ctx.JSON(&response)
+}
+
+type RecordCaseSatisfaction404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCaseSatisfaction404ApplicationProblemPlusJSONResponse) VisitRecordCaseSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(404)
+
+	return ctx.JSON(&response)
+}
+
+type RecordCaseSatisfaction409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCaseSatisfaction409ApplicationProblemPlusJSONResponse) VisitRecordCaseSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(409)
+
+	return ctx.JSON(&response)
+}
+
+type RecordCaseSatisfaction413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCaseSatisfaction413ApplicationProblemPlusJSONResponse) VisitRecordCaseSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(413)
+
+	return ctx.JSON(&response)
+}
+
+type RecordCaseSatisfaction415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCaseSatisfaction415ApplicationProblemPlusJSONResponse) VisitRecordCaseSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(415)
+
+	return ctx.JSON(&response)
+}
+
+type RecordCaseSatisfaction422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCaseSatisfaction422ApplicationProblemPlusJSONResponse) VisitRecordCaseSatisfactionResponse(ctx *fiber.Ctx) error {
+	ctx.Response().Header.Set("Content-Type", "application/problem+json")
+	ctx.Status(422)
+
+	return ctx.JSON(&response)
+}
+
+type RecordCaseSatisfactiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RecordCaseSatisfactiondefaultApplicationProblemPlusJSONResponse) VisitRecordCaseSatisfactionResponse(ctx *fiber.Ctx) error {
 	ctx.Response().Header.Set("Content-Type", "application/problem+json")
 	ctx.Status(response.StatusCode)
 
@@ -21522,6 +21766,9 @@ type StrictServerInterface interface {
 	// ReassignCase The team leader reassigns a case to an officer of the team, with a reason.
 	// (POST /v1/cases/{id}/reassignment)
 	ReassignCase(ctx context.Context, request ReassignCaseRequestObject) (ReassignCaseResponseObject, error)
+	// RecordCaseSatisfaction Record the reporter's satisfaction with a work order's answer (回访, the hotline's 满意率).
+	// (POST /v1/cases/{id}/satisfaction)
+	RecordCaseSatisfaction(ctx context.Context, request RecordCaseSatisfactionRequestObject) (RecordCaseSatisfactionResponseObject, error)
 	// TransitionCase Move a case to another state (offline: case.file@1 files a clue).
 	// (POST /v1/cases/{id}/transitions)
 	TransitionCase(ctx context.Context, request TransitionCaseRequestObject) (TransitionCaseResponseObject, error)
@@ -23235,6 +23482,47 @@ func (sh *strictHandler) ReassignCase(ctx *fiber.Ctx, id CaseID, params Reassign
 		return err
 	} else if validResponse, ok := response.(ReassignCaseResponseObject); ok {
 		if err := validResponse.VisitReassignCaseResponse(ctx); err != nil {
+			return err
+		}
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordCaseSatisfaction operation middleware
+func (sh *strictHandler) RecordCaseSatisfaction(ctx *fiber.Ctx, id CaseID) error {
+	var request RecordCaseSatisfactionRequestObject
+
+	request.Id = id
+
+	var body RecordCaseSatisfactionJSONRequestBody
+	var err error
+	// The validation middleware stores the value a kin-openapi validator
+	// validated in the Fiber context. Bind that value, matching member
+	// names exactly, so the handler receives what was validated instead
+	// of a second, case-insensitive decode.
+	if v := ctx.Locals(validatedBodyLocalsKey); v == nil || runtime.BindJSONValue(v, &body) != nil {
+		err = ctx.BodyParser(&body)
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	request.Body = &body
+
+	handler := func(ctx *fiber.Ctx, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordCaseSatisfaction(ctx.UserContext(), request.(RecordCaseSatisfactionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordCaseSatisfaction")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordCaseSatisfactionResponseObject); ok {
+		if err := validResponse.VisitRecordCaseSatisfactionResponse(ctx); err != nil {
 			return err
 		}
 	} else if response != nil {

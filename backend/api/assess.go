@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/google/uuid"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/whistle/whistle/backend/assess"
@@ -96,12 +95,16 @@ func (s *server) ListAssessmentItems(ctx context.Context, req openapi.ListAssess
 	items, next := cut(pg, items, func(it assess.Item) position { return position{At: it.At, ID: it.ID} })
 	out := make([]openapi.AssessmentItem, len(items))
 	for i, it := range items {
-		id, err := uuid.Parse(it.CaseID)
+		caseID, err := optionalIDOut("assessment item case id", it.CaseID)
 		if err != nil {
-			return nil, derrors.Wrap(err, derrors.Internal, "assessment item case id")
+			return nil, derrors.Wrap(err, derrors.Internal, "assessment item")
 		}
-		out[i] = openapi.AssessmentItem{Kind: openapi.AssessmentItemKind(it.Kind), Id: it.ID, CaseId: id, At: it.At,
-			Seconds: it.Seconds, Ref: optional(it.Ref)}
+		whistleID, err := optionalIDOut("assessment item whistle id", it.WhistleID)
+		if err != nil {
+			return nil, derrors.Wrap(err, derrors.Internal, "assessment item")
+		}
+		out[i] = openapi.AssessmentItem{Kind: openapi.AssessmentItemKind(it.Kind), Id: it.ID, CaseId: caseID, WhistleId: whistleID,
+			At: it.At, Seconds: it.Seconds, Ref: optional(it.Ref)}
 	}
 	return openapi.ListAssessmentItems200JSONResponse{Body: out, Headers: openapi.ListAssessmentItems200ResponseHeaders{Link: nextLink(ctx, pg, next)}}, nil
 }

@@ -273,6 +273,33 @@ func (s *server) AddCaseNote(ctx context.Context, req openapi.AddCaseNoteRequest
 	return openapi.AddCaseNote200JSONResponse{Body: out, Headers: openapi.AddCaseNote200ResponseHeaders{ETag: tag}}, nil
 }
 
+// RecordCaseSatisfaction records the reporter's answer on a work order's return call, beside
+// the case (its ETag does not move).
+func (s *server) RecordCaseSatisfaction(ctx context.Context, req openapi.RecordCaseSatisfactionRequestObject) (openapi.RecordCaseSatisfactionResponseObject, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := casework.SatisfactionRequest{Answer: casework.Answer(req.Body.Answer), Note: deref(req.Body.Note)}
+	if req.Body.At != nil {
+		q.At = *req.Body.At
+	}
+	a, err := s.cases.Service.RecordSatisfaction(ctx, c.user.ID, req.Id.String(), q)
+	if err != nil {
+		return nil, err
+	}
+	caseID, err := idOut("case id", a.CaseID)
+	if err != nil {
+		return nil, derrors.Wrap(err, derrors.Internal, "return call answer")
+	}
+	by, err := idOut("recorded_by", a.RecordedBy)
+	if err != nil {
+		return nil, derrors.Wrap(err, derrors.Internal, "return call answer")
+	}
+	return openapi.RecordCaseSatisfaction201JSONResponse{CaseId: caseID, Answer: openapi.CaseSatisfactionAnswer(a.Answer), At: a.At,
+		Note: optional(a.Note), RecordedBy: by, RecordedAt: a.RecordedAt}, nil
+}
+
 // NotifyCaseParty records the art. 44 notification (or its waiver).
 func (s *server) NotifyCaseParty(ctx context.Context, req openapi.NotifyCasePartyRequestObject) (openapi.NotifyCasePartyResponseObject, error) {
 	out, tag, err := s.onCase(ctx, req.Id.String(), req.Params.IfMatch, func(user, id string) (casework.Record, error) {

@@ -612,10 +612,11 @@ func caseReferences(t map[refKey]refEntry) {
 		{"notes", `{"text":"备注"}`},
 		{"notifications", `{"note":"告知"}`},
 		{"merge", `{"into":"` + uuid.NewString() + `","reason":"同一问题"}`},
+		{"satisfaction", `{"answer":"satisfied"}`},
 	} {
 		op := "POST /v1/cases/{id}/" + act.path
 		t[op+" path:id"] = refEntry{class: scoped, probe: post("/v1/cases/{id}/"+act.path, "id", act.body, caseB, unknownID)}
-		if act.path != "notes" {
+		if act.path != "notes" && act.path != "satisfaction" {
 			t[op+" header:If-Match"] = refEntry{class: notRef, why: "an entity tag of the case the path names, compared with it as the caller sees it"}
 		}
 	}

@@ -250,6 +250,9 @@ func TestTrail_EveryMutatingRoute(t *testing.T) {
 		"rateWhistle": func() call {
 			return call{"POST", "/v1/whistles/" + closedWhistle(t, f) + "/rating", "application/json", `{"rating":"satisfied"}`, f.login(t, "community.a1", "whistle-demo")}
 		},
+		"recordCaseSatisfaction": func() call {
+			return call{"POST", "/v1/cases/" + concludedCase(t, f) + "/satisfaction", "application/json", `{"answer":"satisfied"}`, f.login(t, "grid.a", "whistle-demo")}
+		},
 		"recordWhistleSatisfaction": func() call {
 			return call{"POST", "/v1/whistles/" + closedWhistle(t, f) + "/satisfaction", "application/json", `{"answer":"satisfied"}`, f.login(t, "grid.a", "whistle-demo")}
 		},

@@ -51,22 +51,23 @@ func TestParsePeriod(t *testing.T) {
 	}
 }
 
-// TestDefaultConfig checks the built-in table: it parses, every figure has its source, the
-// whistles' figures wait for their data, and the rates of the hotline are as documented.
+// TestDefaultConfig checks the built-in table: it parses, every figure is available (the
+// whistles' and the return calls' data are recorded), and the rates of the hotline are as
+// documented.
 func TestDefaultConfig(t *testing.T) {
 	c := assess.DefaultConfig()
 	if c.ResponseWithin != 24*time.Hour {
 		t.Errorf("response_within = %v, want 24h", c.ResponseWithin)
 	}
-	for _, code := range []string{"whistles_received_emergency", "whistle_ack_median_seconds_key", "whistle_finish_p90_seconds_regular",
-		"whistle_on_time_rate", "work_orders_rated", "satisfaction_rate"} {
-		if f, ok := c.Figure(code); !ok || f.Available {
-			t.Errorf("%s: %+v, want defined and unavailable", code, f)
+	for _, f := range c.Figures {
+		if !f.Available {
+			t.Errorf("%s: unavailable", f.Code)
 		}
 	}
-	for _, code := range []string{"cases_routed", "response_rate", "resolution_rate", "case_on_time_rate", "hotline_composite"} {
-		if f, ok := c.Figure(code); !ok || !f.Available {
-			t.Errorf("%s: %+v, want available", code, f)
+	for _, code := range []string{"whistles_received_emergency", "whistle_ack_median_seconds_key", "whistle_finish_p90_seconds_regular",
+		"whistle_on_time_rate", "whistle_rating_rate", "work_orders_rated", "satisfaction_rate", "cases_routed", "hotline_composite"} {
+		if _, ok := c.Figure(code); !ok {
+			t.Errorf("%s: not defined", code)
 		}
 	}
 	sat, _ := c.Figure("satisfaction_rate")
@@ -105,52 +106,83 @@ func TestEvaluate(t *testing.T) {
 	c := assess.DefaultConfig()
 	r := c.Evaluate("sj", map[string]float64{
 		"work_orders_received": 4, "work_orders_responded": 3, "work_orders_resolved": 2,
+		"work_orders_rated": 4, "work_orders_satisfied": 2, "work_orders_basically_satisfied": 1,
 		"cases_concluded": 5, "cases_concluded_on_time": 4, "cases_concluded_overdue": 1,
 		"evidence_reviewed": 2, "evidence_returned": 1,
+		"whistle_steps_due": 10, "whistle_steps_on_time": 8, "whistle_objections_decided": 2, "whistle_objections_upheld": 1,
+		"whistle_ratings": 5, "whistle_ratings_satisfied": 3, "whistle_ratings_basically_satisfied": 1,
+		"whistle_ack_median_seconds_key": 600,
 	})
 	got := map[string]assess.Value{}
 	for _, v := range r.Values {
 		got[v.Code] = v
 	}
 	want := map[string]float64{
-		"response_rate":        0.75,
-		"resolution_rate":      0.5,
-		"case_on_time_rate":    0.8,
-		"evidence_return_rate": 0.5,
-		"cases_routed":         0, // a count of nothing
-		// satisfaction has no data yet: (0.10 x 0.75 + 0.45 x 0.5) / 0.55
-		"hotline_composite": (0.10*0.75 + 0.45*0.5) / 0.55,
+		"response_rate":                  0.75,
+		"resolution_rate":                0.5,
+		"satisfaction_rate":              (2 + 0.8) / 4,
+		"case_on_time_rate":              0.8,
+		"evidence_return_rate":           0.5,
+		"cases_routed":                   0, // a count of nothing
+		"hotline_composite":              0.10*0.75 + 0.45*0.5 + 0.45*0.7,
+		"whistle_on_time_rate":           0.8,
+		"whistle_objection_sound_rate":   0.5,
+		"whistle_satisfaction_rate":      (3 + 0.8) / 5,
+		"whistle_ack_median_seconds_key": 600,
 	}
 	for code, w := range want {
 		if v := got[code]; v.Value == nil || math.Abs(*v.Value-w) > 1e-12 {
 			t.Errorf("%s = %+v, want %v", code, v.Value, w)
 		}
 	}
-	if v := got["hotline_composite"]; len(v.Missing) != 1 || v.Missing[0] != "satisfaction_rate" {
-		t.Errorf("composite missing %v, want [satisfaction_rate]", v.Missing)
+	// A median of no items has no value (a count of none is 0).
+	if v := got["whistle_ack_p90_seconds_emergency"]; !v.Available || v.Value != nil {
+		t.Errorf("p90 of nothing = %+v, want available without a value", v)
 	}
-	if v := got["satisfaction_rate"]; v.Available || v.Value != nil {
-		t.Errorf("satisfaction_rate = %+v, want unavailable", v)
+	// Score: 10 x (0.4 x 0.8 + 0.3 x 0.8 + 0.1 x 0.5 + 0.2 x 0.76), every item counted.
+	if p := r.Score.Points; p == nil || math.Abs(*p-10*(0.4*0.8+0.3*0.8+0.1*0.5+0.2*0.76)) > 1e-12 || r.Score.Partial {
+		t.Errorf("score = %+v, want 7.62 whole", r.Score)
 	}
-	// Score: whistle items unavailable, left out; on-time handling counted (0.8); objections
-	// unavailable too. 10 x 0.8 = 8.
-	if p := r.Score.Points; p == nil || math.Abs(*p-8) > 1e-12 || !r.Score.Partial {
-		t.Errorf("score = %+v, want 8 partial", r.Score)
-	}
+	// Nothing measured: objections score full marks (nothing to hold against the department),
+	// the other items are left out.
+	empty := c.Evaluate("cg", map[string]float64{})
 	whys := map[string]string{}
-	for _, it := range r.Score.Items {
+	for _, it := range empty.Score.Items {
 		whys[it.Item.Code] = it.Why
 	}
-	wantWhy := map[string]string{"whistle_response": assess.WhyUnavailable, "case_on_time": assess.WhyCounted,
-		"objections": assess.WhyUnavailable, "community_rating": assess.WhyUnavailable}
+	wantWhy := map[string]string{"whistle_response": assess.WhyNoData, "case_on_time": assess.WhyNoData,
+		"objections": assess.WhyFull, "community_rating": assess.WhyNoData}
 	for k, w := range wantWhy {
 		if whys[k] != w {
 			t.Errorf("item %s: %s, want %s", k, whys[k], w)
 		}
 	}
-	// No case concluded: no item counts, no score.
-	if r := c.Evaluate("cg", map[string]float64{}); r.Score.Points != nil {
-		t.Errorf("score without data = %v, want none", *r.Score.Points)
+	if p := empty.Score.Points; p == nil || *p != 10 || !empty.Score.Partial {
+		t.Errorf("score without data = %+v, want 10 partial", empty.Score)
+	}
+}
+
+// TestEvaluate_Unavailable leaves out a score item whose figure is not recorded: a district's
+// table may define a figure before its data exists.
+func TestEvaluate_Unavailable(t *testing.T) {
+	body := `{"response_within":"1h","figures":[
+	{"code":"a","kind":"count","available":false,"title":{"zh":"a","en":"a"},"counts":"case","definition":"d","source":"s"},
+	{"code":"b","kind":"count","available":true,"title":{"zh":"b","en":"b"},"counts":"case","definition":"d","source":"s"},
+	{"code":"r","kind":"rate","available":true,"title":{"zh":"r","en":"r"},"numerator":[{"figure":"a","weight":1}],"denominator":"b","definition":"d","source":"s"},
+	{"code":"q","kind":"rate","available":true,"title":{"zh":"q","en":"q"},"numerator":[{"figure":"b","weight":1}],"denominator":"b","definition":"d","source":"s"}],
+	"score":{"points":10,"items":[
+	{"code":"x","title":{"zh":"x","en":"x"},"figure":"r","weight":0.5,"when_no_data":"full"},
+	{"code":"y","title":{"zh":"y","en":"y"},"figure":"q","weight":0.5,"when_no_data":"exclude"}]}}`
+	c, err := assess.ParseConfig([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := c.Figure("r"); f.Available {
+		t.Errorf("a rate of an unavailable figure is available")
+	}
+	r := c.Evaluate("d", map[string]float64{"b": 2})
+	if p := r.Score.Points; p == nil || *p != 10 || !r.Score.Partial || r.Score.Items[0].Why != assess.WhyUnavailable {
+		t.Errorf("score = %+v, want 10 partial, x unavailable", r.Score)
 	}
 }
 

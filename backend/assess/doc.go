@@ -1,7 +1,7 @@
 // Package assess is the assessment (考核) of the district's departments per period: the figures
-// counted from the recorded cases, work orders, evidence reviews and (later) whistles, the rates
-// of the 12345 hotline (响应率, 解决率, 满意率) and their composite, and the street's 10-point
-// service score of each department (DOMAIN.md section 7; issue 16).
+// counted from the recorded cases, work orders and their return calls, evidence reviews and
+// whistles, the rates of the 12345 hotline (响应率, 解决率, 满意率) and their composite, and the
+// street's 10-point service score of each department (DOMAIN.md section 7; issue 16).
 //
 // Everything that is a choice of the district is data (figures.json, replaced by
 // WHISTLE_ASSESS_FILE): which figures exist, how each rate is formed, the composite's weights,

@@ -41,12 +41,14 @@ type Term struct {
 type Figure struct {
 	Code string `json:"code"`
 	Kind Kind   `json:"kind"`
-	// Available is false for a figure whose data is not recorded yet (the whistles'): it is
-	// defined and shown, without a value. A rate or composite is available when its inputs are.
+	// Available is false for a figure whose data is not recorded (a district's own figure
+	// awaiting its data): it is defined and shown, without a value. A rate or composite is
+	// available when its inputs are.
 	Available bool  `json:"available"`
 	Title     Title `json:"title"`
 	// Counts names the items a measured figure selects (routing, objection, evidence_review,
-	// case, work_order, whistle, whistle_report): what its link lists.
+	// case, work_order, whistle, whistle_report, whistle_step, whistle_objection,
+	// whistle_rating): what its link lists.
 	Counts      string `json:"counts,omitempty"`
 	Numerator   []Term `json:"numerator,omitempty"`
 	Denominator string `json:"denominator,omitempty"`

@@ -24,12 +24,15 @@ type Query struct {
 }
 
 // Item is one thing a figure counts, so that a department can contest it: a routing decision,
-// an objection, an evidence review, a case, a work order; with the case it belongs to.
+// an objection, an evidence review, a case, a work order; a whistle's call, report, step,
+// objection or rating; with the case it belongs to ("" for a whistle raised on its own) and the
+// whistle of a whistle item.
 type Item struct {
-	Kind   string
-	ID     string
-	CaseID string
-	At     time.Time
+	Kind      string
+	ID        string
+	CaseID    string
+	WhistleID string
+	At        time.Time
 	// Seconds is the duration a median or percentile figure measures; nil for counts.
 	Seconds *float64
 	// Ref is what names the item to people: a work order's number, a review's verdict.

@@ -60,6 +60,12 @@ type Store interface {
 	CaseOfInspection(ctx context.Context, inspectionID string) (string, error)
 	// MeetInspectionDeadlines meets an inspection record's open deadlines of the given kinds.
 	MeetInspectionDeadlines(ctx context.Context, inspectionID string, kinds []DeadlineKind) error
+	// Satisfactions returns the return call answers recorded for case id, oldest first.
+	Satisfactions(ctx context.Context, id string) ([]Satisfaction, error)
+	// AddSatisfaction stores a return call's answer with its trail entry in the street's chain,
+	// leaving the case as it is; derrors.Conflict when the case has an answer other than
+	// unreachable already.
+	AddSatisfaction(ctx context.Context, s Satisfaction, street string) error
 }
 
 // Org is what the service reads of the organization.

@@ -391,3 +391,41 @@ func (s *CaseStore) CaseOfInspection(ctx context.Context, inspectionID string) (
 	}
 	return ids[0], nil
 }
+
+// Satisfactions returns the return call answers of case id (case_satisfactions, migration
+// 00025), oldest first.
+func (s *CaseStore) Satisfactions(ctx context.Context, id string) ([]casework.Satisfaction, error) {
+	var rows []struct {
+		CaseID, Answer, RecordedBy string
+		Note                       *string
+		At, RecordedAt             time.Time
+	}
+	err := s.db.conn(ctx).Raw(`SELECT case_id::text AS case_id, answer, at, note, recorded_by::text AS recorded_by, recorded_at
+		FROM case_satisfactions WHERE case_id = ? ORDER BY at, id`, id).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "read return call answers")
+	}
+	out := make([]casework.Satisfaction, len(rows))
+	for i, r := range rows {
+		out[i] = casework.Satisfaction{CaseID: r.CaseID, Answer: casework.Answer(r.Answer), At: r.At.UTC(), RecordedBy: r.RecordedBy,
+			RecordedAt: r.RecordedAt.UTC()}
+		if r.Note != nil {
+			out[i].Note = *r.Note
+		}
+	}
+	return out, nil
+}
+
+// AddSatisfaction stores a return call's answer and its trail entry (case.satisfaction, in the
+// street's chain) in one transaction; the case row is not touched. A second answer other than
+// unreachable meets the unique index: derrors.Conflict.
+func (s *CaseStore) AddSatisfaction(ctx context.Context, a casework.Satisfaction, street string) error {
+	err := s.db.transact(ctx, func(ctx context.Context, tx *gorm.DB) error {
+		if err := tx.Exec(`INSERT INTO case_satisfactions (case_id, street_code, answer, at, note, recorded_by, recorded_at)
+			VALUES (?, ?, ?, ?, NULLIF(?, ''), ?, ?)`, a.CaseID, street, string(a.Answer), a.At, a.Note, a.RecordedBy, a.RecordedAt).Error; err != nil {
+			return err
+		}
+		return s.db.auditChange(ctx, tx, street, "case.satisfaction", "case", a.CaseID, nil, a)
+	})
+	return translate(err, "record the return call's answer")
+}
