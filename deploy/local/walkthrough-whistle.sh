@@ -93,7 +93,7 @@ for d in sj cg; do
   api 200 GET "/v1/assessment/departments/$d?period=$q" "$ADMIN"
   jq -r '.departments[0] | "  \(.department_code): service score \(.score.points)/\(.score.out_of)\(if .score.partial then " (partial)" else "" end)",
     (.score.items[] | "    item \(.code) weight \(.weight)  \(.figure) = \(.value // "-")  (\(.why))"),
-    (.values[] | select(.code | test("^whistle")) | select(.available) | "    \(.code) = \(.value)")' <<<"$R"
+    (.values[] | select(.code | test("^whistle")) | select(.available and .value != null and .value != 0) | "    \(.code) = \(.value)")' <<<"$R"
 done
 api 200 GET "/v1/assessment/departments/sj?period=$q" "$ADMIN"
 link=$(jq -r '[.departments[0].values[] | select(.code | test("^whistle")) | select(.available) | .items[0]][0] // empty' <<<"$R")
@@ -105,5 +105,5 @@ fi
 echo "  the CSV (GET /v1/assessment/departments.csv?period=$q), sj's whistle and score lines:"
 curl -sf "$B/v1/assessment/departments.csv?period=$q" -H "Authorization: Bearer $ADMIN" >"$T/q.csv"
 head -1 "$T/q.csv" | sed 's/^/    /'
-grep -E ',sj,(whistle|score)' "$T/q.csv" | head -16 | sed 's/^/    /' || true
+grep -E ',sj,whistle' "$T/q.csv" | grep -vE ',true,(0)?,' | head -12 | sed 's/^/    /' || true
 printf '\nwalkthrough: whistle %s closed, escalated once, in the quarter %s\n' "$(jq -r .number <<<"$w")" "$q"
