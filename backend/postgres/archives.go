@@ -335,8 +335,11 @@ func (s *ArchiveStore) Explain(ctx context.Context, e archive.Explanation) error
 func archivedSubject(tx *gorm.DB, sub casework.DeadlineSubject) (bool, error) {
 	switch sub.Kind {
 	case casework.SubjectCase:
+		if _, err := uuid.Parse(sub.ID); err != nil {
+			return false, nil
+		}
 		var n int64
-		err := tx.Raw(`SELECT count(*) FROM cases WHERE id::text = ? AND state = 'archived'`, sub.ID).Scan(&n).Error
+		err := tx.Raw(`SELECT count(*) FROM cases WHERE id = ?::uuid AND state = 'archived'`, sub.ID).Scan(&n).Error
 		return n > 0, err
 	case casework.SubjectInspection:
 		return recordArchived(tx, sub.ID)
@@ -358,9 +361,12 @@ func refuseArchivedSubject(tx *gorm.DB, sub casework.DeadlineSubject) error {
 
 // recordArchived reports whether inspection record id is a source of an archived case.
 func recordArchived(tx *gorm.DB, id string) (bool, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return false, nil // no record has such an id, nor a case of it
+	}
 	var n int64
 	err := tx.Raw(`SELECT count(*) FROM case_sources s JOIN cases c ON c.id = s.case_id
-		WHERE s.inspection_id::text = ? AND c.state = 'archived'`, id).Scan(&n).Error
+		WHERE s.inspection_id = ?::uuid AND c.state = 'archived'`, id).Scan(&n).Error
 	return n > 0, err
 }
 
