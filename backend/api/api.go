@@ -4,7 +4,9 @@
 // Every request passes, in order: its trace span, request id, the caching
 // and sniffing headers of its answer, logging and metrics, panic recovery, a
 // deadline, and validation against the contract (authentication first, then
-// parameters and body). Handlers return errors; the one error
+// parameters and body). The web console (backend/console) is mounted under
+// /console before that validation: its pages are HTML, outside the
+// contract. Handlers return errors; the one error
 // handler renders them as RFC 9457 problem+json with a stable code.
 package api
 
@@ -22,6 +24,7 @@ import (
 
 	"github.com/whistle/whistle/backend/archive"
 	"github.com/whistle/whistle/backend/assess"
+	"github.com/whistle/whistle/backend/console"
 	"github.com/whistle/whistle/backend/idempotency"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/telemetry"
@@ -130,6 +133,16 @@ func New(cfg Config) (*fiber.App, error) {
 	srv := &server{log: cfg.Logger, ids: cfg.Identity, org: cfg.Org, trail: cfg.Trail, sync: cfg.Sync, inspections: cfg.Inspections, cases: cfg.Cases, reviews: cfg.Reviews, whistles: cfg.Whistles, evidence: cfg.Evidence, review: cfg.Review, deadlines: cfg.Deadlines, bundles: cfg.Bundles, archives: cfg.Archives, perf: cfg.Performance, assess: cfg.Assess, users: cfg.Users, passwords: cfg.Passwords,
 		now: cfg.Now, deps: cfg.Dependencies, gatherer: cfg.Registry, docs: docs,
 		acts: newActCounter(cfg.Registry)}
+	if cfg.Inspections.Service != nil && cfg.Identity != nil && cfg.Org != nil {
+		// The console's HTML pages are outside the contract: mounted before
+		// its validator, on the same services and the same middleware above.
+		con, err := console.New(console.Config{Logger: cfg.Logger, Identity: cfg.Identity, Org: cfg.Org,
+			Inspections: cfg.Inspections.Service, Now: cfg.Now})
+		if err != nil {
+			return nil, err
+		}
+		con.Mount(app)
+	}
 	app.Use(validateRequest(doc, router, cfg.Identity))
 	srv.registerTus(app)
 	openapi.RegisterHandlers(app, openapi.NewStrictHandler(srv, []openapi.StrictMiddlewareFunc{keepRawBody, keepRequestURI,

@@ -33,6 +33,26 @@ ensure_postgres() {
   [ -x "$PG_BIN/postgres" ] || die "no postgres binary in $PG_BIN"
 }
 
+# ensure_chromium sets and exports WHISTLE_CHROMIUM, the headless browser
+# of the console's tests, installing Debian's chromium package when it is
+# missing and we are root; otherwise it says how to install it and leaves
+# WHISTLE_CHROMIUM empty (the browser tests then fail, they never skip).
+ensure_chromium() {
+  WHISTLE_CHROMIUM="${WHISTLE_CHROMIUM:-$(command -v chromium || true)}"
+  if [ -z "$WHISTLE_CHROMIUM" ]; then
+    if [ "$(id -u)" = 0 ]; then
+      say "installing Chromium for the console's browser tests (Debian package chromium)"
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2 ||
+        die "apt-get install chromium failed"
+      WHISTLE_CHROMIUM=$(command -v chromium)
+    else
+      say "Chromium not found: the console's browser tests will fail. Install it with: sudo apt-get install -y chromium"
+    fi
+  fi
+  export WHISTLE_CHROMIUM
+}
+
 # as_pg runs a command as the postgres user when we are root (PostgreSQL
 # refuses to run as root), and as ourselves otherwise.
 as_pg() {

@@ -35,6 +35,7 @@ fi
 
 ensure_postgres
 ensure_minio
+ensure_chromium
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/whistle-test.XXXXXX")
 chmod 755 "$work"

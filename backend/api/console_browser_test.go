@@ -1,0 +1,243 @@
+package api_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/openapi"
+)
+
+// The console's tests drive the pages in headless Chromium (the binary
+// WHISTLE_CHROMIUM, which deploy/local/test.sh installs and exports), one
+// browser for the whole test binary, a fresh browser context (cookies
+// apart) for each test. A test that cannot start the browser fails.
+var browser struct {
+	once sync.Once
+	ctx  context.Context
+	err  error
+}
+
+// browserTab opens a tab of its own browser context (no cookies shared with
+// other tests) at a 1366x768 window, closed at the end of the test.
+func browserTab(t *testing.T) context.Context {
+	t.Helper()
+	browser.once.Do(func() {
+		path := os.Getenv("WHISTLE_CHROMIUM")
+		if path == "" {
+			browser.err = errNoChromium
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+			chromedp.WindowSize(1366, 768), chromedp.Flag("disable-dev-shm-usage", true))
+		alloc, _ := chromedp.NewExecAllocator(context.Background(), opts...)
+		browser.ctx, _ = chromedp.NewContext(alloc)
+		browser.err = chromedp.Do(browser.ctx)
+	})
+	if browser.err != nil {
+		t.Fatalf("headless Chromium (WHISTLE_CHROMIUM=%q) does not start: %v", os.Getenv("WHISTLE_CHROMIUM"), browser.err)
+	}
+	tab, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
+	tab, cancelTimeout := context.WithTimeout(tab, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel() })
+	return tab
+}
+
+type chromiumMissing struct{}
+
+func (chromiumMissing) Error() string {
+	return "WHISTLE_CHROMIUM is not set: run the tests with deploy/local/test.sh, which installs Debian's chromium"
+}
+
+var errNoChromium error = chromiumMissing{}
+
+// serveConsole serves the fixture's app on a real loopback listener and
+// returns its base URL.
+func serveConsole(t *testing.T, f *fixture) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = f.app.Listener(ln) }()
+	t.Cleanup(func() { _ = f.app.Shutdown() })
+	return "http://" + ln.Addr().String()
+}
+
+// run runs browser steps, failing the test with what was being done.
+func run(t *testing.T, tab context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(tab, steps...); err != nil {
+		loc, _ := chromedp.Run(tab, chromedp.Location())
+		t.Fatalf("%s (at %s): %v", what, loc, err)
+	}
+}
+
+// read runs one browser action that answers a value.
+func read[T any](t *testing.T, tab context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(tab, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// attr is the attribute name of the element sel.
+func attr(t *testing.T, tab context.Context, sel, name string) string {
+	t.Helper()
+	return read(t, tab, sel+" "+name, chromedp.AttributeValue(chromedp.CSS(sel), name)).Value
+}
+
+// consoleLogin signs username in through the console's login page.
+func consoleLogin(t *testing.T, tab context.Context, base, username string) {
+	t.Helper()
+	run(t, tab, "log in as "+username,
+		chromedp.Navigate(base+"/console/"),
+		chromedp.WaitVisible(chromedp.CSS("#login")),
+		chromedp.SendKeys(chromedp.CSS("#username"), username),
+		chromedp.SendKeys(chromedp.CSS("#password"), "whistle-demo"),
+		chromedp.Submit(chromedp.CSS("#login")),
+		chromedp.WaitVisible(chromedp.CSS("#logout")),
+	)
+}
+
+// flaggedRecord is an st-a record flagged for review (a crew member of
+// st-b), corrected once by its officer: two versions awaiting review.
+func flaggedRecord(t *testing.T, f *fixture) inspection.Record {
+	t.Helper()
+	officer := newPhone(t, f, "officer.a")
+	rec := streetInspection("a", f.story.At("2026-11-10T10:00:00+08:00"), "onsite_inspection", "a-cg-03", "a-sj-01", "b-cg-03")
+	if r := officer.push(officer.mutation(inspection.MutationRecord, rec.ID, rec)).Results[0]; resultCodes(r) != "CREW_OUTSIDE_TEAM" {
+		t.Fatalf("record: %s %q", r.Verdict, resultCodes(r))
+	}
+	fixed := rec
+	fixed.Findings = "占道经营，已当场劝离"
+	if r := officer.push(officer.mutation(inspection.MutationAmend, rec.ID,
+		inspection.AmendArgs{BaseVersion: 1, Reason: "补充检查情况", Record: fixed})).Results[0]; r.Verdict == "rejected" {
+		t.Fatalf("amend: %s %+v", r.Verdict, r.Problem)
+	}
+	return fixed
+}
+
+// TestConsole_LeaderJourney: leader.a logs in, sees the flagged record in
+// the inbox with its reason, opens it, sees the two versions' diff,
+// approves it, sees it approved (as the API then shows it, with the same
+// trail entry as POST /v1/inspections/{id}/review), and logs out onto the
+// login page.
+func TestConsole_LeaderJourney(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	rec := flaggedRecord(t, f)
+	base := serveConsole(t, f)
+	tab := browserTab(t)
+
+	consoleLogin(t, tab, base, "leader.a")
+	row := `#review-queue tr[data-id="` + rec.ID + `"]`
+	run(t, tab, "the inbox lists the record", chromedp.WaitVisible(chromedp.CSS(row)))
+	if reason := read(t, tab, "the row's reasons", chromedp.Text(chromedp.CSS(row+" .tag"))); reason == "" {
+		t.Errorf("the inbox row shows no exception reason")
+	}
+
+	run(t, tab, "open the record",
+		chromedp.Click(chromedp.CSS(row+" a")),
+		chromedp.WaitVisible(chromedp.CSS("#diff")))
+	diff := read(t, tab, "the diff", chromedp.Text(chromedp.CSS("#diff")))
+	if !strings.Contains(diff, "findings") || !strings.Contains(diff, "占道经营，已当场劝离") {
+		t.Errorf("the diff does not show the corrected findings: %q", diff)
+	}
+
+	// After the redirect the same page shows the record approved.
+	run(t, tab, "approve",
+		chromedp.Click(chromedp.CSS("#approve")),
+		chromedp.WaitNotPresent(chromedp.CSS("#approve")))
+	if state := attr(t, tab, "#review-state", "data-review"); state != "approved" {
+		t.Errorf("after approving the page shows the record %q", state)
+	}
+	leader := f.login(t, "leader.a", "whistle-demo")
+	var got openapi.Inspection
+	f.client.Get("/v1/inspections/"+rec.ID, leader).JSON(t, &got)
+	if got.Review != "approved" {
+		t.Errorf("the API shows the record %s after the console approved it", got.Review)
+	}
+	var entries int
+	if err := f.db.SQL.QueryRow(`SELECT count(*) FROM audit_entries e JOIN users u ON u.id = e.actor_user_id
+		WHERE e.action = 'inspection.review.approve' AND e.entity_id = $1 AND u.username = 'leader.a' AND e.request_id <> ''`, rec.ID).Scan(&entries); err != nil {
+		t.Fatal(err)
+	}
+	if entries != 1 {
+		t.Errorf("%d trail entries inspection.review.approve by leader.a, want 1", entries)
+	}
+
+	run(t, tab, "log out",
+		chromedp.Click(chromedp.CSS("#logout")),
+		chromedp.WaitVisible(chromedp.CSS("#login")))
+	if loc := read(t, tab, "location", chromedp.Location()); !strings.HasSuffix(loc, "/console/login") {
+		t.Errorf("after logout the browser is at %s, want the login page", loc)
+	}
+	run(t, tab, "the ended session opens nothing",
+		chromedp.Navigate(base+"/console/inspections/"+rec.ID),
+		chromedp.WaitVisible(chromedp.CSS("#login")))
+}
+
+// TestConsole_OtherStreet: leader.a opening st-b's record gets the 404
+// page, as the API answers 404.
+func TestConsole_OtherStreet(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	officerB := newPhone(t, f, "officer.b")
+	recB := streetInspection("b", f.story.At("2026-11-10T10:00:00+08:00"), "onsite_inspection", "b-cg-03", "b-sj-01", "a-cg-03")
+	officerB.push(officerB.mutation(inspection.MutationRecord, recB.ID, recB))
+	base := serveConsole(t, f)
+	tab := browserTab(t)
+	consoleLogin(t, tab, base, "leader.a")
+	run(t, tab, "open st-b's record",
+		chromedp.Navigate(base+"/console/inspections/"+recB.ID),
+		chromedp.WaitVisible(chromedp.CSS("#error")))
+	if status := attr(t, tab, "#error", "data-status"); status != "404" {
+		t.Errorf("st-b's record shows the error page %q to leader.a, want 404", status)
+	}
+}
+
+// TestConsole_CSRF: a review form sent without its CSRF token is refused
+// (403) and changes nothing; every console answer carries the CSP.
+func TestConsole_CSRF(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	rec := flaggedRecord(t, f)
+	base := serveConsole(t, f)
+	tab := browserTab(t)
+	consoleLogin(t, tab, base, "leader.a")
+	run(t, tab, "open the record",
+		chromedp.Navigate(base+"/console/inspections/"+rec.ID),
+		chromedp.WaitVisible(chromedp.CSS("#approve")))
+	read(t, tab, "remove the tokens", chromedp.Evaluate[int](`document.querySelectorAll('input[name=csrf]').forEach(e => e.remove()); 0`))
+	run(t, tab, "approve without the token",
+		chromedp.Click(chromedp.CSS("#approve")),
+		chromedp.WaitVisible(chromedp.CSS("#error")))
+	if status := attr(t, tab, "#error", "data-status"); status != "403" {
+		t.Errorf("a form without its CSRF token shows %q, want 403", status)
+	}
+	leader := f.login(t, "leader.a", "whistle-demo")
+	var got openapi.Inspection
+	f.client.Get("/v1/inspections/"+rec.ID, leader).JSON(t, &got)
+	if got.Review != "pending" {
+		t.Errorf("the record is %s after a refused form, want pending", got.Review)
+	}
+
+	for _, path := range []string{"/console/login", "/console/static/console.css", "/console/nothing"} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if csp := res.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'self'") {
+			t.Errorf("%s: Content-Security-Policy %q", path, csp)
+		}
+	}
+}
