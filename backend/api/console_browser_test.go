@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/openapi"
@@ -129,17 +130,24 @@ func flaggedRecord(t *testing.T, f *fixture) inspection.Record {
 }
 
 // TestConsole_LeaderJourney: leader.a logs in, sees the flagged record in
-// the inbox with its reason, opens it, sees the two versions' diff,
+// the inbox with its reason and the street's overdue deadline (not another
+// street's), opens it, sees the two versions' diff,
 // approves it, sees it approved (as the API then shows it, with the same
 // trail entry as POST /v1/inspections/{id}/review), and logs out onto the
 // login page.
 func TestConsole_LeaderJourney(t *testing.T) {
 	f := newFixture(t, options{demo: true})
 	rec := flaggedRecord(t, f)
+	late := openDeadlineAt(t, f, f.now().AddDate(0, 0, -30))
+	otherStreet := openWorkOrder(t, f, "st-b", "team-st-b", "b-cg-03", "12345-"+uuid.NewString()[:8], f.now().AddDate(0, 0, -30))
 	base := serveConsole(t, f)
 	tab := browserTab(t)
 
 	consoleLogin(t, tab, base, "leader.a")
+	run(t, tab, "the inbox lists the overdue deadline", chromedp.WaitVisible(chromedp.CSS(`#overdue tr[data-id="`+late+`"]`)))
+	if n := read(t, tab, "st-b's deadline", chromedp.Evaluate[int](`document.querySelectorAll('tr[data-id="`+otherStreet+`"]').length`)); n != 0 {
+		t.Errorf("leader.a's inbox lists st-b's deadline")
+	}
 	row := `#review-queue tr[data-id="` + rec.ID + `"]`
 	run(t, tab, "the inbox lists the record", chromedp.WaitVisible(chromedp.CSS(row)))
 	if reason := read(t, tab, "the row's reasons", chromedp.Text(chromedp.CSS(row+" .tag"))); reason == "" {

@@ -37,6 +37,7 @@ import (
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/org"
+	"github.com/whistle/whistle/backend/postgres"
 )
 
 // Prefix is where the console is mounted.
@@ -64,12 +65,19 @@ type Scopes interface {
 	Scope(ctx context.Context, userID string, at time.Time) (org.Scope, error)
 }
 
+// Deadlines lists the statutory deadlines, as the API's deadline routes
+// read them.
+type Deadlines interface {
+	List(ctx context.Context, f postgres.DeadlineFilter) ([]postgres.Stored, error)
+}
+
 // Config is what the console needs: the API's own services.
 type Config struct {
 	Logger      *slog.Logger
 	Identity    *identity.Service
 	Org         Scopes
 	Inspections *inspection.Service
+	Deadlines   Deadlines        // nil: the inbox leaves deadlines out
 	Now         func() time.Time // the clock (required)
 }
 
@@ -88,7 +96,7 @@ func New(cfg Config) (*Console, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Console{cfg: cfg, pages: map[string]*template.Template{}}
-	funcs := template.FuncMap{"json": prettyJSON}
+	funcs := template.FuncMap{"json": prettyJSON, "dict": dict}
 	for _, name := range []string{"login", "inbox", "inspection", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -311,6 +319,23 @@ func (c *Console) render(ctx *fiber.Ctx, status int, name string, s *session, pa
 	}
 	ctx.Type("html", "utf-8")
 	return ctx.Status(status).SendString(b.String())
+}
+
+// dict makes a map of key, value pairs, for a template called with more
+// than one value.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, errors.New("dict: odd number of arguments")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, errors.New("dict: a key is not a string")
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
 }
 
 // formInt reads a whole number of a form, -1 when it is not one.

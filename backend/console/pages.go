@@ -10,6 +10,7 @@ import (
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/postgres"
 )
 
 // inboxView is the team leader's inbox.
@@ -17,13 +18,18 @@ type inboxView struct {
 	Leader bool               // the user has a review queue
 	Queue  []inspection.State // flagged records awaiting review, oldest act first
 	More   bool               // the queue holds more than shown
+	// Overdue and DueSoon are the street's deadlines past due and due
+	// within the policy's window (as GET /v1/deadlines?state= lists them),
+	// the soonest first.
+	Overdue, DueSoon []postgres.Stored
 }
 
 // inboxSize is how many records of the review queue the inbox shows.
 const inboxSize = 50
 
 // inbox shows what needs the user: for a team leader, the review queue of
-// the street (as GET /v1/inspections/review-queue lists it).
+// the street (as GET /v1/inspections/review-queue lists it), and for the
+// street's officers and team leader its overdue and due-soon deadlines.
 func (c *Console) inbox(ctx *fiber.Ctx, s *session) error {
 	sc, err := c.cfg.Org.Scope(ctx.UserContext(), s.user.ID, c.cfg.Now())
 	if err != nil {
@@ -40,6 +46,13 @@ func (c *Console) inbox(ctx *fiber.Ctx, s *session) error {
 			list, v.More = list[:inboxSize], true
 		}
 		v.Queue = list
+	}
+	if street, ok := access.ListDeadlines(sc); ok && c.cfg.Deadlines != nil {
+		for state, into := range map[string]*[]postgres.Stored{"overdue": &v.Overdue, "due_soon": &v.DueSoon} {
+			if *into, err = c.cfg.Deadlines.List(ctx.UserContext(), postgres.DeadlineFilter{StreetCode: street, State: state, Limit: inboxSize}); err != nil {
+				return c.fail(ctx, s, err)
+			}
+		}
 	}
 	return c.render(ctx, http.StatusOK, "inbox", s, v)
 }
