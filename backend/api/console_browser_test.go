@@ -14,6 +14,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/org"
+	"github.com/whistle/whistle/backend/whistle"
 	"github.com/whistle/whistle/openapi"
 )
 
@@ -131,7 +133,7 @@ func flaggedRecord(t *testing.T, f *fixture) inspection.Record {
 
 // TestConsole_LeaderJourney: leader.a logs in, sees the flagged record in
 // the inbox with its reason and the street's overdue deadline (not another
-// street's), opens it, sees the two versions' diff,
+// street's) and its whistle with late steps, opens it, sees the two versions' diff,
 // approves it, sees it approved (as the API then shows it, with the same
 // trail entry as POST /v1/inspections/{id}/review), and logs out onto the
 // login page.
@@ -140,10 +142,13 @@ func TestConsole_LeaderJourney(t *testing.T) {
 	rec := flaggedRecord(t, f)
 	late := openDeadlineAt(t, f, f.now().AddDate(0, 0, -30))
 	otherStreet := openWorkOrder(t, f, "st-b", "team-st-b", "b-cg-03", "12345-"+uuid.NewString()[:8], f.now().AddDate(0, 0, -30))
+	emergency := raise(t, f, whistleBody(f, "emergency", "grid_worker", "cg", "sj"))
+	f.advance(whistle.DefaultDeadlines().Period(org.WhistleEmergency, whistle.StepAck) + time.Minute)
 	base := serveConsole(t, f)
 	tab := browserTab(t)
 
 	consoleLogin(t, tab, base, "leader.a")
+	run(t, tab, "the inbox lists the whistle with its late steps", chromedp.WaitVisible(chromedp.CSS(`#whistles tr[data-id="`+emergency.Id.String()+`"] .tag`)))
 	run(t, tab, "the inbox lists the overdue deadline", chromedp.WaitVisible(chromedp.CSS(`#overdue tr[data-id="`+late+`"]`)))
 	if n := read(t, tab, "st-b's deadline", chromedp.Evaluate[int](`document.querySelectorAll('tr[data-id="`+otherStreet+`"]').length`)); n != 0 {
 		t.Errorf("leader.a's inbox lists st-b's deadline")

@@ -38,6 +38,7 @@ import (
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/postgres"
+	"github.com/whistle/whistle/backend/whistle"
 )
 
 // Prefix is where the console is mounted.
@@ -78,6 +79,7 @@ type Config struct {
 	Org         Scopes
 	Inspections *inspection.Service
 	Deadlines   Deadlines        // nil: the inbox leaves deadlines out
+	Whistles    *whistle.Service // nil: the inbox leaves whistles out
 	Now         func() time.Time // the clock (required)
 }
 

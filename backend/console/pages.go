@@ -11,6 +11,7 @@ import (
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/postgres"
+	"github.com/whistle/whistle/backend/whistle"
 )
 
 // inboxView is the team leader's inbox.
@@ -22,14 +23,29 @@ type inboxView struct {
 	// within the policy's window (as GET /v1/deadlines?state= lists them),
 	// the soonest first.
 	Overdue, DueSoon []postgres.Stored
+	// Whistles are the street's open whistles with a late step or an
+	// objection waiting for the street's ruling.
+	Whistles []whistleItem
 }
+
+// whistleItem is a whistle of the inbox with what needs the team leader.
+type whistleItem struct {
+	Whistle    whistle.Whistle
+	Late       []whistle.LateStep
+	Objections []whistle.Objection
+}
+
+// openWhistles is how many open whistles of the street the inbox reads.
+const openWhistles = 200
 
 // inboxSize is how many records of the review queue the inbox shows.
 const inboxSize = 50
 
 // inbox shows what needs the user: for a team leader, the review queue of
 // the street (as GET /v1/inspections/review-queue lists it), and for the
-// street's officers and team leader its overdue and due-soon deadlines.
+// street's officers and team leader its overdue and due-soon deadlines; for
+// a team leader also the street's open whistles with late steps or pending
+// objections.
 func (c *Console) inbox(ctx *fiber.Ctx, s *session) error {
 	sc, err := c.cfg.Org.Scope(ctx.UserContext(), s.user.ID, c.cfg.Now())
 	if err != nil {
@@ -51,6 +67,19 @@ func (c *Console) inbox(ctx *fiber.Ctx, s *session) error {
 		for state, into := range map[string]*[]postgres.Stored{"overdue": &v.Overdue, "due_soon": &v.DueSoon} {
 			if *into, err = c.cfg.Deadlines.List(ctx.UserContext(), postgres.DeadlineFilter{StreetCode: street, State: state, Limit: inboxSize}); err != nil {
 				return c.fail(ctx, s, err)
+			}
+		}
+	}
+	if v.Leader && c.cfg.Whistles != nil {
+		list, err := c.cfg.Whistles.List(ctx.UserContext(), s.user.ID, whistle.Filter{State: whistle.StateOpen, Limit: openWhistles})
+		if err != nil {
+			return c.fail(ctx, s, err)
+		}
+		now := c.cfg.Now()
+		for _, w := range list {
+			it := whistleItem{Whistle: w, Late: whistle.Late(w, now), Objections: whistle.PendingObjections(w)}
+			if len(it.Late) > 0 || len(it.Objections) > 0 {
+				v.Whistles = append(v.Whistles, it)
 			}
 		}
 	}

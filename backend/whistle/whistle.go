@@ -538,6 +538,45 @@ func Escalate(w *Whistle, code string, s Step, now time.Time) (bool, time.Time) 
 	return true, time.Time{}
 }
 
+// LateStep is a step of a called department past its due instant without a report.
+type LateStep struct {
+	DepartmentCode string
+	Step           Step
+	Due            time.Time
+}
+
+// Late lists the steps of w that are late at now, in the order of the calls and their steps: the
+// whistle open, the department called (not released), the step not reported and due by now,
+// escalated or not yet.
+func Late(w Whistle, now time.Time) []LateStep {
+	if w.State != StateOpen {
+		return nil
+	}
+	var out []LateStep
+	for _, c := range w.Calls {
+		if c.Status != CallCalled {
+			continue
+		}
+		for _, t := range c.Steps {
+			if t.Report == nil && !now.Before(t.Due) {
+				out = append(out, LateStep{DepartmentCode: c.DepartmentCode, Step: t.Step, Due: t.Due})
+			}
+		}
+	}
+	return out
+}
+
+// PendingObjections are the objections of w waiting for the street's ruling.
+func PendingObjections(w Whistle) []Objection {
+	var out []Objection
+	for _, o := range w.Objections {
+		if o.Outcome == OutcomePending {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // ApplyObjection records department code's objection with reasons on w at now: the whistle open,
 // the department called and not finished, no objection of it pending. Errors: derrors.Invalid,
 // derrors.Conflict.

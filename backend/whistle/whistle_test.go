@@ -102,3 +102,39 @@ func TestApplyRuling(t *testing.T) {
 		t.Errorf("overruled: the deadline moved to %s", w.Calls[0].Steps[0].Due)
 	}
 }
+
+// TestLate: a called department's step is late from its due instant until reported; a released
+// department and a closed whistle have none. An objection is pending until ruled on.
+func TestLate(t *testing.T) {
+	w := raised(org.WhistleKey, "cg", "sj")
+	if late := Late(w, t0.Add(time.Hour)); len(late) != 0 {
+		t.Fatalf("before any due instant: %+v", late)
+	}
+	_ = ApplyReport(&w, ReportRequest{DepartmentCode: "cg", Step: StepAck, At: t0}, "u", t0)
+	late := Late(w, t0.Add(2*time.Hour))
+	if len(late) != 1 || late[0].DepartmentCode != "sj" || late[0].Step != StepAck || !late[0].Due.Equal(t0.Add(2*time.Hour)) {
+		t.Errorf("at sj's ack due instant: %+v", late)
+	}
+	if err := ApplyObjection(&w, "o-1", "sj", "不属职责", "u-sj", t0.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if p := PendingObjections(w); len(p) != 1 || p[0].ID != "o-1" {
+		t.Errorf("pending objections: %+v", p)
+	}
+	deps := map[string]bool{"cg": true, "sj": true}
+	if _, err := ApplyRuling(&w, DefaultDeadlines(), RulingRequest{DepartmentCode: "sj", Outcome: OutcomeAccepted}, deps, "u", t0.Add(4*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if p := PendingObjections(w); len(p) != 0 {
+		t.Errorf("pending after the ruling: %+v", p)
+	}
+	for _, l := range Late(w, t0.Add(5*time.Hour)) {
+		if l.DepartmentCode == "sj" {
+			t.Errorf("the released department is late: %+v", l)
+		}
+	}
+	w.State = StateClosed
+	if late := Late(w, t0.Add(500*time.Hour)); len(late) != 0 {
+		t.Errorf("a closed whistle: %+v", late)
+	}
+}
