@@ -219,7 +219,8 @@ func TestConsole_OtherStreet(t *testing.T) {
 }
 
 // TestConsole_CSRF: a review form sent without its CSRF token is refused
-// (403) and changes nothing; every console answer carries the CSP.
+// (403) and changes nothing, while the same form with it returns the record;
+// every console answer carries the CSP.
 func TestConsole_CSRF(t *testing.T) {
 	f := newFixture(t, options{demo: true})
 	rec := flaggedRecord(t, f)
@@ -241,6 +242,15 @@ func TestConsole_CSRF(t *testing.T) {
 	f.client.Get("/v1/inspections/"+rec.ID, leader).JSON(t, &got)
 	if got.Review != "pending" {
 		t.Errorf("the record is %s after a refused form, want pending", got.Review)
+	}
+	run(t, tab, "return it with a reason",
+		chromedp.Navigate(base+"/console/inspections/"+rec.ID),
+		chromedp.WaitVisible(chromedp.CSS("#reasons")),
+		chromedp.SendKeys(chromedp.CSS("#reasons"), "补签当事人签名"),
+		chromedp.Click(chromedp.CSS("#return")),
+		chromedp.WaitNotPresent(chromedp.CSS("#return")))
+	if state := attr(t, tab, "#review-state", "data-review"); state != "returned" {
+		t.Errorf("after returning the page shows the record %q", state)
 	}
 
 	for _, path := range []string{"/console/login", "/console/static/console.css", "/console/nothing"} {

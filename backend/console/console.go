@@ -98,7 +98,10 @@ func New(cfg Config) (*Console, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Console{cfg: cfg, pages: map[string]*template.Template{}}
-	funcs := template.FuncMap{"json": prettyJSON, "dict": dict}
+	zone := inspection.DefaultCalendar().Zone()
+	funcs := template.FuncMap{"json": prettyJSON, "dict": dict,
+		// Instants are shown in the calendar's zone (Beijing time), as the officers lived them.
+		"at": func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") }}
 	for _, name := range []string{"login", "inbox", "inspection", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
