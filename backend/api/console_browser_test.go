@@ -131,6 +131,15 @@ func flaggedRecord(t *testing.T, f *fixture) inspection.Record {
 	return fixed
 }
 
+// apiReview is the review state of record id as GET /v1/inspections/{id}
+// shows it to leader.a.
+func apiReview(t *testing.T, f *fixture, id string) openapi.InspectionReview {
+	t.Helper()
+	var got openapi.Inspection
+	f.client.Get("/v1/inspections/"+id, f.login(t, "leader.a", "whistle-demo")).JSON(t, &got)
+	return got.Review
+}
+
 // TestConsole_LeaderJourney: leader.a logs in, sees the flagged record in
 // the inbox with its reason and the street's overdue deadline (not another
 // street's) and its whistle with late steps, opens it, sees the two versions' diff,
@@ -174,11 +183,8 @@ func TestConsole_LeaderJourney(t *testing.T) {
 	if state := attr(t, tab, "#review-state", "data-review"); state != "approved" {
 		t.Errorf("after approving the page shows the record %q", state)
 	}
-	leader := f.login(t, "leader.a", "whistle-demo")
-	var got openapi.Inspection
-	f.client.Get("/v1/inspections/"+rec.ID, leader).JSON(t, &got)
-	if got.Review != "approved" {
-		t.Errorf("the API shows the record %s after the console approved it", got.Review)
+	if review := apiReview(t, f, rec.ID); review != "approved" {
+		t.Errorf("the API shows the record %s after the console approved it", review)
 	}
 	var entries int
 	if err := f.db.SQL.QueryRow(`SELECT count(*) FROM audit_entries e JOIN users u ON u.id = e.actor_user_id
@@ -237,11 +243,8 @@ func TestConsole_CSRF(t *testing.T) {
 	if status := attr(t, tab, "#error", "data-status"); status != "403" {
 		t.Errorf("a form without its CSRF token shows %q, want 403", status)
 	}
-	leader := f.login(t, "leader.a", "whistle-demo")
-	var got openapi.Inspection
-	f.client.Get("/v1/inspections/"+rec.ID, leader).JSON(t, &got)
-	if got.Review != "pending" {
-		t.Errorf("the record is %s after a refused form, want pending", got.Review)
+	if review := apiReview(t, f, rec.ID); review != "pending" {
+		t.Errorf("the record is %s after a refused form, want pending", review)
 	}
 	run(t, tab, "return it with a reason",
 		chromedp.Navigate(base+"/console/inspections/"+rec.ID),
