@@ -267,3 +267,29 @@ func TestConsole_CSRF(t *testing.T) {
 		}
 	}
 }
+
+// TestConsole_SessionRenewed: a desk user at work stays signed in past the
+// access token's lifetime (each page past half of it renews the token in
+// the same session), forms keep working after a renewal, and a session left
+// idle longer than a token's lifetime ends.
+func TestConsole_SessionRenewed(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	rec := flaggedRecord(t, f)
+	base := serveConsole(t, f)
+	tab := browserTab(t)
+	consoleLogin(t, tab, base, "leader.a")
+	run(t, tab, "open the record", chromedp.Navigate(base+"/console/inspections/"+rec.ID), chromedp.WaitVisible(chromedp.CSS("#approve")))
+	for range 2 { // 20 minutes at work: past the 15 minutes of a token
+		f.advance(10 * time.Minute)
+		run(t, tab, "the inbox after 10 minutes", chromedp.Navigate(base+"/console/"), chromedp.WaitVisible(chromedp.CSS("#logout")))
+	}
+	run(t, tab, "approve after the renewals",
+		chromedp.Navigate(base+"/console/inspections/"+rec.ID),
+		chromedp.Click(chromedp.CSS("#approve")),
+		chromedp.WaitNotPresent(chromedp.CSS("#approve")))
+	if state := attr(t, tab, "#review-state", "data-review"); state != "approved" {
+		t.Errorf("after the renewals the approval shows the record %q", state)
+	}
+	f.advance(20 * time.Minute)
+	run(t, tab, "idle for 20 minutes", chromedp.Navigate(base+"/console/"), chromedp.WaitVisible(chromedp.CSS("#login")))
+}

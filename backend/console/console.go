@@ -47,6 +47,7 @@ const Prefix = "/console"
 // The cookies of the console.
 const (
 	sessionCookie = "whistle_console"       // the session's access token
+	csrfCookie    = "whistle_console_csrf"  // the session's CSRF secret, set at login
 	loginCookie   = "whistle_console_login" // the CSRF token of the login form, before any session
 	langCookie    = "lang"                  // "en" for English; anything else is zh-CN
 )
@@ -172,12 +173,25 @@ type session struct {
 	csrf   string
 }
 
-// csrfOf is the CSRF token of a session: derived from its access token,
-// which only the browser holding the HttpOnly cookie knows, so that another
-// site can neither read nor forge it, and every instance computes the same.
-func csrfOf(token string) string {
-	sum := sha256.Sum256([]byte("whistle console csrf\x00" + token))
+// csrfOf is the CSRF token of a session: derived from the session's id and
+// a random secret kept in an HttpOnly cookie set at login, so that another
+// site can neither read nor forge it, every instance computes the same, and
+// it outlives the renewals of the session's access token.
+func csrfOf(secret, sessionID string) string {
+	if secret == "" || sessionID == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("whistle console csrf\x00" + secret + "\x00" + sessionID))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// randomToken is 24 random bytes, base64url.
+func randomToken() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // sameToken compares two tokens in constant time; an empty one never matches.
@@ -201,9 +215,16 @@ func (c *Console) signedIn(h func(*fiber.Ctx, *session) error) fiber.Handler {
 		if err != nil {
 			return c.fail(ctx, nil, err)
 		}
-		s := &session{user: u, claims: cl, token: token, csrf: csrfOf(token)}
+		s := &session{user: u, claims: cl, token: token, csrf: csrfOf(ctx.Cookies(csrfCookie), cl.SessionID)}
+		if s.csrf == "" { // a session cookie without its CSRF secret: sign in again
+			c.clearSession(ctx)
+			return ctx.Redirect(Prefix+"/login", http.StatusSeeOther)
+		}
 		if ctx.Method() == fiber.MethodPost && !sameToken(ctx.FormValue("csrf"), s.csrf) {
 			return c.render(ctx, http.StatusForbidden, "error", s, errorView{Status: http.StatusForbidden, Key: "csrf"})
+		}
+		if s.token, err = c.renew(ctx, u, cl, token); err != nil {
+			return c.fail(ctx, nil, err)
 		}
 		// As the API's validator does: trail entries name the caller.
 		rc := audit.ActorFrom(ctx.UserContext())
@@ -212,9 +233,34 @@ func (c *Console) signedIn(h func(*fiber.Ctx, *session) error) fiber.Handler {
 	}
 }
 
+// renew replaces a session's token past half its lifetime with a fresh one
+// of the same session (identity.Service.Renew), so that a desk user at work
+// stays signed in. It returns the token the request goes on with.
+func (c *Console) renew(ctx *fiber.Ctx, u identity.User, cl identity.Claims, token string) (string, error) {
+	left := cl.ExpiresAt.Sub(c.cfg.Now())
+	if left > c.cfg.Identity.TokenTTL()/2 {
+		return token, nil
+	}
+	sess, err := c.cfg.Identity.Renew(u, cl)
+	if err != nil {
+		return "", err
+	}
+	c.setSession(ctx, sess)
+	return sess.AccessToken, nil
+}
+
+// setSession puts a session's access token in the console's cookie.
+func (c *Console) setSession(ctx *fiber.Ctx, sess identity.Session) {
+	ctx.Cookie(&fiber.Cookie{Name: sessionCookie, Value: sess.AccessToken, Path: Prefix, HTTPOnly: true, Secure: ctx.Protocol() == "https",
+		SameSite: fiber.CookieSameSiteStrictMode, Expires: sess.ExpiresAt})
+}
+
+// clearSession removes the session's cookies.
 func (c *Console) clearSession(ctx *fiber.Ctx) {
-	ctx.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: Prefix, HTTPOnly: true, Secure: ctx.Protocol() == "https",
-		SameSite: fiber.CookieSameSiteStrictMode, MaxAge: -1, Expires: time.Unix(0, 0)})
+	for _, name := range []string{sessionCookie, csrfCookie} {
+		ctx.Cookie(&fiber.Cookie{Name: name, Value: "", Path: Prefix, HTTPOnly: true, Secure: ctx.Protocol() == "https",
+			SameSite: fiber.CookieSameSiteStrictMode, MaxAge: -1, Expires: time.Unix(0, 0)})
+	}
 }
 
 // loginView is what the login page shows.
@@ -230,11 +276,10 @@ func (c *Console) loginPage(ctx *fiber.Ctx) error {
 // renderLogin shows the login form with a fresh CSRF token, kept in a
 // cookie of its own until a session exists (double submit).
 func (c *Console) renderLogin(ctx *fiber.Ctx, status int, v loginView) error {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
+	tok, err := randomToken()
+	if err != nil {
 		return err
 	}
-	tok := base64.RawURLEncoding.EncodeToString(b)
 	ctx.Cookie(&fiber.Cookie{Name: loginCookie, Value: tok, Path: Prefix + "/login", HTTPOnly: true, Secure: ctx.Protocol() == "https",
 		SameSite: fiber.CookieSameSiteStrictMode})
 	return c.render(ctx, status, "login", &session{csrf: tok}, v)
@@ -257,8 +302,13 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 	default:
 		return c.fail(ctx, nil, err)
 	}
-	ctx.Cookie(&fiber.Cookie{Name: sessionCookie, Value: sess.AccessToken, Path: Prefix, HTTPOnly: true, Secure: ctx.Protocol() == "https",
-		SameSite: fiber.CookieSameSiteStrictMode, Expires: sess.ExpiresAt})
+	secret, err := randomToken()
+	if err != nil {
+		return err
+	}
+	c.setSession(ctx, sess)
+	ctx.Cookie(&fiber.Cookie{Name: csrfCookie, Value: secret, Path: Prefix, HTTPOnly: true, Secure: ctx.Protocol() == "https",
+		SameSite: fiber.CookieSameSiteStrictMode})
 	ctx.Cookie(&fiber.Cookie{Name: loginCookie, Value: "", Path: Prefix + "/login", MaxAge: -1, Expires: time.Unix(0, 0)})
 	return ctx.Redirect(Prefix+"/", http.StatusSeeOther)
 }

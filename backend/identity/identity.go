@@ -334,6 +334,25 @@ func (s *Service) AuthenticateClaims(ctx context.Context, token string) (User, C
 	return u, c, nil
 }
 
+// Renew issues a fresh access token in the live browser session of u and c
+// (from AuthenticateClaims), which has no refresh token: the console keeps a
+// desk user signed in while they work, and a session left idle ends with
+// its last token. Ending the session (logout, revocation, a disabled
+// account) still refuses every token of it. It returns derrors.Forbidden for
+// a phone's session, which is renewed with its refresh token.
+func (s *Service) Renew(u User, c Claims) (Session, error) {
+	if c.DeviceID != "" {
+		return Session{}, derrors.New(derrors.Forbidden, "a phone's session is renewed with its refresh token")
+	}
+	if c.SessionID == "" || c.UserID != u.ID {
+		return Session{}, derrors.New(derrors.Unauthenticated, "the token names no session of this user")
+	}
+	return s.issue(u, Family{ID: c.SessionID, UserID: u.ID}, s.now())
+}
+
+// TokenTTL is how long an access token stays valid.
+func (s *Service) TokenTTL() time.Duration { return s.tokens.TTL() }
+
 // errSessionEnded refuses the tokens of a session that was logged out or
 // revoked, or whose device was revoked.
 var errSessionEnded = derrors.New(derrors.Unauthenticated, "this session has ended (logged out, device revoked or account disabled); log in again")

@@ -721,3 +721,41 @@ func TestService_LoginThrottle(t *testing.T) {
 		}
 	})
 }
+
+// TestService_Renew: a browser session's token is renewed in the same
+// session (its logout refuses the renewed token too); a phone's is not.
+func TestService_Renew(t *testing.T) {
+	f := newFixture(t)
+	li := f.addUser(t, "li.ming", org.RoleTeamLeader)
+	s := f.login(t, li, "")
+	u, c, err := f.svc.AuthenticateClaims(f.ctx, s.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(10 * time.Minute)
+	next, err := f.svc.Renew(u, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !next.ExpiresAt.Equal(f.clock.Now().Add(15*time.Minute)) || next.RefreshToken != "" {
+		t.Errorf("renewed: expires %s, refresh token %q", next.ExpiresAt, next.RefreshToken)
+	}
+	f.clock.Advance(10 * time.Minute)
+	f.wantAuth(t, "the first token past its lifetime", s.AccessToken, derrors.Unauthenticated)
+	_, nc, err := f.svc.AuthenticateClaims(f.ctx, next.AccessToken)
+	if err != nil || nc.SessionID != c.SessionID {
+		t.Fatalf("the renewed token: %v, session %s, want %s", err, nc.SessionID, c.SessionID)
+	}
+	if err := f.svc.Logout(f.ctx, nc); err != nil {
+		t.Fatal(err)
+	}
+	f.wantAuth(t, "the renewed token after logout", next.AccessToken, derrors.Unauthenticated)
+
+	phone := f.login(t, li, f.addDevice(t, li).ID)
+	pu, pc, err := f.svc.AuthenticateClaims(f.ctx, phone.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Renew(pu, pc)
+	wantCode(t, "renewing a phone's session", err, derrors.Forbidden)
+}
