@@ -207,7 +207,7 @@ func TestConsole_LeaderJourney(t *testing.T) {
 }
 
 // TestConsole_OtherStreet: leader.a opening st-b's record gets the 404
-// page, as the API answers 404.
+// page, as the API answers 404; in Chinese, in English after the toggle.
 func TestConsole_OtherStreet(t *testing.T) {
 	f := newFixture(t, options{demo: true})
 	officerB := newPhone(t, f, "officer.b")
@@ -221,6 +221,15 @@ func TestConsole_OtherStreet(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#error")))
 	if status := attr(t, tab, "#error", "data-status"); status != "404" {
 		t.Errorf("st-b's record shows the error page %q to leader.a, want 404", status)
+	}
+	if h := read(t, tab, "the heading", chromedp.Text(chromedp.CSS("#error h1"))); !strings.Contains(h, "出错了") {
+		t.Errorf("the page is not in Chinese by default: %q", h)
+	}
+	// English with the toggle, kept by its cookie on the next page.
+	run(t, tab, "English", chromedp.Click(chromedp.CSS("#lang")), chromedp.WaitVisible(chromedp.CSS("#error")),
+		chromedp.Navigate(base+"/console/inspections/"+recB.ID), chromedp.WaitVisible(chromedp.CSS("#error")))
+	if h := read(t, tab, "the heading", chromedp.Text(chromedp.CSS("#error h1"))); !strings.Contains(h, "Something went wrong") {
+		t.Errorf("the page after the toggle is not in English: %q", h)
 	}
 }
 
