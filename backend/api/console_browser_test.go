@@ -274,6 +274,9 @@ func TestConsole_CSRF(t *testing.T) {
 		if csp := res.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'self'") {
 			t.Errorf("%s: Content-Security-Policy %q", path, csp)
 		}
+		if ct := res.Header.Get("Content-Type"); strings.HasSuffix(path, ".css") != strings.HasPrefix(ct, "text/css") {
+			t.Errorf("%s: Content-Type %q", path, ct)
+		}
 	}
 }
 

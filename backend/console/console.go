@@ -26,6 +26,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -125,7 +126,7 @@ func (c *Console) Mount(app fiber.Router) {
 			return c.render(ctx, http.StatusNotFound, "error", nil, errorView{Status: http.StatusNotFound})
 		}
 		ctx.Set(fiber.HeaderCacheControl, "private, max-age=300")
-		ctx.Type(strings.TrimPrefix(name[strings.LastIndex(name, "."):], "."), "utf-8")
+		ctx.Type(path.Ext(name), "utf-8")
 		return ctx.Send(b)
 	})
 	g.Get("/login", c.loginPage)
