@@ -174,6 +174,17 @@ func TestServe(t *testing.T) {
 		t.Fatalf("demo admin login = %d", res.StatusCode)
 	}
 
+	// The console is served by the same binary, outside the contract.
+	res, err = http.Get(base + "/console/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") ||
+		!strings.HasPrefix(res.Header.Get("Content-Security-Policy"), "default-src 'self'") {
+		t.Fatalf("GET /console/login = %d %s, CSP %q", res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Content-Security-Policy"))
+	}
+
 	// Over the body limit: a 413 problem from the real server (Fiber's test
 	// harness cannot show this, the HTTP server itself refuses the body).
 	// The body is small enough for the server to have read it whole before
