@@ -36,17 +36,20 @@ func TestSeedDemo_Story(t *testing.T) {
 		}
 		return n
 	}
-	rows, err := db.QueryContext(ctx, `SELECT review, count(*) FROM inspections GROUP BY review ORDER BY review`)
-	if err != nil {
-		t.Fatal(err)
+	for _, q := range []string{`SELECT 'review ' || review, count(*) FROM inspections GROUP BY 1`, `SELECT 'case ' || state, count(*) FROM cases GROUP BY 1`,
+		`SELECT 'deadline ' || kind || ' ' || state || CASE WHEN due_at < now() THEN ' past due' ELSE '' END, count(*) FROM deadlines GROUP BY 1`, `SELECT 'grant ' || department_code, count(*) FROM review_grants GROUP BY 1`} {
+		rows, err := db.QueryContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var what string
+			var n int
+			rows.Scan(&what, &n)
+			t.Logf("%s: %d", what, n)
+		}
+		rows.Close()
 	}
-	for rows.Next() {
-		var review string
-		var n int
-		rows.Scan(&review, &n)
-		t.Logf("records reviewed %s: %d", review, n)
-	}
-	rows.Close()
 	photos := 0
 	for _, r := range storyRecords {
 		photos += r.photos
@@ -58,15 +61,20 @@ func TestSeedDemo_Story(t *testing.T) {
 		"records of street B":  {count(`SELECT count(*) FROM inspections WHERE street_code = 'st-b'`), 2},
 		"whistles":             {count(`SELECT count(*) FROM whistles`), len(storyWhistles)},
 		"whistles closed":      {count(`SELECT count(*) FROM whistles WHERE state = 'closed'`), 1},
-		"cases concluded":      {count(`SELECT count(*) FROM cases WHERE state = 'concluded'`), 1},
-		"cases of work orders": {count(`SELECT count(*) FROM cases WHERE id = ANY($1::uuid[])`, "{"+storyCaseIDs()+"}"), len(storyOrders)},
+		"cases archived":       {count(`SELECT count(*) FROM cases c JOIN archives a ON a.case_id = c.id WHERE c.state = 'archived'`), 1},
+		"cases from records":   {count(`SELECT count(*) FROM cases WHERE NOT (id = ANY($1::uuid[]))`, "{"+storyCaseIDs()+"}"), 1},
+		"returns waiting":      {count(`SELECT count(*) FROM evidence_reviews WHERE verdict = 'returned' AND answer IS NULL`), 1},
+		"sj grants":            {min(count(`SELECT count(*) FROM review_grants WHERE department_code = 'sj'`), 1), 1},
+		"seizures open":        {count(`SELECT count(*) FROM deadlines WHERE kind = 'seizure' AND state = 'open'`), 1},
+		"work orders past due": {count(`SELECT count(*) FROM deadlines WHERE kind = 'work_order' AND state = 'open' AND due_at < now()`), 1},
+		"cases of work orders": {count(`SELECT count(*) FROM cases WHERE id = ANY($1::uuid[])`, "{"+storyCaseIDs()+"}"), len(storyOrders) + 1},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: %d, want %d", what, c.got, c.want)
 		}
 	}
-	if n := count(`SELECT count(*) FROM cases`); n < len(storyOrders)+2 {
-		t.Errorf("%d cases: want the work orders' and those the approved records opened", n)
+	if n := len(storyPhoto(storyRecords[0], 0)); n < 200<<10 {
+		t.Errorf("a photo of %d bytes, want a few hundred KB", n)
 	}
 	out, err := command(ctx, vars, "audit", "verify").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "intact") {
@@ -79,5 +87,6 @@ func storyCaseIDs() string {
 	for _, o := range storyOrders {
 		ids = append(ids, storyID(o.name))
 	}
+	ids = append(ids, storyID("case/a/from-record-3"))
 	return strings.Join(ids, ",")
 }

@@ -59,7 +59,7 @@ type storyRecord struct {
 // with every review state and a seizure, street B's fewer.
 var storyRecords = []storyRecord{
 	{name: "record/a/1", login: "officer.a", reviewer: "leader.a", act: "2026-11-20T09:40:00+08:00", team: "team-st-a",
-		crew: []string{"a-cg-03", "a-cg-04"}, matter: "CG-002", address: "东城区南锣鼓巷 31 号", lat: 39.9372, lon: 116.4031,
+		crew: []string{"a-cg-03"}, matter: "CG-002", address: "东城区南锣鼓巷 31 号", lat: 39.9372, lon: 116.4031,
 		findings: "店外摆放货架占用人行道约 3 平方米", measure: inspection.Measure{Kind: authority.MeasureWarning, MatterCode: "CG-002"},
 		photos: 2, decision: "approve"},
 	{name: "record/a/2", login: "officer.a", reviewer: "leader.a", act: "2026-11-21T14:10:00+08:00", team: "team-st-a",
@@ -67,11 +67,11 @@ var storyRecords = []storyRecord{
 		findings: "无照游商沿街销售小商品，当场暂扣三轮车一辆及货物", photos: 3, decision: "approve",
 		measure: inspection.Measure{Kind: authority.MeasureSeizure, MatterCode: "CG-001", Seizure: &inspection.Seizure{
 			Items:        []inspection.SeizedItem{{Name: "三轮车", Quantity: 1, Unit: "辆", Condition: "旧，可正常使用"}, {Name: "发饰小商品", Quantity: 4, Unit: "箱", Condition: "完好"}},
-			CustodyPlace: "交道口街道综合执法队暂扣物品仓库"}}},
+			CustodyPlace: "交道口街道综合执法队暂扣物品仓库", Urgent: true}}},
 	{name: "record/a/3", login: "officer.a", reviewer: "leader.a", act: "2026-11-22T10:05:00+08:00", team: "team-st-a",
-		crew: []string{"a-cg-03", "a-sj-01", "a-sj-02"}, matter: "SJ-003", address: "东城区交道口南大街 56 号", lat: 39.9362, lon: 116.4050,
+		crew: []string{"a-cg-03", "a-sj-01"}, matter: "SJ-003", address: "东城区交道口南大街 56 号", lat: 39.9362, lon: 116.4050,
 		findings: "店内销售疑似假冒品牌服装", measure: inspection.Measure{Kind: authority.MeasureEvidence, MatterCode: "SJ-003"},
-		photos: 3, decision: "approve"},
+		photos: 3},
 	{name: "record/a/4", login: "officer.a", reviewer: "leader.a", act: "2026-11-23T11:20:00+08:00", team: "team-st-a",
 		crew: []string{"a-cg-03", "a-sj-02"}, matter: "SJ-004", address: "东城区南锣鼓巷 88 号", lat: 39.9390, lon: 116.4030,
 		findings: "商品未明码标价，当场罚款", photos: 1,
@@ -193,6 +193,9 @@ func seedStory(ctx context.Context, cfg Config, out io.Writer) error {
 	if err := c.workOrders(ctx, story, &n); err != nil {
 		return fmt.Errorf("demo story: %w", err)
 	}
+	if err := c.departmentReturn(ctx, &n); err != nil {
+		return fmt.Errorf("demo story: %w", err)
+	}
 	if err := c.whistles(ctx, story, &n); err != nil {
 		return fmt.Errorf("demo story: %w", err)
 	}
@@ -310,8 +313,9 @@ func storyPhoto(r storyRecord, i int) []byte {
 			default: // road
 				col = color.RGBA{70, 70, uint8(75 + (x*10)/w), 255}
 			}
-			d := uint8(rng.IntN(24))
-			col.R, col.G, col.B = col.R-d/2+d/3, col.G-d/2+d/3, col.B-d/2+d/3
+			// Grain, as a phone's sensor has: it is what makes the file weigh what a photo does.
+			d := rng.IntN(61) - 30
+			col.R, col.G, col.B = grain(col.R, d), grain(col.G, d), grain(col.B, d)
 			img.SetRGBA(x, y, col)
 		}
 	}
@@ -328,7 +332,7 @@ func storyPhoto(r storyRecord, i int) []byte {
 		}
 	}
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
 		panic(err) // encoding into memory does not fail
 	}
 	return buf.Bytes()
@@ -350,7 +354,7 @@ type storyOrder struct {
 
 var storyOrders = []storyOrder{
 	{name: "case/a/1", grid: "grid.a", matter: "CG-002", address: "东城区南锣鼓巷 12 号", lat: 39.9361,
-		received: "2026-11-10T09:00:00+08:00", limit: "2026-11-17T18:00:00+08:00", conclude: true},
+		received: "2026-11-10T09:00:00+08:00", limit: "2026-12-10T18:00:00+08:00", conclude: true},
 	{name: "case/a/2", grid: "grid.a", matter: "SJ-002", address: "东城区交道口东大街 21 号", lat: 39.9399,
 		received: "2026-11-21T10:30:00+08:00", limit: "2026-11-28T18:00:00+08:00"},
 	{name: "case/a/3", grid: "grid.a", matter: "SJ-004", address: "东城区安定门内大街 150 号", lat: 39.9453,
@@ -398,9 +402,10 @@ func (c *storyClient) workOrders(ctx context.Context, story demo.Story, n *story
 	return nil
 }
 
-// conclude walks case id to concluded: the team leader gives it to
+// conclude walks case id to its archive: the team leader gives it to
 // officer.a, who files, investigates, notifies, decides, serves and
-// executes; the team leader concludes.
+// executes; the team leader concludes it and closes it into its archive,
+// which gives it its archive number.
 func (c *storyClient) conclude(ctx context.Context, id string) error {
 	steps := []storyAct{
 		{"leader.a", "reassignment", map[string]any{"officer_code": "a-cg-03", "reason": "张伟负责南锣鼓巷片区"}},
@@ -413,12 +418,16 @@ func (c *storyClient) conclude(ctx context.Context, id string) error {
 		{"officer.a", "transitions", map[string]any{"to": "executed"}},
 		{"leader.a", "transitions", map[string]any{"to": "concluded"}},
 	}
+	var concluded struct {
+		Version int `json:"version"`
+	}
 	for _, s := range steps {
-		if _, err := c.json(ctx, s.who, http.MethodPost, "/v1/cases/"+id+"/"+s.path, s.body, nil, http.StatusOK); err != nil {
+		if _, err := c.json(ctx, s.who, http.MethodPost, "/v1/cases/"+id+"/"+s.path, s.body, &concluded, http.StatusOK); err != nil {
 			return err
 		}
 	}
-	return nil
+	_, err := c.json(ctx, "leader.a", http.MethodPost, "/v1/cases/"+id+"/archive", map[string]any{"version": concluded.Version}, nil, http.StatusCreated)
+	return err
 }
 
 // storyAct is a call of the story: body posted to the object's path as who.
@@ -492,3 +501,33 @@ func (c *storyClient) whistles(ctx context.Context, story demo.Story, n *storyCo
 	}
 	return nil
 }
+
+// departmentReturn opens the case of record a/3 (a shop selling fakes,
+// market regulation's matter, three photos) as street A's team leader: it
+// is routed to sj, whose reviewers get their grant. The reviewer of sj
+// returns its evidence, one photo unreadable and an angle missing; the
+// return waits for the officer's answer.
+func (c *storyClient) departmentReturn(ctx context.Context, n *storyCount) error {
+	id := storyID("case/a/from-record-3")
+	status, err := c.json(ctx, "leader.a", http.MethodGet, "/v1/cases/"+id, nil, nil, http.StatusOK, http.StatusNotFound)
+	if err != nil || status == http.StatusOK {
+		return err
+	}
+	if _, err := c.json(ctx, "leader.a", http.MethodPost, "/v1/cases", map[string]any{"id": id, "inspection_id": storyID("record/a/3")}, nil, http.StatusCreated); err != nil {
+		return err
+	}
+	n.cases++
+	var photo string
+	if err := c.db.SQL.QueryRowContext(ctx, `SELECT id FROM evidence WHERE client_id = $1`, storyID("record/a/3/photo/0")).Scan(&photo); err != nil {
+		return fmt.Errorf("photo 0 of record a/3: %w", err)
+	}
+	review := map[string]any{"verdict": "returned", "items": []map[string]any{
+		{"evidence_id": photo, "reason": "unreadable"},
+		{"reason": "missing_angle", "note": "请补拍商品吊牌及品牌标识的近景照片"},
+	}}
+	_, err = c.json(ctx, "reviewer.sj", http.MethodPost, "/v1/cases/"+id+"/evidence-reviews", review, nil, http.StatusCreated)
+	return err
+}
+
+// grain is channel v moved by d, within 0-255.
+func grain(v uint8, d int) uint8 { return uint8(min(max(int(v)+d, 0), 255)) }
