@@ -58,6 +58,7 @@ func TestSeedDemo_Story(t *testing.T) {
 		"records":              {count(`SELECT count(*) FROM inspections`), len(storyRecords)},
 		"photos":               {count(`SELECT count(*) FROM evidence`), photos},
 		"photos verified":      {count(`SELECT count(*) FROM evidence WHERE status = 'verified'`), photos},
+		"thumbnails queued":    {count(`SELECT count(*) FROM river_job WHERE kind = 'evidence.thumbnail'`), photos},
 		"records of street B":  {count(`SELECT count(*) FROM inspections WHERE street_code = 'st-b'`), 2},
 		"whistles":             {count(`SELECT count(*) FROM whistles`), len(storyWhistles)},
 		"whistles closed":      {count(`SELECT count(*) FROM whistles WHERE state = 'closed'`), 1},
