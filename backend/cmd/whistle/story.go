@@ -274,12 +274,8 @@ func (c *storyClient) upload(ctx context.Context, username, recordID, clientID s
 	req.Header.Set("Content-Type", "application/offset+octet-stream")
 	req.Header.Set("Upload-Length", strconv.Itoa(len(data)))
 	req.Header.Set("Upload-Metadata", meta)
-	var existed int
-	if err := c.countEvidence(ctx, clientID, &existed); err != nil {
+	if existed, err := c.countEvidence(ctx, clientID); err != nil || existed > 0 {
 		return false, err
-	}
-	if existed > 0 {
-		return false, nil
 	}
 	status, _, body, err := c.do(ctx, username, req)
 	if err != nil {
@@ -339,8 +335,10 @@ func storyPhoto(r storyRecord, i int) []byte {
 }
 
 // countEvidence counts the items of client id clientID already stored.
-func (c *storyClient) countEvidence(ctx context.Context, clientID string, n *int) error {
-	return c.db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM evidence WHERE client_id = $1`, clientID).Scan(n)
+func (c *storyClient) countEvidence(ctx context.Context, clientID string) (int, error) {
+	var n int
+	err := c.db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM evidence WHERE client_id = $1`, clientID).Scan(&n)
+	return n, err
 }
 
 // storyOrder is a 12345 work order of the demo story, and how far its case
@@ -349,7 +347,7 @@ type storyOrder struct {
 	name, grid, matter, address string
 	lat                         float64
 	received, limit             string // as written in the story
-	conclude                    bool   // walked to concluded by officer.a, the team leader concluding
+	conclude                    bool   // walked to its archive (conclude)
 }
 
 var storyOrders = []storyOrder{
