@@ -8,10 +8,12 @@ import (
 	"github.com/whistle/whistle/backend/org/demo"
 )
 
-// seedDemo loads the demo data set through the same import as admins use.
-// It can run again: rows are updated by their codes, and demo logins get
-// their demo password back. Its dates are those of the day it runs (see
-// demo.Dataset).
+// seedDemo loads the demo data set through the same import as admins use,
+// then the demo story (seedStory: records with photos, cases, whistles)
+// through the API's commands. It can run again: rows are updated by their
+// codes, demo logins get their demo password back, and the story's objects,
+// of fixed ids, are written once. Its dates are those of the day it runs
+// (see demo.Dataset and demo.Story).
 func seedDemo(ctx context.Context, cfg Config, out io.Writer) error {
 	if cfg.Env == "production" {
 		return errProduction
@@ -25,6 +27,9 @@ func seedDemo(ctx context.Context, cfg Config, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "demo data: %s\n", rep.Summary())
+	if err := seedStory(ctx, cfg, out); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "demo logins (password for all: %s):\n", demo.Password)
 	for _, l := range ds.Logins {
 		scope := l.StreetCode + l.DepartmentCode + l.CommunityCode

@@ -11,10 +11,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/whistle/whistle/backend/api"
 	"github.com/whistle/whistle/backend/archive"
@@ -76,129 +78,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	}()
 
-	db, err := openDB(ctx, cfg)
+	st, err := wire(ctx, cfg, log, tracing)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	db.Deadlines = &postgres.DeadlineRules{Policy: cfg.Deadlines, Calendar: cfg.Calendar}
-	if err := telemetry.TraceGORM(db.Gorm, tracing); err != nil {
-		return fmt.Errorf("trace SQL: %w", err)
-	}
-	if cfg.MigrateOnStart {
-		applied, err := postgres.Migrate(ctx, db.SQL)
-		if err != nil {
-			return err
-		}
-		log.Info("migrations applied", "count", len(applied), "applied", applied)
-	}
-	s3 := cfg.S3
-	s3.Tracing = tracing
-	store, err := media.New(s3)
-	if err != nil {
-		return fmt.Errorf("WHISTLE_S3_ENDPOINT: %w", err)
-	}
-	if err := ensureBucket(ctx, store, cfg.StartupTimeout); err != nil {
-		return fmt.Errorf("WHISTLE_S3_ENDPOINT: %w", err)
-	}
-
-	users := postgres.NewUserStore(db)
-	passwords := argon2id.Hasher{Params: argon2id.Default}
-	ids, err := identity.NewService(identity.Options{
-		Users:           users,
-		Sessions:        postgres.NewSessionStore(db),
-		Throttles:       postgres.NewThrottleStore(db),
-		Passwords:       passwords,
-		Tokens:          jwt.NewSigner(cfg.SigningKey, cfg.AccessTokenTTL, cfg.Clock),
-		Now:             cfg.Clock,
-		SessionCheckTTL: identity.DefaultSessionCheckTTL, // a session ended on another instance is refused here within 2 s
-		Log:             log,
-	})
-	if err != nil {
-		return err
-	}
-	trail := newTrail(cfg, db, store)
-	syncStore := postgres.NewSyncStore(db)
-	orgStore := postgres.NewOrgStore(db)
-	inspectionStore := postgres.NewInspectionStore(db)
-	inspections := inspection.NewService(inspectionStore, orgStore, cfg.Calendar, cfg.Clock)
-	inspections.SetWise(inspectionStore) // an online create is a batch of one
-	cases := casework.NewService(postgres.NewCaseStore(db), orgStore, cfg.Clock, cfg.Cases)
-	grantStore := postgres.NewGrantStore(db)
-	grants := grant.NewService(grantStore, orgStore, cfg.Clock)
-	// Reviewers see cases, and the records that are their sources, under their department's live grants.
-	cases.ReviewedUnder(grants)
-	inspections.ReviewedUnder(grants)
-	inspections.OnApproved(db.InTx, cases.ApprovalHook(uuid.NewString)) // an approved record needing follow-up opens its clue
-	reviews := review.NewService(postgres.NewEvidenceReviewStore(db), cases, orgStore, cfg.Clock)
-	whistleStore := postgres.NewWhistleStore(db)
-	whistles := whistle.NewService(whistleStore, orgStore, cfg.WhistleDeadlines, cfg.WhistleNumber, numbering.YearOf, cfg.Clock, uuid.NewString)
-	syncService := wsync.NewService(syncStore, mutationHandlers(inspections, cases, reviews, whistles), cfg.Clock)
-	syncService.RetryLimit(cfg.SyncRetryLimit)
-	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
-	evidenceStore := postgres.NewEvidenceStore(db)
-	evidenceRules, err := evidence.NewService(evidence.Config{Records: evidenceStore, Index: inspections,
-		UploadKey: media.UploadKey, UploadExpiry: cfg.EvidenceExpiry, Now: cfg.Clock, Log: log})
-	if err != nil {
-		return err
-	}
-	uploads, err := media.NewService(media.ServiceConfig{Store: store, Evidence: evidenceRules,
-		LockMode: cfg.LockMode, Retention: cfg.LockRetention, Log: log})
-	if err != nil {
-		return err
-	}
-	idempotencyStore := postgres.NewIdempotencyStore(db)
-	assessment, err := assess.NewService(postgres.NewAssessStore(db), orgStore, cfg.Assessment, cfg.Clock)
-	if err != nil {
-		return err
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(db.SQL, "whistle"),
-		buildInfo(),
-		postgres.NewMetrics(db),
-	)
-	app, err := api.New(api.Config{
-		Logger:      log,
-		Now:         cfg.Clock,
-		Identity:    ids,
-		Users:       users,
-		Passwords:   passwords,
-		Org:         orgStore,
-		Trail:       trail,
-		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
-		Cases:       api.Cases{Service: cases},
-		Reviews:     api.EvidenceReviews{Service: reviews},
-		Whistles:    api.Whistles{Service: whistles},
-		Archives:    archive.NewService(postgres.NewArchiveStore(db), orgStore, cfg.ArchiveRules, cfg.ArchiveNumber, cfg.Clock),
-		Assess:      assessment,
-		Review:      api.Review{Service: grants, Evidence: grantStore, LinkKey: api.LinkKey(cfg.SigningKey.Seed())},
-		Performance: api.Performance{Store: postgres.NewPerformanceStore(db), Points: cfg.PerformancePoints, Grades: cfg.PerformanceGrades},
-		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
-			IdleTimeout: cfg.EvidenceIdle},
-		Deadlines: postgres.NewDeadlineStore(db),
-		Bundles:   postgres.NewBundleStore(db),
-		Sync: api.Sync{
-			Service:           syncService,
-			Devices:           postgres.NewSessionStore(db),
-			Reports:           syncStore,
-			MinPullAppVersion: cfg.MinPullAppVersion,
-		},
-		Dependencies: []api.Dependency{
-			{Name: "postgres", Check: db},
-			{Name: "object_store", Check: store},
-		},
-		Registry:       reg,
-		RequestTimeout: cfg.RequestTimeout,
-		BodyLimit:      cfg.BodyLimit,
-		Idempotency:    idempotencyStore,
-		Tracing:        tracing,
-	})
-	if err != nil {
-		return err
-	}
+	defer st.db.Close()
+	db, app := st.db, st.app
 
 	// Background work runs on River: thumbnails one item per job, off the
 	// upload path; anchoring and the purge periodically, on the leader.
@@ -207,15 +92,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer listener.Close()
-	work, err := jobs.New(jobs.Config{DB: db.SQL, Listener: listener, Now: cfg.Clock, Log: log,
-		Thumbnails: uploads,
-		Deadlines:  postgres.NewDeadlineStore(db),
-		Whistles:   whistleStore,
-		Anchor:     anchorHeads(log, trail, cfg.Clock), AnchorInterval: cfg.AnchorInterval,
-		Recheck: recheckEvidence(log, uploads, cfg.RecheckAge), RecheckInterval: cfg.RecheckInterval,
-		Purge:         purge(log, syncStore, cfg.TombstoneRetention, idempotencyStore, cfg.IdempotencyRetention, cfg.Clock),
-		PurgeInterval: time.Hour,
-	})
+	work, err := newJobs(cfg, log, st, listener)
 	if err != nil {
 		return err
 	}
@@ -394,3 +271,167 @@ func healthcheck(ctx context.Context, addr string) error {
 }
 
 var errProduction = errors.New("the demo data set is refused when WHISTLE_ENV=production")
+
+// stack is the API wired to its database and object store: what serve
+// listens with, and what seed demo drives in-process to write the demo
+// story through the same commands.
+type stack struct {
+	db               *postgres.DB
+	store            *media.Store
+	app              *fiber.App
+	uploads          *media.Service
+	trail            api.Trail
+	whistleStore     *postgres.WhistleStore
+	syncStore        *postgres.SyncStore
+	idempotencyStore *postgres.IdempotencyStore
+}
+
+// wire opens the database and the object store of cfg and builds the API
+// on them, without its background jobs. The caller closes st.db.
+func wire(ctx context.Context, cfg Config, log *slog.Logger, tracing trace.TracerProvider) (*stack, error) {
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	st := &stack{db: db}
+	fail := func(err error) (*stack, error) { db.Close(); return nil, err }
+	db.Deadlines = &postgres.DeadlineRules{Policy: cfg.Deadlines, Calendar: cfg.Calendar}
+	if err := telemetry.TraceGORM(db.Gorm, tracing); err != nil {
+		return fail(fmt.Errorf("trace SQL: %w", err))
+	}
+	if cfg.MigrateOnStart {
+		applied, err := postgres.Migrate(ctx, db.SQL)
+		if err != nil {
+			return fail(err)
+		}
+		log.Info("migrations applied", "count", len(applied), "applied", applied)
+	}
+	s3 := cfg.S3
+	s3.Tracing = tracing
+	store, err := media.New(s3)
+	if err != nil {
+		return fail(fmt.Errorf("WHISTLE_S3_ENDPOINT: %w", err))
+	}
+	if err := ensureBucket(ctx, store, cfg.StartupTimeout); err != nil {
+		return fail(fmt.Errorf("WHISTLE_S3_ENDPOINT: %w", err))
+	}
+
+	users := postgres.NewUserStore(db)
+	passwords := argon2id.Hasher{Params: argon2id.Default}
+	ids, err := identity.NewService(identity.Options{
+		Users:           users,
+		Sessions:        postgres.NewSessionStore(db),
+		Throttles:       postgres.NewThrottleStore(db),
+		Passwords:       passwords,
+		Tokens:          jwt.NewSigner(cfg.SigningKey, cfg.AccessTokenTTL, cfg.Clock),
+		Now:             cfg.Clock,
+		SessionCheckTTL: identity.DefaultSessionCheckTTL, // a session ended on another instance is refused here within 2 s
+		Log:             log,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	trail := newTrail(cfg, db, store)
+	syncStore := postgres.NewSyncStore(db)
+	orgStore := postgres.NewOrgStore(db)
+	inspectionStore := postgres.NewInspectionStore(db)
+	inspections := inspection.NewService(inspectionStore, orgStore, cfg.Calendar, cfg.Clock)
+	inspections.SetWise(inspectionStore) // an online create is a batch of one
+	cases := casework.NewService(postgres.NewCaseStore(db), orgStore, cfg.Clock, cfg.Cases)
+	grantStore := postgres.NewGrantStore(db)
+	grants := grant.NewService(grantStore, orgStore, cfg.Clock)
+	// Reviewers see cases, and the records that are their sources, under their department's live grants.
+	cases.ReviewedUnder(grants)
+	inspections.ReviewedUnder(grants)
+	inspections.OnApproved(db.InTx, cases.ApprovalHook(uuid.NewString)) // an approved record needing follow-up opens its clue
+	reviews := review.NewService(postgres.NewEvidenceReviewStore(db), cases, orgStore, cfg.Clock)
+	whistleStore := postgres.NewWhistleStore(db)
+	whistles := whistle.NewService(whistleStore, orgStore, cfg.WhistleDeadlines, cfg.WhistleNumber, numbering.YearOf, cfg.Clock, uuid.NewString)
+	syncService := wsync.NewService(syncStore, mutationHandlers(inspections, cases, reviews, whistles), cfg.Clock)
+	syncService.RetryLimit(cfg.SyncRetryLimit)
+	syncService.SetWise(inspections.SyncBatcher(inspectionStore))
+	evidenceStore := postgres.NewEvidenceStore(db)
+	evidenceRules, err := evidence.NewService(evidence.Config{Records: evidenceStore, Index: inspections,
+		UploadKey: media.UploadKey, UploadExpiry: cfg.EvidenceExpiry, Now: cfg.Clock, Log: log})
+	if err != nil {
+		return fail(err)
+	}
+	uploads, err := media.NewService(media.ServiceConfig{Store: store, Evidence: evidenceRules,
+		LockMode: cfg.LockMode, Retention: cfg.LockRetention, Log: log})
+	if err != nil {
+		return fail(err)
+	}
+	idempotencyStore := postgres.NewIdempotencyStore(db)
+	assessment, err := assess.NewService(postgres.NewAssessStore(db), orgStore, cfg.Assessment, cfg.Clock)
+	if err != nil {
+		return fail(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db.SQL, "whistle"),
+		buildInfo(),
+		postgres.NewMetrics(db),
+	)
+	app, err := api.New(api.Config{
+		Logger:      log,
+		Now:         cfg.Clock,
+		Identity:    ids,
+		Users:       users,
+		Passwords:   passwords,
+		Org:         orgStore,
+		Trail:       trail,
+		Inspections: api.Inspections{Service: inspections, Blocks: inspectionStore},
+		Cases:       api.Cases{Service: cases},
+		Reviews:     api.EvidenceReviews{Service: reviews},
+		Whistles:    api.Whistles{Service: whistles},
+		Archives:    archive.NewService(postgres.NewArchiveStore(db), orgStore, cfg.ArchiveRules, cfg.ArchiveNumber, cfg.Clock),
+		Assess:      assessment,
+		Review:      api.Review{Service: grants, Evidence: grantStore, LinkKey: api.LinkKey(cfg.SigningKey.Seed())},
+		Performance: api.Performance{Store: postgres.NewPerformanceStore(db), Points: cfg.PerformancePoints, Grades: cfg.PerformanceGrades},
+		Evidence: api.Evidence{Service: evidenceRules, Media: uploads, Orphans: evidenceStore, OrphanAge: cfg.EvidenceOrphanAge,
+			IdleTimeout: cfg.EvidenceIdle},
+		Deadlines: postgres.NewDeadlineStore(db),
+		Bundles:   postgres.NewBundleStore(db),
+		Sync: api.Sync{
+			Service:           syncService,
+			Devices:           postgres.NewSessionStore(db),
+			Reports:           syncStore,
+			MinPullAppVersion: cfg.MinPullAppVersion,
+		},
+		Dependencies: []api.Dependency{
+			{Name: "postgres", Check: db},
+			{Name: "object_store", Check: store},
+		},
+		Registry:       reg,
+		RequestTimeout: cfg.RequestTimeout,
+		BodyLimit:      cfg.BodyLimit,
+		Idempotency:    idempotencyStore,
+		Tracing:        tracing,
+	})
+	if err != nil {
+		return fail(err)
+	}
+
+	st.store, st.app, st.uploads, st.trail = store, app, uploads, trail
+	st.whistleStore, st.syncStore, st.idempotencyStore = whistleStore, syncStore, idempotencyStore
+	return st, nil
+}
+
+// newJobs is the River client of st: serve starts it; seed demo only
+// queues on it (thumbnails, deadline and whistle escalations), for the
+// server to run.
+func newJobs(cfg Config, log *slog.Logger, st *stack, listener *pgxpool.Pool) (*jobs.Jobs, error) {
+	db, uploads, trail := st.db, st.uploads, st.trail
+	whistleStore, syncStore, idempotencyStore := st.whistleStore, st.syncStore, st.idempotencyStore
+	return jobs.New(jobs.Config{DB: db.SQL, Listener: listener, Now: cfg.Clock, Log: log,
+		Thumbnails: uploads,
+		Deadlines:  postgres.NewDeadlineStore(db),
+		Whistles:   whistleStore,
+		Anchor:     anchorHeads(log, trail, cfg.Clock), AnchorInterval: cfg.AnchorInterval,
+		Recheck: recheckEvidence(log, uploads, cfg.RecheckAge), RecheckInterval: cfg.RecheckInterval,
+		Purge:         purge(log, syncStore, cfg.TombstoneRetention, idempotencyStore, cfg.IdempotencyRetention, cfg.Clock),
+		PurgeInterval: time.Hour,
+	})
+}
