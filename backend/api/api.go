@@ -136,8 +136,13 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Inspections.Service != nil && cfg.Identity != nil && cfg.Org != nil {
 		// The console's HTML pages are outside the contract: mounted before
 		// its validator, on the same services and the same middleware above.
-		con, err := console.New(console.Config{Logger: cfg.Logger, Identity: cfg.Identity, Org: cfg.Org,
-			Inspections: cfg.Inspections.Service, Deadlines: cfg.Deadlines, Whistles: cfg.Whistles.Service, Now: cfg.Now})
+		ccfg := console.Config{Logger: cfg.Logger, Identity: cfg.Identity, Org: cfg.Org,
+			Inspections: cfg.Inspections.Service, Deadlines: cfg.Deadlines, Whistles: cfg.Whistles.Service, Now: cfg.Now,
+			Cases: cfg.Cases.Service, CaseEvidence: cfg.Review.Evidence}
+		if cfg.Review.Service != nil {
+			ccfg.Grants = cfg.Review.Service
+		}
+		con, err := console.New(ccfg)
 		if err != nil {
 			return nil, err
 		}

@@ -34,6 +34,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/whistle/whistle/backend/audit"
+	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
@@ -82,7 +83,12 @@ type Config struct {
 	Inspections *inspection.Service
 	Deadlines   Deadlines        // nil: the inbox leaves deadlines out
 	Whistles    *whistle.Service // nil: the inbox leaves whistles out
-	Now         func() time.Time // the clock (required)
+	// Cases, Grants and CaseEvidence serve the department reviewer's
+	// pages; any of them nil: those pages show nothing.
+	Cases        *casework.Service
+	Grants       Grants
+	CaseEvidence CaseEvidence
+	Now          func() time.Time // the clock (required)
 }
 
 // Console serves the pages.
@@ -103,8 +109,9 @@ func New(cfg Config) (*Console, error) {
 	zone := inspection.DefaultCalendar().Zone()
 	funcs := template.FuncMap{"json": prettyJSON, "dict": dict,
 		// Instants are shown in the calendar's zone (Beijing time), as the officers lived them.
-		"at": func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") }}
-	for _, name := range []string{"login", "inbox", "inspection", "error"} {
+		"at":    func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
+		"deref": func(f *float64) float64 { return *f }}
+	for _, name := range []string{"login", "inbox", "inspection", "error", "review", "review-case"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -135,6 +142,9 @@ func (c *Console) Mount(app fiber.Router) {
 	g.Get("/", c.signedIn(c.inbox))
 	g.Get("/inspections/:id", c.signedIn(c.inspectionPage))
 	g.Post("/inspections/:id/review", c.signedIn(c.review))
+	// Department reviewer pages
+	g.Get("/review", c.signedIn(c.reviewList))
+	g.Get("/review/cases/:id", c.signedIn(c.reviewCase))
 	g.All("/*", func(ctx *fiber.Ctx) error {
 		return c.render(ctx, http.StatusNotFound, "error", nil, errorView{Status: http.StatusNotFound})
 	})

@@ -65,6 +65,25 @@ var messages = map[string][2]string{
 	"error.500":       {"服务器内部错误，请稍后再试。", "Internal error: try again later."},
 	"error.503":       {"服务暂不可用，请稍后再试。", "The service is unavailable: try again later."},
 	"error.back":      {"返回待办", "Back to the inbox"},
+	// Department reviewer pages
+	"review.title":     {"部门审查", "Department review"},
+	"review.cases":     {"推送至本部门的案件", "Cases routed to the department"},
+	"review.nocase":    {"没有可审查的案件。", "No case to review."},
+	"review.more":      {"仅显示最新的 100 件。", "Only the newest 100 are shown."},
+	"review.notyours":  {"此页面供部门审查人员使用。", "This page is for department reviewers."},
+	"review.expires":   {"授权到期", "Grant expires"},
+	"review.evidence":  {"证据", "Evidence"},
+	"review.download":  {"可下载原件", "download allowed"},
+	"review.viewonly":  {"仅可查看，不可下载原件。", "View only: the originals cannot be downloaded."},
+	"review.noitem":    {"本案没有证据。", "The case has no evidence."},
+	"col.matter":       {"事项", "Matter"},
+	"col.state":        {"状态", "State"},
+	"col.kind.ev":      {"类别", "Kind"},
+	"col.captured":     {"拍摄时间", "Captured"},
+	"col.gps":          {"位置", "GPS"},
+	"col.device":       {"设备", "Device"},
+	"col.sha256":       {"SHA-256", "SHA-256"},
+	"col.verification": {"校验", "Verification"},
 }
 
 // translator returns the lookup of a language ("en" or "zh"); an unknown

@@ -1,0 +1,70 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/org/demo"
+)
+
+// TestConsole_ReviewerJourney: reviewer.sj sees the case routed to sj with
+// its grant's expiry (as the API shows the grant), opens its evidence and
+// sees the item's hash and its view-only terms, and logs out.
+func TestConsole_ReviewerJourney(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	rc := newReviewedCase(t, f)
+	f.workJobs(t)
+	caseID, evID := rc.id, rc.ev1
+	gs := grantsOf(t, f, f.login(t, "leader.a", demo.Password), caseID)
+	if len(gs) != 1 {
+		t.Fatalf("grants: %+v", gs)
+	}
+	var item struct {
+		SHA256 string `json:"sha256"`
+	}
+	f.client.For(t).Get("/v1/evidence/"+evID, f.login(t, "leader.a", demo.Password)).JSON(t, &item)
+	base := serveConsole(t, f)
+	tab := browserTab(t)
+
+	consoleLogin(t, tab, base, "reviewer.sj")
+	row := `#review-cases tr[data-id="` + caseID + `"]`
+	run(t, tab, "the reviewer's list", chromedp.Navigate(base+"/console/review"), chromedp.WaitVisible(chromedp.CSS(row)))
+	want := gs[0].ExpiresAt.In(inspection.DefaultCalendar().Zone()).Format("2006-01-02 15:04")
+	if got := read(t, tab, "the grant's expiry", chromedp.Text(chromedp.CSS(row+" .expires"))); got != want {
+		t.Errorf("the list shows the grant's expiry %q, want %q", got, want)
+	}
+	itemRow := `#evidence tr[data-id="` + evID + `"]`
+	run(t, tab, "open the case's evidence", chromedp.Click(chromedp.CSS(row+" a")), chromedp.WaitVisible(chromedp.CSS(itemRow)))
+	if got := read(t, tab, "the hash", chromedp.Text(chromedp.CSS(itemRow+" .sha256"))); item.SHA256 == "" || got != item.SHA256 {
+		t.Errorf("the page shows the hash %q, want %q", got, item.SHA256)
+	}
+	run(t, tab, "the grant is view-only", chromedp.WaitVisible(chromedp.CSS("#view-only")))
+	run(t, tab, "log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")))
+}
+
+// TestConsole_ReviewerGrantExpired: after the grant's 30 days reviewer.sj
+// sees the case neither in the list nor at its URL (the 404 page).
+func TestConsole_ReviewerGrantExpired(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	caseID := newReviewedCase(t, f).id
+	f.advance(31 * 24 * time.Hour)
+	base := serveConsole(t, f)
+	tab := browserTab(t)
+
+	consoleLogin(t, tab, base, "reviewer.sj")
+	run(t, tab, "the reviewer's list", chromedp.Navigate(base+"/console/review"), chromedp.WaitVisible(chromedp.CSS("#review-cases")))
+	if n := read(t, tab, "the expired case's rows", chromedp.Evaluate[int](`document.querySelectorAll('tr[data-id="`+caseID+`"]').length`)); n != 0 {
+		t.Errorf("the list shows the case whose grant expired")
+	}
+	run(t, tab, "open the case", chromedp.Navigate(base+"/console/review/cases/"+caseID), chromedp.WaitVisible(chromedp.CSS("#error")))
+	if status := attr(t, tab, "#error", "data-status"); status != "404" {
+		t.Errorf("the expired case shows the error page %q, want 404", status)
+	}
+	if strings.Contains(read(t, tab, "the page", chromedp.Text(chromedp.CSS("main"))), caseID) {
+		t.Errorf("the 404 page names the case")
+	}
+}
