@@ -138,9 +138,12 @@ func New(cfg Config) (*fiber.App, error) {
 		// its validator, on the same services and the same middleware above.
 		ccfg := console.Config{Logger: cfg.Logger, Identity: cfg.Identity, Org: cfg.Org,
 			Inspections: cfg.Inspections.Service, Deadlines: cfg.Deadlines, Whistles: cfg.Whistles.Service, Now: cfg.Now,
-			Cases: cfg.Cases.Service, CaseEvidence: cfg.Review.Evidence}
+			Cases: cfg.Cases.Service, CaseEvidence: cfg.Review.Evidence, Reviews: cfg.Reviews.Service}
 		if cfg.Review.Service != nil {
 			ccfg.Grants = cfg.Review.Service
+		}
+		if cfg.Evidence.Service != nil && cfg.Evidence.Media != nil {
+			ccfg.Evidence = consoleEvidence{s: srv}
 		}
 		con, err := console.New(ccfg)
 		if err != nil {

@@ -9,11 +9,14 @@ import (
 
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/org/demo"
+	"github.com/whistle/whistle/openapi"
 )
 
 // TestConsole_ReviewerJourney: reviewer.sj sees the case routed to sj with
 // its grant's expiry (as the API shows the grant), opens its evidence and
-// sees the item's hash and its view-only terms, and logs out.
+// sees the item's thumbnail, hash and view-only terms, returns it with a
+// reason (as the API then lists the review), and logs out; every thumbnail
+// view is on the custody log.
 func TestConsole_ReviewerJourney(t *testing.T) {
 	f := newFixture(t, options{demo: true})
 	rc := newReviewedCase(t, f)
@@ -43,6 +46,37 @@ func TestConsole_ReviewerJourney(t *testing.T) {
 		t.Errorf("the page shows the hash %q, want %q", got, item.SHA256)
 	}
 	run(t, tab, "the grant is view-only", chromedp.WaitVisible(chromedp.CSS("#view-only")))
+	if n := read(t, tab, "the original's links", chromedp.Evaluate[int](`document.querySelectorAll('a.original').length`)); n != 0 {
+		t.Errorf("a view-only grant shows %d links to originals", n)
+	}
+	read(t, tab, "the thumbnail loads", chromedp.Poll[bool](`(() => { const i = document.querySelector('`+itemRow+` img.thumb'); return i && i.complete && i.naturalWidth > 0 })()`))
+
+	run(t, tab, "return the item",
+		chromedp.SetValue(chromedp.CSS(`select[name="reason_`+evID+`"]`), "unreadable"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="note_`+evID+`"]`), "画面模糊"),
+		chromedp.Click(chromedp.CSS("#return")),
+		chromedp.WaitVisible(chromedp.CSS(`#reviews .review[data-verdict="returned"] li[data-evidence="`+evID+`"]`)))
+	if got := read(t, tab, "the return", chromedp.Text(chromedp.CSS(`#reviews li[data-evidence="`+evID+`"]`))); !strings.Contains(got, "画面模糊") {
+		t.Errorf("the return shows %q, want its note", got)
+	}
+	var reviews []openapi.EvidenceReview
+	f.client.For(t).Get("/v1/cases/"+caseID+"/evidence-reviews", f.login(t, "leader.a", demo.Password)).JSON(t, &reviews)
+	if len(reviews) != 1 || reviews[0].Verdict != "returned" || len(reviews[0].Items) != 1 {
+		t.Errorf("the API's reviews after the console's return: %+v", reviews)
+	}
+
+	// Every thumbnail the pages showed is on the custody log, under the grant.
+	var cust openapi.Custody
+	f.client.For(t).Get("/v1/evidence/"+evID+"/custody?limit=500", f.login(t, "leader.a", demo.Password)).JSON(t, &cust)
+	thumbs := 0
+	for _, e := range cust.Entries {
+		if deref(e.ActorUserId) == f.userID(t, "reviewer.sj") && e.Event == "viewed" && e.Detail["what"] == "thumbnail" && e.Detail["grant_id"] == gs[0].Id.String() {
+			thumbs++
+		}
+	}
+	if thumbs < 2 { // the page, and the page again after the return
+		t.Errorf("%d thumbnail views of reviewer.sj on the custody log, want 2", thumbs)
+	}
 	run(t, tab, "log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")))
 }
 

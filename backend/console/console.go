@@ -40,6 +40,7 @@ import (
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/postgres"
+	"github.com/whistle/whistle/backend/review"
 	"github.com/whistle/whistle/backend/whistle"
 )
 
@@ -88,6 +89,8 @@ type Config struct {
 	Cases        *casework.Service
 	Grants       Grants
 	CaseEvidence CaseEvidence
+	Evidence     EvidenceViews    // nil: no thumbnail, original or custody log
+	Reviews      *review.Service  // nil: no review form
 	Now          func() time.Time // the clock (required)
 }
 
@@ -145,6 +148,9 @@ func (c *Console) Mount(app fiber.Router) {
 	// Department reviewer pages
 	g.Get("/review", c.signedIn(c.reviewList))
 	g.Get("/review/cases/:id", c.signedIn(c.reviewCase))
+	g.Post("/review/cases/:id/reviews", c.signedIn(c.reviewEvidence))
+	g.Get("/evidence/:id/thumbnail", c.signedIn(c.evidenceThumbnail))
+	g.Get("/evidence/:id/content", c.signedIn(c.evidenceContent))
 	g.All("/*", func(ctx *fiber.Ctx) error {
 		return c.render(ctx, http.StatusNotFound, "error", nil, errorView{Status: http.StatusNotFound})
 	})
