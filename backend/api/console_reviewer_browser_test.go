@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func TestConsole_ReviewerJourney(t *testing.T) {
 
 	consoleLogin(t, tab, base, "reviewer.sj")
 	row := `#review-cases tr[data-id="` + caseID + `"]`
-	run(t, tab, "the reviewer's list", chromedp.Navigate(base+"/console/review"), chromedp.WaitVisible(chromedp.CSS(row)))
+	run(t, tab, "the reviewer lands on the department's cases", chromedp.WaitVisible(chromedp.CSS(row)))
 	want := gs[0].ExpiresAt.In(inspection.DefaultCalendar().Zone()).Format("2006-01-02 15:04")
 	if got := read(t, tab, "the grant's expiry", chromedp.Text(chromedp.CSS(row+" .expires"))); got != want {
 		t.Errorf("the list shows the grant's expiry %q, want %q", got, want)
@@ -76,6 +77,16 @@ func TestConsole_ReviewerJourney(t *testing.T) {
 	}
 	if thumbs < 2 { // the page, and the page again after the return
 		t.Errorf("%d thumbnail views of reviewer.sj on the custody log, want 2", thumbs)
+	}
+
+	// The team leader allows download: the page links the original, streamed as the API streams it.
+	if res := grantAct(t, f, f.login(t, "leader.a", demo.Password), caseID, gs[0].Id.String(), "terms",
+		`{"version":1,"download_allowed":true,"unmasked":false}`, ""); res.Status != http.StatusOK {
+		t.Fatalf("allow download: %d %s", res.Status, res.Body)
+	}
+	run(t, tab, "the original's link", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(itemRow+" a.original")))
+	if got := read(t, tab, "the original's status", chromedp.Evaluate[int](`fetch(document.querySelector('`+itemRow+` a.original').href).then(r => r.status)`, chromedp.EvalAwaitPromise)); got != 200 {
+		t.Errorf("the original answers %d, want 200", got)
 	}
 	run(t, tab, "log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")))
 }

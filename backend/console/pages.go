@@ -10,6 +10,7 @@ import (
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/whistle"
 )
@@ -50,6 +51,9 @@ func (c *Console) inbox(ctx *fiber.Ctx, s *session) error {
 	sc, err := c.cfg.Org.Scope(ctx.UserContext(), s.user.ID, c.cfg.Now())
 	if err != nil {
 		return c.fail(ctx, s, err)
+	}
+	if sc.Role == org.RoleDeptReviewer && c.reviewConfigured() { // a reviewer's work is the department's cases
+		return ctx.Redirect(Prefix+"/review", http.StatusSeeOther)
 	}
 	v := inboxView{Leader: access.ReviewQueue(sc)}
 	if v.Leader {
