@@ -33,25 +33,24 @@ func evidenceID(id string) (uuid.UUID, error) {
 }
 
 func (e consoleEvidence) Thumbnail(ctx context.Context, u identity.User, cl identity.Claims, id string) (console.Stream, error) {
-	eid, err := evidenceID(id)
-	if err != nil {
-		return console.Stream{}, err
-	}
-	res, err := e.s.GetEvidenceThumbnail(as(ctx, u, cl), openapi.GetEvidenceThumbnailRequestObject{EvidenceId: eid})
-	return streamOf(res, err)
+	return e.stream(as(ctx, u, cl), id, func(ctx context.Context, eid uuid.UUID) (any, error) {
+		return e.s.GetEvidenceThumbnail(ctx, openapi.GetEvidenceThumbnailRequestObject{EvidenceId: eid})
+	})
 }
 
 func (e consoleEvidence) Content(ctx context.Context, u identity.User, cl identity.Claims, id string) (console.Stream, error) {
+	return e.stream(as(ctx, u, cl), id, func(ctx context.Context, eid uuid.UUID) (any, error) {
+		return e.s.GetEvidenceContent(ctx, openapi.GetEvidenceContentRequestObject{EvidenceId: eid})
+	})
+}
+
+// stream is the stream a streaming handler h answers for item id.
+func (e consoleEvidence) stream(ctx context.Context, id string, h func(context.Context, uuid.UUID) (any, error)) (console.Stream, error) {
 	eid, err := evidenceID(id)
 	if err != nil {
 		return console.Stream{}, err
 	}
-	res, err := e.s.GetEvidenceContent(as(ctx, u, cl), openapi.GetEvidenceContentRequestObject{EvidenceId: eid})
-	return streamOf(res, err)
-}
-
-// streamOf is the stream of a streaming handler's answer.
-func streamOf(res any, err error) (console.Stream, error) {
+	res, err := h(ctx, eid)
 	if err != nil {
 		return console.Stream{}, err
 	}
