@@ -52,6 +52,11 @@ func TestConsole_ReviewerJourney(t *testing.T) {
 	}
 	read(t, tab, "the thumbnail loads", chromedp.Poll[bool](`(() => { const i = document.querySelector('`+itemRow+` img.thumb'); return i && i.complete && i.naturalWidth > 0 })()`))
 
+	run(t, tab, "return without a reason", chromedp.Click(chromedp.CSS("#return")), chromedp.WaitVisible(chromedp.CSS("#error")))
+	if status := attr(t, tab, "#error", "data-status"); status != "422" {
+		t.Errorf("a return without a reason shows the error page %q, want 422", status)
+	}
+	run(t, tab, "back to the case", chromedp.Navigate(base+"/console/review/cases/"+caseID), chromedp.WaitVisible(chromedp.CSS(itemRow)))
 	run(t, tab, "return the item",
 		chromedp.SetValue(chromedp.CSS(`select[name="reason_`+evID+`"]`), "unreadable"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="note_`+evID+`"]`), "画面模糊"),
@@ -64,6 +69,15 @@ func TestConsole_ReviewerJourney(t *testing.T) {
 	f.client.For(t).Get("/v1/cases/"+caseID+"/evidence-reviews", f.login(t, "leader.a", demo.Password)).JSON(t, &reviews)
 	if len(reviews) != 1 || reviews[0].Verdict != "returned" || len(reviews[0].Items) != 1 {
 		t.Errorf("the API's reviews after the console's return: %+v", reviews)
+	}
+
+	var entries int
+	if err := f.db.SQL.QueryRow(`SELECT count(*) FROM audit_entries e JOIN users u ON u.id = e.actor_user_id
+		WHERE e.action = 'evidence_review.returned' AND u.username = 'reviewer.sj' AND e.request_id <> ''`).Scan(&entries); err != nil {
+		t.Fatal(err)
+	}
+	if entries != 1 {
+		t.Errorf("%d trail entries evidence_review.returned by reviewer.sj, want 1", entries)
 	}
 
 	// Every thumbnail the pages showed is on the custody log, under the grant.

@@ -92,7 +92,7 @@ var messages = map[string][2]string{
 	"review.reason":        {"退回原因", "Reason of return"},
 	"review.note":          {"说明", "Note"},
 	"review.history":       {"审查记录", "Reviews"},
-	"review.badform":       {"退回须为所选证据写明原因（“其他”须填写说明）。", "A return names a reason per item chosen (\"other\" with a note)."},
+	"error.review-form":    {"退回须为所选证据写明原因（“其他”须填写说明）。", "A return names a reason per item chosen (\"other\" with a note)."},
 	"reason.":              {"—", "—"},
 	"reason.unreadable":    {"无法辨认", "unreadable"},
 	"reason.missing_angle": {"缺少角度", "missing angle"},

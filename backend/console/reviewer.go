@@ -225,7 +225,7 @@ func (c *Console) reviewEvidence(ctx *fiber.Ctx, s *session) error {
 	}
 	_, err := c.cfg.Reviews.Create(ctx.UserContext(), s.user.ID, caseID, uuid.NewString(), req)
 	if derrors.CodeOf(err) == derrors.Invalid {
-		return c.render(ctx, fiber.StatusUnprocessableEntity, "error", s, errorView{Status: fiber.StatusUnprocessableEntity, Key: "review.badform"})
+		return c.render(ctx, fiber.StatusUnprocessableEntity, "error", s, errorView{Status: fiber.StatusUnprocessableEntity, Key: "review-form"})
 	}
 	if err != nil {
 		return c.fail(ctx, s, err)
