@@ -137,7 +137,8 @@ func New(cfg Config) (*fiber.App, error) {
 		// The console's HTML pages are outside the contract: mounted before
 		// its validator, on the same services and the same middleware above.
 		con, err := console.New(console.Config{Logger: cfg.Logger, Identity: cfg.Identity, Org: cfg.Org,
-			Inspections: cfg.Inspections.Service, Deadlines: cfg.Deadlines, Whistles: cfg.Whistles.Service, Now: cfg.Now})
+			Inspections: cfg.Inspections.Service, Deadlines: cfg.Deadlines, Whistles: cfg.Whistles.Service,
+			Cases: cfg.Cases.Service, Archives: cfg.Archives, Now: cfg.Now})
 		if err != nil {
 			return nil, err
 		}

@@ -33,7 +33,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/whistle/whistle/backend/archive"
 	"github.com/whistle/whistle/backend/audit"
+	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
@@ -80,9 +82,11 @@ type Config struct {
 	Identity    *identity.Service
 	Org         Scopes
 	Inspections *inspection.Service
-	Deadlines   Deadlines        // nil: the inbox leaves deadlines out
-	Whistles    *whistle.Service // nil: the inbox leaves whistles out
-	Now         func() time.Time // the clock (required)
+	Deadlines   Deadlines         // nil: the inbox leaves deadlines out
+	Whistles    *whistle.Service  // nil: the inbox leaves whistles out
+	Cases       *casework.Service // nil: no case pages
+	Archives    *archive.Service  // nil: no archive pages
+	Now         func() time.Time  // the clock (required)
 }
 
 // Console serves the pages.
@@ -103,8 +107,9 @@ func New(cfg Config) (*Console, error) {
 	zone := inspection.DefaultCalendar().Zone()
 	funcs := template.FuncMap{"json": prettyJSON, "dict": dict,
 		// Instants are shown in the calendar's zone (Beijing time), as the officers lived them.
-		"at": func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") }}
-	for _, name := range []string{"login", "inbox", "inspection", "error"} {
+		"at":          func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
+		"consoleLink": consoleLink}
+	for _, name := range append([]string{"login", "inbox", "inspection", "error"}, casePages...) {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -135,6 +140,13 @@ func (c *Console) Mount(app fiber.Router) {
 	g.Get("/", c.signedIn(c.inbox))
 	g.Get("/inspections/:id", c.signedIn(c.inspectionPage))
 	g.Post("/inspections/:id/review", c.signedIn(c.review))
+	// Team leader case pages
+	if c.cfg.Cases != nil && c.cfg.Archives != nil {
+		g.Get("/cases/:id", c.signedIn(c.casePage))
+		g.Post("/cases/:id/reassignment", c.signedIn(c.reassign))
+		g.Get("/cases/:id/archive", c.signedIn(c.archivePage))
+		g.Post("/cases/:id/archive", c.signedIn(c.closeArchive))
+	}
 	g.All("/*", func(ctx *fiber.Ctx) error {
 		return c.render(ctx, http.StatusNotFound, "error", nil, errorView{Status: http.StatusNotFound})
 	})

@@ -1,0 +1,115 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/org/demo"
+	"github.com/whistle/whistle/openapi"
+)
+
+// TestConsole_CaseArchiveJourney: leader.a reassigns a filed seizure case
+// on its page; once its officer concluded it, the page shows the timeline
+// and the archive page names the unsigned record, linked to its console
+// page; the closing is refused, and after the correction is approved the
+// closing gives the archive number (the one GET /v1/cases/{id}/archive
+// shows); leader.b sees the 404 page for the case; leader.a logs out.
+func TestConsole_CaseArchiveJourney(t *testing.T) {
+	f := newFixture(t, options{demo: true})
+	officer := f.login(t, "officer.a", demo.Password)
+	leader := f.login(t, "leader.a", demo.Password)
+	rec := seizureInspection(f.now().Add(-time.Hour))
+	rec.Signatures.Witness = nil // refused, and no witness signed
+	body, _ := json.Marshal(rec)
+	if res := f.client.For(t).PostJSON("/v1/inspections", string(body), officer); res.Status != http.StatusCreated {
+		t.Fatalf("record: %d %s", res.Status, res.Body)
+	}
+	id := intake(t, f, leader, `{"inspection_id":"`+rec.ID+`"}`).Id.String()
+	ok(t, caseAct(t, f, leader, id, "transitions", `{"to":"filed"}`, ""))
+	base := serveConsole(t, f)
+	tab := browserTab(t)
+	consoleLogin(t, tab, base, "leader.a")
+
+	run(t, tab, "reassign on the case page",
+		chromedp.Navigate(base+"/console/cases/"+id),
+		chromedp.WaitVisible(chromedp.CSS("#routing")),
+		chromedp.SendKeys(chromedp.CSS("#officer-code"), "a-cg-03"),
+		chromedp.SendKeys(chromedp.CSS("#reassign-reason"), "现场检查人"),
+		chromedp.Click(chromedp.CSS("#reassign-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`#timeline li[data-kind="reassigned"]`)))
+	if got := getCase(t, f, leader, id); got.Assignee.Code != "a-cg-03" {
+		t.Fatalf("after the console's reassignment the API shows the case with %s", got.Assignee.Code)
+	}
+	if reason := read(t, tab, "the routing", chromedp.Text(chromedp.CSS("#routing"))); !strings.Contains(reason, "REASSIGNED_BY_TEAM_LEADER") {
+		t.Errorf("the routing does not say the team leader reassigned: %q", reason)
+	}
+
+	ok(t, caseAct(t, f, officer, id, "transitions", `{"to":"investigating"}`, ""))
+	ok(t, caseAct(t, f, officer, id, "notifications", `{"note":"已告知"}`, ""))
+	ok(t, caseAct(t, f, officer, id, "transitions", `{"to":"decided","outcome":"no_penalty"}`, ""))
+	ok(t, caseAct(t, f, officer, id, "transitions", `{"to":"served","service_recorded":true}`, ""))
+	ok(t, caseAct(t, f, officer, id, "transitions", `{"to":"concluded","seizure_resolved":true}`, ""))
+
+	run(t, tab, "the concluded case's timeline",
+		chromedp.Navigate(base+"/console/cases/"+id),
+		chromedp.WaitVisible(chromedp.CSS("#timeline")),
+		chromedp.WaitNotPresent(chromedp.CSS("#reassign")))
+	last := read(t, tab, "the last event", chromedp.Text(chromedp.CSS("#timeline li:last-child")))
+	if !strings.Contains(last, "served → concluded") || !strings.Contains(last, "流转") {
+		t.Errorf("the timeline does not end with the conclusion: %q", last)
+	}
+
+	run(t, tab, "the archive check",
+		chromedp.Click(chromedp.CSS("#archive-link")),
+		chromedp.WaitVisible(chromedp.CSS("#check")))
+	missing := `#check tr[data-code="onsite_signed"][data-met="false"] .missing a`
+	if href := attr(t, tab, missing, "href"); href != "/console/inspections/"+rec.ID {
+		t.Errorf("the unsigned record's missing item links to %q", href)
+	}
+	run(t, tab, "the refused closing",
+		chromedp.Click(chromedp.CSS("#close-archive")),
+		chromedp.WaitVisible(chromedp.CSS("#archive-error")))
+
+	// The fix: the correction adds the witness, the team leader approves it.
+	rec.Signatures.Witness = &inspection.Witness{Name: "社区网格员王某"}
+	amend, _ := json.Marshal(inspection.AmendArgs{BaseVersion: 1, Reason: "补记见证人签名", Record: rec})
+	if res := f.client.For(t).PostJSON("/v1/inspections/"+rec.ID+"/amendments", string(amend), officer); res.Status != http.StatusOK {
+		t.Fatalf("amend: %d %s", res.Status, res.Body)
+	}
+	if res := f.client.For(t).PostJSON("/v1/inspections/"+rec.ID+"/review", `{"version":2,"decision":"approve"}`, leader); res.Status != http.StatusOK {
+		t.Fatalf("approve: %d %s", res.Status, res.Body)
+	}
+	run(t, tab, "close after the fix",
+		chromedp.Navigate(base+"/console/cases/"+id+"/archive"),
+		chromedp.WaitVisible(chromedp.CSS("#close-archive")),
+		chromedp.Click(chromedp.CSS("#close-archive")),
+		chromedp.WaitVisible(chromedp.CSS("#archive-number")))
+	number := read(t, tab, "the archive number", chromedp.Text(chromedp.CSS("#archive-number")))
+	want := fmt.Sprintf("交道口综执档〔%d〕0001号", f.now().In(time.FixedZone("CST", 8*3600)).Year())
+	var a openapi.Archive
+	f.client.For(t).Get("/v1/cases/"+id+"/archive", leader).JSON(t, &a)
+	if number != want || a.Number != want {
+		t.Errorf("the console shows the archive number %q, the API %q, want %q", number, a.Number, want)
+	}
+	if score := read(t, tab, "the score", chromedp.Text(chromedp.CSS("#score"))); score != "100" {
+		t.Errorf("the archived case's score %s", score)
+	}
+
+	run(t, tab, "log out",
+		chromedp.Click(chromedp.CSS("#logout")),
+		chromedp.WaitVisible(chromedp.CSS("#login")))
+	consoleLogin(t, tab, base, "leader.b")
+	run(t, tab, "st-a's case for leader.b",
+		chromedp.Navigate(base+"/console/cases/"+id),
+		chromedp.WaitVisible(chromedp.CSS("#error")))
+	if status := attr(t, tab, "#error", "data-status"); status != "404" {
+		t.Errorf("st-a's case shows the error page %q to leader.b, want 404", status)
+	}
+}
