@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,35 @@ import (
 	"github.com/whistle/whistle/openapi"
 )
 
+// unsignedSeizureCase is a filed case of street A opened by leader.a from
+// officer.a's seizure record that no witness signed (its archive misses
+// onsite_signed until the record is corrected).
+func unsignedSeizureCase(t *testing.T, f *fixture) (inspection.Record, string) {
+	t.Helper()
+	rec := seizureInspection(f.now().Add(-time.Hour))
+	rec.Signatures.Witness = nil // refused, and no witness signed
+	body, _ := json.Marshal(rec)
+	if res := f.client.For(t).PostJSON("/v1/inspections", string(body), f.login(t, "officer.a", demo.Password)); res.Status != http.StatusCreated {
+		t.Fatalf("record: %d %s", res.Status, res.Body)
+	}
+	leader := f.login(t, "leader.a", demo.Password)
+	id := intake(t, f, leader, `{"inspection_id":"`+rec.ID+`"}`).Id.String()
+	ok(t, caseAct(t, f, leader, id, "transitions", `{"to":"filed"}`, ""))
+	return rec, id
+}
+
+// concludeSeizure takes case id, assigned to officer.a, from filed to
+// concluded with a no-penalty decision served and the seizure resolved.
+func concludeSeizure(t *testing.T, f *fixture, id string) {
+	t.Helper()
+	officer := f.login(t, "officer.a", demo.Password)
+	ok(t, caseAct(t, f, officer, id, "transitions", `{"to":"investigating"}`, ""))
+	ok(t, caseAct(t, f, officer, id, "notifications", `{"note":"已告知"}`, ""))
+	ok(t, caseAct(t, f, officer, id, "transitions", `{"to":"decided","outcome":"no_penalty"}`, ""))
+	ok(t, caseAct(t, f, officer, id, "transitions", `{"to":"served","service_recorded":true}`, ""))
+	ok(t, caseAct(t, f, officer, id, "transitions", `{"to":"concluded","seizure_resolved":true}`, ""))
+}
+
 // TestConsole_CaseArchiveJourney: leader.a reassigns a filed seizure case
 // on its page; once its officer concluded it, the page shows the timeline
 // and the archive page names the unsigned record, linked to its console
@@ -25,14 +56,7 @@ func TestConsole_CaseArchiveJourney(t *testing.T) {
 	f := newFixture(t, options{demo: true})
 	officer := f.login(t, "officer.a", demo.Password)
 	leader := f.login(t, "leader.a", demo.Password)
-	rec := seizureInspection(f.now().Add(-time.Hour))
-	rec.Signatures.Witness = nil // refused, and no witness signed
-	body, _ := json.Marshal(rec)
-	if res := f.client.For(t).PostJSON("/v1/inspections", string(body), officer); res.Status != http.StatusCreated {
-		t.Fatalf("record: %d %s", res.Status, res.Body)
-	}
-	id := intake(t, f, leader, `{"inspection_id":"`+rec.ID+`"}`).Id.String()
-	ok(t, caseAct(t, f, leader, id, "transitions", `{"to":"filed"}`, ""))
+	rec, id := unsignedSeizureCase(t, f)
 	base := serveConsole(t, f)
 	tab := browserTab(t)
 	consoleLogin(t, tab, base, "leader.a")
@@ -51,11 +75,7 @@ func TestConsole_CaseArchiveJourney(t *testing.T) {
 		t.Errorf("the routing does not say the team leader reassigned: %q", reason)
 	}
 
-	ok(t, caseAct(t, f, officer, id, "transitions", `{"to":"investigating"}`, ""))
-	ok(t, caseAct(t, f, officer, id, "notifications", `{"note":"已告知"}`, ""))
-	ok(t, caseAct(t, f, officer, id, "transitions", `{"to":"decided","outcome":"no_penalty"}`, ""))
-	ok(t, caseAct(t, f, officer, id, "transitions", `{"to":"served","service_recorded":true}`, ""))
-	ok(t, caseAct(t, f, officer, id, "transitions", `{"to":"concluded","seizure_resolved":true}`, ""))
+	concludeSeizure(t, f, id)
 
 	run(t, tab, "the concluded case's timeline",
 		chromedp.Navigate(base+"/console/cases/"+id),
@@ -111,5 +131,47 @@ func TestConsole_CaseArchiveJourney(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#error")))
 	if status := attr(t, tab, "#error", "data-status"); status != "404" {
 		t.Errorf("st-a's case shows the error page %q to leader.b, want 404", status)
+	}
+}
+
+// TestConsole_Screenshots writes PNGs of the console's main pages at
+// 1366x768 (full page) into WHISTLE_SCREENSHOTS_DIR: `make screenshots`
+// sets it to docs/screenshots; elsewhere they go to a temporary directory,
+// so that the suite never writes into the repository.
+func TestConsole_Screenshots(t *testing.T) {
+	dir := os.Getenv("WHISTLE_SCREENSHOTS_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, options{demo: true})
+	flagged := flaggedRecord(t, f)
+	openDeadlineAt(t, f, f.now().AddDate(0, 0, -30))
+	_, id := unsignedSeizureCase(t, f)
+	ok(t, caseAct(t, f, f.login(t, "leader.a", demo.Password), id, "reassignment", `{"officer_code":"a-cg-03","reason":"现场检查人"}`, ""))
+	concludeSeizure(t, f, id)
+	base := serveConsole(t, f)
+	tab := browserTab(t)
+
+	shot := func(name, url, visible string) {
+		t.Helper()
+		run(t, tab, "open "+name, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(visible)))
+		png := read(t, tab, "screenshot "+name, chromedp.FullScreenshot(100))
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shot("login", base+"/console/login", "#login")
+	consoleLogin(t, tab, base, "leader.a")
+	shot("inbox", base+"/console/", "#review-queue")
+	shot("inspection", base+"/console/inspections/"+flagged.ID, "#diff")
+	shot("case", base+"/console/cases/"+id, "#timeline")
+	shot("archive", base+"/console/cases/"+id+"/archive", "#check")
+	for _, name := range []string{"login", "inbox", "inspection", "case", "archive"} {
+		if st, err := os.Stat(filepath.Join(dir, name+".png")); err != nil || st.Size() == 0 {
+			t.Errorf("screenshot %s: %v", name, err)
+		}
 	}
 }
