@@ -98,14 +98,7 @@ func TestConsole_CaseArchiveJourney(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#archive-error")))
 
 	// The fix: the correction adds the witness, the team leader approves it.
-	rec.Signatures.Witness = &inspection.Witness{Name: "社区网格员王某"}
-	amend, _ := json.Marshal(inspection.AmendArgs{BaseVersion: 1, Reason: "补记见证人签名", Record: rec})
-	if res := f.client.For(t).PostJSON("/v1/inspections/"+rec.ID+"/amendments", string(amend), officer); res.Status != http.StatusOK {
-		t.Fatalf("amend: %d %s", res.Status, res.Body)
-	}
-	if res := f.client.For(t).PostJSON("/v1/inspections/"+rec.ID+"/review", `{"version":2,"decision":"approve"}`, leader); res.Status != http.StatusOK {
-		t.Fatalf("approve: %d %s", res.Status, res.Body)
-	}
+	addWitness(t, f, &rec, officer, leader)
 	run(t, tab, "close after the fix",
 		chromedp.Navigate(base+"/console/cases/"+id+"/archive"),
 		chromedp.WaitVisible(chromedp.CSS("#close-archive")),
