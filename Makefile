@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers.
-.PHONY: run test reset generate build bench
+.PHONY: run test reset generate build bench screenshots
 
 ## run: the local stack (PostgreSQL, MinIO, API on 127.0.0.1:8080) with demo data; Ctrl-C stops it
 run:
@@ -26,3 +26,8 @@ generate:
 ## build: the whistle binary in bin/
 build:
 	go build -o bin/whistle ./backend/cmd/whistle
+
+## screenshots: PNGs of the console's main pages (1366x768) into docs/screenshots/, from the
+## browser test TestConsole_Screenshots on a throwaway stack
+screenshots:
+	@WHISTLE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots deploy/local/test.sh -count=1 -run 'TestConsole_Screenshots' ./backend/api/

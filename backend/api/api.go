@@ -137,8 +137,9 @@ func New(cfg Config) (*fiber.App, error) {
 		// The console's HTML pages are outside the contract: mounted before
 		// its validator, on the same services and the same middleware above.
 		ccfg := console.Config{Logger: cfg.Logger, Identity: cfg.Identity, Org: cfg.Org,
-			Inspections: cfg.Inspections.Service, Deadlines: cfg.Deadlines, Whistles: cfg.Whistles.Service, Now: cfg.Now,
-			Cases: cfg.Cases.Service, CaseEvidence: cfg.Review.Evidence, Reviews: cfg.Reviews.Service}
+			Inspections: cfg.Inspections.Service, Deadlines: cfg.Deadlines, Whistles: cfg.Whistles.Service,
+			Cases: cfg.Cases.Service, Archives: cfg.Archives, Now: cfg.Now,
+			CaseEvidence: cfg.Review.Evidence, Reviews: cfg.Reviews.Service}
 		if cfg.Review.Service != nil {
 			ccfg.Grants = cfg.Review.Service
 		}

@@ -104,14 +104,7 @@ func TestArchive_ClosingRefusedFixedClosed(t *testing.T) {
 	})
 
 	// The fix: the correction adds the witness, the team leader approves it.
-	rec.Signatures.Witness = &inspection.Witness{Name: "社区网格员王某"}
-	amend, _ := json.Marshal(inspection.AmendArgs{BaseVersion: 1, Reason: "补记见证人签名", Record: rec})
-	if res := f.client.For(t).PostJSON("/v1/inspections/"+rec.ID+"/amendments", string(amend), officer); res.Status != http.StatusOK {
-		t.Fatalf("amend: %d %s", res.Status, res.Body)
-	}
-	if res := f.client.For(t).PostJSON("/v1/inspections/"+rec.ID+"/review", `{"version":2,"decision":"approve"}`, leader); res.Status != http.StatusOK {
-		t.Fatalf("approve: %d %s", res.Status, res.Body)
-	}
+	addWitness(t, f, &rec, officer, leader)
 	c = getCase(t, f, leader, id)
 	res := closeArchive(t, f, leader, id, c.Version)
 	if res.Status != http.StatusCreated {
@@ -252,5 +245,19 @@ func init() {
 			{name: "other-open", url: "/v1/cases/" + e.cases["st-b"] + "/archive", want: other},
 			{name: "unknown", url: "/v1/cases/00000000-0000-4000-8000-00000000dead/archive", want: sameForAll(hidden)},
 		}
+	}
+}
+
+// addWitness corrects seizure record rec (at version 1, unsigned) with a
+// witness's signature as officer, and approves the correction as leader.
+func addWitness(t *testing.T, f *fixture, rec *inspection.Record, officer, leader string) {
+	t.Helper()
+	rec.Signatures.Witness = &inspection.Witness{Name: "社区网格员王某"}
+	amend, _ := json.Marshal(inspection.AmendArgs{BaseVersion: 1, Reason: "补记见证人签名", Record: *rec})
+	if res := f.client.For(t).PostJSON("/v1/inspections/"+rec.ID+"/amendments", string(amend), officer); res.Status != http.StatusOK {
+		t.Fatalf("amend: %d %s", res.Status, res.Body)
+	}
+	if res := f.client.For(t).PostJSON("/v1/inspections/"+rec.ID+"/review", `{"version":2,"decision":"approve"}`, leader); res.Status != http.StatusOK {
+		t.Fatalf("approve: %d %s", res.Status, res.Body)
 	}
 }

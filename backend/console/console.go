@@ -33,6 +33,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/whistle/whistle/backend/archive"
 	"github.com/whistle/whistle/backend/audit"
 	"github.com/whistle/whistle/backend/casework"
 	"github.com/whistle/whistle/backend/derrors"
@@ -82,11 +83,12 @@ type Config struct {
 	Identity    *identity.Service
 	Org         Scopes
 	Inspections *inspection.Service
-	Deadlines   Deadlines        // nil: the inbox leaves deadlines out
-	Whistles    *whistle.Service // nil: the inbox leaves whistles out
-	// Cases, Grants and CaseEvidence serve the department reviewer's
-	// pages; any of them nil: those pages show nothing.
-	Cases        *casework.Service
+	Deadlines   Deadlines         // nil: the inbox leaves deadlines out
+	Whistles    *whistle.Service  // nil: the inbox leaves whistles out
+	Cases       *casework.Service // nil: no case pages, nor reviewer pages
+	Archives    *archive.Service  // nil: no archive pages
+	// Grants and CaseEvidence serve the department reviewer's pages (with
+	// Cases); any of them nil: those pages show nothing.
 	Grants       Grants
 	CaseEvidence CaseEvidence
 	Evidence     EvidenceViews    // nil: no thumbnail, original or custody log
@@ -112,9 +114,10 @@ func New(cfg Config) (*Console, error) {
 	zone := inspection.DefaultCalendar().Zone()
 	funcs := template.FuncMap{"json": prettyJSON, "dict": dict,
 		// Instants are shown in the calendar's zone (Beijing time), as the officers lived them.
-		"at":    func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
-		"deref": func(f *float64) float64 { return *f }}
-	for _, name := range []string{"login", "inbox", "inspection", "error", "review", "review-case"} {
+		"at":          func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
+		"consoleLink": consoleLink,
+		"deref":       func(f *float64) float64 { return *f }}
+	for _, name := range append([]string{"login", "inbox", "inspection", "error", "review", "review-case"}, casePages...) {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -145,6 +148,13 @@ func (c *Console) Mount(app fiber.Router) {
 	g.Get("/", c.signedIn(c.inbox))
 	g.Get("/inspections/:id", c.signedIn(c.inspectionPage))
 	g.Post("/inspections/:id/review", c.signedIn(c.review))
+	// Team leader case pages
+	if c.cfg.Cases != nil && c.cfg.Archives != nil {
+		g.Get("/cases/:id", c.signedIn(c.casePage))
+		g.Post("/cases/:id/reassignment", c.signedIn(c.reassign))
+		g.Get("/cases/:id/archive", c.signedIn(c.archivePage))
+		g.Post("/cases/:id/archive", c.signedIn(c.closeArchive))
+	}
 	// Department reviewer pages
 	g.Get("/review", c.signedIn(c.reviewList))
 	g.Get("/review/cases/:id", c.signedIn(c.reviewCase))

@@ -50,6 +50,18 @@ ensure_chromium() {
       say "Chromium not found: the console's browser tests will fail. Install it with: sudo apt-get install -y chromium"
     fi
   fi
+  # The console is in Chinese: without a CJK font Chromium draws boxes (the
+  # screenshots of the README would show them).
+  if [ -n "$WHISTLE_CHROMIUM" ] && ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+      say "installing Chinese fonts for Chromium (Debian package fonts-noto-cjk)"
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >&2 ||
+        die "apt-get install fonts-noto-cjk failed"
+    else
+      say "fonts-noto-cjk not found: Chinese shows as boxes in Chromium. Install it with: sudo apt-get install -y fonts-noto-cjk"
+    fi
+  fi
   export WHISTLE_CHROMIUM
 }
 
