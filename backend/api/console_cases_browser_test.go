@@ -145,6 +145,8 @@ func TestConsole_Screenshots(t *testing.T) {
 	_, id := unsignedSeizureCase(t, f)
 	ok(t, caseAct(t, f, f.login(t, "leader.a", demo.Password), id, "reassignment", `{"officer_code":"a-cg-03","reason":"现场检查人"}`, ""))
 	concludeSeizure(t, f, id)
+	reviewed := newReviewedCase(t, f)
+	f.workJobs(t) // the thumbnails of the reviewer's page
 	base := serveConsole(t, f)
 	tab := browserTab(t)
 
@@ -162,7 +164,11 @@ func TestConsole_Screenshots(t *testing.T) {
 	shot("inspection", base+"/console/inspections/"+flagged.ID, "#diff")
 	shot("case", base+"/console/cases/"+id, "#timeline")
 	shot("archive", base+"/console/cases/"+id+"/archive", "#check")
-	for _, name := range []string{"login", "inbox", "inspection", "case", "archive"} {
+	run(t, tab, "log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")))
+	consoleLogin(t, tab, base, "reviewer.sj")
+	shot("review", base+"/console/review", "#review-cases")
+	shot("review-case", base+"/console/review/cases/"+reviewed.id, "#evidence img.thumb")
+	for _, name := range []string{"login", "inbox", "inspection", "case", "archive", "review", "review-case"} {
 		if st, err := os.Stat(filepath.Join(dir, name+".png")); err != nil || st.Size() == 0 {
 			t.Errorf("screenshot %s: %v", name, err)
 		}
