@@ -671,8 +671,10 @@ func percentileCont(items []openapi.AssessmentItem, p float64) *float64 {
 	return &v
 }
 
-// todayPeriod is the query of the period of the fixture's day in Asia/Shanghai.
+// todayPeriod is the query of the period of the fixture's day and the day before, in Asia/Shanghai.
 func todayPeriod(f *fixture) string {
 	today := f.now().In(assess.Shanghai)
-	return "from=" + today.Format(time.DateOnly) + "&to=" + today.AddDate(0, 0, 1).Format(time.DateOnly)
+	// From yesterday: the work orders are received an hour before now, which in the first hour
+	// of a Beijing day is the day before.
+	return "from=" + today.AddDate(0, 0, -1).Format(time.DateOnly) + "&to=" + today.AddDate(0, 0, 1).Format(time.DateOnly)
 }
