@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/whistle/whistle/backend/assess"
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/openapi"
 )
@@ -673,7 +674,7 @@ func percentileCont(items []openapi.AssessmentItem, p float64) *float64 {
 
 // todayPeriod is the query of the period of the fixture's day and the day before, in Asia/Shanghai.
 func todayPeriod(f *fixture) string {
-	today := f.now().In(assess.Shanghai)
+	today := f.now().In(clock.Beijing)
 	// From yesterday: the work orders are received an hour before now, which in the first hour
 	// of a Beijing day is the day before.
 	return "from=" + today.AddDate(0, 0, -1).Format(time.DateOnly) + "&to=" + today.AddDate(0, 0, 1).Format(time.DateOnly)

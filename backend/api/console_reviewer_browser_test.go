@@ -8,7 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/whistle/whistle/backend/inspection"
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/openapi"
 )
@@ -37,7 +37,7 @@ func TestConsole_ReviewerJourney(t *testing.T) {
 	consoleLogin(t, tab, base, "reviewer.sj")
 	row := `#review-cases tr[data-id="` + caseID + `"]`
 	run(t, tab, "the reviewer lands on the department's cases", chromedp.WaitVisible(chromedp.CSS(row)))
-	want := gs[0].ExpiresAt.In(inspection.DefaultCalendar().Zone()).Format("2006-01-02 15:04")
+	want := gs[0].ExpiresAt.In(clock.Beijing).Format("2006-01-02 15:04")
 	if got := read(t, tab, "the grant's expiry", chromedp.Text(chromedp.CSS(row+" .expires"))); got != want {
 		t.Errorf("the list shows the grant's expiry %q, want %q", got, want)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/whistle/whistle/backend/access"
 	"github.com/whistle/whistle/backend/assess"
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/org"
 	"github.com/whistle/whistle/backend/postgres"
@@ -69,7 +70,7 @@ func (s *server) periodOf(year *int, from, to *openapi_types.Date) (assess.Perio
 	case from != nil:
 		return assess.DaysPeriod(from.Time, to.Time)
 	}
-	return assess.YearPeriod(s.now().In(assess.Shanghai).Year()), nil
+	return assess.YearPeriod(s.now().In(clock.Beijing).Year()), nil
 }
 
 // performanceEventETag is the strong entity tag of a manual event: its id and version.
@@ -332,8 +333,8 @@ func (s *server) ListPerformance(ctx context.Context, req openapi.ListPerformanc
 		r := assess.Summarize(o.Code, o.DepartmentCode, p, byOfficer[o.Code], cfg.Points, cfg.Grades)
 		out[i] = openapi.PerformanceSummary{OfficerCode: o.Code, HomeDepartment: o.DepartmentCode, StreetCode: q.Street,
 			Totals: performanceTotalsOut(r.Totals), Proposal: openapi.PerformanceGrade(r.Proposal),
-			Link: fmt.Sprintf("/v1/officers/%s/performance?from=%s&to=%s", o.Code, p.From.In(assess.Shanghai).Format(time.DateOnly),
-				p.To.In(assess.Shanghai).AddDate(0, 0, -1).Format(time.DateOnly))}
+			Link: fmt.Sprintf("/v1/officers/%s/performance?from=%s&to=%s", o.Code, p.From.In(clock.Beijing).Format(time.DateOnly),
+				p.To.In(clock.Beijing).AddDate(0, 0, -1).Format(time.DateOnly))}
 	}
 	return openapi.ListPerformance200JSONResponse{Body: out, Headers: openapi.ListPerformance200ResponseHeaders{Link: nextLink(ctx, pg, next)}}, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/whistle/whistle/backend/api/apitest"
 	"github.com/whistle/whistle/backend/assess"
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/openapi"
 )
@@ -126,7 +127,7 @@ func withdrawPerfEvent(t *testing.T, f *fixture, token, code, id string, version
 
 // perfPeriod is the query of the last 20 days to today, in Asia/Shanghai.
 func perfPeriod(f *fixture) string {
-	now := f.now().In(assess.Shanghai)
+	now := f.now().In(clock.Beijing)
 	return "from=" + now.AddDate(0, 0, -20).Format(time.DateOnly) + "&to=" + now.Format(time.DateOnly)
 }
 
@@ -271,7 +272,7 @@ func TestPerformance_Record(t *testing.T) {
 		recordPerfEvent(t, f, leader, "a-sj-01", perfEventBody("other", "negative", at, 21)).Problem(t, http.StatusBadRequest, "bad_request")
 	})
 	t.Run("Period", func(t *testing.T) {
-		year := now.In(assess.Shanghai).Year()
+		year := now.In(clock.Beijing).Year()
 		res := f.client.For(t).Get(fmt.Sprintf("/v1/officers/a-sj-01/performance?year=%d", year), leader)
 		var r openapi.PerformanceRecord
 		if res.Status != http.StatusOK {

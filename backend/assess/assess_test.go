@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/whistle/whistle/backend/assess"
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/derrors"
 )
 
 func TestParsePeriod(t *testing.T) {
-	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, assess.Shanghai) }
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, clock.Beijing) }
 	tests := []struct {
 		name, period, from, to string
 		wantFrom, wantTo       time.Time
@@ -45,7 +46,7 @@ func TestParsePeriod(t *testing.T) {
 			}
 			// Midnight in Beijing is 16:00 UTC the day before.
 			if p.From.UTC().Hour() != 16 {
-				t.Errorf("from %v is not midnight in Shanghai", p.From.UTC())
+				t.Errorf("from %v is not midnight in clock.Beijing", p.From.UTC())
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/derrors"
 )
 
@@ -222,13 +223,13 @@ func (g Grades) Rate(net int) Grade {
 
 // YearPeriod is calendar year y in Asia/Shanghai: a record's period (Period, period.go).
 func YearPeriod(y int) Period {
-	return Period{From: time.Date(y, 1, 1, 0, 0, 0, 0, Shanghai), To: time.Date(y+1, 1, 1, 0, 0, 0, 0, Shanghai), Label: strconv.Itoa(y)}
+	return Period{From: time.Date(y, 1, 1, 0, 0, 0, 0, clock.Beijing), To: time.Date(y+1, 1, 1, 0, 0, 0, 0, clock.Beijing), Label: strconv.Itoa(y)}
 }
 
 // DaysPeriod is the days from the start of day from to the end of day to (both inclusive) in
 // Asia/Shanghai. Errors: derrors.Invalid naming /to when to is before from.
 func DaysPeriod(from, to time.Time) (Period, error) {
-	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, Shanghai) }
+	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, clock.Beijing) }
 	p := Period{From: day(from), To: day(to).AddDate(0, 0, 1)}
 	if !p.From.Before(p.To) {
 		return Period{}, derrors.Invalidf("to", "to (%s) is before from (%s)", to.Format(time.DateOnly), from.Format(time.DateOnly))

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/derrors"
 )
 
@@ -65,7 +66,7 @@ func TestCheckManual(t *testing.T) {
 // TestSummarize: automatic events take their points and polarity from the rules, withdrawn events
 // are listed but not counted, events come in time order and the net is rated.
 func TestSummarize(t *testing.T) {
-	at := time.Date(2026, 6, 1, 0, 0, 0, 0, Shanghai)
+	at := time.Date(2026, 6, 1, 0, 0, 0, 0, clock.Beijing)
 	withdrawn := at.Add(time.Hour)
 	events := []Event{
 		{ID: "m2", Kind: KindComplaint, Polarity: Negative, Source: SourceManual, At: at.Add(3 * time.Hour), Points: 5, WithdrawnAt: &withdrawn},

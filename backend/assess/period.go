@@ -6,23 +6,14 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/derrors"
 )
-
-// Shanghai is the zone of the assessment's days: periods begin and end at midnight in Beijing.
-// Mainland China has kept UTC+8 without summer time since 1991, so the fixed zone stands in
-// where the time zone database is absent.
-var Shanghai = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
 
 // MaxPeriodDays is the longest period a report covers: a year (a leap year's included).
 const MaxPeriodDays = 366
 
-// Period is the span a report counts: From inclusive, To exclusive, both midnight in Shanghai.
+// Period is the span a report counts: From inclusive, To exclusive, both midnight in clock.Beijing.
 type Period struct {
 	From, To time.Time
 	// Label is how the period was asked for: 2026Q4, 2026-11, 2026, or from..to.
@@ -36,7 +27,7 @@ var (
 )
 
 // ParsePeriod reads a period given either as `period` (a quarter 2026Q4, a month 2026-11 or a
-// year 2026) or as the dates `from` (inclusive) and `to` (exclusive), YYYY-MM-DD in Shanghai.
+// year 2026) or as the dates `from` (inclusive) and `to` (exclusive), YYYY-MM-DD in clock.Beijing.
 // Errors: derrors.BadRequest naming the parameter (both ways given, neither, a malformed value,
 // to not after from, longer than MaxPeriodDays).
 func ParsePeriod(period, from, to string) (Period, error) {
@@ -56,11 +47,11 @@ func ParsePeriod(period, from, to string) (Period, error) {
 		}
 		return Period{}, bad(field, "give period (2026Q4, 2026-11, 2026), or from and to (YYYY-MM-DD)")
 	}
-	f, err := time.ParseInLocation(time.DateOnly, from, Shanghai)
+	f, err := time.ParseInLocation(time.DateOnly, from, clock.Beijing)
 	if err != nil {
 		return Period{}, bad("from", "from is a date YYYY-MM-DD")
 	}
-	t, err := time.ParseInLocation(time.DateOnly, to, Shanghai)
+	t, err := time.ParseInLocation(time.DateOnly, to, clock.Beijing)
 	if err != nil {
 		return Period{}, bad("to", "to is a date YYYY-MM-DD")
 	}
@@ -74,7 +65,7 @@ func ParsePeriod(period, from, to string) (Period, error) {
 }
 
 func parseNamed(p string, bad func(string, string, ...any) error) (Period, error) {
-	day := func(y, m int) time.Time { return time.Date(y, time.Month(m), 1, 0, 0, 0, 0, Shanghai) }
+	day := func(y, m int) time.Time { return time.Date(y, time.Month(m), 1, 0, 0, 0, 0, clock.Beijing) }
 	if m := quarterRE.FindStringSubmatch(p); m != nil {
 		y, _ := strconv.Atoi(m[1])
 		q, _ := strconv.Atoi(m[2])
@@ -96,7 +87,7 @@ func parseNamed(p string, bad func(string, string, ...any) error) (Period, error
 }
 
 // FromDate and ToDate are the period's bounds as the dates the API shows (to exclusive).
-func (p Period) FromDate() string { return p.From.In(Shanghai).Format(time.DateOnly) }
+func (p Period) FromDate() string { return p.From.In(clock.Beijing).Format(time.DateOnly) }
 
 // ToDate is the first day after the period.
-func (p Period) ToDate() string { return p.To.In(Shanghai).Format(time.DateOnly) }
+func (p Period) ToDate() string { return p.To.In(clock.Beijing).Format(time.DateOnly) }

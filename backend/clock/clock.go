@@ -31,3 +31,14 @@ func (c Clock) Now() time.Time { return c() }
 func (c Clock) Today() time.Time {
 	return c().UTC().Truncate(24 * time.Hour)
 }
+
+// Beijing is the zone in which the streets' days, months and years begin and end (China
+// Standard Time, Asia/Shanghai): statutory days, report periods, numbering years. Mainland China
+// has kept UTC+8 without summer time since 1991, so a fixed zone stands in where the time zone
+// database is absent.
+var Beijing = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}()

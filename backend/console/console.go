@@ -36,6 +36,7 @@ import (
 	"github.com/whistle/whistle/backend/archive"
 	"github.com/whistle/whistle/backend/audit"
 	"github.com/whistle/whistle/backend/casework"
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/derrors"
 	"github.com/whistle/whistle/backend/identity"
 	"github.com/whistle/whistle/backend/inspection"
@@ -111,7 +112,7 @@ func New(cfg Config) (*Console, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Console{cfg: cfg, pages: map[string]*template.Template{}}
-	zone := inspection.DefaultCalendar().Zone()
+	zone := clock.Beijing
 	funcs := template.FuncMap{"json": prettyJSON, "dict": dict,
 		// Instants are shown in the calendar's zone (Beijing time), as the officers lived them.
 		"at":          func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },

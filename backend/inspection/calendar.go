@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/whistle/whistle/backend/clock"
 )
 
 // Calendar says which days are working days: Monday to Friday, except
@@ -66,11 +68,7 @@ func ParseCalendar(b []byte) (Calendar, error) {
 	if _, err := time.Parse(time.DateOnly, f.CoveredUntil); err != nil {
 		return Calendar{}, fmt.Errorf("calendar: covered_until %q: %w", f.CoveredUntil, err)
 	}
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		loc = time.FixedZone("CST", 8*3600)
-	}
-	c := Calendar{Holidays: map[string]bool{}, Workdays: map[string]bool{}, Location: loc, Until: f.CoveredUntil}
+	c := Calendar{Holidays: map[string]bool{}, Workdays: map[string]bool{}, Location: clock.Beijing, Until: f.CoveredUntil}
 	for _, d := range f.Holidays {
 		if _, err := time.Parse(time.DateOnly, d); err != nil {
 			return Calendar{}, fmt.Errorf("calendar: holiday %q: %w", d, err)
@@ -97,7 +95,7 @@ func (c Calendar) Zone() *time.Location { return c.loc() }
 
 func (c Calendar) loc() *time.Location {
 	if c.Location == nil {
-		return time.FixedZone("CST", 8*3600)
+		return clock.Beijing
 	}
 	return c.Location
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/whistle/whistle/backend/clock"
 )
 
 // Series names a sequence of numbers counted apart per street and year.
@@ -107,15 +109,6 @@ func StreetShort(nameZH string) string {
 	return nameZH
 }
 
-// shanghai is the zone of numbering years: mainland China has kept UTC+8 without summer time
-// since 1991, so the fixed zone is the fallback where the time zone database is absent.
-var shanghai = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
-
 // YearOf is the numbering year of an act at t: its year in Asia/Shanghai, so that a case closed
 // at 2026-12-31T16:30Z (00:30 on 1 January in Beijing) is numbered in 2027.
-func YearOf(t time.Time) int { return t.In(shanghai).Year() }
+func YearOf(t time.Time) int { return t.In(clock.Beijing).Year() }

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/whistle/whistle/backend/assess"
+	"github.com/whistle/whistle/backend/clock"
 	"github.com/whistle/whistle/backend/postgres"
 	"github.com/whistle/whistle/backend/postgres/pgtest"
 )
@@ -43,7 +44,7 @@ func BenchmarkAssessmentQuarter(b *testing.B) {
 	}
 	start := db.Clock.Today().AddDate(-1, 0, 0)
 	loadAssessmentYear(b, db, start, admin.ID)
-	day := func(d int) string { return start.AddDate(0, 0, d).In(assess.Shanghai).Format(time.DateOnly) }
+	day := func(d int) string { return start.AddDate(0, 0, d).In(clock.Beijing).Format(time.DateOnly) }
 	period, err := assess.ParsePeriod("", day(180), day(270))
 	if err != nil {
 		b.Fatal(err)
