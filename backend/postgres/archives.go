@@ -263,9 +263,17 @@ func (s *ArchiveStore) AddAnnex(ctx context.Context, a archive.Annex, street str
 		}
 		if len(a.EvidenceIDs) > 0 {
 			var known []string
-			if err := tx.Raw(`SELECT id::text FROM evidence WHERE id::text IN ? AND street_code = ? AND status = 'verified'`,
-				a.EvidenceIDs, street).Scan(&known).Error; err != nil {
-				return err
+			ids := make([]uuid.UUID, 0, len(a.EvidenceIDs))
+			for _, id := range a.EvidenceIDs {
+				if u, err := uuid.Parse(id); err == nil {
+					ids = append(ids, u)
+				}
+			}
+			if len(ids) > 0 {
+				if err := tx.Raw(`SELECT id::text FROM evidence WHERE id IN ? AND street_code = ? AND status = 'verified'`,
+					ids, street).Scan(&known).Error; err != nil {
+					return err
+				}
 			}
 			for i, id := range a.EvidenceIDs {
 				if !slices.Contains(known, id) {
