@@ -95,12 +95,58 @@ type Config struct {
 	Evidence     EvidenceViews    // nil: no thumbnail, original or custody log
 	Reviews      *review.Service  // nil: no review form
 	Now          func() time.Time // the clock (required)
+
+	// Grid operator pages (grid.go)
+	Grid GridConfig
+
+	// Assessment pages (assessment.go)
+	Assessment AssessmentConfig
+
+	// Administrator pages (admin.go)
+	Admin AdminConfig
+
+	// Team pages (team.go)
+	Team TeamConfig
+}
+
+// pageNames are the templates of every page, each parsed with the layout.
+func pageNames() []string {
+	var names []string
+	for _, group := range [][]string{
+		{"login", "inbox", "inspection", "error", "review", "review-case"},
+		casePages,
+		gridPages,
+		assessmentPages,
+		adminPages,
+		teamPages,
+	} {
+		names = append(names, group...)
+	}
+	return names
 }
 
 // Console serves the pages.
 type Console struct {
 	cfg   Config
 	pages map[string]*template.Template
+	// menu is the bar's links of each role, added by the page groups as
+	// they mount; landing is where a role lands after signing in (the
+	// inbox when none is set).
+	menu    map[org.Role][]menuItem
+	landing map[org.Role]string
+}
+
+// menuItem is a link of the bar.
+type menuItem struct {
+	Href string
+	Key  string // a key of messages
+}
+
+// addMenu puts a link in the bar of the roles.
+func (c *Console) addMenu(href, key string, roles ...org.Role) {
+	for _, r := range roles {
+		c.menu[r] = append(c.menu[r], menuItem{Href: href, Key: key})
+	}
 }
 
 // New parses the pages.
@@ -111,14 +157,14 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Console{cfg: cfg, pages: map[string]*template.Template{}}
+	c := &Console{cfg: cfg, pages: map[string]*template.Template{}, menu: map[org.Role][]menuItem{}, landing: map[org.Role]string{}}
 	zone := clock.Beijing
 	funcs := template.FuncMap{"json": prettyJSON, "dict": dict,
 		// Instants are shown in the calendar's zone (Beijing time), as the officers lived them.
 		"at":          func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
 		"consoleLink": consoleLink,
 		"deref":       func(f *float64) float64 { return *f }}
-	for _, name := range append([]string{"login", "inbox", "inspection", "error", "review", "review-case"}, casePages...) {
+	for _, name := range pageNames() {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -162,6 +208,18 @@ func (c *Console) Mount(app fiber.Router) {
 	g.Post("/review/cases/:id/reviews", c.signedIn(c.reviewEvidence))
 	g.Get("/evidence/:id/thumbnail", c.signedIn(c.evidenceThumbnail))
 	g.Get("/evidence/:id/content", c.signedIn(c.evidenceContent))
+	// Grid operator pages (grid.go)
+	c.mountGrid(g)
+
+	// Assessment pages (assessment.go)
+	c.mountAssessment(g)
+
+	// Administrator pages (admin.go)
+	c.mountAdmin(g)
+
+	// Team pages: devices, work orders, whistles (team.go)
+	c.mountTeam(g)
+
 	g.All("/*", func(ctx *fiber.Ctx) error {
 		return c.render(ctx, http.StatusNotFound, "error", nil, errorView{Status: http.StatusNotFound})
 	})
@@ -383,7 +441,8 @@ type view struct {
 	CSRF    string
 	Path    string // the page's path, for the language toggle
 	Page    any
-	Current string // the page's name
+	Current string     // the page's name
+	Menu    []menuItem // the bar's links of the user's role
 }
 
 func (c *Console) render(ctx *fiber.Ctx, status int, name string, s *session, page any) error {
@@ -393,6 +452,7 @@ func (c *Console) render(ctx *fiber.Ctx, status int, name string, s *session, pa
 		v.CSRF = s.csrf
 		if s.user.ID != "" {
 			v.User = &s.user
+			v.Menu = c.menu[s.user.Role]
 		}
 	}
 	var b strings.Builder

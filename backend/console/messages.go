@@ -144,14 +144,20 @@ var messages = map[string][2]string{
 
 // translator returns the lookup of a language ("en" or "zh"); an unknown
 // key shows as itself, so that a missing word is visible, not blank.
+// messageGroups are the console's words, each page group's in a map of its
+// own file (its keys prefixed with the group's name).
+var messageGroups = []map[string][2]string{messages, gridMessages, assessmentMessages, adminMessages, teamMessages}
+
 func translator(lang string) func(string) string {
 	i := 0
 	if lang == "en" {
 		i = 1
 	}
 	return func(key string) string {
-		if m, ok := messages[key]; ok {
-			return m[i]
+		for _, group := range messageGroups {
+			if m, ok := group[key]; ok {
+				return m[i]
+			}
 		}
 		return key
 	}

@@ -55,6 +55,9 @@ func (c *Console) inbox(ctx *fiber.Ctx, s *session) error {
 	if sc.Role == org.RoleDeptReviewer && c.reviewConfigured() { // a reviewer's work is the department's cases
 		return ctx.Redirect(Prefix+"/review", http.StatusSeeOther)
 	}
+	if to, ok := c.landing[sc.Role]; ok { // the role's own page (a grid operator's whistle board, ...)
+		return ctx.Redirect(to, http.StatusSeeOther)
+	}
 	v := inboxView{Leader: access.ReviewQueue(sc)}
 	if v.Leader {
 		list, err := c.cfg.Inspections.List(ctx.UserContext(), s.user.ID,
