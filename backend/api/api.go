@@ -146,6 +146,18 @@ func New(cfg Config) (*fiber.App, error) {
 		if cfg.Evidence.Service != nil && cfg.Evidence.Media != nil {
 			ccfg.Evidence = consoleEvidence{s: srv}
 		}
+		// The grid operator's pages
+		ccfg.Grid = console.GridConfig{}
+
+		// The assessment pages
+		ccfg.Assessment = console.AssessmentConfig{}
+
+		// The administrator's pages
+		ccfg.Admin = console.AdminConfig{}
+
+		// The team pages
+		ccfg.Team = console.TeamConfig{}
+
 		con, err := console.New(ccfg)
 		if err != nil {
 			return nil, err
