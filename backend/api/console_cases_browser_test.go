@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -132,13 +133,7 @@ func TestConsole_CaseArchiveJourney(t *testing.T) {
 // sets it to docs/screenshots; elsewhere they go to a temporary directory,
 // so that the suite never writes into the repository.
 func TestConsole_Screenshots(t *testing.T) {
-	dir := os.Getenv("WHISTLE_SCREENSHOTS_DIR")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := screenshotDir(t)
 	f := newFixture(t, options{demo: true})
 	flagged := flaggedRecord(t, f)
 	openDeadlineAt(t, f, f.now().AddDate(0, 0, -30))
@@ -150,14 +145,7 @@ func TestConsole_Screenshots(t *testing.T) {
 	base := serveConsole(t, f)
 	tab := browserTab(t)
 
-	shot := func(name, url, visible string) {
-		t.Helper()
-		run(t, tab, "open "+name, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(visible)))
-		png := read(t, tab, "screenshot "+name, chromedp.FullScreenshot(100))
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shot := func(name, url, visible string) { t.Helper(); screenshot(t, tab, dir, name, url, visible) }
 	shot("login", base+"/console/login", "#login")
 	consoleLogin(t, tab, base, "leader.a")
 	shot("inbox", base+"/console/", "#review-queue")
@@ -172,5 +160,30 @@ func TestConsole_Screenshots(t *testing.T) {
 		if st, err := os.Stat(filepath.Join(dir, name+".png")); err != nil || st.Size() == 0 {
 			t.Errorf("screenshot %s: %v", name, err)
 		}
+	}
+}
+
+// screenshotDir is where the screenshot tests write (make screenshots sets
+// WHISTLE_SCREENSHOTS_DIR; the suite alone writes to a temporary directory).
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("WHISTLE_SCREENSHOTS_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// screenshot opens url, waits for the element visible and writes the page
+// as dir/name.png.
+func screenshot(t *testing.T, tab context.Context, dir, name, url, visible string) {
+	t.Helper()
+	run(t, tab, "open "+name, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(visible)))
+	png := read(t, tab, "screenshot "+name, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
