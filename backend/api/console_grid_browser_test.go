@@ -118,7 +118,7 @@ func TestConsole_GridJourney(t *testing.T) {
 	id := attr(t, tab, "#dispatch", "data-id")
 	c := getCase(t, f, grid, id)
 	to := read(t, tab, "routed to", chromedp.Text(chromedp.CSS("#routed-to")))
-	dept := read(t, tab, "the department", chromedp.Text(chromedp.CSS("#routed-department")))
+	dept := attr(t, tab, "#routed-department", "data-code")
 	if c.Assignee.Kind != openapi.CaseReceiverKindOfficer || to != c.Assignee.Code || dept != c.DepartmentCode || dept != "cg" {
 		t.Errorf("the page shows %q of %q, the API %s %s of %s", to, dept, c.Assignee.Kind, c.Assignee.Code, c.DepartmentCode)
 	}
@@ -181,21 +181,33 @@ func TestConsole_GridJourney(t *testing.T) {
 	}
 }
 
-// TestConsole_ScreenshotsGrid writes the grid operator's intake form and
-// whistle board (an emergency whistle with a step reported, a regular one)
-// as intake.png and whistle-board.png.
+// TestConsole_ScreenshotsGrid writes the grid operator's pages: the intake
+// form with the duplicate suggestion (intake.png), a case's dispatch page
+// (intake-case.png) and the whistle board with an emergency whistle, one of
+// its steps reported, and a regular one (whistle-board.png).
 func TestConsole_ScreenshotsGrid(t *testing.T) {
 	dir := screenshotDir(t)
 	f := newFixture(t, options{demo: true})
+	grid := f.login(t, "grid.a", demo.Password)
+	open := intake(t, f, grid, workOrderAt(f, "CG-002", "comprehensive", "东城区交道口南大街 5 号", 39.9400)).Id.String()
 	emergency := raise(t, f, whistleBody(f, "emergency", "grid_worker", "cg", "sj"))
 	whistleOf(t, whistleAct(t, f, "officer.a", emergency.Id.String(), "reports", `{"department_code":"cg","step":"ack"}`), http.StatusOK)
 	raise(t, f, whistleBody(f, "regular", "hotline", "hb"))
 	base := serveConsole(t, f)
 	tab := browserTab(t)
 	consoleLogin(t, tab, base, "grid.a")
-	screenshot(t, tab, dir, "intake", base+"/console/intake", "#intake")
+
+	fillIntake(t, tab, base, "GD-SHOT-1", "东城区交道口南大街 7 号", "39.94045")
+	run(t, tab, "the suggestion", chromedp.Click(chromedp.CSS("#intake-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`#duplicates tr[data-id="`+open+`"]`)))
+	png := read(t, tab, "screenshot intake", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(dir, "intake.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, tab, "a new problem", chromedp.Click(chromedp.CSS("#confirm-new")), chromedp.WaitVisible(chromedp.CSS("#dispatch")))
+	screenshot(t, tab, dir, "intake-case", base+"/console/intake/"+attr(t, tab, "#dispatch", "data-id"), "#raise-form")
 	screenshot(t, tab, dir, "whistle-board", base+"/console/whistles", "#board tr.whistle .countdown")
-	for _, name := range []string{"intake", "whistle-board"} {
+	for _, name := range []string{"intake", "intake-case", "whistle-board"} {
 		if st, err := os.Stat(filepath.Join(dir, name+".png")); err != nil || st.Size() == 0 {
 			t.Errorf("screenshot %s: %v", name, err)
 		}

@@ -298,6 +298,7 @@ func (f raiseForm) request(caseID string) (whistle.RaiseRequest, error) {
 type dispatchView struct {
 	Case     casework.Record
 	Matter   string // the matter's name in the page's language
+	Dept     string // the competent department's name in the page's language
 	Merged   bool   // the work order was added to this open case
 	CanRaise bool
 	Raise    raiseForm
@@ -370,6 +371,12 @@ func (c *Console) showDispatch(ctx *fiber.Ctx, s *session, status int, typed *ra
 	}
 	for _, d := range ds {
 		v.Depts = append(v.Depts, deptChoice{Department: d, Checked: slices.Contains(v.Raise.Departments, d.Code)})
+		if d.Code == r.DepartmentCode {
+			v.Dept = d.NameZH
+			if lang(ctx) == "en" {
+				v.Dept = d.NameEN
+			}
+		}
 	}
 	return c.render(ctx, status, "intake-case", s, v)
 }
