@@ -133,8 +133,17 @@ func TestConsole_GridJourney(t *testing.T) {
 	}
 
 	// Dispatch: the whistle for the case, filed with the district first.
-	run(t, tab, "raise a whistle for the case",
+	run(t, tab, "a whistle without its filing",
 		chromedp.SetValue(chromedp.CSS("#whistle-type"), "emergency"),
+		chromedp.Click(chromedp.CSS("#raise-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#raise-error")))
+	if field := attr(t, tab, "#raise-error", "data-field"); field != "/filing/filed_by" {
+		t.Errorf("the whistle form's error names %q", field)
+	}
+	if kept := read(t, tab, "the type kept", chromedp.Value(chromedp.CSS("#whistle-type"))); kept != "emergency" {
+		t.Errorf("the whistle form comes back with the type %q", kept)
+	}
+	run(t, tab, "raise a whistle for the case",
 		chromedp.SendKeys(chromedp.CSS("#filed-by"), "区网格中心 周敏"),
 		chromedp.SendKeys(chromedp.CSS("#filing-reference"), "DC-WG-0101"),
 		chromedp.Click(chromedp.CSS("#raise-submit")),

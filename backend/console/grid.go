@@ -120,8 +120,11 @@ func (f intakeForm) intake() (casework.Intake, error) {
 	if f.Address == "" || len([]rune(f.Address)) > 500 {
 		return casework.Intake{}, derrors.Invalidf("/location/address", "a case says where the problem is")
 	}
-	if len([]rune(f.Description)) > 4000 || len([]rune(f.Channel)) > 64 || len([]rune(f.Number)) > 64 {
-		return casework.Intake{}, derrors.Invalidf("/description", "the description, channel or number is too long")
+	for field, long := range map[string]bool{"/description": len([]rune(f.Description)) > 4000,
+		"/source/channel": len([]rune(f.Channel)) > 64, "/source/work_order_number": len([]rune(f.Number)) > 64} {
+		if long {
+			return casework.Intake{}, derrors.Invalidf(field, "too long")
+		}
 	}
 	loc := casework.Location{Address: f.Address}
 	var err error
