@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -206,15 +207,19 @@ func TestConsole_TeamJourney(t *testing.T) {
 	// Another street's team leader: the 404 page.
 	run(t, tab, "log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")))
 	consoleLogin(t, tab, base, "leader.b")
-	run(t, tab, "st-a's whistle for leader.b",
-		chromedp.Navigate(base+"/console/whistles/"+wid),
-		chromedp.WaitVisible(chromedp.CSS("#error")))
-	if status := attr(t, tab, "#error", "data-status"); status != "404" {
-		t.Errorf("st-a's whistle shows the error page %q to leader.b, want 404", status)
-	}
+	wantNotFound(t, tab, base+"/console/whistles/"+wid)
 	run(t, tab, "leader.b's devices", chromedp.Navigate(base+"/console/devices"), chromedp.WaitVisible(chromedp.CSS("#devices")))
 	if n := read(t, tab, "st-a's device", chromedp.Evaluate[int](`document.querySelectorAll('tr[data-id="`+story.device.id+`"]').length`)); n != 0 {
 		t.Errorf("leader.b's devices page lists officer.a's device")
+	}
+}
+
+// wantNotFound opens url and wants the 404 page.
+func wantNotFound(t *testing.T, tab context.Context, url string) {
+	t.Helper()
+	run(t, tab, "open "+url, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("#error")))
+	if status := attr(t, tab, "#error", "data-status"); status != "404" {
+		t.Errorf("%s shows the error page %q, want 404", url, status)
 	}
 }
 

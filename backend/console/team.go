@@ -42,9 +42,9 @@ var teamMessages = map[string][2]string{
 	"team.stale.queue":                {"有记录长时间未上传", "an act waits long unsent"},
 	"team.stale.skew":                 {"时钟偏差超出规定", "clock skew beyond the policy"},
 	"team.revoked":                    {"已注销", "revoked"},
-	"inbox.returned":                  {"已退回、待执法人员修改的记录", "Returned records waiting for the officer"},
-	"inbox.returned-at":               {"退回时间", "Returned"},
-	"inbox.returned-age":              {"已等待", "Waiting"},
+	"team.inbox.returned":             {"已退回、待执法人员修改的记录", "Returned records waiting for the officer"},
+	"team.inbox.returned-at":          {"退回时间", "Returned"},
+	"team.inbox.returned-age":         {"已等待", "Waiting"},
 	"team.whistle.title":              {"吹哨", "Whistle"},
 	"team.w.type":                     {"类型", "Type"},
 	"team.w.scope":                    {"任务清单", "Task list"},
@@ -248,7 +248,8 @@ func (c *Console) judgeDevice(d wsync.DeviceStatus, now time.Time, en bool) devi
 	return r
 }
 
-// span is a duration in words, to the minute (to the second under one).
+// span is a duration in words, in its two largest units (days and hours,
+// hours and minutes), a zero second unit left out; seconds under a minute.
 func span(d time.Duration, en bool) string {
 	d = max(d, 0)
 	unit := func(n int64, zh, e string) string {
@@ -257,6 +258,12 @@ func span(d time.Duration, en bool) string {
 		}
 		return fmt.Sprintf("%d %s", n, zh)
 	}
+	two := func(major, minor string, n int64) string {
+		if n == 0 {
+			return major
+		}
+		return major + " " + minor
+	}
 	days, hours, mins := int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour), int64(d%time.Hour/time.Minute)
 	switch {
 	case d < time.Minute:
@@ -264,9 +271,9 @@ func span(d time.Duration, en bool) string {
 	case d < time.Hour:
 		return unit(mins, "分钟", "min")
 	case days == 0:
-		return unit(hours, "小时", "h") + " " + unit(mins, "分钟", "min")
+		return two(unit(hours, "小时", "h"), unit(mins, "分钟", "min"), mins)
 	default:
-		return unit(days, "天", "d") + " " + unit(hours, "小时", "h")
+		return two(unit(days, "天", "d"), unit(hours, "小时", "h"), hours)
 	}
 }
 
@@ -381,9 +388,7 @@ func (c *Console) rule(ctx *fiber.Ctx, s *session) error {
 	id := ctx.Params("id")
 	r := whistle.RulingRequest{DepartmentCode: strings.TrimSpace(ctx.FormValue("department_code")),
 		Outcome: whistle.Outcome(ctx.FormValue("outcome")), Reason: strings.TrimSpace(ctx.FormValue("reason"))}
-	for _, code := range strings.FieldsFunc(ctx.FormValue("departments"), func(r rune) bool { return r == ',' || r == '，' || r == ' ' }) {
-		r.Departments = append(r.Departments, code)
-	}
+	r.Departments = strings.FieldsFunc(ctx.FormValue("departments"), func(ch rune) bool { return ch == ',' || ch == '，' || ch == ' ' })
 	_, err := c.cfg.Whistles.Rule(ctx.UserContext(), s.user.ID, id, r)
 	switch derrors.CodeOf(err) {
 	case "":
