@@ -88,10 +88,11 @@ func apiDevice(t *testing.T, f *fixture, token string, p *phone) openapi.DeviceS
 // its reason and how long it waits; the devices page shows officer.a's
 // device with its last sync and queue figures as GET /v1/sync/devices gives
 // them, marked for its clock skew; the inbox's whistle links to the whistle
-// page, which shows each department's steps; ruling there on sj's objection
-// (accepted, sy called instead) goes through the command of POST
+// page, which shows each department's steps; an overruling without a reason
+// is refused there, and ruling on sj's objection (accepted, sy called
+// instead) goes through the command of POST
 // /v1/whistles/{id}/rulings: the page and GET /v1/whistles/{id} show the
-// ruling, the trail has it. leader.b gets the 404 page for the whistle and
+// ruling (in English after the toggle), the trail has it. leader.b gets the 404 page for the whistle and
 // does not see officer.a's device.
 func TestConsole_TeamJourney(t *testing.T) {
 	f := newFixture(t, options{demo: true})
@@ -174,6 +175,14 @@ func TestConsole_TeamJourney(t *testing.T) {
 		}
 	}
 
+	// Overruling says why: refused without a reason, nothing ruled.
+	run(t, tab, "overrule without a reason",
+		chromedp.Click(chromedp.CSS(`#rule-sj .rule-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(`#ruling-error`)))
+	if w := getWhistle(t, f, "leader.a", wid); w.Objections[0].Outcome != openapi.WhistleObjectionOutcomePending {
+		t.Fatalf("the refused ruling ruled: %s", w.Objections[0].Outcome)
+	}
+
 	// The ruling: sj's objection accepted, sy called instead.
 	const why = "改由食药部门处置"
 	run(t, tab, "rule on sj's objection",
@@ -190,6 +199,10 @@ func TestConsole_TeamJourney(t *testing.T) {
 		t.Errorf("sj's call is %q after the accepted objection", st)
 	}
 	run(t, tab, "sy is called", chromedp.WaitVisible(chromedp.CSS(`#calls tbody[data-department="sy"]`)))
+	run(t, tab, "the whistle in English", chromedp.Click(chromedp.CSS("#lang")), chromedp.WaitVisible(chromedp.CSS("#calls")))
+	if got := read(t, tab, "the ack in English", chromedp.Text(chromedp.CSS(`#calls tbody[data-department="cg"] tr[data-step="ack"] .step-done`))); !strings.Contains(got, "done on time") {
+		t.Errorf("cg's ack in English: %q", got)
+	}
 	w := getWhistle(t, f, "leader.a", wid)
 	if len(w.Objections) != 1 || w.Objections[0].Outcome != openapi.WhistleObjectionOutcomeAccepted || w.Objections[0].Ruling == nil ||
 		deref(w.Objections[0].Ruling.Reason) != why || len(w.Calls) != 3 || w.Calls[2].DepartmentCode != "sy" {
