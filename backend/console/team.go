@@ -47,7 +47,6 @@ var teamMessages = map[string][2]string{
 	"team.inbox.returned-age":         {"已等待", "Waiting"},
 	"team.whistle.title":              {"吹哨", "Whistle"},
 	"team.w.type":                     {"类型", "Type"},
-	"team.w.scope":                    {"任务清单", "Task list"},
 	"team.w.source":                   {"哨源", "Source"},
 	"team.w.channel":                  {"渠道", "Channel"},
 	"team.w.subject":                  {"事项", "Subject"},
