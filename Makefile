@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers.
-.PHONY: run test reset generate build bench screenshots
+.PHONY: run test reset generate build bench screenshots fuzz
 
 ## run: the local stack (PostgreSQL, MinIO, API on 127.0.0.1:8080) with demo data; Ctrl-C stops it
 run:
@@ -31,3 +31,7 @@ build:
 ## browser test TestConsole_Screenshots on a throwaway stack
 screenshots:
 	@WHISTLE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots deploy/local/test.sh -count=1 -run 'TestConsole_Screenshots' ./backend/api/
+
+## fuzz: each fuzz target for FUZZTIME (default 60s), its new corpus entries kept in testdata/fuzz/
+fuzz:
+	@deploy/local/fuzz.sh

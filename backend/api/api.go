@@ -147,7 +147,7 @@ func New(cfg Config) (*fiber.App, error) {
 			ccfg.Evidence = consoleEvidence{s: srv}
 		}
 		// The grid operator's pages
-		ccfg.Grid = console.GridConfig{}
+		ccfg.Grid = console.GridConfig{Reference: cfg.Org}
 
 		// The assessment pages
 		ccfg.Assessment = console.AssessmentConfig{}

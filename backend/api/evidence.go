@@ -446,7 +446,7 @@ func parseUploadMetadata(raw string) (evidence.Metadata, error) {
 			return nil
 		}
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < -limit || f > limit {
+		if err != nil || !(f >= -limit && f <= limit) { // NaN is no coordinate
 			bad(k, "not a coordinate in decimal degrees")
 			return nil
 		}

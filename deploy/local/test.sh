@@ -9,7 +9,8 @@
 # and that the generated code is current; then the suite runs twice: once
 # on today's clock (with the race detector), and once more with the whole suite's clock moved forward
 # by WHISTLE_TEST_CLOCK_SHIFT_AGAIN (default 548d, about 18 months), which
-# proves that no test is pinned to the calendar (backend/clock/clocktest).
+# proves that no test is pinned to the calendar (backend/clock/clocktest);
+# then each fuzz target runs for a few seconds (deploy/local/fuzz.sh --short).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . deploy/local/stack.sh
@@ -80,3 +81,5 @@ go test -race -count=1 ./...
 shift_again=${WHISTLE_TEST_CLOCK_SHIFT_AGAIN:-548d}
 say "go test -count=1 ./... with the suite's clock moved $shift_again forward"
 WHISTLE_TEST_CLOCK_SHIFT=$shift_again go test -count=1 ./...
+say "each fuzz target for 5s (make fuzz runs them longer and keeps their corpora)"
+deploy/local/fuzz.sh --short

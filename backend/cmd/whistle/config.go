@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -202,7 +203,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("WHISTLE_CASE_UNAVAILABLE_KINDS: %w", err)
 	}
 	radius := get("WHISTLE_CASE_DUPLICATE_RADIUS")
-	if c.Cases.DuplicateRadiusM, err = strconv.ParseFloat(radius, 64); err != nil || c.Cases.DuplicateRadiusM <= 0 {
+	if c.Cases.DuplicateRadiusM, err = strconv.ParseFloat(radius, 64); err != nil || !(c.Cases.DuplicateRadiusM > 0) || math.IsInf(c.Cases.DuplicateRadiusM, 1) {
 		return c, fmt.Errorf("WHISTLE_CASE_DUPLICATE_RADIUS: %q is not a positive number of metres", radius)
 	}
 	window := get("WHISTLE_CASE_DUPLICATE_WINDOW")
