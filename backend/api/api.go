@@ -157,6 +157,9 @@ func New(cfg Config) (*fiber.App, error) {
 
 		// The team pages
 		ccfg.Team = console.TeamConfig{}
+		if cfg.Sync.Reports != nil {
+			ccfg.Team.Devices = cfg.Sync.Reports
+		}
 
 		con, err := console.New(ccfg)
 		if err != nil {

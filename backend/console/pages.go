@@ -20,6 +20,10 @@ type inboxView struct {
 	Leader bool               // the user has a review queue
 	Queue  []inspection.State // flagged records awaiting review, oldest act first
 	More   bool               // the queue holds more than shown
+	// Returned are the street's records returned for correction, waiting
+	// for their officers (oldest act first); ReturnedMore says there are more.
+	Returned     []returnedItem
+	ReturnedMore bool
 	// Overdue and DueSoon are the street's deadlines past due and due
 	// within the policy's window (as GET /v1/deadlines?state= lists them),
 	// the soonest first.
@@ -43,10 +47,11 @@ const openWhistles = 200
 const inboxSize = 50
 
 // inbox shows what needs the user: for a team leader, the review queue of
-// the street (as GET /v1/inspections/review-queue lists it), and for the
-// street's officers and team leader its overdue and due-soon deadlines; for
-// a team leader also the street's open whistles with late steps or pending
-// objections.
+// the street (as GET /v1/inspections/review-queue lists it) and the records
+// returned waiting for their officers (as GET /v1/inspections?review=returned
+// lists them), and for the street's officers and team leader its overdue and
+// due-soon deadlines; for a team leader also the street's open whistles with
+// late steps or pending objections.
 func (c *Console) inbox(ctx *fiber.Ctx, s *session) error {
 	sc, err := c.cfg.Org.Scope(ctx.UserContext(), s.user.ID, c.cfg.Now())
 	if err != nil {
@@ -69,6 +74,9 @@ func (c *Console) inbox(ctx *fiber.Ctx, s *session) error {
 			list, v.More = list[:inboxSize], true
 		}
 		v.Queue = list
+		if v.Returned, v.ReturnedMore, err = c.returnedRecords(ctx, s); err != nil {
+			return c.fail(ctx, s, err)
+		}
 	}
 	if street, ok := access.ListDeadlines(sc); ok && c.cfg.Deadlines != nil {
 		for state, into := range map[string]*[]postgres.Stored{"overdue": &v.Overdue, "due_soon": &v.DueSoon} {
