@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -28,6 +29,7 @@ var assessmentMessages = map[string][2]string{
 	"assessment.pick":                   {"查看", "Show"},
 	"assessment.from":                   {"起（含）", "From (incl.)"},
 	"assessment.to":                     {"止（不含）", "To (excl.)"},
+	"assessment.to-excl":                {"止日不计入", "the last date not included"},
 	"assessment.dates":                  {"按日期", "By dates"},
 	"assessment.csv":                    {"下载 CSV", "Download CSV"},
 	"assessment.lens.district":          {"全区", "the district"},
@@ -150,7 +152,9 @@ type periodChoice struct {
 }
 
 // periodChoices are the quarters and months of the last year up to the
-// current one, newest first, and the current and last year.
+// current one, newest first, and the current and last year; first a blank
+// choice, selected, when the page shows a period of dates (sent, it asks
+// for the current quarter).
 func periodChoices(now time.Time, current string) []periodChoice {
 	now = now.In(clock.Beijing)
 	var labels []string
@@ -164,9 +168,12 @@ func periodChoices(now time.Time, current string) []periodChoice {
 		labels = append(labels, m.AddDate(0, -i, 0).Format("2006-01"))
 	}
 	labels = append(labels, strconv.Itoa(now.Year()), strconv.Itoa(now.Year()-1))
-	out := make([]periodChoice, len(labels))
-	for i, l := range labels {
-		out[i] = periodChoice{Label: l, Selected: l == current}
+	out := make([]periodChoice, 0, len(labels)+1)
+	if current == "" { // a period of dates: none of the named ones
+		out = append(out, periodChoice{Selected: true})
+	}
+	for _, l := range labels {
+		out = append(out, periodChoice{Label: l, Selected: l == current})
 	}
 	return out
 }
@@ -198,7 +205,13 @@ type shownValue struct {
 	Title  string
 	Value  assess.Value
 	Text   string // the value formatted by its kind ("—" without one)
-	Items  []string
+	Items  []itemsLink
+}
+
+// itemsLink is the items page of a measured figure a value counts.
+type itemsLink struct {
+	Figure string // "" for the value's own figure
+	Href   string
 }
 
 // summaryFigures are the main figures of the departments' table.
@@ -334,7 +347,11 @@ func (c *Console) assessmentDepartment(ctx *fiber.Ctx, s *session) error {
 		sv := f.shown(cfg, val)
 		if sv.Figure.Available {
 			for _, in := range measuredInputs(cfg, sv.Figure) {
-				sv.Items = append(sv.Items, itemsPath(d.DepartmentCode, in, p))
+				l := itemsLink{Figure: in, Href: itemsPath(d.DepartmentCode, in, p)}
+				if in == sv.Figure.Code {
+					l.Figure = ""
+				}
+				sv.Items = append(sv.Items, l)
 			}
 		}
 		v.Figures = append(v.Figures, sv)
@@ -486,16 +503,23 @@ func itemsPath(department, figure string, p period) string {
 
 // measuredInputs are the measured figures whose items fg counts: itself,
 // a rate's numerator and denominator, a composite's rates' inputs, as the
-// API's report links them.
+// API's report links them (each once).
 func measuredInputs(cfg assess.Config, fg assess.Figure) []string {
 	var out []string
+	add := func(code string) {
+		if !slices.Contains(out, code) {
+			out = append(out, code)
+		}
+	}
 	for _, in := range assess.Inputs(fg) {
 		f, _ := cfg.Figure(in)
 		if f.Kind.Measured() {
-			out = append(out, in)
+			add(in)
 			continue
 		}
-		out = append(out, assess.Inputs(f)...)
+		for _, m := range assess.Inputs(f) {
+			add(m)
+		}
 	}
 	return out
 }

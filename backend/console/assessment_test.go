@@ -66,7 +66,7 @@ func TestBarChart_Layout(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := string(svg)
-		if n := strings.Count(s, `<rect class="bar `); n != 5 {
+		if n := strings.Count(s, `<rect class="chart-bar `); n != 5 {
 			t.Errorf("%d bar rects drawn, want 5 (one per value with data)", n)
 		}
 		for _, want := range []string{`id="chart-times"`, "5.0 分钟", "20.0 分钟", "—", "应急哨", "重点哨", "办结",

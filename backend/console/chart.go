@@ -39,9 +39,9 @@ const (
 	chartPlot   = 150 // the tallest bar
 	chartTop    = 30  // above the plot: the tallest bar's label
 	chartLeft   = 8
-	chartBar    = 28 // a bar's width
-	chartGap    = 6  // between the bars of a group
-	chartGroup  = 28 // between groups
+	chartBar    = 44 // a bar's width: room for its label ("4.5 小时")
+	chartGap    = 8  // between the bars of a group
+	chartGroup  = 32 // between groups
 	chartLegend = 20 // a legend line's height
 )
 
