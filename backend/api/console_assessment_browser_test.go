@@ -97,8 +97,13 @@ func TestConsole_AssessmentJourney(t *testing.T) {
 	consoleLogin(t, tab, base, "leader.a")
 	run(t, tab, "the bar links the assessment", chromedp.WaitVisible(chromedp.CSS(`.bar nav a[href="/console/assessment"]`)))
 	run(t, tab, "open the period", chromedp.Navigate(base+"/console/assessment?"+q), chromedp.WaitVisible(chromedp.CSS("#departments")))
-	rows := read(t, tab, "the departments' scores", chromedp.Evaluate[[][]string](`[...document.querySelectorAll('#departments tr.department')]
+	// scores are the departments of the page with their scores, as [code, points].
+	scores := func() [][]string {
+		t.Helper()
+		return read(t, tab, "the departments' scores", chromedp.Evaluate[[][]string](`[...document.querySelectorAll('#departments tr.department')]
 		.map(r => [r.dataset.code, r.querySelector('.score').dataset.points])`))
+	}
+	rows := scores()
 	if len(rows) != len(rep.Departments) {
 		t.Fatalf("the page lists %d departments, the API %d: %v", len(rows), len(rep.Departments), rows)
 	}
@@ -183,8 +188,7 @@ func TestConsole_AssessmentJourney(t *testing.T) {
 	if len(inQuarter.Departments) == 0 {
 		t.Fatalf("the API reports no department in %s, which holds today's work order", quarter)
 	}
-	got := read(t, tab, "the quarter's scores", chromedp.Evaluate[[][]string](`[...document.querySelectorAll('#departments tr.department')]
-		.map(r => [r.dataset.code, r.querySelector('.score').dataset.points])`))
+	got := scores()
 	if len(got) != len(inQuarter.Departments) {
 		t.Errorf("the quarter lists %d departments, the API %d", len(got), len(inQuarter.Departments))
 	}

@@ -184,19 +184,25 @@ type pickerView struct {
 	Choices  []periodChoice
 	From, To string // the dates of the period, for the date inputs
 	Action   string // the page the picker asks
-	T        func(string) string
+	// StreetCode is the street whose cases the report counts, "" the district's.
+	StreetCode string
+	T          func(string) string
 }
 
 // HTML is the picker drawn.
 func (p pickerView) HTML() (template.HTML, error) { return part("picker", p) }
 
-func (c *Console) picker(ctx *fiber.Ctx, p period, action string) pickerView {
+// Heading is the period and the lens of the report, as the pages' titles
+// show them.
+func (p pickerView) Heading() (template.HTML, error) { return part("period", p) }
+
+func (c *Console) picker(ctx *fiber.Ctx, p period, action, street string) pickerView {
 	current := ""
 	if p.Named {
 		current = p.Label
 	}
 	return pickerView{Period: p, Choices: periodChoices(c.cfg.Now(), current), From: p.FromDate(), To: p.ToDate(), Action: action,
-		T: translator(lang(ctx))}
+		StreetCode: street, T: translator(lang(ctx))}
 }
 
 // shownValue is a figure's value as a page shows it.
@@ -229,7 +235,6 @@ type departmentRow struct {
 // assessmentView is the departments' assessment of a period.
 type assessmentView struct {
 	Picker      pickerView
-	StreetCode  string // the street whose cases are counted, "" the district
 	CSV         string // the CSV download of the period
 	Columns     []string
 	Departments []departmentRow
@@ -240,22 +245,18 @@ type assessmentView struct {
 // assess.Service.Report answers GET /v1/assessment/departments to the
 // user (403 for a role that may not read it).
 func (c *Console) assessmentPage(ctx *fiber.Ctx, s *session) error {
-	p, err := c.periodOf(ctx)
+	p, r, err := c.report(ctx, s, "")
 	if err != nil {
 		return c.badPeriod(ctx, s, err)
 	}
 	a := c.cfg.Assessment
-	r, err := a.Service.Report(ctx.UserContext(), s.user.ID, p.Period, "")
-	if err != nil {
-		return c.fail(ctx, s, err)
-	}
 	names, err := c.departmentNames(ctx)
 	if err != nil {
 		return c.fail(ctx, s, err)
 	}
 	f := c.formatter(ctx)
 	cfg := a.Service.Config()
-	v := assessmentView{Picker: c.picker(ctx, p, Prefix+"/assessment"), StreetCode: r.StreetCode, CSV: Prefix + "/assessment.csv?" + p.Query}
+	v := assessmentView{Picker: c.picker(ctx, p, Prefix+"/assessment", r.StreetCode), CSV: Prefix + "/assessment.csv?" + p.Query}
 	for _, code := range summaryFigures {
 		fg, _ := cfg.Figure(code)
 		v.Columns = append(v.Columns, f.title(fg.Title))
@@ -278,16 +279,11 @@ func (c *Console) assessmentPage(ctx *fiber.Ctx, s *session) error {
 // assessmentCSV streams the report of the assessment page as GET
 // /v1/assessment/departments.csv does: the same report, the same writer.
 func (c *Console) assessmentCSV(ctx *fiber.Ctx, s *session) error {
-	p, err := c.periodOf(ctx)
+	p, r, err := c.report(ctx, s, "")
 	if err != nil {
 		return c.badPeriod(ctx, s, err)
 	}
-	a := c.cfg.Assessment
-	r, err := a.Service.Report(ctx.UserContext(), s.user.ID, p.Period, "")
-	if err != nil {
-		return c.fail(ctx, s, err)
-	}
-	b, err := a.CSV(r)
+	b, err := c.cfg.Assessment.CSV(r)
 	if err != nil {
 		return c.fail(ctx, s, err)
 	}
@@ -300,7 +296,6 @@ func (c *Console) assessmentCSV(ctx *fiber.Ctx, s *session) error {
 type departmentView struct {
 	Picker     pickerView
 	Code, Name string
-	StreetCode string
 	Back       string // the departments' page of the period
 	Score      assess.ServiceScore
 	ScoreItems []scoreItemRow
@@ -320,16 +315,12 @@ type scoreItemRow struct {
 // an unknown department is the 404 page, another department for a
 // reviewer the 403 page.
 func (c *Console) assessmentDepartment(ctx *fiber.Ctx, s *session) error {
-	p, err := c.periodOf(ctx)
+	code := ctx.Params("code")
+	p, r, err := c.report(ctx, s, code)
 	if err != nil {
 		return c.badPeriod(ctx, s, err)
 	}
-	code := ctx.Params("code")
 	a := c.cfg.Assessment
-	r, err := a.Service.Report(ctx.UserContext(), s.user.ID, p.Period, code)
-	if err != nil {
-		return c.fail(ctx, s, err)
-	}
 	if len(r.Departments) != 1 {
 		return c.fail(ctx, s, derrors.New(derrors.Internal, "the report of department %s has %d departments", code, len(r.Departments)))
 	}
@@ -338,8 +329,8 @@ func (c *Console) assessmentDepartment(ctx *fiber.Ctx, s *session) error {
 		return c.fail(ctx, s, err)
 	}
 	d, f, cfg := r.Departments[0], c.formatter(ctx), a.Service.Config()
-	v := departmentView{Picker: c.picker(ctx, p, Prefix+"/assessment/"+url.PathEscape(d.DepartmentCode)), Code: d.DepartmentCode,
-		Name: names[d.DepartmentCode], StreetCode: r.StreetCode, Back: Prefix + "/assessment?" + p.Query, Score: d.Score}
+	v := departmentView{Picker: c.picker(ctx, p, Prefix+"/assessment/"+url.PathEscape(d.DepartmentCode), r.StreetCode), Code: d.DepartmentCode,
+		Name: names[d.DepartmentCode], Back: Prefix + "/assessment?" + p.Query, Score: d.Score}
 	for _, it := range d.Score.Items {
 		v.ScoreItems = append(v.ScoreItems, scoreItemRow{Item: it, Title: f.title(it.Item.Title), Value: percent(it.Value)})
 	}
@@ -439,7 +430,7 @@ func (c *Console) assessmentItems(ctx *fiber.Ctx, s *session) error {
 	f := c.formatter(ctx)
 	fg, _ := a.Service.Config().Figure(figure)
 	self := itemsPath(code, figure, p) + "&limit=" + strconv.Itoa(limit)
-	v := itemsView{Picker: c.picker(ctx, p, Prefix+"/assessment/"+url.PathEscape(code)), Code: code, Name: names[code],
+	v := itemsView{Picker: c.picker(ctx, p, Prefix+"/assessment/"+url.PathEscape(code), ""), Code: code, Name: names[code],
 		Department: departmentPath(code, p), Figure: fg, Title: f.title(fg.Title)}
 	if afterID != "" {
 		v.First = self
@@ -460,6 +451,19 @@ func (c *Console) assessmentItems(ctx *fiber.Ctx, s *session) error {
 		v.Items = append(v.Items, row)
 	}
 	return c.render(ctx, http.StatusOK, "assessment-items", s, v)
+}
+
+// report is the report of the request's period and department ("" all)
+// as the user may see it (assess.Service.Report, as the API's routes call
+// it). Errors: derrors.BadRequest (the period), derrors.Forbidden,
+// derrors.NotFound.
+func (c *Console) report(ctx *fiber.Ctx, s *session, department string) (period, assess.Report, error) {
+	p, err := c.periodOf(ctx)
+	if err != nil {
+		return period{}, assess.Report{}, err
+	}
+	r, err := c.cfg.Assessment.Service.Report(ctx.UserContext(), s.user.ID, p.Period, department)
+	return p, r, err
 }
 
 // badPeriod answers a period the API refuses (400) with the error page
