@@ -150,7 +150,7 @@ func New(cfg Config) (*fiber.App, error) {
 		ccfg.Grid = console.GridConfig{Reference: cfg.Org}
 
 		// The assessment pages
-		ccfg.Assessment = console.AssessmentConfig{}
+		ccfg.Assessment = console.AssessmentConfig{Service: cfg.Assess, CSV: AssessmentCSV, Departments: cfg.Org}
 
 		// The administrator's pages
 		ccfg.Admin = console.AdminConfig{}
