@@ -26,6 +26,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -439,7 +440,8 @@ type view struct {
 	T       func(key string) string
 	User    *identity.User
 	CSRF    string
-	Path    string // the page's path, for the language toggle
+	Path    string // the page's path
+	Toggle  string // the page in the other language: its path and query, lang switched
 	Page    any
 	Current string     // the page's name
 	Menu    []menuItem // the bar's links of the user's role
@@ -447,7 +449,7 @@ type view struct {
 
 func (c *Console) render(ctx *fiber.Ctx, status int, name string, s *session, page any) error {
 	l := lang(ctx)
-	v := view{Lang: l, T: translator(l), Path: ctx.Path(), Page: page, Current: name}
+	v := view{Lang: l, T: translator(l), Path: ctx.Path(), Toggle: toggleHref(ctx, l), Page: page, Current: name}
 	if s != nil {
 		v.CSRF = s.csrf
 		if s.user.ID != "" {
@@ -462,6 +464,15 @@ func (c *Console) render(ctx *fiber.Ctx, status int, name string, s *session, pa
 	}
 	ctx.Type("html", "utf-8")
 	return ctx.Status(status).SendString(b.String())
+}
+
+// toggleHref is the request's path and query with lang set to the other
+// language, so that the toggle keeps a page's period, filter or page.
+func toggleHref(ctx *fiber.Ctx, l string) string {
+	q := url.Values{}
+	ctx.Request().URI().QueryArgs().VisitAll(func(k, v []byte) { q.Add(string(k), string(v)) })
+	q.Set("lang", map[string]string{"en": "zh", "zh": "en"}[l])
+	return ctx.Path() + "?" + q.Encode()
 }
 
 // dict makes a map of key, value pairs, for a template called with more
