@@ -151,6 +151,11 @@ func TestConsole_AdminJourney(t *testing.T) {
 		chromedp.Navigate(base+"/console/admin/certificates?state=suspended"),
 		chromedp.WaitVisible(chromedp.CSS(row)))
 
+	run(t, tab, "log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")))
+
+	// The catalogue in a tab of its own: a tab lives 60 seconds.
+	tab = browserTab(t)
+	consoleLogin(t, tab, base, "admin")
 	var matters []openapi.Matter
 	f.client.For(t).Get("/v1/matters?limit=500", f.login(t, "admin", demo.Password)).JSON(t, &matters)
 	run(t, tab, "the matters page", chromedp.Navigate(base+"/console/admin/matters"), chromedp.WaitVisible(chromedp.CSS("#matters")))
@@ -193,15 +198,30 @@ func TestConsole_AdminJourney(t *testing.T) {
 	if slices.Sort(wantDepts); !slices.Equal(depts, wantDepts) {
 		t.Errorf("the policies page lists %v, the API %v", depts, wantDepts)
 	}
-	run(t, tab, "jt's seizures of mixed crews go to legal review",
-		chromedp.SetValue(chromedp.CSS("#policy-department"), "jt"),
-		chromedp.Click(chromedp.CSS(`#policy-form input[name="single_officer_simple_procedure"]`)),
-		chromedp.Click(chromedp.CSS(`#policy-form input[name="mixed_crew_seizure_review"]`)),
+	// jt's policy, from the form filled with the one in force: a seizure review
+	// without a second inspector of another department is refused (nothing
+	// changes), as the API refuses it.
+	jt := `#policy-form input[name="mixed_crew_seizure_review"]`
+	run(t, tab, "a contradictory policy",
+		chromedp.Navigate(base+"/console/admin/policies?department=jt"),
+		chromedp.WaitVisible(chromedp.CSS(jt)),
+		chromedp.Click(chromedp.CSS(jt)),
 		chromedp.Click(chromedp.CSS("#policy-submit")),
-		chromedp.WaitVisible(chromedp.CSS(`#policies tr.policy[data-department="jt"] .seizure[data-value="true"]`)))
+		chromedp.WaitVisible(chromedp.CSS("#policy-error")))
+	if got := read(t, tab, "the refusal", chromedp.Text(chromedp.CSS("#policy-error"))); !strings.Contains(got, "second_inspector_from_other_resident") {
+		t.Errorf("the refusal says %q, want the field at fault", got)
+	}
+	run(t, tab, "jt's seizures of mixed crews go to legal review",
+		chromedp.Click(chromedp.CSS(`#policy-form input[name="second_inspector_from_other_resident"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#policy-form textarea[name="second_inspector_legal_basis"]`), "区政府授权：常驻部门执法人员可作为第二检查人"),
+		chromedp.Click(chromedp.CSS("#policy-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#policy-changed, #policy-error")))
+	if got := attr(t, tab, `#policies tr.policy[data-department="jt"] .seizure`, "data-value"); got != "true" {
+		t.Errorf("after the change the page shows jt's seizure review %s (%s)", got, read(t, tab, "the page", chromedp.Text(chromedp.CSS("main"))))
+	}
 	f.client.For(t).Get("/v1/policies", f.login(t, "admin", demo.Password)).JSON(t, &policies)
 	for _, p := range policies {
-		if p.DepartmentCode == "jt" && (!p.MixedCrewSeizureReview || !p.SingleOfficerSimpleProcedure) {
+		if p.DepartmentCode == "jt" && (!p.MixedCrewSeizureReview || !p.SecondInspectorFromOtherResident || !p.SingleOfficerSimpleProcedure) {
 			t.Errorf("after the console's change the API shows jt's policy %+v", p)
 		}
 	}
@@ -210,6 +230,7 @@ func TestConsole_AdminJourney(t *testing.T) {
 	}
 
 	run(t, tab, "log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")))
+	tab = browserTab(t)
 	consoleLogin(t, tab, base, "leader.a")
 	for _, page := range []string{"/console/admin", "/console/admin/imports", "/console/admin/certificates", "/console/admin/matters", "/console/admin/policies"} {
 		run(t, tab, page+" for leader.a", chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.CSS("#error")))
@@ -217,7 +238,7 @@ func TestConsole_AdminJourney(t *testing.T) {
 			t.Errorf("%s shows leader.a the error page %q, want 404", page, status)
 		}
 	}
-	if n := read(t, tab, "the bar's admin links", chromedp.Evaluate[int](`document.querySelectorAll('.bar a[href^="/console/admin"]').length`)); n != 0 {
+	if n := read(t, tab, "the bar's admin links", chromedp.Evaluate[int](`document.querySelectorAll('.bar a[href^="/console/admin"]:not(#lang)').length`)); n != 0 {
 		t.Errorf("leader.a's bar has %d links to the administrator's pages", n)
 	}
 	run(t, tab, "log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")))

@@ -81,11 +81,11 @@ const expiringWithin = 30 * 24 * time.Hour
 
 // adminLandingView is the administrator's landing page: what needs attention.
 type adminLandingView struct {
-	Counts   map[certState]int // certificates by state now
-	Matters  int               // matters in force
-	More     bool              // the catalogue holds more than counted
-	Policies int               // departments with a policy in force
-	Imports  int               // imports on the trail in the last 30 days; -1 without a trail
+	Counts   map[string]int // certificates by state now (keys: the certStates)
+	Matters  int            // matters in force
+	More     bool           // the catalogue holds more than counted
+	Policies int            // departments with a policy in force
+	Imports  int            // imports on the trail in the last 30 days; -1 without a trail
 }
 
 // adminLanding shows the counts of the administrator's pages.
@@ -95,9 +95,9 @@ func (c *Console) adminLanding(ctx *fiber.Ctx, s *session) error {
 	if err != nil {
 		return c.fail(ctx, s, err)
 	}
-	v := adminLandingView{Counts: map[certState]int{}, Imports: -1}
+	v := adminLandingView{Counts: map[string]int{}, Imports: -1}
 	for _, x := range certs {
-		v.Counts[x.State]++
+		v.Counts[string(x.State)]++
 	}
 	ms, err := c.cfg.Admin.Org.MattersAt(uc, now, "", "", catalogueSize+1)
 	if err != nil {

@@ -113,7 +113,8 @@ func formCount(ctx *fiber.Ctx, key string) int {
 type policiesView struct {
 	Policies    []org.Policy // by department code
 	Departments []org.Department
-	Changed     string // the department of the policy just set
+	Edit        org.Policy // what the form starts from: the policy in force of ?department=
+	Changed     string     // the department of the policy just set
 	Error       string // a key of messages: why the last change was refused
 	Detail      string
 }
@@ -130,6 +131,10 @@ func (c *Console) showPolicies(ctx *fiber.Ctx, s *session, status int, v policie
 		return c.fail(ctx, s, err)
 	}
 	v.Policies = slices.SortedFunc(maps.Values(ps), func(a, b org.Policy) int { return cmp.Compare(a.DepartmentCode, b.DepartmentCode) })
+	if d := ctx.Query("department"); d != "" && v.Edit.DepartmentCode == "" {
+		v.Edit = ps[d]
+		v.Edit.DepartmentCode = d
+	}
 	if v.Departments, err = c.cfg.Admin.Org.Departments(uc); err != nil {
 		return c.fail(ctx, s, err)
 	}
@@ -152,7 +157,7 @@ func (c *Console) setPolicy(ctx *fiber.Ctx, s *session) error {
 		return c.fail(ctx, s, err)
 	}
 	if err := rep.Err(); err != nil {
-		return c.showPolicies(ctx, s, http.StatusUnprocessableEntity, policiesView{Error: "admin.policy-invalid", Detail: rep.Rejected[0].Reason})
+		return c.showPolicies(ctx, s, http.StatusUnprocessableEntity, policiesView{Edit: p, Error: "admin.policy-invalid", Detail: rep.Rejected[0].Reason})
 	}
 	return ctx.Redirect(Prefix+"/admin/policies?changed="+url.QueryEscape(dept), http.StatusSeeOther)
 }
