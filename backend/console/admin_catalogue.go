@@ -115,7 +115,7 @@ type policiesView struct {
 	Departments []org.Department
 	Edit        org.Policy // what the form starts from: the policy in force of ?department=
 	Changed     string     // the department of the policy just set
-	Error       string // a key of messages: why the last change was refused
+	Error       string     // a key of messages: why the last change was refused
 	Detail      string
 }
 
