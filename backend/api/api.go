@@ -153,7 +153,10 @@ func New(cfg Config) (*fiber.App, error) {
 		ccfg.Assessment = console.AssessmentConfig{Service: cfg.Assess, CSV: AssessmentCSV, Departments: cfg.Org}
 
 		// The administrator's pages
-		ccfg.Admin = console.AdminConfig{}
+		ccfg.Admin = console.AdminConfig{Org: cfg.Org, Passwords: cfg.Passwords}
+		if cfg.Trail.Store != nil {
+			ccfg.Admin.Trail = cfg.Trail.Store
+		}
 
 		// The team pages
 		ccfg.Team = console.TeamConfig{}
