@@ -48,18 +48,6 @@ func certificateOf(t *testing.T, f *fixture, code, number string) *openapi.Certi
 	return nil
 }
 
-// trailEntries counts the trail entries of action on entity by username,
-// made in a request (the console's, as the API's, carry a request id).
-func trailEntries(t *testing.T, f *fixture, action, entity, username string) int {
-	t.Helper()
-	var n int
-	if err := f.db.SQL.QueryRow(`SELECT count(*) FROM audit_entries e JOIN users u ON u.id = e.actor_user_id
-		WHERE e.action = $1 AND e.entity_id = $2 AND u.username = $3 AND e.request_id <> ''`, action, entity, username).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // uploadCSV imports the file at path as section through the imports page
 // and waits for the report.
 func uploadCSV(t *testing.T, tab context.Context, base, section, path string) {

@@ -19,10 +19,6 @@ import (
 	"github.com/whistle/whistle/backend/org"
 )
 
-// catalogueSize is how many matters the matters page reads: the catalogue
-// of a district holds a few hundred.
-const catalogueSize = 1000
-
 // measures are the measures a matter may allow, in the form's order.
 var measures = []authority.Measure{authority.MeasureEvidence, authority.MeasureSummons, authority.MeasureWarning,
 	authority.MeasureFineSimple, authority.MeasureSeizure, authority.MeasureRefer}

@@ -38,8 +38,9 @@ type GridConfig struct {
 	Reference Reference
 }
 
-// catalogueSize bounds the matters of the intake form's select (the
-// district's catalogue holds some hundreds).
+// catalogueSize bounds the matters a page reads (the intake form's select,
+// the administrator's matters page): a district's catalogue holds some
+// hundreds.
 const catalogueSize = 2000
 
 // formMinute is how a datetime-local field writes an instant, in Beijing time.
