@@ -184,7 +184,7 @@ const (
 
 // DeadlineSubject is what a deadline is about: an inspection record, a case (later), a work order.
 type DeadlineSubject struct {
-	Kind string `json:"kind"` // "inspection", "case", "work_order"
+	Kind string `json:"kind"` // "inspection" or "case" (a work order's own limit is a deadline of its case)
 	ID   string `json:"id"`
 }
 
