@@ -94,7 +94,7 @@ func TestConsole_ReviewerMedia(t *testing.T) {
 		`{"version":1,"download_allowed":true,"unmasked":false}`, ""); res.Status != http.StatusOK {
 		t.Fatalf("allow download: %d %s", res.Status, res.Body)
 	}
-	run(t, tab, "the player", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(itemRow+" audio.player")))
+	screenshot(t, tab, screenshotDir(t), "review-media", page, itemRow+" audio.player")
 	if src := attr(t, tab, itemRow+" audio.player", "src"); src != "/console/evidence/"+audioID+"/content" {
 		t.Errorf("the player's source is %q", src)
 	}

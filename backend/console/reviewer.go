@@ -174,7 +174,8 @@ func pagesOf(ctx *fiber.Ctx) (evidencePages, error) {
 	return p, nil
 }
 
-// query is the URL query of the page that starts after after with back before it.
+// pageQuery is the URL query of the page that starts after after, with back
+// the starts of the pages before it.
 func pageQuery(after string, back []string) string {
 	if after == "" {
 		return ""
