@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,7 +42,10 @@ type playbacks struct {
 	started map[playback]time.Time
 }
 
-type playback struct{ user, item string }
+type playback struct {
+	user string
+	item uuid.UUID
+}
 
 // covered reports whether p's download is on the custody log within the window before now.
 func (ps *playbacks) covered(p playback, now time.Time) bool {
@@ -90,10 +94,14 @@ func (e consoleEvidence) Thumbnail(ctx context.Context, u identity.User, cl iden
 // (downloadable) and reads the same verified stream, without a second
 // entry.
 func (e consoleEvidence) Content(ctx context.Context, u identity.User, cl identity.Claims, id string, resume bool) (console.Stream, error) {
+	eid, err := evidenceID(id)
+	if err != nil {
+		return console.Stream{}, err
+	}
 	ctx = as(ctx, u, cl)
-	p := playback{user: u.ID, item: id}
+	p := playback{user: strings.Clone(u.ID), item: eid} // kept past the request: no string of its buffers
 	if resume && e.plays.covered(p, e.s.now()) {
-		return e.resumed(ctx, id)
+		return e.resumed(ctx, eid)
 	}
 	st, err := e.stream(ctx, id, func(ctx context.Context, eid uuid.UUID) (any, error) {
 		return e.s.GetEvidenceContent(ctx, openapi.GetEvidenceContentRequestObject{EvidenceId: eid})
@@ -104,13 +112,9 @@ func (e consoleEvidence) Content(ctx context.Context, u identity.User, cl identi
 	return st, err
 }
 
-// resumed is the original of item id after the access check of
+// resumed is the original of item eid after the access check of
 // GetEvidenceContent, for a playback whose start is on the custody log.
-func (e consoleEvidence) resumed(ctx context.Context, id string) (console.Stream, error) {
-	eid, err := evidenceID(id)
-	if err != nil {
-		return console.Stream{}, err
-	}
+func (e consoleEvidence) resumed(ctx context.Context, eid uuid.UUID) (console.Stream, error) {
 	item, _, err := e.s.downloadable(ctx, eid)
 	if err != nil {
 		return console.Stream{}, err
