@@ -144,7 +144,7 @@ func New(cfg Config) (*fiber.App, error) {
 			ccfg.Grants = cfg.Review.Service
 		}
 		if cfg.Evidence.Service != nil && cfg.Evidence.Media != nil {
-			ccfg.Evidence = consoleEvidence{s: srv}
+			ccfg.Evidence = newConsoleEvidence(srv)
 		}
 		// The grid operator's pages
 		ccfg.Grid = console.GridConfig{Reference: cfg.Org}
