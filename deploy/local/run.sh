@@ -71,7 +71,7 @@ cat <<TXT
   Whistle is starting.
     API            http://127.0.0.1:8080   (health: /healthz, readiness: /readyz, metrics: /metrics)
     API reference  http://127.0.0.1:8080/docs   (contract: /openapi.yaml)
-    Console        http://127.0.0.1:8080/console/   (team leaders: leader.a or leader.b; department reviewer: reviewer.sj; password whistle-demo)
+    Console        http://127.0.0.1:8080/console/   (password whistle-demo: team leaders leader.a, leader.b; department reviewer reviewer.sj; grid operators grid.a, grid.b; administrator admin)
     MinIO console  http://127.0.0.1:$CONSOLE_PORT   (user whistle, password whistle-dev-secret)
     PostgreSQL     $(pg_url "$PG_PORT" whistle)
   Demo logins are listed above. Ctrl-C stops everything.
