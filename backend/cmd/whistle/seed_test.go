@@ -68,6 +68,9 @@ func TestSeedDemo_Story(t *testing.T) {
 		"sj grants":            {min(count(`SELECT count(*) FROM review_grants WHERE department_code = 'sj'`), 1), 1},
 		"seizures open":        {count(`SELECT count(*) FROM deadlines WHERE kind = 'seizure' AND state = 'open'`), 1},
 		"work orders past due": {count(`SELECT count(*) FROM deadlines WHERE kind = 'work_order' AND state = 'open' AND due_at < now()`), 1},
+		"phones synced":        {count(`SELECT count(*) FROM device_sync`), 2},
+		"phone acts queued":    {count(`SELECT coalesce(sum(queue_depth), 0) FROM device_sync`), 2},
+		"records from phones":  {count(`SELECT count(*) FROM sync_mutations`), 2},
 		"cases of work orders": {count(`SELECT count(*) FROM cases WHERE id = ANY($1::uuid[])`, "{"+storyCaseIDs()+"}"), len(storyOrders) + 1},
 	} {
 		if c.got != c.want {

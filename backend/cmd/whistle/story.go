@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -28,6 +29,7 @@ import (
 	"github.com/whistle/whistle/backend/inspection"
 	"github.com/whistle/whistle/backend/org/demo"
 	"github.com/whistle/whistle/backend/postgres"
+	wsync "github.com/whistle/whistle/sync"
 )
 
 // storyNamespace names the fixed ids of the demo story: the same object has
@@ -53,6 +55,16 @@ type storyRecord struct {
 	measure  inspection.Measure
 	photos   int
 	decision string // approve, return, or "" (left in the review queue)
+	// phone: sent by the officer's phone through POST /v1/sync/push (recorded
+	// offline at the act), with the phone's report of what it still holds.
+	phone *storyReport
+}
+
+// storyReport is what a demo phone reports at its push: acts still queued
+// and how old the oldest of them is.
+type storyReport struct {
+	queued      int
+	oldestHours int
 }
 
 // storyRecords are the inspection records of the demo story: street A's
@@ -83,7 +95,7 @@ var storyRecords = []storyRecord{
 	{name: "record/a/6", login: "officer.a", reviewer: "leader.a", act: "2026-11-24T09:15:00+08:00", team: "team-st-a",
 		crew: []string{"a-cg-03", "a-cg-04"}, matter: "CG-009", address: "东城区府学胡同 9 号", lat: 39.9348, lon: 116.4072,
 		findings: "夜间施工噪声扰民，约谈施工单位负责人", photos: 1,
-		measure: inspection.Measure{Kind: authority.MeasureEvidence, MatterCode: "CG-009"}},
+		measure: inspection.Measure{Kind: authority.MeasureEvidence, MatterCode: "CG-009"}, phone: &storyReport{}},
 	{name: "record/b/1", login: "officer.b", reviewer: "leader.b", act: "2026-11-22T16:00:00+08:00", team: "team-st-b",
 		crew: []string{"b-cg-03", "b-cg-04"}, matter: "CG-002", address: "东城区王府井大街 210 号", lat: 39.9150, lon: 116.4105,
 		findings: "店外经营占用步行街通道", measure: inspection.Measure{Kind: authority.MeasureEvidence, MatterCode: "CG-002"},
@@ -91,14 +103,16 @@ var storyRecords = []storyRecord{
 	{name: "record/b/2", login: "officer.b", reviewer: "leader.b", act: "2026-11-23T10:30:00+08:00", team: "team-st-b",
 		crew: []string{"b-cg-03", "b-cg-04"}, matter: "CG-008", address: "东城区东华门大街 40 号", lat: 39.9140, lon: 116.4040,
 		findings: "商户向雨水口倾倒污水", photos: 1,
-		measure: inspection.Measure{Kind: authority.MeasureFineSimple, MatterCode: "CG-008", Fine: &inspection.Fine{AmountYuan: 100, FormNumber: "DEMO-JYCF-B002"}}},
+		measure: inspection.Measure{Kind: authority.MeasureFineSimple, MatterCode: "CG-008", Fine: &inspection.Fine{AmountYuan: 100, FormNumber: "DEMO-JYCF-B002"}},
+		phone:   &storyReport{queued: 2, oldestHours: 30}}, // a phone that has kept two acts for more than a day
 }
 
 // storyClient calls the API in-process as the demo logins do.
 type storyClient struct {
 	app    *fiber.App
 	db     *postgres.DB
-	tokens map[string]string
+	now    func() time.Time
+	tokens map[string]string // by username, and by username + "#phone" for a phone's session
 }
 
 // do sends req as username and reads the answer.
@@ -182,7 +196,7 @@ func seedStory(ctx context.Context, cfg Config, out io.Writer) error {
 		return err
 	}
 	st.db.Jobs = work // queued for the server to run: thumbnails, escalations
-	c := &storyClient{app: st.app, db: st.db, tokens: map[string]string{}}
+	c := &storyClient{app: st.app, db: st.db, now: cfg.Clock.Now, tokens: map[string]string{}}
 	story := demo.StoryOn(cfg.Clock.Today())
 	var n storyCount
 	for _, r := range storyRecords {
@@ -239,6 +253,13 @@ func (c *storyClient) record(ctx context.Context, story demo.Story, r storyRecor
 		Version int    `json:"version"`
 		Review  string `json:"review"`
 	}
+	if r.phone != nil {
+		created, err := c.push(ctx, r, rec, act)
+		if err == nil && created {
+			n.records++
+		}
+		return err
+	}
 	status, err := c.json(ctx, r.login, http.MethodPost, "/v1/inspections", rec, &state, http.StatusCreated, http.StatusOK)
 	if err != nil {
 		return err
@@ -258,6 +279,65 @@ func (c *storyClient) record(ctx context.Context, story demo.Story, r storyRecor
 	}
 	n.reviews++
 	return nil
+}
+
+// push sends rec as the officer's phone does: an inspection.record@1
+// recorded offline at the act, signed by the phone's key, pushed with the
+// phone's report. The phone (one per officer, its key derived from the
+// login) is registered on the first run; seq 1 again on a later run is a
+// duplicate. It reports whether the record is new.
+func (c *storyClient) push(ctx context.Context, r storyRecord, rec inspection.Record, act time.Time) (bool, error) {
+	seed := sha256.Sum256([]byte("whistle demo phone " + r.login))
+	key := ed25519.NewKeyFromSeed(seed[:])
+	pub := key.Public().(ed25519.PublicKey)
+	var dev struct {
+		ID string `json:"id"`
+	}
+	status, err := c.json(ctx, r.login, http.MethodPost, "/v1/devices",
+		map[string]string{"public_key": base64.StdEncoding.EncodeToString(pub), "name": r.login + " 的执法终端"}, &dev, http.StatusCreated, http.StatusConflict)
+	if err != nil {
+		return false, err
+	}
+	if status == http.StatusConflict { // registered by an earlier run
+		if err := c.db.SQL.QueryRowContext(ctx, `SELECT id FROM devices WHERE public_key = $1`, []byte(pub)).Scan(&dev.ID); err != nil {
+			return false, fmt.Errorf("the demo phone of %s: %w", r.login, err)
+		}
+	}
+	phone := r.login + "#phone"
+	if _, ok := c.tokens[phone]; !ok {
+		var sess struct {
+			AccessToken string `json:"access_token"`
+		}
+		if _, err := c.json(ctx, "", http.MethodPost, "/v1/auth/login",
+			map[string]string{"username": r.login, "password": demo.Password, "device_id": dev.ID}, &sess, http.StatusOK); err != nil {
+			return false, err
+		}
+		c.tokens[phone] = sess.AccessToken
+	}
+	args, err := json.Marshal(rec)
+	if err != nil {
+		return false, err
+	}
+	m := wsync.Sign(key, dev.ID, wsync.Mutation{Seq: 1, EntityID: rec.ID, Name: "inspection.record@1", Args: args,
+		Clock: wsync.Clock{Wall: wsync.WallAt(act.Add(30 * time.Minute)), SinceBootMS: 3_600_000 + 30*60_000}})
+	now := c.now()
+	report := map[string]any{"queue_depth": r.phone.queued, "wall": now.Add(2 * time.Second), "app_version": "1.4.2"}
+	if r.phone.queued > 0 {
+		report["oldest_unsent_at"] = now.Add(-time.Duration(r.phone.oldestHours) * time.Hour)
+	}
+	var res struct {
+		Results []struct {
+			Verdict string `json:"verdict"`
+		} `json:"results"`
+	}
+	if _, err := c.json(ctx, phone, http.MethodPost, "/v1/sync/push", map[string]any{"mutations": []wsync.Mutation{m}, "report": report},
+		&res, http.StatusOK); err != nil {
+		return false, err
+	}
+	if len(res.Results) != 1 || res.Results[0].Verdict == "rejected" || res.Results[0].Verdict == "retry" {
+		return false, fmt.Errorf("the demo phone of %s: push answered %+v", r.login, res.Results)
+	}
+	return res.Results[0].Verdict != "duplicate", nil
 }
 
 // upload sends a photo whole in its creation request (the tus one-request
