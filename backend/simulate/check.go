@@ -296,7 +296,7 @@ type checkFailure struct{ msg string }
 func (e *checkFailure) Error() string { return e.msg }
 
 // checkPhoto fetches photo ph of record as its uploader: verified, linked
-// to the record.
+// to the record, its EXIF read and agreeing with the declared capture.
 func checkPhoto(ctx context.Context, s *session, i int, record string, ph photo) error {
 	if ph.EvidenceID == "" {
 		return &checkFailure{fmt.Sprintf("phone %d: photo %s of %s was never uploaded: %s", i, ph.ClientID, record, ph.Problem)}
@@ -306,6 +306,10 @@ func checkPhoto(ctx context.Context, s *session, i int, record string, ph photo)
 		SHA256         string `json:"sha256"`
 		LinkedRecordID string `json:"linked_record_id"`
 		ProblemCode    string `json:"problem_code"`
+		EXIF           *struct {
+			DateTimeOriginal string `json:"date_time_original"`
+		} `json:"exif"`
+		Discrepancies []string `json:"discrepancies"`
 	}
 	_, err := s.call(ctx, http.MethodGet, "/v1/evidence/"+url.PathEscape(ph.EvidenceID), nil, &ev)
 	if statusOf(err) == http.StatusNotFound {
@@ -317,6 +321,11 @@ func checkPhoto(ctx context.Context, s *session, i int, record string, ph photo)
 	if ev.Status != "verified" || ev.SHA256 != ph.SHA256 || ev.LinkedRecordID != record {
 		return &checkFailure{fmt.Sprintf("phone %d: photo %s (evidence %s) is %s %s, linked to %q, want verified and linked to %s",
 			i, ph.ClientID, ph.EvidenceID, ev.Status, ev.ProblemCode, ev.LinkedRecordID, record)}
+	}
+	// The phone wrote the EXIF from what it declares: the server must read it, and agree.
+	if ev.EXIF == nil || ev.EXIF.DateTimeOriginal == "" || len(ev.Discrepancies) > 0 {
+		return &checkFailure{fmt.Sprintf("phone %d: photo %s (evidence %s): EXIF %+v, discrepancies %q; want its EXIF read and agreeing",
+			i, ph.ClientID, ph.EvidenceID, ev.EXIF, ev.Discrepancies)}
 	}
 	return nil
 }
