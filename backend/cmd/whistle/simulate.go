@@ -52,7 +52,7 @@ func simulateCommand(ctx context.Context, args []string, getenv func(string) str
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || (!*checkOnly && *officers <= 0) || (*checkOnly && *dir == "") ||
 		*acts <= 0 || *photos <= 0 || *offline <= 0 || *photoBytes < 0 {
 		fmt.Fprint(stderr, simulateUsage)
-		return errDeviceUsage
+		return errDeviceUsage // exit 2, the usage printed: as for `whistle device`
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "whistle-simulate-")

@@ -51,6 +51,9 @@ func TestSimulate(t *testing.T) {
 		return string(out)
 	}
 
+	if out := simulate(2); !strings.Contains(out, "usage: whistle simulate") {
+		t.Fatalf("simulate without -officers: %s", out)
+	}
 	out := simulate(0, "-officers", "4", "-acts", "5", "-seed", "7", "-photos", "2", "-offline", "3")
 	t.Logf("whistle simulate:\n%s", out)
 	got := simulateFigures(out)
