@@ -13,6 +13,7 @@
 //	whistle archive pubkey print the public key of WHISTLE_SIGNING_KEY
 //	whistle sync purge     delete sync tombstones older than their retention
 //	whistle device ...     a command-line phone: record offline, push, pull
+//	whistle simulate ...   play officers' phones through a field day, then check the server
 //	whistle keygen         print a new WHISTLE_SIGNING_KEY
 //	whistle healthcheck    exit 0 if the API at WHISTLE_ADDR is alive (for container HEALTHCHECK)
 //	whistle version        print the version
@@ -64,6 +65,10 @@ commands:
   device [-dir DIR] init|login|record|push|pull|sync|status
               a command-line phone that records acts offline and syncs them
               later (whistle device for its usage)
+  simulate -server URL -officers N [-seed S] [-photos K] [-offline P] [-dir DIR]
+              play N officers' phones through a field day on the API, then
+              check that nothing acknowledged was lost or duplicated; exit 1
+              if it was (whistle simulate for its flags)
   keygen      print a new random WHISTLE_SIGNING_KEY
   healthcheck exit 0 if GET /healthz of the API at WHISTLE_ADDR answers 200
   version     print the version
@@ -117,6 +122,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "device":
 		// A device needs no server configuration, only its directory.
 		return deviceCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "simulate":
+		return simulateCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "archive":
 		// Verifying needs the public key alone, no server configuration.
 		return archiveCommand(args[1:], getenv, stdout)
