@@ -76,10 +76,10 @@ if [ $# -gt 0 ]; then
   go test "$@"
   exit
 fi
-say "go test -race -count=1 ./..."
-go test -race -count=1 ./...
+say "go test -race -count=1 -timeout 30m ./..."
+go test -race -count=1 -timeout 30m ./...
 shift_again=${WHISTLE_TEST_CLOCK_SHIFT_AGAIN:-548d}
 say "go test -count=1 ./... with the suite's clock moved $shift_again forward"
-WHISTLE_TEST_CLOCK_SHIFT=$shift_again go test -count=1 ./...
+WHISTLE_TEST_CLOCK_SHIFT=$shift_again go test -count=1 -timeout 30m ./...
 say "each fuzz target for 5s (make fuzz runs them longer and keeps their corpora)"
 deploy/local/fuzz.sh --short

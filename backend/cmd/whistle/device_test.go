@@ -129,7 +129,7 @@ func TestDevice_KillServerMidPush(t *testing.T) {
 	go func() { _, err := c.Push(ctx); pushed <- err }()
 	// Kill once the first few mutations are committed.
 	deadline := time.Now().Add(60 * time.Second)
-	for count(`SELECT count(*) FROM sync_mutations`) < 5 {
+	for count(`SELECT count(*) FROM sync_mutations WHERE device_id = $1`, c.DeviceID()) < 5 {
 		if time.Now().After(deadline) {
 			t.Fatalf("no mutation committed within a minute; server log:\n%s", logs)
 		}
@@ -148,7 +148,7 @@ func TestDevice_KillServerMidPush(t *testing.T) {
 		Verdict, Result string
 	}
 	acked := map[int64]row{}
-	rows, err := db.QueryContext(ctx, `SELECT seq, verdict, result::text FROM sync_mutations`)
+	rows, err := db.QueryContext(ctx, `SELECT seq, verdict, result::text FROM sync_mutations WHERE device_id = $1`, c.DeviceID())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,12 +196,12 @@ func TestDevice_KillServerMidPush(t *testing.T) {
 
 	// Exactly once: every mutation once, acknowledged ones unchanged, and
 	// one inspection and one feed entry per entity.
-	if got := count(`SELECT count(DISTINCT seq) FROM sync_mutations WHERE seq BETWEEN 1 AND $1`, n); got != n {
+	if got := count(`SELECT count(DISTINCT seq) FROM sync_mutations WHERE device_id = $1 AND seq BETWEEN 1 AND $2`, c.DeviceID(), n); got != n {
 		t.Fatalf("%d distinct mutations stored, want %d", got, n)
 	}
 	for seq, was := range acked {
 		var now row
-		db.QueryRowContext(ctx, `SELECT verdict, result::text FROM sync_mutations WHERE seq = $1`, seq).Scan(&now.Verdict, &now.Result)
+		db.QueryRowContext(ctx, `SELECT verdict, result::text FROM sync_mutations WHERE device_id = $1 AND seq = $2`, c.DeviceID(), seq).Scan(&now.Verdict, &now.Result)
 		if now != was {
 			t.Fatalf("acknowledged mutation %d changed: %+v, was %+v", seq, now, was)
 		}
