@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -150,6 +151,7 @@ func (ph photo) metadata() string {
 type uploader struct {
 	base, token string
 	chunk       int
+	locked      *atomic.Int64 // 423 answers met: a cut write's lease not lapsed yet
 }
 
 func (u uploader) do(ctx context.Context, method, path string, body []byte, set func(http.Header)) (*http.Response, error) {
@@ -222,6 +224,9 @@ func (u uploader) send(ctx context.Context, ph photo) (string, []string, error) 
 		if err == nil && res.StatusCode == http.StatusNoContent {
 			served = append(served, res.Header.Get(instanceHeader))
 			continue
+		}
+		if err == nil && res.StatusCode == http.StatusLocked && u.locked != nil {
+			u.locked.Add(1)
 		}
 		if err == nil && res.StatusCode < 500 && res.StatusCode != http.StatusConflict && res.StatusCode != http.StatusLocked {
 			return "", served, fmt.Errorf("upload %s: PATCH at %d answered %d", ph.clientID, offset, res.StatusCode)
@@ -387,6 +392,7 @@ func TestInstances_BehindProxy(t *testing.T) {
 		defer mu.Unlock()
 		failures = append(failures, err)
 	}
+	var locked atomic.Int64
 	loadStart := time.Now()
 	for d, c := range devices {
 		wg.Add(2)
@@ -403,7 +409,7 @@ func TestInstances_BehindProxy(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			u := uploader{base: base, token: token, chunk: 64 << 10}
+			u := uploader{base: base, token: token, chunk: 64 << 10, locked: &locked}
 			for _, ph := range photos[d] {
 				id, _, err := u.send(ctx, ph)
 				if err != nil {
@@ -552,8 +558,9 @@ func TestInstances_BehindProxy(t *testing.T) {
 	defer p.mu.Unlock()
 	t.Logf("%d phones pushed %d acts (%v) and uploaded %d photos (%d in chunks across instances %v) through the proxy in %v",
 		phones, phones*acts, verdicts, len(photoIDs), 1, served, loadTime.Round(time.Millisecond))
-	t.Logf("instance %s killed with SIGKILL after %v, %d of %d acts committed; proxy: served %v, refused %v, cut mid-request %d",
-		killed.name, killedAfter.Round(time.Millisecond), atKill, phones*acts, p.served, p.refused, p.cut)
+	t.Logf("instance %s killed with SIGKILL after %v, %d of %d acts committed; proxy: served %v, refused %v, cut mid-request %d; "+
+		"PATCHes answered 423 while a cut write's lease ran out: %d",
+		killed.name, killedAfter.Round(time.Millisecond), atKill, phones*acts, p.served, p.refused, p.cut, locked.Load())
 	t.Logf("%d thumbnail jobs completed in one attempt each, by %d River clients; pulls through %d instances identical (%d scopes); total %v",
 		len(photoIDs), workers, len(instances), len(firstCursors), time.Since(start).Round(time.Millisecond))
 }
