@@ -154,7 +154,10 @@ func New(cfg Config) (*Jobs, error) {
 		RetryPolicy:       retryPolicy{base: base, now: cfg.Now},
 		FetchPollInterval: cfg.FetchPollInterval,
 		FetchCooldown:     min(cfg.FetchPollInterval, river.FetchCooldownDefault),
-		TestOnly:          cfg.TestOnly,
+		// River's default (an hour) would hold a killed instance's job, a
+		// whistle's escalation among them, for an hour before another runs it.
+		RescueStuckJobsAfter: RescueAfter,
+		TestOnly:             cfg.TestOnly,
 		// River's only hook for its time is named for tests; it is how
 		// River reads the one clock everywhere (inserts, fetches, retries,
 		// leadership, periodic runs), never the database's now().
@@ -217,3 +220,9 @@ func (g timeGenerator) NowOrNil() *time.Time {
 	t := g.now()
 	return &t
 }
+
+// RescueAfter is how long a job may stay running before River takes it for
+// stuck (its instance died) and runs it again elsewhere: five times River's
+// job timeout (one minute; no worker sets its own), so a job still at work
+// is never run twice.
+const RescueAfter = 5 * river.JobTimeoutDefault
