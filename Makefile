@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers.
-.PHONY: run test reset generate build bench screenshots fuzz
+.PHONY: run test reset generate build bench screenshots fuzz instances
 
 ## run: the local stack (PostgreSQL, MinIO, API on 127.0.0.1:8080) with demo data; Ctrl-C stops it
 run:
@@ -35,3 +35,7 @@ screenshots:
 ## fuzz: each fuzz target for FUZZTIME (default 60s), its new corpus entries kept in testdata/fuzz/
 fuzz:
 	@deploy/local/fuzz.sh
+
+## instances: three API instances behind a proxy, one killed under load (TestInstances_BehindProxy)
+instances:
+	@deploy/local/test.sh -tags instances -count=1 -v -run 'TestInstances' ./backend/cmd/whistle/
