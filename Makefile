@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers.
-.PHONY: run test reset generate build bench screenshots fuzz
+.PHONY: run test reset generate build bench screenshots fuzz faults
 
 ## run: the local stack (PostgreSQL, MinIO, API on 127.0.0.1:8080) with demo data; Ctrl-C stops it
 run:
@@ -35,3 +35,8 @@ screenshots:
 ## fuzz: each fuzz target for FUZZTIME (default 60s), its new corpus entries kept in testdata/fuzz/
 fuzz:
 	@deploy/local/fuzz.sh
+
+## faults: SIGKILL the API (FAULTS_KILLS, default 200), restart PostgreSQL and MinIO (FAULTS_DEP_RESTARTS,
+## default 20 each) and break connections through a proxy, all under `whistle simulate`; figures in RELIABILITY.md
+faults:
+	@deploy/local/faults.sh
