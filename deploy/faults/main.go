@@ -412,13 +412,13 @@ func run() error {
 	for n := 1; n <= netRoundsWanted; n++ {
 		netRounds = append(netRounds, rs.play(n))
 	}
-	px.close()
-	t.drops, t.stalls, t.truncations, t.proxied = px.drops.Load(), px.stalls.Load(), px.truncations.Load(), px.conns.Load()
 
 	fmt.Println("==> checking every round's phones (whistle simulate -check)")
 	for _, rd := range slices.Concat(killRounds, depRounds, netRounds) {
 		s.check(&t, rd)
 	}
+	px.close() // after the checks: the net rounds' phones sync through it
+	t.drops, t.stalls, t.truncations, t.proxied = px.drops.Load(), px.stalls.Load(), px.truncations.Load(), px.conns.Load()
 	t.print(os.Stdout, time.Since(began))
 	if t.lost > 0 || t.dups > 0 || len(t.checkFailures) > 0 || t.notReadySeen < t.pgRestarts+t.minioRestarts {
 		return errors.New("a check failed (see above)")
@@ -514,11 +514,11 @@ func (p *proxy) handle(c net.Conn) {
 	defer up.Close()
 	kind := none
 	switch n := rand.IntN(10); {
-	case n < 2:
+	case n < 3:
 		kind = drop
-	case n < 4:
+	case n < 5:
 		kind = stall
-	case n < 6:
+	case n < 8:
 		kind = truncate
 	}
 	// The fault strikes after a random number of bytes of one direction:
