@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers.
-.PHONY: run test reset generate build bench screenshots fuzz instances
+.PHONY: run test reset generate build bench screenshots fuzz instances faults
 
 ## run: the local stack (PostgreSQL, MinIO, API on 127.0.0.1:8080) with demo data; Ctrl-C stops it
 run:
@@ -39,3 +39,8 @@ fuzz:
 ## instances: three API instances behind a proxy, one killed under load (TestInstances_BehindProxy)
 instances:
 	@deploy/local/test.sh -tags instances -count=1 -v -run 'TestInstances' ./backend/cmd/whistle/
+
+## faults: SIGKILL the API (FAULTS_KILLS, default 200), restart PostgreSQL and MinIO (FAULTS_DEP_RESTARTS,
+## default 20 each) and break connections through a proxy, all under `whistle simulate`; figures in RELIABILITY.md
+faults:
+	@deploy/local/faults.sh
