@@ -186,7 +186,6 @@ func (s *stack) ready() bool { return status(s.url(), "/readyz") == 200 }
 type round struct {
 	name, dir, output string
 	failed            bool // the process exited non-zero (its phones are then synced and checked again)
-	retried           bool
 }
 
 // rounds plays simulator rounds one after another against server until
