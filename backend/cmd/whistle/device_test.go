@@ -98,19 +98,7 @@ func TestDevice_KillServerMidPush(t *testing.T) {
 		entities[r.ID] = true
 	}
 
-	db, err := sql.Open("pgx", vars["WHISTLE_DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	count := func(q string, args ...any) int {
-		t.Helper()
-		var k int
-		if err := db.QueryRowContext(ctx, q, args...).Scan(&k); err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
+	db, count := openCounter(t, ctx, vars)
 	// The demo story's records and their feed entries were there before the device pushed.
 	seeded := map[string]bool{}
 	before, err := db.QueryContext(ctx, `SELECT id::text FROM inspections`)
@@ -322,5 +310,24 @@ func TestDevice_Commands(t *testing.T) {
 	db.QueryRowContext(ctx, `SELECT purged FROM sync_scopes WHERE scope = 'team:zz'`).Scan(&purged)
 	if purged != 1 {
 		t.Fatalf("purge horizon %d, want 1", purged)
+	}
+}
+
+// openCounter opens the stack's database (closed at the end of the test)
+// and a counter of its rows: the first column of a query's one row.
+func openCounter(t *testing.T, ctx context.Context, vars map[string]string) (*sql.DB, func(q string, args ...any) int) {
+	t.Helper()
+	db, err := sql.Open("pgx", vars["WHISTLE_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -314,19 +313,7 @@ func TestInstances_BehindProxy(t *testing.T) {
 	defer front.Close()
 	base := "http://" + l.Addr().String()
 
-	db, err := sql.Open("pgx", vars["WHISTLE_DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	count := func(q string, args ...any) int {
-		t.Helper()
-		var k int
-		if err := db.QueryRowContext(ctx, q, args...).Scan(&k); err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
+	db, count := openCounter(t, ctx, vars)
 	token := login(t, base, "officer.a")
 	newPhoto := func(i int, r inspection.Record) photo {
 		return photo{clientID: uuid.NewString(), recordID: r.ID, capturedAt: r.StartedAt.Wall,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -23,19 +22,7 @@ func TestSeedDemo_Story(t *testing.T) {
 		}
 		t.Logf("whistle %v took %s:\n%s", args, time.Since(start).Round(time.Millisecond), out)
 	}
-	db, err := sql.Open("pgx", vars["WHISTLE_DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	count := func(query string, args ...any) int {
-		t.Helper()
-		var n int
-		if err := db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		return n
-	}
+	db, count := openCounter(t, ctx, vars)
 	for _, q := range []string{`SELECT 'review ' || review, count(*) FROM inspections GROUP BY 1`, `SELECT 'case ' || state, count(*) FROM cases GROUP BY 1`,
 		`SELECT 'deadline ' || kind || ' ' || state || CASE WHEN due_at < now() THEN ' past due' ELSE '' END, count(*) FROM deadlines GROUP BY 1`, `SELECT 'grant ' || department_code, count(*) FROM review_grants GROUP BY 1`} {
 		rows, err := db.QueryContext(ctx, q)
